@@ -45,7 +45,7 @@ _EXPECTED = {
     "str": "a string",
     "enum": "one of {choices}",
     "threads": 'a non-negative integer or "physical"',
-    "provider": "an EP name (cpu, cuda, tensorrt, ...) or a full ORT name ending in ExecutionProvider",
+    "provider": "an EP name (cpu, cuda, tensorrt, ...) or an ORT name ending in ExecutionProvider",
     "dims": "a table of dimension name = positive integer",
     "scalars": "a table of key = string, number or boolean",
     "providers": "a list of EP names",
@@ -53,9 +53,7 @@ _EXPECTED = {
 }
 
 
-def knob(
-    default: Any, doc: str, kind: str, choices: tuple[str, ...] = (), minimum: int = 0
-) -> Any:
+def knob(default: Any, doc: str, kind: str, choices: tuple[str, ...] = (), minimum: int = 0) -> Any:
     """A profile field: its default, its documentation, how it is validated."""
     meta = {"doc": doc, "kind": kind, "choices": choices, "minimum": minimum}
     if isinstance(default, (dict, list)):
@@ -101,7 +99,9 @@ class SessionSettings:
 class ProviderSettings:
     """`[provider]`: the execution provider and its options."""
 
-    name: str = knob("cpu", "Execution provider: cpu, cuda, tensorrt or an ORT EP name.", "provider")
+    name: str = knob(
+        "cpu", "Execution provider: cpu, cuda, tensorrt or an ORT EP name.", "provider"
+    )
     options: dict[str, Any] = knob(
         {}, "EP options, e.g. enable_cuda_graph, trt_fp16_enable.", "scalars"
     )
@@ -116,7 +116,9 @@ class RunSettings:
 
     warmup_runs: int = knob(10, "Runs before timing starts (not counted).", "int")
     timed_runs: int = knob(1000, "Timed runs (ignored when duration_s > 0).", "int", minimum=1)
-    duration_s: float = knob(0.0, "Time by wall clock for this many seconds; 0 = by count.", "float")
+    duration_s: float = knob(
+        0.0, "Time by wall clock for this many seconds; 0 = by count.", "float"
+    )
     io_binding: bool = knob(False, "Bind inputs and outputs once, outside the timed loop.", "bool")
     precision: str = knob("fp32", "Run the model as fp32, fp16 or int8.", "enum", PRECISIONS)
     int8_mode: str = knob(
@@ -233,7 +235,8 @@ def check_value(
         value = dict(value)
     elif kind == "providers":
         if not isinstance(value, list) or not all(
-            isinstance(v, str) and (v.lower() in PROVIDER_ALIASES or v.endswith("ExecutionProvider"))
+            isinstance(v, str)
+            and (v.lower() in PROVIDER_ALIASES or v.endswith("ExecutionProvider"))
             for v in value
         ):
             raise bad
@@ -269,9 +272,7 @@ def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profil
     top = {"name", "description", *SECTIONS}
     for key in data:
         if key not in top:
-            raise OrtbenchError(
-                f"{source}: unknown key '{key}' (known: {', '.join(sorted(top))})"
-            )
+            raise OrtbenchError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(top))})")
     profile = Profile()
     for key in ("name", "description"):
         if key in data:
@@ -385,8 +386,9 @@ def apply_override(profile: Profile, assignment: str) -> Profile:
     value = _parse_literal(raw)
     if kind in ("str", "enum", "provider") or (kind == "threads" and raw == "physical"):
         value = raw.strip('"')
-    if len(parts) == 3 and kind in ("dims", "scalars"):
-        data[section][name][parts[2]] = value
+    if len(parts) >= 3 and kind in ("dims", "scalars"):
+        # Config keys carry dots themselves: session.config_entries.session.x.y=1
+        data[section][name][".".join(parts[2:])] = value
     elif len(parts) == 2:
         data[section][name] = value
     else:

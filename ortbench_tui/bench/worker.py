@@ -1,0 +1,271 @@
+"""The child process that makes the measured runs.
+
+It runs alone in its own process (spawn context) so that the UI cannot perturb the timing
+through the GIL, and a crashing EP takes down only this process. It speaks to the parent
+over a pipe:
+
+  child -> parent   ("meta", dict)                      session created, providers checked
+                    ("progress", phase, done, total)    first run and warm-up progress
+                    ("batch", start_index, ndarray)     timed samples in ns, every ~100 ms
+                    ("done", dict)                      final figures of the child
+                    ("error", "input" | "run", message)
+  parent -> child   "stop"                              finish the current batch and stop
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BATCH_SECONDS = 0.1
+MAX_BATCH = 100_000
+
+
+def _redirect_native_output(log_path: str) -> None:
+    """Send this process's fd 1 and 2 (ORT's C++ noise) to a log the parent can read."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+class _Stopped(Exception):
+    pass
+
+
+class Measurement:
+    """Session, inputs and the timed loop for one profile on one model."""
+
+    def __init__(self, conn: Any, request: dict[str, Any]) -> None:
+        from ..hardware import physical_cores
+        from ..profile import profile_from_dict
+
+        self.conn = conn
+        self.request = request
+        self.profile = profile_from_dict(request["profile"], source="profile")
+        self.physical = physical_cores()
+        self.stop_requested = False
+        self.warnings: list[str] = []
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def setup(self) -> dict[str, Any]:
+        from ..feeds import load_npz_feeds, make_feeds
+        from ..models import inspect_model
+        from ..session import create_session
+
+        run = self.profile.run
+        model_path = Path(self.request["model_path"])
+        self.model_path = model_path
+        if run.precision != "fp32":
+            from ..precision import derive_model
+
+            model_path = derive_model(model_path, self.profile)
+        info = inspect_model(model_path)
+        free = self.profile.session.free_dimensions
+        if run.inputs_npz:
+            self.feeds = load_npz_feeds(Path(run.inputs_npz), info.inputs, free)
+        else:
+            self.feeds = make_feeds(info.inputs, free, seed=run.input_seed, sets=run.input_sets)
+        self.sess, report, create_ms = create_session(
+            model_path, self.profile, self.physical, self.request.get("profiling_prefix")
+        )
+        self.warnings.extend(report.warnings)
+        self.output_names = [o.name for o in self.sess.get_outputs()]
+        self.device = (
+            "cuda"
+            if report.active[0] in ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+            else "cpu"
+        )
+        return {
+            "providers": report.to_dict(),
+            "session_create_ms": create_ms,
+            "intra_op_threads": self.profile.resolved_intra_threads(self.physical),
+            "run_model_path": str(model_path),
+        }
+
+    def make_calls(self) -> list[tuple[Any, tuple[Any, ...]]]:
+        """(callable, args) per input set; the timed loop only indexes and calls."""
+        if not self.profile.run.io_binding:
+            return [(self.sess.run, (None, feed)) for feed in self.feeds]
+        return self._bound_calls()
+
+    def _bound_calls(self) -> list[tuple[Any, tuple[Any, ...]]]:
+        import onnxruntime as ort
+
+        from ..session import uses_cuda_graph
+
+        graph = uses_cuda_graph(self.profile)
+        feeds = self.feeds
+        if graph and len(feeds) > 1:
+            self.warnings.append(
+                f"CUDA graph replays fixed buffers: using 1 input set instead of {len(feeds)}"
+            )
+            feeds = feeds[:1]
+        run_options = ort.RunOptions()
+        # Set explicitly: ORT 1.31 spends ~22 us per call looking up an absent key.
+        run_options.add_run_config_entry("gpu_graph_id", "0" if graph else "-1")
+        first_outputs = self.sess.run(None, feeds[0])
+        calls = []
+        self._keep: list[Any] = []  # OrtValues must outlive their bindings
+        for feed in feeds:
+            binding = self.sess.io_binding()
+            for name, array in feed.items():
+                value = ort.OrtValue.ortvalue_from_numpy(array, self.device, 0)
+                self._keep.append(value)
+                binding.bind_ortvalue_input(name, value)
+            for name, out in zip(self.output_names, first_outputs, strict=True):
+                if isinstance(out, np.ndarray):
+                    value = ort.OrtValue.ortvalue_from_shape_and_type(
+                        out.shape, out.dtype, self.device, 0
+                    )
+                    self._keep.append(value)
+                    binding.bind_ortvalue_output(name, value)
+                else:
+                    binding.bind_output(name, self.device)
+            calls.append((self.sess.run_with_iobinding, (binding, run_options)))
+        return calls
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def _poll_stop(self) -> None:
+        while self.conn.poll():
+            if self.conn.recv() == "stop":
+                self.stop_requested = True
+        if self.stop_requested:
+            raise _Stopped
+
+    def measure(self) -> dict[str, Any]:
+        run = self.profile.run
+        calls = self.make_calls()
+        k = len(calls)
+        pc = time.perf_counter_ns
+
+        fn, args = calls[0]
+        t0 = pc()
+        fn(*args)
+        first_ns = pc() - t0
+        self.conn.send(("progress", "first_run", 1, 1))
+
+        estimate = max(first_ns, 1000)
+        done = 0
+        buf = np.empty(MAX_BATCH, dtype=np.int64)
+        start = 0
+        try:
+            while done < run.warmup_runs:
+                n = min(self._batch_size(estimate), run.warmup_runs - done)
+                self._timed(calls, k, buf, done, n)
+                estimate = int(np.median(buf[:n]))
+                done += n
+                self.conn.send(("progress", "warmup", done, run.warmup_runs))
+                self._poll_stop()
+            start = pc()
+            by_time = run.duration_s > 0
+            deadline = start + int(run.duration_s * 1e9)
+            total = 0
+            while True:
+                n = self._batch_size(estimate)
+                if not by_time:
+                    n = min(n, run.timed_runs - total)
+                self._timed(calls, k, buf, total, n)
+                estimate = int(np.median(buf[:n]))
+                self.conn.send(("batch", total, buf[:n].copy()))
+                total += n
+                if (by_time and pc() >= deadline) or (not by_time and total >= run.timed_runs):
+                    break
+                self._poll_stop()
+        except _Stopped:
+            pass
+        wall_s = (pc() - start) / 1e9 if start else 0.0
+        return {"first_run_ms": first_ns / 1e6, "wall_s": wall_s, "cancelled": self.stop_requested}
+
+    @staticmethod
+    def _batch_size(estimate_ns: int) -> int:
+        return int(min(MAX_BATCH, max(1, BATCH_SECONDS * 1e9 // max(estimate_ns, 1))))
+
+    @staticmethod
+    def _timed(calls: list[Any], k: int, buf: np.ndarray, offset: int, n: int) -> None:
+        """The measured loop: perf_counter_ns around the call only, into a preallocated array."""
+        pc = time.perf_counter_ns
+        for i in range(n):
+            fn, args = calls[(offset + i) % k]
+            t0 = pc()
+            fn(*args)
+            buf[i] = pc() - t0
+
+
+def _gpu_memory_used_mb() -> float | None:
+    try:
+        import pycuda.autoinit  # noqa: F401
+        import pycuda.driver as cuda
+
+        free, total = cuda.mem_get_info()
+        return (total - free) / 2**20
+    except Exception:
+        return None
+
+
+def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+    """Entry point of the child process."""
+    _redirect_native_output(log_path)
+    from ..errors import OrtbenchError
+
+    try:
+        import onnxruntime as ort
+
+        ort.set_default_logger_severity(3)
+        pin = request["profile"]["run"].get("pin_cpus") or []
+        if pin:
+            try:
+                os.sched_setaffinity(0, pin)
+            except (OSError, ValueError) as exc:
+                raise OrtbenchError(f"run.pin_cpus = {pin}: cannot pin the worker: {exc}") from None
+        m = Measurement(conn, request)
+        meta = m.setup()
+        conn.send(("meta", meta))
+        m._poll_stop()
+        final = m.measure()
+        if m.profile.run.precision != "fp32":
+            from ..precision import accuracy_report
+
+            final["accuracy"] = accuracy_report(
+                m.model_path, Path(meta["run_model_path"]), m.feeds, m.profile
+            )
+        final["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        final["gpu_mem_peak_mb"] = _gpu_memory_used_mb() if m.device == "cuda" else None
+        final["warnings"] = m.warnings
+        prefix = request.get("profiling_prefix")
+        if prefix:
+            final["trace_file"] = m.sess.end_profiling()
+        conn.send(("done", final))
+    except _Stopped:
+        conn.send(
+            (
+                "done",
+                {
+                    "cancelled": True,
+                    "first_run_ms": None,
+                    "wall_s": 0.0,
+                    "rss_peak_mb": None,
+                    "gpu_mem_peak_mb": None,
+                    "warnings": [],
+                },
+            )
+        )
+    except OrtbenchError as exc:
+        conn.send(("error", "input", str(exc)))
+    except Exception as exc:  # an ORT failure mid-run: report it, the parent decides
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        print(traceback.format_exc(), file=sys.stderr)
+        conn.send(("error", "run", detail))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        conn.close()

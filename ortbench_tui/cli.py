@@ -1,0 +1,69 @@
+"""`ortbench`: the TUI by default, and the same engine headless for scripts and CI.
+
+Exit codes: 0 ok, 2 bad input (path, TOML, key, unavailable EP), 1 a run that failed.
+Each subcommand lives in `commands/` with `add_arguments(parser)` and `execute(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import OrtbenchError, RunFailed
+
+COMMANDS = {
+    "tui": "open the terminal workbench (the default)",
+    "detect": "CPU, cores, memory, GPUs, ORT version and the EPs that really work",
+    "models": "inputs, outputs, opset and size of ONNX models",
+    "samples": "list or write the built-in sample models",
+    "run": "warm-up plus timed runs of one model with one profile",
+    "compare": "compare profiles on a model, or saved results, with a verdict",
+    "sweep": "search a grid of profile settings within a time budget",
+    "practices": "check the seed article's practices on a model, one at a time",
+    "trace": "per-operator time and EP placement from ORT's profiler",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage already; keep its message short and clear."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"ortbench: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ortbench", description="A terminal workbench for ONNX Runtime latency.")
+    parser.add_argument("--version", action="version", version=f"ortbench {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f".commands.{name}", __package__)
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv or ["tui"])
+    if not args.command:
+        args = parser.parse_args(["tui", *argv])
+    try:
+        return int(args._module.execute(args))
+    except OrtbenchError as exc:
+        print(f"ortbench: error: {exc}", file=sys.stderr)
+        return 2
+    except RunFailed as exc:
+        print(f"ortbench: run failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ortbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Pieces every subcommand shares: profile loading with --set, JSON output, text formatting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import OrtbenchError
+from ..profile import Profile, apply_overrides, load_profile
+
+
+def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", metavar="FILE", help="profile TOML (default: ORT defaults)")
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override a profile key by its TOML path, e.g. session.intra_op_num_threads=1",
+    )
+
+
+def profile_from_args(path: str | None, overrides: list[str]) -> Profile:
+    profile = load_profile(path) if path else Profile(name="ort-defaults")
+    return apply_overrides(profile, overrides)
+
+
+def emit_json(obj: Any, dest: str) -> None:
+    """`-` writes to stdout (and nothing else goes there); a path is written atomically."""
+    from ..profile import atomic_write_text
+
+    text = json.dumps(obj, indent=2, allow_nan=False) + "\n"
+    if dest == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        atomic_write_text(Path(dest), text, overwrite=True)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def format_ms(ms: float | None) -> str:
+    """Latency with a unit that keeps three significant digits: 4.21 µs, 71.2 µs, 2.63 ms."""
+    if ms is None or ms != ms:
+        return "-"
+    if ms < 1.0:
+        return f"{ms * 1e3:.3g} µs"
+    if ms < 1000:
+        return f"{ms:.3g} ms" if ms < 100 else f"{ms:.0f} ms"
+    return f"{ms / 1e3:.3g} s"
+
+
+def text_histogram(samples_ns: np.ndarray, width: int = 40, rows: int = 8) -> str:
+    """A small horizontal-bar histogram over log-spaced bins, for terminals and logs."""
+    from ..bench.stats import histogram
+
+    if samples_ns.size == 0:
+        return "(no samples)"
+    counts, edges = histogram(samples_ns, bins=rows)
+    peak = max(int(counts.max()), 1)
+    lines = []
+    for count, lo, hi in zip(counts, edges[:-1], edges[1:], strict=True):
+        bar = "█" * int(round(width * count / peak))
+        lines.append(f"{format_ms(lo):>9} – {format_ms(hi):<9} {bar} {count}")
+    return "\n".join(lines)
+
+
+def require_file(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise OrtbenchError(f"{what} not found: {p}")
+    return p

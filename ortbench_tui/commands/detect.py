@@ -1,0 +1,28 @@
+"""`ortbench detect`: the machine, and the execution providers that really work here."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import emit_json
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="OUT",
+        help="write JSON (to stdout when no file is given)",
+    )
+
+
+def execute(args: argparse.Namespace) -> int:
+    from ..hardware import detect, format_hardware
+
+    info = detect(probe_eps=True)
+    if args.json:
+        emit_json(info.to_dict(), args.json)
+    else:
+        print(format_hardware(info))
+    return 0

@@ -1,0 +1,15 @@
+"""`ortbench sweep`: not built yet."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import OrtbenchError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rest", nargs="*")
+
+
+def execute(args: argparse.Namespace) -> int:
+    raise OrtbenchError("'sweep' is not available yet")

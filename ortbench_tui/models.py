@@ -1,0 +1,264 @@
+"""Inspect an .onnx file without creating an ORT session.
+
+Creating a session can take seconds and may pick an execution provider; inspection must be
+fast, safe on any file the user points at, and must say exactly what inputs a benchmark needs
+(dtype, shape, which dims are symbolic and so need ``free_dimensions``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import onnx
+from onnx import TensorProto
+
+from ortbench_tui.errors import OrtbenchError
+
+Dim = int | str | None
+
+
+@dataclass
+class TensorInfo:
+    """A graph input or output. shape holds ints (fixed), strs (named symbolic) or None
+    (unnamed/unknown). has_shape is False when the model gives no shape at all (unknown rank).
+    """
+
+    name: str
+    dtype: str
+    shape: list[Dim]
+    has_shape: bool = True
+
+    @property
+    def symbolic_dims(self) -> list[str]:
+        return list(dict.fromkeys(d for d in self.shape if isinstance(d, str)))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": list(self.shape) if self.has_shape else None,
+            "symbolic_dims": self.symbolic_dims,
+        }
+
+
+@dataclass
+class ModelInfo:
+    path: Path
+    name: str
+    file_size_bytes: int
+    sha256: str
+    ir_version: int
+    opset: int | None
+    producer: str
+    node_count: int
+    op_type_counts: dict[str, int]
+    parameter_count: int
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    external_data: bool
+    symbolic_dims: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "name": self.name,
+            "file_size_bytes": self.file_size_bytes,
+            "sha256": self.sha256,
+            "ir_version": self.ir_version,
+            "opset": self.opset,
+            "producer": self.producer,
+            "node_count": self.node_count,
+            "op_type_counts": dict(self.op_type_counts),
+            "parameter_count": self.parameter_count,
+            "inputs": [t.to_dict() for t in self.inputs],
+            "outputs": [t.to_dict() for t in self.outputs],
+            "external_data": self.external_data,
+            "symbolic_dims": list(self.symbolic_dims),
+        }
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file, streamed in 1 MiB chunks (models can be GBs)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    except FileNotFoundError as e:
+        raise OrtbenchError(f"model file not found: {path}") from e
+    except OSError as e:
+        raise OrtbenchError(f"cannot read {path}: {e}") from e
+    return h.hexdigest()
+
+
+def _dtype_name(elem_type: int) -> str:
+    """numpy-style dtype name ("float32", "int64", "bool"); ONNX's own name where numpy has none."""
+    if elem_type == TensorProto.STRING:
+        return "string"
+    try:
+        return onnx.helper.tensor_dtype_to_np_dtype(elem_type).name
+    except Exception:  # unknown or new ONNX types (float8, int4, ...)
+        try:
+            return TensorProto.DataType.Name(elem_type).lower()
+        except ValueError:
+            return f"onnx_type_{elem_type}"
+
+
+def _tensor_info(vi: onnx.ValueInfoProto) -> TensorInfo:
+    kind = vi.type.WhichOneof("value")
+    if kind != "tensor_type":
+        # sequence / map / optional / sparse: report the kind, no shape to feed
+        return TensorInfo(vi.name, kind or "unknown", [], has_shape=False)
+    tt = vi.type.tensor_type
+    if not tt.HasField("shape"):
+        return TensorInfo(vi.name, _dtype_name(tt.elem_type), [], has_shape=False)
+    shape: list[Dim] = []
+    for d in tt.shape.dim:
+        if d.HasField("dim_value"):
+            shape.append(int(d.dim_value))
+        elif d.HasField("dim_param") and d.dim_param:
+            shape.append(d.dim_param)
+        else:
+            shape.append(None)
+    return TensorInfo(vi.name, _dtype_name(tt.elem_type), shape)
+
+
+def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
+    """The graph and every subgraph (If/Loop/Scan bodies), depth first."""
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _graphs(attr.g)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for g in attr.graphs:
+                    yield from _graphs(g)
+
+
+def _op_key(node: onnx.NodeProto) -> str:
+    return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+
+
+def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
+    """Read the model's metadata; weights stored as external data are not loaded."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise OrtbenchError(f"model file not found: {p}")
+    if p.is_dir():
+        raise OrtbenchError(f"model path is a directory, expected an .onnx file: {p}")
+    if p.stat().st_size == 0:
+        raise OrtbenchError(f"{p} is not a valid ONNX model: the file is empty")
+    try:
+        # format="protobuf": ORT reads only binary protobuf, whatever the extension says
+        model = onnx.load(str(p), format="protobuf", load_external_data=False)
+    except Exception as e:
+        raise OrtbenchError(f"{p} is not a valid ONNX model: {e}") from e
+    # protobuf happily parses some garbage into an empty message: require the essentials
+    if model.ir_version <= 0 or not model.HasField("graph") or not model.opset_import:
+        raise OrtbenchError(
+            f"{p} is not a valid ONNX model: missing ir_version, graph or opset_import"
+        )
+
+    graph = model.graph
+    init_names = {t.name for t in graph.initializer} | {
+        t.values.name for t in graph.sparse_initializer
+    }
+    inputs = [_tensor_info(vi) for vi in graph.input if vi.name not in init_names]
+    outputs = [_tensor_info(vi) for vi in graph.output]
+
+    counts: Counter[str] = Counter()
+    params = 0
+    external = False
+    for g in _graphs(graph):
+        counts.update(_op_key(n) for n in g.node)
+        for t in g.initializer:
+            params += math.prod(t.dims)
+            external = external or t.data_location == TensorProto.EXTERNAL
+        for st in g.sparse_initializer:
+            params += math.prod(st.dims)
+    op_counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    opset = next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    symbolic = list(dict.fromkeys(d for t in inputs + outputs for d in t.symbolic_dims))
+    return ModelInfo(
+        path=p,
+        name=p.stem,
+        file_size_bytes=p.stat().st_size,
+        sha256=file_sha256(p),
+        ir_version=int(model.ir_version),
+        opset=opset,
+        producer=f"{model.producer_name} {model.producer_version}".strip(),
+        node_count=sum(op_counts.values()),
+        op_type_counts=op_counts,
+        parameter_count=int(params),
+        inputs=inputs,
+        outputs=outputs,
+        external_data=external,
+        symbolic_dims=symbolic,
+    )
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _human_count(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.2f} M"
+    if n >= 1_000:
+        return f"{n / 1e3:.1f} k"
+    return str(n)
+
+
+def _fmt_shape(t: TensorInfo) -> str:
+    if not t.has_shape:
+        return "[?]  (rank unknown)"
+    dims = ["?" if d is None else str(d) for d in t.shape]
+    return "[" + ", ".join(dims) + "]"
+
+
+def format_model(info: ModelInfo, top_ops: int = 8) -> str:
+    """Human-readable summary for `ortbench models`."""
+    lines = [
+        f"{info.name}",
+        f"  path       {info.path}",
+        f"  size       {_human_bytes(info.file_size_bytes)}"
+        + ("  (+ external data)" if info.external_data else ""),
+        f"  sha256     {info.sha256}",
+        f"  opset      {info.opset if info.opset is not None else '-'}   ir {info.ir_version}",
+        f"  producer   {info.producer or '-'}",
+        f"  nodes      {info.node_count}",
+        f"  params     {_human_count(info.parameter_count)}",
+    ]
+    if info.op_type_counts:
+        items = list(info.op_type_counts.items())
+        shown = ", ".join(f"{op} {n}" for op, n in items[:top_ops])
+        more = f", ... (+{len(items) - top_ops} types)" if len(items) > top_ops else ""
+        lines.append(f"  ops        {shown}{more}")
+    for title, tensors in (("inputs", info.inputs), ("outputs", info.outputs)):
+        lines.append(f"  {title}")
+        if not tensors:
+            lines.append("    (none)")
+        for t in tensors:
+            sym = f"  symbolic: {', '.join(t.symbolic_dims)}" if t.symbolic_dims else ""
+            unnamed = "  unnamed dims (?)" if t.has_shape and None in t.shape else ""
+            lines.append(f"    {t.name}  {t.dtype}  {_fmt_shape(t)}{sym}{unnamed}")
+    if info.symbolic_dims:
+        dims = ", ".join(info.symbolic_dims)
+        example = ", ".join(f"{d} = 1" for d in info.symbolic_dims)
+        lines.append(f"  symbolic dims: {dims}  (set them: free_dimensions = {{ {example} }})")
+    return "\n".join(lines)
+
+
+__all__ = ["ModelInfo", "TensorInfo", "file_sha256", "format_model", "inspect_model"]

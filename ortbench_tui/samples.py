@@ -1,0 +1,413 @@
+"""Built-in sample models, so ortbench works (and can be tested) with no model of one's own.
+
+Generated samples are built with ``onnx.helper`` from fixed seeds: identical bytes on every
+machine and every run, so results taken on different days point at the same model (same
+sha256). They are written once into the user cache (``ORTBENCH_CACHE_DIR`` overrides the
+cache root) and reused. The onnx wheel's light architectures are used in place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from ortbench_tui.errors import OrtbenchError
+
+SAMPLE_PREFIX = "sample:"
+OPSET = 17
+# ORT >= 1.17 loads IR 10; onnx 1.23's default (IR 11+) is too new for older ORT releases.
+IR_VERSION = 10
+# Bump when a generator changes: cached files live under a versioned folder, so a stale
+# cache is never mistaken for the current sample.
+SAMPLES_VERSION = 1
+CACHE_ENV = "ORTBENCH_CACHE_DIR"
+
+GENERATED_SAMPLES: dict[str, str] = {
+    "tiny": "Add + Mul + Relu on float32 [1, 16]; a few microseconds, shows harness overhead",
+    "mlp": "3 x (Gemm + Relu) + Gemm, 256 -> 1024 -> 1024 -> 1024 -> 10, batch 1; ~0.1 ms on CPU",
+    "conv": "3 x (Conv 3x3 + Relu), 2 MaxPool, GlobalAveragePool, Gemm on [1, 3, 64, 64]; ~1 ms",
+    "encoder": "transformer encoder block, d_model 64, 4 heads, FFN 256; "
+    "symbolic batch and sequence",
+}
+
+
+def _light_dir() -> Path:
+    return Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
+
+
+def _light_samples() -> dict[str, Path]:
+    """ARCH-light -> path, for every light_ARCH.onnx the installed onnx wheel ships."""
+    d = _light_dir()
+    if not d.is_dir():
+        return {}
+    return {f"{p.stem.removeprefix('light_')}-light": p for p in sorted(d.glob("light_*.onnx"))}
+
+
+BUILTIN_SAMPLES: dict[str, str] = {
+    **GENERATED_SAMPLES,
+    **{
+        name: f"onnx wheel's light {name.removesuffix('-light')} (constant weights), used in place"
+        for name in _light_samples()
+    },
+}
+
+
+@dataclass(frozen=True)
+class SampleInfo:
+    name: str
+    spec: str
+    description: str
+    kind: Literal["generated", "light"]
+
+
+# ---------------------------------------------------------------- generators
+
+
+def _w(rng: np.random.Generator, *shape: int, fan_in: int) -> np.ndarray:
+    """He-style scaled weights keep activations O(1), so no inf/NaN that would skew timing."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+
+
+def _init(name: str, arr: np.ndarray) -> TensorProto:
+    return numpy_helper.from_array(arr, name)
+
+
+def _model(graph: onnx.GraphProto) -> onnx.ModelProto:
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        ir_version=IR_VERSION,
+        producer_name="ortbench-samples",
+        producer_version=str(SAMPLES_VERSION),
+    )
+    return model
+
+
+def _tiny() -> onnx.ModelProto:
+    rng = np.random.default_rng(1)
+    inits = [
+        _init("bias", rng.standard_normal((1, 16)).astype(np.float32)),
+        _init("scale", rng.standard_normal((1, 16)).astype(np.float32)),
+    ]
+    nodes = [
+        helper.make_node("Add", ["x", "bias"], ["t0"], name="add"),
+        helper.make_node("Mul", ["t0", "scale"], ["t1"], name="mul"),
+        helper.make_node("Relu", ["t1"], ["y"], name="relu"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
+        inits,
+    )
+    return _model(graph)
+
+
+def _mlp() -> onnx.ModelProto:
+    rng = np.random.default_rng(2)
+    dims = [256, 1024, 1024, 1024]
+    nodes, inits = [], []
+    cur = "x"
+    for i, (din, dout) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+        inits += [
+            _init(f"fc{i}.w", _w(rng, din, dout, fan_in=din)),
+            _init(f"fc{i}.b", np.zeros(dout, np.float32)),
+        ]
+        nodes += [
+            helper.make_node("Gemm", [cur, f"fc{i}.w", f"fc{i}.b"], [f"h{i}"], name=f"fc{i}"),
+            helper.make_node("Relu", [f"h{i}"], [f"a{i}"], name=f"relu{i}"),
+        ]
+        cur = f"a{i}"
+    inits += [
+        _init("head.w", _w(rng, dims[-1], 10, fan_in=dims[-1])),
+        _init("head.b", np.zeros(10, np.float32)),
+    ]
+    nodes.append(helper.make_node("Gemm", [cur, "head.w", "head.b"], ["y"], name="head"))
+    graph = helper.make_graph(
+        nodes,
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 256])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    return _model(graph)
+
+
+def _conv() -> onnx.ModelProto:
+    rng = np.random.default_rng(3)
+    chans = [3, 64, 128, 256]
+    nodes, inits = [], []
+    cur = "image"
+    for i, (cin, cout) in enumerate(zip(chans[:-1], chans[1:], strict=True)):
+        inits += [
+            _init(f"conv{i}.w", _w(rng, cout, cin, 3, 3, fan_in=cin * 9)),
+            _init(f"conv{i}.b", np.zeros(cout, np.float32)),
+        ]
+        nodes += [
+            helper.make_node(
+                "Conv",
+                [cur, f"conv{i}.w", f"conv{i}.b"],
+                [f"c{i}"],
+                name=f"conv{i}",
+                kernel_shape=[3, 3],
+                pads=[1, 1, 1, 1],
+            ),
+            helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"relu{i}"),
+        ]
+        cur = f"r{i}"
+        if i < len(chans) - 2:
+            nodes.append(
+                helper.make_node(
+                    "MaxPool",
+                    [cur],
+                    [f"p{i}"],
+                    name=f"pool{i}",
+                    kernel_shape=[2, 2],
+                    strides=[2, 2],
+                )
+            )
+            cur = f"p{i}"
+    inits += [
+        _init("head.w", _w(rng, chans[-1], 10, fan_in=chans[-1])),
+        _init("head.b", np.zeros(10, np.float32)),
+    ]
+    nodes += [
+        helper.make_node("GlobalAveragePool", [cur], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["flat", "head.w", "head.b"], ["logits"], name="head"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    return _model(graph)
+
+
+def _encoder() -> onnx.ModelProto:
+    """Post-norm encoder block; Reshape with 0 copies batch/sequence, so both stay symbolic."""
+    rng = np.random.default_rng(4)
+    d, heads, ffn = 64, 4, 256
+    hd = d // heads
+    inits = [
+        _init("split_heads", np.array([0, 0, heads, hd], np.int64)),
+        _init("merge_heads", np.array([0, 0, d], np.int64)),
+        _init("attn_scale", np.array(1.0 / np.sqrt(hd), np.float32)),
+        _init("ln1.g", np.ones(d, np.float32)),
+        _init("ln1.b", np.zeros(d, np.float32)),
+        _init("ln2.g", np.ones(d, np.float32)),
+        _init("ln2.b", np.zeros(d, np.float32)),
+        _init("ffn1.w", _w(rng, d, ffn, fan_in=d)),
+        _init("ffn1.b", np.zeros(ffn, np.float32)),
+        _init("ffn2.w", _w(rng, ffn, d, fan_in=ffn)),
+        _init("ffn2.b", np.zeros(d, np.float32)),
+    ]
+    nodes = []
+    for p in ("q", "k", "v", "o"):
+        inits += [
+            _init(f"{p}.w", _w(rng, d, d, fan_in=d)),
+            _init(f"{p}.b", np.zeros(d, np.float32)),
+        ]
+    for p in ("q", "k", "v"):
+        nodes += [
+            helper.make_node("MatMul", ["tokens", f"{p}.w"], [f"{p}_mm"], name=f"{p}_proj"),
+            helper.make_node("Add", [f"{p}_mm", f"{p}.b"], [f"{p}_lin"], name=f"{p}_bias"),
+            helper.make_node(
+                "Reshape", [f"{p}_lin", "split_heads"], [f"{p}_4d"], name=f"{p}_split"
+            ),
+        ]
+    nodes += [
+        helper.make_node("Transpose", ["q_4d"], ["q_h"], name="q_t", perm=[0, 2, 1, 3]),
+        helper.make_node("Transpose", ["k_4d"], ["k_h"], name="k_t", perm=[0, 2, 3, 1]),
+        helper.make_node("Transpose", ["v_4d"], ["v_h"], name="v_t", perm=[0, 2, 1, 3]),
+        helper.make_node("MatMul", ["q_h", "k_h"], ["scores_raw"], name="qk"),
+        helper.make_node("Mul", ["scores_raw", "attn_scale"], ["scores"], name="scale"),
+        helper.make_node("Softmax", ["scores"], ["probs"], name="softmax", axis=-1),
+        helper.make_node("MatMul", ["probs", "v_h"], ["ctx_h"], name="pv"),
+        helper.make_node("Transpose", ["ctx_h"], ["ctx_t"], name="ctx_t", perm=[0, 2, 1, 3]),
+        helper.make_node("Reshape", ["ctx_t", "merge_heads"], ["ctx"], name="ctx_merge"),
+        helper.make_node("MatMul", ["ctx", "o.w"], ["o_mm"], name="o_proj"),
+        helper.make_node("Add", ["o_mm", "o.b"], ["attn_out"], name="o_bias"),
+        helper.make_node("Add", ["tokens", "attn_out"], ["res1"], name="residual1"),
+        helper.make_node(
+            "LayerNormalization",
+            ["res1", "ln1.g", "ln1.b"],
+            ["n1"],
+            name="ln1",
+            axis=-1,
+            epsilon=1e-5,
+        ),
+        helper.make_node("MatMul", ["n1", "ffn1.w"], ["f1_mm"], name="ffn1"),
+        helper.make_node("Add", ["f1_mm", "ffn1.b"], ["f1"], name="ffn1_bias"),
+        helper.make_node("Relu", ["f1"], ["f1_act"], name="ffn_relu"),
+        helper.make_node("MatMul", ["f1_act", "ffn2.w"], ["f2_mm"], name="ffn2"),
+        helper.make_node("Add", ["f2_mm", "ffn2.b"], ["f2"], name="ffn2_bias"),
+        helper.make_node("Add", ["n1", "f2"], ["res2"], name="residual2"),
+        helper.make_node(
+            "LayerNormalization",
+            ["res2", "ln2.g", "ln2.b"],
+            ["hidden"],
+            name="ln2",
+            axis=-1,
+            epsilon=1e-5,
+        ),
+    ]
+    shape = ["batch", "sequence", d]
+    graph = helper.make_graph(
+        nodes,
+        "encoder",
+        [helper.make_tensor_value_info("tokens", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, shape)],
+        inits,
+    )
+    return _model(graph)
+
+
+_GENERATORS: dict[str, Callable[[], onnx.ModelProto]] = {
+    "tiny": _tiny,
+    "mlp": _mlp,
+    "conv": _conv,
+    "encoder": _encoder,
+}
+
+
+# ---------------------------------------------------------------- cache and API
+
+
+def cache_root() -> Path:
+    """The ortbench cache root: $ORTBENCH_CACHE_DIR if set, else the platform user cache."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("ortbench"))
+
+
+def samples_dir() -> Path:
+    return cache_root() / "samples" / f"v{SAMPLES_VERSION}"
+
+
+def build_sample(name: str) -> bytes:
+    """The serialized bytes of a generated sample (deterministic)."""
+    if name not in _GENERATORS:
+        raise _unknown(name)
+    return _GENERATORS[name]().SerializeToString(deterministic=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temp file in the same folder + os.replace: readers never see a half-written model."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _unknown(name: str) -> OrtbenchError:
+    valid = ", ".join(BUILTIN_SAMPLES)
+    return OrtbenchError(f"unknown sample {name!r}; valid samples: {valid}")
+
+
+def list_samples() -> list[SampleInfo]:
+    return [
+        SampleInfo(
+            name, SAMPLE_PREFIX + name, desc, "generated" if name in _GENERATORS else "light"
+        )
+        for name, desc in BUILTIN_SAMPLES.items()
+    ]
+
+
+def sample_path(name: str) -> Path:
+    """Path of a built-in sample; generated samples are written to the cache on first use."""
+    if name in _GENERATORS:
+        try:
+            path = samples_dir() / f"{name}.onnx"
+            if not path.is_file():
+                _atomic_write(path, build_sample(name))
+        except OSError as e:
+            raise OrtbenchError(
+                f"cannot write sample {name!r} to {samples_dir()}: {e} "
+                f"(set {CACHE_ENV} to a writable folder)"
+            ) from e
+        return path
+    light = _light_samples()
+    if name in light:
+        return light[name]
+    raise _unknown(name)
+
+
+def resolve_model(spec: str | Path) -> Path:
+    """MODEL as the CLI takes it: 'sample:NAME' or a path to an .onnx file."""
+    if isinstance(spec, str) and spec.startswith(SAMPLE_PREFIX):
+        return sample_path(spec[len(SAMPLE_PREFIX) :])
+    path = Path(spec).expanduser()
+    if not path.exists():
+        hint = ""
+        if str(spec) in BUILTIN_SAMPLES:
+            hint = f" (did you mean {SAMPLE_PREFIX}{spec}?)"
+        raise OrtbenchError(f"model file not found: {path}{hint}")
+    if path.is_dir():
+        raise OrtbenchError(f"model path is a directory, expected an .onnx file: {path}")
+    return path
+
+
+def write_samples(out_dir: Path, overwrite: bool = False) -> list[Path]:
+    """Copy the generated samples into out_dir (for `ortbench samples --out DIR`).
+
+    A file already there with the same bytes is left alone; one with different bytes is an
+    error unless overwrite is set (never overwrite a user's file silently).
+    """
+    out_dir = Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OrtbenchError(f"--out must be a directory: {out_dir}")
+    written = []
+    for name in _GENERATORS:
+        src = sample_path(name)
+        dst = out_dir / f"{name}.onnx"
+        data = src.read_bytes()
+        if dst.exists():
+            if dst.is_file() and dst.read_bytes() == data:
+                written.append(dst)
+                continue
+            if not overwrite:
+                raise OrtbenchError(
+                    f"{dst} exists and differs from sample {name!r}; "
+                    "remove it or choose another directory"
+                )
+        try:
+            _atomic_write(dst, data)
+        except OSError as e:
+            raise OrtbenchError(f"cannot write {dst}: {e}") from e
+        written.append(dst)
+    return written
+
+
+__all__ = [
+    "BUILTIN_SAMPLES",
+    "GENERATED_SAMPLES",
+    "SampleInfo",
+    "cache_root",
+    "list_samples",
+    "resolve_model",
+    "sample_path",
+    "samples_dir",
+    "write_samples",
+]

@@ -1,0 +1,202 @@
+"""From a profile to an ORT session: the pure mapping, and the check of what ORT really did.
+
+`session_settings` and `provider_list` are pure (plain dicts, no ORT objects) so every key can
+be unit-tested without a GPU; `build_session_options` and `create_session` apply them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import OrtbenchError
+from .profile import Profile, ep_full_name
+
+OPT_LEVEL_NAMES = {
+    "disable": "ORT_DISABLE_ALL",
+    "basic": "ORT_ENABLE_BASIC",
+    "extended": "ORT_ENABLE_EXTENDED",
+    "all": "ORT_ENABLE_ALL",
+}
+EXECUTION_MODE_NAMES = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
+
+# What each EP understands, for the editor and for `ortbench` help: option -> (default, doc).
+EP_OPTIONS: dict[str, dict[str, tuple[Any, str]]] = {
+    "CPUExecutionProvider": {},
+    "CUDAExecutionProvider": {
+        "device_id": (0, "GPU index"),
+        "enable_cuda_graph": (False, "capture the graph once, replay it (needs IO binding)"),
+        "cudnn_conv_algo_search": ("EXHAUSTIVE", "EXHAUSTIVE | HEURISTIC | DEFAULT"),
+        "arena_extend_strategy": ("kNextPowerOfTwo", "kNextPowerOfTwo | kSameAsRequested"),
+        "gpu_mem_limit": (0, "bytes the CUDA arena may hold; 0 = no limit"),
+        "do_copy_in_default_stream": (True, "copies on the compute stream"),
+        "cudnn_conv_use_max_workspace": (True, "let cuDNN use its largest workspace"),
+        "use_tf32": (True, "allow TF32 math on Ampere and newer"),
+        "prefer_nhwc": (False, "NHWC layout for convolutions"),
+    },
+    "TensorrtExecutionProvider": {
+        "device_id": (0, "GPU index"),
+        "trt_fp16_enable": (False, "build FP16 engines"),
+        "trt_int8_enable": (False, "build INT8 engines (needs calibration)"),
+        "trt_engine_cache_enable": (False, "keep built engines on disk"),
+        "trt_engine_cache_path": ("", "folder of the engine cache"),
+        "trt_max_workspace_size": (1073741824, "bytes of builder workspace"),
+        "trt_timing_cache_enable": (False, "keep kernel timings between builds"),
+        "trt_builder_optimization_level": (3, "0-5, higher builds slower engines that run faster"),
+        "trt_cuda_graph_enable": (False, "capture a CUDA graph of the engine"),
+    },
+}
+
+GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+
+
+def session_settings(profile: Profile, physical_cores: int) -> dict[str, Any]:
+    """What SessionOptions will be given, as plain values (the pure half of the mapping)."""
+    s = profile.session
+    entries = {k: _option_str(v) for k, v in s.config_entries.items()}
+    entries["session.intra_op.allow_spinning"] = "1" if s.allow_spinning else "0"
+    if s.intra_op_thread_affinities:
+        entries["session.intra_op_thread_affinities"] = s.intra_op_thread_affinities
+    return {
+        "graph_optimization_level": OPT_LEVEL_NAMES[s.graph_optimization_level],
+        "execution_mode": EXECUTION_MODE_NAMES[s.execution_mode],
+        "intra_op_num_threads": profile.resolved_intra_threads(physical_cores),
+        "inter_op_num_threads": s.inter_op_num_threads,
+        "enable_cpu_mem_arena": s.enable_cpu_mem_arena,
+        "enable_mem_pattern": s.enable_mem_pattern,
+        "free_dimensions": dict(s.free_dimensions),
+        "config_entries": entries,
+    }
+
+
+def _option_str(value: Any) -> str:
+    """ORT takes option values as strings; booleans as 1/0, which every EP parses."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def provider_list(profile: Profile) -> list[tuple[str, dict[str, str]]]:
+    """The providers argument of InferenceSession: the request, then the allowed fallbacks.
+
+    CPU always closes the list: ORT places nodes a GPU EP cannot run on CPU regardless, and
+    naming it keeps that explicit. Fallback for the whole session is judged later, in
+    `check_providers`.
+    """
+    requested = profile.provider_ep
+    out = [(requested, {k: _option_str(v) for k, v in profile.provider.options.items()})]
+    for name in [*map(ep_full_name, profile.provider.fallback), "CPUExecutionProvider"]:
+        if name not in [n for n, _ in out]:
+            out.append((name, {}))
+    return out
+
+
+def uses_cuda_graph(profile: Profile) -> bool:
+    opts = profile.provider.options
+    return bool(opts.get("enable_cuda_graph") or opts.get("trt_cuda_graph_enable"))
+
+
+def profile_problems(profile: Profile) -> list[str]:
+    """Combinations that cannot work, found before a session is made."""
+    problems = []
+    if uses_cuda_graph(profile):
+        if not profile.run.io_binding:
+            problems.append("CUDA graphs need io_binding = true (replay reads bound buffers)")
+        if profile.session.execution_mode == "parallel":
+            problems.append('CUDA graphs do not work with execution_mode = "parallel"')
+        if profile.provider_ep not in GPU_PROVIDERS:
+            problems.append("enable_cuda_graph is an option of the CUDA/TensorRT EPs only")
+    return problems
+
+
+def build_session_options(
+    profile: Profile, physical_cores: int, profiling_prefix: str | None = None
+) -> Any:
+    """Apply `session_settings` to a real onnxruntime.SessionOptions."""
+    import onnxruntime as ort
+
+    spec = session_settings(profile, physical_cores)
+    so = ort.SessionOptions()
+    so.graph_optimization_level = getattr(
+        ort.GraphOptimizationLevel, spec["graph_optimization_level"]
+    )
+    so.execution_mode = getattr(ort.ExecutionMode, spec["execution_mode"])
+    so.intra_op_num_threads = spec["intra_op_num_threads"]
+    so.inter_op_num_threads = spec["inter_op_num_threads"]
+    so.enable_cpu_mem_arena = spec["enable_cpu_mem_arena"]
+    so.enable_mem_pattern = spec["enable_mem_pattern"]
+    so.log_severity_level = 3
+    for dim, value in spec["free_dimensions"].items():
+        so.add_free_dimension_override_by_name(dim, value)
+    for key, value in spec["config_entries"].items():
+        so.add_session_config_entry(key, value)
+    if profiling_prefix:
+        so.enable_profiling = True
+        so.profile_file_prefix = profiling_prefix
+    return so
+
+
+@dataclass
+class ProviderReport:
+    """What was asked for and what ORT made of it."""
+
+    requested: list[str]
+    active: list[str]
+    fallback: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requested": self.requested, "active": self.active, "fallback": self.fallback}
+
+
+def check_providers(profile: Profile, active: list[str]) -> ProviderReport:
+    """Compare ORT's active providers with the request.
+
+    ORT lists CUDA and TensorRT even where they cannot load, and then quietly runs on CPU.
+    A requested EP missing from the active list is a session-level fallback: an error unless
+    the profile allows the EP that took over, and always a warning.
+    """
+    requested = [name for name, _ in provider_list(profile)]
+    report = ProviderReport(requested=requested, active=list(active))
+    want = profile.provider_ep
+    if want in active:
+        return report
+    report.fallback = True
+    allowed = {ep_full_name(n) for n in profile.provider.fallback}
+    took_over = active[0] if active else "nothing"
+    message = f"{want} did not load here; the session runs on {took_over}"
+    if took_over not in allowed:
+        raise OrtbenchError(
+            f"execution provider not available: {message}. Use a profile for an EP that "
+            f"works here (see `ortbench detect`) or allow it with provider.fallback = "
+            f'["{took_over.removesuffix("ExecutionProvider").lower()}"]'
+        )
+    report.warnings.append(f"FALLBACK: {message} (allowed by provider.fallback)")
+    return report
+
+
+def create_session(
+    model_path: str | Path,
+    profile: Profile,
+    physical_cores: int,
+    profiling_prefix: str | None = None,
+) -> tuple[Any, ProviderReport, float]:
+    """Create the session; return it, the provider report and the creation time in ms."""
+    import onnxruntime as ort
+
+    for problem in profile_problems(profile):
+        raise OrtbenchError(f"profile '{profile.name}': {problem}")
+    so = build_session_options(profile, physical_cores, profiling_prefix)
+    t0 = time.perf_counter()
+    try:
+        sess = ort.InferenceSession(
+            str(model_path), sess_options=so, providers=provider_list(profile)
+        )
+    except Exception as exc:  # ORT raises its own exception types for bad models and options
+        raise OrtbenchError(
+            f"ONNX Runtime could not create a session for {model_path}: {exc}"
+        ) from None
+    create_ms = (time.perf_counter() - t0) * 1e3
+    return sess, check_providers(profile, sess.get_providers()), create_ms

@@ -1,0 +1,139 @@
+"""Text pictures of latency samples: the log-binned histogram and latency over run index.
+
+Pure numpy + strings (no Textual), so the widgets only style what these compute, and the
+pictures are unit-tested without an app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ortbench_tui.bench.stats import histogram
+from ortbench_tui.commands.common import format_ms
+
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+
+def _bar_rows(heights: np.ndarray, rows: int) -> list[str]:
+    """Column heights in eighths of a cell -> `rows` strings, top row first."""
+    out = []
+    for r in range(rows):
+        level = (rows - 1 - r) * 8
+        cells = np.clip(heights - level, 0, 8)
+        out.append("".join(EIGHTHS[int(c)] for c in cells))
+    return out
+
+
+@dataclass
+class HistogramPicture:
+    """Bars (top row first), the axis line, and the columns of the p50/p99 markers."""
+
+    rows: list[str] = field(default_factory=list)
+    axis: str = ""
+    p50_col: int | None = None
+    p99_col: int | None = None
+    lo_ms: float = 0.0
+    hi_ms: float = 0.0
+
+
+def _place(line: list[str], col: int, text: str) -> bool:
+    """Write text at col if it fits on blank cells; report whether it did."""
+    if col < 0 or col + len(text) > len(line):
+        return False
+    if any(c != " " for c in line[col : col + len(text)]):
+        return False
+    line[col : col + len(text)] = list(text)
+    return True
+
+
+def histogram_picture(
+    samples_ns: np.ndarray, width: int, height: int, p50_ms: float | None, p99_ms: float | None
+) -> HistogramPicture:
+    """A histogram `width` columns wide, `height` rows tall (the last row is the axis).
+
+    Bins are log-spaced from the fastest to the slowest sample, one per column; any
+    non-empty bin shows at least a sliver, so rare slow runs stay visible.
+    """
+    rows = max(height - 1, 1)
+    pic = HistogramPicture()
+    if width < 8 or samples_ns.size == 0:
+        pic.rows = [" " * max(width, 0)] * rows
+        pic.axis = "waiting for timed runs…"[: max(width, 0)]
+        return pic
+    counts, edges = histogram(samples_ns, bins=width, log=True)
+    peak = max(int(counts.max()), 1)
+    heights = np.ceil(counts / peak * rows * 8).astype(np.int64)
+    heights[(counts > 0) & (heights == 0)] = 1
+    pic.rows = _bar_rows(heights, rows)
+    pic.lo_ms, pic.hi_ms = float(edges[0]), float(edges[-1])
+
+    def col_of(ms: float | None) -> int | None:
+        if ms is None or ms != ms:
+            return None
+        return int(np.clip(np.searchsorted(edges, ms, side="right") - 1, 0, width - 1))
+
+    pic.p50_col, pic.p99_col = col_of(p50_ms), col_of(p99_ms)
+    axis = [" "] * width
+    # Markers first (they matter most), then the range labels where they fit.
+    if pic.p50_col is not None:
+        if not _place(axis, pic.p50_col, "^p50"):
+            _place(axis, max(0, pic.p50_col - 3), "p50^")
+    if pic.p99_col is not None:
+        start = pic.p99_col
+        if not _place(axis, start, "^p99"):
+            if not _place(axis, max(0, start - 3), "p99^"):
+                end = "".join(axis).rstrip()
+                _place(axis, len(end) + 1, "p99>")
+    lo, hi = format_ms(pic.lo_ms), format_ms(pic.hi_ms)
+    _place(axis, 0, lo + " ") or _place(axis, 0, lo)
+    _place(axis, width - len(hi) - 1, " " + hi) or _place(axis, width - len(hi), hi)
+    pic.axis = "".join(axis)
+    return pic
+
+
+def run_index_picture(samples_ns: np.ndarray, width: int, height: int) -> list[str]:
+    """Latency over run index: each column is the mean of its share of the runs, on a log
+    scale from the lowest to the highest column, so drift and spikes both show."""
+    rows = max(height, 1)
+    n = int(samples_ns.size)
+    if width < 1 or n == 0:
+        return [" " * max(width, 0)] * rows
+    cols = min(width, n)
+    starts = np.linspace(0, n, cols + 1).astype(np.int64)[:-1]
+    sums = np.add.reduceat(samples_ns.astype(np.float64), starts)
+    sizes = np.diff(np.append(starts, n))
+    means = sums / sizes
+    lo, hi = float(means.min()), float(means.max())
+    if hi <= lo or lo <= 0:
+        frac = np.full(cols, 0.5)
+    else:
+        frac = (np.log(means) - np.log(lo)) / (np.log(hi) - np.log(lo))
+    heights = 1 + np.round(frac * (rows * 8 - 1)).astype(np.int64)
+    return [r.ljust(width) for r in _bar_rows(heights, rows)]
+
+
+def live_throughput(n: int, elapsed_s: float, timed_started_s: float | None) -> float | None:
+    if timed_started_s is None or n == 0:
+        return None
+    span = elapsed_s - timed_started_s
+    return n / span if span > 0 else None
+
+
+def stats_items(
+    stats: dict[str, float], n: int, throughput: float | None
+) -> list[tuple[str, str]]:
+    """(label, value) pairs of the statistics table, in reading order."""
+    items = [
+        ("p50", format_ms(stats.get("p50"))),
+        ("p90", format_ms(stats.get("p90"))),
+        ("p99", format_ms(stats.get("p99"))),
+        ("p99.9", format_ms(stats.get("p999"))),
+        ("mean", format_ms(stats.get("mean"))),
+    ]
+    cv = stats.get("cv")
+    items.append(("CV", "-" if cv is None or cv != cv else f"{cv:.1%}"))
+    items.append(("inf/s", "-" if not throughput else f"{throughput:,.0f}".replace(",", " ")))
+    items.append(("runs", f"{n:,}".replace(",", " ")))
+    return items

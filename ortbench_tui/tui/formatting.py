@@ -1,0 +1,182 @@
+"""Words for what the screens show: a result's outcome lines, a profile's summary, a model's.
+
+Plain functions returning (severity, text) lines or strings; no Textual, so they are tested
+directly and the widgets only choose colours by severity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ortbench_tui.commands.common import format_ms
+from ortbench_tui.profile import Profile, ep_full_name
+
+Line = tuple[str, str]
+"""(severity, text); severity is one of ok, info, muted, warning, error."""
+
+
+def short_ep(name: str) -> str:
+    return name.removesuffix("ExecutionProvider") or name
+
+
+def _ms(value: Any) -> str:
+    return format_ms(float(value)) if isinstance(value, (int, float)) else "-"
+
+
+def provider_line(result: dict[str, Any]) -> Line:
+    """Active EPs against the request; a fallback is an error line."""
+    providers = result.get("providers") or {}
+    wanted = ep_full_name(str(result.get("profile", {}).get("provider", {}).get("name", "cpu")))
+    active = list(providers.get("active") or [])
+    shown = ", ".join(short_ep(a) for a in active) or "none"
+    if active and active[0] == wanted and not providers.get("fallback"):
+        return ("ok", f"EPs: {shown} (as requested)")
+    return ("error", f"EPs: FALLBACK: asked for {short_ep(wanted)}, ran on {shown}")
+
+
+def result_lines(
+    result: dict[str, Any], saved: str | None = None, save_error: str | None = None
+) -> list[Line]:
+    """What a finished (or cancelled) run says under its histogram."""
+    lines: list[Line] = []
+    status = result.get("status", "ok")
+    if status == "cancelled":
+        lines.append(("warning", f"cancelled: partial result from {result.get('runs', 0)} runs"))
+    lines.append(provider_line(result))
+    threads = result.get("intra_op_threads")
+    timing = (
+        f"create {_ms(result.get('session_create_ms'))} · first run "
+        f"{_ms(result.get('first_run_ms'))} · {result.get('runs', 0)} runs after "
+        f"{result.get('warmup_runs', 0)} warm-up"
+    )
+    if threads is not None:
+        timing += f" · intra-op threads {threads}"
+    lines.append(("info", timing))
+    for warning in result.get("warnings") or []:
+        if warning.startswith("cancelled:"):
+            continue
+        severity = "error" if warning.startswith("FALLBACK:") else "warning"
+        lines.append((severity, f"⚠ {warning}" if severity == "warning" else f"✗ {warning}"))
+    if saved:
+        lines.append(("muted", f"saved to history as {saved}"))
+    if save_error:
+        lines.append(("error", f"✗ not saved to history: {save_error}"))
+    return lines
+
+
+def profile_summary(profile: Profile, physical_cores: int | None) -> list[tuple[str, str]]:
+    """(label, value) pairs of the settings that matter most, for the main screen."""
+    s, p, r = profile.session, profile.provider, profile.run
+    threads = s.intra_op_num_threads
+    if threads == "physical":
+        threads_text = f"physical ({physical_cores})" if physical_cores else "physical"
+    else:
+        threads_text = "ORT default" if threads == 0 else str(threads)
+    timed = f"{r.duration_s:g} s" if r.duration_s > 0 else f"{r.timed_runs} runs"
+    on = {True: "on", False: "off"}
+    pairs = [
+        ("provider", p.name + (f" +{len(p.options)} opt" if p.options else "")),
+        ("opt level", s.graph_optimization_level),
+        ("intra-op", threads_text),
+        ("inter-op", "ORT default" if s.inter_op_num_threads == 0 else str(s.inter_op_num_threads)),
+        ("mode", s.execution_mode),
+        ("spinning", on[s.allow_spinning]),
+        ("arena", on[s.enable_cpu_mem_arena]),
+        ("mem pattern", on[s.enable_mem_pattern]),
+        ("io binding", on[r.io_binding]),
+        ("precision", r.precision),
+        ("warm-up", str(r.warmup_runs)),
+        ("timed", timed),
+    ]
+    if s.free_dimensions:
+        pairs.append(("free dims", " ".join(f"{k}={v}" for k, v in s.free_dimensions.items())))
+    if r.pin_cpus:
+        pairs.append(("pin cpus", ",".join(map(str, r.pin_cpus))))
+    return pairs
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+def human_count(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f} M"
+    if n >= 10_000:
+        return f"{n / 1e3:.0f} k"
+    return str(n)
+
+
+def _shape(shape: list[Any], has_shape: bool = True) -> str:
+    if not has_shape:
+        return "[?]"
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def model_lines(info: Any) -> list[Line]:
+    """A ModelInfo as lines: inputs, outputs, symbolic dims, opset, size, nodes, parameters."""
+    lines: list[Line] = []
+    for tensor in info.inputs:
+        lines.append(
+            ("info", f"in  {tensor.name}: {tensor.dtype} {_shape(tensor.shape, tensor.has_shape)}")
+        )
+    for tensor in info.outputs:
+        lines.append(
+            ("info", f"out {tensor.name}: {tensor.dtype} {_shape(tensor.shape, tensor.has_shape)}")
+        )
+    if info.symbolic_dims:
+        lines.append(("warning", "symbolic dims: " + ", ".join(info.symbolic_dims)))
+    lines.append(
+        (
+            "muted",
+            f"opset {info.opset} · {human_bytes(info.file_size_bytes)} · "
+            f"{info.node_count} nodes · {human_count(info.parameter_count)} params",
+        )
+    )
+    top = list(info.op_type_counts.items())[:4]
+    if top:
+        lines.append(("muted", "ops: " + ", ".join(f"{op}×{n}" for op, n in top)))
+    return lines
+
+
+def readiness_lines(
+    profile: Profile,
+    invalid: dict[str, str],
+    symbolic_dims: list[str],
+    working_providers: list[str] | None,
+    logical_cores: int | None,
+) -> list[Line]:
+    """Why this model and profile may not run, said before `r` is pressed."""
+    from ortbench_tui.session import profile_problems
+
+    lines: list[Line] = []
+    for key, reason in sorted(invalid.items()):
+        lines.append(("error", f"✗ invalid {key}: {reason}"))
+    for problem in profile_problems(profile):
+        lines.append(("error", f"✗ {problem}"))
+    missing = [d for d in symbolic_dims if d not in profile.session.free_dimensions]
+    if missing:
+        lines.append(
+            ("warning", "⚠ symbolic dims without a value: " + ", ".join(missing)
+             + " (set session.free_dimensions in the editor)")
+        )
+    want = profile.provider_ep
+    if working_providers is not None and want not in working_providers:
+        allowed = {ep_full_name(n) for n in profile.provider.fallback}
+        works = ", ".join(short_ep(w) for w in working_providers) or "none"
+        if allowed & set(working_providers):
+            lines.append(("warning", f"⚠ {short_ep(want)} does not load here; the run falls "
+                                     f"back (working: {works})"))
+        else:
+            lines.append(("error", f"✗ {short_ep(want)} does not load here (working: {works})"))
+    if logical_cores:
+        bad = [c for c in profile.run.pin_cpus if c >= logical_cores]
+        if bad:
+            lines.append(("error", f"✗ run.pin_cpus {bad}: this machine has CPUs "
+                                   f"0-{logical_cores - 1}"))
+    return lines
