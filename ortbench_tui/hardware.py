@@ -2,12 +2,14 @@
 
 ORT lists CUDA and TensorRT on machines without a GPU and then silently runs on CPU, so the
 list of available providers proves nothing: `probe_providers` creates a tiny session per EP
-and checks what ORT actually activated. GPU facts come from pycuda (optional, has the SM
-count) or nvidia-smi; neither is required. Engine module: never imports Textual.
+and checks what ORT actually activated. GPU facts come from pycuda (optional
+extra), the driver's libcuda via ctypes (same facts, nothing to build) or nvidia-smi (no SM
+count); none is required. Engine module: never imports Textual.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import platform
@@ -127,6 +129,44 @@ def _gpus_from_pycuda() -> list[GpuInfo]:
     return gpus
 
 
+_LIBCUDA = "libcuda.so.1"
+_CU_ATTR_SMS, _CU_ATTR_CC_MAJOR, _CU_ATTR_CC_MINOR = 16, 75, 76
+
+
+def _gpus_from_libcuda() -> list[GpuInfo]:
+    """GPUs via the driver's own libcuda through ctypes: SM counts without pycuda.
+
+    pycuda rarely installs (no wheels), but every machine with an NVIDIA driver has
+    libcuda.so.1. Raises OSError when the library is absent, RuntimeError on a CUDA error.
+    """
+    lib = ctypes.CDLL(_LIBCUDA)
+    c_int, c_size_t, byref = ctypes.c_int, ctypes.c_size_t, ctypes.byref
+
+    def check(rc: int, call: str) -> None:
+        if rc != 0:
+            raise RuntimeError(f"{call} failed with CUDA error {rc}")
+
+    check(lib.cuInit(0), "cuInit")
+    count = c_int()
+    check(lib.cuDeviceGetCount(byref(count)), "cuDeviceGetCount")
+    gpus = []
+    for i in range(count.value):
+        dev = c_int()
+        check(lib.cuDeviceGet(byref(dev), c_int(i)), "cuDeviceGet")
+        name = ctypes.create_string_buffer(256)
+        check(lib.cuDeviceGetName(name, c_int(256), dev), "cuDeviceGetName")
+        attrs = []
+        for attr in (_CU_ATTR_SMS, _CU_ATTR_CC_MAJOR, _CU_ATTR_CC_MINOR):
+            value = c_int()
+            check(lib.cuDeviceGetAttribute(byref(value), c_int(attr), dev), "cuDeviceGetAttribute")
+            attrs.append(value.value)
+        memory = c_size_t()
+        check(lib.cuDeviceTotalMem_v2(byref(memory), dev), "cuDeviceTotalMem")
+        gpus.append(GpuInfo(i, name.value.decode(errors="replace"), attrs[0],
+                            f"{attrs[1]}.{attrs[2]}", memory.value // 2**20))
+    return gpus
+
+
 def _nvidia_smi_output() -> str:
     """Raw CSV from nvidia-smi. Raises FileNotFoundError when it is not on PATH."""
     exe = shutil.which("nvidia-smi")
@@ -182,6 +222,16 @@ def detect_gpus() -> tuple[list[GpuInfo], str]:
             return gpus, f"{len(gpus)} GPU(s) via pycuda"
         reasons.append("pycuda found no CUDA device")
     try:
+        gpus = _gpus_from_libcuda()
+    except OSError:
+        reasons.append("libcuda not found")
+    except Exception as exc:
+        reasons.append(f"libcuda: {_first_line(exc)}")
+    else:
+        if gpus:
+            return gpus, f"{len(gpus)} GPU(s) via libcuda"
+        reasons.append("libcuda found no CUDA device")
+    try:
         gpus = _gpus_from_nvidia_smi()
     except FileNotFoundError:
         reasons.append("nvidia-smi not found")
@@ -196,7 +246,7 @@ def detect_gpus() -> tuple[list[GpuInfo], str]:
         if gpus:
             return gpus, f"{len(gpus)} GPU(s) via nvidia-smi (SM count needs pycuda)"
         reasons.append("nvidia-smi listed no GPU")
-    return [], "not detected: " + " and ".join(reasons)
+    return [], "not detected: " + ", ".join(reasons)
 
 
 def _first_line(value: object) -> str:

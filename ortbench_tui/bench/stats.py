@@ -8,6 +8,7 @@ import numpy as np
 
 PERCENTILE_METHOD = "exact over all samples: numpy 'linear' (Hyndman & Fan type 7)"
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+LABELS = {"p50": "p50", "p90": "p90", "p95": "p95", "p99": "p99", "p999": "p99.9"}
 CV_WARN = 0.10
 # A percentile is trusted when at least this many samples lie beyond it.
 TAIL_SAMPLES = 10
@@ -44,8 +45,8 @@ def stability_warnings(stats: dict[str, float], n: int) -> list[str]:
     if thin:
         need = min_samples_for(PERCENTILES[thin[0]])
         warnings.append(
-            f"few samples: {', '.join(thin)} from {n} runs rest on fewer than {TAIL_SAMPLES} "
-            f"samples each ({thin[0]} needs {need} runs)"
+            f"few samples: {', '.join(LABELS[t] for t in thin)} from {n} runs rest on fewer "
+            f"than {TAIL_SAMPLES} samples each ({LABELS[thin[0]]} needs {need} runs)"
         )
     return warnings
 

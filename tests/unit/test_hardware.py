@@ -135,20 +135,31 @@ def _no_smi():
     raise FileNotFoundError("nvidia-smi not found")
 
 
-def test_no_gpu_libraries_gives_empty_list_and_reason(monkeypatch):
+def _no_libcuda():
+    raise OSError("libcuda.so.1: cannot open shared object file")
+
+
+@pytest.fixture
+def no_libcuda(monkeypatch):
+    monkeypatch.setattr(hardware, "_gpus_from_libcuda", _no_libcuda)
+
+
+def test_no_gpu_libraries_gives_empty_list_and_reason(monkeypatch, no_libcuda):
     monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
     monkeypatch.setattr(hardware, "_nvidia_smi_output", _no_smi)
     gpus, status = detect_gpus()
     assert gpus == []
-    assert status == "not detected: pycuda not installed and nvidia-smi not found"
+    assert status == "not detected: pycuda not installed, libcuda not found, nvidia-smi not found"
 
 
 def test_real_absence_of_pycuda_and_nvidia_smi(monkeypatch):
     monkeypatch.setitem(sys.modules, "pycuda", None)  # import raises ImportError
     monkeypatch.setitem(sys.modules, "pycuda.driver", None)
+    monkeypatch.setattr(hardware, "_LIBCUDA", "libcuda-that-does-not-exist.so.0")
     monkeypatch.setenv("PATH", "/nonexistent")
     gpus, status = detect_gpus()
-    assert gpus == [] and "pycuda not installed" in status and "nvidia-smi not found" in status
+    assert gpus == []
+    assert status == "not detected: pycuda not installed, libcuda not found, nvidia-smi not found"
 
 
 def _fake_pycuda(monkeypatch, devices):
@@ -193,7 +204,7 @@ def test_simulated_pycuda_gives_name_sms_cc_memory(monkeypatch):
     assert "pycuda" in status
 
 
-def test_pycuda_init_failure_falls_through_to_nvidia_smi(monkeypatch):
+def test_pycuda_init_failure_falls_through_to_nvidia_smi(monkeypatch, no_libcuda):
     def broken():
         raise RuntimeError("cuInit failed: no CUDA-capable device is detected")
 
@@ -206,7 +217,7 @@ def test_pycuda_init_failure_falls_through_to_nvidia_smi(monkeypatch):
 SMI_OUTPUT = "0, NVIDIA H100 80GB HBM3, 9.0, 81559\n1, Tesla T4, 7.5, 15360\n"
 
 
-def test_simulated_nvidia_smi_is_parsed(monkeypatch):
+def test_simulated_nvidia_smi_is_parsed(monkeypatch, no_libcuda):
     monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
     monkeypatch.setattr(hardware, "_nvidia_smi_output", lambda: SMI_OUTPUT)
     gpus, status = detect_gpus()
@@ -217,7 +228,7 @@ def test_simulated_nvidia_smi_is_parsed(monkeypatch):
     assert "nvidia-smi" in status
 
 
-def test_nvidia_smi_na_fields_and_failure(monkeypatch):
+def test_nvidia_smi_na_fields_and_failure(monkeypatch, no_libcuda):
     assert hardware.parse_nvidia_smi("0, Odd GPU, [N/A], [N/A]\n\n") == [
         GpuInfo(0, "Odd GPU", None, None, None)
     ]
@@ -231,7 +242,7 @@ def test_nvidia_smi_na_fields_and_failure(monkeypatch):
     assert gpus == [] and "nvidia-smi failed: NVIDIA-SMI has failed" in status
 
 
-def test_nvidia_smi_subprocess_path(monkeypatch, tmp_path):
+def test_nvidia_smi_subprocess_path(monkeypatch, tmp_path, no_libcuda):
     """The real subprocess call, against a fake nvidia-smi script on PATH."""
     script = tmp_path / "nvidia-smi"
     script.write_text(f"#!/bin/sh\nprintf '{SMI_OUTPUT.splitlines()[0]}\\n'\n")
@@ -240,6 +251,46 @@ def test_nvidia_smi_subprocess_path(monkeypatch, tmp_path):
     monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
     gpus, _ = detect_gpus()
     assert [g.name for g in gpus] == ["NVIDIA H100 80GB HBM3"]
+
+
+FAKE_LIBCUDA_C = r"""
+#include <stddef.h>
+#include <string.h>
+static int inited = 0;
+int cuInit(unsigned int flags) { inited = 1; return flags; }
+int cuDeviceGetCount(int *n) { if (!inited) return 3; *n = 2; return 0; }
+int cuDeviceGet(int *dev, int ordinal) { *dev = 100 + ordinal; return 0; }
+int cuDeviceGetName(char *name, int len, int dev) {
+    strncpy(name, dev == 100 ? "Fake H100" : "Fake T4", len); return 0; }
+int cuDeviceGetAttribute(int *v, int attr, int dev) {
+    if (attr == 16) *v = dev == 100 ? 132 : 40;
+    else if (attr == 75) *v = dev == 100 ? 9 : 7;
+    else if (attr == 76) *v = dev == 100 ? 0 : 5;
+    else return 1;
+    return 0; }
+int cuDeviceTotalMem_v2(size_t *bytes, int dev) {
+    *bytes = (size_t)(dev == 100 ? 80 : 16) << 30; return 0; }
+"""
+
+
+def test_libcuda_ctypes_path_against_fake_driver(monkeypatch, tmp_path):
+    """Compile a stand-in libcuda so the real ctypes calls run without a GPU."""
+    import shutil
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler to build a fake libcuda")
+    src, lib = tmp_path / "fake_cuda.c", tmp_path / "libcuda.so.1"
+    src.write_text(FAKE_LIBCUDA_C)
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
+    monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
+    monkeypatch.setattr(hardware, "_LIBCUDA", str(lib))
+    gpus, status = detect_gpus()
+    assert gpus == [
+        GpuInfo(0, "Fake H100", 132, "9.0", 80 * 1024),
+        GpuInfo(1, "Fake T4", 40, "7.5", 16 * 1024),
+    ]
+    assert status == "2 GPU(s) via libcuda"
 
 
 def test_gpu_info_in_text_and_json(monkeypatch):
@@ -316,7 +367,6 @@ def test_cuda_works_and_gpu_listed_with_sms():
     info = detect()
     assert "CUDAExecutionProvider" in info.working_providers
     assert info.gpus, info.gpu_status
-    if "pycuda" in info.gpu_status:
-        assert all(g.sm_count and g.sm_count > 0 for g in info.gpus)
-    else:
-        pytest.skip(f"SM count needs pycuda ({info.gpu_status})")
+    assert "nvidia-smi" not in info.gpu_status, "libcuda should have given SM counts"
+    assert all(g.sm_count and g.sm_count > 0 for g in info.gpus)
+    assert all(g.compute_capability and g.memory_mb for g in info.gpus)

@@ -29,7 +29,7 @@ def test_thin_tail_and_cv_warnings():
     assert min_samples_for(99.9) == 10_000 and min_samples_for(99) == 1000
     steady = summarize(np.full(500, 1_000_000, dtype=np.int64))
     warns = stability_warnings(steady, 500)
-    assert any("p99, p999 from 500 runs" in w for w in warns)
+    assert any("p99, p99.9 from 500 runs" in w for w in warns)
     assert not any("unstable" in w for w in warns)
     noisy = summarize(np.array([1, 10] * 10_000, dtype=np.int64) * 1_000_000)
     assert any("unstable" in w for w in stability_warnings(noisy, 20_000))

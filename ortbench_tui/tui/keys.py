@@ -1,0 +1,93 @@
+"""Every key of the workbench, in one table: the bindings, the palette and the help screen
+are all generated from it, so none of them can forget an action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Command:
+    """One user action: its key, its footer word, and the sentence the palette and help show."""
+
+    scope: str
+    """app | main | models | profiles | editor | history | detail | help"""
+    key: str
+    action: str
+    title: str
+    help: str
+    show: bool = True
+    priority: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}.{self.action.split('.')[-1].split('(')[0]}"
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key, self.action, self.title, show=self.show, priority=self.priority,
+            tooltip=self.help, id=self.id,
+        )
+
+
+SCOPE_TITLES = {
+    "app": "Everywhere",
+    "main": "Main screen",
+    "models": "Model list",
+    "profiles": "Profile list",
+    "editor": "Profile editor",
+    "history": "History",
+    "detail": "A past run / comparison",
+}
+
+COMMANDS: list[Command] = [
+    Command("app", "question_mark", "app.help", "Help", "Every key, on one screen"),
+    Command("app", "f1", "app.help", "Help", "Every key, on one screen", show=False),
+    Command("app", "q", "app.quit", "Quit", "Quit ortbench (a run in progress is stopped)"),
+    Command("main", "r", "run", "Run",
+            "Run the selected model with the selected profile: warm-up, then timed runs "
+            "in a separate worker process"),
+    Command("main", "escape", "stop", "Stop",
+            "Stop the run within a fraction of a second; the partial result is kept"),
+    Command("main", "e", "edit", "Edit",
+            "Edit the selected profile: every key, checked as you type"),
+    Command("main", "s", "save", "Save", "Save the selected profile as TOML (atomically)"),
+    Command("main", "S", "save_as", "Save as", "Save the selected profile under a new name"),
+    Command("main", "h", "history", "History",
+            "Past runs: open one to see its histogram, pick two to compare"),
+    Command("main", "l", "switch_list", "Lists",
+            "Move between the model list and the profile list"),
+    Command("models", "a", "screen.add_model", "Add model", "Add an .onnx model by its path"),
+    Command("models", "i", "screen.model_info", "Info",
+            "Inputs, outputs, opset, size, nodes and parameters of the selected model"),
+    Command("profiles", "d", "screen.duplicate", "Duplicate",
+            "Copy the selected profile under a new name"),
+    Command("profiles", "n", "screen.rename", "Rename", "Rename the selected profile and its file"),
+    Command("profiles", "x", "screen.delete", "Delete",
+            "Delete the selected profile's file (asks first)"),
+    Command("editor", "ctrl+s", "save", "Save",
+            "Save this profile as TOML (atomically)", priority=True),
+    Command("editor", "ctrl+o", "save_as", "Save as",
+            "Save this profile under a new name", priority=True),
+    Command("editor", "escape", "close", "Back",
+            "Back to the main screen; unsaved changes are kept and marked *"),
+    Command("history", "enter", "open", "Open", "Open the highlighted run: histogram and details"),
+    Command("history", "space", "pick", "Pick", "Pick (or unpick) a run; pick two to compare"),
+    Command("history", "c", "compare", "Compare", "Compare the two picked runs side by side"),
+    Command("history", "escape", "close", "Back", "Back to the main screen"),
+    Command("detail", "escape", "close", "Back", "Back to the previous screen"),
+]
+
+
+def bindings(scope: str) -> list[Binding]:
+    return [c.binding() for c in COMMANDS if c.scope == scope]
+
+
+def commands(*scopes: str) -> list[Command]:
+    return [c for c in COMMANDS if c.scope in scopes]
+
+
+def key_label(key: str) -> str:
+    return {"question_mark": "?", "escape": "esc", "space": "space"}.get(key, key)

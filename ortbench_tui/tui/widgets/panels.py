@@ -1,0 +1,78 @@
+"""Read-only panels of the main screen: the machine line, the model and the profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+from ..formatting import Line, model_lines, profile_summary
+from ..machine import header_line
+from .notes import Notes
+
+
+class HardwareLine(Static):
+    """One line: CPU, cores, memory, GPUs, ORT version, working EPs (from detection)."""
+
+    DEFAULT_CSS = """
+    HardwareLine {
+        height: 1;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    HardwareLine.-error { color: $text-error; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("ortbench · detecting the machine and its execution providers…", id=id)
+
+    def show_info(self, info: Any) -> None:
+        self.remove_class("-error")
+        self.update(f"ortbench · {header_line(info)}")
+
+    def show_error(self, message: str) -> None:
+        self.add_class("-error")
+        self.update(f"ortbench · {message}")
+
+
+class ModelDetails(Notes):
+    """Inputs/outputs (dtype, shape, symbolic dims), opset, size, node and parameter counts."""
+
+    DEFAULT_CSS = """
+    ModelDetails { height: auto; }
+    """
+
+    def show_info(self, spec: str, info: Any) -> None:
+        self.border_title = f"Model: {spec}"
+        self.show(model_lines(info))
+
+    def show_pending(self, spec: str) -> None:
+        self.border_title = f"Model: {spec}"
+        self.show([("muted", "reading the model…")])
+
+    def show_error(self, spec: str, message: str) -> None:
+        self.border_title = f"Model: {spec}"
+        self.show([("error", f"✗ {message}")])
+
+
+class ProfileSummary(Notes):
+    """The settings of the selected profile that matter most, two to a line."""
+
+    def show_profile(self, entry: Any, physical_cores: int | None, width: int = 80) -> None:
+        self.border_title = f"Profile: {entry.label}"
+        if entry.error:
+            self.show([("error", f"✗ {entry.error}")])
+            return
+        pairs = profile_summary(entry.profile, physical_cores)
+        cell = max(len(k) + len(v) + 3 for k, v in pairs)
+        per_line = max(1, min(3, (width - 2) // max(cell, 1)))
+        lines: list[Line] = []
+        for i in range(0, len(pairs), per_line):
+            chunk = pairs[i : i + per_line]
+            lines.append(("info", "".join(f"{k} {v}".ljust(cell) for k, v in chunk).rstrip()))
+        if entry.profile.description:
+            lines.insert(0, ("muted", entry.profile.description))
+        self.show(lines)

@@ -1,0 +1,476 @@
+"""The profile editor form, built from the profile's own field table (`field_specs`).
+
+One row per key with the widget its kind calls for: a Select for enums and the provider, a
+Switch for booleans, an Input for numbers, strings, lists and tables. Every change is parsed
+and checked with the engine's rules at once; a refusal shows its reason on the row, and the
+form posts `ProfileForm.Changed` with the profile so far and what is invalid.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from ortbench_tui.profile import PROVIDER_ALIASES, SECTIONS, Profile, ep_full_name, field_specs
+
+from ..form_fields import (
+    FieldSpec,
+    OptionSpec,
+    ep_option_specs,
+    format_inline_table,
+    format_value,
+    parse_dim,
+    parse_inline_table,
+    parse_option,
+    parse_value,
+)
+from ..formatting import short_ep
+from .notes import Notes
+
+OTHER_OPTIONS_ID = "f-provider-options-other"
+GENERAL = [
+    FieldSpec("", "name", "str", doc="The profile's name (also its file name when saved)."),
+    FieldSpec("", "description", "str", doc="One line about what this profile is for."),
+]
+
+
+def all_specs() -> list[FieldSpec]:
+    """Every key of a profile as a FieldSpec, in file order."""
+    out = list(GENERAL)
+    for section in SECTIONS:
+        for key, meta, default in field_specs(section):
+            out.append(
+                FieldSpec(
+                    section, key, meta["kind"], tuple(meta["choices"]), meta["minimum"],
+                    meta["doc"], default,
+                )
+            )
+    return out
+
+
+class FormRow(Horizontal):
+    """key | control | hint (the hint turns into the reason when the value is refused)."""
+
+    DEFAULT_CSS = """
+    FormRow { height: auto; }
+    FormRow > .form-key { width: 28; padding: 0 1 0 0; color: $text; }
+    FormRow > Input, FormRow > Select { width: 24; }
+    FormRow > Switch { width: 8; }
+    FormRow > .form-hint { width: 1fr; padding: 0 0 0 1; color: $text-muted; }
+    FormRow.-invalid > .form-key { color: $text-error; text-style: bold; }
+    FormRow.-invalid > .form-hint { color: $text-error; }
+    FormRow.-warn > .form-hint { color: $text-warning; }
+    """
+
+    def __init__(self, key_text: str, control: Widget, hint: str, doc: str, row_id: str) -> None:
+        super().__init__(id=row_id)
+        self._key_text, self._control, self._hint, self._doc = key_text, control, hint, doc
+
+    def compose(self) -> ComposeResult:
+        key = Label(self._key_text, classes="form-key")
+        key.tooltip = self._doc
+        yield key
+        yield self._control
+        yield Label(self._hint, classes="form-hint")
+
+    def set_hint(self, text: str, invalid: bool = False, warn: bool = False) -> None:
+        self.set_class(invalid, "-invalid")
+        self.set_class(warn and not invalid, "-warn")
+        self.query_one(".form-hint", Label).update(text)
+
+
+class ProfileForm(VerticalScroll):
+    """Edits a copy of a profile; the owner reads `profile`, `invalid` and `raw`."""
+
+    DEFAULT_CSS = """
+    ProfileForm { height: 1fr; padding: 0 1; }
+    ProfileForm .form-section { margin: 1 0 0 0; text-style: bold; color: $accent; }
+    ProfileForm #form-problems { margin: 0 0 1 0; }
+    ProfileForm Input.-textual-compact, ProfileForm Select.-textual-compact { height: 1; }
+    ProfileForm Switch { border: none; height: 1; padding: 0; }
+    ProfileForm Switch:focus { background: $block-cursor-background; }
+    ProfileForm #ep-options { height: auto; }
+    ProfileForm #free-dims { height: auto; }
+    """
+
+    class Changed(Message):
+        """The form's profile changed (or a value was refused)."""
+
+        def __init__(self, form: ProfileForm) -> None:
+            super().__init__()
+            self.form = form
+
+        @property
+        def control(self) -> ProfileForm:
+            return self.form
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        invalid: dict[str, str] | None = None,
+        raw: dict[str, str] | None = None,
+        symbolic_dims: list[str] | tuple[str, ...] = (),
+        physical_cores: int | None = None,
+        logical_cores: int | None = None,
+        working_providers: list[str] | None = None,
+        cursor_blink: bool = True,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.profile = profile.copy()
+        """The profile as edited so far (refused values keep their last good value)."""
+        self.invalid: dict[str, str] = dict(invalid or {})
+        """Key path -> reason, for every value the form refuses."""
+        self.raw: dict[str, str] = dict(raw or {})
+        """Key path -> the refused text, so it is not lost."""
+        self.specs = {s.widget_id: s for s in all_specs()}
+        self.symbolic_dims = list(symbolic_dims)
+        self.physical_cores = physical_cores
+        self.logical_cores = logical_cores
+        self.working_providers = working_providers
+        self.cursor_blink = cursor_blink
+        self._original_options = dict(profile.provider.options)
+        self._dims: dict[str, int | None] = {}
+        for name in [*profile.session.free_dimensions, *self.symbolic_dims]:
+            self._dims.setdefault(name, profile.session.free_dimensions.get(name))
+
+    # -- building -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Notes(id="form-problems")
+        yield Static("profile", classes="form-section")
+        for spec in GENERAL:
+            yield self._row(spec)
+        for section in SECTIONS:
+            yield Static(f"[{section}]", classes="form-section")
+            for spec in (s for s in self.specs.values() if s.section == section):
+                if spec.key == "free_dimensions":
+                    with Vertical(id="free-dims"):
+                        yield from self._dim_rows()
+                elif section == "provider" and spec.key == "options":
+                    with Vertical(id="ep-options"):
+                        yield from self._option_rows()
+                else:
+                    yield self._row(spec)
+
+    def on_mount(self) -> None:
+        for path, reason in self.invalid.items():
+            row = self._row_for_path(path)
+            if row is not None:
+                row.set_hint(f"✗ {reason}", invalid=True)
+        self._refresh_problems()
+
+    def _input(self, value: str, widget_id: str, placeholder: str = "") -> Input:
+        box = Input(value, placeholder=placeholder, id=widget_id, compact=True)
+        box.cursor_blink = self.cursor_blink
+        return box
+
+    def _current(self, spec: FieldSpec) -> Any:
+        if not spec.section:
+            return getattr(self.profile, spec.key)
+        return getattr(getattr(self.profile, spec.section), spec.key)
+
+    def _row(self, spec: FieldSpec) -> FormRow:
+        value = self._current(spec)
+        control: Widget
+        if spec.kind == "enum":
+            control = Select(
+                [(c, c) for c in spec.choices], value=value, allow_blank=False,
+                id=spec.widget_id, compact=True,
+            )
+        elif spec.kind == "provider":
+            control = Select(
+                self._provider_choices(value), value=value, allow_blank=False,
+                id=spec.widget_id, compact=True,
+            )
+        elif spec.kind == "bool":
+            control = Switch(value, id=spec.widget_id)
+        else:
+            text = self.raw.get(spec.path, format_value(spec.kind, value))
+            control = self._input(text, spec.widget_id)
+        return FormRow(spec.key, control, self._hint(spec, value), spec.doc, f"row-{spec.widget_id}")
+
+    def _provider_choices(self, current: str) -> list[tuple[str, str]]:
+        names = list(PROVIDER_ALIASES)
+        if current not in names:
+            names.append(current)
+        out = []
+        for name in names:
+            label = name
+            if self.working_providers is not None:
+                works = ep_full_name(name) in self.working_providers
+                label += "" if works else " (n/a here)"
+            out.append((label, name))
+        return out
+
+    def _hint(self, spec: FieldSpec, value: Any) -> str:
+        if spec.kind == "bool":
+            return ("on" if value else "off") + " · " + spec.doc
+        if spec.key == "intra_op_num_threads":
+            cores = f"{self.physical_cores} cores" if self.physical_cores else "the physical cores"
+            return f'"physical" = {cores} here · 0 = ORT default'
+        if spec.key == "provider" or spec.kind == "provider":
+            return self._provider_hint(str(value))
+        if spec.kind == "cpus":
+            return self._cpus_hint(value)[0]
+        if spec.kind in ("providers",):
+            return "comma-separated EP names, e.g. cpu · " + spec.doc
+        if spec.kind == "scalars":
+            return '{ key = "value", ... } · ' + spec.doc
+        return spec.doc
+
+    def _provider_hint(self, name: str) -> str:
+        if self.working_providers is None:
+            return "checking which EPs load here…"
+        full = ep_full_name(name)
+        works = ", ".join(short_ep(w) for w in self.working_providers)
+        if full in self.working_providers:
+            return f"{short_ep(full)} loads here"
+        return f"⚠ {short_ep(full)} does not load here (working: {works})"
+
+    def _cpus_hint(self, cpus: list[int]) -> tuple[str, bool]:
+        if not self.logical_cores:
+            return "CPU indices, e.g. 0, 1 · empty = not pinned", False
+        top = self.logical_cores - 1
+        bad = [c for c in cpus if c > top]
+        if bad:
+            return f"⚠ no CPU {', '.join(map(str, bad))} here (CPUs 0-{top})", True
+        return f"CPU indices 0-{top}, e.g. 0, 1 · empty = not pinned", False
+
+    def _dim_rows(self) -> list[FormRow]:
+        if not self._dims:
+            note = Label("the selected model has no symbolic dims", classes="form-hint")
+            return [FormRow("free_dimensions", note, "", "", "row-f-dims-none")]
+        rows = []
+        for name, value in self._dims.items():
+            path = f"session.free_dimensions.{name}"
+            text = self.raw.get(path, "" if value is None else str(value))
+            wid = "f-dim-" + _safe_id(name)
+            in_model = name in self.symbolic_dims
+            hint = "symbolic dim of the model" if in_model else "not a dim of the selected model"
+            if in_model and value is None and path not in self.raw:
+                hint = "⚠ unset: the run needs a value"
+            control = self._input(text, wid, placeholder="unset")
+            rows.append(FormRow(f"free dim {name}", control, hint, "", f"row-{wid}"))
+        return rows
+
+    def _option_rows(self) -> list[FormRow]:
+        options = self.profile.provider.options
+        specs = ep_option_specs(self.profile.provider_ep)
+        rows: list[FormRow] = []
+        for opt in specs:
+            value = options.get(opt.name, opt.default)
+            control: Widget
+            if isinstance(opt.default, bool):
+                control = Switch(bool(value), id=opt.widget_id)
+            elif opt.choices:
+                choices = list(opt.choices)
+                if str(value) not in choices:
+                    choices.append(str(value))
+                control = Select(
+                    [(c, c) for c in choices], value=str(value), allow_blank=False,
+                    id=opt.widget_id, compact=True,
+                )
+            else:
+                path = f"provider.options.{opt.name}"
+                control = self._input(self.raw.get(path, str(value)), opt.widget_id)
+            rows.append(FormRow(opt.name, control, opt.doc, opt.doc, f"row-{opt.widget_id}"))
+        if not specs:
+            note = Label(f"{short_ep(self.profile.provider_ep)} takes no options here",
+                         classes="form-hint")
+            rows.append(FormRow("options", note, "", "", "row-f-opt-none"))
+        known = {o.name for o in specs}
+        other = {k: v for k, v in options.items() if k not in known}
+        path = "provider.options"
+        text = self.raw.get(path, format_inline_table(other))
+        rows.append(
+            FormRow(
+                "other options", self._input(text, OTHER_OPTIONS_ID, placeholder="{ }"),
+                '{ key = value } for options not listed above', "", f"row-{OTHER_OPTIONS_ID}",
+            )
+        )
+        return rows
+
+    # -- reacting -----------------------------------------------------------------------------
+
+    def _row_for_path(self, path: str) -> FormRow | None:
+        for row in self.query(FormRow):
+            control = row._control
+            if control.id and self._path_of(control.id) == path:
+                return row
+        return None
+
+    def _path_of(self, widget_id: str) -> str:
+        if widget_id in self.specs:
+            return self.specs[widget_id].path
+        if widget_id == OTHER_OPTIONS_ID:
+            return "provider.options"
+        if widget_id.startswith("f-dim-"):
+            name = next((n for n in self._dims if "f-dim-" + _safe_id(n) == widget_id), "?")
+            return f"session.free_dimensions.{name}"
+        if widget_id.startswith("f-opt-"):
+            opt = self._option_spec(widget_id)
+            return f"provider.options.{opt.name if opt else '?'}"
+        return widget_id
+
+    def _option_spec(self, widget_id: str) -> OptionSpec | None:
+        return next(
+            (o for o in ep_option_specs(self.profile.provider_ep) if o.widget_id == widget_id),
+            None,
+        )
+
+    def _accept(self, path: str, row: FormRow | None, hint: str, warn: bool = False) -> None:
+        self.invalid.pop(path, None)
+        self.raw.pop(path, None)
+        if row is not None:
+            row.set_hint(hint, warn=warn)
+
+    def _refuse(self, path: str, row: FormRow | None, text: str, reason: str) -> None:
+        self.invalid[path] = reason
+        self.raw[path] = text
+        if row is not None:
+            row.set_hint(f"✗ {reason}", invalid=True)
+
+    def _set(self, spec: FieldSpec, value: Any) -> None:
+        target = self.profile if not spec.section else getattr(self.profile, spec.section)
+        setattr(target, spec.key, value)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        wid = event.input.id or ""
+        row = self._row_of(event.input)
+        path = self._path_of(wid)
+        text = event.value
+        try:
+            if wid in self.specs:
+                spec = self.specs[wid]
+                value = parse_value(spec, text)
+                self._set(spec, value)
+                hint, warn = self._hint(spec, value), False
+                if spec.kind == "cpus":
+                    hint, warn = self._cpus_hint(value)
+                self._accept(path, row, hint, warn)
+            elif wid.startswith("f-dim-"):
+                name = path.rsplit(".", 1)[1]
+                self._dims[name] = parse_dim(name, text)
+                self._write_dims()
+                unset = self._dims[name] is None and name in self.symbolic_dims
+                hint = "⚠ unset: the run needs a value" if unset else (
+                    "symbolic dim of the model" if name in self.symbolic_dims
+                    else "not a dim of the selected model")
+                self._accept(path, row, hint, warn=unset)
+            elif wid == OTHER_OPTIONS_ID:
+                other = parse_inline_table(text)
+                for key, value in other.items():
+                    if not isinstance(value, (str, int, float, bool)):
+                        raise ValueError(f"{key}: expected a string, number or boolean")
+                self._replace_other_options(other)
+                self._accept(path, row, "{ key = value } for options not listed above")
+            elif wid.startswith("f-opt-"):
+                opt = self._option_spec(wid)
+                if opt is None:
+                    return
+                self._set_option(opt, parse_option(opt, text))
+                self._accept(path, row, opt.doc)
+        except ValueError as exc:
+            self._refuse(path, row, text, str(exc))
+        self._changed()
+
+    @on(Select.Changed)
+    async def _select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        wid = event.select.id or ""
+        if wid in self.specs:
+            spec = self.specs[wid]
+            value = event.value
+            if value == self._current(spec):
+                return
+            self._set(spec, value)
+            row = self._row_of(event.select)
+            if row is not None:
+                row.set_hint(self._hint(spec, value), warn=self._hint(spec, value).startswith("⚠"))
+            if spec.kind == "provider":
+                await self._rebuild_options()
+        elif wid.startswith("f-opt-"):
+            opt = self._option_spec(wid)
+            if opt is not None:
+                self._set_option(opt, str(event.value))
+        self._changed()
+
+    @on(Switch.Changed)
+    def _switch_changed(self, event: Switch.Changed) -> None:
+        event.stop()
+        wid = event.switch.id or ""
+        row = self._row_of(event.switch)
+        if wid in self.specs:
+            spec = self.specs[wid]
+            self._set(spec, bool(event.value))
+            if row is not None:
+                row.set_hint(self._hint(spec, event.value))
+        elif wid.startswith("f-opt-"):
+            opt = self._option_spec(wid)
+            if opt is not None:
+                self._set_option(opt, bool(event.value))
+        self._changed()
+
+    def _row_of(self, control: Widget) -> FormRow | None:
+        parent = control.parent
+        return parent if isinstance(parent, FormRow) else None
+
+    def _write_dims(self) -> None:
+        self.profile.session.free_dimensions = {
+            k: v for k, v in self._dims.items() if v is not None
+        }
+
+    def _set_option(self, opt: OptionSpec, value: Any) -> None:
+        options = self.profile.provider.options
+        if value == opt.default and opt.name not in self._original_options:
+            options.pop(opt.name, None)
+        else:
+            options[opt.name] = value
+
+    def _replace_other_options(self, other: dict[str, Any]) -> None:
+        known = {o.name for o in ep_option_specs(self.profile.provider_ep)}
+        options = {k: v for k, v in self.profile.provider.options.items() if k in known}
+        options.update(other)
+        self.profile.provider.options = options
+
+    async def _rebuild_options(self) -> None:
+        for path in [p for p in self.invalid if p.startswith("provider.options")]:
+            self.invalid.pop(path)
+            self.raw.pop(path, None)
+        box = self.query_one("#ep-options", Vertical)
+        await box.remove_children()
+        await box.mount_all(self._option_rows())
+
+    def _changed(self) -> None:
+        self._refresh_problems()
+        self.post_message(self.Changed(self))
+
+    def _refresh_problems(self) -> None:
+        from ortbench_tui.session import profile_problems
+
+        lines = [("error", f"✗ {p}") for p in profile_problems(self.profile)]
+        if self.invalid:
+            lines.insert(0, ("error", f"✗ {len(self.invalid)} invalid value(s): "
+                                      + ", ".join(sorted(self.invalid))))
+        self.query_one("#form-problems", Notes).show(lines)
+
+    def snapshot(self) -> tuple[Profile, dict[str, str], dict[str, str]]:
+        """(profile, invalid, raw) as copies, for the owner to keep."""
+        return self.profile.copy(), dict(self.invalid), copy.deepcopy(self.raw)
+
+
+def _safe_id(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)

@@ -1,0 +1,26 @@
+"""The README is the user's contract: it must name every profile key and every command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ortbench_tui.cli import COMMANDS
+from ortbench_tui.profile import SECTIONS, field_specs
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_every_profile_key_is_documented():
+    for section in SECTIONS:
+        for key, _meta, _default in field_specs(section):
+            assert f"`{section}.{key}`" in README, f"{section}.{key} missing from README"
+
+
+def test_every_command_is_documented():
+    for name in COMMANDS:
+        if name != "tui":
+            assert f"ortbench {name}" in README, f"`ortbench {name}` missing from README"
+
+
+def test_setup_commands_are_documented():
+    assert "make run" in README and "make test" in README
