@@ -119,13 +119,15 @@ def _gpus_from_pycuda() -> list[GpuInfo]:
     for i in range(cuda.Device.count()):
         dev = cuda.Device(i)
         major, minor = dev.compute_capability()
-        gpus.append(GpuInfo(
-            index=i,
-            name=str(dev.name()),
-            sm_count=int(dev.get_attribute(cuda.device_attribute.MULTIPROCESSOR_COUNT)),
-            compute_capability=f"{major}.{minor}",
-            memory_mb=int(dev.total_memory()) // 2**20,
-        ))
+        gpus.append(
+            GpuInfo(
+                index=i,
+                name=str(dev.name()),
+                sm_count=int(dev.get_attribute(cuda.device_attribute.MULTIPROCESSOR_COUNT)),
+                compute_capability=f"{major}.{minor}",
+                memory_mb=int(dev.total_memory()) // 2**20,
+            )
+        )
     return gpus
 
 
@@ -162,8 +164,15 @@ def _gpus_from_libcuda() -> list[GpuInfo]:
             attrs.append(value.value)
         memory = c_size_t()
         check(lib.cuDeviceTotalMem_v2(byref(memory), dev), "cuDeviceTotalMem")
-        gpus.append(GpuInfo(i, name.value.decode(errors="replace"), attrs[0],
-                            f"{attrs[1]}.{attrs[2]}", memory.value // 2**20))
+        gpus.append(
+            GpuInfo(
+                i,
+                name.value.decode(errors="replace"),
+                attrs[0],
+                f"{attrs[1]}.{attrs[2]}",
+                memory.value // 2**20,
+            )
+        )
     return gpus
 
 
@@ -174,7 +183,10 @@ def _nvidia_smi_output() -> str:
         raise FileNotFoundError("nvidia-smi not found")
     proc = subprocess.run(
         [exe, _NVIDIA_SMI_QUERY, "--format=csv,noheader,nounits"],
-        capture_output=True, text=True, timeout=10, check=True,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
     )
     return proc.stdout
 
@@ -194,13 +206,17 @@ def parse_nvidia_smi(text: str) -> list[GpuInfo]:
         # A GPU name could contain a comma: index first, cc and memory last.
         name = ", ".join(parts[1:-2])
         memory = _optional(parts[-1])
-        gpus.append(GpuInfo(
-            index=int(parts[0]),
-            name=name,
-            sm_count=None,
-            compute_capability=_optional(parts[-2]),
-            memory_mb=int(float(memory)) if memory and re.fullmatch(r"[\d.]+", memory) else None,
-        ))
+        gpus.append(
+            GpuInfo(
+                index=int(parts[0]),
+                name=name,
+                sm_count=None,
+                compute_capability=_optional(parts[-2]),
+                memory_mb=int(float(memory))
+                if memory and re.fullmatch(r"[\d.]+", memory)
+                else None,
+            )
+        )
     return gpus
 
 
@@ -345,7 +361,8 @@ def probe_providers() -> list[ProviderProbe]:
     probes = [_probe_one(ort, name, model) for name in listed]
     probes += [
         ProviderProbe(name, False, False, "not in this onnxruntime build")
-        for name in _WELL_KNOWN_EPS if name not in listed
+        for name in _WELL_KNOWN_EPS
+        if name not in listed
     ]
     return probes
 
@@ -358,8 +375,9 @@ def _unprobed_providers() -> list[ProviderProbe]:
         listed = list(ort.get_available_providers())
     except Exception:
         return []
-    return [ProviderProbe(n, True, n == CPU_EP, "ok" if n == CPU_EP else "not probed")
-            for n in listed]
+    return [
+        ProviderProbe(n, True, n == CPU_EP, "ok" if n == CPU_EP else "not probed") for n in listed
+    ]
 
 
 # -- the whole machine ----------------------------------------------------------------------
@@ -403,6 +421,47 @@ class HardwareInfo:
             "os": self.os,
             "python": self.python,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HardwareInfo:
+        """The inverse of to_dict (for `detect_isolated` and saved results)."""
+        load = data.get("load_avg")
+        return cls(
+            cpu_model=data["cpu_model"],
+            physical_cores=data["physical_cores"],
+            logical_cores=data["logical_cores"],
+            memory_mb=data["memory_mb"],
+            cpu_governor=data.get("cpu_governor"),
+            cpu_freq_mhz=data.get("cpu_freq_mhz"),
+            load_avg=tuple(load) if load else None,  # type: ignore[arg-type]
+            gpus=[GpuInfo(**g) for g in data.get("gpus", [])],
+            gpu_status=data.get("gpu_status", ""),
+            ort_version=data.get("ort_version", ""),
+            providers=[ProviderProbe(**p) for p in data.get("providers", [])],
+            os=data.get("os", ""),
+            python=data.get("python", ""),
+        )
+
+
+def detect_isolated(timeout_s: float = 60.0) -> HardwareInfo:
+    """`detect()` in a child process: for the UI process, which must neither import
+    onnxruntime (start-up time) nor redirect its own fd 2 while Textual draws there."""
+    import json
+    import sys
+
+    from .errors import OrtbenchError
+
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ortbench_tui", "detect", "--json", "-"],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+        )
+        return HardwareInfo.from_dict(json.loads(proc.stdout))
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as exc:
+        raise OrtbenchError(f"hardware detection failed: {exc}") from None
 
 
 def _ort_version() -> str:
@@ -451,8 +510,11 @@ def _short_ep(name: str) -> str:
 
 def format_hardware(info: HardwareInfo) -> str:
     """Human-readable report for `ortbench detect`."""
-    load = (" ".join(f"{x:.2f}" for x in info.load_avg) + " (1/5/15 min)"
-            if info.load_avg else "unknown")
+    load = (
+        " ".join(f"{x:.2f}" for x in info.load_avg) + " (1/5/15 min)"
+        if info.load_avg
+        else "unknown"
+    )
     freq = f"{info.cpu_freq_mhz:.0f} MHz" if info.cpu_freq_mhz else "unknown"
     lines = [
         f"CPU        {info.cpu_model}",
@@ -490,5 +552,7 @@ def one_line_summary(info: HardwareInfo) -> str:
     else:
         gpu = "no GPU"
     eps = ", ".join(_short_ep(n) for n in info.working_providers) or "none"
-    return (f"{info.cpu_model} · {info.physical_cores} phys / {info.logical_cores} log cores · "
-            f"{info.memory_mb / 1024:.0f} GiB · {gpu} · ORT {info.ort_version} · EPs: {eps}")
+    return (
+        f"{info.cpu_model} · {info.physical_cores} phys / {info.logical_cores} log cores · "
+        f"{info.memory_mb / 1024:.0f} GiB · {gpu} · ORT {info.ort_version} · EPs: {eps}"
+    )

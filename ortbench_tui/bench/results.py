@@ -94,6 +94,7 @@ def build_result(
         "hardware": hardware,
         "providers": {**providers, "fallback_nodes": final.get("fallback_nodes", [])},
         "intra_op_threads": meta.get("intra_op_threads"),
+        "worker_cpus": meta.get("worker_cpus"),
         "session_create_ms": meta.get("session_create_ms"),
         "first_run_ms": final.get("first_run_ms"),
         "warmup_runs": profile.run.warmup_runs,

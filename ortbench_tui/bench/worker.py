@@ -89,6 +89,7 @@ class Measurement:
             "session_create_ms": create_ms,
             "intra_op_threads": self.profile.resolved_intra_threads(self.physical),
             "run_model_path": str(model_path),
+            "worker_cpus": sorted(os.sched_getaffinity(0)),
         }
 
     def make_calls(self) -> list[tuple[Any, tuple[Any, ...]]]:

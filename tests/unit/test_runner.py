@@ -173,3 +173,12 @@ def test_cuda_graph_run_on_gpu():
     assert isinstance(end, Finished), end
     assert end.result["providers"]["active"][0] == "CUDAExecutionProvider"
     assert end.result["gpu_mem_peak_mb"] is None or end.result["gpu_mem_peak_mb"] > 0
+
+
+def test_pinned_worker_runs_on_the_asked_cpu():
+    _, end = drain(
+        start_run(RunRequest("sample:tiny", prof("run.pin_cpus=[0]", "run.timed_runs=20")))
+    )
+    assert isinstance(end, Finished)
+    assert end.result["worker_cpus"] == [0]
+    assert not any("shared cores" in w for w in end.result["warnings"])
