@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from .common import emit_json
+from .common import add_json_argument, emit_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const="-",
-        metavar="OUT",
-        help="write JSON (to stdout when no file is given)",
-    )
+    add_json_argument(parser)
 
 
 def execute(args: argparse.Namespace) -> int:

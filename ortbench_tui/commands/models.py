@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import emit_json
+from .common import add_json_argument, emit_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,13 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=".onnx files, folders of them, or sample:NAME (default: the samples)",
     )
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const="-",
-        metavar="OUT",
-        help="write JSON (to stdout when no file is given)",
-    )
+    add_json_argument(parser)
 
 
 def expand(paths: list[str]) -> list[str]:
