@@ -244,7 +244,11 @@ def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
         final["warnings"] = m.warnings
         prefix = request.get("profiling_prefix")
         if prefix:
+            from .trace import trace_section
+
             final["trace_file"] = m.sess.end_profiling()
+            final["trace"] = trace_section(final["trace_file"], m.profile)
+            final["fallback_nodes"] = final["trace"].get("fallback_nodes", [])
         conn.send(("done", final))
     except _Stopped:
         conn.send(

@@ -1,15 +1,223 @@
-"""`ortbench compare`: not built yet."""
+"""`ortbench compare`: profiles on one model (live), or saved results (offline), with a verdict.
+
+    ortbench compare MODEL --profile A --profile B [...] [--interleave] [--json OUT]
+    ortbench compare RESULT.json RESULT.json [...]
+
+A profile is a TOML file or `defaults` (ORT out of the box), optionally followed by
+`+KEY=VALUE` overrides for that profile alone: `--profile defaults+run.io_binding=true`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
 
 from ..errors import OrtbenchError
+from ..profile import Profile, apply_override, apply_overrides, load_profile
+from .common import (
+    add_json_argument,
+    emit_json,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
+
+_OVERRIDE = re.compile(r"\+(?=(?:session|provider|run)\.[A-Za-z_][\w.]*=|name=|description=)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="MODEL | RESULT.json",
+        help="a model (path or sample:NAME) with --profile twice or more, or result files",
+    )
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="FILE or 'defaults', optionally +KEY=VALUE for this profile alone "
+        "(e.g. defaults+session.intra_op_num_threads=1); give it twice or more",
+    )
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override a key in every profile, e.g. session.intra_op_num_threads=1",
+    )
+    count = parser.add_mutually_exclusive_group()
+    count.add_argument("--runs", type=positive_int, help="timed runs per profile")
+    count.add_argument(
+        "--duration", type=positive_float, metavar="S", help="seconds of timed runs per profile"
+    )
+    parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs per session")
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="one process holds a session per profile and alternates them in blocks, so drift "
+        "hits all alike (default: separate runs, A B A B ...)",
+    )
+    parser.add_argument(
+        "--sessions",
+        type=positive_int,
+        default=3,
+        metavar="N",
+        help="sessions per profile, the unit the CI resamples (default 3)",
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=0.01,
+        metavar="F",
+        help="smallest relative difference that earns a verdict (default 0.01 = 1%%)",
+    )
+    add_json_argument(parser)
+    parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
+    parser.add_argument("--csv", metavar="OUT", help="write the table as CSV")
+    parser.add_argument("--no-history", action="store_true", help="do not keep the results")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def parse_profile_spec(spec: str, common: list[str]) -> Profile:
+    """`FILE` or `defaults`, then `+KEY=VALUE` pieces; `common` (--set) applies before them."""
+    if Path(spec).is_file():
+        base_text, pieces = spec, []
+    else:
+        base_text, *pieces = _OVERRIDE.split(spec)
+    if base_text in ("defaults", "default", "ort-defaults"):
+        profile = Profile(name="ort-defaults")
+    else:
+        profile = load_profile(base_text)
+    profile = apply_overrides(profile, common)
+    for piece in pieces:
+        try:
+            profile = apply_override(profile, piece)
+        except OrtbenchError as exc:
+            raise OrtbenchError(f"--profile {spec}: {exc}") from None
+    if pieces:
+        short = "+".join(
+            p.split("=", 1)[0].split(".")[-1] + "=" + p.split("=", 1)[1] for p in pieces
+        )
+        profile.name = f"{profile.name}+{short}"
+    return profile
+
+
+def _run_overrides(args: argparse.Namespace) -> list[str]:
+    extra = []
+    if args.runs is not None:
+        extra += [f"run.timed_runs={args.runs}", "run.duration_s=0"]
+    if args.duration is not None:
+        extra.append(f"run.duration_s={args.duration}")
+    if args.warmup is not None:
+        extra.append(f"run.warmup_runs={args.warmup}")
+    return extra
+
+
+class CompareProgressLine:
+    """One self-overwriting progress line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def __call__(self, event: Any) -> None:
+        from ..bench.compare import CompareProgress
+
+        if not self.enabled or not isinstance(event, CompareProgress):
+            return
+        total = f"/{event.total}" if event.total else ""
+        what = "round" if event.phase == "timed" and not event.detail else event.phase
+        text = (
+            f"{event.detail}  {what} {event.done}{total}"
+            if event.detail
+            else (f"{what} {event.done}{total}")
+        )
+        sys.stderr.write(f"\r\033[K{text}  {event.elapsed_s:5.1f} s")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _is_result_file(text: str) -> bool:
+    return text.lower().endswith(".json")
+
+
+def _write_outputs(args: argparse.Namespace, comp: Any, results: list[dict[str, Any]]) -> None:
+    from ..bench.compare import comparison_csv, comparison_markdown
+    from ..profile import atomic_write_text
+
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), comparison_markdown(comp), overwrite=True)
+    if args.csv:
+        atomic_write_text(Path(args.csv), comparison_csv(comp), overwrite=True)
+    if args.json:
+        emit_json({"comparison": comp.to_dict(), "results": results}, args.json)
 
 
 def execute(args: argparse.Namespace) -> int:
-    raise OrtbenchError("'compare' is not available yet")
+    from ..bench.compare import CompareRequest, format_comparison, run_compare
+    from ..bench.compare import compare_files as offline
+
+    if not 0 <= args.margin < 1:
+        raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
+    if all(_is_result_file(x) for x in args.inputs):
+        live_only = [
+            flag
+            for flag, given in (
+                ("--profile", args.profile),
+                ("--set", args.overrides),
+                ("--interleave", args.interleave),
+                ("--runs", args.runs is not None),
+                ("--duration", args.duration is not None),
+            )
+            if given
+        ]
+        if live_only:
+            raise OrtbenchError(
+                f"{', '.join(live_only)}: only for a live comparison (MODEL --profile A "
+                "--profile B); result files are compared as they were measured"
+            )
+        comp, results = offline(args.inputs, margin=args.margin)
+        _write_outputs(args, comp, results)
+        if args.json != "-":
+            print(format_comparison(comp))
+        return 0
+    if len(args.inputs) != 1:
+        raise OrtbenchError(
+            "expected one MODEL with --profile twice or more, or two or more RESULT.json files"
+        )
+    if len(args.profile) < 2:
+        raise OrtbenchError(
+            "a live comparison needs --profile twice or more (FILE or defaults, e.g. "
+            "--profile defaults --profile defaults+session.intra_op_num_threads=1)"
+        )
+    common = list(args.overrides)
+    profiles = [
+        apply_overrides(parse_profile_spec(spec, common), _run_overrides(args))
+        for spec in args.profile
+    ]
+    request = CompareRequest(
+        model=args.inputs[0],
+        profiles=profiles,
+        interleave=args.interleave,
+        sessions=args.sessions,
+        margin=args.margin,
+        save_history=not args.no_history,
+    )
+    progress = CompareProgressLine(not args.quiet)
+    try:
+        finished = run_compare(request, progress)
+    finally:
+        progress.clear()
+    _write_outputs(args, finished.comparison, finished.results)
+    if args.json != "-":
+        print(format_comparison(finished.comparison))
+    return 0

@@ -1,15 +1,87 @@
-"""`ortbench trace`: not built yet."""
+"""`ortbench trace MODEL`: per-operator time and EP placement from ORT's profiler.
+
+The model runs in the worker process like `ortbench run`, with ORT's profiler on; the worker
+summarizes the trace (`bench/trace.py`) and the result JSON carries it as `trace`. Latency
+measured with the profiler on includes its overhead, so traced runs are not kept in the
+history that comparisons read.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from ..errors import OrtbenchError
+from ..bench.runner import RunRequest, run_benchmark
+from ..bench.trace import format_trace, format_us
+from ..errors import RunFailed
+from .common import (
+    add_profile_arguments,
+    emit_json,
+    non_negative_int,
+    positive_int,
+    profile_from_args,
+)
+from .run import ProgressLine
+
+DEFAULT_RUNS = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("model", help="path to an .onnx file, or sample:NAME")
+    add_profile_arguments(parser)
+    parser.add_argument(
+        "--runs",
+        type=positive_int,
+        default=DEFAULT_RUNS,
+        help=f"traced runs after warm-up (default {DEFAULT_RUNS}; overrides run.timed_runs)",
+    )
+    parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs (left out)")
+    parser.add_argument(
+        "--json", metavar="OUT", help="write the result JSON with its trace (- for stdout)"
+    )
+    parser.add_argument(
+        "--top", type=non_negative_int, default=15, help="nodes and op types shown (0 = all)"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def trace_overrides(args: argparse.Namespace) -> list[str]:
+    extra = list(args.overrides) + [f"run.timed_runs={args.runs}", "run.duration_s=0"]
+    if args.warmup is not None:
+        extra.append(f"run.warmup_runs={args.warmup}")
+    return extra
+
+
+def format_header(result: dict) -> str:
+    lat = result["latency_ms"]
+    prov = result["providers"]
+    precision = result["profile"]["run"]["precision"]
+    lines = [
+        f"model    {result['model']['name']}  ({result['model']['path']})",
+        f"profile  {result['profile']['name']}  ·  precision {precision}  ·  EPs: "
+        + ", ".join(prov.get("active", []))
+        + ("  (FALLBACK)" if prov.get("fallback") else ""),
+        f"latency  p50 {format_us((lat.get('p50') or 0) * 1e3)}  ·  mean "
+        f"{format_us((lat.get('mean') or 0) * 1e3)} over {result['runs']} runs "
+        "(profiler on: includes its overhead)",
+    ]
+    return "\n".join(lines)
 
 
 def execute(args: argparse.Namespace) -> int:
-    raise OrtbenchError("'trace' is not available yet")
+    profile = profile_from_args(args.profile, trace_overrides(args))
+    progress = ProgressLine(not args.quiet)
+    finished = run_benchmark(RunRequest(model=args.model, profile=profile, trace=True), progress)
+    progress.clear()
+    result = finished.result
+    summary = result.get("trace")
+    if summary is None:
+        raise RunFailed("the worker returned no trace")
+    if args.json:
+        emit_json(result, args.json)
+    if args.json != "-":
+        print(format_header(result))
+        print()
+        print(format_trace(summary, top=args.top))
+    if summary.get("error"):
+        raise RunFailed(summary["error"])
+    return 0

@@ -1,15 +1,43 @@
-"""`ortbench tui`: not built yet."""
+"""`ortbench tui` (also `ortbench` with no arguments): open the terminal workbench."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from ..errors import OrtbenchError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument(
+        "--models",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder of .onnx models to list (repeatable); ./models is always listed",
+    )
+    parser.add_argument(
+        "--profiles",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder of .toml profiles (repeatable; the first one receives new profiles); "
+        "./profiles and the shipped profiles are always listed",
+    )
 
 
 def execute(args: argparse.Namespace) -> int:
-    raise OrtbenchError("'tui' is not available yet")
+    for folder in [*args.models, *args.profiles]:
+        if not Path(folder).is_dir():
+            raise OrtbenchError(f"not a folder: {folder}")
+    # Textual is imported here, never at CLI start-up: the engine commands stay light.
+    from ..bench.runner import ensure_spawn_ready
+    from ..tui.app import make_app
+
+    app = make_app(model_dirs=args.models, profile_dirs=args.profiles, cwd=Path(os.getcwd()))
+    # Before App.run(): started from inside Textual, multiprocessing's resource tracker fails
+    # (DESIGN 5, "bad value(s) in fds_to_keep").
+    ensure_spawn_ready()
+    app.run()
+    return int(app.return_code or 0)

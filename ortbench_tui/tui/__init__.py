@@ -1,0 +1,1 @@
+"""The Textual face of ortbench. The engine never imports this package."""

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ortbench_tui.bench.stats import histogram
 from ortbench_tui.commands.common import format_ms
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -32,6 +31,9 @@ class HistogramPicture:
 
     rows: list[str] = field(default_factory=list)
     axis: str = ""
+    """The p50/p99 markers under their columns."""
+    scale: str = ""
+    """The range: fastest sample on the left, upper edge (and runs beyond it) on the right."""
     p50_col: int | None = None
     p99_col: int | None = None
     lo_ms: float = 0.0
@@ -49,30 +51,45 @@ def _place(line: list[str], col: int, text: str) -> bool:
 
 
 def histogram_picture(
-    samples_ns: np.ndarray, width: int, height: int, p50_ms: float | None, p99_ms: float | None
+    samples_ns: np.ndarray,
+    width: int,
+    height: int,
+    p50_ms: float | None,
+    p99_ms: float | None,
+    hi_ms: float | None = None,
 ) -> HistogramPicture:
-    """A histogram `width` columns wide, `height` rows tall (the last row is the axis).
+    """A histogram `width` columns wide, `height` rows tall (the last two rows are the axis).
 
-    Bins are log-spaced from the fastest to the slowest sample, one per column; any
-    non-empty bin shows at least a sliver, so rare slow runs stay visible.
+    Bins are log-spaced from the fastest sample to `hi_ms` (pass p99.9 so a few huge
+    outliers do not squash the body into one column; they are counted on the axis as
+    "+N"), one bin per column. Any non-empty bin shows at least a sliver, so rare slow
+    runs stay visible.
     """
-    rows = max(height - 1, 1)
+    rows = max(height - 2, 1)
     pic = HistogramPicture()
     if width < 8 or samples_ns.size == 0:
         pic.rows = [" " * max(width, 0)] * rows
         pic.axis = "waiting for timed runs…"[: max(width, 0)]
         return pic
-    counts, edges = histogram(samples_ns, bins=width, log=True)
+    ms = samples_ns.astype(np.float64) / 1e6
+    lo = float(ms.min())
+    top = float(ms.max())
+    hi = min(top, hi_ms) if hi_ms is not None and hi_ms == hi_ms and hi_ms > lo else top
+    if hi <= lo:
+        hi = lo * 1.01 + 1e-6
+    edges = np.geomspace(lo, hi, width + 1) if lo > 0 else np.linspace(lo, hi, width + 1)
+    counts, _ = np.histogram(ms, bins=edges)
+    over = int(np.count_nonzero(ms > edges[-1]))
     peak = max(int(counts.max()), 1)
     heights = np.ceil(counts / peak * rows * 8).astype(np.int64)
     heights[(counts > 0) & (heights == 0)] = 1
     pic.rows = _bar_rows(heights, rows)
     pic.lo_ms, pic.hi_ms = float(edges[0]), float(edges[-1])
 
-    def col_of(ms: float | None) -> int | None:
-        if ms is None or ms != ms:
+    def col_of(value: float | None) -> int | None:
+        if value is None or value != value:
             return None
-        return int(np.clip(np.searchsorted(edges, ms, side="right") - 1, 0, width - 1))
+        return int(np.clip(np.searchsorted(edges, value, side="right") - 1, 0, width - 1))
 
     pic.p50_col, pic.p99_col = col_of(p50_ms), col_of(p99_ms)
     axis = [" "] * width
@@ -82,15 +99,28 @@ def histogram_picture(
             _place(axis, max(0, pic.p50_col - 3), "p50^")
     if pic.p99_col is not None:
         start = pic.p99_col
-        if not _place(axis, start, "^p99"):
-            if not _place(axis, max(0, start - 3), "p99^"):
-                end = "".join(axis).rstrip()
-                _place(axis, len(end) + 1, "p99>")
-    lo, hi = format_ms(pic.lo_ms), format_ms(pic.hi_ms)
-    _place(axis, 0, lo + " ") or _place(axis, 0, lo)
-    _place(axis, width - len(hi) - 1, " " + hi) or _place(axis, width - len(hi), hi)
+        if not _place(axis, start, "^p99") and not _place(axis, max(0, start - 3), "p99^"):
+            end = len("".join(axis).rstrip())
+            _place(axis, end + 1, "p99>")
     pic.axis = "".join(axis)
+    lo_text = format_ms(pic.lo_ms)
+    hi_text = format_ms(pic.hi_ms) + (f" (+{over} slower)" if over else "")
+    middle = "log scale"
+    gap = width - len(lo_text) - len(hi_text)
+    if gap >= len(middle) + 2:
+        left = (gap - len(middle)) // 2
+        pic.scale = lo_text + " " * left + middle + " " * (gap - left - len(middle)) + hi_text
+    else:
+        pic.scale = (lo_text + " " * max(gap, 1) + hi_text)[:width]
     return pic
+
+
+def histogram_upper(stats: dict[str, float], n: int) -> float | None:
+    """Where the histogram's last bin ends: 1.5x the highest percentile the run supports
+    (p99.9 from 10 000 runs, else p99), so single outliers do not squash the body."""
+    key = "p999" if n >= 10_000 else "p99"
+    value = stats.get(key)
+    return None if value is None or value != value else 1.5 * float(value)
 
 
 def run_index_picture(samples_ns: np.ndarray, width: int, height: int) -> list[str]:
@@ -121,9 +151,7 @@ def live_throughput(n: int, elapsed_s: float, timed_started_s: float | None) -> 
     return n / span if span > 0 else None
 
 
-def stats_items(
-    stats: dict[str, float], n: int, throughput: float | None
-) -> list[tuple[str, str]]:
+def stats_items(stats: dict[str, float], n: int, throughput: float | None) -> list[tuple[str, str]]:
     """(label, value) pairs of the statistics table, in reading order."""
     items = [
         ("p50", format_ms(stats.get("p50"))),

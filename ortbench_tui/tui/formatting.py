@@ -162,21 +162,30 @@ def readiness_lines(
     missing = [d for d in symbolic_dims if d not in profile.session.free_dimensions]
     if missing:
         lines.append(
-            ("warning", "⚠ symbolic dims without a value: " + ", ".join(missing)
-             + " (set session.free_dimensions in the editor)")
+            (
+                "warning",
+                "⚠ symbolic dims without a value: "
+                + ", ".join(missing)
+                + " (set session.free_dimensions in the editor)",
+            )
         )
     want = profile.provider_ep
     if working_providers is not None and want not in working_providers:
         allowed = {ep_full_name(n) for n in profile.provider.fallback}
         works = ", ".join(short_ep(w) for w in working_providers) or "none"
         if allowed & set(working_providers):
-            lines.append(("warning", f"⚠ {short_ep(want)} does not load here; the run falls "
-                                     f"back (working: {works})"))
+            lines.append(
+                (
+                    "warning",
+                    f"⚠ {short_ep(want)} does not load here; the run falls back (working: {works})",
+                )
+            )
         else:
             lines.append(("error", f"✗ {short_ep(want)} does not load here (working: {works})"))
     if logical_cores:
         bad = [c for c in profile.run.pin_cpus if c >= logical_cores]
         if bad:
-            lines.append(("error", f"✗ run.pin_cpus {bad}: this machine has CPUs "
-                                   f"0-{logical_cores - 1}"))
+            lines.append(
+                ("error", f"✗ run.pin_cpus {bad}: this machine has CPUs 0-{logical_cores - 1}")
+            )
     return lines

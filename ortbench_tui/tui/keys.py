@@ -20,6 +20,12 @@ class Command:
     help: str
     show: bool = True
     priority: bool = False
+    palette: str = ""
+    """The command's name in the palette, when the footer word is too short to say it."""
+
+    @property
+    def palette_title(self) -> str:
+        return self.palette or self.title
 
     @property
     def id(self) -> str:
@@ -27,8 +33,13 @@ class Command:
 
     def binding(self) -> Binding:
         return Binding(
-            self.key, self.action, self.title, show=self.show, priority=self.priority,
-            tooltip=self.help, id=self.id,
+            self.key,
+            self.action,
+            self.title,
+            show=self.show,
+            priority=self.priority,
+            tooltip=self.help,
+            id=self.id,
         )
 
 
@@ -46,33 +57,121 @@ COMMANDS: list[Command] = [
     Command("app", "question_mark", "app.help", "Help", "Every key, on one screen"),
     Command("app", "f1", "app.help", "Help", "Every key, on one screen", show=False),
     Command("app", "q", "app.quit", "Quit", "Quit ortbench (a run in progress is stopped)"),
-    Command("main", "r", "run", "Run",
-            "Run the selected model with the selected profile: warm-up, then timed runs "
-            "in a separate worker process"),
-    Command("main", "escape", "stop", "Stop",
-            "Stop the run within a fraction of a second; the partial result is kept"),
-    Command("main", "e", "edit", "Edit",
-            "Edit the selected profile: every key, checked as you type"),
-    Command("main", "s", "save", "Save", "Save the selected profile as TOML (atomically)"),
-    Command("main", "S", "save_as", "Save as", "Save the selected profile under a new name"),
-    Command("main", "h", "history", "History",
-            "Past runs: open one to see its histogram, pick two to compare"),
-    Command("main", "l", "switch_list", "Lists",
-            "Move between the model list and the profile list"),
-    Command("models", "a", "screen.add_model", "Add model", "Add an .onnx model by its path"),
-    Command("models", "i", "screen.model_info", "Info",
-            "Inputs, outputs, opset, size, nodes and parameters of the selected model"),
-    Command("profiles", "d", "screen.duplicate", "Duplicate",
-            "Copy the selected profile under a new name"),
-    Command("profiles", "n", "screen.rename", "Rename", "Rename the selected profile and its file"),
-    Command("profiles", "x", "screen.delete", "Delete",
-            "Delete the selected profile's file (asks first)"),
-    Command("editor", "ctrl+s", "save", "Save",
-            "Save this profile as TOML (atomically)", priority=True),
-    Command("editor", "ctrl+o", "save_as", "Save as",
-            "Save this profile under a new name", priority=True),
-    Command("editor", "escape", "close", "Back",
-            "Back to the main screen; unsaved changes are kept and marked *"),
+    Command(
+        "main",
+        "r",
+        "run",
+        "Run",
+        palette="Run benchmark",
+        help="Run the selected model with the selected profile: warm-up, then timed runs "
+        "in a separate worker process",
+    ),
+    Command(
+        "main",
+        "escape",
+        "stop",
+        "Stop",
+        palette="Stop the run",
+        help="Stop the run within a fraction of a second; the partial result is kept",
+    ),
+    Command(
+        "main",
+        "e",
+        "edit",
+        "Edit",
+        palette="Edit profile",
+        help="Edit the selected profile: every key, checked as you type",
+    ),
+    Command(
+        "main",
+        "s",
+        "save",
+        "Save",
+        "Save the selected profile as TOML (atomically)",
+        palette="Save profile",
+    ),
+    Command(
+        "main",
+        "S",
+        "save_as",
+        "Save as",
+        "Save the selected profile under a new name",
+        palette="Save profile as",
+        show=False,
+    ),
+    Command(
+        "main",
+        "h",
+        "history",
+        "History",
+        "Past runs: open one to see its histogram, pick two to compare",
+    ),
+    Command(
+        "main",
+        "l",
+        "switch_list",
+        "Lists",
+        palette="Switch list",
+        help="Move between the model list and the profile list",
+    ),
+    Command(
+        "models",
+        "a",
+        "screen.add_model",
+        "Add",
+        "Add an .onnx model by its path",
+        palette="Add model",
+    ),
+    Command(
+        "models",
+        "i",
+        "screen.model_info",
+        "Info",
+        palette="Model info",
+        help="Inputs, outputs, opset, size, nodes and parameters of the selected model",
+    ),
+    Command(
+        "profiles",
+        "d",
+        "screen.duplicate",
+        "Copy",
+        "Copy the selected profile under a new name",
+        palette="Duplicate profile",
+    ),
+    Command(
+        "profiles",
+        "n",
+        "screen.rename",
+        "Rename",
+        "Rename the selected profile and its file",
+        palette="Rename profile",
+    ),
+    Command(
+        "profiles",
+        "x",
+        "screen.delete",
+        "Delete",
+        "Delete the selected profile's file (asks first)",
+        palette="Delete profile",
+    ),
+    Command(
+        "editor", "ctrl+s", "save", "Save", "Save this profile as TOML (atomically)", priority=True
+    ),
+    Command(
+        "editor",
+        "ctrl+o",
+        "save_as",
+        "Save as",
+        "Save this profile under a new name",
+        priority=True,
+    ),
+    Command(
+        "editor",
+        "escape",
+        "close",
+        "Back",
+        "Back to the main screen; unsaved changes are kept and marked *",
+    ),
     Command("history", "enter", "open", "Open", "Open the highlighted run: histogram and details"),
     Command("history", "space", "pick", "Pick", "Pick (or unpick) a run; pick two to compare"),
     Command("history", "c", "compare", "Compare", "Compare the two picked runs side by side"),

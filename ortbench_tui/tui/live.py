@@ -51,6 +51,14 @@ class LiveSamples:
         with self._lock:
             return self._version, self._data[: self._size].copy()
 
+    def thinned(self, limit: int) -> tuple[int, int, int, np.ndarray]:
+        """(version, size, step, a copy of every step-th sample) with at most ~`limit` of
+        them: what a live redraw needs, at a cost that does not grow with the run."""
+        with self._lock:
+            size = self._size
+            step = max(1, -(-size // limit))
+            return self._version, size, step, self._data[:size:step].copy()
+
     @property
     def version(self) -> int:
         return self._version

@@ -1,66 +1,21 @@
-"""The machine, as the workbench learns it: detection in a subprocess, and its header line.
+"""The machine, as the workbench shows it: the header line, and how it is detected.
 
 Probing EPs imports onnxruntime and creates sessions with fds 1 and 2 redirected (see
 `quiet.native_output_captured`); inside the UI process that would swallow Textual's screen
-updates (Textual draws to fd 2). So the probe runs in `python -m ortbench_tui detect --json`
-style subprocess, and the UI process never imports onnxruntime for it.
+updates (Textual draws to fd 2). So the UI uses the engine's `detect_isolated`, which runs
+the probe in a child interpreter, and the UI process never imports onnxruntime for it.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from typing import Any
 
-from ortbench_tui.errors import OrtbenchError
 
-DETECT_CODE = (
-    "import json, sys\n"
-    "from ortbench_tui.hardware import detect\n"
-    "sys.stdout.write(json.dumps(detect(probe_eps=True).to_dict()))\n"
-)
+def detect() -> Any:
+    """HardwareInfo from a child process (raises OrtbenchError when that fails)."""
+    from ortbench_tui.hardware import detect_isolated
 
-
-def hardware_from_dict(data: dict[str, Any]) -> Any:
-    """Rebuild a HardwareInfo from its to_dict() (the engine has no from_dict yet)."""
-    from ortbench_tui.hardware import GpuInfo, HardwareInfo, ProviderProbe
-
-    load = data.get("load_avg")
-    return HardwareInfo(
-        cpu_model=str(data.get("cpu_model", "unknown CPU")),
-        physical_cores=int(data.get("physical_cores") or 1),
-        logical_cores=int(data.get("logical_cores") or 1),
-        memory_mb=int(data.get("memory_mb") or 0),
-        cpu_governor=data.get("cpu_governor"),
-        cpu_freq_mhz=data.get("cpu_freq_mhz"),
-        load_avg=tuple(load) if load else None,  # type: ignore[arg-type]
-        gpus=[GpuInfo(**g) for g in data.get("gpus", [])],
-        gpu_status=str(data.get("gpu_status", "")),
-        ort_version=str(data.get("ort_version", "?")),
-        providers=[ProviderProbe(**p) for p in data.get("providers", [])],
-        os=str(data.get("os", "")),
-        python=str(data.get("python", "")),
-    )
-
-
-def detect_in_subprocess(timeout_s: float = 120.0) -> Any:
-    """`detect(probe_eps=True)` in a child interpreter; raises OrtbenchError on failure."""
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", DETECT_CODE],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            timeout=timeout_s, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise OrtbenchError(f"hardware detection failed: {exc}") from None
-    if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-        raise OrtbenchError(f"hardware detection failed: {tail[0]}")
-    try:
-        return hardware_from_dict(json.loads(proc.stdout))
-    except (ValueError, TypeError) as exc:
-        raise OrtbenchError(f"hardware detection gave unreadable output: {exc}") from None
+    return detect_isolated()
 
 
 def _gib(mb: int | None) -> str:

@@ -7,7 +7,6 @@ from typing import ClassVar
 import numpy as np
 from rich.text import Text
 from textual.app import RenderResult
-from textual.events import Resize
 from textual.widget import Widget
 
 from ..charts import HistogramPicture, histogram_picture
@@ -26,7 +25,7 @@ class LatencyHistogram(Widget):
     DEFAULT_CSS = """
     LatencyHistogram {
         height: 1fr;
-        min-height: 9;
+        min-height: 10;
     }
     LatencyHistogram > .latency-histogram--bar { color: $primary; }
     LatencyHistogram > .latency-histogram--p50 { color: $success; text-style: bold; }
@@ -39,24 +38,35 @@ class LatencyHistogram(Widget):
         self._samples = np.empty(0, dtype=np.int64)
         self._p50: float | None = None
         self._p99: float | None = None
-        self.picture = HistogramPicture()
-        """The last computed picture (tests read it)."""
+        self._hi: float | None = None
+        self._picture: HistogramPicture | None = None
+        self._picture_size: tuple[int, int] = (0, 0)
 
-    def show(self, samples_ns: np.ndarray, p50_ms: float | None, p99_ms: float | None) -> None:
-        """Recompute the bins from `samples_ns` and redraw."""
-        self._samples, self._p50, self._p99 = samples_ns, p50_ms, p99_ms
-        self._recompute()
+    def show(
+        self,
+        samples_ns: np.ndarray,
+        p50_ms: float | None,
+        p99_ms: float | None,
+        hi_ms: float | None = None,
+    ) -> None:
+        """Draw `samples_ns` (binned up to `hi_ms`, e.g. 1.5 x p99) on the next refresh."""
+        self._samples, self._p50, self._p99, self._hi = samples_ns, p50_ms, p99_ms, hi_ms
+        self._picture = None
         self.refresh()
 
     def clear(self) -> None:
         self.show(np.empty(0, dtype=np.int64), None, None)
 
-    def _recompute(self) -> None:
-        width, height = self.content_size
-        self.picture = histogram_picture(self._samples, width, height, self._p50, self._p99)
-
-    def on_resize(self, event: Resize) -> None:
-        self._recompute()
+    @property
+    def picture(self) -> HistogramPicture:
+        """The bins for the current size (computed at most once per data and size)."""
+        size = (self.content_size.width, self.content_size.height)
+        if self._picture is None or size != self._picture_size:
+            self._picture = histogram_picture(
+                self._samples, size[0], size[1], self._p50, self._p99, self._hi
+            )
+            self._picture_size = size
+        return self._picture
 
     def render(self) -> RenderResult:
         pic = self.picture
@@ -79,4 +89,6 @@ class LatencyHistogram(Widget):
             if at >= 0:
                 axis_line.stylize(style, max(0, at - 1), at + len(marker) + 1)
         text.append_text(axis_line)
+        text.append("\n")
+        text.append(pic.scale, style=axis)
         return text

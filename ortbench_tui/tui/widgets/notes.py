@@ -34,7 +34,10 @@ class Notes(Widget):
         self.lines: list[Line] = list(lines or [])
 
     def show(self, lines: list[Line]) -> None:
+        if lines == self.lines:
+            return
         self.lines = list(lines)
+        self.clear_cached_dimensions()  # height: auto must be measured again
         self.refresh(layout=True)
 
     @property

@@ -59,20 +59,36 @@ class ModelDetails(Notes):
 
 
 class ProfileSummary(Notes):
-    """The settings of the selected profile that matter most, two to a line."""
+    """The settings of the selected profile that matter most, laid out for the width."""
 
-    def show_profile(self, entry: Any, physical_cores: int | None, width: int = 80) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._pairs: list[tuple[str, str]] = []
+        self._head: list[Line] = []
+
+    def show_profile(self, entry: Any, physical_cores: int | None) -> None:
         self.border_title = f"Profile: {entry.label}"
         if entry.error:
-            self.show([("error", f"✗ {entry.error}")])
-            return
-        pairs = profile_summary(entry.profile, physical_cores)
-        cell = max(len(k) + len(v) + 3 for k, v in pairs)
-        per_line = max(1, min(3, (width - 2) // max(cell, 1)))
-        lines: list[Line] = []
-        for i in range(0, len(pairs), per_line):
-            chunk = pairs[i : i + per_line]
+            self._pairs, self._head = [], [("error", f"✗ {entry.error}")]
+        else:
+            self._pairs = profile_summary(entry.profile, physical_cores)
+            desc = entry.profile.description
+            self._head = [("muted", desc)] if desc else []
+        self.show(self._layout(self.content_size.width))
+
+    def _layout(self, width: int) -> list[Line]:
+        if not self._pairs:
+            return list(self._head)
+        cell = max(len(k) + len(v) + 1 for k, v in self._pairs) + 2
+        per_line = max(1, min(3, (width + 2) // cell)) if width else 1
+        lines: list[Line] = list(self._head)
+        for i in range(0, len(self._pairs), per_line):
+            chunk = self._pairs[i : i + per_line]
             lines.append(("info", "".join(f"{k} {v}".ljust(cell) for k, v in chunk).rstrip()))
-        if entry.profile.description:
-            lines.insert(0, ("muted", entry.profile.description))
-        self.show(lines)
+        return lines
+
+    def on_resize(self) -> None:
+        lines = self._layout(self.content_size.width)
+        if lines != self.lines:
+            # After this layout pass: a layout requested from inside it is not redone.
+            self.call_after_refresh(self.show, lines)

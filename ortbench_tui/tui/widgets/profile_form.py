@@ -41,6 +41,19 @@ GENERAL = [
 ]
 
 
+SHORT_HINTS = {
+    "name": "also the file name for new files",
+    "session.inter_op_num_threads": "0 = ORT default",
+    "session.intra_op_thread_affinities": 'e.g. "1;2"',
+    "session.config_entries": '{ "key" = "value" }',
+    "provider.fallback": "EP names, e.g. cpu",
+    "run.timed_runs": "used when duration_s = 0",
+    "run.duration_s": "seconds; 0 = count timed_runs",
+    "run.input_sets": "distinct random inputs",
+    "run.inputs_npz": "empty = random inputs",
+}
+
+
 def all_specs() -> list[FieldSpec]:
     """Every key of a profile as a FieldSpec, in file order."""
     out = list(GENERAL)
@@ -48,8 +61,13 @@ def all_specs() -> list[FieldSpec]:
         for key, meta, default in field_specs(section):
             out.append(
                 FieldSpec(
-                    section, key, meta["kind"], tuple(meta["choices"]), meta["minimum"],
-                    meta["doc"], default,
+                    section,
+                    key,
+                    meta["kind"],
+                    tuple(meta["choices"]),
+                    meta["minimum"],
+                    meta["doc"],
+                    default,
                 )
             )
     return out
@@ -60,18 +78,23 @@ class FormRow(Horizontal):
 
     DEFAULT_CSS = """
     FormRow { height: auto; }
-    FormRow > .form-key { width: 28; padding: 0 1 0 0; color: $text; }
-    FormRow > Input, FormRow > Select { width: 24; }
-    FormRow > Switch { width: 8; }
-    FormRow > .form-hint { width: 1fr; padding: 0 0 0 1; color: $text-muted; }
+    FormRow > .form-key { width: 27; padding: 0 1 0 0; color: $text; }
+    FormRow > Input, FormRow > Select { width: 22; }
+    FormRow > Switch { width: 8; margin: 0 14 0 0; }
+    FormRow > .form-hint {
+        width: 1fr; padding: 0 0 0 1; color: $text-muted;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     FormRow.-invalid > .form-key { color: $text-error; text-style: bold; }
-    FormRow.-invalid > .form-hint { color: $text-error; }
+    FormRow.-invalid > .form-hint { color: $text-error; text-wrap: wrap; }
     FormRow.-warn > .form-hint { color: $text-warning; }
     """
 
     def __init__(self, key_text: str, control: Widget, hint: str, doc: str, row_id: str) -> None:
         super().__init__(id=row_id)
         self._key_text, self._control, self._hint, self._doc = key_text, control, hint, doc
+        self.doc = doc
+        """The key's documentation (the editor shows it for the focused row)."""
 
     def compose(self) -> ComposeResult:
         key = Label(self._key_text, classes="form-key")
@@ -79,6 +102,10 @@ class FormRow(Horizontal):
         yield key
         yield self._control
         yield Label(self._hint, classes="form-hint")
+
+    @property
+    def hint(self) -> str:
+        return str(self.query_one(".form-hint", Label).content)
 
     def set_hint(self, text: str, invalid: bool = False, warn: bool = False) -> None:
         self.set_class(invalid, "-invalid")
@@ -95,7 +122,7 @@ class ProfileForm(VerticalScroll):
     ProfileForm #form-problems { margin: 0 0 1 0; }
     ProfileForm Input.-textual-compact, ProfileForm Select.-textual-compact { height: 1; }
     ProfileForm Switch { border: none; height: 1; padding: 0; }
-    ProfileForm Switch:focus { background: $block-cursor-background; }
+    ProfileForm Switch:focus { border: none; background: $block-cursor-background; }
     ProfileForm #ep-options { height: auto; }
     ProfileForm #free-dims { height: auto; }
     """
@@ -150,7 +177,7 @@ class ProfileForm(VerticalScroll):
         for spec in GENERAL:
             yield self._row(spec)
         for section in SECTIONS:
-            yield Static(f"[{section}]", classes="form-section")
+            yield Static(f"[{section}]", classes="form-section", markup=False)
             for spec in (s for s in self.specs.values() if s.section == section):
                 if spec.key == "free_dimensions":
                     with Vertical(id="free-dims"):
@@ -183,20 +210,28 @@ class ProfileForm(VerticalScroll):
         control: Widget
         if spec.kind == "enum":
             control = Select(
-                [(c, c) for c in spec.choices], value=value, allow_blank=False,
-                id=spec.widget_id, compact=True,
+                [(c, c) for c in spec.choices],
+                value=value,
+                allow_blank=False,
+                id=spec.widget_id,
+                compact=True,
             )
         elif spec.kind == "provider":
             control = Select(
-                self._provider_choices(value), value=value, allow_blank=False,
-                id=spec.widget_id, compact=True,
+                self._provider_choices(value),
+                value=value,
+                allow_blank=False,
+                id=spec.widget_id,
+                compact=True,
             )
         elif spec.kind == "bool":
             control = Switch(value, id=spec.widget_id)
         else:
             text = self.raw.get(spec.path, format_value(spec.kind, value))
             control = self._input(text, spec.widget_id)
-        return FormRow(spec.key, control, self._hint(spec, value), spec.doc, f"row-{spec.widget_id}")
+        return FormRow(
+            spec.key, control, self._hint(spec, value), spec.doc, f"row-{spec.widget_id}"
+        )
 
     def _provider_choices(self, current: str) -> list[tuple[str, str]]:
         names = list(PROVIDER_ALIASES)
@@ -212,20 +247,17 @@ class ProfileForm(VerticalScroll):
         return out
 
     def _hint(self, spec: FieldSpec, value: Any) -> str:
+        """A short note beside the control (the full doc shows for the focused row)."""
         if spec.kind == "bool":
-            return ("on" if value else "off") + " · " + spec.doc
+            return "on" if value else "off"
         if spec.key == "intra_op_num_threads":
             cores = f"{self.physical_cores} cores" if self.physical_cores else "the physical cores"
             return f'"physical" = {cores} here · 0 = ORT default'
-        if spec.key == "provider" or spec.kind == "provider":
+        if spec.kind == "provider":
             return self._provider_hint(str(value))
         if spec.kind == "cpus":
             return self._cpus_hint(value)[0]
-        if spec.kind in ("providers",):
-            return "comma-separated EP names, e.g. cpu · " + spec.doc
-        if spec.kind == "scalars":
-            return '{ key = "value", ... } · ' + spec.doc
-        return spec.doc
+        return SHORT_HINTS.get(spec.path, "")
 
     def _provider_hint(self, name: str) -> str:
         if self.working_providers is None:
@@ -259,7 +291,11 @@ class ProfileForm(VerticalScroll):
             if in_model and value is None and path not in self.raw:
                 hint = "⚠ unset: the run needs a value"
             control = self._input(text, wid, placeholder="unset")
-            rows.append(FormRow(f"free dim {name}", control, hint, "", f"row-{wid}"))
+            doc = (
+                f"Value for the symbolic dimension '{name}' (session.free_dimensions); "
+                "empty = unset"
+            )
+            rows.append(FormRow(f"free dim {name}", control, hint, doc, f"row-{wid}"))
         return rows
 
     def _option_rows(self) -> list[FormRow]:
@@ -276,16 +312,20 @@ class ProfileForm(VerticalScroll):
                 if str(value) not in choices:
                     choices.append(str(value))
                 control = Select(
-                    [(c, c) for c in choices], value=str(value), allow_blank=False,
-                    id=opt.widget_id, compact=True,
+                    [(c, c) for c in choices],
+                    value=str(value),
+                    allow_blank=False,
+                    id=opt.widget_id,
+                    compact=True,
                 )
             else:
                 path = f"provider.options.{opt.name}"
                 control = self._input(self.raw.get(path, str(value)), opt.widget_id)
             rows.append(FormRow(opt.name, control, opt.doc, opt.doc, f"row-{opt.widget_id}"))
         if not specs:
-            note = Label(f"{short_ep(self.profile.provider_ep)} takes no options here",
-                         classes="form-hint")
+            note = Label(
+                f"{short_ep(self.profile.provider_ep)} takes no options here", classes="form-hint"
+            )
             rows.append(FormRow("options", note, "", "", "row-f-opt-none"))
         known = {o.name for o in specs}
         other = {k: v for k, v in options.items() if k not in known}
@@ -293,8 +333,11 @@ class ProfileForm(VerticalScroll):
         text = self.raw.get(path, format_inline_table(other))
         rows.append(
             FormRow(
-                "other options", self._input(text, OTHER_OPTIONS_ID, placeholder="{ }"),
-                '{ key = value } for options not listed above', "", f"row-{OTHER_OPTIONS_ID}",
+                "other options",
+                self._input(text, OTHER_OPTIONS_ID, placeholder="{ }"),
+                "{ key = value } for options not listed above",
+                "",
+                f"row-{OTHER_OPTIONS_ID}",
             )
         )
         return rows
@@ -364,9 +407,15 @@ class ProfileForm(VerticalScroll):
                 self._dims[name] = parse_dim(name, text)
                 self._write_dims()
                 unset = self._dims[name] is None and name in self.symbolic_dims
-                hint = "⚠ unset: the run needs a value" if unset else (
-                    "symbolic dim of the model" if name in self.symbolic_dims
-                    else "not a dim of the selected model")
+                hint = (
+                    "⚠ unset: the run needs a value"
+                    if unset
+                    else (
+                        "symbolic dim of the model"
+                        if name in self.symbolic_dims
+                        else "not a dim of the selected model"
+                    )
+                )
                 self._accept(path, row, hint, warn=unset)
             elif wid == OTHER_OPTIONS_ID:
                 other = parse_inline_table(text)
@@ -461,8 +510,13 @@ class ProfileForm(VerticalScroll):
 
         lines = [("error", f"✗ {p}") for p in profile_problems(self.profile)]
         if self.invalid:
-            lines.insert(0, ("error", f"✗ {len(self.invalid)} invalid value(s): "
-                                      + ", ".join(sorted(self.invalid))))
+            lines.insert(
+                0,
+                (
+                    "error",
+                    f"✗ {len(self.invalid)} invalid value(s): " + ", ".join(sorted(self.invalid)),
+                ),
+            )
         self.query_one("#form-problems", Notes).show(lines)
 
     def snapshot(self) -> tuple[Profile, dict[str, str], dict[str, str]]:

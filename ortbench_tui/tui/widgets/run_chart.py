@@ -7,7 +7,6 @@ from typing import ClassVar
 import numpy as np
 from rich.text import Text
 from textual.app import RenderResult
-from textual.events import Resize
 from textual.widget import Widget
 
 from ..charts import run_index_picture
@@ -29,29 +28,34 @@ class RunIndexChart(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._samples = np.empty(0, dtype=np.int64)
-        self.rows: list[str] = []
+        self._rows: list[str] | None = None
+        self._rows_size: tuple[int, int] = (0, 0)
 
     def show(self, samples_ns: np.ndarray) -> None:
         self._samples = samples_ns
-        self._recompute()
+        self._rows = None
         self.refresh()
 
     def clear(self) -> None:
         self.show(np.empty(0, dtype=np.int64))
 
-    def _recompute(self) -> None:
-        width, height = self.content_size
-        self.rows = run_index_picture(self._samples, max(width - len(LABEL), 0), height)
-
-    def on_resize(self, event: Resize) -> None:
-        self._recompute()
+    @property
+    def rows(self) -> list[str]:
+        """The chart for the current size (computed at most once per data and size)."""
+        size = (self.content_size.width, self.content_size.height)
+        if self._rows is None or size != self._rows_size:
+            width = max(size[0] - len(LABEL), 0)
+            self._rows = run_index_picture(self._samples, width, size[1])
+            self._rows_size = size
+        return self._rows
 
     def render(self) -> RenderResult:
         bar = self.get_component_rich_style("run-index-chart--bar")
         label = self.get_component_rich_style("run-index-chart--label")
         text = Text(no_wrap=True, overflow="crop")
-        for i, row in enumerate(self.rows):
-            last = i == len(self.rows) - 1
+        rows = self.rows
+        for i, row in enumerate(rows):
+            last = i == len(rows) - 1
             text.append(LABEL if last else " " * len(LABEL), style=label)
             text.append(row, style=bar)
             if not last:

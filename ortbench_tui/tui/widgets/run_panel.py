@@ -8,7 +8,6 @@ second, whatever the run rate (DESIGN 5: the UI must not perturb the measurement
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,10 @@ from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 from textual.worker import get_current_worker
 
-from ..charts import live_throughput, stats_items
+from ..charts import histogram_upper, live_throughput, stats_items
 from ..formatting import Line, result_lines
 from ..live import LiveSamples, RedrawThrottle
+from ..worker_errors import WorkerErrors
 from .histogram import LatencyHistogram
 from .notes import Notes
 from .run_chart import RunIndexChart
@@ -36,6 +36,8 @@ StartRun = Callable[[Any], Any]
 SaveResult = Callable[[dict[str, Any], np.ndarray], Path]
 
 REDRAW_HZ = 10.0
+LIVE_MAX = 200_000
+"""Samples the live redraw looks at, at most (every k-th run beyond that)."""
 
 
 def _summarize(samples: np.ndarray) -> dict[str, float]:
@@ -44,7 +46,7 @@ def _summarize(samples: np.ndarray) -> dict[str, float]:
     return summarize(samples)
 
 
-class RunPanel(Vertical):
+class RunPanel(WorkerErrors, Vertical):
     """Progress, live statistics, histogram and run-index chart of one run at a time."""
 
     DEFAULT_CSS = """
@@ -108,9 +110,14 @@ class RunPanel(Vertical):
         self._drawn_version = -1
         self._throttle = RedrawThrottle(REDRAW_HZ)
         self._timer: Timer | None = None
+        self._phase_text = "ready"
+        self._shown_phase = ""
+        self._bar_shown: tuple[int, float] = (0, 1.0)
         self.redraws = 0
         """How many times the live view was redrawn (the benchmarks and tests read it)."""
         self.last_result: dict[str, Any] | None = None
+        self.outcome_key: tuple[str, str] | None = None
+        """(model, profile name) of the run whose outcome the panel shows."""
         self.last_samples: np.ndarray | None = None
 
     def compose(self) -> ComposeResult:
@@ -133,12 +140,14 @@ class RunPanel(Vertical):
         if self.running:
             return
         self._request = request
+        self.outcome_key = (request.model, request.profile.name)
         self._cancel_requested = False
         self._handle = None
         self.live = LiveSamples()
         self._drawn_version = -1
         self.last_result = self.last_samples = None
         self.running = True
+        self._shown_phase = ""
         self._set_phase("starting…", 0, 1)
         self.query_one(StatsView).show([])
         self.query_one(LatencyHistogram).clear()
@@ -156,7 +165,7 @@ class RunPanel(Vertical):
         handle = self._handle
         if handle is not None:
             handle.cancel()
-        self.query_one("#run-phase", Label).update("stopping…")
+        self._set_phase("stopping…", None, None)
         return True
 
     def show_notes(self, lines: list[Line]) -> None:
@@ -176,7 +185,12 @@ class RunPanel(Vertical):
             stats_items(stats, int(result.get("runs") or 0), result.get("throughput_per_s"))
         )
         samples = samples_ns if samples_ns is not None else np.empty(0, dtype=np.int64)
-        self.query_one(LatencyHistogram).show(samples, stats.get("p50"), stats.get("p99"))
+        self.query_one(LatencyHistogram).show(
+            samples,
+            stats.get("p50"),
+            stats.get("p99"),
+            histogram_upper(stats, int(result.get("runs") or 0)),
+        )
         self.query_one(RunIndexChart).show(samples)
         self.show_notes(result_lines(result, saved, save_error))
 
@@ -213,9 +227,7 @@ class RunPanel(Vertical):
             self.post_message(self.Progress(event.phase, event.done, event.total, event.elapsed_s))
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
 
-    def _save(
-        self, result: dict[str, Any], samples: np.ndarray
-    ) -> tuple[Path | None, str | None]:
+    def _save(self, result: dict[str, Any], samples: np.ndarray) -> tuple[Path | None, str | None]:
         """Keep the run in history (only runs that measured something)."""
         if self._save_result is None or not result.get("runs"):
             return None, None
@@ -228,13 +240,16 @@ class RunPanel(Vertical):
 
     @on(Progress)
     def _on_progress(self, message: Progress) -> None:
-        if not self.running:
+        # During the timed phase the redraw timer shows the position (one repaint per tick);
+        # here only the phases before it, and the switch into it.
+        if not self.running or (message.phase == "timed" and self._shown_phase == "timed"):
             return
         self._show_position(message.phase, message.done, message.total, message.elapsed_s)
 
     def _show_position(self, phase: str, done: int, total: int | None, elapsed_s: float) -> None:
+        self._shown_phase = phase
         if self._cancel_requested:
-            self.query_one("#run-phase", Label).update("stopping…")
+            self._set_phase("stopping…", None, None)
             return
         if phase == "first_run":
             self._set_phase("first run…", 0, 1)
@@ -248,9 +263,18 @@ class RunPanel(Vertical):
             spent = min(max(elapsed_s - started, 0.0), duration)
             self._set_phase(f"timed {spent:.1f}/{duration:g} s", spent, duration or 1)
 
-    def _set_phase(self, text: str, progress: float, total: float) -> None:
-        self.query_one("#run-phase", Label).update(text)
-        self.query_one(ProgressBar).update(total=total, progress=progress)
+    def _set_phase(self, text: str, progress: float | None, total: float | None) -> None:
+        """Phase label and progress bar; unchanged values cost no repaint."""
+        if text != self._phase_text:
+            self._phase_text = text
+            # Fixed width: no layout pass needed (they are costly at 10 Hz).
+            self.query_one("#run-phase", Label).update(text, layout=False)
+        if progress is None or total is None:
+            return
+        shown = (round(1000 * progress / total) if total else 0, total)
+        if shown != self._bar_shown:
+            self._bar_shown = shown
+            self.query_one(ProgressBar).update(total=total, progress=progress)
 
     @on(Finished)
     def _on_finished(self, message: Finished) -> None:
@@ -272,11 +296,18 @@ class RunPanel(Vertical):
         what = "bad input" if message.kind == "input" else "run failed"
         self._set_phase(what, 0, 1)
         lines: list[Line] = [("error", f"✗ {what}: {message.message}")]
+        streamed = self.live.snapshot()[1]
         if message.partial:
             runs = message.partial.get("runs", 0)
             lines.append(("warning", f"partial result from {runs} runs (not saved)"))
-            self.show_result(message.partial, self.live.snapshot()[1])
+            self.show_result(message.partial, streamed)
             lines += result_lines(message.partial)
+        elif streamed.size:
+            _, size, step, view = self.live.thinned(LIVE_MAX)
+            self._draw_live(view, size, step)
+            lines.append(
+                ("warning", f"{streamed.size} runs were measured before it failed (not saved)")
+            )
         self.show_notes(lines)
         self.running = False
 
@@ -286,23 +317,37 @@ class RunPanel(Vertical):
 
     # -- the redraw timer ---------------------------------------------------------------------
 
+    def _draw_live(self, view: np.ndarray, size: int, step: int) -> None:
+        """Statistics, histogram and run-index chart from the samples streamed so far.
+
+        `view` is every `step`-th of the `size` samples: past LIVE_MAX samples the live
+        figures are estimates, so a redraw costs the same at 10 million runs as at 200 000;
+        the exact figures arrive with the result.
+        """
+        live = self.live
+        stats = _summarize(view)
+        rate = live_throughput(size, live.elapsed_s, live.timed_started_s)
+        self.query_one(StatsView).show(stats_items(stats, size, rate))
+        self.query_one(LatencyHistogram).show(
+            view, stats["p50"], stats["p99"], histogram_upper(stats, size)
+        )
+        self.query_one(RunIndexChart).show(view)
+        note = "Esc stops the run and keeps the partial result"
+        if step > 1:
+            note += f" · live figures from every {step}th run, exact ones at the end"
+        self.show_notes([("muted", note)])
+
     def _tick(self) -> None:
         live = self.live
         if live.version == self._drawn_version or not self._throttle.due():
             return
         started = self._throttle.start()
-        version, samples = live.snapshot()
+        version, size, step, view = live.thinned(LIVE_MAX)
         self._drawn_version = version
-        if samples.size:
-            stats = _summarize(samples)
-            rate = live_throughput(samples.size, live.elapsed_s, live.timed_started_s)
-            self.query_one(StatsView).show(stats_items(stats, int(samples.size), rate))
-            self.query_one(LatencyHistogram).show(samples, stats["p50"], stats["p99"])
-            self.query_one(RunIndexChart).show(samples)
-            self.show_notes([("muted", "Esc stops the run and keeps the partial result")])
+        if size:
+            self._draw_live(view, size, step)
         self.redraws += 1
         self._throttle.finish(started)
-        # Keep the phase line current even when progress messages were coalesced away.
-        if samples.size and not self._cancel_requested:
+        # The position (progress messages of the timed phase are not drawn one by one).
+        if size and not self._cancel_requested:
             self._show_position(live.phase, live.done, live.total, live.elapsed_s)
-        self._last_tick = time.perf_counter()

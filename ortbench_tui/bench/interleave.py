@@ -1,0 +1,288 @@
+"""The child process of an interleaved comparison: one session per profile, alternated in blocks.
+
+Two sequential runs of A and B on a shared machine meet different weather: a neighbour's
+build, a frequency step, a noisy cache. Here one process holds one session per entry of
+`profiles` (the parent lists a profile several times for several sessions of it), warms
+them all up, then runs them in rounds of blocks. Round r starts at session r mod P, so for
+two sessions the order is AB BA AB BA ..., which also balances any carry-over from one
+session to the next. Drift then hits every session alike, and the parent can resample
+*rounds* (the blocks taken at the same time) to get an honest confidence interval. A
+session's block holds the same number of timed runs in every round, and opens with a few
+untimed re-warm runs (see REWARM_SECONDS: without them a pooled session's first ~25 ms after
+its turn comes back are slow, which would be measured as the profile's own fault).
+
+Every session is built by the worker's own `Measurement` (set-up, bound calls, timed loop),
+so an interleaved run measures exactly what `ortbench run` measures.
+
+Protocol over the pipe:
+
+  child -> parent   ("meta", index, dict)                  session `index` is ready
+                    ("progress", phase, done, total)       first_run / warmup, over all sessions
+                    ("schedule", dict)                     {"rounds": planned or None,
+                                                            "block_runs": [timed per block],
+                                                            "rewarm_runs": [untimed per block]}
+                    ("block", round, index, ndarray)       one block of timed samples (ns)
+                    ("done", dict)                         {"finals": [per session], "rounds": n}
+                    ("error", "input" | "run", message)
+  parent -> child   "stop"                                 stop at the end of the current round
+
+The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_runs",
+"duration_s" (0 = by count; by time it is the timed seconds of all sessions together),
+"block_s", "min_rounds"}}.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import sys
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from ..profile import Profile
+from .worker import MAX_BATCH, Measurement, _gpu_memory_used_mb, _redirect_native_output
+
+BLOCK_SECONDS = 0.05
+"""Target length of one block's timed runs in duration mode."""
+REWARM_SECONDS = 0.04
+"""Untimed runs that open every block of a session with a thread pool. Measured here (2
+cores, 2 intra-op threads, sample:conv, 12 sessions alternated): after its turn comes back,
+a session's pool worker shares a core with the main thread for ~20-30 ms before it gets one
+of its own, so short blocks ran at one-thread speed (1.2 ms instead of 0.69 ms). 16 untimed
+runs (~15 ms) were not enough, 40 (~30 ms) were; sleeping between blocks did not help."""
+REWARM_SINGLE_SECONDS = 0.002
+"""Sessions without a pool (one intra-op thread, sequential) only need their caches back."""
+MIN_ROUNDS = 10
+"""Fewer rounds than this make the block-pair bootstrap unreliable."""
+MAX_ROUNDS_BY_COUNT = 20
+MAX_ROUNDS_BY_TIME = 400
+CALIBRATION_RUNS = 3
+"""Runs that size the blocks when a profile asks for no warm-up (not counted)."""
+
+
+class _Stopped(Exception):
+    pass
+
+
+def has_thread_pool(profile: Profile, physical: int) -> bool:
+    """Whether ORT gives this session worker threads (they need the longer re-warm)."""
+    threads = profile.resolved_intra_threads(physical)
+    return threads != 1 or profile.session.execution_mode == "parallel"
+
+
+def rewarm_runs(estimate_ns: int, pooled: bool) -> int:
+    """Untimed runs that open a block (at least one)."""
+    seconds = REWARM_SECONDS if pooled else REWARM_SINGLE_SECONDS
+    return int(min(MAX_BATCH, max(1, math.ceil(seconds * 1e9 / max(estimate_ns, 1)))))
+
+
+def plan_schedule(
+    estimates_ns: list[int],
+    timed_runs: int,
+    duration_s: float,
+    block_s: float = BLOCK_SECONDS,
+    min_rounds: int = MIN_ROUNDS,
+) -> tuple[int | None, list[int]]:
+    """(planned rounds, timed runs per block of each session).
+
+    By count, every session gets the same number of runs (`timed_runs`, rounded up to whole
+    blocks), in `min_rounds` to 20 rounds, with blocks of about `block_s` where the count
+    allows. By time, every session gets about the same *time*: the duration is cut into
+    rounds of one ~`block_s` block per session, each holding as many runs as fit. Rounds
+    are None (open) by time: the child runs whole rounds until the timed runs have taken
+    `duration_s` (and at least `min_rounds` rounds, unless that would double the time).
+    """
+    p = len(estimates_ns)
+    if duration_s > 0:
+        rounds = int(min(MAX_ROUNDS_BY_TIME, max(min_rounds, round(duration_s / (p * block_s)))))
+        share_ns = duration_s * 1e9 / (rounds * p)
+        runs = [int(min(MAX_BATCH, max(1, share_ns // max(e, 1)))) for e in estimates_ns]
+        return None, runs
+    slowest = max(estimates_ns)
+    by_length = int(timed_runs * slowest / 1e9 / block_s)
+    rounds = int(min(MAX_ROUNDS_BY_COUNT, timed_runs, max(min_rounds, by_length)))
+    per_block = min(MAX_BATCH, math.ceil(timed_runs / rounds))
+    return math.ceil(timed_runs / per_block), [per_block] * p
+
+
+def rotation(round_index: int, count: int) -> list[int]:
+    """The order of the profiles in a round: rotated by one each round."""
+    start = round_index % count
+    return [(start + j) % count for j in range(count)]
+
+
+class Interleaved:
+    """The sessions of all profiles, warmed up, then alternated in blocks."""
+
+    def __init__(self, conn: Any, request: dict[str, Any]) -> None:
+        self.conn = conn
+        self.request = request
+        self.stop_requested = False
+        self.measurements: list[Measurement] = []
+
+    def _poll_stop(self) -> None:
+        while self.conn.poll():
+            if self.conn.recv() == "stop":
+                self.stop_requested = True
+        if self.stop_requested:
+            raise _Stopped
+
+    def setup(self) -> None:
+        for index, profile in enumerate(self.request["profiles"]):
+            m = Measurement(
+                self.conn, {"model_path": self.request["model_path"], "profile": profile}
+            )
+            meta = m.setup()
+            self.measurements.append(m)
+            self.conn.send(("meta", index, meta))
+            self._poll_stop()
+
+    def measure(self) -> dict[str, Any]:
+        ms = self.measurements
+        p = len(ms)
+        calls = [m.make_calls() for m in ms]
+        pc = time.perf_counter_ns
+        timed = Measurement._timed
+        first_ms: list[float | None] = [None] * p
+        spent_ns = [0] * p
+        buf = np.empty(MAX_BATCH, dtype=np.int64)
+        estimates = [0] * p
+        pooled = [True] * p
+        done_rounds = 0
+        try:
+            for i in range(p):
+                fn, args = calls[i][0]
+                t0 = pc()
+                fn(*args)
+                first_ms[i] = (pc() - t0) / 1e6
+                self.conn.send(("progress", "first_run", i + 1, p))
+            self._poll_stop()
+            # Warm-up, one profile after the other (order matters little before timing).
+            warm_total = sum(m.profile.run.warmup_runs for m in ms)
+            warm_done = 0
+            for i, m in enumerate(ms):
+                want = max(m.profile.run.warmup_runs, CALIBRATION_RUNS)
+                estimate = int(first_ms[i] * 1e6)  # type: ignore[operator]
+                done = 0
+                while done < want:
+                    n = min(Measurement._batch_size(estimate), want - done)
+                    timed(calls[i], len(calls[i]), buf, done, n)
+                    estimate = int(np.median(buf[:n]))
+                    done += n
+                    if warm_total:
+                        self.conn.send(
+                            (
+                                "progress",
+                                "warmup",
+                                min(warm_done + done, warm_total),
+                                warm_total,
+                            )
+                        )
+                    self._poll_stop()
+                warm_done += m.profile.run.warmup_runs
+                # Size the blocks from a settled session: one re-warm, then a short batch.
+                pooled[i] = has_thread_pool(m.profile, m.physical)
+                timed(calls[i], len(calls[i]), buf, 0, rewarm_runs(estimate, pooled[i]))
+                n = max(CALIBRATION_RUNS, Measurement._batch_size(estimate) // 4)
+                timed(calls[i], len(calls[i]), buf, 0, n)
+                estimates[i] = max(int(np.median(buf[:n])), 1)
+            sched = self.request["schedule"]
+            rounds, block_runs = plan_schedule(
+                estimates,
+                int(sched["timed_runs"]),
+                float(sched["duration_s"]),
+                float(sched.get("block_s", BLOCK_SECONDS)),
+                int(sched.get("min_rounds", MIN_ROUNDS)),
+            )
+            rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
+            min_rounds = int(sched.get("min_rounds", MIN_ROUNDS))
+            self.conn.send(
+                ("schedule", {"rounds": rounds, "block_runs": block_runs, "rewarm_runs": rewarm})
+            )
+            offsets = [0] * p
+            # By time, the clock counts timed runs only (re-warm runs come on top).
+            budget_ns = int(float(sched["duration_s"]) * 1e9)
+            r = 0
+            while True:
+                for i in rotation(r, p):
+                    n = block_runs[i]
+                    # Untimed: gives the session's pool its cores back (REWARM_SECONDS).
+                    timed(calls[i], len(calls[i]), buf, offsets[i], rewarm[i])
+                    t0 = pc()
+                    timed(calls[i], len(calls[i]), buf, offsets[i], n)
+                    spent_ns[i] += pc() - t0
+                    offsets[i] += n
+                    self.conn.send(("block", r, i, buf[:n].copy()))
+                r += 1
+                done_rounds = r
+                if rounds is not None and r >= rounds:
+                    break
+                if rounds is None and (
+                    (sum(spent_ns) >= budget_ns and r >= min_rounds)
+                    or sum(spent_ns) >= 2 * budget_ns
+                ):
+                    break
+                self._poll_stop()
+        except _Stopped:
+            pass
+        finals = []
+        for i, m in enumerate(ms):
+            finals.append(
+                {
+                    "first_run_ms": first_ms[i],
+                    "wall_s": spent_ns[i] / 1e9,
+                    "cancelled": self.stop_requested,
+                    "warnings": list(m.warnings),
+                }
+            )
+        return {"finals": finals, "rounds": done_rounds}
+
+
+def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+    """Entry point of the child process of an interleaved comparison."""
+    _redirect_native_output(log_path)
+    from ..errors import OrtbenchError
+
+    try:
+        import onnxruntime as ort
+
+        ort.set_default_logger_severity(3)
+        pin = request["profiles"][0]["run"].get("pin_cpus") or []
+        if pin:
+            try:
+                os.sched_setaffinity(0, pin)
+            except (OSError, ValueError) as exc:
+                raise OrtbenchError(f"run.pin_cpus = {pin}: cannot pin the worker: {exc}") from None
+        job = Interleaved(conn, request)
+        try:
+            job.setup()
+            out = job.measure()
+        except _Stopped:
+            out = {
+                "finals": [
+                    {"first_run_ms": None, "wall_s": 0.0, "cancelled": True, "warnings": []}
+                    for _ in request["profiles"]
+                ],
+                "rounds": 0,
+            }
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        on_gpu = any(m.device == "cuda" for m in job.measurements)
+        gpu = _gpu_memory_used_mb() if on_gpu else None
+        for final in out["finals"]:
+            final["rss_peak_mb"] = rss
+            final["gpu_mem_peak_mb"] = gpu
+        conn.send(("done", out))
+    except OrtbenchError as exc:
+        conn.send(("error", "input", str(exc)))
+    except Exception as exc:  # an ORT failure mid-run: report it, the parent decides
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        print(traceback.format_exc(), file=sys.stderr)
+        conn.send(("error", "run", detail))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        conn.close()

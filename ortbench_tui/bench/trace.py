@@ -1,0 +1,494 @@
+"""Per-operator time and EP placement, from ONNX Runtime's profiler trace.
+
+With `SessionOptions.enable_profiling` ORT writes a Chrome-trace JSON file: a list of
+complete events (`"ph": "X"`, `ts` and `dur` in microseconds). Two categories matter:
+
+* `"cat": "Session"`: `model_run` spans one `InferenceSession.run` (also `run_with_iobinding`);
+  `SequentialExecutor::Execute`, `model_loading_uri`, `session_initialization` are ignored.
+* `"cat": "Node"`: one kernel call, named `<node name>_kernel_time` (older releases also
+  wrote `_fence_before` / `_fence_after` events: ignored), with `args.op_name` (the op type)
+  and `args.provider` (the EP that ran it).
+
+`summarize_trace` turns that into: time per node and per op type (total, mean per call,
+share of run time), the EP of every node, the nodes that ran on CPU although a non-CPU EP
+was requested (fallback), the Memcpy nodes ORT inserted between EPs (count, calls, time),
+and the share of run time the nodes account for; the rest is framework overhead (input
+and output handling, allocation, scheduling, the profiler itself).
+
+Runs before the timed ones (the first run, warm-up, the IO-binding probe) are left out,
+so the figures describe the steady state the timed loop measured. Shares are fractions of
+the total `model_run` time of the runs kept; node shares plus the overhead share add up to
+one (sequential execution; with `execution_mode = parallel` nodes overlap and the node
+share can exceed one, which the summary says).
+
+Note: for CUDA/TensorRT nodes the kernel time is host-side time (launch, plus any sync
+the EP does), not device time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from bisect import bisect_right
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ..errors import OrtbenchError
+
+CPU_EP = "CPUExecutionProvider"
+GPU_EPS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider")
+NODE_SUFFIX = "_kernel_time"
+MEMCPY_OPS = ("MemcpyToHost", "MemcpyFromHost")
+RUN_EVENT = "model_run"
+SUMMARY_VERSION = 1
+
+BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def load_trace_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The events of an ORT profile file (a JSON list, or an object with `traceEvents`).
+
+    A file cut short (the process died before ORT closed the list) is read up to its last
+    complete event."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OrtbenchError(f"trace file not found: {p}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OrtbenchError(f"cannot read trace file {p}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = _repair_truncated(text, p)
+    if isinstance(data, dict):
+        data = data.get("traceEvents")
+    if not isinstance(data, list):
+        raise OrtbenchError(f"{p}: not an ONNX Runtime profile (expected a list of events)")
+    return [e for e in data if isinstance(e, dict)]
+
+
+def _repair_truncated(text: str, path: Path) -> Any:
+    """ORT writes one event per line: keep the complete lines of a file cut short."""
+    lines = text.splitlines()
+    events: list[Any] = []
+    if lines and lines[0].strip() == "[":
+        for line in lines[1:]:
+            line = line.strip().rstrip(",")
+            if line == "]":
+                break
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            events.append(event)
+    if events:
+        return events
+    raise OrtbenchError(f"{path}: not valid JSON (is it an ONNX Runtime profile?)")
+
+
+def untimed_runs(profile: Any) -> int:
+    """How many `model_run`s the worker makes before its timed loop: the first run, the
+    warm-up runs, and with IO binding one plain run that sizes the bound outputs."""
+    run = profile.run
+    return 1 + int(run.warmup_runs) + (1 if run.io_binding else 0)
+
+
+# --- summarizing ---------------------------------------------------------------------------------
+
+
+def _node_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in events
+        if e.get("cat") == "Node"
+        and str(e.get("name", "")).endswith(NODE_SUFFIX)
+        and isinstance(e.get("dur"), (int, float))
+    ]
+
+
+def _run_spans(events: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    spans = [
+        (float(e["ts"]), float(e["dur"]))
+        for e in events
+        if e.get("cat") == "Session"
+        and e.get("name") == RUN_EVENT
+        and isinstance(e.get("ts"), (int, float))
+        and isinstance(e.get("dur"), (int, float))
+    ]
+    return sorted(spans)
+
+
+def short_ep(name: str) -> str:
+    """CUDAExecutionProvider -> CUDA."""
+    return name.removesuffix("ExecutionProvider") or name
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else 0.0
+
+
+def summarize_trace(
+    trace: str | os.PathLike[str] | list[dict[str, Any]],
+    *,
+    requested_ep: str = CPU_EP,
+    skip_runs: int = 0,
+) -> dict[str, Any]:
+    """Summarize an ORT profile (a path or its events) into plain, JSON-ready figures.
+
+    `requested_ep` is the EP the profile asked for: when it is not CPU, nodes that ran on
+    CPU are flagged as fallback. The first `skip_runs` runs (warm-up) are left out.
+    """
+    source = None
+    if isinstance(trace, (str, os.PathLike)):
+        source = str(trace)
+        events = load_trace_events(trace)
+    else:
+        events = list(trace)
+    spans = _run_spans(events)
+    nodes_ev = _node_events(events)
+    warnings: list[str] = []
+
+    skipped = min(max(skip_runs, 0), len(spans))
+    if spans and skipped == len(spans):
+        warnings.append(
+            f"the trace holds {len(spans)} runs, none after the {skip_runs} first/warm-up "
+            "runs: all are used"
+        )
+        skipped = 0
+    used = spans[skipped:]
+    run_time = sum(d for _, d in used)
+
+    starts = [s for s, _ in spans]
+    kept: list[dict[str, Any]] = []
+    outside = 0
+    for e in nodes_ev:
+        if not spans:
+            kept.append(e)
+            continue
+        ts = float(e.get("ts", 0))
+        i = bisect_right(starts, ts) - 1
+        if i < 0 or ts > spans[i][0] + spans[i][1]:
+            outside += 1
+            continue
+        if i >= skipped:
+            kept.append(e)
+    if not spans:
+        warnings.append("no model_run events in the trace: shares are of the node time")
+    if outside:
+        warnings.append(f"{outside} node events fall outside every run and are left out")
+
+    per_node: dict[str, dict[str, Any]] = {}
+    for e in kept:
+        name = str(e["name"])[: -len(NODE_SUFFIX)]
+        args = e.get("args") or {}
+        node = per_node.get(name)
+        if node is None:
+            node = per_node[name] = {
+                "name": name,
+                "op_type": str(args.get("op_name") or "?"),
+                "provider": str(args.get("provider") or "?"),
+                "calls": 0,
+                "total_us": 0.0,
+                "max_us": 0.0,
+                "first_ts": float(e.get("ts", 0)),
+            }
+        dur = float(e["dur"])
+        node["calls"] += 1
+        node["total_us"] += dur
+        node["max_us"] = max(node["max_us"], dur)
+
+    node_time = sum(n["total_us"] for n in per_node.values())
+    whole = run_time if spans else node_time
+    runs_used = len(used) if spans else max((n["calls"] for n in per_node.values()), default=0)
+    gpu_requested = bool(requested_ep) and requested_ep != CPU_EP
+
+    nodes = []
+    # Graph order (first call) breaks ties, so equal totals list in execution order.
+    for n in sorted(per_node.values(), key=lambda n: (-n["total_us"], n["first_ts"])):
+        nodes.append(
+            {
+                "name": n["name"],
+                "op_type": n["op_type"],
+                "provider": n["provider"],
+                "calls": n["calls"],
+                "total_us": n["total_us"],
+                "mean_us": n["total_us"] / n["calls"],
+                "max_us": n["max_us"],
+                "per_run_us": n["total_us"] / runs_used if runs_used else 0.0,
+                "share": _share(n["total_us"], whole),
+                "fallback": gpu_requested and n["provider"] == CPU_EP,
+                "memcpy": n["op_type"] in MEMCPY_OPS,
+            }
+        )
+
+    op_acc: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"nodes": 0, "calls": 0, "total_us": 0.0, "providers": set()}
+    )
+    ep_acc: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"nodes": 0, "calls": 0, "total_us": 0.0}
+    )
+    for n in nodes:
+        o = op_acc[n["op_type"]]
+        o["nodes"] += 1
+        o["calls"] += n["calls"]
+        o["total_us"] += n["total_us"]
+        o["providers"].add(n["provider"])
+        p = ep_acc[n["provider"]]
+        p["nodes"] += 1
+        p["calls"] += n["calls"]
+        p["total_us"] += n["total_us"]
+    op_types = [
+        {
+            "op_type": op,
+            "nodes": o["nodes"],
+            "calls": o["calls"],
+            "total_us": o["total_us"],
+            "mean_us": o["total_us"] / o["calls"] if o["calls"] else 0.0,
+            "per_run_us": o["total_us"] / runs_used if runs_used else 0.0,
+            "share": _share(o["total_us"], whole),
+            "providers": sorted(o["providers"]),
+        }
+        for op, o in sorted(op_acc.items(), key=lambda kv: -kv[1]["total_us"])
+    ]
+    providers = {
+        ep: {
+            "nodes": p["nodes"],
+            "calls": p["calls"],
+            "total_us": p["total_us"],
+            "per_run_us": p["total_us"] / runs_used if runs_used else 0.0,
+            "share": _share(p["total_us"], whole),
+        }
+        for ep, p in sorted(ep_acc.items(), key=lambda kv: -kv[1]["total_us"])
+    }
+
+    memcpy_nodes = [n for n in nodes if n["memcpy"]]
+    memcpy_by_op = {
+        op: {
+            "nodes": sum(1 for n in memcpy_nodes if n["op_type"] == op),
+            "calls": sum(n["calls"] for n in memcpy_nodes if n["op_type"] == op),
+            "total_us": sum(n["total_us"] for n in memcpy_nodes if n["op_type"] == op),
+        }
+        for op in MEMCPY_OPS
+    }
+    memcpy_time = sum(n["total_us"] for n in memcpy_nodes)
+    fallback = [n["name"] for n in nodes if n["fallback"]]
+
+    nodes_share = _share(node_time, whole)
+    if spans and nodes_share > 1.0 + 1e-9:
+        warnings.append(
+            "node times add up to more than the run time: nodes overlapped (parallel "
+            "execution or several intra-op threads)"
+        )
+    if spans and used and not kept:
+        warnings.append(
+            "runs without node events: with CUDA graphs ORT replays the graph and records no nodes"
+        )
+    if any(n["provider"] in GPU_EPS for n in nodes):
+        warnings.append(
+            "CUDA/TensorRT node times are host-side (launch and sync), not GPU time: a large "
+            "overhead share can be GPU work still running after the launches"
+        )
+
+    return {
+        "version": SUMMARY_VERSION,
+        "file": source,
+        "requested_ep": requested_ep,
+        "gpu_requested": gpu_requested,
+        "runs": len(used) if spans else runs_used,
+        "runs_in_trace": len(spans),
+        "skipped_runs": skipped,
+        "run_time_us": run_time,
+        "run_mean_us": run_time / len(used) if used else None,
+        "node_time_us": node_time,
+        "nodes_share": nodes_share,
+        "overhead_us": (run_time - node_time) if spans else None,
+        "overhead_share": (1.0 - nodes_share) if spans else None,
+        "node_count": len(nodes),
+        "nodes": nodes,
+        "op_types": op_types,
+        "providers": providers,
+        "fallback_nodes": fallback,
+        "memcpy": {
+            "nodes": len(memcpy_nodes),
+            "calls": sum(n["calls"] for n in memcpy_nodes),
+            "total_us": memcpy_time,
+            "per_run_us": memcpy_time / runs_used if runs_used else 0.0,
+            "share": _share(memcpy_time, whole),
+            "names": [n["name"] for n in memcpy_nodes],
+            "by_op": memcpy_by_op,
+        },
+        "warnings": warnings,
+    }
+
+
+def trace_section(trace_file: str | os.PathLike[str], profile: Any) -> dict[str, Any]:
+    """The `trace` section of a result, for the worker: the summary of its own trace, with
+    the worker's untimed runs left out. Never raises: a trace that cannot be read becomes
+    {"file": ..., "error": ...} and the timed run keeps its result."""
+    try:
+        return summarize_trace(
+            trace_file, requested_ep=profile.provider_ep, skip_runs=untimed_runs(profile)
+        )
+    except Exception as exc:
+        return {"file": str(trace_file), "error": f"cannot summarize the trace: {exc}"}
+
+
+def node_names(summary: dict[str, Any]) -> set[str]:
+    return {n["name"] for n in summary.get("nodes", [])}
+
+
+# --- text --------------------------------------------------------------------------------------
+
+
+def format_us(us: float | None) -> str:
+    """Microseconds with three significant digits and a unit: 4.21 µs, 71.2 µs, 2.63 ms."""
+    if us is None or us != us:
+        return "-"
+    if us < 1000:
+        return f"{us:.3g} µs" if us >= 1 else f"{us:.2f} µs"
+    if us < 1e6:
+        ms = us / 1e3
+        return f"{ms:.3g} ms" if ms < 100 else f"{ms:.0f} ms"
+    return f"{us / 1e6:.3g} s"
+
+
+def share_bar(share: float, width: int) -> str:
+    """A left-aligned bar of `width` cells for a share in [0, 1], in eighths of a cell."""
+    share = min(max(share, 0.0), 1.0)
+    eighths = round(share * width * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (BLOCKS[part] if part else "")
+    return bar.ljust(width)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        out.append("  " + "  ".join(cells).rstrip())
+    return out
+
+
+def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) -> str:
+    """The readable report of `ortbench trace`."""
+    if summary.get("error"):
+        return f"trace: {summary['error']}"
+    runs = summary["runs"]
+    lines = [
+        f"trace    {runs} runs summarized"
+        + (
+            f" ({summary['skipped_runs']} first/warm-up runs left out)"
+            if summary.get("skipped_runs")
+            else ""
+        )
+        + f"  ·  requested {summary['requested_ep']}",
+    ]
+    if summary.get("run_mean_us") is not None:
+        lines.append(
+            f"per run  {format_us(summary['run_mean_us'])}  ·  nodes "
+            f"{format_us(summary['node_time_us'] / runs if runs else 0)} "
+            f"({summary['nodes_share']:.1%})  ·  framework overhead "
+            f"{format_us(summary['overhead_us'] / runs if runs else 0)} "
+            f"({summary['overhead_share']:.1%})"
+        )
+    lines += ["", "EP placement"]
+    rows = [["EP", "nodes", "calls", "time/run", "share"]]
+    for ep, p in summary["providers"].items():
+        rows.append(
+            [ep, str(p["nodes"]), str(p["calls"]), format_us(p["per_run_us"]), f"{p['share']:.1%}"]
+        )
+    lines += _table(rows, {1, 2, 3, 4}) if len(rows) > 1 else ["  (no node events)"]
+
+    nodes = summary["nodes"]
+    shown = nodes[:top] if top > 0 else nodes
+    lines += ["", f"top {len(shown)} of {len(nodes)} nodes by total time"]
+    rows = [["node", "op type", "EP", "calls", "mean", "total", "share", ""]]
+    peak = max((n["share"] for n in shown), default=0.0) or 1.0  # bars: the largest fills
+    for n in shown:
+        flag = "  CPU FALLBACK" if n["fallback"] else ""
+        rows.append(
+            [
+                n["name"],
+                n["op_type"],
+                short_ep(n["provider"]),
+                str(n["calls"]),
+                format_us(n["mean_us"]),
+                format_us(n["total_us"]),
+                f"{n['share']:.1%}",
+                share_bar(n["share"] / peak, bar_width).rstrip() + flag,
+            ]
+        )
+    if len(rows) > 1:
+        lines += _table(rows, {3, 4, 5, 6})
+
+    lines += ["", "op types"]
+    rows = [["op type", "nodes", "calls", "mean", "time/run", "share", ""]]
+    ops = summary["op_types"][: top if top > 0 else None]
+    peak = max((o["share"] for o in ops), default=0.0) or 1.0
+    for o in ops:
+        rows.append(
+            [
+                o["op_type"],
+                str(o["nodes"]),
+                str(o["calls"]),
+                format_us(o["mean_us"]),
+                format_us(o["per_run_us"]),
+                f"{o['share']:.1%}",
+                share_bar(o["share"] / peak, bar_width).rstrip(),
+            ]
+        )
+    if len(rows) > 1:
+        lines += _table(rows, {1, 2, 3, 4, 5})
+
+    m = summary["memcpy"]
+    lines.append("")
+    if m["nodes"]:
+        parts = ", ".join(f"{op} {v['nodes']}" for op, v in m["by_op"].items() if v["nodes"])
+        lines.append(
+            f"memcpy   {_plural(m['nodes'], 'node')} ({parts}), {m['calls']} calls, "
+            f"{format_us(m['per_run_us'])}/run, {m['share']:.1%} of run time"
+        )
+    else:
+        lines.append("memcpy   none (no copies between EPs)")
+    fb = summary["fallback_nodes"]
+    if not summary["gpu_requested"]:
+        lines.append("fallback n/a (CPU requested)")
+    elif fb:
+        lines.append(
+            f"fallback {_plural(len(fb), 'node')} ran on CPU although "
+            f"{summary['requested_ep']} was requested: {', '.join(fb)}"
+        )
+    else:
+        lines.append("fallback none: no node ran on CPU")
+    for w in summary.get("warnings", []):
+        lines.append(f"note: {w}")
+    if summary.get("file"):
+        lines.append(f"raw trace: {summary['file']} (chrome://tracing, ui.perfetto.dev)")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "MEMCPY_OPS",
+    "format_trace",
+    "format_us",
+    "load_trace_events",
+    "node_names",
+    "share_bar",
+    "short_ep",
+    "summarize_trace",
+    "trace_section",
+    "untimed_runs",
+]

@@ -1,0 +1,192 @@
+"""The ortbench workbench app, and `make_app`, the one factory the CLI and the tests share.
+
+Everything that depends on this machine or on time can be injected (hardware, the detector,
+how a run starts, where results go), so snapshot tests draw the same screen everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.reactive import var
+from textual.screen import Screen
+from textual.worker import Worker
+
+from .keys import bindings
+from .messages import HardwareDetected
+from .palette import WorkbenchCommands
+from .worker_errors import WorkerErrors
+from .workspace import Workspace
+
+
+def _engine_start_run(request: Any) -> Any:
+    from ortbench_tui.bench.runner import start_run
+
+    return start_run(request)
+
+
+def _engine_save_result(result: dict[str, Any], samples: Any) -> Path:
+    from ortbench_tui.bench.results import save_to_history
+
+    return save_to_history(result, samples)
+
+
+class OrtbenchApp(WorkerErrors, App[None]):
+    """Models, profiles, live runs and history, over the ortbench engine."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ortbench"
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+
+    hardware: var[Any] = var(None, init=False)
+    """HardwareInfo once known (injected, or detected in a subprocess after start-up)."""
+    hardware_error: var[str | None] = var(None, init=False)
+    """Why detection failed, if it did."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        hardware: Any = None,
+        detector: Callable[[], Any] | None = None,
+        start_run: Callable[[Any], Any] | None = None,
+        save_result: Callable[[dict[str, Any], Any], Path] | None = None,
+        cursor_blink: bool = True,
+        initial_model: str | None = None,
+        initial_profile: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self._injected_hardware = hardware
+        self.detector = detector
+        self.start_run = start_run or _engine_start_run
+        self.save_result = save_result or _engine_save_result
+        self.cursor_blink = cursor_blink
+        self.initial_model = initial_model
+        self.initial_profile = initial_profile
+        self.model_infos: dict[str, Any] = {}
+        """spec -> ModelInfo, or the OrtbenchError that reading it gave."""
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        from .screens.main import MainScreen
+
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        if self._injected_hardware is not None:
+            self.hardware = self._injected_hardware
+        else:
+            # After the first frame: detection spawns an interpreter that imports onnxruntime.
+            self.call_after_refresh(self._detect)
+
+    @work(thread=True, exclusive=True, group="detect", exit_on_error=False)
+    def _detect(self) -> None:
+        from ortbench_tui.errors import OrtbenchError
+
+        from .machine import detect
+
+        detector = self.detector or detect
+        try:
+            self.post_message(HardwareDetected(detector(), None))
+        except OrtbenchError as exc:
+            self.post_message(HardwareDetected(None, str(exc)))
+
+    @on(HardwareDetected)
+    def _hardware_detected(self, event: HardwareDetected) -> None:
+        self.hardware_error = event.error
+        self.hardware = event.info
+        if event.error:
+            self.notify(event.error, title="Hardware detection", severity="warning")
+
+    @property
+    def physical_cores(self) -> int | None:
+        return self.hardware.physical_cores if self.hardware is not None else None
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def report_worker_error(self, worker: Worker[Any]) -> None:
+        """A worker raised something unexpected: say so in a modal; the app goes on."""
+        from .screens.dialogs import MessageDialog
+
+        error = worker.error
+        what = worker.description or worker.name or "background work"
+        lines = [
+            ("error", f"✗ {type(error).__name__}: {error}"),
+            ("muted", f"while running: {what}"),
+            ("muted", "the app goes on; please report this if it repeats"),
+        ]
+        self.push_screen(MessageDialog("Something went wrong", lines, error=True))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        from .widgets.run_panel import RunPanel
+
+        for panel in self.query(RunPanel):
+            panel.cancel()
+        self.exit()
+
+
+def make_app(
+    *,
+    model_dirs: Sequence[Path | str] = (),
+    profile_dirs: Sequence[Path | str] = (),
+    cwd: Path | str | None = None,
+    include_samples: bool = True,
+    include_shipped: bool = True,
+    hardware: Any = None,
+    detector: Callable[[], Any] | None = None,
+    start_run: Callable[[Any], Any] | None = None,
+    save_result: Callable[[dict[str, Any], Any], Path] | None = None,
+    cursor_blink: bool = True,
+    initial_model: str | None = "sample:tiny",
+    initial_profile: str | None = None,
+) -> OrtbenchApp:
+    """Build the workbench.
+
+    Args:
+        model_dirs: `--models DIR` folders.
+        profile_dirs: `--profiles DIR` folders (the first is where new profiles are saved).
+        cwd: where `./models` and `./profiles` are found; None skips them (tests).
+        include_samples: list the built-in samples and light architectures.
+        include_shipped: list the profiles that ship with ortbench.
+        hardware: a fixed HardwareInfo (no detection; snapshots use this).
+        detector: how to detect the hardware (default: the engine's `detect_isolated`,
+            a child process).
+        start_run: RunRequest -> handle (default: the engine's `start_run`).
+        save_result: (result, samples) -> path (default: the engine's `save_to_history`).
+        cursor_blink: off for stable snapshots.
+        initial_model: the model highlighted at start.
+        initial_profile: the profile highlighted at start (default: the first).
+    """
+    workspace = Workspace(
+        model_dirs=[Path(d) for d in model_dirs],
+        profile_dirs=[Path(d) for d in profile_dirs],
+        cwd=Path(cwd) if cwd is not None else None,
+        include_samples=include_samples,
+        include_shipped=include_shipped,
+    )
+    workspace.scan()
+    return OrtbenchApp(
+        workspace,
+        hardware=hardware,
+        detector=detector,
+        start_run=start_run,
+        save_result=save_result,
+        cursor_blink=cursor_blink,
+        initial_model=initial_model,
+        initial_profile=initial_profile,
+    )

@@ -1,0 +1,179 @@
+"""A past run again (its histogram and details), and two runs side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from ortbench_tui.errors import OrtbenchError
+
+from ..formatting import short_ep
+from ..keys import bindings
+from ..widgets.footer import WorkbenchFooter
+from ..widgets.notes import Notes
+from ..widgets.run_panel import RunPanel
+from .history import when
+
+
+def _no_runs(_request: Any) -> Any:
+    raise OrtbenchError("this panel only shows saved results")
+
+
+class RunDetailScreen(Screen[None]):
+    """One saved result: statistics, histogram, run-index chart, EPs and warnings."""
+
+    BINDINGS = bindings("detail")
+
+    DEFAULT_CSS = """
+    RunDetailScreen #detail-title { height: 1; background: $panel; padding: 0 1; }
+    RunDetailScreen RunPanel { border: round $primary; }
+    RunDetailScreen RunPanel #run-progress-row { display: none; }
+    RunDetailScreen RunPanel #run-notes-scroll { max-height: 12; }
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(id="detail")
+        self.path = Path(path)
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Run · {self.path.name}", id="detail-title")
+        yield RunPanel(_no_runs, id="detail-run")
+        yield WorkbenchFooter()
+
+    def on_mount(self) -> None:
+        from ortbench_tui.bench.results import load_result, load_samples
+
+        panel = self.query_one(RunPanel)
+        try:
+            result = load_result(self.path)
+            samples = load_samples(self.path)
+        except (OrtbenchError, OSError, ValueError) as exc:
+            panel.show_notes([("error", f"✗ {exc}")])
+            self.notify(str(exc), title="Cannot open this run", severity="error")
+            return
+        model = result.get("model", {}).get("name", "?")
+        profile = result.get("profile", {}).get("name", "?")
+        panel.border_title = f"{model} × {profile} · {when(result.get('created', ''))}"
+        panel.show_result(result, samples)
+        if samples is None:
+            notes = panel.query_one(Notes)
+            notes.show([*notes.lines, ("muted", "no raw samples were saved with this run")])
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _fmt_ms(value: Any) -> str:
+    from ortbench_tui.commands.common import format_ms
+
+    return format_ms(value) if isinstance(value, (int, float)) else "-"
+
+
+def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(what, A, B, B vs A) rows; latency ratios are B/A (below 1 = B is faster)."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def text(r: dict[str, Any], *keys: str) -> str:
+        value: Any = r
+        for k in keys:
+            value = value.get(k) if isinstance(value, dict) else None
+        return "-" if value is None else str(value)
+
+    for label, keys in (
+        ("model", ("model", "name")),
+        ("profile", ("profile", "name")),
+        ("status", ("status",)),
+        ("runs", ("runs",)),
+    ):
+        rows.append((label, text(a, *keys), text(b, *keys), ""))
+    rows.append(("when", when(a.get("created", "")), when(b.get("created", "")), ""))
+    la, lb = a.get("latency_ms") or {}, b.get("latency_ms") or {}
+    for key, label in (
+        ("p50", "p50"),
+        ("p90", "p90"),
+        ("p99", "p99"),
+        ("p999", "p99.9"),
+        ("mean", "mean"),
+        ("min", "min"),
+        ("max", "max"),
+    ):
+        va, vb = la.get(key), lb.get(key)
+        ratio = (
+            f"{vb / va:.2f}x"
+            if isinstance(va, (int, float)) and va and isinstance(vb, (int, float))
+            else ""
+        )
+        rows.append((label, _fmt_ms(va), _fmt_ms(vb), ratio))
+    cva, cvb = a.get("cv"), b.get("cv")
+    rows.append(
+        (
+            "CV",
+            f"{cva:.1%}" if isinstance(cva, float) else "-",
+            f"{cvb:.1%}" if isinstance(cvb, float) else "-",
+            "",
+        )
+    )
+    ta, tb = a.get("throughput_per_s"), b.get("throughput_per_s")
+    rows.append(
+        (
+            "inf/s",
+            f"{ta:,.0f}" if ta else "-",
+            f"{tb:,.0f}" if tb else "-",
+            f"{tb / ta:.2f}x" if ta and tb else "",
+        )
+    )
+    rows.append(
+        ("create", _fmt_ms(a.get("session_create_ms")), _fmt_ms(b.get("session_create_ms")), "")
+    )
+    rows.append(("first run", _fmt_ms(a.get("first_run_ms")), _fmt_ms(b.get("first_run_ms")), ""))
+
+    def eps(r: dict[str, Any]) -> str:
+        return ", ".join(short_ep(x) for x in (r.get("providers") or {}).get("active") or []) or "-"
+
+    rows.append(("EPs", eps(a), eps(b), ""))
+    return rows
+
+
+class CompareScreen(Screen[None]):
+    """Two saved runs side by side (the comparison issue replaces this with verdicts)."""
+
+    BINDINGS = bindings("detail")
+
+    DEFAULT_CSS = """
+    CompareScreen #compare-title { height: 1; background: $panel; padding: 0 1; }
+    CompareScreen DataTable { height: 1fr; }
+    CompareScreen #compare-note { height: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, a: Path, b: Path) -> None:
+        super().__init__(id="compare")
+        self.paths = (Path(a), Path(b))
+
+    def compose(self) -> ComposeResult:
+        yield Static("Compare · A vs B", id="compare-title")
+        yield DataTable(cursor_type="row", id="compare-table")
+        yield Static(
+            "ratios are B/A: below 1.00x B is faster (no noise estimate here)", id="compare-note"
+        )
+        yield WorkbenchFooter()
+
+    def on_mount(self) -> None:
+        from ortbench_tui.bench.results import load_result
+
+        table = self.query_one(DataTable)
+        table.add_columns("", "A", "B", "B/A")
+        try:
+            a, b = (load_result(p) for p in self.paths)
+        except OrtbenchError as exc:
+            self.notify(str(exc), title="Cannot compare", severity="error")
+            return
+        for row in compare_rows(a, b):
+            table.add_row(*row)
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,103 @@
+"""The profile editor, on its own screen (it needs the room at 80x24)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from ..keys import bindings
+from ..widgets.footer import WorkbenchFooter
+from ..widgets.profile_form import FormRow, ProfileForm
+from ..workspace import ProfileEntry
+from .main import _short, save_entry, save_entry_as
+
+if TYPE_CHECKING:
+    from ..app import OrtbenchApp
+
+
+class EditorScreen(Screen[None]):
+    """Edits a profile entry in place: changes are live (and marked `*`) until saved."""
+
+    BINDINGS = bindings("editor")
+
+    DEFAULT_CSS = """
+    EditorScreen #editor-title {
+        height: 1; background: $panel; padding: 0 1; text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    EditorScreen #editor-title.-invalid { color: $text-error; }
+    EditorScreen #editor-doc {
+        height: auto; max-height: 3; padding: 0 1; background: $panel; color: $text-muted;
+    }
+    """
+
+    app: OrtbenchApp  # type: ignore[assignment]
+
+    def __init__(self, entry: ProfileEntry, symbolic_dims: list[str]) -> None:
+        super().__init__(id="editor")
+        self.entry = entry
+        self.symbolic_dims = symbolic_dims
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="editor-title")
+        hw = self.app.hardware
+        yield ProfileForm(
+            self.entry.profile,
+            invalid=self.entry.invalid,
+            raw=self.entry.raw,
+            symbolic_dims=self.symbolic_dims,
+            physical_cores=hw.physical_cores if hw else None,
+            logical_cores=hw.logical_cores if hw else None,
+            working_providers=hw.working_providers if hw else None,
+            cursor_blink=self.app.cursor_blink,
+            id="form",
+        )
+        yield Static("", id="editor-doc", markup=False)
+        yield WorkbenchFooter()
+
+    def on_mount(self) -> None:
+        self._refresh_title()
+        self.query_one("#f-name", Input).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        row = next((a for a in event.widget.ancestors_with_self if isinstance(a, FormRow)), None)
+        doc = f"{row._key_text}: {row.doc}" if row is not None and row.doc else ""
+        self.query_one("#editor-doc", Static).update(doc)
+
+    @property
+    def form(self) -> ProfileForm:
+        return self.query_one(ProfileForm)
+
+    def _refresh_title(self) -> None:
+        entry = self.entry
+        where = _short(entry.path) if entry.path else "not saved yet"
+        if entry.path and not entry.writable:
+            where += " (shipped: s saves a copy)"
+        state = f" · ✗ {len(entry.invalid)} invalid" if entry.invalid else ""
+        title = self.query_one("#editor-title", Static)
+        title.update(f"Profile: {entry.label} · {where}{state}")
+        title.set_class(bool(entry.invalid), "-invalid")
+
+    @on(ProfileForm.Changed)
+    def _changed(self, event: ProfileForm.Changed) -> None:
+        self.entry.profile, self.entry.invalid, self.entry.raw = event.form.snapshot()
+        self._refresh_title()
+
+    def _after_save(self) -> None:
+        name_box = self.form.query_one("#f-name", Input)
+        if name_box.value != self.entry.profile.name:
+            name_box.value = self.entry.profile.name
+        self._refresh_title()
+
+    def action_save(self) -> None:
+        save_entry(self, self.entry, on_saved=self._after_save)
+
+    def action_save_as(self) -> None:
+        save_entry_as(self, self.entry, on_saved=self._after_save)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,137 @@
+"""History: past runs (model, profile, p50, p99, when); open one; pick two to compare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from ..keys import bindings
+from ..messages import HistoryLoaded
+from ..widgets.footer import WorkbenchFooter
+from ..worker_errors import WorkerErrors
+
+COLUMNS = ("", "when", "model", "profile", "p50", "p99", "runs", "status")
+
+
+def when(created: str) -> str:
+    """'2026-05-09T07:35:25+00:00' -> '2026-05-09 07:35' (the file's own clock, UTC)."""
+    return created.replace("T", " ")[:16] if created else "?"
+
+
+class HistoryScreen(WorkerErrors, Screen[None]):
+    """Saved results from the history folder, newest first."""
+
+    BINDINGS = bindings("history")
+
+    DEFAULT_CSS = """
+    HistoryScreen #history-title { height: 1; background: $panel; padding: 0 1; }
+    HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen #history-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="history")
+        self.entries: list[Any] = []
+        self.picked: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "History · enter opens a run · space picks · c compares two", id="history-title"
+        )
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static("reading the history…", id="history-status")
+        yield WorkbenchFooter()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def _load(self) -> None:
+        from ortbench_tui.bench.results import list_history
+
+        self.post_message(HistoryLoaded(list_history()))
+
+    @on(HistoryLoaded)
+    def _loaded(self, event: HistoryLoaded) -> None:
+        from ortbench_tui.commands.common import format_ms
+
+        self.entries = event.entries
+        table = self.query_one(DataTable)
+        table.clear()
+        for i, e in enumerate(self.entries):
+            table.add_row(
+                " ",
+                when(e.created),
+                e.model,
+                e.profile,
+                format_ms(e.p50_ms),
+                format_ms(e.p99_ms),
+                str(e.runs),
+                e.status,
+                key=str(i),
+            )
+        from ortbench_tui.bench.results import results_dir
+
+        status = (
+            f"{len(self.entries)} runs in {results_dir()}"
+            if self.entries
+            else (f"no saved runs yet in {results_dir()}: press r on the main screen")
+        )
+        self.query_one("#history-status", Static).update(status)
+
+    def _row(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not self.entries or table.cursor_row is None:
+            return None
+        return table.cursor_row if 0 <= table.cursor_row < len(self.entries) else None
+
+    def action_open(self) -> None:
+        from .detail import RunDetailScreen
+
+        row = self._row()
+        if row is not None:
+            self.app.push_screen(RunDetailScreen(self.entries[row].path))
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_pick(self) -> None:
+        row = self._row()
+        if row is None:
+            return
+        if row in self.picked:
+            self.picked.remove(row)
+        else:
+            self.picked.append(row)
+            if len(self.picked) > 2:
+                self.picked.pop(0)
+        table = self.query_one(DataTable)
+        for i in range(len(self.entries)):
+            mark = "AB"[self.picked.index(i)] if i in self.picked else " "
+            table.update_cell(str(i), table.ordered_columns[0].key, mark)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "compare":
+            return True if len(self.picked) == 2 else None
+        return True
+
+    def action_compare(self) -> None:
+        from .detail import CompareScreen
+
+        if len(self.picked) != 2:
+            self.notify("pick two runs with space first", severity="warning")
+            return
+        a, b = (self.entries[i].path for i in self.picked)
+        self.app.push_screen(CompareScreen(a, b))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,280 @@
+"""Trace: where a run's time went, node by node, and which EP ran each node.
+
+A self-contained screen over a trace summary (the `trace` section of a result, as built by
+`ortbench_tui.bench.trace.summarize_trace`): the EP placement summary on top, then every node
+(or every op type) in a sortable table with its share of the run time, drawn as a bar
+scaled to the largest share shown. Nodes that
+fell back to CPU while a GPU EP was requested, and Memcpy nodes, are marked.
+
+Keys: s cycles the sort column, r reverses it, clicking a column header sorts by it,
+o switches between nodes and op types, escape goes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ortbench_tui.bench.trace import format_us, share_bar, short_ep
+
+BAR_WIDTH = 16
+
+NODE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "node"),
+    ("op_type", "op type"),
+    ("provider", "EP"),
+    ("calls", "calls"),
+    ("mean_us", "mean"),
+    ("total_us", "total"),
+    ("share", "share of run"),
+    ("flag", ""),
+)
+OP_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("op_type", "op type"),
+    ("nodes", "nodes"),
+    ("providers", "EPs"),
+    ("calls", "calls"),
+    ("mean_us", "mean"),
+    ("total_us", "total"),
+    ("share", "share of run"),
+)
+# What `s` cycles through, per view; numbers sort largest first, text A to Z.
+SORT_KEYS = {
+    "nodes": ("total_us", "mean_us", "calls", "name", "op_type", "provider"),
+    "ops": ("total_us", "mean_us", "calls", "nodes", "op_type"),
+}
+TEXT_KEYS = {"name", "op_type", "provider", "providers"}
+SORT_LABELS = {
+    "total_us": "total time",
+    "mean_us": "mean time",
+    "calls": "calls",
+    "nodes": "node count",
+    "name": "name",
+    "op_type": "op type",
+    "provider": "EP",
+    "providers": "EPs",
+    "share": "total time",
+}
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def placement_text(summary: dict[str, Any]) -> Text:
+    """The EP placement summary: time per EP, Memcpy nodes, fallback nodes."""
+    out = Text()
+    providers = summary.get("providers") or {}
+    if not providers:
+        out.append("no node events in this trace", style="dim")
+    for i, (ep, p) in enumerate(providers.items()):
+        if i:
+            out.append("  │  ")
+        out.append(short_ep(ep), style="bold")
+        out.append(
+            f" {_n(p['nodes'], 'node')} · {format_us(p['per_run_us'])}/run · {p['share']:.1%}"
+        )
+    memcpy = summary.get("memcpy") or {}
+    out.append("\n")
+    if memcpy.get("nodes"):
+        out.append("memcpy ", style="bold yellow")
+        out.append(
+            f"{_n(memcpy['nodes'], 'node')} · {_n(memcpy['calls'], 'call')} · "
+            f"{format_us(memcpy['per_run_us'])}/run · {memcpy['share']:.1%} of run"
+        )
+    else:
+        out.append("memcpy ", style="bold")
+        out.append("none", style="dim")
+    out.append("  │  ")
+    fallback = summary.get("fallback_nodes") or []
+    if not summary.get("gpu_requested"):
+        out.append("fallback ", style="bold")
+        out.append(f"n/a ({short_ep(summary.get('requested_ep') or '?')} requested)", style="dim")
+    elif fallback:
+        out.append("fallback ", style="bold red")
+        names = ", ".join(fallback[:6]) + (" …" if len(fallback) > 6 else "")
+        out.append(
+            f"{_n(len(fallback), 'node')} on CPU while {short_ep(summary['requested_ep'])} was "
+            f"requested: {names}",
+            style="red",
+        )
+    else:
+        out.append("fallback ", style="bold")
+        out.append(f"none: every node ran on {short_ep(summary['requested_ep'])}")
+    return out
+
+
+def header_text(summary: dict[str, Any], title: str) -> str:
+    runs = summary.get("runs") or 0
+    parts = [f"Trace · {title}" if title else "Trace", f"{runs} runs"]
+    if summary.get("run_mean_us") is not None:
+        parts.append(f"{format_us(summary['run_mean_us'])} per run")
+        parts.append(f"nodes {summary['nodes_share']:.1%}")
+        parts.append(f"overhead {summary['overhead_share']:.1%}")
+    return " · ".join(parts)
+
+
+def _bar_cell(share: float, peak: float, style: str = "") -> Text:
+    """The share as a bar scaled to the largest one shown (it fills the column), then as %."""
+    text = Text(share_bar(share / peak if peak > 0 else 0.0, BAR_WIDTH), style=style or "green")
+    text.append(f" {share:6.1%}", style="")
+    return text
+
+
+def sort_rows(rows: list[dict[str, Any]], key: str, reverse: bool) -> list[dict[str, Any]]:
+    """Numbers largest first, text A to Z; `reverse` flips either. Ties keep their order."""
+    if key in TEXT_KEYS:
+
+        def text_of(row: dict[str, Any]) -> str:
+            value = row.get(key, "")
+            return ", ".join(value) if isinstance(value, list) else str(value).lower()
+
+        return sorted(rows, key=text_of, reverse=reverse)
+    return sorted(rows, key=lambda r: r.get(key) or 0, reverse=not reverse)
+
+
+class TraceScreen(Screen[None]):
+    """Per-node time and EP placement of one traced run."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Back"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("r", "reverse_sort", "Reverse"),
+        Binding("o", "toggle_view", "Nodes/op types"),
+    ]
+
+    DEFAULT_CSS = """
+    TraceScreen #trace-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+    TraceScreen #trace-placement { height: auto; padding: 0 1; border-bottom: solid $panel; }
+    TraceScreen DataTable { height: 1fr; }
+    TraceScreen #trace-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, summary: dict[str, Any], title: str = "", *, id: str = "trace") -> None:
+        super().__init__(id=id)
+        self.summary = summary
+        self.title_text = title
+        self.view = "nodes"
+        self.sort_key = "total_us"
+        self.reverse = False
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(header_text(self.summary, self.title_text), id="trace-title")
+        if self.summary.get("error"):
+            yield Static(Text(self.summary["error"], style="red"), id="trace-placement")
+        else:
+            yield Static(placement_text(self.summary), id="trace-placement")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="trace-table")
+        yield Static("", id="trace-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_table()
+        self.query_one(DataTable).focus()
+
+    # -- table ----------------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        return NODE_COLUMNS if self.view == "nodes" else OP_COLUMNS
+
+    def rows(self) -> list[dict[str, Any]]:
+        source = self.summary.get("nodes" if self.view == "nodes" else "op_types") or []
+        return sort_rows(list(source), self.sort_key, self.reverse)
+
+    def _cells(self, row: dict[str, Any], peak: float) -> list[Any]:
+        if self.view == "ops":
+            return [
+                row["op_type"],
+                Text(str(row["nodes"]), justify="right"),
+                ", ".join(short_ep(p) for p in row.get("providers", [])),
+                Text(str(row["calls"]), justify="right"),
+                Text(format_us(row["mean_us"]), justify="right"),
+                Text(format_us(row["total_us"]), justify="right"),
+                _bar_cell(row["share"], peak),
+            ]
+        if row.get("fallback"):
+            flag, style = Text("CPU fallback", style="bold red"), "red"
+        elif row.get("memcpy"):
+            flag, style = Text("memcpy", style="yellow"), "yellow"
+        else:
+            flag, style = Text(""), ""
+        return [
+            row["name"],
+            row["op_type"],
+            short_ep(row["provider"]),
+            Text(str(row["calls"]), justify="right"),
+            Text(format_us(row["mean_us"]), justify="right"),
+            Text(format_us(row["total_us"]), justify="right"),
+            _bar_cell(row["share"], peak, style),
+            flag,
+        ]
+
+    def refresh_table(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for key, label in self.columns:
+            arrow = ""
+            if key == self.sort_key or (key == "share" and self.sort_key == "total_us"):
+                # numbers run largest first (▼), text A to Z (▲); reverse flips either
+                descending = (key not in TEXT_KEYS) != self.reverse
+                arrow = " ▼" if descending else " ▲"
+            table.add_column(label + arrow, key=key)
+        rows = self.rows()
+        peak = max((r.get("share") or 0.0 for r in rows), default=0.0)
+        for i, row in enumerate(rows):
+            table.add_row(*self._cells(row, peak), key=f"{self.view}-{i}")
+        what = "nodes" if self.view == "nodes" else "op types"
+        order = SORT_LABELS.get(self.sort_key, self.sort_key)
+        direction = " (reversed)" if self.reverse else ""
+        self.query_one("#trace-status", Static).update(
+            f"{table.row_count} {what} by {order}{direction} · s sort · r reverse · "
+            "o nodes/op types · click a header to sort by it"
+        )
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_cycle_sort(self) -> None:
+        keys = SORT_KEYS[self.view]
+        i = keys.index(self.sort_key) if self.sort_key in keys else -1
+        self.sort_key = keys[(i + 1) % len(keys)]
+        self.reverse = False
+        self.refresh_table()
+
+    def action_reverse_sort(self) -> None:
+        self.reverse = not self.reverse
+        self.refresh_table()
+
+    def action_toggle_view(self) -> None:
+        self.view = "ops" if self.view == "nodes" else "nodes"
+        if self.sort_key not in SORT_KEYS[self.view]:
+            self.sort_key = "total_us"
+        self.reverse = False
+        self.refresh_table()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key == "flag":
+            return
+        if key == "share":
+            key = "total_us"
+        if key == self.sort_key:
+            self.reverse = not self.reverse
+        else:
+            self.sort_key, self.reverse = key, False
+        self.refresh_table()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+__all__ = ["TraceScreen", "header_text", "placement_text", "sort_rows"]

@@ -1,0 +1,109 @@
+"""End to end: the real `ortbench` in tmux, driven by keys, read off the screen."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+QUICK_PROFILE = """\
+name = "a-quick"
+description = "tiny run for the end-to-end test"
+
+[session]
+intra_op_num_threads = 1
+
+[run]
+warmup_runs = 5
+timed_runs = 200
+"""
+
+P50 = re.compile(r"p50\s+(\d+(?:\.\d+)?)\s*(µs|ms|s)\b")
+UNIT_MS = {"µs": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def ortbench_command() -> list[str]:
+    script = Path(sys.executable).with_name("ortbench")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ortbench_tui"]
+
+
+class Tmux:
+    """One private tmux server (its own socket), so nothing else is touched."""
+
+    def __init__(self, socket: str) -> None:
+        self.base = ["tmux", "-L", socket]
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*self.base, *args], capture_output=True, text=True, check=check)
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", "e2e").stdout
+
+    def alive(self) -> bool:
+        return self("has-session", "-t", "e2e", check=False).returncode == 0
+
+    def wait_for(self, predicate, timeout: float, what: str) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen() if self.alive() else ""
+            if predicate(text):
+                return text
+            time.sleep(0.25)  # polling a real terminal: there is no event to await
+        raise AssertionError(f"timed out waiting for {what}; last screen:\n{text}")
+
+
+def test_run_tiny_from_the_keyboard_and_read_p50(tmp_path: Path):
+    work = tmp_path / "work"
+    (work / "profiles").mkdir(parents=True)
+    (work / "profiles" / "a-quick.toml").write_text(QUICK_PROFILE)
+    env = {
+        "ORTBENCH_DATA_DIR": str(tmp_path / "data"),
+        "ORTBENCH_CACHE_DIR": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+    }
+    # COLUMNS/LINES inherited from the test runner would override the pane's 120x40.
+    command = " ".join(
+        ["-u COLUMNS -u LINES"]
+        + [f"{k}={shlex.quote(v)}" for k, v in env.items()]
+        + [shlex.quote(part) for part in ortbench_command()]
+    )
+    tmux = Tmux(f"ortbench-e2e-{os.getpid()}")
+    tmux(
+        "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", "-c", str(work), f"env {command}"
+    )
+    try:
+        screen = tmux.wait_for(lambda s: "a-quick" in s, 30, "the main screen")
+        assert "Profile: a-quick" in screen  # the wide layout: the pane really is 120x40
+        # Select sample:tiny with the keyboard: the model list has focus; Home = first row.
+        tmux("send-keys", "-t", "e2e", "Home")
+        tmux.wait_for(lambda s: "Run: sample:tiny × a-quick" in s, 10, "sample:tiny selected")
+        tmux("send-keys", "-t", "e2e", "r")
+        screen = tmux.wait_for(
+            lambda s: " done " in s and P50.search(s) is not None, 60, "a finished run"
+        )
+        value, unit = P50.search(screen).groups()
+        p50_ms = float(value) * UNIT_MS[unit]
+        assert 0 < p50_ms < 100, screen
+        assert "EPs: CPU (as requested)" in screen
+        results = list((tmp_path / "data" / "results").glob("*.json"))
+        assert len(results) == 1
+        tmux("send-keys", "-t", "e2e", "q")
+        deadline = time.monotonic() + 15
+        while tmux.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not tmux.alive(), "ortbench did not quit on q"
+    finally:
+        tmux("kill-server", check=False)

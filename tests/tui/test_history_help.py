@@ -1,0 +1,205 @@
+"""Pilot tests of history (open a run, compare two), help, the palette, and the layouts."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+from tui_fakes import fixed_result, fixed_samples, settle, wait_for
+
+from ortbench_tui.bench.results import save_to_history
+from ortbench_tui.tui.keys import COMMANDS, key_label
+from ortbench_tui.tui.palette import WorkbenchCommands
+from ortbench_tui.tui.screens.help import HelpScreen, help_rows
+from ortbench_tui.tui.widgets.histogram import LatencyHistogram
+from ortbench_tui.tui.widgets.lists import ModelList, ProfileList
+from ortbench_tui.tui.widgets.notes import Notes
+
+pytestmark = pytest.mark.asyncio
+
+
+def two_saved_runs() -> None:
+    fast = fixed_samples(1000, seed=1)
+    slow = (fast * 1.2).astype("int64")
+    save_to_history(fixed_result(fast), fast)
+    save_to_history(fixed_result(slow), slow)
+
+
+async def test_history_lists_opens_and_compares(app_factory, runner):
+    two_saved_runs()
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen.id == "history"
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        row = table.get_row_at(0)
+        assert row[2] == "sample:tiny" and row[3] == "cpu-latency" and row[4].endswith("µs")
+        assert row[1] == "2026-01-02 03:04"
+        # Open one: its histogram is drawn again from the saved samples.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.id == "detail"
+        hist = app.screen.query_one(LatencyHistogram)
+        assert hist.picture.p50_col is not None and any(r.strip() for r in hist.picture.rows)
+        assert "EPs: CPU (as requested)" in app.screen.query_one("#run-notes", Notes).plain
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "history"
+        # Pick two, compare.
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.id == "history"  # not yet: two runs must be picked
+        await pilot.press("space", "down", "space")
+        await pilot.pause()
+        assert [table.get_row_at(i)[0] for i in range(2)] == ["A", "B"]
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.id == "compare"
+        rows = {
+            r[0]: r
+            for r in (
+                app.screen.query_one(DataTable).get_row_at(i)
+                for i in range(app.screen.query_one(DataTable).row_count)
+            )
+        }
+        ratio = float(rows["p50"][3].rstrip("x"))
+        assert ratio == pytest.approx(1 / 1.2, abs=0.02) or ratio == pytest.approx(1.2, abs=0.02)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert app.screen.id == "main"
+
+
+async def test_empty_history_says_so(app_factory, runner):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert "no saved runs yet" in str(app.screen.query_one("#history-status").render())
+
+
+async def test_help_lists_every_key(app_factory, runner):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        listed = " ".join(keys for _, keys, _ in help_rows())
+        for command in COMMANDS:
+            assert key_label(command.key) in listed, command
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "main"
+
+
+async def test_every_main_action_has_a_binding_with_a_tooltip_and_a_palette_command(
+    app_factory, runner
+):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for command in COMMANDS:
+            assert command.help, command
+        provider = WorkbenchCommands(app.screen)
+        titles = [hit.text for hit in [h async for h in provider.discover()]]
+        for expected in (
+            "Run benchmark (r)",
+            "Edit profile (e)",
+            "Save profile (s)",
+            "Save profile as (S)",
+            "History (h)",
+            "Add model (a)",
+            "Duplicate profile (d)",
+            "Rename profile (n)",
+            "Delete profile (x)",
+            "Help (?)",
+            "Quit (q)",
+        ):
+            assert expected in titles
+        assert "Stop the run (esc)" not in titles  # only what makes sense now
+        hits = [h async for h in provider.search("run bench")]
+        assert hits and "Run benchmark" in str(hits[0].text)
+
+
+async def test_palette_runs_a_command(app_factory, runner):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"history", "enter")
+        await wait_for(pilot, lambda: app.screen.id == "history", timeout=10)
+
+
+async def test_narrow_layout_switches_lists(app_factory, runner):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-narrow") and screen.has_class("-short")
+        models, profiles = screen.query_one(ModelList), screen.query_one(ProfileList)
+        assert models.display and not profiles.display
+        assert not screen.query_one("#details").display
+        assert screen.query_one(LatencyHistogram).size.height >= 8
+        await pilot.press("l")
+        await pilot.pause()
+        assert profiles.display and not models.display and profiles.has_focus
+        await pilot.press("l")
+        await pilot.pause()
+        assert models.display and models.has_focus
+
+
+async def test_wide_layout_shows_both_lists_and_details(app_factory, runner):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-wide") and screen.has_class("-tall")
+        assert screen.query_one(ModelList).display and screen.query_one(ProfileList).display
+        assert screen.query_one("#details").display
+
+
+async def test_model_info_and_add_model_by_path(app_factory, runner, workdir):
+    import shutil
+
+    from ortbench_tui.samples import resolve_model
+
+    extra = workdir / "elsewhere" / "mine.onnx"
+    extra.parent.mkdir()
+    shutil.copy(resolve_model("sample:tiny"), extra)
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        assert "in  x: float32 [1, 16]" in app.screen.query_one("#message-lines", Notes).plain
+        await pilot.press("escape")
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"nope.onnx", "enter")
+        await pilot.pause()
+        assert "not found" in str(app.screen.query_one("#prompt-error").render())
+        await pilot.press("end", "ctrl+u", *"elsewhere/mine.onnx", "enter")
+        await settle(pilot)
+        models = app.screen.query_one(ModelList)
+        assert models.current.spec == str(extra.resolve())
+        assert "opset 17" in app.screen.query_one("#model-details", Notes).plain
+        await pilot.press("r")
+        await settle(pilot)
+        assert runner.started[0].request.model == str(extra.resolve())
+
+
+async def test_no_color_still_reads(app_factory, runner, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        await pilot.press("r")
+        await settle(pilot)
+        text = app.screen.query_one("#run-notes", Notes).plain
+        assert "EPs: CPU (as requested)" in text
+        assert "^p50" in app.screen.query_one(LatencyHistogram).picture.axis

@@ -1,0 +1,200 @@
+"""The TUI's plain-Python pieces: pictures, parsing, formatting, workspace, redraw throttle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tui_fakes import fixed_result, fixed_samples, write_profiles
+
+from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.profile import Profile, load_profile, profile_to_dict
+from ortbench_tui.tui.charts import (
+    histogram_picture,
+    histogram_upper,
+    run_index_picture,
+    stats_items,
+)
+from ortbench_tui.tui.form_fields import (
+    FieldSpec,
+    OptionSpec,
+    format_inline_table,
+    parse_inline_table,
+    parse_value,
+)
+from ortbench_tui.tui.formatting import provider_line, readiness_lines, result_lines
+from ortbench_tui.tui.live import LiveSamples, RedrawThrottle
+from ortbench_tui.tui.workspace import Workspace
+
+
+def test_histogram_has_one_bin_per_column_and_marks_p50_p99():
+    samples = fixed_samples()
+    ms = samples / 1e6
+    p50, p99 = float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+    pic = histogram_picture(samples, 60, 10, p50, p99, histogram_upper({"p99": p99}, samples.size))
+    assert len(pic.rows) == 8 and all(len(r) == 60 for r in pic.rows)
+    assert len(pic.axis) == 60 and len(pic.scale) <= 60
+    assert pic.axis[pic.p50_col : pic.p50_col + 4] == "^p50"
+    assert pic.p50_col < pic.p99_col
+    assert pic.hi_ms == pytest.approx(1.5 * p99)
+    assert "(+" in pic.scale and "slower)" in pic.scale  # the 2.5x slow runs are counted
+    assert "log scale" in pic.scale
+    # The tallest column is full height; rare bins still show.
+    assert "█" in pic.rows[0]
+
+
+def test_histogram_of_nothing_waits():
+    pic = histogram_picture(np.empty(0, np.int64), 40, 10, None, None)
+    assert pic.axis.startswith("waiting")
+
+
+def test_run_index_picture_shows_a_spike():
+    samples = np.full(1000, 50_000, dtype=np.int64)
+    samples[500:510] = 5_000_000
+    rows = run_index_picture(samples, 50, 2)
+    assert len(rows) == 2 and all(len(r) == 50 for r in rows)
+    top = rows[0]
+    assert top[25] == "█" and top[0] == " "
+
+
+def test_stats_items_read_in_order():
+    items = dict(
+        stats_items(
+            {"p50": 0.0712, "p90": 0.078, "p99": 0.104, "p999": 0.15, "mean": 0.073, "cv": 0.061},
+            14020,
+            14020.4,
+        )
+    )
+    assert items["p50"] == "71.2 µs" and items["CV"] == "6.1%"
+    assert items["inf/s"] == "14 020" and items["runs"] == "14 020"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "value"),
+    [
+        ("int", "12", 12),
+        ("threads", "physical", "physical"),
+        ("threads", "3", 3),
+        ("float", "2.5", 2.5),
+        ("cpus", "0, 2", [0, 2]),
+        ("providers", "cpu, cuda", ["cpu", "cuda"]),
+        ("scalars", '{ "a.b" = 1, c = "x" }', {"a.b": 1, "c": "x"}),
+        ("str", " a ", " a "),
+    ],
+)
+def test_parse_value_accepts(kind, text, value):
+    assert parse_value(FieldSpec("run", "k", kind), text) == value
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "reason"),
+    [
+        ("int", "x", "whole number"),
+        ("int", "-1", "non-negative"),
+        ("threads", "many", "physical"),
+        ("cpus", "a", "CPU indices"),
+        ("providers", "gpu", "EP name"),
+        ("scalars", "{ a = ", "TOML"),
+    ],
+)
+def test_parse_value_refuses_with_a_reason(kind, text, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_value(FieldSpec("run", "k", kind), text)
+
+
+def test_minimum_is_enforced():
+    with pytest.raises(ValueError, match=">= 1"):
+        parse_value(FieldSpec("run", "timed_runs", "int", minimum=1), "0")
+
+
+def test_inline_tables_round_trip():
+    table = {"session.x": "1", "b": 2, "c": True}
+    assert parse_inline_table(format_inline_table(table)) == table
+    assert format_inline_table({}) == ""
+
+
+def test_option_choices_come_from_the_doc():
+    spec = OptionSpec("cudnn_conv_algo_search", "EXHAUSTIVE", "EXHAUSTIVE | HEURISTIC | DEFAULT")
+    assert spec.choices == ("EXHAUSTIVE", "HEURISTIC", "DEFAULT")
+    assert OptionSpec("device_id", 0, "GPU index").choices == ()
+
+
+def test_result_lines_colour_fallback_as_error():
+    result = fixed_result(
+        fixed_samples(100),
+        warnings=["FALLBACK: CUDA did not load"],
+        active=["CPUExecutionProvider"],
+    )
+    result["profile"]["provider"]["name"] = "cuda"
+    assert provider_line(result)[0] == "error"
+    lines = result_lines(result, saved="x.json")
+    assert ("error", "✗ FALLBACK: CUDA did not load") in lines
+    assert lines[-1] == ("muted", "saved to history as x.json")
+
+
+def test_readiness_names_what_is_wrong():
+    profile = Profile()
+    profile.provider.name = "cuda"
+    profile.run.pin_cpus = [64]
+    lines = readiness_lines(
+        profile, {"run.timed_runs": "bad"}, ["batch"], ["CPUExecutionProvider"], 8
+    )
+    text = "\n".join(t for _, t in lines)
+    assert "invalid run.timed_runs" in text and "batch" in text
+    assert "CUDA does not load here" in text and "CPUs 0-7" in text
+
+
+def test_live_samples_and_throttle():
+    live = LiveSamples(capacity=4)
+    for _ in range(10):
+        live.extend(np.arange(3, dtype=np.int64))
+    version, snap = live.snapshot()
+    assert snap.size == 30 and version == 10
+    throttle = RedrawThrottle(max_hz=10, budget=0.1)
+    started = throttle.start()
+    assert not throttle.due(started + 0.05)
+    assert throttle.due(started + 0.11)
+    throttle._last_cost = 0.05  # a 50 ms redraw: wait 0.5 s before the next one
+    assert not throttle.due(started + 0.3) and throttle.due(started + 0.51)
+
+
+def test_workspace_lists_and_file_operations(tmp_path):
+    write_profiles(tmp_path / "profiles")
+    ws = Workspace(cwd=tmp_path, include_samples=False, include_shipped=True)
+    ws.scan()
+    names = [e.name for e in ws.profiles]
+    assert names[:2] == ["cpu-latency", "cuda"] and "cpu-throughput" in names
+    mine = ws.find_profile("cpu-latency")
+    assert mine.writable and not ws.find_profile("cpu-throughput").writable
+    copy = ws.duplicate(mine, "copy-1")
+    assert load_profile(copy.path).name == "copy-1"
+    with pytest.raises(OrtbenchError, match="exists already"):
+        ws.duplicate(mine, "cuda")
+    ws.rename(copy, "copy-2")
+    assert not (tmp_path / "profiles" / "copy-1.toml").exists()
+    assert load_profile(tmp_path / "profiles" / "copy-2.toml").name == "copy-2"
+    copy.profile.run.warmup_runs = 99
+    assert copy.dirty and copy.label == "copy-2*"
+    ws.save(copy, ws.save_target(copy))
+    assert not copy.dirty
+    assert profile_to_dict(load_profile(copy.path)) == profile_to_dict(copy.profile)
+    cuda = ws.find_profile("cuda")
+    assert ws.needs_overwrite_confirm(copy, cuda.path)
+    with pytest.raises(OrtbenchError, match="already exists"):
+        ws.save(copy, cuda.path)
+    ws.delete(copy)
+    assert not (tmp_path / "profiles" / "copy-2.toml").exists()
+    with pytest.raises(OrtbenchError, match="ships with ortbench"):
+        ws.delete(ws.find_profile("cpu-throughput"))
+
+
+def test_workspace_models(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "a.onnx").write_bytes(b"x")
+    ws = Workspace(cwd=tmp_path, include_shipped=False)
+    ws.scan()
+    specs = [m.spec for m in ws.models]
+    assert specs[0] == "sample:tiny" and str(tmp_path / "models" / "a.onnx") in specs
+    with pytest.raises(OrtbenchError, match="not found"):
+        ws.add_model("missing.onnx")
+    entry = ws.add_model("models/a.onnx")
+    assert entry.spec == str((tmp_path / "models" / "a.onnx").resolve())

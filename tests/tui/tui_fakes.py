@@ -1,0 +1,40 @@
+"""Test helpers: the fixed data of `ortbench_tui.tui.demo`, a crashing worker, bounded waits."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ortbench_tui.tui.demo import (  # noqa: F401  (re-exported for the tests)
+    CREATED,
+    FakeHandle,
+    fake_runner,
+    fixed_hardware,
+    fixed_result,
+    fixed_samples,
+    write_profiles,
+)
+
+
+def exiting_worker(conn: Any, request: Any, log_path: str) -> None:
+    """A worker process that dies the hard way (as a crashing EP would)."""
+    os.write(2, b"fatal: simulated EP crash\n")
+    os._exit(3)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 30.0) -> None:
+    """Pause until `condition()` holds; fail after `timeout` seconds (never sleep-and-hope)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.05)
+
+
+async def settle(pilot: Any) -> None:
+    """Let every worker finish and every message they posted be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
