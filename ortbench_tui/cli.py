@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -60,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     except RunFailed as exc:
         print(f"ortbench: run failed: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `ortbench ... | head`: the reader left; not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("ortbench: interrupted", file=sys.stderr)
         return 130

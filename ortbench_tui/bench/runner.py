@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -224,6 +225,8 @@ class RunHandle:
             self.process.join(1.0)
         self._conn.close()
         Path(self.log_path).unlink(missing_ok=True)
+        if self.profiling_prefix:  # the worker parsed the trace into the result already
+            shutil.rmtree(Path(self.profiling_prefix).parent, ignore_errors=True)
 
 
 def start_run(request: RunRequest) -> RunHandle:

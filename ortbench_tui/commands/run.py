@@ -74,8 +74,8 @@ def format_result(result: dict[str, Any]) -> str:
     prov = result["providers"]
     lines = [
         f"model    {result['model']['name']}  ({result['model']['path']})",
-        f"profile  {result['profile']['name']}  ·  EPs: {', '.join(prov['active'])}"
-        + ("  (FALLBACK)" if prov.get("fallback") else ""),
+        f"profile  {result['profile']['name']}  ·  {result['profile']['run']['precision']}  ·  "
+        f"EPs: {', '.join(prov['active'])}" + ("  (FALLBACK)" if prov.get("fallback") else ""),
         f"runs     {result['runs']} timed after {result['warmup_runs']} warm-up"
         f"  ·  {result['wall_s']:.2f} s  ·  status {result['status']}",
         "",
@@ -92,12 +92,12 @@ def format_result(result: dict[str, Any]) -> str:
         f"peak RSS {result['rss_peak_mb'] or 0:.0f} MiB",
         f"percentiles: {result['percentile_method']}",
     ]
-    for key, acc in (result.get("accuracy") or {}).items():
-        if isinstance(acc, dict):
-            lines.append(
-                f"accuracy {key}: "
-                + ", ".join(f"{k} {v:.3g}" for k, v in acc.items() if isinstance(v, float))
-            )
+    precision = result["profile"]["run"]["precision"]
+    if precision != "fp32":
+        from ..precision import accuracy_lines
+
+        lines.append(f"accuracy of {precision} against fp32 on the same inputs:")
+        lines += [f"  {line}" for line in accuracy_lines(result.get("accuracy"))]
     lines += [f"warning: {w}" for w in result["warnings"]]
     return "\n".join(lines)
 

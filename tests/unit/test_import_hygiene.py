@@ -16,6 +16,12 @@ ENGINE_MODULES = [
     "ortbench_tui.bench.worker",
     "ortbench_tui.bench.stats",
     "ortbench_tui.bench.results",
+    "ortbench_tui.precision",
+    "ortbench_tui.bench.trace",
+    "ortbench_tui.bench.compare",
+    "ortbench_tui.bench.interleave",
+    "ortbench_tui.bench.sweep",
+    "ortbench_tui.bench.practices",
     "ortbench_tui.cli",
 ]
 

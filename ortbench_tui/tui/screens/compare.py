@@ -1,0 +1,437 @@
+"""Compare: two or more profiles on one model, live (interleaved by default) or from files.
+
+A self-contained screen: give it a `CompareRequest` (a live comparison, run in a thread
+worker that reads the engine's event stream) or result file paths (offline). It shows the
+table of `ortbench compare` (medians, p99s, ratio of medians with its 95% CI, verdict), the
+histograms of all profiles overlaid (one colour per profile, bars side by side per bin, on
+one log-spaced axis), the verdict sentences, the method and the warnings.
+
+Keys: escape stops a running comparison (what was measured is kept and compared) or goes
+back; m writes the table as Markdown, c as CSV (in the export folder, and copied to the
+clipboard), r runs the comparison again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ortbench_tui.commands.common import format_ms
+
+PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+REDRAW_S = 0.1
+"""The live histogram redraws at most ten times a second (DESIGN 5)."""
+
+
+def export_name(kind: str, suffix: str) -> str:
+    return f"ortbench-{kind}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.{suffix}"
+
+
+# --- the overlaid histogram (pure: numpy and rich only) --------------------------------------
+
+
+def overlay_columns(
+    samples: list[np.ndarray], width: int, height: int
+) -> tuple[list[list[tuple[str, int]]], float, float]:
+    """Grouped bars: `width // P` log-spaced bins, each P columns wide (one per profile).
+
+    Returns rows (top first) of (glyph, profile index or -1) cells, and the axis range in ms.
+    The range runs from the fastest sample to the highest p99 of all profiles, so one slow
+    outlier does not squash the bodies; each profile's bars are scaled to its own peak, so
+    a short run still shows its shape beside a long one.
+    """
+    p = max(len(samples), 1)
+    bins = max(width // p, 1)
+    rows_n = max(height, 1)
+    nonempty = [s for s in samples if s.size]
+    blank = [[(" ", -1)] * (bins * p) for _ in range(rows_n)]
+    if not nonempty:
+        return blank, 0.0, 0.0
+    lo = min(float(s.min()) for s in nonempty) / 1e6
+    hi = max(float(np.percentile(s, 99)) for s in nonempty) / 1e6
+    if hi <= lo:
+        hi = lo * 1.01 + 1e-6
+    edges = np.geomspace(lo, hi, bins + 1) if lo > 0 else np.linspace(lo, hi, bins + 1)
+    heights = []
+    for s in samples:
+        if not s.size:
+            heights.append(np.zeros(bins, dtype=np.int64))
+            continue
+        counts, _ = np.histogram(np.clip(s / 1e6, lo, hi), bins=edges)
+        peak = max(int(counts.max()), 1)
+        h = np.ceil(counts / peak * rows_n * 8).astype(np.int64)
+        h[(counts > 0) & (h == 0)] = 1
+        heights.append(h)
+    rows = []
+    for r in range(rows_n):
+        level = (rows_n - 1 - r) * 8
+        row = []
+        for b in range(bins):
+            for i in range(p):
+                cell = int(np.clip(heights[i][b] - level, 0, 8)) if i < len(heights) else 0
+                row.append((EIGHTHS[cell], i if cell else -1))
+        rows.append(row)
+    return rows, lo, hi
+
+
+class OverlayHistogram(Widget):
+    """The histograms of several profiles on one axis, one colour each."""
+
+    DEFAULT_CSS = """
+    OverlayHistogram { height: 1fr; min-height: 6; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._samples: list[np.ndarray] = []
+        self._labels: list[str] = []
+
+    def show(self, samples: list[np.ndarray], labels: list[str]) -> None:
+        self._samples, self._labels = samples, labels
+        self.refresh()
+
+    def render(self) -> Text:
+        width, height = self.content_size.width, self.content_size.height
+        text = Text(no_wrap=True, overflow="crop")
+        legend = Text()
+        for i, label in enumerate(self._labels):
+            colour = PROFILE_COLOURS[i % len(PROFILE_COLOURS)]
+            legend.append("■ ", style=colour)
+            legend.append(f"{label}  ")
+        if not any(s.size for s in self._samples):
+            text.append("waiting for timed runs…", style="dim")
+            text.append("\n")
+            text.append_text(legend)
+            return text
+        rows, lo, hi = overlay_columns(self._samples, width, max(height - 2, 1))
+        for row in rows:
+            for glyph, who in row:
+                style = PROFILE_COLOURS[who % len(PROFILE_COLOURS)] if who >= 0 else ""
+                text.append(glyph, style=style)
+            text.append("\n")
+        lo_t, hi_t = format_ms(lo), format_ms(hi) + " (p99)"
+        gap = max(1, width - len(lo_t) - len(hi_t))
+        text.append(lo_t + " " * gap + hi_t + "\n", style="dim")
+        text.append_text(legend)
+        return text
+
+
+# --- the screen ------------------------------------------------------------------------------
+
+
+class ComparisonScreen(Screen[None]):
+    """A live or offline comparison with verdicts, overlaid histograms and exports."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the comparison, or go back"),
+        Binding("m", "export('md')", "Markdown", tooltip="Write the table as Markdown and copy it"),
+        Binding("c", "export('csv')", "CSV", tooltip="Write the table as CSV and copy it"),
+        Binding("r", "rerun", "Again", tooltip="Run the comparison again"),
+    ]
+
+    DEFAULT_CSS = """
+    ComparisonScreen #cmp-title { height: 1; background: $panel; padding: 0 1; }
+    ComparisonScreen #cmp-table { height: auto; max-height: 8; }
+    ComparisonScreen OverlayHistogram { height: 1fr; min-height: 6; padding: 0 1; }
+    ComparisonScreen #cmp-notes-scroll { height: auto; max-height: 7; padding: 0 1; }
+    """
+
+    class Progressed(Message):
+        """The comparison moved on (coalesced: only the newest waits in the queue)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ComparisonScreen.Progressed)
+
+    class Done(Message):
+        """A comparison is ready (or failed: `error`)."""
+
+        def __init__(
+            self,
+            comparison: Any = None,
+            samples: list[np.ndarray] | None = None,
+            error: str | None = None,
+        ) -> None:
+            super().__init__()
+            self.comparison, self.samples, self.error = comparison, samples, error
+
+    def __init__(
+        self,
+        request: Any = None,
+        *,
+        result_paths: list[Path] | None = None,
+        start: Callable[[Any], Any] | None = None,
+        export_dir: Path | None = None,
+    ) -> None:
+        """`request`: a CompareRequest for a live run; or `result_paths` for saved results.
+        `start` makes the run (default `bench.compare.start_compare`); `export_dir` is where
+        m and c write (default: the current folder)."""
+        super().__init__()
+        if (request is None) == (result_paths is None):
+            raise ValueError("give a CompareRequest or result paths, not both")
+        self.request = request
+        self.result_paths = [Path(p) for p in result_paths] if result_paths else None
+        self._start = start
+        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        self.comparison: Any = None
+        self.running = False
+        self._handle: Any = None
+        self._lock = threading.Lock()
+        self._live: list[list[np.ndarray]] = []
+        self._live_version = 0
+        self._drawn_version = -1
+        self.exported: list[Path] = []
+
+    @property
+    def labels(self) -> list[str]:
+        if self.request is not None:
+            from ortbench_tui.bench.compare import LETTERS, unique_names
+
+            names = unique_names(self.request.profiles)
+        elif self.comparison is not None:
+            return [f"{p.label} {p.name}" for p in self.comparison.profiles]
+        else:
+            return []
+        return [f"{LETTERS[i % 26]} {n}" for i, n in enumerate(names)]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title("starting…"), id="cmp-title")
+        table: DataTable[str] = DataTable(cursor_type="row", id="cmp-table")
+        yield table
+        yield OverlayHistogram(id="cmp-histogram")
+        with VerticalScroll(id="cmp-notes-scroll"):
+            yield Static("", id="cmp-notes")
+        yield Footer()
+
+    def _title(self, status: str) -> str:
+        if self.request is not None:
+            mode = "interleaved" if self.request.interleave else "sequential"
+            what = f"{self.request.model} · {len(self.request.profiles)} profiles · {mode}"
+        else:
+            what = f"{len(self.result_paths or [])} saved results"
+        return f"Compare · {what} · {status}"
+
+    def on_mount(self) -> None:
+        from ortbench_tui.bench.compare import TABLE_HEADER
+
+        table = self.query_one(DataTable)
+        table.add_columns(*TABLE_HEADER)
+        table.focus()
+        self.set_interval(REDRAW_S, self._redraw_live)
+        self._begin()
+
+    def _begin(self) -> None:
+        self.comparison = None
+        self.running = True
+        self.query_one(DataTable).clear()
+        self.query_one("#cmp-notes", Static).update("")
+        if self.request is not None:
+            with self._lock:
+                self._live = [[] for _ in self.request.profiles]
+                self._live_version += 1
+            self.query_one(OverlayHistogram).show([], self.labels)
+            self._run_live()
+        else:
+            self._run_offline()
+        self.refresh_bindings()
+
+    # -- workers ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
+    def _run_live(self) -> None:
+        from ortbench_tui.bench.compare import CompareFinished, CompareProgress, start_compare
+        from ortbench_tui.bench.runner import Failed
+        from ortbench_tui.errors import OrtbenchError
+
+        worker = get_current_worker()
+        start = self._start or start_compare
+        try:
+            handle = start(self.request)
+        except OrtbenchError as exc:
+            self.post_message(self.Done(error=str(exc)))
+            return
+        self._handle = handle
+        for ev in handle.events():
+            if worker.is_cancelled:
+                handle.cancel()
+            if isinstance(ev, CompareProgress):
+                if ev.new_samples_ns is not None and ev.profile is not None:
+                    with self._lock:
+                        self._live[ev.profile].append(ev.new_samples_ns)
+                        self._live_version += 1
+                total = f"/{ev.total}" if ev.total else ""
+                what = "round" if ev.phase == "timed" and self.request.interleave else ev.phase
+                text = f"{ev.detail + ' · ' if ev.detail else ''}{what} {ev.done}{total}"
+                self.post_message(self.Progressed(f"{text} · {ev.elapsed_s:.1f} s"))
+            elif isinstance(ev, CompareFinished):
+                self.post_message(self.Done(ev.comparison, ev.samples))
+                return
+            elif isinstance(ev, Failed):
+                self.post_message(self.Done(error=ev.message))
+                return
+        self.post_message(self.Done(error="the comparison stopped without a result"))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
+    def _run_offline(self) -> None:
+        from ortbench_tui.bench.compare import compare_files
+        from ortbench_tui.bench.results import load_samples
+        from ortbench_tui.errors import OrtbenchError
+
+        try:
+            comp, _ = compare_files(self.result_paths or [])
+        except OrtbenchError as exc:
+            self.post_message(self.Done(error=str(exc)))
+            return
+        samples = []
+        for p in self.result_paths or []:
+            try:
+                s = load_samples(p)
+            except (OSError, ValueError):
+                s = None
+            samples.append(np.empty(0, np.int64) if s is None else np.asarray(s, np.int64))
+        self.post_message(self.Done(comp, samples))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.running = False
+            error = event.worker.error
+            self._show_error(f"{type(error).__name__}: {error}")
+
+    # -- updates ------------------------------------------------------------------------------
+
+    def _redraw_live(self) -> None:
+        if not self.running or self.request is None:
+            return
+        with self._lock:
+            if self._live_version == self._drawn_version:
+                return
+            self._drawn_version = self._live_version
+            samples = [np.concatenate(parts) if parts else np.empty(0, np.int64) for parts in self._live]
+        self.query_one(OverlayHistogram).show(samples, self.labels)
+        table = self.query_one(DataTable)
+        table.clear()
+        for i, (label, s) in enumerate(zip(self.labels, samples, strict=True)):
+            med = format_ms(float(np.median(s)) / 1e6) if s.size else "-"
+            p99 = format_ms(float(np.percentile(s, 99)) / 1e6) if s.size else "-"
+            table.add_row(label[0], label[2:], str(s.size), med, p99, "…", "measuring", key=str(i))
+
+    @on(Progressed)
+    def _progressed(self, event: Progressed) -> None:
+        self.query_one("#cmp-title", Static).update(self._title(event.text))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        self.running = False
+        self._handle = None
+        self.refresh_bindings()
+        if event.error:
+            self._show_error(event.error)
+            return
+        self.comparison = event.comparison
+        self._show(event.comparison, event.samples or [])
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#cmp-title", Static).update(self._title("failed"))
+        self.query_one("#cmp-notes", Static).update(Text(f"✗ {message}", style="bold red"))
+        self.notify(message.splitlines()[0], title="Comparison failed", severity="error")
+
+    def _show(self, comp: Any, samples: list[np.ndarray]) -> None:
+        from ortbench_tui.bench.compare import table_rows
+
+        table = self.query_one(DataTable)
+        table.clear()
+        for i, row in enumerate(table_rows(comp)):
+            cells = list(row)
+            pair = comp.pairs[i - 1] if i else None
+            if pair is not None and pair.verdict in ("faster", "slower"):
+                colour = "green" if pair.verdict == "faster" else "red"
+                cells[-1] = Text(cells[-1], style=f"bold {colour}")  # type: ignore[call-overload]
+            table.add_row(*cells, key=str(i))
+        self.query_one(OverlayHistogram).show(samples, self.labels)
+        notes = Text()
+        for pair in comp.pairs:
+            notes.append(pair.sentence() + "\n")
+            if pair.differs:
+                notes.append("  differs: " + "; ".join(pair.differs[:4]) + "\n", style="dim")
+        notes.append(f"CI: {comp.method}\n", style="dim")
+        for w in comp.warnings:
+            notes.append(f"⚠ {w}\n", style="yellow")
+        self.query_one("#cmp-notes", Static).update(notes)
+        status = "done" if not any("cancelled" in w for w in comp.warnings) else "cancelled"
+        self.query_one("#cmp-title", Static).update(self._title(status))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return True if self.comparison is not None else None
+        if action == "rerun":
+            return True if (self.request is not None and not self.running) else None
+        return True
+
+    def action_stop_or_close(self) -> None:
+        if self.running and self._handle is not None:
+            self._handle.cancel()
+            self.query_one("#cmp-title", Static).update(self._title("stopping…"))
+            return
+        if self.running:
+            self.workers.cancel_group(self, "compare")
+        self.dismiss(None)
+
+    def action_rerun(self) -> None:
+        if self.request is not None and not self.running:
+            self._begin()
+
+    def action_export(self, kind: str) -> None:
+        from ortbench_tui.bench.compare import comparison_csv, comparison_markdown
+        from ortbench_tui.errors import OrtbenchError
+        from ortbench_tui.profile import atomic_write_text
+
+        if self.comparison is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        text = (
+            comparison_markdown(self.comparison)
+            if kind == "md"
+            else comparison_csv(self.comparison)
+        )
+        path = self.export_dir / export_name("compare", kind)
+        try:
+            atomic_write_text(path, text)
+        except OrtbenchError as exc:
+            self.notify(str(exc), title="Export failed", severity="error")
+            return
+        self.exported.append(path)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"wrote {path} (and copied it)", title="Exported")
+
+    def on_unmount(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """For scripts: block until the comparison is done (not from the UI thread)."""
+        deadline = time.monotonic() + timeout
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.running
