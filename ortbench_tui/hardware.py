@@ -459,6 +459,11 @@ def detect_isolated(timeout_s: float = 60.0) -> HardwareInfo:
             timeout=timeout_s,
             stdin=subprocess.DEVNULL,
         )
+        if proc.returncode != 0:
+            raise OrtbenchError(
+                f"hardware detection failed (exit {proc.returncode}): "
+                f"{proc.stderr.strip()[-500:] or 'no output'}"
+            )
         return HardwareInfo.from_dict(json.loads(proc.stdout))
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as exc:
         raise OrtbenchError(f"hardware detection failed: {exc}") from None
@@ -544,15 +549,22 @@ def format_hardware(info: HardwareInfo) -> str:
     return "\n".join(lines)
 
 
+def _gib_short(mb: int | None) -> str:
+    return "?" if not mb else f"{mb / 1024:.0f} GiB"
+
+
 def one_line_summary(info: HardwareInfo) -> str:
-    """Header line for the TUI: the facts that decide what a latency number means."""
+    """Header line for the TUI: CPU, cores, memory, GPUs with SM counts, ORT, working EPs."""
     if info.gpus:
-        names = sorted({g.name for g in info.gpus})
-        gpu = f"{len(info.gpus)}x {names[0]}" if len(names) == 1 else f"{len(info.gpus)} GPUs"
+        sms = [f"{g.sm_count} SMs" if g.sm_count else "SMs ?" for g in info.gpus]
+        gpu = ", ".join(
+            f"{g.name} ({sm}, {_gib_short(g.memory_mb)})"
+            for g, sm in zip(info.gpus, sms, strict=True)
+        )
     else:
         gpu = "no GPU"
     eps = ", ".join(_short_ep(n) for n in info.working_providers) or "none"
     return (
         f"{info.cpu_model} · {info.physical_cores} phys / {info.logical_cores} log cores · "
-        f"{info.memory_mb / 1024:.0f} GiB · {gpu} · ORT {info.ort_version} · EPs: {eps}"
+        f"{_gib_short(info.memory_mb)} · {gpu} · ORT {info.ort_version} · EPs: {eps}"
     )

@@ -195,7 +195,7 @@ class PracticeRow:
     practice: str
     compared: str
     status: str
-    """measured | not applicable here | not yet available | failed"""
+    """measured | not applicable here | not yet available | left out | failed"""
     reason: str = ""
     ref_median_ms: float | None = None
     var_median_ms: float | None = None
@@ -231,6 +231,8 @@ class PracticesRequest:
     """EPs that load here (None: probe them)."""
     precision_available: bool | None = None
     """None: import ortbench_tui.precision to find out."""
+    precision_reason: str = ""
+    """Why the precision rows are left out, when `precision_available` is False."""
 
 
 @dataclass
@@ -311,11 +313,16 @@ class PracticesRun:
             working = [p.name for p in probe_providers() if p.works]
         self.working = working
         self.gpu_reason = _gpu_reason(working)
+        self.precision_word = NOT_YET
+        if request.precision_available is False and request.precision_reason:
+            self.precision_word = "left out"
         if request.precision_available is None:
             self.precision_ok, self.precision_reason = precision_status()
         else:
             self.precision_ok = request.precision_available
-            self.precision_reason = "" if self.precision_ok else "the precision module is missing"
+            self.precision_reason = (
+                "" if self.precision_ok else request.precision_reason or "precision rows off"
+            )
         self._current: CompareRun | None = None
         self._cancelled = False
 
@@ -373,7 +380,7 @@ class PracticesRun:
                 row.status, row.reason = NOT_APPLICABLE, self.gpu_reason or ""
             elif practice.precision:
                 if not self.precision_ok:
-                    row.status, row.reason = NOT_YET, self.precision_reason
+                    row.status, row.reason = self.precision_word, self.precision_reason
                 else:
                     precision_rows.append((len(rows), practice))
             else:

@@ -60,10 +60,7 @@ def build_result(
     hardware: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the result object of DESIGN.md from what the parent and the worker measured."""
-    from ..hardware import detect
-
-    if hardware is None:
-        hardware = detect(probe_eps=False).to_dict()
+    hardware = hardware or meta.get("hardware") or {}
     n = int(samples_ns.size)
     # NaN (no samples) is not JSON: such figures become null.
     latency: dict[str, Any] = {k: (v if v == v else None) for k, v in summarize(samples_ns).items()}

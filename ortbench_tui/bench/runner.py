@@ -34,6 +34,8 @@ class RunRequest:
     profile: Profile
     trace: bool = False
     label: str = ""
+    hardware: dict[str, Any] | None = None
+    """Detected by the caller with EP probing (the TUI has it); else the worker's own view."""
 
 
 @dataclass
@@ -215,6 +217,7 @@ class RunHandle:
             meta=self.meta,
             final=final,
             samples_ns=self.samples.view(),
+            hardware=self.request.hardware,
         )
 
     def close(self) -> None:

@@ -52,7 +52,7 @@ def stability_warnings(stats: dict[str, float], n: int) -> list[str]:
 
 
 def histogram(samples_ns: np.ndarray, bins: int = 40, log: bool = True) -> tuple[Any, Any]:
-    """Counts and bin edges (ms) over the central data, log-spaced when the spread is wide."""
+    """Counts and bin edges (ms) from min to max, log-spaced (for the CLI's text histogram)."""
     ms = samples_ns.astype(np.float64) / 1e6
     lo, hi = float(ms.min()), float(ms.max())
     if hi <= lo:

@@ -58,6 +58,7 @@ class Measurement:
 
     def setup(self) -> dict[str, Any]:
         from ..feeds import load_npz_feeds, make_feeds
+        from ..hardware import detect
         from ..models import inspect_model
         from ..session import create_session
 
@@ -90,6 +91,8 @@ class Measurement:
             "intra_op_threads": self.profile.resolved_intra_threads(self.physical),
             "run_model_path": str(model_path),
             "worker_cpus": sorted(os.sched_getaffinity(0)),
+            # Detected here, not in the parent: the UI process must not import onnxruntime.
+            "hardware": detect(probe_eps=False).to_dict(),
         }
 
     def make_calls(self) -> list[tuple[Any, tuple[Any, ...]]]:
@@ -233,13 +236,14 @@ def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
         conn.send(("meta", meta))
         m._poll_stop()
         final = m.measure()
+        # Peak RSS of the measured session, before the accuracy check loads a second model.
+        final["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if m.profile.run.precision != "fp32":
             from ..precision import accuracy_report
 
             final["accuracy"] = accuracy_report(
                 m.model_path, Path(meta["run_model_path"]), m.feeds, m.profile
             )
-        final["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         final["gpu_mem_peak_mb"] = _gpu_memory_used_mb() if m.device == "cuda" else None
         final["warnings"] = m.warnings
         prefix = request.get("profiling_prefix")

@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--margin", type=float, default=0.01, metavar="F", help="verdict margin (default 0.01)"
     )
+    parser.add_argument(
+        "--no-precision",
+        action="store_true",
+        help="leave out the FP16/INT8 rows (they derive models, which takes a while)",
+    )
     add_json_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the report as Markdown")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -90,7 +95,12 @@ def execute(args: argparse.Namespace) -> int:
     if not args.profile:
         base.name = "ort-defaults"
     request = PracticesRequest(
-        model=args.model, base=base, sessions=args.sessions, margin=args.margin
+        model=args.model,
+        base=base,
+        sessions=args.sessions,
+        margin=args.margin,
+        precision_available=False if args.no_precision else None,
+        precision_reason="left out (--no-precision)" if args.no_precision else "",
     )
     progress = Progress(not args.quiet)
     try:

@@ -172,6 +172,11 @@ def make_app(
         initial_model: the model highlighted at start.
         initial_profile: the profile highlighted at start (default: the first).
     """
+    from ortbench_tui.bench.runner import ensure_spawn_ready
+
+    # Runs start spawn children from a thread of the running app: the resource tracker must
+    # already run by then (DESIGN 5). The CLI calls this too; here it guards every other use.
+    ensure_spawn_ready()
     workspace = Workspace(
         model_dirs=[Path(d) for d in model_dirs],
         profile_dirs=[Path(d) for d in profile_dirs],

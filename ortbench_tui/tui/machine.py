@@ -18,22 +18,8 @@ def detect() -> Any:
     return detect_isolated()
 
 
-def _gib(mb: int | None) -> str:
-    return "?" if not mb else f"{mb / 1024:.0f} GiB"
-
-
 def header_line(info: Any) -> str:
     """CPU, cores, memory, GPUs with SM counts, ORT version, the EPs that really work."""
-    if info.gpus:
-        gpus = []
-        for g in info.gpus:
-            sms = f"{g.sm_count} SMs" if g.sm_count else "SMs ?"
-            gpus.append(f"{g.name} ({sms}, {_gib(g.memory_mb)})")
-        gpu = ", ".join(gpus)
-    else:
-        gpu = "no GPU"
-    eps = ", ".join(n.removesuffix("ExecutionProvider") for n in info.working_providers) or "none"
-    return (
-        f"{info.cpu_model} · {info.physical_cores} phys / {info.logical_cores} log cores · "
-        f"{_gib(info.memory_mb)} · {gpu} · ORT {info.ort_version} · EPs: {eps}"
-    )
+    from ortbench_tui.hardware import one_line_summary
+
+    return one_line_summary(info)

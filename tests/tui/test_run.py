@@ -186,7 +186,8 @@ async def test_input_error_from_the_real_child_is_reported(app_factory, profile,
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: not panel.running, timeout=60)
         assert "✗ bad input" in notes(app) and needle in notes(app)
-        assert any(needle in str(n.message) for n in app._notifications)
+        # The screen hears of the failure after the panel (the message bubbles up).
+        await wait_for(pilot, lambda: any(needle in str(n.message) for n in app._notifications))
         assert app.screen.id == "main"  # the app goes on
 
 
@@ -221,7 +222,9 @@ async def test_bad_model_file_is_an_error_not_a_crash(app_factory, workdir):
         models.select_spec(str(bad))
         await settle(pilot)
         assert "not a valid ONNX model" in app.screen.query_one(ModelDetails).plain
-        assert any("not a valid ONNX model" in str(n.message) for n in app._notifications)
+        await wait_for(
+            pilot, lambda: any("not a valid ONNX" in str(n.message) for n in app._notifications)
+        )
         await pilot.press("r")
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: not panel.running, timeout=60)
@@ -245,7 +248,9 @@ async def test_history_save_refused_by_the_disk(app_factory, monkeypatch, tmp_pa
         await pilot.press("r")
         await settle(pilot)
         assert "✗ not saved to history" in notes(app)
-        assert any(n.title == "Not saved to history" for n in app._notifications)
+        await wait_for(
+            pilot, lambda: any(n.title == "Not saved to history" for n in app._notifications)
+        )
         assert app.screen.query_one(RunPanel).last_result["status"] == "ok"
 
 

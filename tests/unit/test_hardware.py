@@ -305,7 +305,7 @@ def test_gpu_info_in_text_and_json(monkeypatch):
     info = detect()
     json.dumps(info.to_dict())
     assert "132 SMs" in format_hardware(info) and "cc 9.0" in format_hardware(info)
-    assert "1x NVIDIA H100 80GB HBM3" in one_line_summary(info)
+    assert "NVIDIA H100 80GB HBM3 (132 SMs, 80 GiB)" in one_line_summary(info)
 
 
 # -- native output capture ------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -326,7 +325,9 @@ class ComparisonScreen(Screen[None]):
             if self._live_version == self._drawn_version:
                 return
             self._drawn_version = self._live_version
-            samples = [np.concatenate(parts) if parts else np.empty(0, np.int64) for parts in self._live]
+            samples = [
+                np.concatenate(parts) if parts else np.empty(0, np.int64) for parts in self._live
+            ]
         self.query_one(OverlayHistogram).show(samples, self.labels)
         table = self.query_one(DataTable)
         table.clear()
@@ -428,10 +429,3 @@ class ComparisonScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
-
-    def wait_idle(self, timeout: float = 60.0) -> bool:
-        """For scripts: block until the comparison is done (not from the UI thread)."""
-        deadline = time.monotonic() + timeout
-        while self.running and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return not self.running

@@ -13,7 +13,7 @@ from ..keys import bindings
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.profile_form import FormRow, ProfileForm
 from ..workspace import ProfileEntry
-from .main import _short, save_entry, save_entry_as
+from .profile_files import save_entry, save_entry_as, short_path
 
 if TYPE_CHECKING:
     from ..app import OrtbenchApp
@@ -74,7 +74,7 @@ class EditorScreen(Screen[None]):
 
     def _refresh_title(self) -> None:
         entry = self.entry
-        where = _short(entry.path) if entry.path else "not saved yet"
+        where = short_path(entry.path) if entry.path else "not saved yet"
         if entry.path and not entry.writable:
             where += " (shipped: s saves a copy)"
         state = f" · ✗ {len(entry.invalid)} invalid" if entry.invalid else ""

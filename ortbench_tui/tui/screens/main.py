@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -23,6 +22,7 @@ from ..widgets.run_panel import RunPanel
 from ..worker_errors import WorkerErrors
 from ..workspace import ModelEntry, ProfileEntry
 from .dialogs import ConfirmDialog, MessageDialog, PromptDialog
+from .profile_files import name_check, save_entry, save_entry_as, short_path
 
 if TYPE_CHECKING:
     from ..app import OrtbenchApp
@@ -231,8 +231,12 @@ class MainScreen(WorkerErrors, Screen[None]):
             keys = ", ".join(sorted(entry.invalid))
             self.notify(f"fix the invalid values first: {keys}", title="Not run", severity="error")
             return
+        hardware = getattr(self.app, "hardware", None)
         request = RunRequest(
-            model=model.spec, profile=entry.profile.copy(), label=f"{model.label} × {entry.name}"
+            model=model.spec,
+            profile=entry.profile.copy(),
+            label=f"{model.label} × {entry.name}",
+            hardware=hardware.to_dict() if hardware is not None else None,
         )
         self.run_panel.start(request)
 
@@ -306,14 +310,14 @@ class MainScreen(WorkerErrors, Screen[None]):
                 self.notify(str(exc), title="Not duplicated", severity="error")
                 return
             self._reload_profiles(keep=copy)
-            self.notify(f"duplicated as {copy.name} ({_short(copy.path)})")
+            self.notify(f"duplicated as {copy.name} ({short_path(copy.path)})")
 
         self.app.push_screen(
             PromptDialog(
                 "Duplicate profile",
                 f"Name of the copy of '{entry.name}':",
                 ws.unique_name(f"{entry.name}-copy"),
-                check=_name_check(ws),
+                check=name_check(ws),
                 cursor_blink=self.app.cursor_blink,
             ),
             done,
@@ -347,7 +351,7 @@ class MainScreen(WorkerErrors, Screen[None]):
                 "Rename profile",
                 f"New name for '{entry.name}':",
                 entry.name,
-                check=_name_check(ws, allow=entry),
+                check=name_check(ws, allow=entry),
                 cursor_blink=self.app.cursor_blink,
             ),
             done,
@@ -471,122 +475,3 @@ class MainScreen(WorkerErrors, Screen[None]):
     def _run_failed(self, event: RunPanel.Failed) -> None:
         title = "Bad input" if event.kind == "input" else "Run failed"
         self.notify(event.message, title=title, severity="error", timeout=10)
-
-
-def _short(path: Path | None) -> str:
-    if path is None:
-        return "not saved"
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _name_check(ws: Any, allow: ProfileEntry | None = None) -> Any:
-    def check(name: str) -> str | None:
-        try:
-            ws._check_new_name(name, allow=allow)
-        except OrtbenchError as exc:
-            return str(exc)
-        return None
-
-    return check
-
-
-def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
-    """`s`: save to the entry's own file; a different existing file is overwritten only after
-    a yes; a shipped profile is saved as a copy in the user's profile folder."""
-    app: Any = screen.app
-    ws = app.workspace
-    if entry.invalid:
-        keys = ", ".join(sorted(entry.invalid))
-        screen.notify(f"fix the invalid values first: {keys}", title="Not saved", severity="error")
-        return
-    target = ws.save_target(entry)
-
-    def write(overwrite: bool) -> None:
-        was_shipped = not entry.writable
-        try:
-            ws.save(entry, target, overwrite=overwrite)
-        except OrtbenchError as exc:
-            screen.notify(str(exc), title="Not saved", severity="error", timeout=10)
-            return
-        note = " (a copy: shipped profiles are read-only)" if was_shipped else ""
-        screen.notify(f"saved {_short(target)}{note}", title="Saved")
-        if on_saved:
-            on_saved()
-
-    if ws.needs_overwrite_confirm(entry, target):
-        screen.app.push_screen(
-            ConfirmDialog(
-                "Overwrite?",
-                f"{target} exists and is a different file. Replace it?",
-                yes="Overwrite",
-            ),
-            lambda yes: write(True) if yes else None,
-        )
-    else:
-        write(False)
-
-
-def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
-    """Save under a new name; the entry follows the new file, the old file stays as it was."""
-    app: Any = screen.app
-    ws = app.workspace
-    if entry.invalid:
-        keys = ", ".join(sorted(entry.invalid))
-        screen.notify(f"fix the invalid values first: {keys}", title="Not saved", severity="error")
-        return
-
-    def check(name: str) -> str | None:
-        from ..workspace import _slug
-
-        if not name:
-            return "a profile needs a name"
-        if _slug(name) != name:
-            return f"'{name}': use letters, digits, '-', '_' or '.'"
-        return None
-
-    def write(name: str, overwrite: bool) -> None:
-        old_path, old_name, old_writable = entry.path, entry.profile.name, entry.writable
-        target = ws.path_for(name)
-        entry.profile.name = name
-        try:
-            ws.save(entry, target, overwrite=overwrite)
-        except OrtbenchError as exc:
-            entry.profile.name = old_name
-            screen.notify(str(exc), title="Not saved", severity="error", timeout=10)
-            return
-        if old_path is not None and old_path.exists() and old_path.resolve() != target.resolve():
-            kept = ws._load_entry(old_path, old_writable)
-            ws.profiles.insert(ws.profiles.index(entry), kept)
-        screen.notify(f"saved as {_short(target)}", title="Saved")
-        if on_saved:
-            on_saved()
-
-    def named(name: str | None) -> None:
-        if not name:
-            return
-        target = ws.path_for(name)
-        if target.exists() and (entry.path is None or target.resolve() != entry.path.resolve()):
-            screen.app.push_screen(
-                ConfirmDialog(
-                    "Overwrite?",
-                    f"{target} exists and is a different file. Replace it?",
-                    yes="Overwrite",
-                ),
-                lambda yes: write(name, True) if yes else None,
-            )
-        else:
-            write(name, entry.path is not None and target.resolve() == entry.path.resolve())
-
-    screen.app.push_screen(
-        PromptDialog(
-            "Save profile as",
-            f"New name for '{entry.name}' (saved in {ws.save_dir}):",
-            ws.unique_name(entry.name),
-            check=check,
-            cursor_blink=app.cursor_blink,
-        ),
-        named,
-    )

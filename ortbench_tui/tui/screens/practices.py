@@ -1,0 +1,205 @@
+"""Practices: the seed article's eight practices, each toggled alone on the user's model.
+
+A self-contained screen over a `PracticesRequest`: the measurement runs in a thread worker
+(one interleaved child for the fp32 rows, the normal runner for FP16/INT8); the table shows
+every practice from the start, then its verdict with the 95% CI of the ratio, or why it is
+not applicable here.
+
+Keys: escape stops (rows measured so far are kept) or goes back; m saves the report as
+Markdown (and copies it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from .compare import export_name
+
+COLUMNS = ("#", "practice", "without", "with", "ratio (95% CI)", "verdict")
+VERDICT_STYLE = {"faster": "bold green", "slower": "bold red"}
+
+
+class PracticesScreen(Screen[None]):
+    """The practices table of one model."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the check, or go back"),
+        Binding("m", "export", "Markdown", tooltip="Save the report as Markdown and copy it"),
+    ]
+
+    DEFAULT_CSS = """
+    PracticesScreen #pr-title { height: 1; background: $panel; padding: 0 1; }
+    PracticesScreen #pr-table { height: 1fr; }
+    PracticesScreen #pr-status { height: auto; max-height: 5; padding: 0 1; }
+    """
+
+    class Progressed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, PracticesScreen.Progressed)
+
+    class Done(Message):
+        def __init__(self, report: Any = None, error: str | None = None) -> None:
+            super().__init__()
+            self.report, self.error = report, error
+
+    def __init__(
+        self,
+        request: Any,
+        *,
+        start: Callable[[Any], Any] | None = None,
+        export_dir: Path | None = None,
+    ) -> None:
+        """`request`: a PracticesRequest. `start` makes the run (default
+        `bench.practices.PracticesRun`); `export_dir` is where m writes (default: .)."""
+        super().__init__()
+        self.request = request
+        self._start = start
+        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        self.report: Any = None
+        self.running = False
+        self._handle: Any = None
+        self.exported: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title("starting…"), id="pr-title")
+        yield DataTable(cursor_type="row", id="pr-table")
+        yield Static("", id="pr-status")
+        yield Footer()
+
+    def _title(self, status: str) -> str:
+        return f"Practices · {self.request.model} · base {self.request.base.name} · {status}"
+
+    def on_mount(self) -> None:
+        from ortbench_tui.bench.practices import PRACTICES
+
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        for p in PRACTICES:
+            table.add_row(p.number, p.title, "", "", "", Text("waiting", style="dim"))
+        table.add_row("8", "warm-up", "", "", "", Text("waiting", style="dim"))
+        table.add_row("all", "all together", "", "", "", Text("waiting", style="dim"))
+        table.focus()
+        self.running = True
+        self._run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="practices")
+    def _run(self) -> None:
+        from ortbench_tui.bench.practices import PracticesProgress, PracticesReport, PracticesRun
+        from ortbench_tui.bench.runner import Failed
+        from ortbench_tui.errors import OrtbenchError
+
+        worker = get_current_worker()
+        try:
+            handle = (self._start or PracticesRun)(self.request)
+        except OrtbenchError as exc:
+            self.post_message(self.Done(error=str(exc)))
+            return
+        self._handle = handle
+        for ev in handle.events():
+            if worker.is_cancelled:
+                handle.cancel()
+            if isinstance(ev, PracticesProgress):
+                total = f"/{ev.total}" if ev.total else ""
+                self.post_message(
+                    self.Progressed(
+                        f"{ev.detail}: {ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s"
+                    )
+                )
+            elif isinstance(ev, PracticesReport):
+                self.post_message(self.Done(ev))
+                return
+            elif isinstance(ev, Failed):
+                self.post_message(self.Done(error=ev.message))
+                return
+        self.post_message(self.Done(error="the check stopped without a report"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.running = False
+            self._failed(f"{type(event.worker.error).__name__}: {event.worker.error}")
+
+    @on(Progressed)
+    def _progressed(self, event: Progressed) -> None:
+        self.query_one("#pr-title", Static).update(self._title(event.text))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        from ortbench_tui.bench.practices import report_rows
+
+        self.running = False
+        self._handle = None
+        self.refresh_bindings()
+        if event.error:
+            self._failed(event.error)
+            return
+        self.report = event.report
+        table = self.query_one(DataTable)
+        table.clear()
+        for row, data in zip(report_rows(event.report), event.report.rows, strict=True):
+            number, practice, _compared, without, with_, ratio, word = row
+            style = VERDICT_STYLE.get(data.verdict or "", "")
+            if data.status != "measured":
+                style = "dim"
+            table.add_row(number, practice, without, with_, ratio, Text(word, style=style))
+        status = Text()
+        status.append(f"CI: {event.report.method}\n", style="dim")
+        for w in event.report.warnings[:3]:
+            status.append(f"⚠ {w}\n", style="yellow")
+        self.query_one("#pr-status", Static).update(status)
+        self.query_one("#pr-title", Static).update(self._title("done · m saves Markdown"))
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#pr-title", Static).update(self._title("failed"))
+        self.query_one("#pr-status", Static).update(Text(f"✗ {message}", style="bold red"))
+        self.notify(message.splitlines()[0], title="Practices check failed", severity="error")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return True if self.report is not None else None
+        return True
+
+    def action_stop_or_close(self) -> None:
+        if self.running and self._handle is not None:
+            self._handle.cancel()
+            self.query_one("#pr-title", Static).update(self._title("stopping…"))
+            return
+        if self.running:
+            self.workers.cancel_group(self, "practices")
+        self.dismiss(None)
+
+    def action_export(self) -> None:
+        from ortbench_tui.bench.practices import report_markdown
+        from ortbench_tui.errors import OrtbenchError
+        from ortbench_tui.profile import atomic_write_text
+
+        if self.report is None:
+            return
+        text = report_markdown(self.report)
+        path = self.export_dir / export_name("practices", "md")
+        try:
+            atomic_write_text(path, text)
+        except OrtbenchError as exc:
+            self.notify(str(exc), title="Export failed", severity="error")
+            return
+        self.exported = path
+        self.app.copy_to_clipboard(text)
+        self.notify(f"wrote {path} (and copied it)", title="Saved")
+
+    def on_unmount(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()

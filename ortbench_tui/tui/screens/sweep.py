@@ -1,0 +1,227 @@
+"""Sweep: a grid of profile settings searched by successive halving, ranked live.
+
+A self-contained screen over a `SweepRequest`: the search runs in a thread worker (each
+round in its own interleaved child process) and the ranked table (median, its 95% CI, the
+ratio to the round's best with its CI, status, skip reasons) updates as blocks stream in.
+
+Keys: escape stops the search (the rounds done so far still give a winner) or goes back;
+s saves the winner as a TOML profile whose header says how it was found; m writes the
+table as Markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from .compare import export_name
+
+COLUMNS = ("rank", "#", "settings", "median", "95% CI", "vs best", "runs", "status")
+
+
+class SweepScreen(Screen[None]):
+    """The live ranked table of a sweep."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the sweep, or go back"),
+        Binding("s", "save_best", "Save best", tooltip="Save the winner as a TOML profile"),
+        Binding("m", "export", "Markdown", tooltip="Write the ranked table as Markdown"),
+    ]
+
+    DEFAULT_CSS = """
+    SweepScreen #sweep-title { height: 1; background: $panel; padding: 0 1; }
+    SweepScreen #sweep-table { height: 1fr; }
+    SweepScreen #sweep-status { height: auto; max-height: 4; padding: 0 1; }
+    """
+
+    class Updated(Message):
+        """New table rows (coalesced: the newest replaces a waiting one)."""
+
+        def __init__(self, rows: list[tuple[str, ...]], status: str, final: bool) -> None:
+            super().__init__()
+            self.rows, self.status, self.final = rows, status, final
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, SweepScreen.Updated) and not message.final
+
+    class Done(Message):
+        def __init__(self, result: Any = None, error: str | None = None) -> None:
+            super().__init__()
+            self.result, self.error = result, error
+
+    def __init__(
+        self,
+        request: Any,
+        *,
+        start: Callable[[Any], Any] | None = None,
+        save_dir: Path | None = None,
+    ) -> None:
+        """`request`: a SweepRequest. `start` makes the run (default `bench.sweep.SweepRun`);
+        `save_dir` is where s and m write (default: ./profiles for s, . for m)."""
+        super().__init__()
+        self.request = request
+        self._start = start
+        self.save_dir = Path(save_dir) if save_dir else None
+        self.result: Any = None
+        self.running = False
+        self._handle: Any = None
+        self.saved: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title("starting…"), id="sweep-title")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="sweep-table")
+        yield Static("", id="sweep-status")
+        yield Footer()
+
+    def _title(self, status: str) -> str:
+        return f"Sweep · {self.request.model} · budget {self.request.budget_s:g} s · {status}"
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        table.focus()
+        self.running = True
+        self._run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep")
+    def _run(self) -> None:
+        from ortbench_tui.bench.runner import Failed
+        from ortbench_tui.bench.sweep import SweepResult, SweepRun, SweepUpdate, sweep_rows
+        from ortbench_tui.errors import OrtbenchError
+
+        worker = get_current_worker()
+        try:
+            handle = (self._start or SweepRun)(self.request)
+        except OrtbenchError as exc:
+            self.post_message(self.Done(error=str(exc)))
+            return
+        self._handle = handle
+        for ev in handle.events():
+            if worker.is_cancelled:
+                handle.cancel()
+            if isinstance(ev, SweepUpdate):
+                status = f"{ev.message} · {ev.elapsed_s:.1f} s"
+                self.post_message(self.Updated(sweep_rows(ev.candidates), status, False))
+            elif isinstance(ev, SweepResult):
+                done = "stopped" if ev.cancelled else "done"
+                self.post_message(
+                    self.Updated(sweep_rows(ev.candidates), f"{done} · {ev.elapsed_s:.1f} s", True)
+                )
+                self.post_message(self.Done(ev))
+                return
+            elif isinstance(ev, Failed):
+                self.post_message(self.Done(error=ev.message))
+                return
+        self.post_message(self.Done(error="the sweep stopped without a result"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.running = False
+            self._failed(f"{type(event.worker.error).__name__}: {event.worker.error}")
+
+    @on(Updated)
+    def _updated(self, event: Updated) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for i, row in enumerate(event.rows):
+            cells: list[Any] = list(row)
+            if row[-1] == "winner":
+                cells[-1] = Text("winner", style="bold green")
+            elif row[-1].startswith("skipped"):
+                cells = [Text(c, style="dim") for c in row]
+            table.add_row(*cells, key=str(i))
+        self.query_one("#sweep-title", Static).update(self._title(event.status))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        self.running = False
+        self._handle = None
+        self.refresh_bindings()
+        if event.error:
+            self._failed(event.error)
+            return
+        self.result = event.result
+        w = event.result.winner
+        lines = Text()
+        if w is not None:
+            lines.append(f"best: #{w.index} {w.label}\n", style="bold")
+        lines.append("s saves it as a profile · m writes the table as Markdown\n", style="dim")
+        for warning in event.result.warnings:
+            lines.append(f"⚠ {warning}\n", style="yellow")
+        self.query_one("#sweep-status", Static).update(lines)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#sweep-title", Static).update(self._title("failed"))
+        self.query_one("#sweep-status", Static).update(Text(f"✗ {message}", style="bold red"))
+        self.notify(message.splitlines()[0], title="Sweep failed", severity="error")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save_best":
+            return True if self.result is not None and self.result.winner is not None else None
+        if action == "export":
+            return True if self.result is not None else None
+        return True
+
+    def action_stop_or_close(self) -> None:
+        if self.running and self._handle is not None:
+            self._handle.cancel()
+            self.query_one("#sweep-title", Static).update(self._title("stopping…"))
+            return
+        if self.running:
+            self.workers.cancel_group(self, "sweep")
+        self.dismiss(None)
+
+    def _best_path(self) -> Path:
+        folder = self.save_dir or Path.cwd() / "profiles"
+        stem = self.request.model.removeprefix("sample:").replace("/", "-")
+        stem = Path(stem).stem + "-sweep-best"
+        path = folder / f"{stem}.toml"
+        n = 2
+        while path.exists():
+            path = folder / f"{stem}-{n}.toml"
+            n += 1
+        return path
+
+    def action_save_best(self) -> None:
+        from ortbench_tui.errors import OrtbenchError
+
+        if self.result is None or self.result.winner is None:
+            self.notify("no winner yet", severity="warning")
+            return
+        try:
+            self.saved = self.result.save_best(self._best_path())
+        except OrtbenchError as exc:
+            self.notify(str(exc), title="Cannot save", severity="error")
+            return
+        self.notify(f"saved {self.saved}", title="Best profile saved")
+
+    def action_export(self) -> None:
+        from ortbench_tui.bench.sweep import sweep_markdown
+        from ortbench_tui.errors import OrtbenchError
+        from ortbench_tui.profile import atomic_write_text
+
+        if self.result is None:
+            return
+        text = sweep_markdown(self.result)
+        path = (self.save_dir or Path.cwd()) / export_name("sweep", "md")
+        try:
+            atomic_write_text(path, text)
+        except OrtbenchError as exc:
+            self.notify(str(exc), title="Export failed", severity="error")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"wrote {path} (and copied it)", title="Exported")
+
+    def on_unmount(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()

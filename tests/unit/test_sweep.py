@@ -1,0 +1,301 @@
+"""Sweeps: the grid, the combinations skipped and why, successive halving, the saved best."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+
+import pytest
+
+from ortbench_tui.bench.runner import Failed
+from ortbench_tui.bench.sweep import (
+    Candidate,
+    GridAxis,
+    SweepRequest,
+    SweepResult,
+    SweepRun,
+    SweepUpdate,
+    build_candidates,
+    format_sweep,
+    halving_plan,
+    parse_grid,
+    rank,
+    skip_reason,
+    sweep_csv,
+    sweep_markdown,
+)
+from ortbench_tui.cli import main
+from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.profile import Profile, apply_overrides
+
+CPU_ONLY = ["CPUExecutionProvider"]
+
+
+def prof(*sets: str) -> Profile:
+    return apply_overrides(Profile(name="base"), list(sets))
+
+
+def test_grid_values_split_on_commas_outside_brackets():
+    axes = parse_grid(
+        [
+            "session.intra_op_num_threads=1,2,physical",
+            "run.pin_cpus=[0,1],[1]",
+            "run.io_binding=true",
+        ]
+    )
+    assert [a.key for a in axes] == [
+        "session.intra_op_num_threads",
+        "run.pin_cpus",
+        "run.io_binding",
+    ]
+    assert axes[0].values == ["1", "2", "physical"] and axes[1].values == ["[0,1]", "[1]"]
+
+
+@pytest.mark.parametrize(
+    ("specs", "needle"),
+    [
+        ([], "at least one --grid"),
+        (["session.intra_op_num_threads"], "expected KEY=V1,V2"),
+        (["session.intra_op_num_threads=1,,2"], "empty key or value"),
+        (["run.io_binding=true,true"], "listed twice"),
+        (["run.io_binding=true", "run.io_binding=false"], "already a grid axis"),
+    ],
+)
+def test_bad_grids_name_the_axis(specs, needle):
+    with pytest.raises(OrtbenchError, match=needle):
+        parse_grid(specs)
+
+
+def test_bad_values_are_errors_that_name_the_key():
+    with pytest.raises(OrtbenchError, match="--grid session.graph_optimization_level"):
+        build_candidates(prof(), parse_grid(["session.graph_optimization_level=fast"]), CPU_ONLY, 2)
+    with pytest.raises(OrtbenchError, match="unknown key"):
+        build_candidates(prof(), parse_grid(["session.nope=1,2"]), CPU_ONLY, 2)
+
+
+def test_impossible_combinations_are_skipped_with_the_reason():
+    cuda = prof("provider.name=cuda", "provider.options.enable_cuda_graph=true")
+    assert "need io_binding = true" in skip_reason(cuda, None)
+    parallel = prof(
+        "provider.name=cuda",
+        "provider.options.enable_cuda_graph=true",
+        "run.io_binding=true",
+        "session.execution_mode=parallel",
+    )
+    assert "parallel" in skip_reason(parallel, None)
+    assert skip_reason(prof("provider.name=cuda"), CPU_ONLY) == "CUDA EP does not load here"
+    cpu_graph = prof("provider.options.enable_cuda_graph=true", "run.io_binding=true")
+    assert "CUDA/TensorRT" in skip_reason(cpu_graph, CPU_ONLY)
+    cpu_copy = prof("provider.options.do_copy_in_default_stream=true")
+    assert "meaningless on the CPU EP" in skip_reason(cpu_copy, CPU_ONLY)
+    assert "takes no provider options" in skip_reason(prof("provider.options.foo=1"), CPU_ONLY)
+    assert skip_reason(prof("run.io_binding=true"), CPU_ONLY) is None
+
+
+def test_precision_without_its_module_is_skipped(monkeypatch):
+    import ortbench_tui.bench.sweep as sweep
+
+    monkeypatch.setattr(sweep, "_precision_available", lambda: False)
+    assert "precision module" in skip_reason(prof("run.precision=fp16"), CPU_ONLY)
+
+
+def test_settings_without_effect_are_skipped_as_duplicates():
+    axes = parse_grid(
+        [
+            "session.execution_mode=sequential,parallel",
+            "session.inter_op_num_threads=1,2",
+            "session.intra_op_num_threads=1",
+            "session.allow_spinning=true,false",
+        ]
+    )
+    cands = build_candidates(prof(), axes, CPU_ONLY, physical=2)
+    assert len(cands) == 8
+    skipped = {c.label: c.skip for c in cands if c.skip}
+    kept = [c.label for c in cands if not c.skip]
+    # sequential: inter-op threads do nothing; one intra-op thread: nothing spins.
+    tail = "intra_op_num_threads=1 allow_spinning=true"
+    assert kept == [
+        f"execution_mode=sequential inter_op_num_threads=1 {tail}",
+        f"execution_mode=parallel inter_op_num_threads=1 {tail}",
+        f"execution_mode=parallel inter_op_num_threads=2 {tail}",
+    ]
+    reasons = " ".join(skipped.values())
+    assert "same as #1" in reasons and "no effect in sequential mode" in reasons
+    assert "no pool to spin" in reasons
+
+
+def test_cuda_graph_axis_on_the_cpu_ep():
+    axes = parse_grid(
+        ["provider.options.enable_cuda_graph=false,true", "run.io_binding=false,true"]
+    )
+    cands = build_candidates(prof(), axes, CPU_ONLY, physical=2)
+    kept = [c for c in cands if not c.skip]
+    assert [c.label for c in kept] == [
+        "enable_cuda_graph=false io_binding=false",
+        "enable_cuda_graph=false io_binding=true",
+    ]
+    assert all(c.skip for c in cands if "enable_cuda_graph=true" in c.label)
+
+
+def test_halving_plan():
+    assert halving_plan(12) == [12, 6, 3, 2]
+    assert halving_plan(12, eta=3) == [12, 4, 2]
+    assert halving_plan(2) == [2]
+
+
+def fake_result(tmp_path) -> SweepResult:
+    axes = [GridAxis("session.intra_op_num_threads", ["1", "2"])]
+    cands = build_candidates(prof(), axes, CPU_ONLY, physical=2)
+    cands[0].median_ms, cands[0].median_ci, cands[0].status, cands[0].rounds = (
+        0.5,
+        (0.49, 0.51),
+        "winner",
+        1,
+    )
+    cands[1].median_ms, cands[1].vs_best, cands[1].status, cands[1].rounds = (
+        0.9,
+        (1.8, 1.7, 1.9),
+        "out",
+        1,
+    )
+    cands[1].out_round = 1
+    return SweepResult(
+        model="sample:conv",
+        model_sha256="f" * 64,
+        grid=axes,
+        budget_s=10,
+        eta=2,
+        elapsed_s=9.5,
+        plan=[2],
+        rounds_done=1,
+        candidates=cands,
+        winner=cands[0],
+        runner_up=cands[1],
+        created="2026-05-01T10:00:00+00:00",
+        method="hierarchical bootstrap",
+        hardware={"cpu_model": "Test CPU", "physical_cores": 2, "logical_cores": 2},
+    )
+
+
+def test_the_saved_best_says_how_it_was_found(tmp_path):
+    result = fake_result(tmp_path)
+    path = result.save_best(tmp_path / "best.toml")
+    text = path.read_text()
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert header[0] == "# Found by `ortbench sweep` on sample:conv (sha256 ffffffffffffffff)"
+    joined = "\n".join(header)
+    assert "date: 2026-05-01T10:00:00+00:00" in joined
+    assert "grid (2 points, 0 skipped): session.intra_op_num_threads=1,2" in joined
+    assert "successive halving, eta 2, within a 10 s budget" in joined
+    assert "winner: #1 intra_op_num_threads=1: median 500 µs, 95% CI [490 µs, 510 µs]" in joined
+    assert "runner-up: #2 intra_op_num_threads=2: 1.800x" in joined
+    data = tomllib.loads(text)
+    assert data["name"] == "best" and data["session"]["intra_op_num_threads"] == 1
+    with pytest.raises(OrtbenchError, match="already exists"):
+        result.save_best(path)
+    assert "| 1 | 1 | intra_op_num_threads=1 |" in sweep_markdown(result)
+    assert "out in round 1" in sweep_csv(result)
+    assert "best: #1 intra_op_num_threads=1" in format_sweep(result)
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_rank_puts_the_winner_first_and_skipped_last():
+    a = Candidate(1, [], prof(), median_ms=2.0, rounds=1, status="out")
+    b = Candidate(2, [], prof(), median_ms=1.0, rounds=2, status="winner")
+    c = Candidate(3, [], prof(), skip="no")
+    d = Candidate(4, [], prof(), median_ms=0.5, rounds=1, status="out")
+    assert [x.index for x in rank([a, b, c, d])] == [2, 4, 1, 3]
+
+
+def test_a_real_sweep_keeps_to_its_budget_and_ranks_by_median(tmp_path):
+    """Optimization level x IO binding on the tiny model: 4 -> 2 -> 1 within the budget."""
+    request = SweepRequest(
+        "sample:tiny",
+        prof("run.warmup_runs=5"),
+        parse_grid(["session.graph_optimization_level=disable,all", "run.io_binding=false,true"]),
+        budget_s=4.0,
+        working_providers=CPU_ONLY,
+    )
+    run = SweepRun(request)
+    t0 = time.perf_counter()
+    events = list(run.events())
+    elapsed = time.perf_counter() - t0
+    result = events[-1]
+    assert isinstance(result, SweepResult), result
+    assert result.plan == [4, 2] and result.rounds_done == 2
+    assert elapsed < request.budget_s * 1.5
+    updates = [e for e in events if isinstance(e, SweepUpdate)]
+    assert any(u.message.endswith("measuring") for u in updates)  # the live table moved
+    finalists = [c for c in result.candidates if c.rounds == 2]
+    assert len(finalists) == 2 and result.winner in finalists
+    assert result.winner.median_ms == min(c.median_ms for c in finalists)
+    out = [c for c in result.candidates if c.status == "out" and c.out_round == 1]
+    assert len(out) == 2 and all(c.median_ci for c in result.candidates)
+
+
+def test_cancel_still_names_a_winner():
+    request = SweepRequest(
+        "sample:tiny",
+        prof(),
+        parse_grid(["run.io_binding=false,true"]),
+        budget_s=120.0,
+        working_providers=CPU_ONLY,
+    )
+    run = SweepRun(request)
+    result = None
+    for ev in run.events():
+        if isinstance(ev, SweepUpdate) and ev.message.endswith("measuring"):
+            run.cancel()
+        if isinstance(ev, (SweepResult, Failed)):
+            result = ev
+    assert isinstance(result, SweepResult) and result.cancelled
+    assert result.winner is not None and any("cancelled" in w for w in result.warnings)
+
+
+def test_a_grid_with_one_runnable_point_is_refused():
+    request = SweepRequest(
+        "sample:tiny",
+        prof(),
+        parse_grid(["provider.options.enable_cuda_graph=false,true"]),
+        working_providers=CPU_ONLY,
+    )
+    with pytest.raises(OrtbenchError, match="only one combination"):
+        SweepRun(request)
+
+
+def test_cli_sweep_saves_the_best(capsys, tmp_path):
+    best = tmp_path / "best.toml"
+    code = main(
+        [
+            "sweep",
+            "sample:tiny",
+            "--set",
+            "run.warmup_runs=5",
+            "--grid",
+            "run.io_binding=false,true",
+            "--budget",
+            "3",
+            "--save-best",
+            str(best),
+            "--json",
+            str(tmp_path / "s.json"),
+            "--markdown",
+            str(tmp_path / "s.md"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "round 1/1: 2 candidates" in err and "round 1 done" in err
+    assert "best: #" in out and f"saved the best as {best}" in out
+    assert tomllib.loads(best.read_text())["run"]["io_binding"] in (True, False)
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data["winner"]["status"] == "winner" and data["saved_best"] == str(best)
+    code = main(
+        ["sweep", "sample:tiny", "--grid", "run.io_binding=true,false", "--save-best", str(best)]
+    )
+    assert code == 2 and "already exists" in capsys.readouterr().err
+    assert main(["sweep", "sample:tiny"]) == 2
+    assert (
+        main(["sweep", "sample:tiny", "--grid", "run.io_binding=true,false", "--budget", "0"]) == 2
+    )
