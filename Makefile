@@ -31,8 +31,11 @@ lint: $(DEV)
 screenshots: $(DEV)
 	$(BIN)/python scripts/screenshots.py
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/harness_overhead.py
+	$(BIN)/python bench/observer_effect.py
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/sweep_vs_exhaustive.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
