@@ -75,15 +75,20 @@ class SampleSet:
     paired: bool = False
     """Rows are interleaved rounds, shared (same index, same time) with the other profiles."""
     run_id: str = ""
+    raw: list[np.ndarray] | None = None
+    """Every sample of each session when the blocks drop a remainder (chunked runs): the
+    figures (medians, p99s) come from all samples, the blocks only feed the resampling."""
 
     @property
     def size(self) -> int:
-        return int(sum(s.size for s in self.sessions))
+        parts = self.raw if self.raw is not None else self.sessions
+        return int(sum(x.size for x in parts))
 
     def flat(self) -> np.ndarray:
-        if not self.sessions:
+        parts = self.raw if self.raw is not None else [s.ravel() for s in self.sessions]
+        if not parts:
             return np.empty(0, dtype=np.int64)
-        return np.concatenate([s.ravel() for s in self.sessions])
+        return np.concatenate(parts)
 
     @property
     def rounds(self) -> int:
@@ -102,7 +107,8 @@ def chunked(samples_ns: np.ndarray, chunks: int = CHUNKS_PER_RUN) -> np.ndarray:
 
 def sequential_set(runs: list[np.ndarray]) -> SampleSet:
     """Runs made one after the other (one session each), for the unpaired bootstrap."""
-    return SampleSet([chunked(r) for r in runs if r.size], paired=False)
+    kept = [np.asarray(r, dtype=np.int64) for r in runs if r.size]
+    return SampleSet([chunked(r) for r in kept], paired=False, raw=kept)
 
 
 def _sketch(session: np.ndarray, q: int) -> np.ndarray:
@@ -266,20 +272,19 @@ def bootstrap_median(s: SampleSet, reps: int = 1000, seed: int = 0) -> Interval 
 
 
 def describe_method(paired: bool, sessions: int, units: int, reps: int) -> str:
+    """The CI's method in words, for every output that shows a CI."""
     unit = (
         f"{units} interleaved rounds resampled as pairs"
         if paired
-        else (f"{units} contiguous chunks per run resampled")
+        else f"{units} contiguous chunks per run resampled"
     )
-    sess = (
-        f"{sessions} sessions per profile resampled"
-        if sessions > 1
-        else "1 session per profile (session-to-session differences are not in the CI)"
-    )
-    return (
-        f"hierarchical bootstrap, {reps} resamples: {sess}, {unit}; percentile 95% CI, "
-        "spread widened for few sessions (Student t)"
-    )
+    if sessions > 1:
+        sess = f"{sessions} sessions per profile resampled"
+        widen = ", spread widened for few sessions (Student t)"
+    else:
+        sess = "1 session per profile (session-to-session differences are not in the CI)"
+        widen = ""
+    return f"hierarchical bootstrap, {reps} resamples: {sess}, {unit}; percentile 95% CI{widen}"
 
 
 def verdict(low: float, high: float, margin: float = DEFAULT_MARGIN) -> str:
@@ -668,13 +673,14 @@ def unique_names(profiles: list[Profile]) -> list[str]:
     return out
 
 
-def _split_count(profile: Profile, sessions: int) -> Profile:
-    """The share of one session: timed runs or duration divided among `sessions`."""
+def _split_count(profile: Profile, sessions: int, index: int) -> Profile:
+    """Session `index`'s share: timed runs (1000 over 3: 334, 333, 333) or duration."""
     p = profile.copy()
     if p.run.duration_s > 0:
         p.run.duration_s = p.run.duration_s / sessions
     else:
-        p.run.timed_runs = max(1, math.ceil(p.run.timed_runs / sessions))
+        n = p.run.timed_runs
+        p.run.timed_runs = max(1, n // sessions + (1 if index < n % sessions else 0))
     return p
 
 
@@ -978,7 +984,7 @@ class CompareRun:
                 if self._cancelled:
                     break
                 handle = _CapturingRunHandle(
-                    RunRequest(req.model, _split_count(profile, req.sessions)),
+                    RunRequest(req.model, _split_count(profile, req.sessions, s)),
                     target=self._run_target,
                 )
                 self._current = handle

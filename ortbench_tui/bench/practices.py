@@ -233,6 +233,9 @@ class PracticesRequest:
     """None: import ortbench_tui.precision to find out."""
     precision_reason: str = ""
     """Why the precision rows are left out, when `precision_available` is False."""
+    gpu_detail: str = ""
+    """Why the CUDA EP does not work, when `working_providers` is given (the TUI knows it
+    from `detect_isolated`; probing here would redirect fd 2 under the UI)."""
 
 
 @dataclass
@@ -276,16 +279,19 @@ def precision_status() -> tuple[bool, str]:
     return True, ""
 
 
-def _gpu_reason(working: list[str]) -> str | None:
-    """None when a GPU EP works here, else why the GPU rows do not apply."""
+def _gpu_reason(working: list[str], probe: bool) -> tuple[str | None, str]:
+    """(None when a GPU EP works here, else the row's short reason; the probe's own words)."""
     if any(ep in working for ep in GPU_EPS):
-        return None
-    from ..hardware import probe_providers
+        return None, ""
+    why = ""
+    if probe:
+        from ..hardware import probe_providers
 
-    why = next(
-        (p.reason for p in probe_providers() if p.name == "CUDAExecutionProvider"), "not listed"
-    )
-    return f"no working CUDA EP here ({why})"
+        why = next(
+            (p.reason for p in probe_providers() if p.name == "CUDAExecutionProvider"),
+            "not listed",
+        )
+    return "no working CUDA EP here (see `ortbench detect`)", why
 
 
 def _key(profile: Profile) -> str:
@@ -312,7 +318,8 @@ class PracticesRun:
 
             working = [p.name for p in probe_providers() if p.works]
         self.working = working
-        self.gpu_reason = _gpu_reason(working)
+        self.gpu_reason, self.gpu_detail = _gpu_reason(working, request.working_providers is None)
+        self.gpu_detail = self.gpu_detail or request.gpu_detail
         self.precision_word = NOT_YET
         if request.precision_available is False and request.precision_reason:
             self.precision_word = "left out"
@@ -423,6 +430,8 @@ class PracticesRun:
             method = method or rows[i].method
         self._warm_up(rows[warm_row], finished.results[0], sets[0])
         warnings = list(finished.comparison.warnings)
+        if self.gpu_reason and self.gpu_detail:
+            warnings.append(f"GPU rows: the CUDA EP does not work here: {self.gpu_detail}")
         for i, practice in precision_rows:
             ref, var = practice.off(base), practice.on(base)
             ref.name, var.name = "fp32", practice.precision

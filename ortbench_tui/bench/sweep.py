@@ -461,7 +461,7 @@ class SweepRun:
                 break
             rounds_left = len(self.plan) - r + 1
             wall = max(0.0, req.budget_s - self.elapsed()) / rounds_left
-            timed = max(0.02 * len(survivors), wall - fixed - per_cand * len(survivors))
+            timed, block_s, rho = self._plan_round(wall, fixed, per_cand, survivors)
             per_candidate = timed / len(survivors)
             for c in survivors:
                 c.status = "measuring"
@@ -485,7 +485,7 @@ class SweepRun:
                     sessions=1,
                     reps=400,
                     min_rounds=MIN_ROUNDS_PER_ROUND,
-                    block_s=max(0.02, min(0.1, per_candidate / MIN_ROUNDS_PER_ROUND)),
+                    block_s=block_s,
                 ),
                 **targets,
             )
@@ -518,13 +518,45 @@ class SweepRun:
                 break
             round_wall = time.perf_counter() - round_start
             # Learn the cost of a candidate beyond its timed runs, for the next rounds.
-            per_cand = max(0.05, (round_wall - timed - fixed) / len(survivors))
+            per_cand = max(0.05, (round_wall - timed * (1 + rho) - fixed) / len(survivors))
             if not self.hardware and finished.results:
                 self.hardware = finished.results[0].get("hardware") or {}
             survivors = self._score_round(r, survivors, finished)
             self.rounds_done = r
             yield self._update(r, f"round {r} done: {len(survivors)} kept")
         yield self._result(survivors)
+
+    @staticmethod
+    def _plan_round(
+        wall: float, fixed: float, per_cand: float, survivors: list[Candidate]
+    ) -> tuple[float, float, float]:
+        """(timed seconds for the round, block length, re-warm time per timed second).
+
+        A round's wall time is about fixed + per_cand * n + timed * (1 + rho): every block
+        opens with untimed re-warm runs (interleave.REWARM_SECONDS for a session with a
+        thread pool), so rho = re-warm / block length, and blocks are shorter when the
+        round is short (at least MIN_ROUNDS_PER_ROUND rounds of blocks per round).
+        """
+        from ..hardware import physical_cores
+        from .interleave import REWARM_SECONDS, REWARM_SINGLE_SECONDS, has_thread_pool
+
+        phys = physical_cores()
+        rewarm = float(
+            np.mean(
+                [
+                    REWARM_SECONDS if has_thread_pool(c.profile, phys) else REWARM_SINGLE_SECONDS
+                    for c in survivors
+                ]
+            )
+        )
+        n = len(survivors)
+        spare = max(0.0, wall - fixed - per_cand * n)
+        block_s, rho = 0.1, rewarm / 0.1
+        for _ in range(3):  # block length and re-warm share depend on each other
+            timed = max(0.02 * n, spare / (1 + rho))
+            block_s = max(0.02, min(0.1, timed / n / MIN_ROUNDS_PER_ROUND))
+            rho = rewarm / block_s
+        return timed, block_s, rho
 
     def _score_round(
         self, r: int, survivors: list[Candidate], finished: CompareFinished

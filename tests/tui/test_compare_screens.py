@@ -38,7 +38,6 @@ from ortbench_tui.tui.screens.practices import PracticesScreen
 from ortbench_tui.tui.screens.sweep import SweepScreen
 
 
-
 class Host(App[None]):
     """The smallest app that can show one of the screens."""
 
@@ -114,10 +113,10 @@ async def test_compare_screen_shows_verdicts_histograms_and_exports(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: screen.comparison is not None)
         await settle(pilot)
-        rows = table_text(screen, "#cmp-table")
-        assert rows[0][:2] == ["A", "one-thread"] and rows[0][5] == "reference"
-        assert rows[1][1] == "two-threads" and rows[1][-1] == "faster"
-        assert rows[1][5].startswith("0.52")
+        rows = table_text(screen, "#cmp-table")  # #, median, p99, vs A, verdict, runs, profile
+        assert rows[0][0] == "A" and rows[0][-1] == "one-thread" and rows[0][3] == "reference"
+        assert rows[1][-1] == "two-threads" and rows[1][4] == "faster"
+        assert rows[1][3].startswith("0.52")
         notes = str(screen.query_one("#cmp-notes", Static).render())
         assert "ratio of medians" in notes and "hierarchical bootstrap" in notes
         hist = str(screen.query_one(OverlayHistogram).render())
@@ -147,12 +146,12 @@ async def test_compare_screen_escape_stops_and_keeps_what_was_measured(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: runs and screen.query_one("#cmp-table", DataTable).row_count)
         await pilot.pause(0.2)  # the live table redraws from the streamed blocks
-        assert "measuring" in table_text(screen, "#cmp-table")[0][-1]
+        assert table_text(screen, "#cmp-table")[0][4] == "measuring"
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen.comparison is not None)
         assert runs[0].cancelled.is_set()
         assert app.screen is screen  # the first escape stops, it does not leave
-        assert table_text(screen, "#cmp-table")[1][-1] == "no clear difference"
+        assert table_text(screen, "#cmp-table")[1][4] == "no clear difference"
         assert "cancelled" in str(screen.query_one("#cmp-title", Static).render())
         await pilot.press("r")  # run it again
         await wait_for(pilot, lambda: len(runs) == 2)
@@ -199,8 +198,8 @@ async def test_compare_screen_offline_from_saved_results(tmp_path):
         await wait_for(pilot, lambda: screen.comparison is not None)
         await settle(pilot)
         rows = table_text(screen, "#cmp-table")
-        assert rows[1][1] == "run1" and rows[1][-1] == "slower"
-        assert "1.30" in rows[1][5]
+        assert rows[1][-1] == "run1" and rows[1][4] == "slower"
+        assert "1.30" in rows[1][3]
 
 
 @pytest.mark.asyncio
@@ -294,10 +293,12 @@ async def test_sweep_screen_ranks_live_and_saves_the_best(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: screen.result is not None)
         await settle(pilot)
-        rows = table_text(screen, "#sweep-table")
-        assert rows[0][0] == "1" and rows[0][-1] == "winner"
-        assert rows[0][2] == "intra_op_num_threads=1 io_binding=false"
-        assert any(r[-1] == "out in round 1" for r in rows)
+        rows = table_text(screen, "#sweep-table")  # rank, #, median, vs best, status, settings
+        assert rows[0][0] == "1" and rows[0][4] == "winner"
+        assert rows[0][5] == "intra_op_num_threads=1 io_binding=false"
+        assert any(r[4] == "out in round 1" for r in rows)
+        row_line = str(screen.query_one("#sweep-row", Static).render())
+        assert row_line == "#1 intra_op_num_threads=1 io_binding=false · winner"
         await pilot.press("s")
         await pilot.press("m")
         await settle(pilot)
@@ -320,7 +321,7 @@ async def test_sweep_screen_real_search_on_tiny(tmp_path):
         await settle(pilot)
         assert screen.result is not None and screen.result.winner is not None
         rows = table_text(screen, "#sweep-table")
-        assert rows[0][-1] == "winner"
+        assert rows[0][4] == "winner"
         # a 2 x 2 grid: every point is measured (nothing to skip on the CPU EP)
         assert len(rows) == 4
 
@@ -379,10 +380,13 @@ async def test_practices_screen_table_and_markdown(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: screen.report is not None)
         await settle(pilot)
-        rows = table_text(screen, "#pr-table")
-        assert rows[0][-1] == "faster" and rows[0][4] == "0.800x [0.780, 0.820]"
-        assert rows[1][-1].startswith("not applicable here: no working CUDA EP")
-        assert rows[2][-1].startswith("not yet available")
+        rows = table_text(screen, "#pr-table")  # #, practice, verdict, ratio, without, with
+        assert rows[0][2] == "faster" and rows[0][3] == "0.800x [0.780, 0.820]"
+        assert rows[1][2] == "not applicable here" and rows[2][2] == "not yet available"
+        await pilot.press("down")
+        await settle(pilot)
+        detail = str(screen.query_one("#pr-row", Static).render())
+        assert detail == "4 CUDA graphs: on vs off · not applicable here: no working CUDA EP here"
         await pilot.press("m")
         await settle(pilot)
         md = screen.exported.read_text()
@@ -413,5 +417,5 @@ async def test_practices_screen_lists_every_practice_before_results(tmp_path):
         await wait_for(pilot, started.is_set)
         rows = table_text(screen, "#pr-table")
         assert [r[0] for r in rows] == ["1a", "1b", "2", "3", "4", "5", "6", "7a", "7b", "8", "all"]
-        assert all(r[-1] == "waiting" for r in rows)
+        assert all(r[2] == "waiting" for r in rows)
         await wait_for(pilot, lambda: screen.report is not None)

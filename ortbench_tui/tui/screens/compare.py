@@ -37,10 +37,40 @@ PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 REDRAW_S = 0.1
 """The live histogram redraws at most ten times a second (DESIGN 5)."""
+SCREEN_ORDER = (0, 3, 4, 5, 6, 2, 1)
+"""The engine's table columns (#, profile, runs, median, p99, vs A, verdict) in the order
+this screen shows them: the verdict fits in 80 columns, long profile names go last."""
+
+
+def screen_row(row: tuple[Any, ...]) -> list[Any]:
+    return [row[i] for i in SCREEN_ORDER]
 
 
 def export_name(kind: str, suffix: str) -> str:
     return f"ortbench-{kind}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.{suffix}"
+
+
+def fill_providers(request: Any) -> None:
+    """Give an engine request the EPs that work here, found in a child process.
+
+    Probing EPs in this process would import ORT into the UI and redirect fd 2, where
+    Textual draws (DESIGN 5); `detect_isolated` runs `ortbench detect` in a subprocess.
+    """
+    if getattr(request, "working_providers", None) is not None:
+        return
+    from ortbench_tui.errors import OrtbenchError
+    from ortbench_tui.hardware import detect_isolated
+
+    try:
+        info = detect_isolated()
+    except OrtbenchError:
+        request.working_providers = ["CPUExecutionProvider"]
+        return
+    request.working_providers = info.working_providers
+    if hasattr(request, "gpu_detail") and not request.gpu_detail:
+        request.gpu_detail = next(
+            (p.reason for p in info.providers if p.name == "CUDAExecutionProvider"), ""
+        )
 
 
 # --- the overlaid histogram (pure: numpy and rich only) --------------------------------------
@@ -234,7 +264,7 @@ class ComparisonScreen(Screen[None]):
         from ortbench_tui.bench.compare import TABLE_HEADER
 
         table = self.query_one(DataTable)
-        table.add_columns(*TABLE_HEADER)
+        table.add_columns(*screen_row(TABLE_HEADER))
         table.focus()
         self.set_interval(REDRAW_S, self._redraw_live)
         self._begin()
@@ -334,7 +364,8 @@ class ComparisonScreen(Screen[None]):
         for i, (label, s) in enumerate(zip(self.labels, samples, strict=True)):
             med = format_ms(float(np.median(s)) / 1e6) if s.size else "-"
             p99 = format_ms(float(np.percentile(s, 99)) / 1e6) if s.size else "-"
-            table.add_row(label[0], label[2:], str(s.size), med, p99, "…", "measuring", key=str(i))
+            row = (label[0], label[2:], str(s.size), med, p99, "…", "measuring")
+            table.add_row(*screen_row(row), key=str(i))
 
     @on(Progressed)
     def _progressed(self, event: Progressed) -> None:
@@ -367,7 +398,7 @@ class ComparisonScreen(Screen[None]):
             if pair is not None and pair.verdict in ("faster", "slower"):
                 colour = "green" if pair.verdict == "faster" else "red"
                 cells[-1] = Text(cells[-1], style=f"bold {colour}")  # type: ignore[call-overload]
-            table.add_row(*cells, key=str(i))
+            table.add_row(*screen_row(tuple(cells)), key=str(i))
         self.query_one(OverlayHistogram).show(samples, self.labels)
         notes = Text()
         for pair in comp.pairs:

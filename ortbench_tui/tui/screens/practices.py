@@ -24,9 +24,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from .compare import export_name
+from .compare import export_name, fill_providers
 
-COLUMNS = ("#", "practice", "without", "with", "ratio (95% CI)", "verdict")
+COLUMNS = ("#", "practice", "verdict", "ratio (95% CI)", "without", "with")
 VERDICT_STYLE = {"faster": "bold green", "slower": "bold red"}
 
 
@@ -41,7 +41,8 @@ class PracticesScreen(Screen[None]):
     DEFAULT_CSS = """
     PracticesScreen #pr-title { height: 1; background: $panel; padding: 0 1; }
     PracticesScreen #pr-table { height: 1fr; }
-    PracticesScreen #pr-status { height: auto; max-height: 5; padding: 0 1; }
+    PracticesScreen #pr-row { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    PracticesScreen #pr-status { height: auto; max-height: 4; padding: 0 1; }
     """
 
     class Progressed(Message):
@@ -78,6 +79,7 @@ class PracticesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self._title("starting…"), id="pr-title")
         yield DataTable(cursor_type="row", id="pr-table")
+        yield Static("", id="pr-row")
         yield Static("", id="pr-status")
         yield Footer()
 
@@ -90,9 +92,9 @@ class PracticesScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.add_columns(*COLUMNS)
         for p in PRACTICES:
-            table.add_row(p.number, p.title, "", "", "", Text("waiting", style="dim"))
-        table.add_row("8", "warm-up", "", "", "", Text("waiting", style="dim"))
-        table.add_row("all", "all together", "", "", "", Text("waiting", style="dim"))
+            table.add_row(p.number, p.title, Text("waiting", style="dim"), "", "", "")
+        table.add_row("8", "warm-up", Text("waiting", style="dim"), "", "", "")
+        table.add_row("all", "all together", Text("waiting", style="dim"), "", "", "")
         table.focus()
         self.running = True
         self._run()
@@ -105,6 +107,8 @@ class PracticesScreen(Screen[None]):
 
         worker = get_current_worker()
         try:
+            if self._start is None:
+                fill_providers(self.request)
             handle = (self._start or PracticesRun)(self.request)
         except OrtbenchError as exc:
             self.post_message(self.Done(error=str(exc)))
@@ -151,17 +155,32 @@ class PracticesScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for row, data in zip(report_rows(event.report), event.report.rows, strict=True):
-            number, practice, _compared, without, with_, ratio, word = row
+            number, practice, _compared, without, with_, ratio, _word = row
+            word = data.verdict or "no verdict" if data.status == "measured" else data.status
             style = VERDICT_STYLE.get(data.verdict or "", "")
             if data.status != "measured":
                 style = "dim"
-            table.add_row(number, practice, without, with_, ratio, Text(word, style=style))
+            table.add_row(number, practice, Text(word, style=style), ratio, without, with_)
+        table.move_cursor(row=0)
         status = Text()
         status.append(f"CI: {event.report.method}\n", style="dim")
         for w in event.report.warnings[:3]:
             status.append(f"⚠ {w}\n", style="yellow")
         self.query_one("#pr-status", Static).update(status)
         self.query_one("#pr-title", Static).update(self._title("done · m saves Markdown"))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Under the table, the highlighted practice in full: what is compared, and why not."""
+        if self.report is None or not 0 <= event.cursor_row < len(self.report.rows):
+            return
+        r = self.report.rows[event.cursor_row]
+        detail = f"{r.number} {r.practice}: {r.compared}"
+        if r.status != "measured":
+            detail += f" · {r.status}: {r.reason}"
+        elif r.method and r.number == "8":
+            detail += f" · {r.method}"
+        self.query_one("#pr-row", Static).update(detail)
 
     def _failed(self, message: str) -> None:
         self.query_one("#pr-title", Static).update(self._title("failed"))

@@ -24,9 +24,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from .compare import export_name
+from .compare import export_name, fill_providers
 
-COLUMNS = ("rank", "#", "settings", "median", "95% CI", "vs best", "runs", "status")
+COLUMNS = ("rank", "#", "median", "vs best", "status", "settings", "95% CI", "runs")
+ORDER = (0, 1, 3, 5, 7, 2, 4, 6)
+"""`sweep_rows` columns (rank, #, settings, median, CI, vs best, runs, status) as shown here:
+what decides fits in 80 columns; long settings and skip reasons are also shown in full
+under the table for the highlighted row."""
+
+
+def short_status(status: str) -> str:
+    return "skipped" if status.startswith("skipped") else status
 
 
 class SweepScreen(Screen[None]):
@@ -41,6 +49,7 @@ class SweepScreen(Screen[None]):
     DEFAULT_CSS = """
     SweepScreen #sweep-title { height: 1; background: $panel; padding: 0 1; }
     SweepScreen #sweep-table { height: 1fr; }
+    SweepScreen #sweep-row { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
     SweepScreen #sweep-status { height: auto; max-height: 4; padding: 0 1; }
     """
 
@@ -76,10 +85,12 @@ class SweepScreen(Screen[None]):
         self.running = False
         self._handle: Any = None
         self.saved: Path | None = None
+        self.rows: list[tuple[str, ...]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(self._title("starting…"), id="sweep-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="sweep-table")
+        yield Static("", id="sweep-row")
         yield Static("", id="sweep-status")
         yield Footer()
 
@@ -101,6 +112,8 @@ class SweepScreen(Screen[None]):
 
         worker = get_current_worker()
         try:
+            if self._start is None:
+                fill_providers(self.request)
             handle = (self._start or SweepRun)(self.request)
         except OrtbenchError as exc:
             self.post_message(self.Done(error=str(exc)))
@@ -132,15 +145,27 @@ class SweepScreen(Screen[None]):
     @on(Updated)
     def _updated(self, event: Updated) -> None:
         table = self.query_one(DataTable)
+        cursor = table.cursor_row
         table.clear()
+        self.rows = event.rows
         for i, row in enumerate(event.rows):
-            cells: list[Any] = list(row)
+            cells: list[Any] = [row[j] for j in ORDER]
+            cells[4] = short_status(cells[4])
             if row[-1] == "winner":
-                cells[-1] = Text("winner", style="bold green")
+                cells[4] = Text("winner", style="bold green")
             elif row[-1].startswith("skipped"):
-                cells = [Text(c, style="dim") for c in row]
+                cells = [Text(str(c), style="dim") for c in cells]
             table.add_row(*cells, key=str(i))
+        if cursor is not None and 0 <= cursor < table.row_count:
+            table.move_cursor(row=cursor)
         self.query_one("#sweep-title", Static).update(self._title(event.status))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        row = event.cursor_row
+        if 0 <= row < len(self.rows):
+            r = self.rows[row]
+            self.query_one("#sweep-row", Static).update(f"#{r[1]} {r[2]} · {r[-1]}")
 
     @on(Done)
     def _done(self, event: Done) -> None:
