@@ -146,7 +146,7 @@ class Interleaved:
         p = len(ms)
         calls = [m.make_calls() for m in ms]
         pc = time.perf_counter_ns
-        timed = Measurement._timed
+        timed = Measurement.timed_loop
         first_ms: list[float | None] = [None] * p
         spent_ns = [0] * p
         buf = np.empty(MAX_BATCH, dtype=np.int64)
@@ -169,7 +169,7 @@ class Interleaved:
                 estimate = int(first_ms[i] * 1e6)  # type: ignore[operator]
                 done = 0
                 while done < want:
-                    n = min(Measurement._batch_size(estimate), want - done)
+                    n = min(Measurement.batch_size(estimate), want - done)
                     timed(calls[i], len(calls[i]), buf, done, n)
                     estimate = int(np.median(buf[:n]))
                     done += n
@@ -187,7 +187,7 @@ class Interleaved:
                 # Size the blocks from a settled session: one re-warm, then a short batch.
                 pooled[i] = has_thread_pool(m.profile, m.physical)
                 timed(calls[i], len(calls[i]), buf, 0, rewarm_runs(estimate, pooled[i]))
-                n = max(CALIBRATION_RUNS, Measurement._batch_size(estimate) // 4)
+                n = max(CALIBRATION_RUNS, Measurement.batch_size(estimate) // 4)
                 timed(calls[i], len(calls[i]), buf, 0, n)
                 estimates[i] = max(int(np.median(buf[:n])), 1)
             sched = self.request["schedule"]

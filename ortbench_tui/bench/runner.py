@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import shutil
 import signal
 import tempfile
 import time
@@ -87,6 +86,15 @@ class SampleBuffer:
         return self._data[: self.size]
 
 
+def traces_dir() -> Path:
+    """Raw ORT profiler traces are kept beside the history (open them in Perfetto)."""
+    from .results import results_dir
+
+    folder = results_dir().parent / "traces"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def ensure_spawn_ready() -> None:
     """Start multiprocessing's resource tracker now: started lazily from inside a Textual app
     it fails (`bad value(s) in fds_to_keep`, stderr has fileno -1)."""
@@ -108,9 +116,7 @@ class RunHandle:
         self.model_sha256 = file_sha256(self.model_path)
         fd, self.log_path = tempfile.mkstemp(prefix="ortbench-worker-", suffix=".log")
         os.close(fd)
-        self.profiling_prefix = (
-            str(Path(tempfile.mkdtemp(prefix="ortbench-trace-")) / "ort") if request.trace else None
-        )
+        self.profiling_prefix = str(traces_dir() / "ort") if request.trace else None
         child_request = {
             "model_path": str(self.model_path),
             "profile": profile_to_dict(request.profile),
@@ -228,8 +234,6 @@ class RunHandle:
             self.process.join(1.0)
         self._conn.close()
         Path(self.log_path).unlink(missing_ok=True)
-        if self.profiling_prefix:  # the worker parsed the trace into the result already
-            shutil.rmtree(Path(self.profiling_prefix).parent, ignore_errors=True)
 
 
 def start_run(request: RunRequest) -> RunHandle:

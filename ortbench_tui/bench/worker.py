@@ -164,8 +164,8 @@ class Measurement:
         start = 0
         try:
             while done < run.warmup_runs:
-                n = min(self._batch_size(estimate), run.warmup_runs - done)
-                self._timed(calls, k, buf, done, n)
+                n = min(self.batch_size(estimate), run.warmup_runs - done)
+                self.timed_loop(calls, k, buf, done, n)
                 estimate = int(np.median(buf[:n]))
                 done += n
                 self.conn.send(("progress", "warmup", done, run.warmup_runs))
@@ -175,10 +175,10 @@ class Measurement:
             deadline = start + int(run.duration_s * 1e9)
             total = 0
             while True:
-                n = self._batch_size(estimate)
+                n = self.batch_size(estimate)
                 if not by_time:
                     n = min(n, run.timed_runs - total)
-                self._timed(calls, k, buf, total, n)
+                self.timed_loop(calls, k, buf, total, n)
                 estimate = int(np.median(buf[:n]))
                 self.conn.send(("batch", total, buf[:n].copy()))
                 total += n
@@ -191,11 +191,11 @@ class Measurement:
         return {"first_run_ms": first_ns / 1e6, "wall_s": wall_s, "cancelled": self.stop_requested}
 
     @staticmethod
-    def _batch_size(estimate_ns: int) -> int:
+    def batch_size(estimate_ns: int) -> int:
         return int(min(MAX_BATCH, max(1, BATCH_SECONDS * 1e9 // max(estimate_ns, 1))))
 
     @staticmethod
-    def _timed(calls: list[Any], k: int, buf: np.ndarray, offset: int, n: int) -> None:
+    def timed_loop(calls: list[Any], k: int, buf: np.ndarray, offset: int, n: int) -> None:
         """The measured loop: perf_counter_ns around the call only, into a preallocated array."""
         pc = time.perf_counter_ns
         for i in range(n):

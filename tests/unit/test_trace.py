@@ -47,8 +47,7 @@ CPU = "CPUExecutionProvider"
 
 @pytest.fixture(autouse=True)
 def own_tempdir(tmp_path, monkeypatch):
-    """Traced runs leave their raw trace in a temp folder (the result points at it): keep
-    these under pytest's tmp_path rather than in the shared /tmp."""
+    """Keep any temp files of the converters and ORT under pytest's tmp_path, not /tmp."""
     folder = tmp_path / "tmp"
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
@@ -229,7 +228,7 @@ def optimized_node_names(model: str, profile: Profile, out: Path) -> set[str]:
         ),
     ],
 )
-def test_trace_node_names_match_the_optimized_graph(model, sets, tmp_path, own_tempdir):
+def test_trace_node_names_match_the_optimized_graph(model, sets, tmp_path, isolated_dirs):
     p = prof("run.timed_runs=20", "run.warmup_runs=3", *sets)
     result = run_benchmark(RunRequest(model, p, trace=True)).result
     s = result["trace"]
@@ -239,7 +238,7 @@ def test_trace_node_names_match_the_optimized_graph(model, sets, tmp_path, own_t
     assert all(n["calls"] == 20 for n in s["nodes"])
     assert_shares_add_up(s)
     assert 0 < s["nodes_share"] <= 1.0
-    assert Path(s["file"]).is_file() and Path(s["file"]).is_relative_to(own_tempdir)
+    assert Path(s["file"]).is_file() and Path(s["file"]).is_relative_to(isolated_dirs)
     assert result["providers"]["fallback_nodes"] == []
     json.dumps(result, allow_nan=False)
 
