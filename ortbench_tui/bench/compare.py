@@ -918,11 +918,9 @@ class CompareRun:
         done: dict[str, Any],
         warnings: list[str],
     ) -> CompareFinished:
-        from ..hardware import detect
         from .results import build_result
 
         req = self.request
-        hardware = detect(probe_eps=False).to_dict()
         complete = min(len(b) for b in blocks)
         finals = done["finals"]
         sets: list[SampleSet | None] = []
@@ -946,10 +944,9 @@ class CompareRun:
                 model_path=self.model_path,
                 model_sha256=self.model_sha256,
                 profile=profile,
-                meta=metas[mine[0]],
+                meta=metas[mine[0]],  # carries the worker's hardware view
                 final=final,
                 samples_ns=flat,
-                hardware=hardware,
             )
             result["comparison"] = {
                 "mode": "interleaved",
