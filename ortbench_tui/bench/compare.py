@@ -44,7 +44,7 @@ import numpy as np
 
 from ..errors import OrtbenchError, RunFailed
 from ..profile import Profile, profile_to_dict
-from .runner import Failed, Finished, Progress, RunHandle, RunRequest
+from .runner import Failed, Finished, Progress, RunHandle, RunRequest, death_message
 from .runner import worker_main as _worker_main
 from .stats import PERCENTILE_METHOD, summarize
 
@@ -724,24 +724,7 @@ class _InterleavedProcess:
                 pass
 
     def _death_message(self) -> str:
-        import signal
-
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            try:
-                how = f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                how = f"killed by signal {-code}"
-            if code == -signal.SIGKILL:
-                how += " (out of memory?)"
-        else:
-            how = f"exited with code {code}"
-        try:
-            lines = Path(self.log_path).read_text(errors="replace").strip().splitlines()
-        except OSError:
-            lines = []
-        tail = "\n".join(lines[-6:])
-        return f"the worker process died ({how})" + (f"; its last output:\n{tail}" if tail else "")
+        return death_message(self.process.exitcode, self.log_path)
 
     def messages(self, poll_s: float = 0.05) -> Iterator[tuple[Any, ...]]:
         """Raw pipe messages; ("died", message) when the child is gone without a word."""

@@ -34,17 +34,22 @@ The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_run
 from __future__ import annotations
 
 import math
-import os
 import resource
 import sys
 import time
-import traceback
 from typing import Any
 
 import numpy as np
 
 from ..profile import Profile
-from .worker import MAX_BATCH, Measurement, _gpu_memory_used_mb, _redirect_native_output
+from .worker import (
+    MAX_BATCH,
+    Measurement,
+    _gpu_memory_used_mb,
+    _redirect_native_output,
+    prepare_child,
+    send_error,
+)
 
 BLOCK_SECONDS = 0.05
 """Target length of one block's timed runs in duration mode."""
@@ -245,18 +250,8 @@ class Interleaved:
 def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
     """Entry point of the child process of an interleaved comparison."""
     _redirect_native_output(log_path)
-    from ..errors import OrtbenchError
-
     try:
-        import onnxruntime as ort
-
-        ort.set_default_logger_severity(3)
-        pin = request["profiles"][0]["run"].get("pin_cpus") or []
-        if pin:
-            try:
-                os.sched_setaffinity(0, pin)
-            except (OSError, ValueError) as exc:
-                raise OrtbenchError(f"run.pin_cpus = {pin}: cannot pin the worker: {exc}") from None
+        prepare_child(request["profiles"][0]["run"].get("pin_cpus") or [])
         job = Interleaved(conn, request)
         try:
             job.setup()
@@ -276,12 +271,8 @@ def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
             final["rss_peak_mb"] = rss
             final["gpu_mem_peak_mb"] = gpu
         conn.send(("done", out))
-    except OrtbenchError as exc:
-        conn.send(("error", "input", str(exc)))
-    except Exception as exc:  # an ORT failure mid-run: report it, the parent decides
-        detail = "".join(traceback.format_exception_only(exc)).strip()
-        print(traceback.format_exc(), file=sys.stderr)
-        conn.send(("error", "run", detail))
+    except Exception as exc:
+        send_error(conn, exc)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

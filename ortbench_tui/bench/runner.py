@@ -86,6 +86,26 @@ class SampleBuffer:
         return self._data[: self.size]
 
 
+def death_message(exitcode: int | None, log_path: str) -> str:
+    """Why a worker process ended without a result: the signal or exit code, and its last
+    log lines (its stderr, where ORT and Python write what went wrong)."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+        if exitcode == -signal.SIGKILL:
+            how += " (out of memory?)"
+    else:
+        how = f"exited with code {exitcode}"
+    try:
+        lines = Path(log_path).read_text(errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    tail = "\n".join(lines[-6:])
+    return f"the worker process died ({how})" + (f"; its last output:\n{tail}" if tail else "")
+
+
 def traces_dir() -> Path:
     """Raw ORT profiler traces are kept beside the history (open them in Perfetto)."""
     from .results import results_dir
@@ -147,26 +167,8 @@ class RunHandle:
     def cancelled(self) -> bool:
         return self._cancel_at is not None
 
-    def _log_tail(self, lines: int = 6) -> str:
-        try:
-            text = Path(self.log_path).read_text(errors="replace").strip().splitlines()
-        except OSError:
-            return ""
-        return "\n".join(text[-lines:])
-
     def _death_message(self) -> str:
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            try:
-                how = f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                how = f"killed by signal {-code}"
-            if code == -signal.SIGKILL:
-                how += " (out of memory?)"
-        else:
-            how = f"exited with code {code}"
-        tail = self._log_tail()
-        return f"the worker process died ({how})" + (f"; its last output:\n{tail}" if tail else "")
+        return death_message(self.process.exitcode, self.log_path)
 
     def events(self, poll_s: float = 0.05) -> Iterator[Event]:
         """Yield progress until the run finishes, fails, or the worker dies."""

@@ -216,21 +216,26 @@ def _gpu_memory_used_mb() -> float | None:
         return None
 
 
+def prepare_child(pin_cpus: list[int]) -> None:
+    """Quiet ORT's logger and pin this process where the profile asks."""
+    import onnxruntime as ort
+
+    from ..errors import OrtbenchError
+
+    ort.set_default_logger_severity(3)
+    if pin_cpus:
+        try:
+            os.sched_setaffinity(0, pin_cpus)
+        except (OSError, ValueError) as exc:
+            message = f"run.pin_cpus = {pin_cpus}: cannot pin the worker: {exc}"
+            raise OrtbenchError(message) from None
+
+
 def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
     """Entry point of the child process."""
     _redirect_native_output(log_path)
-    from ..errors import OrtbenchError
-
     try:
-        import onnxruntime as ort
-
-        ort.set_default_logger_severity(3)
-        pin = request["profile"]["run"].get("pin_cpus") or []
-        if pin:
-            try:
-                os.sched_setaffinity(0, pin)
-            except (OSError, ValueError) as exc:
-                raise OrtbenchError(f"run.pin_cpus = {pin}: cannot pin the worker: {exc}") from None
+        prepare_child(request["profile"]["run"].get("pin_cpus") or [])
         m = Measurement(conn, request)
         meta = m.setup()
         conn.send(("meta", meta))
@@ -268,13 +273,21 @@ def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
                 },
             )
         )
-    except OrtbenchError as exc:
-        conn.send(("error", "input", str(exc)))
-    except Exception as exc:  # an ORT failure mid-run: report it, the parent decides
-        detail = "".join(traceback.format_exception_only(exc)).strip()
-        print(traceback.format_exc(), file=sys.stderr)
-        conn.send(("error", "run", detail))
+    except Exception as exc:
+        send_error(conn, exc)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         conn.close()
+
+
+def send_error(conn: Any, exc: Exception) -> None:
+    """Bad input is the user's to fix ("input", exit 2); anything else is a failed run ("run",
+    exit 1) whose traceback goes to the worker's log for the parent to quote."""
+    from ..errors import OrtbenchError
+
+    if isinstance(exc, OrtbenchError):
+        conn.send(("error", "input", str(exc)))
+        return
+    print(traceback.format_exc(), file=sys.stderr)
+    conn.send(("error", "run", "".join(traceback.format_exception_only(exc)).strip()))

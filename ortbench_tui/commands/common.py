@@ -31,6 +31,20 @@ def profile_from_args(path: str | None, overrides: list[str]) -> Profile:
     return apply_overrides(profile, overrides)
 
 
+def count_overrides(
+    runs: int | None, duration: float | None, warmup: int | None
+) -> list[str]:
+    """--runs/--duration/--warmup as --set assignments (applied after the user's --set)."""
+    extra = []
+    if runs is not None:
+        extra += [f"run.timed_runs={runs}", "run.duration_s=0"]
+    if duration is not None:
+        extra.append(f"run.duration_s={duration}")
+    if warmup is not None:
+        extra.append(f"run.warmup_runs={warmup}")
+    return extra
+
+
 def emit_json(obj: Any, dest: str) -> None:
     """`-` writes to stdout (and nothing else goes there); a path is written atomically."""
     from ..profile import atomic_write_text

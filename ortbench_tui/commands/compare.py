@@ -19,6 +19,7 @@ from ..errors import OrtbenchError
 from ..profile import Profile, apply_override, apply_overrides, load_profile
 from .common import (
     add_json_argument,
+    count_overrides,
     emit_json,
     non_negative_int,
     positive_float,
@@ -108,17 +109,6 @@ def parse_profile_spec(spec: str, common: list[str]) -> Profile:
     return profile
 
 
-def _run_overrides(args: argparse.Namespace) -> list[str]:
-    extra = []
-    if args.runs is not None:
-        extra += [f"run.timed_runs={args.runs}", "run.duration_s=0"]
-    if args.duration is not None:
-        extra.append(f"run.duration_s={args.duration}")
-    if args.warmup is not None:
-        extra.append(f"run.warmup_runs={args.warmup}")
-    return extra
-
-
 class CompareProgressLine:
     """One self-overwriting progress line on stderr, only when stderr is a terminal."""
 
@@ -200,10 +190,8 @@ def execute(args: argparse.Namespace) -> int:
             "--profile defaults --profile defaults+session.intra_op_num_threads=1)"
         )
     common = list(args.overrides)
-    profiles = [
-        apply_overrides(parse_profile_spec(spec, common), _run_overrides(args))
-        for spec in args.profile
-    ]
+    counts = count_overrides(args.runs, args.duration, args.warmup)
+    profiles = [apply_overrides(parse_profile_spec(spec, common), counts) for spec in args.profile]
     request = CompareRequest(
         model=args.inputs[0],
         profiles=profiles,

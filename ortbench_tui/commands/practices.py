@@ -15,6 +15,7 @@ from ..errors import OrtbenchError
 from .common import (
     add_json_argument,
     add_profile_arguments,
+    count_overrides,
     emit_json,
     non_negative_int,
     positive_float,
@@ -84,14 +85,9 @@ def execute(args: argparse.Namespace) -> int:
 
     if not 0 <= args.margin < 1:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
-    extra = list(args.overrides)
-    if args.runs is not None:
-        extra += [f"run.timed_runs={args.runs}", "run.duration_s=0"]
-    else:
-        extra.append(f"run.duration_s={args.duration or DEFAULT_DURATION_S}")
-    if args.warmup is not None:
-        extra.append(f"run.warmup_runs={args.warmup}")
-    base = profile_from_args(args.profile, extra)
+    duration = None if args.runs is not None else (args.duration or DEFAULT_DURATION_S)
+    extra = count_overrides(args.runs, duration, args.warmup)
+    base = profile_from_args(args.profile, args.overrides + extra)
     if not args.profile:
         base.name = "ort-defaults"
     request = PracticesRequest(

@@ -11,6 +11,7 @@ from ..bench.results import save_samples, save_to_history
 from ..bench.runner import Event, Progress, RunRequest, run_benchmark
 from .common import (
     add_profile_arguments,
+    count_overrides,
     emit_json,
     format_ms,
     non_negative_int,
@@ -37,18 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", metavar="OUT.npy", help="write raw samples (ns, int64)")
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
-
-
-def run_overrides(args: argparse.Namespace) -> list[str]:
-    """--runs/--duration/--warmup expressed as --set assignments, applied after the others."""
-    extra = list(args.overrides)
-    if args.runs is not None:
-        extra += [f"run.timed_runs={args.runs}", "run.duration_s=0"]
-    if args.duration is not None:
-        extra.append(f"run.duration_s={args.duration}")
-    if args.warmup is not None:
-        extra.append(f"run.warmup_runs={args.warmup}")
-    return extra
 
 
 class ProgressLine:
@@ -103,7 +92,9 @@ def format_result(result: dict[str, Any]) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
-    profile = profile_from_args(args.profile, run_overrides(args))
+    profile = profile_from_args(
+        args.profile, args.overrides + count_overrides(args.runs, args.duration, args.warmup)
+    )
     progress = ProgressLine(not args.quiet)
     finished = run_benchmark(RunRequest(model=args.model, profile=profile), progress)
     progress.clear()

@@ -15,6 +15,7 @@ from ..bench.trace import format_trace, format_us
 from ..errors import RunFailed
 from .common import (
     add_profile_arguments,
+    count_overrides,
     emit_json,
     non_negative_int,
     positive_int,
@@ -45,10 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def trace_overrides(args: argparse.Namespace) -> list[str]:
-    extra = list(args.overrides) + [f"run.timed_runs={args.runs}", "run.duration_s=0"]
-    if args.warmup is not None:
-        extra.append(f"run.warmup_runs={args.warmup}")
-    return extra
+    return list(args.overrides) + count_overrides(args.runs, None, args.warmup)
 
 
 def format_header(result: dict) -> str:
