@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OrtbenchError, RunFailed
+from ..errors import OrtbenchError
 from ..profile import Profile, profile_to_dict
-from .runner import Failed, Finished, Progress, RunHandle, RunRequest, death_message
+from .runner import Failed, Finished, Progress, RunHandle, RunRequest, death_message, drain
 from .runner import worker_main as _worker_main
 from .stats import PERCENTILE_METHOD, summarize
 
@@ -1136,17 +1136,7 @@ def run_compare(
     request: CompareRequest, on_event: Callable[[CompareEvent], None] | None = None
 ) -> CompareFinished:
     """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
-    run = start_compare(request)
-    for event in run.events():
-        if on_event:
-            on_event(event)
-        if isinstance(event, CompareFinished):
-            return event
-        if isinstance(event, Failed):
-            if event.kind == "input":
-                raise OrtbenchError(event.message)
-            raise RunFailed(event.message)
-    raise RunFailed("the comparison stopped without a result")
+    return drain(start_compare(request).events(), CompareFinished, on_event, "comparison")
 
 
 # --- offline: from result files ------------------------------------------------------------

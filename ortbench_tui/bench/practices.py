@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OrtbenchError, RunFailed
 from ..profile import Profile, profile_to_dict
 from .compare import (
     DEFAULT_MARGIN,
@@ -30,7 +29,7 @@ from .compare import (
     bootstrap_ratio,
     verdict,
 )
-from .runner import Failed
+from .runner import Failed, drain
 
 NOT_APPLICABLE = "not applicable here"
 NOT_YET = "not yet available"
@@ -518,17 +517,8 @@ class PracticesRun:
 def run_practices(
     request: PracticesRequest, on_event: Callable[[Any], None] | None = None
 ) -> PracticesReport:
-    run = PracticesRun(request)
-    for ev in run.events():
-        if on_event:
-            on_event(ev)
-        if isinstance(ev, PracticesReport):
-            return ev
-        if isinstance(ev, Failed):
-            if ev.kind == "input":
-                raise OrtbenchError(ev.message)
-            raise RunFailed(ev.message)
-    raise RunFailed("the practices check stopped without a report")
+    """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
+    return drain(PracticesRun(request).events(), PracticesReport, on_event, "practices check")
 
 
 # --- tables ----------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from ..profile import Profile, profile_to_dict
 from .worker import worker_main
 
 STOP_GRACE_S = 3.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -243,16 +244,23 @@ def start_run(request: RunRequest) -> RunHandle:
     return RunHandle(request)
 
 
-def run_benchmark(request: RunRequest, on_event: Callable[[Event], None] | None = None) -> Finished:
-    """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
-    handle = start_run(request)
-    for event in handle.events():
+def drain(
+    events: Iterable[Any], done: type[T], on_event: Callable[[Any], None] | None, what: str
+) -> T:
+    """Follow an event stream to its end: return the `done` event; raise OrtbenchError for bad
+    input and RunFailed for a failed run. Shared by run, compare, sweep and practices."""
+    for event in events:
         if on_event:
             on_event(event)
-        if isinstance(event, Finished):
+        if isinstance(event, done):
             return event
         if isinstance(event, Failed):
             if event.kind == "input":
                 raise OrtbenchError(event.message)
             raise RunFailed(event.message)
-    raise RunFailed("the worker stopped without a result")
+    raise RunFailed(f"the {what} stopped without a result")
+
+
+def run_benchmark(request: RunRequest, on_event: Callable[[Event], None] | None = None) -> Finished:
+    """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
+    return drain(start_run(request).events(), Finished, on_event, "worker")

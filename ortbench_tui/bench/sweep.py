@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OrtbenchError, RunFailed
+from ..errors import OrtbenchError
 from ..profile import Profile, apply_override, profile_to_dict, save_profile
 from ..session import EP_OPTIONS, GPU_PROVIDERS, profile_problems
 from .compare import (
@@ -39,7 +39,7 @@ from .compare import (
     bootstrap_median,
     bootstrap_ratio,
 )
-from .runner import Failed
+from .runner import Failed, drain
 
 GPU_OPTION_NAMES = frozenset(name for ep in GPU_PROVIDERS for name in EP_OPTIONS.get(ep, {})) | {
     "enable_cuda_graph",
@@ -647,18 +647,8 @@ class SweepRun:
 
 
 def run_sweep(request: SweepRequest, on_event: Callable[[Any], None] | None = None) -> SweepResult:
-    """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed round."""
-    run = SweepRun(request)
-    for event in run.events():
-        if on_event:
-            on_event(event)
-        if isinstance(event, SweepResult):
-            return event
-        if isinstance(event, Failed):
-            if event.kind == "input":
-                raise OrtbenchError(event.message)
-            raise RunFailed(event.message)
-    raise RunFailed("the sweep stopped without a result")
+    """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
+    return drain(SweepRun(request).events(), SweepResult, on_event, "sweep")
 
 
 # --- tables ----------------------------------------------------------------------------------
