@@ -13,7 +13,6 @@ clipboard), r runs the comparison again.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -26,12 +25,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from ortbench_tui.commands.common import format_ms
+
+from .job_screen import JobScreen, export_name
 
 PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
 EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -44,33 +43,6 @@ this screen shows them: the verdict fits in 80 columns, long profile names go la
 
 def screen_row(row: tuple[Any, ...]) -> list[Any]:
     return [row[i] for i in SCREEN_ORDER]
-
-
-def export_name(kind: str, suffix: str) -> str:
-    return f"ortbench-{kind}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.{suffix}"
-
-
-def fill_providers(request: Any) -> None:
-    """Give an engine request the EPs that work here, found in a child process.
-
-    Probing EPs in this process would import ORT into the UI and redirect fd 2, where
-    Textual draws (DESIGN 5); `detect_isolated` runs `ortbench detect` in a subprocess.
-    """
-    if getattr(request, "working_providers", None) is not None:
-        return
-    from ortbench_tui.errors import OrtbenchError
-    from ortbench_tui.hardware import detect_isolated
-
-    try:
-        info = detect_isolated()
-    except OrtbenchError:
-        request.working_providers = ["CPUExecutionProvider"]
-        return
-    request.working_providers = info.working_providers
-    if hasattr(request, "gpu_detail") and not request.gpu_detail:
-        request.gpu_detail = next(
-            (p.reason for p in info.providers if p.name == "CUDAExecutionProvider"), ""
-        )
 
 
 # --- the overlaid histogram (pure: numpy and rich only) --------------------------------------
@@ -165,8 +137,13 @@ class OverlayHistogram(Widget):
 # --- the screen ------------------------------------------------------------------------------
 
 
-class ComparisonScreen(Screen[None]):
+class ComparisonScreen(JobScreen):
     """A live or offline comparison with verdicts, overlaid histograms and exports."""
+
+    WORKER_GROUP = "compare"
+    TITLE_ID = "#cmp-title"
+    STATUS_ID = "#cmp-notes"
+    FAILED_TITLE = "Comparison failed"
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the comparison, or go back"),
@@ -215,16 +192,12 @@ class ComparisonScreen(Screen[None]):
         """`request`: a CompareRequest for a live run; or `result_paths` for saved results.
         `start` makes the run (default `bench.compare.start_compare`); `export_dir` is where
         m and c write (default: the current folder)."""
-        super().__init__()
+        super().__init__(request, start)
         if (request is None) == (result_paths is None):
             raise ValueError("give a CompareRequest or result paths, not both")
-        self.request = request
         self.result_paths = [Path(p) for p in result_paths] if result_paths else None
-        self._start = start
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self.comparison: Any = None
-        self.running = False
-        self._handle: Any = None
         self._lock = threading.Lock()
         self._live: list[list[np.ndarray]] = []
         self._live_version = 0
@@ -286,41 +259,35 @@ class ComparisonScreen(Screen[None]):
 
     # -- workers ------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
+    @work(thread=True, exclusive=True, exit_on_error=False, group=WORKER_GROUP)
     def _run_live(self) -> None:
-        from ortbench_tui.bench.compare import CompareFinished, CompareProgress, start_compare
-        from ortbench_tui.bench.runner import Failed
-        from ortbench_tui.errors import OrtbenchError
+        from ortbench_tui.bench.compare import start_compare
 
-        worker = get_current_worker()
-        start = self._start or start_compare
-        try:
-            handle = start(self.request)
-        except OrtbenchError as exc:
-            self.post_message(self.Done(error=str(exc)))
-            return
-        self._handle = handle
-        for ev in handle.events():
-            if worker.is_cancelled:
-                handle.cancel()
-            if isinstance(ev, CompareProgress):
-                if ev.new_samples_ns is not None and ev.profile is not None:
-                    with self._lock:
-                        self._live[ev.profile].append(ev.new_samples_ns)
-                        self._live_version += 1
-                total = f"/{ev.total}" if ev.total else ""
-                what = "round" if ev.phase == "timed" and self.request.interleave else ev.phase
-                text = f"{ev.detail + ' · ' if ev.detail else ''}{what} {ev.done}{total}"
-                self.post_message(self.Progressed(f"{text} · {ev.elapsed_s:.1f} s"))
-            elif isinstance(ev, CompareFinished):
-                self.post_message(self.Done(ev.comparison, ev.samples))
-                return
-            elif isinstance(ev, Failed):
-                self.post_message(self.Done(error=ev.message))
-                return
-        self.post_message(self.Done(error="the comparison stopped without a result"))
+        self._pump(
+            lambda: (self._start or start_compare)(self.request),
+            self._live_event,
+            "the comparison stopped without a result",
+        )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
+    def _live_event(self, ev: Any) -> bool:
+        """One event of a live comparison (in the worker); True when it is the result."""
+        from ortbench_tui.bench.compare import CompareFinished, CompareProgress
+
+        if isinstance(ev, CompareProgress):
+            if ev.new_samples_ns is not None and ev.profile is not None:
+                with self._lock:
+                    self._live[ev.profile].append(ev.new_samples_ns)
+                    self._live_version += 1
+            total = f"/{ev.total}" if ev.total else ""
+            what = "round" if ev.phase == "timed" and self.request.interleave else ev.phase
+            text = f"{ev.detail + ' · ' if ev.detail else ''}{what} {ev.done}{total}"
+            self.post_message(self.Progressed(f"{text} · {ev.elapsed_s:.1f} s"))
+        elif isinstance(ev, CompareFinished):
+            self.post_message(self.Done(ev.comparison, ev.samples))
+            return True
+        return False
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=WORKER_GROUP)
     def _run_offline(self) -> None:
         from ortbench_tui.bench.compare import compare_files
         from ortbench_tui.bench.results import load_samples
@@ -339,12 +306,6 @@ class ComparisonScreen(Screen[None]):
                 s = None
             samples.append(np.empty(0, np.int64) if s is None else np.asarray(s, np.int64))
         self.post_message(self.Done(comp, samples))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.running = False
-            error = event.worker.error
-            self._show_error(f"{type(error).__name__}: {error}")
 
     # -- updates ------------------------------------------------------------------------------
 
@@ -369,23 +330,14 @@ class ComparisonScreen(Screen[None]):
 
     @on(Progressed)
     def _progressed(self, event: Progressed) -> None:
-        self.query_one("#cmp-title", Static).update(self._title(event.text))
+        self._set_title(event.text)
 
     @on(Done)
     def _done(self, event: Done) -> None:
-        self.running = False
-        self._handle = None
-        self.refresh_bindings()
-        if event.error:
-            self._show_error(event.error)
+        if self._finished(event.error):
             return
         self.comparison = event.comparison
         self._show(event.comparison, event.samples or [])
-
-    def _show_error(self, message: str) -> None:
-        self.query_one("#cmp-title", Static).update(self._title("failed"))
-        self.query_one("#cmp-notes", Static).update(Text(f"✗ {message}", style="bold red"))
-        self.notify(message.splitlines()[0], title="Comparison failed", severity="error")
 
     def _show(self, comp: Any, samples: list[np.ndarray]) -> None:
         from ortbench_tui.bench.compare import table_rows
@@ -410,7 +362,7 @@ class ComparisonScreen(Screen[None]):
             notes.append(f"⚠ {w}\n", style="yellow")
         self.query_one("#cmp-notes", Static).update(notes)
         status = "done" if not any("cancelled" in w for w in comp.warnings) else "cancelled"
-        self.query_one("#cmp-title", Static).update(self._title(status))
+        self._set_title(status)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -421,23 +373,12 @@ class ComparisonScreen(Screen[None]):
             return True if (self.request is not None and not self.running) else None
         return True
 
-    def action_stop_or_close(self) -> None:
-        if self.running and self._handle is not None:
-            self._handle.cancel()
-            self.query_one("#cmp-title", Static).update(self._title("stopping…"))
-            return
-        if self.running:
-            self.workers.cancel_group(self, "compare")
-        self.dismiss(None)
-
     def action_rerun(self) -> None:
         if self.request is not None and not self.running:
             self._begin()
 
     def action_export(self, kind: str) -> None:
         from ortbench_tui.bench.compare import comparison_csv, comparison_markdown
-        from ortbench_tui.errors import OrtbenchError
-        from ortbench_tui.profile import atomic_write_text
 
         if self.comparison is None:
             self.notify("nothing to export yet", severity="warning")
@@ -448,15 +389,5 @@ class ComparisonScreen(Screen[None]):
             else comparison_csv(self.comparison)
         )
         path = self.export_dir / export_name("compare", kind)
-        try:
-            atomic_write_text(path, text)
-        except OrtbenchError as exc:
-            self.notify(str(exc), title="Export failed", severity="error")
-            return
-        self.exported.append(path)
-        self.app.copy_to_clipboard(text)
-        self.notify(f"wrote {path} (and copied it)", title="Exported")
-
-    def on_unmount(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
+        if self._write_export(path, text):
+            self.exported.append(path)

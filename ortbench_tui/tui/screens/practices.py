@@ -20,18 +20,21 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from .compare import export_name, fill_providers
+from .job_screen import JobScreen, export_name
 
 COLUMNS = ("#", "practice", "verdict", "ratio (95% CI)", "without", "with")
 VERDICT_STYLE = {"faster": "bold green", "slower": "bold red"}
 
 
-class PracticesScreen(Screen[None]):
+class PracticesScreen(JobScreen):
     """The practices table of one model."""
+
+    WORKER_GROUP = "practices"
+    TITLE_ID = "#pr-title"
+    STATUS_ID = "#pr-status"
+    FAILED_TITLE = "Practices check failed"
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the check, or go back"),
@@ -67,13 +70,9 @@ class PracticesScreen(Screen[None]):
     ) -> None:
         """`request`: a PracticesRequest. `start` makes the run (default
         `bench.practices.PracticesRun`); `export_dir` is where m writes (default: .)."""
-        super().__init__()
-        self.request = request
-        self._start = start
+        super().__init__(request, start)
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self.report: Any = None
-        self.running = False
-        self._handle: Any = None
         self.exported: Path | None = None
 
     def compose(self) -> ComposeResult:
@@ -99,57 +98,39 @@ class PracticesScreen(Screen[None]):
         self.running = True
         self._run()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="practices")
+    @work(thread=True, exclusive=True, exit_on_error=False, group=WORKER_GROUP)
     def _run(self) -> None:
-        from ortbench_tui.bench.practices import PracticesProgress, PracticesReport, PracticesRun
-        from ortbench_tui.bench.runner import Failed
-        from ortbench_tui.errors import OrtbenchError
+        from ortbench_tui.bench.practices import PracticesRun
 
-        worker = get_current_worker()
-        try:
-            if self._start is None:
-                fill_providers(self.request)
-            handle = (self._start or PracticesRun)(self.request)
-        except OrtbenchError as exc:
-            self.post_message(self.Done(error=str(exc)))
-            return
-        self._handle = handle
-        for ev in handle.events():
-            if worker.is_cancelled:
-                handle.cancel()
-            if isinstance(ev, PracticesProgress):
-                total = f"/{ev.total}" if ev.total else ""
-                self.post_message(
-                    self.Progressed(
-                        f"{ev.detail}: {ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s"
-                    )
-                )
-            elif isinstance(ev, PracticesReport):
-                self.post_message(self.Done(ev))
-                return
-            elif isinstance(ev, Failed):
-                self.post_message(self.Done(error=ev.message))
-                return
-        self.post_message(self.Done(error="the check stopped without a report"))
+        self._pump(
+            lambda: self._start_with_providers(PracticesRun),
+            self._event,
+            "the check stopped without a report",
+        )
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.running = False
-            self._failed(f"{type(event.worker.error).__name__}: {event.worker.error}")
+    def _event(self, ev: Any) -> bool:
+        """One event of the check (in the worker); True when it is the report."""
+        from ortbench_tui.bench.practices import PracticesProgress, PracticesReport
+
+        if isinstance(ev, PracticesProgress):
+            total = f"/{ev.total}" if ev.total else ""
+            self.post_message(
+                self.Progressed(f"{ev.detail}: {ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s")
+            )
+        elif isinstance(ev, PracticesReport):
+            self.post_message(self.Done(ev))
+            return True
+        return False
 
     @on(Progressed)
     def _progressed(self, event: Progressed) -> None:
-        self.query_one("#pr-title", Static).update(self._title(event.text))
+        self._set_title(event.text)
 
     @on(Done)
     def _done(self, event: Done) -> None:
         from ortbench_tui.bench.practices import report_rows
 
-        self.running = False
-        self._handle = None
-        self.refresh_bindings()
-        if event.error:
-            self._failed(event.error)
+        if self._finished(event.error):
             return
         self.report = event.report
         table = self.query_one(DataTable)
@@ -167,7 +148,7 @@ class PracticesScreen(Screen[None]):
         for w in event.report.warnings[:3]:
             status.append(f"⚠ {w}\n", style="yellow")
         self.query_one("#pr-status", Static).update(status)
-        self.query_one("#pr-title", Static).update(self._title("done · m saves Markdown"))
+        self._set_title("done · m saves Markdown")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -182,43 +163,17 @@ class PracticesScreen(Screen[None]):
             detail += f" · {r.method}"
         self.query_one("#pr-row", Static).update(detail)
 
-    def _failed(self, message: str) -> None:
-        self.query_one("#pr-title", Static).update(self._title("failed"))
-        self.query_one("#pr-status", Static).update(Text(f"✗ {message}", style="bold red"))
-        self.notify(message.splitlines()[0], title="Practices check failed", severity="error")
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "export":
             return True if self.report is not None else None
         return True
 
-    def action_stop_or_close(self) -> None:
-        if self.running and self._handle is not None:
-            self._handle.cancel()
-            self.query_one("#pr-title", Static).update(self._title("stopping…"))
-            return
-        if self.running:
-            self.workers.cancel_group(self, "practices")
-        self.dismiss(None)
-
     def action_export(self) -> None:
         from ortbench_tui.bench.practices import report_markdown
-        from ortbench_tui.errors import OrtbenchError
-        from ortbench_tui.profile import atomic_write_text
 
         if self.report is None:
             return
         text = report_markdown(self.report)
         path = self.export_dir / export_name("practices", "md")
-        try:
-            atomic_write_text(path, text)
-        except OrtbenchError as exc:
-            self.notify(str(exc), title="Export failed", severity="error")
-            return
-        self.exported = path
-        self.app.copy_to_clipboard(text)
-        self.notify(f"wrote {path} (and copied it)", title="Saved")
-
-    def on_unmount(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
+        if self._write_export(path, text, title="Saved"):
+            self.exported = path

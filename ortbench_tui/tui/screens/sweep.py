@@ -20,11 +20,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from .compare import export_name, fill_providers
+from .job_screen import JobScreen, export_name
 
 COLUMNS = ("rank", "#", "median", "vs best", "status", "settings", "95% CI", "runs")
 ORDER = (0, 1, 3, 5, 7, 2, 4, 6)
@@ -37,8 +35,13 @@ def short_status(status: str) -> str:
     return "skipped" if status.startswith("skipped") else status
 
 
-class SweepScreen(Screen[None]):
+class SweepScreen(JobScreen):
     """The live ranked table of a sweep."""
+
+    WORKER_GROUP = "sweep"
+    TITLE_ID = "#sweep-title"
+    STATUS_ID = "#sweep-status"
+    FAILED_TITLE = "Sweep failed"
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the sweep, or go back"),
@@ -77,13 +80,9 @@ class SweepScreen(Screen[None]):
     ) -> None:
         """`request`: a SweepRequest. `start` makes the run (default `bench.sweep.SweepRun`);
         `save_dir` is where s and m write (default: ./profiles for s, . for m)."""
-        super().__init__()
-        self.request = request
-        self._start = start
+        super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
         self.result: Any = None
-        self.running = False
-        self._handle: Any = None
         self.saved: Path | None = None
         self.rows: list[tuple[str, ...]] = []
 
@@ -104,43 +103,31 @@ class SweepScreen(Screen[None]):
         self.running = True
         self._run()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep")
+    @work(thread=True, exclusive=True, exit_on_error=False, group=WORKER_GROUP)
     def _run(self) -> None:
-        from ortbench_tui.bench.runner import Failed
-        from ortbench_tui.bench.sweep import SweepResult, SweepRun, SweepUpdate, sweep_rows
-        from ortbench_tui.errors import OrtbenchError
+        from ortbench_tui.bench.sweep import SweepRun
 
-        worker = get_current_worker()
-        try:
-            if self._start is None:
-                fill_providers(self.request)
-            handle = (self._start or SweepRun)(self.request)
-        except OrtbenchError as exc:
-            self.post_message(self.Done(error=str(exc)))
-            return
-        self._handle = handle
-        for ev in handle.events():
-            if worker.is_cancelled:
-                handle.cancel()
-            if isinstance(ev, SweepUpdate):
-                status = f"{ev.message} · {ev.elapsed_s:.1f} s"
-                self.post_message(self.Updated(sweep_rows(ev.candidates), status, False))
-            elif isinstance(ev, SweepResult):
-                done = "stopped" if ev.cancelled else "done"
-                self.post_message(
-                    self.Updated(sweep_rows(ev.candidates), f"{done} · {ev.elapsed_s:.1f} s", True)
-                )
-                self.post_message(self.Done(ev))
-                return
-            elif isinstance(ev, Failed):
-                self.post_message(self.Done(error=ev.message))
-                return
-        self.post_message(self.Done(error="the sweep stopped without a result"))
+        self._pump(
+            lambda: self._start_with_providers(SweepRun),
+            self._event,
+            "the sweep stopped without a result",
+        )
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            self.running = False
-            self._failed(f"{type(event.worker.error).__name__}: {event.worker.error}")
+    def _event(self, ev: Any) -> bool:
+        """One event of the sweep (in the worker); True when it is the result."""
+        from ortbench_tui.bench.sweep import SweepResult, SweepUpdate, sweep_rows
+
+        if isinstance(ev, SweepUpdate):
+            status = f"{ev.message} · {ev.elapsed_s:.1f} s"
+            self.post_message(self.Updated(sweep_rows(ev.candidates), status, False))
+        elif isinstance(ev, SweepResult):
+            done = "stopped" if ev.cancelled else "done"
+            self.post_message(
+                self.Updated(sweep_rows(ev.candidates), f"{done} · {ev.elapsed_s:.1f} s", True)
+            )
+            self.post_message(self.Done(ev))
+            return True
+        return False
 
     @on(Updated)
     def _updated(self, event: Updated) -> None:
@@ -158,7 +145,7 @@ class SweepScreen(Screen[None]):
             table.add_row(*cells, key=str(i))
         if cursor is not None and 0 <= cursor < table.row_count:
             table.move_cursor(row=cursor)
-        self.query_one("#sweep-title", Static).update(self._title(event.status))
+        self._set_title(event.status)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -169,11 +156,7 @@ class SweepScreen(Screen[None]):
 
     @on(Done)
     def _done(self, event: Done) -> None:
-        self.running = False
-        self._handle = None
-        self.refresh_bindings()
-        if event.error:
-            self._failed(event.error)
+        if self._finished(event.error):
             return
         self.result = event.result
         w = event.result.winner
@@ -185,26 +168,12 @@ class SweepScreen(Screen[None]):
             lines.append(f"⚠ {warning}\n", style="yellow")
         self.query_one("#sweep-status", Static).update(lines)
 
-    def _failed(self, message: str) -> None:
-        self.query_one("#sweep-title", Static).update(self._title("failed"))
-        self.query_one("#sweep-status", Static).update(Text(f"✗ {message}", style="bold red"))
-        self.notify(message.splitlines()[0], title="Sweep failed", severity="error")
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save_best":
             return True if self.result is not None and self.result.winner is not None else None
         if action == "export":
             return True if self.result is not None else None
         return True
-
-    def action_stop_or_close(self) -> None:
-        if self.running and self._handle is not None:
-            self._handle.cancel()
-            self.query_one("#sweep-title", Static).update(self._title("stopping…"))
-            return
-        if self.running:
-            self.workers.cancel_group(self, "sweep")
-        self.dismiss(None)
 
     def _best_path(self) -> Path:
         folder = self.save_dir or Path.cwd() / "profiles"
@@ -232,21 +201,8 @@ class SweepScreen(Screen[None]):
 
     def action_export(self) -> None:
         from ortbench_tui.bench.sweep import sweep_markdown
-        from ortbench_tui.errors import OrtbenchError
-        from ortbench_tui.profile import atomic_write_text
 
         if self.result is None:
             return
         text = sweep_markdown(self.result)
-        path = (self.save_dir or Path.cwd()) / export_name("sweep", "md")
-        try:
-            atomic_write_text(path, text)
-        except OrtbenchError as exc:
-            self.notify(str(exc), title="Export failed", severity="error")
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"wrote {path} (and copied it)", title="Exported")
-
-    def on_unmount(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
+        self._write_export((self.save_dir or Path.cwd()) / export_name("sweep", "md"), text)

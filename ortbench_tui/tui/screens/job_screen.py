@@ -1,0 +1,166 @@
+"""What the compare, sweep and practices screens share: one engine job run from a screen.
+
+Each of those screens starts a run of the engine in a thread worker, turns its events into
+messages, shows a one-line title with the job's status, stops the run on escape (or goes
+back when nothing runs) and writes its report to a file and the clipboard. That common part
+lives here once; what each screen shows (its messages, table and texts) stays in its own
+module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.screen import Screen
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+
+def export_name(kind: str, suffix: str) -> str:
+    return f"ortbench-{kind}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.{suffix}"
+
+
+def fill_providers(request: Any) -> None:
+    """Give an engine request the EPs that work here, found in a child process.
+
+    Probing EPs in this process would import ORT into the UI and redirect fd 2, where
+    Textual draws (DESIGN 5); `detect_isolated` runs `ortbench detect` in a subprocess.
+    """
+    if getattr(request, "working_providers", None) is not None:
+        return
+    from ortbench_tui.errors import OrtbenchError
+    from ortbench_tui.hardware import detect_isolated
+
+    try:
+        info = detect_isolated()
+    except OrtbenchError:
+        request.working_providers = ["CPUExecutionProvider"]
+        return
+    request.working_providers = info.working_providers
+    if hasattr(request, "gpu_detail") and not request.gpu_detail:
+        request.gpu_detail = next(
+            (p.reason for p in info.providers if p.name == "CUDAExecutionProvider"), ""
+        )
+
+
+class JobScreen(Screen[None]):
+    """A screen that runs one engine job (a handle with `events()` and `cancel()`).
+
+    A subclass sets the class constants, defines `_title(status)` and a `Done` message
+    that takes `error=`, runs `_pump` from a thread worker in `WORKER_GROUP`, and calls
+    `_finished` first in its `Done` handler.
+    """
+
+    WORKER_GROUP: ClassVar[str]
+    """The worker group of the job, so that escape can cancel a job not yet started."""
+    TITLE_ID: ClassVar[str]
+    """The one-line title that shows the job's status."""
+    STATUS_ID: ClassVar[str]
+    """Where a failure is shown in full."""
+    FAILED_TITLE: ClassVar[str]
+    """The title of the notification that says the job failed."""
+
+    def __init__(self, request: Any, start: Callable[[Any], Any] | None) -> None:
+        super().__init__()
+        self.request = request
+        self._start = start
+        self.running = False
+        self._handle: Any = None
+
+    def _title(self, status: str) -> str:
+        raise NotImplementedError
+
+    def _set_title(self, status: str) -> None:
+        self.query_one(self.TITLE_ID, Static).update(self._title(status))
+
+    # -- the worker (runs in a thread) ---------------------------------------------------------
+
+    def _start_with_providers(self, default: Callable[[Any], Any]) -> Any:
+        """Start the job; the default engine run first needs the EPs that work here."""
+        if self._start is None:
+            fill_providers(self.request)
+        return (self._start or default)(self.request)
+
+    def _pump(self, start: Callable[[], Any], on_event: Callable[[Any], bool], ended: str) -> None:
+        """Start the job and hand its events to `on_event` until it returns True (the result).
+
+        Called from the screen's thread worker. A failure to start, a `Failed` event, or
+        events that end without a result become `Done(error=...)`; a cancelled worker
+        cancels the job, whose last events still come through (what was measured is kept).
+        """
+        from ortbench_tui.bench.runner import Failed
+        from ortbench_tui.errors import OrtbenchError
+
+        worker = get_current_worker()
+        try:
+            handle = start()
+        except OrtbenchError as exc:
+            self.post_message(self.Done(error=str(exc)))  # type: ignore[attr-defined]
+            return
+        self._handle = handle
+        for ev in handle.events():
+            if worker.is_cancelled:
+                handle.cancel()
+            if on_event(ev):
+                return
+            if isinstance(ev, Failed):
+                self.post_message(self.Done(error=ev.message))  # type: ignore[attr-defined]
+                return
+        self.post_message(self.Done(error=ended))  # type: ignore[attr-defined]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.running = False
+            error = event.worker.error
+            self._failed(f"{type(error).__name__}: {error}")
+
+    # -- the end of the job ----------------------------------------------------------------------
+
+    def _finished(self, error: str | None) -> bool:
+        """The job is over: no more stopping it. Shows `error` if any; True when it failed."""
+        self.running = False
+        self._handle = None
+        self.refresh_bindings()
+        if error:
+            self._failed(error)
+            return True
+        return False
+
+    def _failed(self, message: str) -> None:
+        self._set_title("failed")
+        self.query_one(self.STATUS_ID, Static).update(Text(f"✗ {message}", style="bold red"))
+        self.notify(message.splitlines()[0], title=self.FAILED_TITLE, severity="error")
+
+    def _write_export(self, path: Path, text: str, title: str = "Exported") -> bool:
+        """Write `text` to `path` and copy it to the clipboard; False when it cannot write."""
+        from ortbench_tui.errors import OrtbenchError
+        from ortbench_tui.profile import atomic_write_text
+
+        try:
+            atomic_write_text(path, text)
+        except OrtbenchError as exc:
+            self.notify(str(exc), title="Export failed", severity="error")
+            return False
+        self.app.copy_to_clipboard(text)
+        self.notify(f"wrote {path} (and copied it)", title=title)
+        return True
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_stop_or_close(self) -> None:
+        """Stop a running job (its result so far still comes), or go back."""
+        if self.running and self._handle is not None:
+            self._handle.cancel()
+            self._set_title("stopping…")
+            return
+        if self.running:
+            self.workers.cancel_group(self, self.WORKER_GROUP)
+        self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
