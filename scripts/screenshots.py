@@ -56,9 +56,25 @@ async def _history(pilot: Any) -> None:
 
 
 async def _compare(pilot: Any) -> None:
+    """History: the two picked runs compared (ratio of medians, its CI, the verdict)."""
     await _history(pilot)
     await pilot.press("c")
+    await _settle(pilot)
+    await pilot.pause(0.2)
+
+
+async def _side_by_side(pilot: Any) -> None:
+    await _history(pilot)
+    await pilot.press("v")
     await pilot.pause()
+
+
+async def _trace(pilot: Any) -> None:
+    """`t` on the main screen; the run plays back a trace recorded on CPU (tests/data)."""
+    await _settle(pilot)
+    await pilot.press("t")
+    await _settle(pilot)
+    await pilot.pause(0.3)
 
 
 async def _help(pilot: Any) -> None:
@@ -73,6 +89,8 @@ SHOTS: dict[str, Callable[[Any], Awaitable[None]]] = {
     "run-finished": _run_finished,
     "history": _history,
     "compare": _compare,
+    "side-by-side": _side_by_side,
+    "trace": _trace,
     "help": _help,
 }
 
@@ -93,15 +111,46 @@ def _seed_history() -> None:
         save_to_history(result, samples)
 
 
+def _runner() -> Callable[[Any], Any]:
+    """The demo's fixed runs; a traced request also gets the trace recorded in tests/data."""
+    from ortbench_tui.bench.runner import Finished
+    from ortbench_tui.bench.trace import summarize_trace
+    from ortbench_tui.tui.demo import fake_runner
+
+    plain = fake_runner()
+
+    class Traced:
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
+            self.cancel = handle.cancel
+
+        @property
+        def cancelled(self) -> bool:
+            return bool(self.handle.cancelled)
+
+        def events(self) -> Any:
+            for event in self.handle.events():
+                if isinstance(event, Finished):
+                    trace = ROOT / "tests" / "data" / "ort_trace_cpu_conv.json"
+                    event.result["trace"] = summarize_trace(trace, skip_runs=3)
+                yield event
+
+    def start(request: Any) -> Any:
+        handle = plain(request)
+        return Traced(handle) if getattr(request, "trace", False) else handle
+
+    return start
+
+
 async def shoot(name: str, work: Path) -> Path:
     from ortbench_tui.tui.app import make_app
-    from ortbench_tui.tui.demo import fake_runner, fixed_hardware
+    from ortbench_tui.tui.demo import fixed_hardware
 
     app = make_app(
         cwd=work,
         include_shipped=False,
         hardware=fixed_hardware(),
-        start_run=fake_runner(),
+        start_run=_runner(),
         save_result=_saved,
         cursor_blink=False,
         initial_profile="cpu-latency",

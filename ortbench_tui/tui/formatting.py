@@ -34,6 +34,20 @@ def provider_line(result: dict[str, Any]) -> Line:
     return ("error", f"EPs: FALLBACK: asked for {short_ep(wanted)}, ran on {shown}")
 
 
+def accuracy_notes(result: dict[str, Any]) -> list[Line]:
+    """A reduced-precision run's accuracy against fp32, one line per output."""
+    accuracy = result.get("accuracy")
+    if not accuracy:
+        return []
+    # Lazily: the precision module is the engine's; the UI imports it only when it has to.
+    from ortbench_tui.precision import accuracy_lines
+
+    precision = ((result.get("profile") or {}).get("run") or {}).get("precision", "")
+    head = f"accuracy of {precision} vs fp32" if precision else "accuracy vs fp32"
+    severity = "error" if isinstance(accuracy, dict) and accuracy.get("error") else "info"
+    return [(severity, f"{head} · {line}") for line in accuracy_lines(accuracy)]
+
+
 def result_lines(
     result: dict[str, Any], saved: str | None = None, save_error: str | None = None
 ) -> list[Line]:
@@ -43,6 +57,11 @@ def result_lines(
     if status == "cancelled":
         lines.append(("warning", f"cancelled: partial result from {result.get('runs', 0)} runs"))
     lines.append(provider_line(result))
+    lines += accuracy_notes(result)
+    if "trace" in result:
+        lines.append(
+            ("muted", "traced run: the latency includes the profiler's overhead (not saved)")
+        )
     threads = result.get("intra_op_threads")
     timing = (
         f"create {_ms(result.get('session_create_ms'))} · first run "

@@ -108,6 +108,46 @@ COMMANDS: list[Command] = [
     ),
     Command(
         "main",
+        "c",
+        "compare",
+        "Compare",
+        palette="Compare profiles",
+        help="Compare the selected profile with another one (or ORT defaults) on the selected "
+        "model, interleaved: medians, p99s, ratio with its 95% CI and a verdict",
+        show=False,
+    ),
+    Command(
+        "main",
+        "t",
+        "trace",
+        "Trace",
+        palette="Trace operators",
+        help="Profile the selected model and profile with ORT's profiler (100 runs): time per "
+        "node and op type, and which EP ran each node",
+        show=False,
+    ),
+    Command(
+        "main",
+        "p",
+        "practices",
+        "Practices",
+        palette="Check practices",
+        help="Check the eight latency practices on the selected model, each toggled alone on "
+        "the selected profile, with verdicts and CIs",
+        show=False,
+    ),
+    Command(
+        "main",
+        "w",
+        "sweep",
+        "Sweep",
+        palette="Sweep settings",
+        help="Search a grid of settings (threads, IO binding, optimization level; editable) "
+        "by successive halving within a time budget",
+        show=False,
+    ),
+    Command(
+        "main",
         "l",
         "switch_list",
         "Lists",
@@ -174,7 +214,21 @@ COMMANDS: list[Command] = [
     ),
     Command("history", "enter", "open", "Open", "Open the highlighted run: histogram and details"),
     Command("history", "space", "pick", "Pick", "Pick (or unpick) a run; pick two to compare"),
-    Command("history", "c", "compare", "Compare", "Compare the two picked runs side by side"),
+    Command(
+        "history",
+        "c",
+        "compare",
+        "Compare",
+        "Compare the two picked runs: ratio of medians with its 95% CI and a verdict",
+    ),
+    Command(
+        "history",
+        "v",
+        "side_by_side",
+        "Side by side",
+        "The two picked runs side by side: every statistic, times and EPs",
+        show=False,
+    ),
     Command("history", "escape", "close", "Back", "Back to the main screen"),
     Command("detail", "escape", "close", "Back", "Back to the previous screen"),
 ]

@@ -1,4 +1,4 @@
-"""Pilot tests of history (open a run, compare two), help, the palette, and the layouts."""
+"""Pilot tests of history (open a run, two side by side), help, the palette, and the layouts."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ async def test_history_lists_opens_and_compares(app_factory, runner):
         await pilot.press("space", "down", "space")
         await pilot.pause()
         assert [table.get_row_at(i)[0] for i in range(2)] == ["A", "B"]
-        await pilot.press("c")
+        await pilot.press("v")  # side by side (c opens the comparison with a verdict)
         await pilot.pause()
         assert app.screen.id == "compare"
         rows = {

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from ..formatting import Line
 from ..widgets.notes import Notes
@@ -142,4 +143,45 @@ class MessageDialog(ModalScreen[None]):
 
     @on(Button.Pressed)
     def _close(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """Pick one of a few options: up/down and enter, or esc for none."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="ChoiceDialog")
+        + """
+    ChoiceDialog OptionList { height: auto; max-height: 12; }
+    """
+    )
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without choosing")]
+
+    def __init__(self, title: str, label: str, options: list[tuple[str, str]]) -> None:
+        """`options`: (id, text) pairs; the dialog returns the chosen id."""
+        super().__init__()
+        self._title, self._label, self._options = title, label, options
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title, classes="dialog-title")
+            yield Label(self._label)
+            yield OptionList(*(Option(text, id=key) for key, text in self._options))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0 if self._options else None
+        options.focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancelled(self) -> None:
         self.dismiss(None)

@@ -40,7 +40,8 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            "History · enter opens a run · space picks · c compares two", id="history-title"
+            "History · enter opens a run · space picks · c compares two · v side by side",
+            id="history-title",
         )
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
         table.add_columns(*COLUMNS)
@@ -120,18 +121,32 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "compare":
+        if action in ("compare", "side_by_side"):
             return True if len(self.picked) == 2 else None
         return True
 
-    def action_compare(self) -> None:
-        from .detail import CompareScreen
-
+    def _picked_paths(self) -> tuple[Any, Any] | None:
         if len(self.picked) != 2:
             self.notify("pick two runs with space first", severity="warning")
-            return
+            return None
         a, b = (self.entries[i].path for i in self.picked)
-        self.app.push_screen(CompareScreen(a, b))
+        return a, b
+
+    def action_compare(self) -> None:
+        """The comparison with a verdict: ratio of medians, its bootstrap CI, warnings."""
+        from .compare import ComparisonScreen
+
+        paths = self._picked_paths()
+        if paths is not None:
+            self.app.push_screen(ComparisonScreen(result_paths=list(paths)))
+
+    def action_side_by_side(self) -> None:
+        """Every statistic of the two runs in two columns (no noise estimate)."""
+        from .detail import CompareScreen
+
+        paths = self._picked_paths()
+        if paths is not None:
+            self.app.push_screen(CompareScreen(*paths))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -21,11 +21,18 @@ from ..widgets.panels import HardwareLine, ModelDetails, ProfileSummary
 from ..widgets.run_panel import RunPanel
 from ..worker_errors import WorkerErrors
 from ..workspace import ModelEntry, ProfileEntry
-from .dialogs import ConfirmDialog, MessageDialog, PromptDialog
+from .dialogs import ChoiceDialog, ConfirmDialog, MessageDialog, PromptDialog
 from .profile_files import name_check, save_entry, save_entry_as, short_path
 
 if TYPE_CHECKING:
     from ..app import OrtbenchApp
+
+WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep")
+"""Actions that need a model and a profile, and no run going."""
+DEFAULTS_CHOICE = "@ort-defaults"
+"""The compare picker's id for the ORT-defaults baseline (no profile name starts with @)."""
+TRACE_RUNS = 100
+"""Timed runs of a traced run: enough to average node times, few enough to read the trace."""
 
 
 class MainScreen(WorkerErrors, Screen[None]):
@@ -215,6 +222,10 @@ class MainScreen(WorkerErrors, Screen[None]):
             return True if running else False
         if action in ("run", "edit", "rename", "delete", "duplicate", "save", "save_as"):
             return None if running else True
+        if action in WORKBENCH_ACTIONS:
+            if self.current_model is None or self.current_profile is None:
+                return False
+            return None if running else True
         return True
 
     def action_run(self) -> None:
@@ -239,6 +250,180 @@ class MainScreen(WorkerErrors, Screen[None]):
             hardware=hardware.to_dict() if hardware is not None else None,
         )
         self.run_panel.start(request)
+
+    def _runnable(self, what: str) -> tuple[ModelEntry, ProfileEntry] | None:
+        """The selected model and profile, when `what` can start with them (else says why)."""
+        model, entry = self.current_model, self.current_profile
+        if model is None or entry is None:
+            self.notify("pick a model and a profile first", severity="warning")
+            return None
+        if self.run_panel.running:
+            self.notify(f"a run is going: stop it (esc) before the {what}", severity="warning")
+            return None
+        if entry.error:
+            self.notify(entry.error, title="This profile cannot be used", severity="error")
+            return None
+        if entry.invalid:
+            keys = ", ".join(sorted(entry.invalid))
+            self.notify(
+                f"fix the invalid values first: {keys}", title=f"No {what}", severity="error"
+            )
+            return None
+        return model, entry
+
+    def _working_providers(self) -> tuple[list[str] | None, str]:
+        """The EPs that work here and why CUDA does not, when the hardware is known."""
+        hw = self.app.hardware
+        if hw is None:
+            return None, ""  # the screens find out in a child process
+        gpu = next((p.reason for p in hw.providers if p.name == "CUDAExecutionProvider"), "")
+        return list(hw.working_providers), gpu
+
+    def action_trace(self) -> None:
+        """A traced run in the run panel (its worker process, its progress and Esc); the
+        trace screen opens when it finishes (`_run_finished`)."""
+        from ortbench_tui.bench.runner import RunRequest
+        from ortbench_tui.profile import apply_override
+
+        picked = self._runnable("trace")
+        if picked is None:
+            return
+        model, entry = picked
+        profile = entry.profile.copy()
+        for override in (f"run.timed_runs={TRACE_RUNS}", "run.duration_s=0"):
+            profile = apply_override(profile, override)
+        hardware = self.app.hardware
+        request = RunRequest(
+            model=model.spec,
+            profile=profile,
+            trace=True,
+            label=f"{model.label} × {entry.name} (traced)",
+            hardware=hardware.to_dict() if hardware is not None else None,
+        )
+        self.run_panel.start(request)
+        self.run_panel.border_title = f"Trace: {model.spec} × {entry.label}"
+        self.notify(
+            f"tracing {model.spec} × {entry.name}: {TRACE_RUNS} runs with ORT's profiler; "
+            "esc stops",
+            title="Trace",
+            timeout=4,
+        )
+
+    def action_compare(self) -> None:
+        picked = self._runnable("comparison")
+        if picked is None:
+            return
+        model, entry = picked
+        others = [
+            e
+            for e in self.app.workspace.profiles
+            if e is not entry and not e.error and not e.invalid
+        ]
+        options = [(DEFAULTS_CHOICE, "ORT defaults (the baseline: nothing set)")]
+        options += [(e.name, f"{e.label}  {e.profile.description}".rstrip()) for e in others]
+
+        def chosen(key: str | None) -> None:
+            if key is None:
+                return
+            other = next((e for e in others if e.name == key), None)
+            if key != DEFAULTS_CHOICE and other is None:
+                return
+            baseline = other.profile.copy() if other else ort_defaults(entry.profile)
+            self._open_compare(model.spec, baseline, entry.profile.copy())
+
+        self.app.push_screen(
+            ChoiceDialog(
+                "Compare profiles",
+                f"Compare '{entry.name}' on {model.spec} with (A, the reference):",
+                options,
+            ),
+            chosen,
+        )
+
+    def _open_compare(self, model: str, a: Any, b: Any) -> None:
+        from ortbench_tui.bench.compare import CompareRequest
+
+        from .compare import ComparisonScreen
+
+        request = CompareRequest(model=model, profiles=[a, b], interleave=True)
+        self.app.push_screen(ComparisonScreen(request))
+
+    def action_practices(self) -> None:
+        from ortbench_tui.bench.practices import PracticesRequest
+
+        from .practices import PracticesScreen
+
+        picked = self._runnable("practices check")
+        if picked is None:
+            return
+        model, entry = picked
+        working, gpu = self._working_providers()
+        request = PracticesRequest(
+            model=model.spec,
+            base=entry.profile.copy(),
+            working_providers=working,
+            gpu_detail=gpu,
+        )
+        self.app.push_screen(PracticesScreen(request))
+
+    def default_grid(self) -> str:
+        """Threads 1..physical (at most four steps), IO binding off/on, basic vs all."""
+        cores = max(int(self.app.physical_cores or 1), 1)
+        if cores <= 4:
+            threads = list(range(1, cores + 1))
+        else:
+            threads = sorted({1, cores // 4 or 1, cores // 2, cores})
+        axes = [
+            f"session.intra_op_num_threads={','.join(map(str, threads))}" if cores > 1 else "",
+            "run.io_binding=false,true",
+            "session.graph_optimization_level=basic,all",
+        ]
+        return " ; ".join([a for a in axes if a] + [f"budget={self.SWEEP_BUDGET_S:g}"])
+
+    SWEEP_BUDGET_S = 30.0
+    """The default time budget of a sweep from `w` (the prompt lets the user change it)."""
+
+    def action_sweep(self) -> None:
+        picked = self._runnable("sweep")
+        if picked is None:
+            return
+        model, entry = picked
+
+        def check(text: str) -> str | None:
+            try:
+                parse_sweep_text(text, self.SWEEP_BUDGET_S)
+            except OrtbenchError as exc:
+                return str(exc)
+            return None
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            from ortbench_tui.bench.sweep import SweepRequest
+
+            from .sweep import SweepScreen
+
+            axes, budget = parse_sweep_text(text, self.SWEEP_BUDGET_S)
+            working, _gpu = self._working_providers()
+            request = SweepRequest(
+                model=model.spec,
+                base=entry.profile.copy(),
+                axes=axes,
+                budget_s=budget,
+                working_providers=working,
+            )
+            self.app.push_screen(SweepScreen(request))
+
+        self.app.push_screen(
+            PromptDialog(
+                f"Sweep {model.spec} from '{entry.name}'",
+                "Axes KEY=V1,V2 and budget=SECONDS, separated by ';':",
+                self.default_grid(),
+                check=check,
+                cursor_blink=self.app.cursor_blink,
+            ),
+            done,
+        )
 
     def action_stop(self) -> None:
         if self.run_panel.cancel():
@@ -453,6 +638,10 @@ class MainScreen(WorkerErrors, Screen[None]):
     def _run_finished(self, event: RunPanel.Finished) -> None:
         from ortbench_tui.commands.common import format_ms
 
+        if "trace" in event.result:
+            self._trace_finished(event.result)
+            return
+
         lat = event.result.get("latency_ms") or {}
         status = event.result.get("status", "ok")
         p50, p99 = lat.get("p50"), lat.get("p99")
@@ -475,3 +664,61 @@ class MainScreen(WorkerErrors, Screen[None]):
     def _run_failed(self, event: RunPanel.Failed) -> None:
         title = "Bad input" if event.kind == "input" else "Run failed"
         self.notify(event.message, title=title, severity="error", timeout=10)
+
+    def _trace_finished(self, result: dict[str, Any]) -> None:
+        from .trace import TraceScreen
+
+        summary = result.get("trace")
+        status = result.get("status", "ok")
+        if status != "ok" or not isinstance(summary, dict):
+            self.notify(
+                f"the traced run was {status}: no trace to show",
+                title="Trace",
+                severity="warning",
+            )
+            return
+        if summary.get("error"):
+            self.notify(summary["error"], title="Trace incomplete", severity="error", timeout=10)
+        model = (result.get("model") or {}).get("name", "?")
+        profile = (result.get("profile") or {}).get("name", "?")
+        self.app.push_screen(TraceScreen(summary, f"{model} × {profile}"))
+
+
+def ort_defaults(like: Any) -> Any:
+    """ORT's defaults as a profile, measured like `like`: the same counts, inputs and free
+    dimensions, so only the tuning differs between the two."""
+    from ortbench_tui.profile import Profile
+
+    base = Profile(name="ort-defaults", description="ORT defaults: nothing set")
+    run, mine = base.run, like.run
+    run.warmup_runs, run.timed_runs, run.duration_s = (
+        mine.warmup_runs,
+        mine.timed_runs,
+        mine.duration_s,
+    )
+    run.input_seed, run.input_sets = mine.input_seed, mine.input_sets
+    run.inputs_npz = mine.inputs_npz
+    run.pin_cpus = list(mine.pin_cpus)
+    base.session.free_dimensions = dict(like.session.free_dimensions)
+    return base
+
+
+def parse_sweep_text(text: str, default_budget: float) -> tuple[list[Any], float]:
+    """'KEY=V1,V2 ; KEY=... ; budget=30' -> (grid axes, budget in seconds)."""
+    from ortbench_tui.bench.sweep import parse_grid
+
+    specs, budget = [], default_budget
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        if part.replace(" ", "").startswith("budget="):
+            raw = part.split("=", 1)[1].strip().removesuffix("s").strip()
+            try:
+                budget = float(raw)
+            except ValueError:
+                raise OrtbenchError(f"budget={raw}: expected seconds, e.g. budget=30") from None
+            if budget <= 0:
+                raise OrtbenchError("budget must be positive")
+            continue
+        specs.append(part)
+    return parse_grid(specs), budget

@@ -228,8 +228,9 @@ class RunPanel(WorkerErrors, Vertical):
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
 
     def _save(self, result: dict[str, Any], samples: np.ndarray) -> tuple[Path | None, str | None]:
-        """Keep the run in history (only runs that measured something)."""
-        if self._save_result is None or not result.get("runs"):
+        """Keep the run in history (only runs that measured something, and not traced ones:
+        the profiler's overhead is in their latency, as `ortbench trace` says too)."""
+        if self._save_result is None or not result.get("runs") or "trace" in result:
             return None, None
         try:
             return self._save_result(result, samples), None

@@ -1,0 +1,272 @@
+"""Pilot tests of the workbench screens as the user reaches them from the main app.
+
+`t` trace, `c` compare, `p` practices, `w` sweep, and `c` in history: each key opens its
+screen, and the screen shows real data from the real engine (sample:tiny, a profile with
+few runs, so the whole file stays within about a minute on two cores). An EP that does not
+load here becomes a notification, and the app goes on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+from tui_fakes import fixed_result, fixed_samples, settle, wait_for
+
+from ortbench_tui.bench.results import list_history, save_to_history
+from ortbench_tui.tui.palette import WorkbenchCommands
+from ortbench_tui.tui.screens.compare import ComparisonScreen
+from ortbench_tui.tui.screens.dialogs import ChoiceDialog, PromptDialog
+from ortbench_tui.tui.screens.main import MainScreen, parse_sweep_text
+from ortbench_tui.tui.screens.practices import PracticesScreen
+from ortbench_tui.tui.screens.sweep import SweepScreen
+from ortbench_tui.tui.screens.trace import TraceScreen
+from ortbench_tui.tui.widgets.run_panel import RunPanel
+
+pytestmark = pytest.mark.asyncio
+
+QUICK_TOML = """\
+name = "quick"
+description = "a few runs, for tests"
+
+[run]
+warmup_runs = 2
+timed_runs = 60
+"""
+
+
+@pytest.fixture
+def quick_app(app_factory, workdir: Path):
+    """The real engine (no fakes) with a profile of few runs selected."""
+    (workdir / "profiles" / "quick.toml").write_text(QUICK_TOML)
+    return app_factory(initial_profile="quick")
+
+
+def rows(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def errors(app) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications if n.severity == "error"]
+
+
+async def test_t_traces_the_selected_pair_and_opens_the_trace(quick_app):
+    app = quick_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.screen.query_one(RunPanel).running  # progress shows in the run panel
+        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen), timeout=30)
+        screen = app.screen
+        assert screen.summary["runs"] == 100
+        table = screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0, timeout=5)
+        names = [r[0] for r in rows(table)]
+        assert table.row_count == len(screen.summary["nodes"]) > 0
+        assert set(names) == {n["name"] for n in screen.summary["nodes"]}
+        assert "sample:tiny × quick" in str(screen.query_one("#trace-title").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "main"
+        assert list_history() == []  # traced latency carries the profiler: not in history
+        assert not errors(app)
+
+
+async def test_c_compares_against_ort_defaults(quick_app):
+    app = quick_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("enter")  # the first choice: ORT defaults
+        await wait_for(pilot, lambda: isinstance(app.screen, ComparisonScreen), timeout=5)
+        screen = app.screen
+        assert [p.name for p in screen.request.profiles] == ["ort-defaults", "quick"]
+        assert screen.request.interleave
+        await wait_for(pilot, lambda: screen.comparison is not None, timeout=40)
+        table = rows(screen.query_one(DataTable))
+        assert len(table) == 2
+        assert table[1][-1].endswith("quick")
+        assert table[1][4] in ("faster", "slower", "no clear difference")
+        assert "x [" in table[1][3]  # ratio with its CI
+        assert not errors(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "main"
+
+
+async def test_c_picks_another_profile(app_factory, runner, workdir: Path):
+    (workdir / "profiles" / "quick.toml").write_text(QUICK_TOML)
+    started: list[object] = []
+
+    class Idle:
+        def events(self):
+            return iter(())
+
+        def cancel(self) -> None:
+            pass
+
+    app = app_factory(initial_profile="quick", start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("c")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        ids = [key for key, _ in dialog._options]
+        assert "cpu-latency" in ids and "quick" not in ids  # not against itself
+        # The screen is started from here; keep the engine out to test only the wiring.
+        main._open_compare = lambda model, a, b: started.append((model, a.name, b.name))
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert started == [("sample:tiny", ids[1], "quick")]
+
+
+async def test_p_checks_the_practices_with_the_profile_as_base(quick_app):
+    app = quick_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PracticesScreen)
+        assert screen.request.base.name == "quick"
+        assert screen.request.working_providers == ["CPUExecutionProvider"]
+        await wait_for(pilot, lambda: screen.report is not None, timeout=60)
+        table = rows(screen.query_one(DataTable))
+        verdicts = {r[1]: r[2] for r in table}
+        assert verdicts["CUDA graphs"] == "not applicable here"
+        assert verdicts["IO binding"] in ("faster", "slower", "no clear difference")
+        assert not errors(app)
+
+
+async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
+    monkeypatch.setattr(MainScreen, "SWEEP_BUDGET_S", 8.0)
+    app = quick_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)
+        # The fixed machine has 4 physical cores: threads 1..4 × IO binding × opt level.
+        value = app.screen.query_one("#prompt-input").value
+        axes, budget = parse_sweep_text(value, 0)
+        assert [a.key for a in axes] == [
+            "session.intra_op_num_threads",
+            "run.io_binding",
+            "session.graph_optimization_level",
+        ]
+        assert axes[0].values == ["1", "2", "3", "4"] and budget == 8.0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=5)
+        screen = app.screen
+        await wait_for(pilot, lambda: len(screen.rows) == 16, timeout=20)
+        await wait_for(pilot, lambda: screen.result is not None, timeout=40)
+        statuses = [r[-1] for r in screen.rows]
+        assert "winner" in statuses
+        assert screen.query_one(DataTable).row_count == 16
+        assert not errors(app)
+
+
+async def test_sweep_prompt_flags_a_bad_grid(app_factory, runner):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        box = app.screen.query_one("#prompt-input")
+        for text, reason in (
+            ("session.intra_op_num_threads ; budget=20", "KEY=V1,V2"),
+            ("run.io_binding=false,true ; budget=ten", "budget=ten: expected seconds"),
+        ):
+            box.value = text
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PromptDialog)  # still asking, with the reason
+            assert reason in str(app.screen.query_one("#prompt-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "main"
+
+
+async def test_history_c_opens_the_comparison_with_a_verdict(app_factory, runner):
+    fast = fixed_samples(1000, seed=1)
+    slow = (fast * 1.2).astype("int64")
+    save_to_history(fixed_result(fast), fast)
+    save_to_history(fixed_result(slow), slow)
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen.id == "history"
+        await pilot.press("space", "down", "space", "c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ComparisonScreen) and screen.result_paths is not None
+        await wait_for(pilot, lambda: screen.comparison is not None, timeout=20)
+        table = rows(screen.query_one(DataTable))
+        assert len(table) == 2
+        assert table[1][4] in ("faster", "slower")  # 20% apart: a clear verdict
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "history"
+
+
+async def test_an_ep_that_does_not_load_is_a_notification(app_factory):
+    app = app_factory(initial_profile="cuda")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: errors(app), timeout=30)
+        await wait_for(pilot, lambda: not app.screen.query_one(RunPanel).running, timeout=10)
+        assert app.screen.id == "main"
+        assert "CUDA" in " ".join(errors(app))
+        # The app goes on: the next key still works.
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen.id == "history"
+
+
+async def test_keys_are_in_the_palette_and_hidden_while_a_run_goes(app_factory):
+    from tui_fakes import fake_runner
+
+    app = app_factory(start_run=fake_runner(hold=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        provider = WorkbenchCommands(app.screen)
+        titles = [hit.text async for hit in provider.discover()]
+        for expected in (
+            "Trace operators (t)",
+            "Compare profiles (c)",
+            "Check practices (p)",
+            "Sweep settings (w)",
+        ):
+            assert expected in titles
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.query_one(RunPanel).live.version > 0, timeout=10)
+        titles = [hit.text async for hit in provider.discover()]
+        assert not any(t.startswith(("Trace", "Compare", "Check", "Sweep")) for t in titles)
+        await pilot.press("t", "c", "p", "w")  # disabled: nothing opens
+        await pilot.pause()
+        assert app.screen.id == "main"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.screen.query_one(RunPanel).running, timeout=10)
+
+
+async def test_a_reduced_precision_run_shows_its_accuracy():
+    from ortbench_tui.tui.formatting import result_lines
+
+    result = fixed_result(fixed_samples(200))
+    result["profile"]["run"] = {"precision": "fp16"}
+    result["accuracy"] = {
+        "y": {"cosine": 0.99999, "max_abs_err": 1e-3, "mean_abs_err": 4e-4, "ref_max_abs": 3.1}
+    }
+    lines = [text for _, text in result_lines(result)]
+    assert lines[1].startswith("accuracy of fp16 vs fp32 · y: cosine 0.99999000")
+    assert not any("accuracy" in t for _, t in result_lines(fixed_result(fixed_samples(200))))
