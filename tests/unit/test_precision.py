@@ -191,7 +191,7 @@ def test_models_with_external_data_keep_it_beside_the_derived_model(tmp_path, ta
     assert report["y"]["cosine"] > 0.99
 
 
-def test_fp32_is_the_model_itself():
+def test_fp32_is_the_model_itself(fresh_cache):
     src = sample_path("tiny")
     assert derive_model(src, prof()) == src
     assert not derived_dir().exists() or not any(derived_dir().glob("tiny-*"))
