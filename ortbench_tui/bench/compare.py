@@ -44,7 +44,16 @@ import numpy as np
 
 from ..errors import OrtbenchError
 from ..profile import Profile, profile_to_dict
-from .runner import Failed, Finished, Progress, RunHandle, RunRequest, death_message, drain
+from .runner import (
+    Failed,
+    Finished,
+    Progress,
+    RunHandle,
+    RunRequest,
+    close_worker,
+    death_message,
+    drain,
+)
 from .runner import worker_main as _worker_main
 from .stats import PERCENTILE_METHOD, summarize
 
@@ -752,15 +761,7 @@ class _InterleavedProcess:
             self.close()
 
     def close(self) -> None:
-        from .runner import STOP_GRACE_S
-
-        if self.process.is_alive():
-            self.process.join(STOP_GRACE_S if self._cancel_at else 0.5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(1.0)
-        self._conn.close()
-        Path(self.log_path).unlink(missing_ok=True)
+        close_worker(self.process, self._conn, self.log_path, self._cancel_at is not None)
 
 
 class CompareRun:

@@ -107,6 +107,18 @@ def death_message(exitcode: int | None, log_path: str) -> str:
     return f"the worker process died ({how})" + (f"; its last output:\n{tail}" if tail else "")
 
 
+def close_worker(process: Any, conn: Any, log_path: str, cancelling: bool) -> None:
+    """Reap a worker: give it time to finish (more when it was asked to stop), then kill it;
+    close the pipe and remove its log."""
+    if process.is_alive():
+        process.join(STOP_GRACE_S if cancelling else 0.5)
+    if process.is_alive():
+        process.kill()
+        process.join(1.0)
+    conn.close()
+    Path(log_path).unlink(missing_ok=True)
+
+
 def traces_dir() -> Path:
     """Raw ORT profiler traces are kept beside the history (open them in Perfetto)."""
     from .results import results_dir
@@ -230,13 +242,7 @@ class RunHandle:
         )
 
     def close(self) -> None:
-        if self.process.is_alive():
-            self.process.join(STOP_GRACE_S if self._cancel_at else 0.5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(1.0)
-        self._conn.close()
-        Path(self.log_path).unlink(missing_ok=True)
+        close_worker(self.process, self._conn, self.log_path, self._cancel_at is not None)
 
 
 def start_run(request: RunRequest) -> RunHandle:
