@@ -53,6 +53,7 @@ from .runner import (
     close_worker,
     death_message,
     drain,
+    send_stop,
 )
 from .runner import worker_main as _worker_main
 from .stats import PERCENTILE_METHOD, summarize
@@ -73,6 +74,15 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 # --- statistics --------------------------------------------------------------------------
+
+
+def format_ratio(ratio: float | None, low: float | None, high: float | None) -> str:
+    """ "0.559x [0.556, 0.562]", or the ratio alone without a CI, or "-" without a ratio."""
+    if ratio is None:
+        return "-"
+    if low is None or high is None:
+        return f"{ratio:.3f}x"
+    return f"{ratio:.3f}x [{low:.3f}, {high:.3f}]"
 
 
 @dataclass
@@ -357,11 +367,7 @@ class PairResult:
         return None
 
     def ratio_text(self) -> str:
-        if self.ratio is None:
-            return "-"
-        if self.ci_low is None or self.ci_high is None:
-            return f"{self.ratio:.3f}x"
-        return f"{self.ratio:.3f}x [{self.ci_low:.3f}, {self.ci_high:.3f}]"
+        return format_ratio(self.ratio, self.ci_low, self.ci_high)
 
     def verdict_text(self) -> str:
         return self.verdict or "no verdict (no CI)"
@@ -727,10 +733,7 @@ class _InterleavedProcess:
         """Ask the child to stop at the end of its current round; complete rounds are kept."""
         if self._cancel_at is None:
             self._cancel_at = time.perf_counter()
-            try:
-                self._conn.send("stop")
-            except (OSError, BrokenPipeError):
-                pass
+            send_stop(self._conn)
 
     def _death_message(self) -> str:
         return death_message(self.process.exitcode, self.log_path)

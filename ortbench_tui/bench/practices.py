@@ -27,6 +27,7 @@ from .compare import (
     CompareRun,
     SampleSet,
     bootstrap_ratio,
+    format_ratio,
     verdict,
 )
 from .runner import Failed, drain
@@ -205,11 +206,7 @@ class PracticeRow:
     method: str = ""
 
     def ratio_text(self) -> str:
-        if self.ratio is None:
-            return "-"
-        if self.ci_low is None or self.ci_high is None:
-            return f"{self.ratio:.3f}x"
-        return f"{self.ratio:.3f}x [{self.ci_low:.3f}, {self.ci_high:.3f}]"
+        return format_ratio(self.ratio, self.ci_low, self.ci_high)
 
     def verdict_text(self) -> str:
         if self.status != "measured":

@@ -107,6 +107,14 @@ def death_message(exitcode: int | None, log_path: str) -> str:
     return f"the worker process died ({how})" + (f"; its last output:\n{tail}" if tail else "")
 
 
+def send_stop(conn: Any) -> None:
+    """Ask a worker to stop after its current block; a worker already gone needs nothing."""
+    try:
+        conn.send("stop")
+    except (OSError, BrokenPipeError):
+        pass
+
+
 def close_worker(process: Any, conn: Any, log_path: str, cancelling: bool) -> None:
     """Reap a worker: give it time to finish (more when it was asked to stop), then kill it;
     close the pipe and remove its log."""
@@ -171,10 +179,7 @@ class RunHandle:
         """Ask the worker to stop after its current batch (~100 ms); partial results are kept."""
         if self._cancel_at is None:
             self._cancel_at = time.perf_counter()
-            try:
-                self._conn.send("stop")
-            except (OSError, BrokenPipeError):
-                pass
+            send_stop(self._conn)
 
     @property
     def cancelled(self) -> bool:
