@@ -22,6 +22,8 @@ run: $(STAMP)
 
 test: $(DEV)
 	$(BIN)/ruff check ortbench_tui tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(DEV)

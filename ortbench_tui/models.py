@@ -20,6 +20,8 @@ from onnx import TensorProto
 
 from ortbench_tui.errors import OrtbenchError
 
+from .text import human_bytes, human_count
+
 Dim = int | str | None
 
 
@@ -204,23 +206,6 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
     )
 
 
-def _human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-def _human_count(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1e6:.2f} M"
-    if n >= 1_000:
-        return f"{n / 1e3:.1f} k"
-    return str(n)
-
-
 def _fmt_shape(t: TensorInfo) -> str:
     if not t.has_shape:
         return "[?]  (rank unknown)"
@@ -233,13 +218,13 @@ def format_model(info: ModelInfo, top_ops: int = 8) -> str:
     lines = [
         f"{info.name}",
         f"  path       {info.path}",
-        f"  size       {_human_bytes(info.file_size_bytes)}"
+        f"  size       {human_bytes(info.file_size_bytes)}"
         + ("  (+ external data)" if info.external_data else ""),
         f"  sha256     {info.sha256}",
         f"  opset      {info.opset if info.opset is not None else '-'}   ir {info.ir_version}",
         f"  producer   {info.producer or '-'}",
         f"  nodes      {info.node_count}",
-        f"  params     {_human_count(info.parameter_count)}",
+        f"  params     {human_count(info.parameter_count)}",
     ]
     if info.op_type_counts:
         items = list(info.op_type_counts.items())

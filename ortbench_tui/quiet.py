@@ -59,7 +59,10 @@ def native_output_captured() -> Iterator[Captured]:
         # Python-level writes go to the same file through their own fd (closed at exit).
         py_stream = io.TextIOWrapper(
             os.fdopen(os.dup(sink.fileno()), "wb", buffering=0),
-            encoding="utf-8", errors="replace", line_buffering=True, write_through=True,
+            encoding="utf-8",
+            errors="replace",
+            line_buffering=True,
+            write_through=True,
         )
         try:
             for fd in _FDS:

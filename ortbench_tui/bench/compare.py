@@ -44,6 +44,7 @@ import numpy as np
 
 from ..errors import OrtbenchError
 from ..profile import Profile, profile_to_dict
+from ..text import csv_number, format_ms, format_ratio, md_cell
 from .runner import (
     Failed,
     Finished,
@@ -74,15 +75,6 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 # --- statistics --------------------------------------------------------------------------
-
-
-def format_ratio(ratio: float | None, low: float | None, high: float | None) -> str:
-    """ "0.559x [0.556, 0.562]", or the ratio alone without a CI, or "-" without a ratio."""
-    if ratio is None:
-        return "-"
-    if low is None or high is None:
-        return f"{ratio:.3f}x"
-    return f"{ratio:.3f}x [{low:.3f}, {high:.3f}]"
 
 
 @dataclass
@@ -415,12 +407,6 @@ class Comparison:
         }
 
 
-def _fmt(ms: float | None) -> str:
-    from ..commands.common import format_ms
-
-    return format_ms(ms)
-
-
 def profile_diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """'section.key: A -> B' for each profile key that differs (name and description aside)."""
     out = []
@@ -536,13 +522,13 @@ def table_rows(comp: Comparison) -> list[tuple[str, ...]]:
     """One row per profile; rows after the first carry that profile's pair against A."""
     out = []
     for i, row in enumerate(comp.profiles):
-        med = _fmt(row.median_ms)
+        med = format_ms(row.median_ms)
         if i == 0:
             vs, word = "reference", ""
         else:
             pair = comp.pairs[i - 1]
             vs, word = pair.ratio_text(), pair.verdict_text() if pair.ratio else pair.note
-        out.append((row.label, row.name, str(row.runs), med, _fmt(row.p99_ms), vs, word))
+        out.append((row.label, row.name, str(row.runs), med, format_ms(row.p99_ms), vs, word))
     return out
 
 
@@ -567,16 +553,12 @@ def format_comparison(comp: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def comparison_markdown(comp: Comparison) -> str:
     """A table ready to paste into a pull request."""
     title = f"### ortbench compare{f' · {comp.model}' if comp.model else ''} ({comp.mode})"
     head = "| " + " | ".join(TABLE_HEADER) + " |"
     sep = "|" + "|".join(["---"] * len(TABLE_HEADER)) + "|"
-    body = ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in table_rows(comp)]
+    body = ["| " + " | ".join(md_cell(c) for c in r) + " |" for r in table_rows(comp)]
     notes = [
         "",
         f"Ratio = median B / median A (below 1: B is faster). CI: {comp.method}.",
@@ -607,20 +589,17 @@ def comparison_csv(comp: Comparison) -> str:
     for i, row in enumerate(comp.profiles):
         pair = comp.pairs[i - 1] if i else None
 
-        def num(v: float | None) -> str:
-            return "" if v is None or v != v else f"{v:.6g}"
-
         w.writerow(
             [
                 row.label,
                 row.name,
                 row.runs,
                 row.sessions,
-                num(row.median_ms),
-                num(row.p99_ms),
-                num(pair.ratio) if pair else "1",
-                num(pair.ci_low) if pair else "",
-                num(pair.ci_high) if pair else "",
+                csv_number(row.median_ms),
+                csv_number(row.p99_ms),
+                csv_number(pair.ratio) if pair else "1",
+                csv_number(pair.ci_low) if pair else "",
+                csv_number(pair.ci_high) if pair else "",
                 (pair.verdict or "") if pair else "reference",
                 comp.mode,
             ]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..profile import Profile, profile_to_dict
+from ..text import format_ms, format_ratio
 from .compare import (
     DEFAULT_MARGIN,
     CompareFinished,
@@ -27,7 +28,6 @@ from .compare import (
     CompareRun,
     SampleSet,
     bootstrap_ratio,
-    format_ratio,
     verdict,
 )
 from .runner import Failed, drain
@@ -523,20 +523,14 @@ def run_practices(
 HEADER = ("#", "practice", "compared", "without", "with", "ratio (95% CI)", "verdict")
 
 
-def _ms(v: float | None) -> str:
-    from ..commands.common import format_ms
-
-    return format_ms(v)
-
-
 def report_rows(report: PracticesReport) -> list[tuple[str, ...]]:
     return [
         (
             r.number,
             r.practice,
             r.compared,
-            _ms(r.ref_median_ms),
-            _ms(r.var_median_ms),
+            format_ms(r.ref_median_ms),
+            format_ms(r.var_median_ms),
             r.ratio_text(),
             r.verdict_text(),
         )

@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import OrtbenchError
 from ..profile import Profile, apply_override, profile_to_dict, save_profile
 from ..session import EP_OPTIONS, GPU_PROVIDERS, profile_problems
+from ..text import format_ms
 from .compare import (
     DEFAULT_MARGIN,
     CompareFinished,
@@ -348,8 +349,12 @@ class SweepResult:
             + " -> 1 candidates",
         ]
         if w is not None and w.median_ms is not None:
-            ci = f", 95% CI [{_ms(w.median_ci[0])}, {_ms(w.median_ci[1])}]" if w.median_ci else ""
-            lines.append(f"winner: #{w.index} {w.label}: median {_ms(w.median_ms)}{ci}")
+            ci = (
+                f", 95% CI [{format_ms(w.median_ci[0])}, {format_ms(w.median_ci[1])}]"
+                if w.median_ci
+                else ""
+            )
+            lines.append(f"winner: #{w.index} {w.label}: median {format_ms(w.median_ms)}{ci}")
             ru = self.runner_up
             if ru is not None and ru.vs_best is not None:
                 r, lo, hi = ru.vs_best
@@ -374,12 +379,6 @@ class SweepResult:
         profile.name = stem
         profile.description = f"best of an ortbench sweep on {self.model}: {self.winner.label}"
         return save_profile(profile, path, overwrite=overwrite, header=self.header())
-
-
-def _ms(value: float | None) -> str:
-    from ..commands.common import format_ms
-
-    return format_ms(value)
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:
@@ -673,7 +672,7 @@ def sweep_rows(candidates: list[Candidate]) -> list[tuple[str, ...]]:
         else:
             place += 1
             rank_text = str(place)
-        ci = f"[{_ms(c.median_ci[0])}, {_ms(c.median_ci[1])}]" if c.median_ci else "-"
+        ci = f"[{format_ms(c.median_ci[0])}, {format_ms(c.median_ci[1])}]" if c.median_ci else "-"
         if c.vs_best and c.vs_best[1] == c.vs_best[1] and c.vs_best[0] != 1.0:
             vs = f"{c.vs_best[0]:.3f}x [{c.vs_best[1]:.3f}, {c.vs_best[2]:.3f}]"
         elif c.vs_best:
@@ -685,7 +684,7 @@ def sweep_rows(candidates: list[Candidate]) -> list[tuple[str, ...]]:
                 rank_text,
                 str(c.index),
                 c.label,
-                _ms(c.median_ms),
+                format_ms(c.median_ms),
                 ci,
                 vs,
                 str(c.runs or "-"),
@@ -709,7 +708,7 @@ def format_sweep(result: SweepResult) -> str:
     lines = [format_table(result.candidates), ""]
     w = result.winner
     if w is not None:
-        lines.append(f"best: #{w.index} {w.label} (median {_ms(w.median_ms)})")
+        lines.append(f"best: #{w.index} {w.label} (median {format_ms(w.median_ms)})")
     lines.append(
         f"successive halving, eta {result.eta}: "
         + " -> ".join(str(n) for n in result.plan[: result.rounds_done])

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OrtbenchError
+from ..text import aligned_table, format_us, plural, share_bar
 
 CPU_EP = "CPUExecutionProvider"
 GPU_EPS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider")
@@ -42,8 +43,6 @@ NODE_SUFFIX = "_kernel_time"
 MEMCPY_OPS = ("MemcpyToHost", "MemcpyFromHost")
 RUN_EVENT = "model_run"
 SUMMARY_VERSION = 1
-
-BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -345,43 +344,6 @@ def node_names(summary: dict[str, Any]) -> set[str]:
 # --- text --------------------------------------------------------------------------------------
 
 
-def format_us(us: float | None) -> str:
-    """Microseconds with three significant digits and a unit: 4.21 µs, 71.2 µs, 2.63 ms."""
-    if us is None or us != us:
-        return "-"
-    if us < 1000:
-        return f"{us:.3g} µs" if us >= 1 else f"{us:.2f} µs"
-    if us < 1e6:
-        ms = us / 1e3
-        return f"{ms:.3g} ms" if ms < 100 else f"{ms:.0f} ms"
-    return f"{us / 1e6:.3g} s"
-
-
-def share_bar(share: float, width: int) -> str:
-    """A left-aligned bar of `width` cells for a share in [0, 1], in eighths of a cell."""
-    share = min(max(share, 0.0), 1.0)
-    eighths = round(share * width * 8)
-    full, part = divmod(eighths, 8)
-    bar = "█" * full + (BLOCKS[part] if part else "")
-    return bar.ljust(width)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for r in rows:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        out.append("  " + "  ".join(cells).rstrip())
-    return out
-
-
 def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) -> str:
     """The readable report of `ortbench trace`."""
     if summary.get("error"):
@@ -410,7 +372,7 @@ def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) ->
         rows.append(
             [ep, str(p["nodes"]), str(p["calls"]), format_us(p["per_run_us"]), f"{p['share']:.1%}"]
         )
-    lines += _table(rows, {1, 2, 3, 4}) if len(rows) > 1 else ["  (no node events)"]
+    lines += aligned_table(rows, {1, 2, 3, 4}) if len(rows) > 1 else ["  (no node events)"]
 
     nodes = summary["nodes"]
     shown = nodes[:top] if top > 0 else nodes
@@ -432,7 +394,7 @@ def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) ->
             ]
         )
     if len(rows) > 1:
-        lines += _table(rows, {3, 4, 5, 6})
+        lines += aligned_table(rows, {3, 4, 5, 6})
 
     lines += ["", "op types"]
     rows = [["op type", "nodes", "calls", "mean", "time/run", "share", ""]]
@@ -451,14 +413,14 @@ def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) ->
             ]
         )
     if len(rows) > 1:
-        lines += _table(rows, {1, 2, 3, 4, 5})
+        lines += aligned_table(rows, {1, 2, 3, 4, 5})
 
     m = summary["memcpy"]
     lines.append("")
     if m["nodes"]:
         parts = ", ".join(f"{op} {v['nodes']}" for op, v in m["by_op"].items() if v["nodes"])
         lines.append(
-            f"memcpy   {_plural(m['nodes'], 'node')} ({parts}), {m['calls']} calls, "
+            f"memcpy   {plural(m['nodes'], 'node')} ({parts}), {m['calls']} calls, "
             f"{format_us(m['per_run_us'])}/run, {m['share']:.1%} of run time"
         )
     else:
@@ -468,7 +430,7 @@ def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) ->
         lines.append("fallback n/a (CPU requested)")
     elif fb:
         lines.append(
-            f"fallback {_plural(len(fb), 'node')} ran on CPU although "
+            f"fallback {plural(len(fb), 'node')} ran on CPU although "
             f"{summary['requested_ep']} was requested: {', '.join(fb)}"
         )
     else:
@@ -483,10 +445,8 @@ def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) ->
 __all__ = [
     "MEMCPY_OPS",
     "format_trace",
-    "format_us",
     "load_trace_events",
     "node_names",
-    "share_bar",
     "short_ep",
     "summarize_trace",
     "trace_section",

@@ -1,4 +1,4 @@
-"""Pieces every subcommand shares: profile loading with --set, JSON output, text formatting."""
+"""Pieces every subcommand shares: profile loading with --set, JSON output, the text histogram."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import OrtbenchError
 from ..profile import Profile, apply_overrides, load_profile
+from ..text import format_ms
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,9 +32,7 @@ def profile_from_args(path: str | None, overrides: list[str]) -> Profile:
     return apply_overrides(profile, overrides)
 
 
-def count_overrides(
-    runs: int | None, duration: float | None, warmup: int | None
-) -> list[str]:
+def count_overrides(runs: int | None, duration: float | None, warmup: int | None) -> list[str]:
     """--runs/--duration/--warmup as --set assignments (applied after the user's --set)."""
     extra = []
     if runs is not None:
@@ -86,17 +85,6 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
         metavar="OUT",
         help="write JSON (to stdout when no file is given)",
     )
-
-
-def format_ms(ms: float | None) -> str:
-    """Latency with a unit that keeps three significant digits: 4.21 µs, 71.2 µs, 2.63 ms."""
-    if ms is None or ms != ms:
-        return "-"
-    if ms < 1.0:
-        return f"{ms * 1e3:.3g} µs"
-    if ms < 1000:
-        return f"{ms:.3g} ms" if ms < 100 else f"{ms:.0f} ms"
-    return f"{ms / 1e3:.3g} s"
 
 
 def text_histogram(samples_ns: np.ndarray, width: int = 40, rows: int = 8) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 
 from ..bench.runner import RunRequest, run_benchmark
-from ..bench.trace import format_trace, format_us
+from ..bench.trace import format_trace
 from ..errors import RunFailed
+from ..text import format_us
 from .common import (
     add_profile_arguments,
     count_overrides,

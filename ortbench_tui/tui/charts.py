@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ortbench_tui.commands.common import format_ms
+from ortbench_tui.text import format_ms
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ortbench_tui.commands.common import format_ms
 from ortbench_tui.profile import Profile, ep_full_name
+from ortbench_tui.text import format_ms, human_bytes, human_count
 
 Line = tuple[str, str]
 """(severity, text); severity is one of ok, info, muted, warning, error."""
@@ -112,23 +112,6 @@ def profile_summary(profile: Profile, physical_cores: int | None) -> list[tuple[
     if r.pin_cpus:
         pairs.append(("pin cpus", ",".join(map(str, r.pin_cpus))))
     return pairs
-
-
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
-
-
-def human_count(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1e6:.1f} M"
-    if n >= 10_000:
-        return f"{n / 1e3:.0f} k"
-    return str(n)
 
 
 def _shape(shape: list[Any], has_shape: bool = True) -> str:

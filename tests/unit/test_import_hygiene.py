@@ -1,35 +1,47 @@
-"""The engine never imports Textual: it runs headless in scripts, CI and the worker process."""
+"""Layers hold: no module outside the TUI loads Textual, and every engine module is under contract.
+
+import-linter (run by `make test`, contracts in pyproject.toml) checks the static imports; these
+tests check what really happens at run time, and that a new module cannot slip past the contracts.
+"""
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
-ENGINE_MODULES = [
-    "ortbench_tui.profile",
-    "ortbench_tui.hardware",
-    "ortbench_tui.models",
-    "ortbench_tui.samples",
-    "ortbench_tui.feeds",
-    "ortbench_tui.session",
-    "ortbench_tui.bench.runner",
-    "ortbench_tui.bench.worker",
-    "ortbench_tui.bench.stats",
-    "ortbench_tui.bench.results",
-    "ortbench_tui.precision",
-    "ortbench_tui.bench.trace",
-    "ortbench_tui.bench.compare",
-    "ortbench_tui.bench.interleave",
-    "ortbench_tui.bench.sweep",
-    "ortbench_tui.bench.practices",
-    "ortbench_tui.cli",
-]
+import ortbench_tui
+
+ROOT = Path(__file__).resolve().parents[2]
+FACES = ("ortbench_tui.tui", "ortbench_tui.commands", "ortbench_tui.cli", "ortbench_tui.__main__")
+"""Top-level packages and modules that are not the engine."""
+ABOVE_ENGINE = ("ortbench_tui.bench", "ortbench_tui.fleet", *FACES)
 
 
-def test_engine_does_not_import_textual():
+def all_modules() -> list[str]:
+    return sorted(
+        m.name for m in pkgutil.walk_packages(ortbench_tui.__path__, prefix="ortbench_tui.")
+    )
+
+
+def non_tui_modules() -> list[str]:
+    return [m for m in all_modules() if not m.startswith("ortbench_tui.tui")]
+
+
+def test_the_package_walk_finds_the_layers():
+    names = all_modules()
+    assert "ortbench_tui.profile" in names
+    assert "ortbench_tui.bench.runner" in names
+    assert any(m.startswith("ortbench_tui.tui.") for m in names)
+
+
+def test_no_module_outside_the_tui_imports_textual():
+    modules = non_tui_modules()
     code = (
         "import importlib, sys\n"
-        f"for name in {ENGINE_MODULES!r}:\n"
+        f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(bad)\n"
@@ -37,3 +49,18 @@ def test_engine_does_not_import_textual():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_every_engine_module_is_under_the_engine_contract():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    engine_contract = next(
+        c for c in config["contracts"] if c["name"].startswith("The engine imports neither")
+    )
+    listed = set(engine_contract["source_modules"])
+    top_level = {
+        m
+        for m in all_modules()
+        if m.count(".") == 1 and not m.startswith(ABOVE_ENGINE) and m != "ortbench_tui.__init__"
+    }
+    missing = sorted(top_level - listed)
+    assert not missing, f"add these engine modules to the import-linter contract: {missing}"

@@ -26,7 +26,6 @@ from ortbench_tui.bench.trace import (
     format_trace,
     load_trace_events,
     node_names,
-    share_bar,
     summarize_trace,
     trace_section,
     untimed_runs,
@@ -37,6 +36,7 @@ from ortbench_tui.hardware import physical_cores
 from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.samples import resolve_model
 from ortbench_tui.session import build_session_options
+from ortbench_tui.text import share_bar
 
 DATA = Path(__file__).parent.parent / "data"
 CPU_TRACE = DATA / "ort_trace_cpu_conv.json"

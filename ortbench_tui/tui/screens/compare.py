@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
-from ortbench_tui.commands.common import format_ms
+from ortbench_tui.text import format_ms
 
 from .job_screen import JobScreen, export_name
 

@@ -68,7 +68,7 @@ class RunDetailScreen(Screen[None]):
 
 
 def _fmt_ms(value: Any) -> str:
-    from ortbench_tui.commands.common import format_ms
+    from ortbench_tui.text import format_ms
 
     return format_ms(value) if isinstance(value, (int, float)) else "-"
 

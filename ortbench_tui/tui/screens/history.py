@@ -61,7 +61,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     @on(HistoryLoaded)
     def _loaded(self, event: HistoryLoaded) -> None:
-        from ortbench_tui.commands.common import format_ms
+        from ortbench_tui.text import format_ms
 
         self.entries = event.entries
         table = self.query_one(DataTable)

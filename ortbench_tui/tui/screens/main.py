@@ -636,7 +636,7 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     @on(RunPanel.Finished)
     def _run_finished(self, event: RunPanel.Finished) -> None:
-        from ortbench_tui.commands.common import format_ms
+        from ortbench_tui.text import format_ms
 
         if "trace" in event.result:
             self._trace_finished(event.result)

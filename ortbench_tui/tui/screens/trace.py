@@ -21,7 +21,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ortbench_tui.bench.trace import format_us, share_bar, short_ep
+from ortbench_tui.bench.trace import short_ep
+from ortbench_tui.text import format_us, share_bar
 
 BAR_WIDTH = 16
 
