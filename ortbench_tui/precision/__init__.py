@@ -26,6 +26,10 @@ of the same model (and their results) are untouched.
 `accuracy_report(fp32_path, derived_path, feeds, profile)` runs both models on CPU over the
 same input sets and returns, per output, max abs error, mean abs error and cosine
 similarity (`accuracy_figures` is the pure numpy half, unit-tested against numpy).
+
+Modules: `plan` (cache key, path, calibration data), `fp16` and `int8` (the converters),
+`derive` (conversion into the cache), `failures` (naming the step and node that broke) and
+`accuracy`. This module re-exports the public names.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pathlib import Path
 
 
 def convert_to_fp16(src: Path, dst: Path, large: bool) -> None:
+    """fp16 weights and compute, float32 at the edges; `large` writes external data."""
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 

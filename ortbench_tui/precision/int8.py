@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 
 def quantize_int8_dynamic(src: Path, dst: Path, large: bool) -> None:
+    """int8 weights, activations quantized at run time; `large` writes external data."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(
@@ -47,6 +48,7 @@ def _calibration_reader(feeds: list[Feeds]) -> Any:
 
 
 def quantize_int8_static(src: Path, dst: Path, large: bool, feeds: list[Feeds]) -> None:
+    """QDQ int8 with MinMax ranges calibrated on `feeds`, on CPU; `large` writes external data."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     quantize_static(
