@@ -76,6 +76,7 @@ def _c_contiguous(arr: np.ndarray) -> np.ndarray:
 
 
 def _random(rng: np.random.Generator, dtype: str, shape: tuple[int, ...], name: str) -> np.ndarray:
+    arr: np.ndarray
     if dtype in _FLOATS:
         if dtype == "float16":
             arr = rng.standard_normal(shape, dtype=np.float32).astype(np.float16)

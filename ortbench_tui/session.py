@@ -6,12 +6,13 @@ be unit-tested without a GPU; `build_session_options` and `create_session` apply
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import OrtbenchError
+from .errors import OrtbenchError, RunFailed
 from .profile import Profile, ep_full_name
 
 OPT_LEVEL_NAMES = {
@@ -50,6 +51,14 @@ EP_OPTIONS: dict[str, dict[str, tuple[Any, str]]] = {
 }
 
 GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+
+# ORT's own exception types (onnxruntime.capi.onnxruntime_pybind11_state) for a session that
+# could not be made on good input: the device, the EP or ORT itself failed.
+_RUN_FAILURE_TYPES = ("Fail", "RuntimeException", "EPFail", "EngineError", "DeviceReset")
+# Out of memory reads the same whatever type carries it (host or device, creation or run).
+_OUT_OF_MEMORY = re.compile(r"out of memory|failed to allocate memory|bad_alloc", re.IGNORECASE)
+# ORT prefixes every failure to read the model file with this: the model is the problem.
+_MODEL_LOAD_FAILED = re.compile(r"Load model from .* failed", re.DOTALL)
 
 
 def session_settings(profile: Profile, physical_cores: int) -> dict[str, Any]:
@@ -194,9 +203,29 @@ def create_session(
         sess = ort.InferenceSession(
             str(model_path), sess_options=so, providers=provider_list(profile)
         )
-    except Exception as exc:  # ORT raises its own exception types for bad models and options
-        raise OrtbenchError(
-            f"ONNX Runtime could not create a session for {model_path}: {exc}"
-        ) from None
+    except Exception as exc:  # ORT raises its own exception types, not subclasses of one base
+        raise session_error(exc, model_path) from None
     create_ms = (time.perf_counter() - t0) * 1e3
     return sess, check_providers(profile, sess.get_providers()), create_ms
+
+
+def session_error(exc: Exception, model_path: str | Path) -> OrtbenchError | RunFailed:
+    """The error for a session ORT would not create: bad input (exit 2) or a failed run (exit 1).
+
+    A model that does not load (no such file, not ONNX, an invalid graph, an opset too new),
+    an invalid argument or an unsupported operator is the user's to fix. Out of memory, an EP
+    that fails, or ORT failing at initialization is a run that could not be done on good input.
+    """
+    message = f"ONNX Runtime could not create a session for {model_path}: {exc}"
+    text = str(exc)
+    if _OUT_OF_MEMORY.search(text):
+        return RunFailed(message)
+    if _MODEL_LOAD_FAILED.search(text):
+        return OrtbenchError(message)
+    if type(exc).__name__ in _RUN_FAILURE_TYPES and _is_ort_exception(exc):
+        return RunFailed(message)
+    return OrtbenchError(message)
+
+
+def _is_ort_exception(exc: Exception) -> bool:
+    return type(exc).__module__.startswith("onnxruntime.")

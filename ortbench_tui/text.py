@@ -68,6 +68,12 @@ def human_count(n: int) -> str:
     return str(n)
 
 
+def first_line(value: object) -> str:
+    """The first line of a message (an exception, a tool's output), stripped; "" if empty."""
+    text = str(value).strip()
+    return text.splitlines()[0].strip() if text else ""
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

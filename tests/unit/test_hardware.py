@@ -17,6 +17,8 @@ from ortbench_tui.hardware import (
     detect,
     detect_gpus,
     format_hardware,
+    machine,
+    nvidia,
     one_line_summary,
     probe_providers,
 )
@@ -142,12 +144,12 @@ def _no_libcuda():
 
 @pytest.fixture
 def no_libcuda(monkeypatch):
-    monkeypatch.setattr(hardware, "_gpus_from_libcuda", _no_libcuda)
+    monkeypatch.setattr(nvidia, "_gpus_from_libcuda", _no_libcuda)
 
 
 def test_no_gpu_libraries_gives_empty_list_and_reason(monkeypatch, no_libcuda):
-    monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
-    monkeypatch.setattr(hardware, "_nvidia_smi_output", _no_smi)
+    monkeypatch.setattr(nvidia, "_gpus_from_pycuda", _no_pycuda)
+    monkeypatch.setattr(nvidia, "_nvidia_smi_output", _no_smi)
     gpus, status = detect_gpus()
     assert gpus == []
     assert status == "not detected: pycuda not installed, libcuda not found, nvidia-smi not found"
@@ -156,7 +158,7 @@ def test_no_gpu_libraries_gives_empty_list_and_reason(monkeypatch, no_libcuda):
 def test_real_absence_of_pycuda_and_nvidia_smi(monkeypatch):
     monkeypatch.setitem(sys.modules, "pycuda", None)  # import raises ImportError
     monkeypatch.setitem(sys.modules, "pycuda.driver", None)
-    monkeypatch.setattr(hardware, "_LIBCUDA", "libcuda-that-does-not-exist.so.0")
+    monkeypatch.setattr(nvidia, "_LIBCUDA", "libcuda-that-does-not-exist.so.0")
     monkeypatch.setenv("PATH", "/nonexistent")
     gpus, status = detect_gpus()
     assert gpus == []
@@ -201,7 +203,7 @@ def test_simulated_pycuda_gives_name_sms_cc_memory(monkeypatch):
         monkeypatch,
         [{"name": "NVIDIA H100 80GB HBM3", "sms": 132, "cc": (9, 0), "mem": 80 * 2**30}],
     )
-    monkeypatch.setattr(hardware, "_nvidia_smi_output", _no_smi)
+    monkeypatch.setattr(nvidia, "_nvidia_smi_output", _no_smi)
     gpus, status = detect_gpus()
     assert gpus == [GpuInfo(0, "NVIDIA H100 80GB HBM3", 132, "9.0", 80 * 1024)]
     assert "pycuda" in status
@@ -211,8 +213,8 @@ def test_pycuda_init_failure_falls_through_to_nvidia_smi(monkeypatch, no_libcuda
     def broken():
         raise RuntimeError("cuInit failed: no CUDA-capable device is detected")
 
-    monkeypatch.setattr(hardware, "_gpus_from_pycuda", broken)
-    monkeypatch.setattr(hardware, "_nvidia_smi_output", _no_smi)
+    monkeypatch.setattr(nvidia, "_gpus_from_pycuda", broken)
+    monkeypatch.setattr(nvidia, "_nvidia_smi_output", _no_smi)
     gpus, status = detect_gpus()
     assert gpus == [] and "cuInit failed" in status and "nvidia-smi not found" in status
 
@@ -221,8 +223,8 @@ SMI_OUTPUT = "0, NVIDIA H100 80GB HBM3, 9.0, 81559\n1, Tesla T4, 7.5, 15360\n"
 
 
 def test_simulated_nvidia_smi_is_parsed(monkeypatch, no_libcuda):
-    monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
-    monkeypatch.setattr(hardware, "_nvidia_smi_output", lambda: SMI_OUTPUT)
+    monkeypatch.setattr(nvidia, "_gpus_from_pycuda", _no_pycuda)
+    monkeypatch.setattr(nvidia, "_nvidia_smi_output", lambda: SMI_OUTPUT)
     gpus, status = detect_gpus()
     assert gpus == [
         GpuInfo(0, "NVIDIA H100 80GB HBM3", None, "9.0", 81559),
@@ -239,8 +241,8 @@ def test_nvidia_smi_na_fields_and_failure(monkeypatch, no_libcuda):
     def failing():
         raise subprocess.CalledProcessError(9, "nvidia-smi", stderr="NVIDIA-SMI has failed\n")
 
-    monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
-    monkeypatch.setattr(hardware, "_nvidia_smi_output", failing)
+    monkeypatch.setattr(nvidia, "_gpus_from_pycuda", _no_pycuda)
+    monkeypatch.setattr(nvidia, "_nvidia_smi_output", failing)
     gpus, status = detect_gpus()
     assert gpus == [] and "nvidia-smi failed: NVIDIA-SMI has failed" in status
 
@@ -251,7 +253,7 @@ def test_nvidia_smi_subprocess_path(monkeypatch, tmp_path, no_libcuda):
     script.write_text(f"#!/bin/sh\nprintf '{SMI_OUTPUT.splitlines()[0]}\\n'\n")
     script.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
+    monkeypatch.setattr(nvidia, "_gpus_from_pycuda", _no_pycuda)
     gpus, _ = detect_gpus()
     assert [g.name for g in gpus] == ["NVIDIA H100 80GB HBM3"]
 
@@ -286,8 +288,8 @@ def test_libcuda_ctypes_path_against_fake_driver(monkeypatch, tmp_path):
     src, lib = tmp_path / "fake_cuda.c", tmp_path / "libcuda.so.1"
     src.write_text(FAKE_LIBCUDA_C)
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(lib), str(src)], check=True)
-    monkeypatch.setattr(hardware, "_gpus_from_pycuda", _no_pycuda)
-    monkeypatch.setattr(hardware, "_LIBCUDA", str(lib))
+    monkeypatch.setattr(nvidia, "_gpus_from_pycuda", _no_pycuda)
+    monkeypatch.setattr(nvidia, "_LIBCUDA", str(lib))
     gpus, status = detect_gpus()
     assert gpus == [
         GpuInfo(0, "Fake H100", 132, "9.0", 80 * 1024),
@@ -298,7 +300,7 @@ def test_libcuda_ctypes_path_against_fake_driver(monkeypatch, tmp_path):
 
 def test_gpu_info_in_text_and_json(monkeypatch):
     monkeypatch.setattr(
-        hardware,
+        machine,
         "detect_gpus",
         lambda: ([GpuInfo(0, "NVIDIA H100 80GB HBM3", 132, "9.0", 81559)], "1 GPU(s) via pycuda"),
     )

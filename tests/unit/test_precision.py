@@ -208,13 +208,13 @@ def test_second_call_does_not_convert_again(monkeypatch, fresh_cache):
     src = sample_path("mlp")
     p = prof("run.precision=fp16", "run.input_seed=11")  # the seed does not matter for fp16
     calls = []
-    real = precision._convert_fp16
+    real = precision.fp16.convert_to_fp16
 
     def counting(*args):
         calls.append(args)
         return real(*args)
 
-    monkeypatch.setattr(precision, "_convert_fp16", counting)
+    monkeypatch.setattr(precision.fp16, "convert_to_fp16", counting)
     first = derive_model(src, p)
     assert len(calls) == 1 and first.is_relative_to(fresh_cache)
     stamp = first.stat().st_mtime_ns
@@ -222,7 +222,7 @@ def test_second_call_does_not_convert_again(monkeypatch, fresh_cache):
     def must_not_run(*args):
         raise AssertionError("converted a second time")
 
-    monkeypatch.setattr(precision, "_convert_fp16", must_not_run)
+    monkeypatch.setattr(precision.fp16, "convert_to_fp16", must_not_run)
     assert derive_model(src, p) == first
     assert derive_model(src, prof("run.precision=fp16")) == first
     assert first.stat().st_mtime_ns == stamp
@@ -303,7 +303,7 @@ def test_int8_failure_names_the_node_the_quantizer_was_on(monkeypatch, fresh_cac
             if node.op_type == "Gemm" and node.name == "fc1":
                 raise ValueError("unsupported weight layout")
 
-    monkeypatch.setattr(precision, "_convert_int8_dynamic", broken_quantizer)
+    monkeypatch.setattr(precision.int8, "quantize_int8_dynamic", broken_quantizer)
     with pytest.raises(OrtbenchError) as err:
         derive_model(sample_path("mlp"), prof(*PRECISIONS["int8-dynamic"]))
     assert str(err.value) == (
@@ -336,7 +336,7 @@ def test_calibration_failures_name_the_calibration_step(monkeypatch, fresh_cache
     # Simulated: calibration data the model rejects, so ORT fails inside the calibrator
     # (quantize_static's own calibrate.py); the step is still named.
     bad = [{"image": np.zeros((1, 3, 32, 32), np.float32)}]
-    monkeypatch.setattr(precision, "calibration_feeds", lambda path, profile: bad)
+    monkeypatch.setattr(precision.plan, "calibration_feeds", lambda path, profile: bad)
     with pytest.raises(OrtbenchError) as err:
         derive_model(sample_path("conv"), prof(*PRECISIONS["int8-static"]))
     assert str(err.value).startswith("calibration of conv.onnx failed")

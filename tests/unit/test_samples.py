@@ -17,6 +17,7 @@ from ortbench_tui.feeds import make_feeds
 from ortbench_tui.models import inspect_model
 from ortbench_tui.samples import (
     BUILTIN_SAMPLES,
+    generated,
     list_samples,
     resolve_model,
     sample_path,
@@ -102,7 +103,7 @@ def test_cached_file_not_rewritten(cache_dir: Path, monkeypatch: pytest.MonkeyPa
     def boom() -> onnx.ModelProto:
         raise AssertionError("regenerated a cached sample")
 
-    monkeypatch.setitem(samples._GENERATORS, "mlp", boom)
+    monkeypatch.setitem(generated.GENERATORS, "mlp", boom)
     second = sample_path("mlp")
     assert second == first
     st2 = second.stat()

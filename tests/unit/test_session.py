@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.errors import OrtbenchError, RunFailed
 from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.session import (
     build_session_options,
@@ -186,6 +186,71 @@ def test_real_fallback_is_detected_without_gpu():
     )
     assert report.fallback and report.active == ["CPUExecutionProvider"]
     assert create_ms > 0
+
+
+def _session_raising(monkeypatch, exc: Exception) -> None:
+    import onnxruntime as ort
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(ort, "InferenceSession", fail)
+
+
+def test_out_of_memory_at_session_creation_is_a_failed_run(monkeypatch):
+    """Good input on a device that ran out of memory: exit 1, not "bad input"."""
+    from onnxruntime.capi.onnxruntime_pybind11_state import RuntimeException
+
+    from ortbench_tui.samples import sample_path
+
+    oom = RuntimeException(
+        "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Exception during initialization: "
+        "CUDA failure 2: out of memory ; GPU=0 ; expr=cudaMalloc((void**)&p, size);"
+    )
+    _session_raising(monkeypatch, oom)
+    with pytest.raises(RunFailed, match="CUDA failure 2: out of memory"):
+        create_session(sample_path("tiny"), prof(), 2)
+
+
+@pytest.mark.parametrize("name", ["Fail", "RuntimeException", "EPFail"])
+def test_ort_failures_of_good_input_are_failed_runs(monkeypatch, name):
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+    from ortbench_tui.samples import sample_path
+
+    error = getattr(ort_errors, name)(f"[ONNXRuntimeError] : 1 : {name} : the EP gave up")
+    _session_raising(monkeypatch, error)
+    with pytest.raises(RunFailed, match="the EP gave up"):
+        create_session(sample_path("tiny"), prof(), 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("InvalidGraph", "Load model from m.onnx failed:This is an invalid model."),
+        ("InvalidArgument", "Invalid model. Node input 'zz' is not a graph input"),
+        ("InvalidProtobuf", "Load model from m.onnx failed:Protobuf parsing failed."),
+        ("NoSuchFile", "Load model from m.onnx failed: File doesn't exist"),
+        ("NotImplemented", "Could not find an implementation for NoSuchOp(17) node"),
+        # A Fail while reading the model (opset or IR too new) is still the model's fault.
+        ("Fail", "Load model from m.onnx failed: Unsupported model IR version: 99"),
+    ],
+)
+def test_model_and_argument_problems_stay_bad_input(monkeypatch, name, message):
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+    from ortbench_tui.samples import sample_path
+
+    _session_raising(monkeypatch, getattr(ort_errors, name)(message))
+    with pytest.raises(OrtbenchError, match="could not create a session"):
+        create_session(sample_path("tiny"), prof(), 2)
+
+
+def test_a_real_file_that_is_not_onnx_is_bad_input(tmp_path):
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model at all")
+    with pytest.raises(OrtbenchError, match="Protobuf parsing failed"):
+        create_session(garbage, prof(), 2)
 
 
 @pytest.mark.gpu

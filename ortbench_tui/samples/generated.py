@@ -1,34 +1,23 @@
-"""Built-in sample models, so ortbench works (and can be tested) with no model of one's own.
+"""The generated sample models, built with ``onnx.helper`` from fixed seeds.
 
-Generated samples are built with ``onnx.helper`` from fixed seeds: identical bytes on every
-machine and every run, so results taken on different days point at the same model (same
-sha256). They are written once into the user cache (``ORTBENCH_CACHE_DIR`` overrides the
-cache root) and reused. The onnx wheel's light architectures are used in place.
+Identical bytes on every machine and every run, so results taken on different days point at
+the same model (same sha256).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ortbench_tui.errors import OrtbenchError
-
-SAMPLE_PREFIX = "sample:"
 OPSET = 17
 # ORT >= 1.17 loads IR 10; onnx 1.23's default (IR 11+) is too new for older ORT releases.
 IR_VERSION = 10
 # Bump when a generator changes: cached files live under a versioned folder, so a stale
 # cache is never mistaken for the current sample.
 SAMPLES_VERSION = 1
-CACHE_ENV = "ORTBENCH_CACHE_DIR"
 
 GENERATED_SAMPLES: dict[str, str] = {
     "tiny": "Add + Mul + Relu on float32 [1, 16]; a few microseconds, shows harness overhead",
@@ -39,41 +28,10 @@ GENERATED_SAMPLES: dict[str, str] = {
 }
 
 
-def _light_dir() -> Path:
-    return Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
-
-
-def _light_samples() -> dict[str, Path]:
-    """ARCH-light -> path, for every light_ARCH.onnx the installed onnx wheel ships."""
-    d = _light_dir()
-    if not d.is_dir():
-        return {}
-    return {f"{p.stem.removeprefix('light_')}-light": p for p in sorted(d.glob("light_*.onnx"))}
-
-
-BUILTIN_SAMPLES: dict[str, str] = {
-    **GENERATED_SAMPLES,
-    **{
-        name: f"onnx wheel's light {name.removesuffix('-light')} (constant weights), used in place"
-        for name in _light_samples()
-    },
-}
-
-
-@dataclass(frozen=True)
-class SampleInfo:
-    name: str
-    spec: str
-    description: str
-    kind: Literal["generated", "light"]
-
-
-# ---------------------------------------------------------------- generators
-
-
 def _w(rng: np.random.Generator, *shape: int, fan_in: int) -> np.ndarray:
     """He-style scaled weights keep activations O(1), so no inf/NaN that would skew timing."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+    scale = float(np.sqrt(2.0 / fan_in))
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def _init(name: str, arr: np.ndarray) -> TensorProto:
@@ -263,7 +221,7 @@ def _encoder() -> onnx.ModelProto:
             epsilon=1e-5,
         ),
     ]
-    shape = ["batch", "sequence", d]
+    shape: list[str | int] = ["batch", "sequence", d]
     graph = helper.make_graph(
         nodes,
         "encoder",
@@ -274,140 +232,9 @@ def _encoder() -> onnx.ModelProto:
     return _model(graph)
 
 
-_GENERATORS: dict[str, Callable[[], onnx.ModelProto]] = {
+GENERATORS: dict[str, Callable[[], onnx.ModelProto]] = {
     "tiny": _tiny,
     "mlp": _mlp,
     "conv": _conv,
     "encoder": _encoder,
 }
-
-
-# ---------------------------------------------------------------- cache and API
-
-
-def cache_root() -> Path:
-    """The ortbench cache root: $ORTBENCH_CACHE_DIR if set, else the platform user cache."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("ortbench"))
-
-
-def samples_dir() -> Path:
-    return cache_root() / "samples" / f"v{SAMPLES_VERSION}"
-
-
-def build_sample(name: str) -> bytes:
-    """The serialized bytes of a generated sample (deterministic)."""
-    if name not in _GENERATORS:
-        raise _unknown(name)
-    return _GENERATORS[name]().SerializeToString(deterministic=True)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder + os.replace: readers never see a half-written model."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _unknown(name: str) -> OrtbenchError:
-    valid = ", ".join(BUILTIN_SAMPLES)
-    return OrtbenchError(f"unknown sample {name!r}; valid samples: {valid}")
-
-
-def list_samples() -> list[SampleInfo]:
-    return [
-        SampleInfo(
-            name, SAMPLE_PREFIX + name, desc, "generated" if name in _GENERATORS else "light"
-        )
-        for name, desc in BUILTIN_SAMPLES.items()
-    ]
-
-
-def sample_path(name: str) -> Path:
-    """Path of a built-in sample; generated samples are written to the cache on first use."""
-    if name in _GENERATORS:
-        try:
-            path = samples_dir() / f"{name}.onnx"
-            if not path.is_file():
-                _atomic_write(path, build_sample(name))
-        except OSError as e:
-            raise OrtbenchError(
-                f"cannot write sample {name!r} to {samples_dir()}: {e} "
-                f"(set {CACHE_ENV} to a writable folder)"
-            ) from e
-        return path
-    light = _light_samples()
-    if name in light:
-        return light[name]
-    raise _unknown(name)
-
-
-def resolve_model(spec: str | Path) -> Path:
-    """MODEL as the CLI takes it: 'sample:NAME' or a path to an .onnx file."""
-    if isinstance(spec, str) and spec.startswith(SAMPLE_PREFIX):
-        return sample_path(spec[len(SAMPLE_PREFIX) :])
-    path = Path(spec).expanduser()
-    if not path.exists():
-        hint = ""
-        if str(spec) in BUILTIN_SAMPLES:
-            hint = f" (did you mean {SAMPLE_PREFIX}{spec}?)"
-        raise OrtbenchError(f"model file not found: {path}{hint}")
-    if path.is_dir():
-        raise OrtbenchError(f"model path is a directory, expected an .onnx file: {path}")
-    return path
-
-
-def write_samples(out_dir: Path, overwrite: bool = False) -> list[Path]:
-    """Copy the generated samples into out_dir (for `ortbench samples --out DIR`).
-
-    A file already there with the same bytes is left alone; one with different bytes is an
-    error unless overwrite is set (never overwrite a user's file silently).
-    """
-    out_dir = Path(out_dir).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OrtbenchError(f"--out must be a directory: {out_dir}")
-    written = []
-    for name in _GENERATORS:
-        src = sample_path(name)
-        dst = out_dir / f"{name}.onnx"
-        data = src.read_bytes()
-        if dst.exists():
-            if dst.is_file() and dst.read_bytes() == data:
-                written.append(dst)
-                continue
-            if not overwrite:
-                raise OrtbenchError(
-                    f"{dst} exists and differs from sample {name!r}; "
-                    "remove it or choose another directory"
-                )
-        try:
-            _atomic_write(dst, data)
-        except OSError as e:
-            raise OrtbenchError(f"cannot write {dst}: {e}") from e
-        written.append(dst)
-    return written
-
-
-__all__ = [
-    "BUILTIN_SAMPLES",
-    "GENERATED_SAMPLES",
-    "SampleInfo",
-    "cache_root",
-    "list_samples",
-    "resolve_model",
-    "sample_path",
-    "samples_dir",
-    "write_samples",
-]

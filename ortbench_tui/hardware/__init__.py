@@ -1,0 +1,34 @@
+"""What machine the numbers come from, and which ORT execution providers really work on it.
+
+CPU and memory facts live in `cpu`, GPU detection in `nvidia`, EP probing in `providers`, the
+whole-machine record in `machine` and its text in `report`. This module re-exports the public
+names, so `from ortbench_tui.hardware import ...` is the one import callers need. Engine
+package: never imports Textual.
+"""
+
+from __future__ import annotations
+
+from .cpu import cpu_governor, cpu_model_name, logical_cores, physical_cores
+from .machine import HardwareInfo, detect, detect_isolated
+from .nvidia import GpuInfo, detect_gpus, parse_nvidia_smi
+from .providers import CPU_EP, ProviderProbe, failure_reason, probe_providers
+from .report import format_hardware, one_line_summary
+
+__all__ = [
+    "CPU_EP",
+    "GpuInfo",
+    "HardwareInfo",
+    "ProviderProbe",
+    "cpu_governor",
+    "cpu_model_name",
+    "detect",
+    "detect_gpus",
+    "detect_isolated",
+    "failure_reason",
+    "format_hardware",
+    "logical_cores",
+    "one_line_summary",
+    "parse_nvidia_smi",
+    "physical_cores",
+    "probe_providers",
+]

@@ -1,0 +1,138 @@
+"""Checking a parsed profile document key by key, and turning a Profile back into one."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+from typing import Any
+
+from ..errors import OrtbenchError
+from .schema import PROVIDER_ALIASES, SECTIONS, Profile
+
+_EXPECTED = {
+    "int": "a non-negative integer",
+    "float": "a non-negative number",
+    "bool": "true or false",
+    "str": "a string",
+    "enum": "one of {choices}",
+    "threads": 'a non-negative integer or "physical"',
+    "provider": "an EP name (cpu, cuda, tensorrt, ...) or an ORT name ending in ExecutionProvider",
+    "dims": "a table of dimension name = positive integer",
+    "scalars": "a table of key = string, number or boolean",
+    "providers": "a list of EP names",
+    "cpus": "a list of non-negative CPU indices",
+}
+
+
+def _fail(
+    source: str, key: str, kind: str, choices: tuple[str, ...], got: Any, minimum: int = 0
+) -> OrtbenchError:
+    expected = _EXPECTED[kind].format(choices=", ".join(choices))
+    if kind == "int" and minimum > 0:
+        expected = f"an integer >= {minimum}"
+    return OrtbenchError(f"{source}: {key}: expected {expected}, got {got!r}")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_value(
+    source: str, key: str, kind: str, choices: tuple[str, ...], value: Any, minimum: int = 0
+) -> Any:
+    """Return `value` normalised for its kind, or raise an error naming source and key."""
+    bad = _fail(source, key, kind, choices, value, minimum)
+    if kind == "int":
+        if not _is_int(value) or value < minimum:
+            raise bad
+    elif kind == "float":
+        if not (_is_int(value) or isinstance(value, float)) or value < 0:
+            raise bad
+        value = float(value)
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise bad
+    elif kind == "str":
+        if not isinstance(value, str):
+            raise bad
+    elif kind == "enum":
+        if not isinstance(value, str) or value.lower() not in choices:
+            raise bad
+        value = value.lower()
+    elif kind == "threads":
+        if not (value == "physical" or (_is_int(value) and value >= 0)):
+            raise bad
+    elif kind == "provider":
+        if not isinstance(value, str) or not (
+            value.lower() in PROVIDER_ALIASES or value.endswith("ExecutionProvider")
+        ):
+            raise bad
+    elif kind == "dims":
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and _is_int(v) and v >= 1 for k, v in value.items()
+        ):
+            raise bad
+        value = dict(value)
+    elif kind == "scalars":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, (str, int, float, bool)) for v in value.values()
+        ):
+            raise bad
+        value = dict(value)
+    elif kind == "providers":
+        if not isinstance(value, list) or not all(
+            isinstance(v, str)
+            and (v.lower() in PROVIDER_ALIASES or v.endswith("ExecutionProvider"))
+            for v in value
+        ):
+            raise bad
+        value = list(value)
+    elif kind == "cpus":
+        if not isinstance(value, list) or not all(_is_int(v) and v >= 0 for v in value):
+            raise bad
+        value = list(value)
+    return value
+
+
+def _section_from_dict(cls: type, data: Any, source: str, section: str) -> Any:
+    if not isinstance(data, dict):
+        raise OrtbenchError(f"{source}: [{section}]: expected a table, got {data!r}")
+    known = {f.name: f for f in fields(cls)}
+    for key in data:
+        if key not in known:
+            raise OrtbenchError(
+                f"{source}: unknown key '{section}.{key}' (known in [{section}]: "
+                f"{', '.join(known)})"
+            )
+    values = {}
+    for key, value in data.items():
+        meta = known[key].metadata
+        values[key] = check_value(
+            source, f"{section}.{key}", meta["kind"], meta["choices"], value, meta["minimum"]
+        )
+    return cls(**values)
+
+
+def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profile:
+    """Validate a parsed TOML document and build a Profile; errors name `source` and the key."""
+    top = {"name", "description", *SECTIONS}
+    for key in data:
+        if key not in top:
+            raise OrtbenchError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(top))})")
+    profile = Profile()
+    for key in ("name", "description"):
+        if key in data:
+            setattr(profile, key, check_value(source, key, "str", (), data[key]))
+    for section, cls in SECTIONS.items():
+        if section in data:
+            setattr(profile, section, _section_from_dict(cls, data[section], source, section))
+    return profile
+
+
+def profile_to_dict(profile: Profile) -> dict[str, Any]:
+    """Every key, every default filled in: the `profile` section of a result and what is saved."""
+    out: dict[str, Any] = {"name": profile.name, "description": profile.description}
+    for section in SECTIONS:
+        obj = getattr(profile, section)
+        out[section] = {f.name: copy.deepcopy(getattr(obj, f.name)) for f in fields(obj)}
+    return out

@@ -1,0 +1,43 @@
+"""Built-in sample models, so ortbench works (and can be tested) with no model of one's own.
+
+Generated samples are built with ``onnx.helper`` from fixed seeds (`generated`): identical
+bytes on every machine and every run, so results taken on different days point at the same
+model (same sha256). They are written once into the user cache (``ORTBENCH_CACHE_DIR``
+overrides the cache root) and reused; the onnx wheel's light architectures are used in place
+(`catalog`). This module re-exports the public names.
+"""
+
+from __future__ import annotations
+
+from .catalog import (
+    BUILTIN_SAMPLES,
+    CACHE_ENV,
+    SAMPLE_PREFIX,
+    SampleInfo,
+    build_sample,
+    cache_root,
+    list_samples,
+    resolve_model,
+    sample_path,
+    samples_dir,
+    write_samples,
+)
+from .generated import GENERATED_SAMPLES, IR_VERSION, OPSET, SAMPLES_VERSION
+
+__all__ = [
+    "BUILTIN_SAMPLES",
+    "CACHE_ENV",
+    "GENERATED_SAMPLES",
+    "IR_VERSION",
+    "OPSET",
+    "SAMPLES_VERSION",
+    "SAMPLE_PREFIX",
+    "SampleInfo",
+    "build_sample",
+    "cache_root",
+    "list_samples",
+    "resolve_model",
+    "sample_path",
+    "samples_dir",
+    "write_samples",
+]
