@@ -75,9 +75,7 @@ def _c_contiguous(arr: np.ndarray) -> np.ndarray:
     return arr if arr.flags.c_contiguous else np.array(arr, order="C")
 
 
-def _draw(
-    rng: np.random.Generator, v: ValueSpec, dtype: str, shape: tuple[int, ...]
-) -> np.ndarray:
+def _draw(rng: np.random.Generator, v: ValueSpec, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
     arr: np.ndarray
     if v.kind == "normal":
         # float16 from float32 draws: numpy has no float16 generator

@@ -144,9 +144,7 @@ def _load_npz(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str,
 
 
 def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str, FileArray]:
-    files = sorted(
-        (int(m.group(1)), f) for f in p.iterdir() if (m := _PB_NAME.fullmatch(f.name))
-    )
+    files = sorted((int(m.group(1)), f) for f in p.iterdir() if (m := _PB_NAME.fullmatch(f.name)))
     if not files:
         raise OrtbenchError(f"{p}: no input_N.pb files (the model zoo's test_data_set_0 layout)")
     loaded: dict[str, tuple[np.ndarray, Path]] = {}

@@ -199,9 +199,7 @@ def spec_from_dict(data: Mapping[str, Any], source: str, base_dir: Path | None =
     """An InputSpec from its TOML/JSON form; `source` names the file in every error."""
     unknown = [k for k in data if k not in ("files", "inputs", "model")]
     if unknown:
-        raise OrtbenchError(
-            f"{source}: unknown key {unknown[0]!r} (known: files, inputs, model)"
-        )
+        raise OrtbenchError(f"{source}: unknown key {unknown[0]!r} (known: files, inputs, model)")
     files = data.get("files", "")
     if not isinstance(files, str):
         raise OrtbenchError(f"{source}: files must be a path string, got {files!r}")
@@ -230,7 +228,7 @@ def spec_from_dict(data: Mapping[str, Any], source: str, base_dir: Path | None =
                 )
         if "values" in entry:
             if not isinstance(entry["values"], str):
-                raise OrtbenchError(f"{where}.values must be a string such as \"int:0..9\"")
+                raise OrtbenchError(f'{where}.values must be a string such as "int:0..9"')
             spec.values[name] = parse_value_spec(entry["values"], f"{where}.values", base_dir)
     return spec
 

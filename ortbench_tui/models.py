@@ -124,10 +124,10 @@ def _dtype_name(elem_type: int) -> str:
     if elem_type == TensorProto.STRING:
         return "string"
     try:
-        return onnx.helper.tensor_dtype_to_np_dtype(elem_type).name
+        return str(onnx.helper.tensor_dtype_to_np_dtype(elem_type).name)
     except Exception:  # unknown or new ONNX types (float8, int4, ...)
         try:
-            return TensorProto.DataType.Name(elem_type).lower()
+            return str(TensorProto.DataType.Name(elem_type)).lower()
         except ValueError:
             return f"onnx_type_{elem_type}"
 
