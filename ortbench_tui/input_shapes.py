@@ -87,11 +87,26 @@ def _bind(t: TensorInfo, shape: tuple[int, ...], source: str, named: dict[str, _
             named.setdefault(want, _Size(got, f"{source} makes it {got}"))
 
 
+def _summary(inputs: Sequence[TensorInfo], unset: Mapping[str, list[int]]) -> str:
+    """``symbolic dim 'batch', dim #0 of 'image' (?)``: each unset dim once."""
+    labels: dict[str, None] = {}
+    for t in inputs:
+        if t.name not in unset:
+            continue
+        if not t.has_shape:
+            labels[f"every dim of {t.name!r} (rank unknown)"] = None
+        for i in unset[t.name]:
+            d = t.shape[i]
+            label = f"symbolic dim {d!r}" if isinstance(d, str) else f"dim #{i} of {t.name!r}"
+            labels[label if isinstance(d, str) else f"{label} ({dim_label(d)})"] = None
+    return ", ".join(labels)
+
+
 def missing_dims_message(
     inputs: Sequence[TensorInfo], unset: Mapping[str, list[int]], named: Mapping[str, int]
 ) -> str:
     """Every unset dim of every input, a paste-ready --shape line and its TOML forms."""
-    lines = ["these input dims have no size (ortbench does not guess them):"]
+    lines = [f"input dims without a size (ortbench does not guess them): {_summary(inputs, unset)}"]
     flags: list[tuple[str, list[int]]] = []
     toml_inputs: dict[str, dict[str, str]] = {}
     for t in inputs:
@@ -119,8 +134,10 @@ def missing_dims_message(
         t.shape[i] for t in inputs for i in unset.get(t.name, []) if isinstance(t.shape[i], str)
     ))  # fmt: skip
     if names:
+        sets = " ".join(f"--set session.free_dimensions.{n}=1" for n in names)
         lines += [
-            "named dims can instead be fixed for the session, in the profile's [session] table:",
+            f"named dims can instead be fixed for the session: {sets}",
+            "or in the profile's [session] table:",
             f"  {free_dims_toml({str(n): 1 for n in names})}",
         ]
     return "\n".join(lines)
