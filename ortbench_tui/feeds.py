@@ -1,73 +1,73 @@
-"""Input tensors for timed runs: seeded random data, or the user's own arrays from an .npz.
+"""Input tensors for timed runs, built from an InputSpec, with a record of what was fed.
 
-Random inputs are seeded so two runs (or two profiles being compared) see the same data, and
-several distinct sets can be rotated so caches do not flatter a model that is fed one buffer.
-Integer inputs stay small and non-negative because they are often indices (token ids, gather
-indices) that would crash a model when out of range.
+Generated values are seeded so two runs (or two profiles being compared) see the same data,
+and several distinct sets can be rotated so caches do not flatter a model fed one buffer.
+Inputs without a value spec get inputs.DEFAULT_VALUES; integers stay in 0..100 because they
+are often indices (token ids, gather indices) that fail when out of range.
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.models import TensorInfo
+from .dims import format_shape
+from .errors import OrtbenchError
+from .input_files import FileArray, load_file_set, load_npy
+from .input_shapes import resolve_shapes
+from .inputs import FLOAT_DTYPES, INT_DEFAULT_HIGH, INT_DTYPES, InputSpec, ValueSpec, validate_spec
+from .models import TensorInfo
+from .text import aligned_table
 
 Feeds = dict[str, np.ndarray]
 
-_FLOATS = ("float16", "float32", "float64")
-_INTS = ("int8", "int16", "int32", "int64", "uint16", "uint32", "uint64")
-INT_MAX = 100  # random ints are drawn from 0..min(dtype max, INT_MAX)
+INT_MAX = INT_DEFAULT_HIGH  # kept for callers of the earlier name
+_RANDOM_KINDS = ("int", "uniform", "normal")
 
 
-def _dim_hint(dim: str) -> str:
-    return (
-        f"set it with --set session.free_dimensions.{dim}=N, "
-        f"or free_dimensions = {{ {dim} = N }} in the profile's [session] table"
-    )
+@dataclass(frozen=True)
+class InputRecord:
+    """One input as measured: for the result JSON and the run's output."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    source: dict[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "source": dict(self.source),
+        }
 
 
-def _unnamed_hint(t: TensorInfo) -> str:
-    shape = ",".join(str(d) if isinstance(d, int) else "N" for d in t.shape)
-    return (
-        "ORT can only override named dims: fix the size in the model, e.g. "
-        f"python -m onnxruntime.tools.make_dynamic_shape_fixed --input_name {t.name} "
-        f"--input_shape {shape} IN.onnx OUT.onnx, or supply inputs from an .npz"
-    )
+@dataclass(frozen=True)
+class PreparedInputs:
+    """Input sets to rotate through, and one record per input."""
+
+    sets: list[Feeds]
+    records: list[InputRecord]
+
+    def records_dicts(self) -> list[dict[str, object]]:
+        return [r.to_dict() for r in self.records]
 
 
-def concrete_shape(t: TensorInfo, free_dims: dict[str, int]) -> tuple[int, ...]:
-    """The shape to feed: fixed dims as is, symbolic dims from free_dims (else an error)."""
-    if not t.has_shape:
-        raise OrtbenchError(
-            f"input {t.name!r} has no shape in the model (rank unknown); "
-            "supply its data from an .npz file"
-        )
-    out: list[int] = []
-    for i, d in enumerate(t.shape):
-        if isinstance(d, int):
-            out.append(d)
-        elif isinstance(d, str):
-            if d not in free_dims:
-                raise OrtbenchError(
-                    f"input {t.name!r} has symbolic dim {d!r} (dim #{i}) with no size: "
-                    + _dim_hint(d)
-                )
-            v = free_dims[d]
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise OrtbenchError(
-                    f"free_dimensions.{d} must be a non-negative integer, got {v!r}"
-                )
-            out.append(v)
-        else:
-            raise OrtbenchError(
-                f"input {t.name!r} dim #{i} has no size and no name; " + _unnamed_hint(t)
-            )
-    return tuple(out)
+def default_values(dtype: str) -> ValueSpec | None:
+    """The documented default per dtype; None where ortbench cannot generate the dtype."""
+    if dtype in FLOAT_DTYPES:
+        return ValueSpec("normal")
+    if dtype == "uint8":
+        return ValueSpec("int", 0, 255)
+    if dtype in INT_DTYPES:
+        return ValueSpec("int", 0, min(int(np.iinfo(dtype).max), INT_DEFAULT_HIGH))
+    if dtype == "bool":
+        return ValueSpec("int", 0, 1)
+    return None
 
 
 def _c_contiguous(arr: np.ndarray) -> np.ndarray:
@@ -75,136 +75,163 @@ def _c_contiguous(arr: np.ndarray) -> np.ndarray:
     return arr if arr.flags.c_contiguous else np.array(arr, order="C")
 
 
-def _random(rng: np.random.Generator, dtype: str, shape: tuple[int, ...], name: str) -> np.ndarray:
+def _draw(rng: np.random.Generator, v: ValueSpec, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
     arr: np.ndarray
-    if dtype in _FLOATS:
-        if dtype == "float16":
-            arr = rng.standard_normal(shape, dtype=np.float32).astype(np.float16)
-        else:
-            arr = rng.standard_normal(shape, dtype=np.dtype(dtype))
-    elif dtype == "uint8":
-        arr = rng.integers(0, 255, size=shape, dtype=np.uint8, endpoint=True)
-    elif dtype in _INTS:
-        hi = min(int(np.iinfo(dtype).max), INT_MAX)
-        arr = rng.integers(0, hi, size=shape, dtype=np.dtype(dtype), endpoint=True)
-    elif dtype == "bool":
-        arr = rng.integers(0, 1, size=shape, dtype=np.uint8, endpoint=True).astype(np.bool_)
+    if v.kind == "normal":
+        # float16 from float32 draws: numpy has no float16 generator
+        gen_dtype = np.float32 if dtype in ("float16", "float32") else np.float64
+        arr = rng.standard_normal(shape, dtype=gen_dtype)
+    elif v.kind == "uniform":
+        arr = rng.uniform(v.low, v.high, size=shape)
+    elif v.kind == "int":
+        int_dtype = dtype if dtype in INT_DTYPES else ("uint8" if dtype == "bool" else "int64")
+        arr = rng.integers(int(v.low), int(v.high), size=shape, dtype=int_dtype, endpoint=True)
+    elif v.kind == "const":
+        arr = np.full(shape, v.low)
+    elif v.kind in ("zeros", "ones"):
+        arr = np.full(shape, 0 if v.kind == "zeros" else 1)
     else:
-        supported = ", ".join((*_FLOATS, "uint8", *_INTS, "bool"))
-        raise OrtbenchError(
-            f"input {name!r} has dtype {dtype}, which ortbench cannot generate random data for "
-            f"(supported: {supported}); supply its data from an .npz file"
-        )
+        raise ValueError(f"not a generated value spec: {v.kind}")
     return _c_contiguous(np.asarray(arr, dtype=np.dtype(dtype)))
+
+
+def _value_spec(t: TensorInfo, spec: InputSpec) -> ValueSpec:
+    v = spec.values.get(t.name) or default_values(t.dtype)
+    if v is None:
+        supported = ", ".join((*FLOAT_DTYPES, *INT_DTYPES, "bool"))
+        raise OrtbenchError(
+            f"input {t.name!r} has dtype {t.dtype}, which ortbench cannot generate data for "
+            f"(supported: {supported}); give its data with --input {t.name}=FILE.npy or --inputs"
+        )
+    return v
+
+
+def _load_arrays(inputs: Sequence[TensorInfo], spec: InputSpec) -> dict[str, FileArray]:
+    by_name = {t.name: t for t in inputs}
+    arrays: dict[str, FileArray] = {}
+    if spec.files:
+        wanted = [t.name for t in inputs if t.name not in spec.values]
+        arrays = load_file_set(spec.files, list(inputs), wanted)
+        twice = [n for n in arrays if n in spec.values]
+        if twice:
+            raise OrtbenchError(
+                f"input {twice[0]!r} is given twice: by --input {twice[0]}="
+                f"{spec.values[twice[0]].text} and by {spec.files}; keep one"
+            )
+    for name, v in spec.values.items():
+        if v.kind == "npy":
+            arrays[name] = load_npy(v.path, by_name[name])
+    return arrays
+
+
+def _set_count(arrays: dict[str, FileArray], generated: bool, sets: int) -> int:
+    stacked = {n: a.sets for n, a in arrays.items() if a.stacked}
+    counts = set(stacked.values())
+    if len(counts) > 1:
+        (first, k1), *_ = stacked.items()
+        other = next(n for n, k in stacked.items() if k != k1)
+        raise OrtbenchError(
+            f"input {other!r} holds {stacked[other]} sets on its leading axis, "
+            f"but other inputs hold {k1} ({first!r})"
+        )
+    if counts:
+        return counts.pop()
+    return sets if generated else 1
+
+
+def prepare_inputs(
+    inputs: Sequence[TensorInfo],
+    spec: InputSpec,
+    free_dims: dict[str, int],
+    seed: int = 0,
+    sets: int = 1,
+) -> PreparedInputs:
+    """Validated, resolved input sets and their records; OrtbenchError on any bad input."""
+    if sets < 1:
+        raise OrtbenchError(f"input_sets must be at least 1, got {sets}")
+    validate_spec(spec, list(inputs))
+    arrays = _load_arrays(inputs, spec)
+    shapes = resolve_shapes(inputs, spec, free_dims, arrays)
+    values = {t.name: _value_spec(t, spec) for t in inputs if t.name not in arrays}
+    random = any(v.kind in _RANDOM_KINDS for v in values.values())
+    n = _set_count(arrays, random, sets)
+
+    rng = np.random.default_rng(seed)
+    fixed = {
+        name: _draw(rng, v, t.dtype, shapes[name])
+        for t in inputs
+        if (v := values.get(name := t.name)) is not None and v.kind not in _RANDOM_KINDS
+    }
+    out: list[Feeds] = []
+    for k in range(n):
+        feed: Feeds = {}
+        for t in inputs:
+            if t.name in arrays:
+                feed[t.name] = _c_contiguous(arrays[t.name].one(k))
+            elif t.name in fixed:
+                feed[t.name] = fixed[t.name]
+            else:
+                feed[t.name] = _draw(rng, values[t.name], t.dtype, shapes[t.name])
+        out.append(feed)
+
+    records = []
+    for t in inputs:
+        if t.name in arrays:
+            source = arrays[t.name].source()
+        else:
+            v = values[t.name]
+            source = {"kind": "generator", "spec": v.text, "default": t.name not in spec.values}
+            if v.kind in _RANDOM_KINDS:
+                source |= {"seed": seed, "sets": n}
+        records.append(InputRecord(t.name, t.dtype, shapes[t.name], source))
+    return PreparedInputs(out, records)
+
+
+def describe_inputs(records: Sequence[InputRecord]) -> list[str]:
+    """One line per input for a run's output: name, dtype, shape, where the values came from."""
+    rows = []
+    for r in records:
+        s = r.source
+        if s.get("kind") == "file":
+            key = f"[{s['array']}]" if "array" in s else ""
+            origin = f"{s['path']}{key}  sha256 {str(s['sha256'])[:12]}"
+        else:
+            origin = str(s["spec"]) + (" (default)" if s.get("default") else "")
+            origin += f"  seed {s['seed']}" if "seed" in s else ""
+        rows.append([r.name, r.dtype, format_shape(list(r.shape)), origin])
+    return aligned_table(rows, right=set())
+
+
+# --- the earlier entry points, kept for their callers ------------------------------------
+
+
+def concrete_shape(t: TensorInfo, free_dims: dict[str, int]) -> tuple[int, ...]:
+    """The shape to feed: fixed dims as is, named dims from free_dims (else an error)."""
+    return resolve_shapes([t], InputSpec(), free_dims)[t.name]
 
 
 def make_feeds(
     inputs: list[TensorInfo], free_dims: dict[str, int], seed: int = 0, sets: int = 1
 ) -> list[Feeds]:
-    """`sets` distinct random input sets from one seeded generator (same seed, same data)."""
-    if sets < 1:
-        raise OrtbenchError(f"input_sets must be at least 1, got {sets}")
-    shapes = {t.name: concrete_shape(t, free_dims) for t in inputs}
-    rng = np.random.default_rng(seed)
-    return [
-        {t.name: _random(rng, t.dtype, shapes[t.name], t.name) for t in inputs} for _ in range(sets)
-    ]
-
-
-def _shape_ok(
-    t: TensorInfo, got: tuple[int, ...], free_dims: dict[str, int], seen: dict[str, int]
-) -> bool:
-    if not t.has_shape:
-        return True
-    if len(got) != len(t.shape):
-        return False
-    for want, g in zip(t.shape, got, strict=True):
-        if isinstance(want, int) and want != g:
-            return False
-        if isinstance(want, str):
-            fixed = free_dims.get(want, seen.get(want))
-            if fixed is not None and fixed != g:
-                return False
-    return True
-
-
-def _fmt(shape: list[int | str | None] | tuple[int, ...]) -> str:
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+    """`sets` distinct default input sets from one seeded generator (same seed, same data)."""
+    return prepare_inputs(inputs, InputSpec(), free_dims, seed, sets).sets
 
 
 def load_npz_feeds(
     path: str | os.PathLike[str], inputs: list[TensorInfo], free_dims: dict[str, int]
 ) -> list[Feeds]:
-    """Input sets from an .npz keyed by input name.
-
-    An array with one more leading axis than the input's rank holds K sets along that axis;
-    an array without it is reused for every set.
-    """
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise OrtbenchError(f"input file not found: {p}")
-    try:
-        with np.load(p, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise OrtbenchError(f"{p} is not a readable .npz file: {e}") from e
-
-    want = [t.name for t in inputs]
-    missing = [n for n in want if n not in arrays]
-    extra = [n for n in arrays if n not in want]
-    if missing:
-        raise OrtbenchError(
-            f"{p}: missing array for input(s) {', '.join(map(repr, missing))}; "
-            f"the model's inputs are {', '.join(map(repr, want))}"
-        )
-    if extra:
-        raise OrtbenchError(
-            f"{p}: array(s) {', '.join(map(repr, extra))} match no model input; "
-            f"the model's inputs are {', '.join(map(repr, want))}"
-        )
-
-    stacked: dict[str, bool] = {}
-    k_sets: int | None = None
-    seen: dict[str, int] = {}
-    for t in inputs:
-        arr = arrays[t.name]
-        if arr.dtype.name != t.dtype:
-            raise OrtbenchError(
-                f"{p}: input {t.name!r} expects dtype {t.dtype}, got {arr.dtype.name}"
-            )
-        rank = len(t.shape)
-        is_stacked = t.has_shape and arr.ndim == rank + 1
-        one = arr[0] if is_stacked and arr.shape[0] > 0 else arr
-        if (is_stacked and arr.shape[0] == 0) or not _shape_ok(t, one.shape, free_dims, seen):
-            expected = _fmt(t.shape)
-            fixed = {d: free_dims.get(d, seen.get(d)) for d in t.symbolic_dims}
-            fixed = {d: v for d, v in fixed.items() if v is not None}
-            note = f" with {fixed}" if fixed else ""
-            raise OrtbenchError(
-                f"{p}: input {t.name!r} expects shape {expected}{note} "
-                f"(or [K, *{expected}] for K sets), got {list(arr.shape)}"
-            )
-        if t.has_shape:
-            for want_d, g in zip(t.shape, one.shape, strict=True):
-                if isinstance(want_d, str):
-                    seen.setdefault(want_d, g)
-        stacked[t.name] = is_stacked
-        if is_stacked:
-            if k_sets is not None and arr.shape[0] != k_sets:
-                raise OrtbenchError(
-                    f"{p}: input {t.name!r} holds {arr.shape[0]} sets on its leading axis, "
-                    f"but other inputs hold {k_sets}"
-                )
-            k_sets = arr.shape[0]
-
-    n = k_sets or 1
-    return [
-        {
-            t.name: _c_contiguous(arrays[t.name][k] if stacked[t.name] else arrays[t.name])
-            for t in inputs
-        }
-        for k in range(n)
-    ]
+    """Input sets from an .npz keyed by input name (a leading axis of K holds K sets)."""
+    return prepare_inputs(inputs, InputSpec(files=os.fspath(path)), free_dims).sets
 
 
-__all__ = ["Feeds", "concrete_shape", "load_npz_feeds", "make_feeds"]
+__all__ = [
+    "Feeds",
+    "InputRecord",
+    "PreparedInputs",
+    "concrete_shape",
+    "default_values",
+    "describe_inputs",
+    "load_npz_feeds",
+    "make_feeds",
+    "prepare_inputs",
+]

@@ -20,15 +20,23 @@ from onnx import TensorProto
 
 from ortbench_tui.errors import OrtbenchError
 
+from .dims import (
+    Dim,
+    describe_dynamic,
+    dynamic_indices,
+    format_shape,
+    free_dims_toml,
+    placeholder_sizes,
+    shape_flags,
+)
 from .text import human_bytes, human_count
-
-Dim = int | str | None
 
 
 @dataclass
 class TensorInfo:
-    """A graph input or output. shape holds ints (fixed), strs (named symbolic) or None
-    (unnamed/unknown). has_shape is False when the model gives no shape at all (unknown rank).
+    """A graph input or output. shape holds ints (fixed; -1 means any size), strs (named
+    symbolic) or None (unnamed/unknown). has_shape is False when the model gives no shape at
+    all (unknown rank).
     """
 
     name: str
@@ -40,12 +48,18 @@ class TensorInfo:
     def symbolic_dims(self) -> list[str]:
         return list(dict.fromkeys(d for d in self.shape if isinstance(d, str)))
 
+    @property
+    def dynamic_dims(self) -> list[int]:
+        """Positions of the dims a run must size: named, unnamed and -1."""
+        return dynamic_indices(self.shape) if self.has_shape else []
+
     def to_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
             "dtype": self.dtype,
             "shape": list(self.shape) if self.has_shape else None,
             "symbolic_dims": self.symbolic_dims,
+            "dynamic_dims": self.dynamic_dims,
         }
 
 
@@ -82,7 +96,13 @@ class ModelInfo:
             "outputs": [t.to_dict() for t in self.outputs],
             "external_data": self.external_data,
             "symbolic_dims": list(self.symbolic_dims),
+            "shape_flags": suggested_shape_flags(self.inputs),
         }
+
+
+def suggested_shape_flags(inputs: list[TensorInfo]) -> str:
+    """``--shape`` flags for every input with a dynamic dim (1 stands in for each), or ""."""
+    return shape_flags([(t.name, placeholder_sizes(t.shape)) for t in inputs if t.dynamic_dims])
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -209,8 +229,13 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
 def _fmt_shape(t: TensorInfo) -> str:
     if not t.has_shape:
         return "[?]  (rank unknown)"
-    dims = ["?" if d is None else str(d) for d in t.shape]
-    return "[" + ", ".join(dims) + "]"
+    return format_shape(t.shape)
+
+
+def _dynamic_note(t: TensorInfo) -> str:
+    if not t.has_shape:
+        return "  dynamic: rank unknown (give its data with --input NAME=FILE.npy or --inputs)"
+    return f"  dynamic: {describe_dynamic(t.shape)}" if t.dynamic_dims else ""
 
 
 def format_model(info: ModelInfo, top_ops: int = 8) -> str:
@@ -236,14 +261,25 @@ def format_model(info: ModelInfo, top_ops: int = 8) -> str:
         if not tensors:
             lines.append("    (none)")
         for t in tensors:
-            sym = f"  symbolic: {', '.join(t.symbolic_dims)}" if t.symbolic_dims else ""
-            unnamed = "  unnamed dims (?)" if t.has_shape and None in t.shape else ""
-            lines.append(f"    {t.name}  {t.dtype}  {_fmt_shape(t)}{sym}{unnamed}")
-    if info.symbolic_dims:
-        dims = ", ".join(info.symbolic_dims)
-        example = ", ".join(f"{d} = 1" for d in info.symbolic_dims)
-        lines.append(f"  symbolic dims: {dims}  (set them: free_dimensions = {{ {example} }})")
+            note = _dynamic_note(t) if title == "inputs" else ""
+            lines.append(f"    {t.name}  {t.dtype}  {_fmt_shape(t)}{note}")
+    flags = suggested_shape_flags(info.inputs)
+    if flags:
+        lines.append("  dynamic dims: size them per run (1 stands for each dynamic dim: use yours)")
+        lines.append(f"    {flags}")
+    named = list(dict.fromkeys(d for t in info.inputs for d in t.symbolic_dims))
+    if named:
+        lines.append("  named dims can also be fixed for the session, in the profile's [session]:")
+        lines.append(f"    {free_dims_toml(dict.fromkeys(named, 1))}")
     return "\n".join(lines)
 
 
-__all__ = ["ModelInfo", "TensorInfo", "file_sha256", "format_model", "inspect_model"]
+__all__ = [
+    "Dim",
+    "ModelInfo",
+    "TensorInfo",
+    "file_sha256",
+    "format_model",
+    "inspect_model",
+    "suggested_shape_flags",
+]

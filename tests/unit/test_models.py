@@ -93,8 +93,10 @@ def test_to_dict_is_json_safe():
         "dtype": "float32",
         "shape": ["batch", "sequence", 64],
         "symbolic_dims": ["batch", "sequence"],
+        "dynamic_dims": [0, 1],
     }
     assert d["symbolic_dims"] == ["batch", "sequence"]
+    assert d["shape_flags"] == "--shape tokens=1x1x64"
     assert d["op_type_counts"] == info.op_type_counts
     assert d["parameter_count"] == info.parameter_count
 
@@ -167,9 +169,11 @@ def test_dtypes_unnamed_and_unknown_dims(tmp_path: Path):
     assert got["norank"].has_shape is False
     assert got["norank"].to_dict()["shape"] is None
     assert info.symbolic_dims == []
+    assert got["i64"].dynamic_dims == [0] and got["norank"].dynamic_dims == []
     assert info.parameter_count == 0
     text = format_model(info)
-    assert "[?, 3]" in text and "rank unknown" in text
+    assert "i64  int64  [?, 3]  dynamic: ? (#0)" in text and "rank unknown" in text
+    assert "--shape i64=1x3" in text and "free_dimensions" not in text
 
 
 def test_subgraph_ops_and_custom_domains_are_counted(tmp_path: Path):
@@ -230,7 +234,8 @@ def test_format_model_mentions_the_essentials():
         "ir 10",
         "ortbench-samples",
         "tokens  float32  [batch, sequence, 64]",
-        "symbolic: batch, sequence",
+        "dynamic: batch (#0), sequence (#1)",
+        "--shape tokens=1x1x64",
         "free_dimensions = { batch = 1, sequence = 1 }",
         "MatMul 8",
     ):

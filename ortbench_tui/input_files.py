@@ -1,0 +1,184 @@
+"""Arrays the user supplies: one .npy per input, an .npz keyed by input name, or a folder of
+ONNX ``input_N.pb`` TensorProto files (the model zoo's ``test_data_set_0/`` layout).
+
+Pickles are refused: loading one runs code from the file. Every array is checked against the
+input's dtype here; shapes are checked where all dims are resolved (input_shapes).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from .errors import OrtbenchError
+from .models import TensorInfo, file_sha256
+
+_PB_NAME = re.compile(r"input_(\d+)\.pb$")
+
+
+@dataclass(frozen=True)
+class FileArray:
+    """One input's data from a file. `stacked`: the leading axis holds K input sets."""
+
+    array: np.ndarray
+    path: str
+    sha256: str
+    key: str  # the array's name in the .npz, the .pb file name, or "" for an .npy
+    stacked: bool = False
+
+    @property
+    def sets(self) -> int:
+        return int(self.array.shape[0]) if self.stacked else 1
+
+    def one(self, k: int = 0) -> np.ndarray:
+        return self.array[k] if self.stacked else self.array
+
+    def source(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": "file", "path": self.path, "sha256": self.sha256}
+        if self.key:
+            out["array"] = self.key
+        if self.stacked:
+            out["sets"] = self.sets
+        return out
+
+
+_PICKLE_HINT = "it holds pickled objects, which ortbench does not load; save plain arrays"
+
+
+_PICKLE_MAGIC = b"\x80"  # protocol 2 and later
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _magic(p: Path) -> bytes:
+    try:
+        with open(p, "rb") as fh:
+            return fh.read(6)
+    except OSError as exc:
+        raise OrtbenchError(f"cannot read {p}: {exc}") from None
+
+
+def _check_dtype(arr: np.ndarray, t: TensorInfo, where: str) -> None:
+    if arr.dtype == object:
+        raise OrtbenchError(f"{where}: input {t.name!r}: {_PICKLE_HINT} of dtype {t.dtype}")
+    if arr.dtype.name != t.dtype:
+        raise OrtbenchError(
+            f"{where}: input {t.name!r} expects dtype {t.dtype}, got {arr.dtype.name}"
+        )
+
+
+def _stacked(arr: np.ndarray, t: TensorInfo) -> bool:
+    return t.has_shape and arr.ndim == len(t.shape) + 1
+
+
+def load_npy(path: str | Path, t: TensorInfo) -> FileArray:
+    """One input's data from an .npy (a leading axis of K sets is allowed)."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise OrtbenchError(f"input {t.name!r}: file not found: {p}")
+    magic = _magic(p)
+    if magic.startswith(_PICKLE_MAGIC):
+        raise OrtbenchError(f"{p}: input {t.name!r}: {_PICKLE_HINT} (np.save)")
+    if not magic.startswith(_NPY_MAGIC):
+        raise OrtbenchError(f"{p}: input {t.name!r}: not an .npy file (np.save writes one)")
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise OrtbenchError(f"{p}: input {t.name!r}: {_PICKLE_HINT} (np.save)") from None
+        raise OrtbenchError(f"{p}: input {t.name!r}: not a readable .npy file: {exc}") from None
+    except (OSError, EOFError) as exc:
+        raise OrtbenchError(f"{p}: input {t.name!r}: not a readable .npy file: {exc}") from None
+    if not isinstance(arr, np.ndarray):
+        raise OrtbenchError(f"{p}: input {t.name!r}: expected an .npy array, got an archive")
+    _check_dtype(arr, t, str(p))
+    return FileArray(arr, str(p), file_sha256(p), "", _stacked(arr, t))
+
+
+def _names_check(where: str, got: list[str], wanted: list[str], known: list[str]) -> None:
+    missing = [n for n in wanted if n not in got]
+    extra = [n for n in got if n not in known]
+    model = ", ".join(map(repr, known))
+    if missing:
+        raise OrtbenchError(
+            f"{where}: missing array for input(s) {', '.join(map(repr, missing))}; "
+            f"the model's inputs are {model}"
+        )
+    if extra:
+        raise OrtbenchError(
+            f"{where}: array(s) {', '.join(map(repr, extra))} match no model input; "
+            f"the model's inputs are {model}"
+        )
+
+
+def _load_npz(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str, FileArray]:
+    magic = _magic(p)
+    if magic.startswith(_PICKLE_MAGIC):
+        raise OrtbenchError(f"{p}: {_PICKLE_HINT} (np.savez)")
+    if not magic.startswith(b"PK"):  # np.load would try anything else as a pickle
+        raise OrtbenchError(f"{p} is not a readable .npz file (not a zip archive)")
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            names = list(npz.files)
+            _names_check(str(p), names, wanted, [t.name for t in inputs])
+            arrays = {k: npz[k] for k in names}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise OrtbenchError(f"{p}: {_PICKLE_HINT} (np.savez)") from None
+        raise OrtbenchError(f"{p} is not a readable .npz file: {exc}") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise OrtbenchError(f"{p} is not a readable .npz file: {exc}") from None
+    digest = file_sha256(p)
+    out = {}
+    for t in inputs:
+        if t.name in arrays:
+            arr = arrays[t.name]
+            _check_dtype(arr, t, str(p))
+            out[t.name] = FileArray(arr, str(p), digest, t.name, _stacked(arr, t))
+    return out
+
+
+def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str, FileArray]:
+    files = sorted((int(m.group(1)), f) for f in p.iterdir() if (m := _PB_NAME.fullmatch(f.name)))
+    if not files:
+        raise OrtbenchError(f"{p}: no input_N.pb files (the model zoo's test_data_set_0 layout)")
+    loaded: dict[str, tuple[np.ndarray, Path]] = {}
+    for n, f in files:
+        proto = onnx.TensorProto()
+        try:
+            proto.ParseFromString(f.read_bytes())
+            arr = numpy_helper.to_array(proto)
+        except Exception as exc:  # protobuf and onnx raise many kinds on a bad file
+            raise OrtbenchError(f"{f}: not a readable ONNX TensorProto: {exc}") from None
+        # ONNX test data names its tensors; unnamed ones follow the model's input order
+        name = proto.name or (inputs[n].name if n < len(inputs) else f"input_{n}")
+        loaded[name] = (arr, f)
+    _names_check(str(p), list(loaded), wanted, [t.name for t in inputs])
+    out = {}
+    for t in inputs:
+        if t.name in loaded:
+            arr, f = loaded[t.name]
+            _check_dtype(arr, t, str(f))
+            out[t.name] = FileArray(arr, str(f), file_sha256(f), f.name)
+    return out
+
+
+def load_file_set(
+    path: str | Path, inputs: list[TensorInfo], wanted: list[str] | None = None
+) -> dict[str, FileArray]:
+    """Arrays from an .npz or an input_N.pb folder; `wanted` must all be there (default all)."""
+    p = Path(path).expanduser()
+    wanted = [t.name for t in inputs] if wanted is None else wanted
+    if p.is_dir():
+        return _load_pb_dir(p, inputs, wanted)
+    if not p.is_file():
+        raise OrtbenchError(f"input file not found: {p}")
+    return _load_npz(p, inputs, wanted)
+
+
+__all__ = ["FileArray", "load_file_set", "load_npy"]

@@ -1,0 +1,74 @@
+"""Saved input specs, one TOML file per model, so a model opens with the inputs last used.
+
+Location: ``$ORTBENCH_DATA_DIR/inputs/`` (else the user data dir, ``platformdirs``'
+``user_data_dir("ortbench")/inputs/``), one ``<model stem>-<12 hex>.toml`` per model, the hex
+from the sha256 of the model's absolute path (or of ``sample:NAME``). The file is a plain
+spec (inputs.dumps_spec) that ``--inputs FILE.toml`` also reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from .inputs import InputSpec, dumps_spec, load_spec
+from .profile import atomic_write_text
+
+
+def inputs_dir() -> Path:
+    root = os.environ.get("ORTBENCH_DATA_DIR")
+    if not root:
+        import platformdirs
+
+        root = platformdirs.user_data_dir("ortbench")
+    return Path(root) / "inputs"
+
+
+def model_key(model: str | os.PathLike[str]) -> str:
+    """``sample:NAME`` as is; a path made absolute, so any working folder finds the same file."""
+    text = os.fspath(model)
+    if text.startswith("sample:"):
+        return text
+    return str(Path(text).expanduser().resolve())
+
+
+def saved_spec_path(model: str | os.PathLike[str]) -> Path:
+    key = model_key(model)
+    stem = Path(key.removeprefix("sample:")).stem or "model"
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)[:60]
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+    return inputs_dir() / f"{safe}-{digest}.toml"
+
+
+def load_saved_spec(model: str | os.PathLike[str]) -> InputSpec | None:
+    """The spec saved for this model, or None when there is none."""
+    path = saved_spec_path(model)
+    return load_spec(path) if path.is_file() else None
+
+
+def save_spec(model: str | os.PathLike[str], spec: InputSpec) -> Path:
+    """Save (atomically, replacing the last one) and return the file's path."""
+    path = saved_spec_path(model)
+    atomic_write_text(path, dumps_spec(spec, model=model_key(model)), overwrite=True)
+    return path
+
+
+def forget_spec(model: str | os.PathLike[str]) -> bool:
+    """Delete the saved spec; False when there was none."""
+    path = saved_spec_path(model)
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True
+
+
+__all__ = [
+    "forget_spec",
+    "inputs_dir",
+    "load_saved_spec",
+    "model_key",
+    "save_spec",
+    "saved_spec_path",
+]
