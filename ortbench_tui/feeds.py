@@ -16,9 +16,16 @@ import numpy as np
 
 from .dims import format_shape
 from .errors import OrtbenchError
-from .input_files import FileArray, load_file_set, load_npy
-from .input_shapes import resolve_shapes
-from .inputs import FLOAT_DTYPES, INT_DEFAULT_HIGH, INT_DTYPES, InputSpec, ValueSpec, validate_spec
+from .inputs.files import FileArray, load_file_set, load_npy
+from .inputs.shapes import resolve_shapes
+from .inputs.spec import (
+    FLOAT_DTYPES,
+    INT_DEFAULT_HIGH,
+    INT_DTYPES,
+    InputSpec,
+    ValueSpec,
+    validate_spec,
+)
 from .models import TensorInfo
 from .text import aligned_table
 

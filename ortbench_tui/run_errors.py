@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from .feeds import InputRecord, describe_inputs
-from .inputs import INT_DTYPES
+from .inputs.spec import INT_DTYPES
 
 _NODE = re.compile(r"running (\w+) node\. Name:'([^']*)'")
 _INDEX_RANGE = re.compile(r"inclusive range \[(-?\d+),\s*(-?\d+)\]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ortbench_tui.cuda_graphs import cuda_graph_problems, cuda_graph_requested
+from ortbench_tui.gpu.cuda_graphs import cuda_graph_problems, cuda_graph_requested
 
 CUDA = "CUDAExecutionProvider"
 TRT = "TensorrtExecutionProvider"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ortbench_tui.ep_options import (
+from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.gpu.ep_options import (
     CATALOGUE,
     CATALOGUE_ORT_VERSION,
     installed_ort_version,
@@ -17,7 +18,6 @@ from ortbench_tui.ep_options import (
     validate_provider_options,
     value_problem,
 )
-from ortbench_tui.errors import OrtbenchError
 
 CUDA = "CUDAExecutionProvider"
 TRT = "TensorrtExecutionProvider"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ortbench_tui import gpu_libs
-from ortbench_tui.gpu_libs import (
+from ortbench_tui.gpu import libs as gpu_libs
+from ortbench_tui.gpu.libs import (
     EXTRA_INSTALL,
     PreloadReport,
     library_fix_hint,

@@ -17,7 +17,6 @@ import pytest
 
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.feeds import describe_inputs, prepare_inputs
-from ortbench_tui.input_store import load_saved_spec, save_spec, saved_spec_path
 from ortbench_tui.inputs import (
     InputSpec,
     ValueSpec,
@@ -27,6 +26,7 @@ from ortbench_tui.inputs import (
     spec_from_flags,
     validate_spec,
 )
+from ortbench_tui.inputs.store import load_saved_spec, save_spec, saved_spec_path
 from ortbench_tui.models import TensorInfo, format_model, inspect_model
 from ortbench_tui.run_errors import explain_run_error
 

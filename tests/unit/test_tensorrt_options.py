@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ortbench_tui.ep_options import validate_provider_options
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.tensorrt_options import (
+from ortbench_tui.gpu.ep_options import validate_provider_options
+from ortbench_tui.gpu.tensorrt import (
     ShapeRange,
     cache_folders,
     engine_cache_key,

@@ -13,8 +13,8 @@ import os
 import re
 from pathlib import Path
 
-from .inputs import InputSpec, dumps_spec, load_spec
-from .profile import atomic_write_text
+from ..profile import atomic_write_text
+from .spec import InputSpec, dumps_spec, load_spec
 
 
 def inputs_dir() -> Path:

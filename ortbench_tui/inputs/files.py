@@ -16,8 +16,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .errors import OrtbenchError
-from .models import TensorInfo, file_sha256
+from ..errors import OrtbenchError
+from ..models import TensorInfo, file_sha256
 
 _PB_NAME = re.compile(r"input_(\d+)\.pb$")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from .errors import OrtbenchError
+from ..errors import OrtbenchError
 
 CATALOGUE_ORT_VERSION = (1, 31)
 """The onnxruntime-gpu release the catalogue was read from."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import tomli_w
 
-from .dims import (
+from ..dims import (
     dim_label,
     format_shape,
     free_dims_toml,
@@ -22,10 +22,10 @@ from .dims import (
     shape_text,
     toml_key,
 )
-from .errors import OrtbenchError
-from .input_files import FileArray
-from .inputs import InputSpec
-from .models import TensorInfo
+from ..errors import OrtbenchError
+from ..models import TensorInfo
+from .files import FileArray
+from .spec import InputSpec
 
 
 @dataclass(frozen=True)

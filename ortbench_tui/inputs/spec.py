@@ -3,7 +3,7 @@
 An InputSpec says, per input name, an optional shape (``--shape NAME=1x128``) and where the
 values come from (``--input NAME=SPEC``), plus an optional file set for every input
 (``--inputs PATH``: an .npz or a folder of ONNX ``input_N.pb`` files). The same spec is
-saved as TOML (see input_store) and travels to the worker as a plain dict.
+saved as TOML (see inputs.store) and travels to the worker as a plain dict.
 
 Value specs: a number (constant fill), ``int:LO..HI`` and ``uniform:LO..HI`` (inclusive,
 seeded), ``normal``, ``zeros``, ``ones``, or a path ending in ``.npy``. Inputs without one
@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import tomli_w
 
-from .dims import format_shape, shape_text, toml_key
-from .errors import OrtbenchError
-from .models import TensorInfo
+from ..dims import format_shape, shape_text, toml_key
+from ..errors import OrtbenchError
+from ..models import TensorInfo
 
 INT_DEFAULT_HIGH = 100
 """Integers default to int:0..100: non-negative and small, since integer inputs are often

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .quiet import native_output_captured
+from ..quiet import native_output_captured
 
 # What onnxruntime-gpu 1.31 is built for (build_and_package_info.cuda_version, and the NEEDED
 # entries of its provider libraries: libcublasLt.so.13, libcudnn.so.9, libnvinfer.so.10).

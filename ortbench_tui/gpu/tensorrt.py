@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import OrtbenchError
+from ..errors import OrtbenchError
 
 ENGINE_CACHE_ENABLE = "trt_engine_cache_enable"
 ENGINE_CACHE_PATH = "trt_engine_cache_path"

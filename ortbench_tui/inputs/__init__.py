@@ -1,0 +1,45 @@
+"""Model inputs, stated once per model: the spec, its files, shape resolution and the saved copy.
+
+spec    InputSpec / ValueSpec, the --shape / --input / --inputs parsers, TOML form, validation
+files   .npy, .npz and ONNX input_N.pb folders (pickles refused)
+shapes  concrete shapes from spec + free_dimensions, one message listing every unset dim
+store   the per-model spec saved by the TUI and read by the CLI
+
+feeds.py turns a resolved spec into arrays for the worker.
+"""
+
+from .spec import (
+    DEFAULT_VALUES,
+    FLAG_HELP,
+    FLOAT_DTYPES,
+    INT_DEFAULT_HIGH,
+    INT_DTYPES,
+    InputSpec,
+    ValueSpec,
+    dumps_spec,
+    load_spec,
+    parse_shape,
+    parse_value_spec,
+    spec_from_dict,
+    spec_from_flags,
+    validate_spec,
+    with_values,
+)
+
+__all__ = [
+    "DEFAULT_VALUES",
+    "FLAG_HELP",
+    "FLOAT_DTYPES",
+    "INT_DEFAULT_HIGH",
+    "INT_DTYPES",
+    "InputSpec",
+    "ValueSpec",
+    "dumps_spec",
+    "load_spec",
+    "parse_shape",
+    "parse_value_spec",
+    "spec_from_dict",
+    "spec_from_flags",
+    "validate_spec",
+    "with_values",
+]
