@@ -9,7 +9,8 @@ from textual.widgets import Input, Static
 
 from ..keys import bindings
 from ..widgets.footer import WorkbenchFooter
-from ..widgets.profile_form import FormRow, ProfileForm
+from ..widgets.form_rows import FormRow
+from ..widgets.profile_form import ProfileForm
 from ..workbench import workbench
 from ..workspace import ProfileEntry
 from .profile_files import save_entry, save_entry_as, short_path
