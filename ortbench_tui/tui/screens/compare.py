@@ -288,8 +288,9 @@ class ComparisonScreen(JobScreen):
         from ortbench_tui.bench.results import load_samples
         from ortbench_tui.errors import OrtbenchError
 
+        paths: list[str | Path] = list(self.result_paths or [])
         try:
-            comp, _ = compare_files(self.result_paths or [])
+            comp, _ = compare_files(paths)
         except OrtbenchError as exc:
             self.post_message(self.Done(error=str(exc)))
             return
