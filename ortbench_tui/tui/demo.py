@@ -8,6 +8,7 @@ interface (`events()`, `cancel()`, `cancelled`).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,7 @@ class FakeHandle:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def events(self):
+    def events(self) -> Iterator[Any]:
         yield Progress("first_run", 0, 1, 0.01)
         yield Progress("warmup", 5, 5, 0.02)
         total = int(self.samples.size)

@@ -1,4 +1,5 @@
-"""Text <-> value for the profile editor's inputs, validated by the engine's own `check_value`.
+"""The profile editor's fields (`all_specs`), and text <-> value for its inputs, validated by
+the engine's own `check_value`.
 
 The form shows every value as text (or a switch, or a select) and parses what the user types
 back with the same rules the TOML loader applies, so a value the form accepts is a value
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.profile import check_value
+from ortbench_tui.profile import SECTIONS, check_value, field_specs
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -39,6 +40,32 @@ class FieldSpec:
     @property
     def widget_id(self) -> str:
         return "f-" + self.path.replace(".", "-").replace("_", "-")
+
+
+GENERAL = [
+    FieldSpec("", "name", "str", doc="The profile's name (also its file name when saved)."),
+    FieldSpec("", "description", "str", doc="One line about what this profile is for."),
+]
+"""The keys outside the [session], [provider] and [run] tables."""
+
+
+def all_specs() -> list[FieldSpec]:
+    """Every key of a profile as a FieldSpec, in file order."""
+    out = list(GENERAL)
+    for section in SECTIONS:
+        for key, meta, default in field_specs(section):
+            out.append(
+                FieldSpec(
+                    section,
+                    key,
+                    meta["kind"],
+                    tuple(meta["choices"]),
+                    meta["minimum"],
+                    meta["doc"],
+                    default,
+                )
+            )
+    return out
 
 
 def _toml_scalar(value: Any) -> str:

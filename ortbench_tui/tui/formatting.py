@@ -19,6 +19,11 @@ def short_ep(name: str) -> str:
     return name.removesuffix("ExecutionProvider") or name
 
 
+def when(created: str) -> str:
+    """'2026-05-09T07:35:25+00:00' -> '2026-05-09 07:35' (the file's own clock, UTC)."""
+    return created.replace("T", " ")[:16] if created else "?"
+
+
 def _ms(value: Any) -> str:
     return format_ms(float(value)) if isinstance(value, (int, float)) else "-"
 

@@ -1,11 +1,12 @@
-"""Every key of the workbench, in one table: the bindings, the palette and the help screen
-are all generated from it, so none of them can forget an action."""
+"""Every key of the workbench, in one table: the bindings of every screen and dialog, the
+palette and the help screen are all generated from it, so none of them can forget an action."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -13,8 +14,9 @@ class Command:
     """One user action: its key, its footer word, and the sentence the palette and help show."""
 
     scope: str
-    """app | main | models | profiles | editor | history | detail | help"""
+    """Where the key works: a key of SCOPE_TITLES (one screen, dialog or list)."""
     key: str
+    """A Textual key name, or several separated by commas (one binding for all of them)."""
     action: str
     title: str
     help: str
@@ -29,7 +31,10 @@ class Command:
 
     @property
     def id(self) -> str:
-        return f"{self.scope}.{self.action.split('.')[-1].split('(')[0]}"
+        """`scope.action`, with the action's arguments when it has any (`compare.export_md`)."""
+        name, _, args = self.action.split(".")[-1].partition("(")
+        suffix = re.sub(r"\W", "", args)
+        return f"{self.scope}.{name}_{suffix}" if suffix else f"{self.scope}.{name}"
 
     def binding(self) -> Binding:
         return Binding(
@@ -51,6 +56,15 @@ SCOPE_TITLES = {
     "editor": "Profile editor",
     "history": "History",
     "detail": "A past run / comparison",
+    "compare": "Comparison",
+    "sweep": "Sweep",
+    "practices": "Practices check",
+    "trace": "Trace",
+    "help": "This help",
+    "confirm": "Yes/no questions",
+    "prompt": "Prompts",
+    "choice": "Pickers",
+    "message": "Messages",
 }
 
 COMMANDS: list[Command] = [
@@ -231,16 +245,90 @@ COMMANDS: list[Command] = [
     ),
     Command("history", "escape", "close", "Back", "Back to the main screen"),
     Command("detail", "escape", "close", "Back", "Back to the previous screen"),
+    Command("compare", "escape", "stop_or_close", "Stop/Back", "Stop the comparison, or go back"),
+    Command(
+        "compare",
+        "m",
+        "export('md')",
+        "Markdown",
+        "Write the table as Markdown and copy it",
+        palette="Export comparison as Markdown",
+    ),
+    Command(
+        "compare",
+        "c",
+        "export('csv')",
+        "CSV",
+        "Write the table as CSV and copy it",
+        palette="Export comparison as CSV",
+    ),
+    Command("compare", "r", "rerun", "Again", "Run the comparison again", palette="Compare again"),
+    Command("sweep", "escape", "stop_or_close", "Stop/Back", "Stop the sweep, or go back"),
+    Command(
+        "sweep",
+        "s",
+        "save_best",
+        "Save best",
+        "Save the winner as a TOML profile",
+        palette="Save the best profile",
+    ),
+    Command(
+        "sweep",
+        "m",
+        "export",
+        "Markdown",
+        "Write the ranked table as Markdown",
+        palette="Export sweep as Markdown",
+    ),
+    Command("practices", "escape", "stop_or_close", "Stop/Back", "Stop the check, or go back"),
+    Command(
+        "practices",
+        "m",
+        "export",
+        "Markdown",
+        "Save the report as Markdown and copy it",
+        palette="Export practices as Markdown",
+    ),
+    Command("trace", "escape", "close", "Back", "Back to the main screen"),
+    Command(
+        "trace",
+        "s",
+        "cycle_sort",
+        "Sort",
+        "Sort by the next column: total, mean, calls, name, op type, EP",
+        palette="Sort trace by the next column",
+    ),
+    Command(
+        "trace",
+        "r",
+        "reverse_sort",
+        "Reverse",
+        "Reverse the sort order",
+        palette="Reverse trace sort",
+    ),
+    Command(
+        "trace",
+        "o",
+        "toggle_view",
+        "Nodes/op types",
+        "Switch between every node and the totals per op type",
+        palette="Show nodes or op types",
+    ),
+    Command("help", "escape,q,question_mark,f1", "close", "Close", "Close the help"),
+    Command("confirm", "y", "answer(True)", "Yes", "Confirm"),
+    Command("confirm", "n,escape", "answer(False)", "No", "Cancel"),
+    Command("prompt", "escape", "cancel", "Cancel", "Close without a change"),
+    Command("choice", "escape", "cancel", "Cancel", "Close without choosing"),
+    Command("message", "escape,enter,q", "close", "Close", "Close this message"),
 ]
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
+    """The BINDINGS of the screen, dialog or widget that owns `scope`."""
     return [c.binding() for c in COMMANDS if c.scope == scope]
 
 
-def commands(*scopes: str) -> list[Command]:
-    return [c for c in COMMANDS if c.scope in scopes]
-
-
 def key_label(key: str) -> str:
-    return {"question_mark": "?", "escape": "esc", "space": "space"}.get(key, key)
+    """How a key (or a comma-separated list of keys) is written on screen."""
+    names = {"question_mark": "?", "escape": "esc", "space": "space"}
+    return " / ".join(names.get(k, k) for k in key.split(","))

@@ -1,5 +1,5 @@
-"""The command palette's view of the workbench: the same actions as the keys, only the ones
-that can run now on the current screen."""
+"""The command palette's view of the workbench: the same actions as the keys, only those of
+the screen in front (and the app), and only the ones that can run now."""
 
 from __future__ import annotations
 
@@ -7,17 +7,26 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
+from textual.actions import parse
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+from textual.screen import Screen
 
-from .keys import Command, commands, key_label
+from .keys import COMMANDS, Command, key_label
 
-SCREEN_SCOPES = {
-    "main": ("main", "models", "profiles", "app"),
-    "editor": ("editor", "app"),
-    "history": ("history", "app"),
-    "detail": ("detail", "app"),
-    "compare": ("detail", "app"),
-}
+
+def _binding_ids(node: DOMNode) -> set[str]:
+    return {b.id for b in Binding.make_bindings(type(node).BINDINGS) if b.id}
+
+
+def screen_commands(screen: Screen[Any]) -> list[Command]:
+    """The table's commands bound by the app, the screen or a widget on it, in table order
+    (the keys of a list work while it has focus; the palette offers them either way)."""
+    ids = _binding_ids(screen.app) | _binding_ids(screen)
+    for widget in screen.query("*"):
+        ids |= _binding_ids(widget)
+    return [c for c in COMMANDS if c.id in ids]
 
 
 class WorkbenchCommands(Provider):
@@ -26,15 +35,15 @@ class WorkbenchCommands(Provider):
     def _available(self) -> Iterator[tuple[Command, Any]]:
         screen = self.screen
         seen: set[str] = set()
-        for command in commands(*SCREEN_SCOPES.get(screen.id or "", ("app",))):
+        for command in screen_commands(screen):
             if command.action in seen:
                 continue
             seen.add(command.action)
-            namespace, _, name = command.action.rpartition(".")
+            namespace, name, params = parse(command.action)
             target: Any = self.app if namespace == "app" else screen
-            if target.check_action(name, ()) is not True:
+            if target.check_action(name, params) is not True:
                 continue
-            yield command, partial(target.run_action, name)
+            yield command, partial(target.run_action, command.action.removeprefix(f"{namespace}."))
 
     @staticmethod
     def _title(command: Command) -> str:

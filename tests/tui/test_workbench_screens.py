@@ -16,9 +16,12 @@ from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench.results import list_history, save_to_history
 from ortbench_tui.tui.palette import WorkbenchCommands
+from ortbench_tui.tui.run_requests import parse_sweep_text
+from ortbench_tui.tui.screens import job_prompts
+from ortbench_tui.tui.screens import main as main_screen
 from ortbench_tui.tui.screens.compare import ComparisonScreen
 from ortbench_tui.tui.screens.dialogs import ChoiceDialog, PromptDialog
-from ortbench_tui.tui.screens.main import MainScreen, parse_sweep_text
+from ortbench_tui.tui.screens.main import MainScreen
 from ortbench_tui.tui.screens.practices import PracticesScreen
 from ortbench_tui.tui.screens.sweep import SweepScreen
 from ortbench_tui.tui.screens.trace import TraceScreen
@@ -98,7 +101,7 @@ async def test_c_compares_against_ort_defaults(quick_app):
         assert app.screen.id == "main"
 
 
-async def test_c_picks_another_profile(app_factory, runner, workdir: Path):
+async def test_c_picks_another_profile(app_factory, runner, workdir: Path, monkeypatch):
     (workdir / "profiles" / "quick.toml").write_text(QUICK_TOML)
     started: list[object] = []
 
@@ -121,7 +124,11 @@ async def test_c_picks_another_profile(app_factory, runner, workdir: Path):
         ids = [key for key, _ in dialog._options]
         assert "cpu-latency" in ids and "quick" not in ids  # not against itself
         # The screen is started from here; keep the engine out to test only the wiring.
-        main._open_compare = lambda model, a, b: started.append((model, a.name, b.name))
+        monkeypatch.setattr(
+            job_prompts,
+            "open_compare",
+            lambda screen, model, a, b: started.append((model, a.name, b.name)),
+        )
         await pilot.press("down", "enter")
         await pilot.pause()
         assert started == [("sample:tiny", ids[1], "quick")]
@@ -146,7 +153,7 @@ async def test_p_checks_the_practices_with_the_profile_as_base(quick_app):
 
 
 async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
-    monkeypatch.setattr(MainScreen, "SWEEP_BUDGET_S", 8.0)
+    monkeypatch.setattr(main_screen, "SWEEP_BUDGET_S", 8.0)
     app = quick_app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

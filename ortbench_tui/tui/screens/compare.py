@@ -16,13 +16,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -30,6 +29,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ortbench_tui.text import format_ms
 
+from ..keys import bindings
 from .job_screen import JobScreen, export_name
 
 PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
@@ -145,12 +145,7 @@ class ComparisonScreen(JobScreen):
     STATUS_ID = "#cmp-notes"
     FAILED_TITLE = "Comparison failed"
 
-    BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the comparison, or go back"),
-        Binding("m", "export('md')", "Markdown", tooltip="Write the table as Markdown and copy it"),
-        Binding("c", "export('csv')", "CSV", tooltip="Write the table as CSV and copy it"),
-        Binding("r", "rerun", "Again", tooltip="Run the comparison again"),
-    ]
+    BINDINGS = bindings("compare")
 
     DEFAULT_CSS = """
     ComparisonScreen #cmp-title { height: 1; background: $panel; padding: 0 1; }
@@ -293,8 +288,9 @@ class ComparisonScreen(JobScreen):
         from ortbench_tui.bench.results import load_samples
         from ortbench_tui.errors import OrtbenchError
 
+        paths: list[str | Path] = list(self.result_paths or [])
         try:
-            comp, _ = compare_files(self.result_paths or [])
+            comp, _ = compare_files(paths)
         except OrtbenchError as exc:
             self.post_message(self.Done(error=str(exc)))
             return

@@ -11,12 +11,11 @@ from textual.widgets import DataTable, Static
 
 from ortbench_tui.errors import OrtbenchError
 
-from ..formatting import short_ep
+from ..formatting import short_ep, when
 from ..keys import bindings
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.notes import Notes
 from ..widgets.run_panel import RunPanel
-from .history import when
 
 
 def _no_runs(_request: Any) -> Any:

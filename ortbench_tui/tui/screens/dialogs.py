@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..formatting import Line
+from ..keys import bindings
 from ..widgets.notes import Notes
 
 DIALOG_CSS = """
@@ -32,10 +32,7 @@ class ConfirmDialog(ModalScreen[bool]):
     """Yes/no; Enter or y confirms, Esc or n declines."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", tooltip="Confirm"),
-        Binding("n,escape", "answer(False)", "No", tooltip="Cancel"),
-    ]
+    BINDINGS = bindings("confirm")
 
     def __init__(self, title: str, question: str, yes: str = "Yes") -> None:
         super().__init__()
@@ -64,7 +61,7 @@ class PromptDialog(ModalScreen[str | None]):
     """Ask for one line of text; `check` returns an error message or None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="PromptDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without a change")]
+    BINDINGS = bindings("prompt")
 
     def __init__(
         self,
@@ -121,7 +118,7 @@ class MessageDialog(ModalScreen[None]):
     MessageDialog.-error > Vertical { border: round $error; }
     """
     )
-    BINDINGS = [Binding("escape,enter,q", "close", "Close", tooltip="Close this message")]
+    BINDINGS = bindings("message")
 
     def __init__(self, title: str, lines: list[Line], error: bool = False) -> None:
         super().__init__(classes="-error" if error else "")
@@ -155,7 +152,7 @@ class ChoiceDialog(ModalScreen[str | None]):
     ChoiceDialog OptionList { height: auto; max-height: 12; }
     """
     )
-    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close without choosing")]
+    BINDINGS = bindings("choice")
 
     def __init__(self, title: str, label: str, options: list[tuple[str, str]]) -> None:
         """`options`: (id, text) pairs; the dialog returns the chosen id."""

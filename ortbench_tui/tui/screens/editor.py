@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -11,12 +9,11 @@ from textual.widgets import Input, Static
 
 from ..keys import bindings
 from ..widgets.footer import WorkbenchFooter
-from ..widgets.profile_form import FormRow, ProfileForm
+from ..widgets.form_rows import FormRow
+from ..widgets.profile_form import ProfileForm
+from ..workbench import workbench
 from ..workspace import ProfileEntry
 from .profile_files import save_entry, save_entry_as, short_path
-
-if TYPE_CHECKING:
-    from ..app import OrtbenchApp
 
 
 class EditorScreen(Screen[None]):
@@ -35,8 +32,6 @@ class EditorScreen(Screen[None]):
     }
     """
 
-    app: OrtbenchApp  # type: ignore[assignment]
-
     def __init__(self, entry: ProfileEntry, symbolic_dims: list[str]) -> None:
         super().__init__(id="editor")
         self.entry = entry
@@ -44,7 +39,8 @@ class EditorScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="editor-title")
-        hw = self.app.hardware
+        app = workbench(self)
+        hw = app.hardware
         yield ProfileForm(
             self.entry.profile,
             invalid=self.entry.invalid,
@@ -53,7 +49,7 @@ class EditorScreen(Screen[None]):
             physical_cores=hw.physical_cores if hw else None,
             logical_cores=hw.logical_cores if hw else None,
             working_providers=hw.working_providers if hw else None,
-            cursor_blink=self.app.cursor_blink,
+            cursor_blink=app.cursor_blink,
             id="form",
         )
         yield Static("", id="editor-doc", markup=False)

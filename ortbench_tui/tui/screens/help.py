@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..keys import COMMANDS, SCOPE_TITLES, key_label
+from ..keys import COMMANDS, SCOPE_TITLES, bindings, key_label
 
 EXTRA = [
     ("Everywhere", "ctrl+p", "Command palette: every action by name"),
@@ -49,7 +48,7 @@ def help_table() -> Table:
 class HelpScreen(ModalScreen[None]):
     """Lists every key; Esc, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", tooltip="Close the help")]
+    BINDINGS = bindings("help")
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }

@@ -9,17 +9,13 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from ..formatting import when
 from ..keys import bindings
 from ..messages import HistoryLoaded
 from ..widgets.footer import WorkbenchFooter
 from ..worker_errors import WorkerErrors
 
 COLUMNS = ("", "when", "model", "profile", "p50", "p99", "runs", "status")
-
-
-def when(created: str) -> str:
-    """'2026-05-09T07:35:25+00:00' -> '2026-05-09 07:35' (the file's own clock, UTC)."""
-    return created.replace("T", " ")[:16] if created else "?"
 
 
 class HistoryScreen(WorkerErrors, Screen[None]):

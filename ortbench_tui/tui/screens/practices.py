@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
+from ..keys import bindings
 from .job_screen import JobScreen, export_name
 
 COLUMNS = ("#", "practice", "verdict", "ratio (95% CI)", "without", "with")
@@ -36,10 +36,7 @@ class PracticesScreen(JobScreen):
     STATUS_ID = "#pr-status"
     FAILED_TITLE = "Practices check failed"
 
-    BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the check, or go back"),
-        Binding("m", "export", "Markdown", tooltip="Save the report as Markdown and copy it"),
-    ]
+    BINDINGS = bindings("practices")
 
     DEFAULT_CSS = """
     PracticesScreen #pr-title { height: 1; background: $panel; padding: 0 1; }

@@ -1,8 +1,10 @@
-"""Saving profiles from any screen: `s` (own file, or a copy of a shipped one) and save-as,
-with the overwrite question when the target is a different existing file."""
+"""What happens to profile files from any screen: `s` (own file, or a copy of a shipped one),
+save-as (with the overwrite question when the target is a different existing file),
+duplicate, rename and delete, each with its prompt."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from textual.screen import Screen
 
 from ortbench_tui.errors import OrtbenchError
 
+from ..workbench import workbench
 from ..workspace import ProfileEntry, _slug
 from .dialogs import ConfirmDialog, PromptDialog
 
@@ -37,8 +40,7 @@ def name_check(ws: Any, allow: ProfileEntry | None = None) -> Any:
 def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
     """`s`: save to the entry's own file; a different existing file is overwritten only after
     a yes; a shipped profile is saved as a copy in the user's profile folder."""
-    app: Any = screen.app
-    ws = app.workspace
+    ws = workbench(screen).workspace
     if entry.invalid:
         keys = ", ".join(sorted(entry.invalid))
         screen.notify(f"fix the invalid values first: {keys}", title="Not saved", severity="error")
@@ -72,7 +74,7 @@ def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -
 
 def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
     """Save under a new name; the entry follows the new file, the old file stays as it was."""
-    app: Any = screen.app
+    app = workbench(screen)
     ws = app.workspace
     if entry.invalid:
         keys = ", ".join(sorted(entry.invalid))
@@ -128,4 +130,106 @@ def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None
             cursor_blink=app.cursor_blink,
         ),
         named,
+    )
+
+
+def usable_profile(screen: Screen[Any], entry: ProfileEntry | None) -> ProfileEntry | None:
+    """`entry` when there is one and its file could be read (else says why, and None)."""
+    if entry is None:
+        screen.notify("no profile selected", severity="warning")
+        return None
+    if entry.error:
+        screen.notify(entry.error, title="This profile file cannot be used", severity="error")
+        return None
+    return entry
+
+
+def duplicate_entry(
+    screen: Screen[Any], entry: ProfileEntry, on_done: Callable[[ProfileEntry], None]
+) -> None:
+    """Ask for a name, then write a copy; `on_done` gets the copy."""
+    app = workbench(screen)
+    ws = app.workspace
+
+    def done(name: str | None) -> None:
+        if not name:
+            return
+        try:
+            copy = ws.duplicate(entry, name)
+        except OrtbenchError as exc:
+            screen.notify(str(exc), title="Not duplicated", severity="error")
+            return
+        on_done(copy)
+        screen.notify(f"duplicated as {copy.name} ({short_path(copy.path)})")
+
+    screen.app.push_screen(
+        PromptDialog(
+            "Duplicate profile",
+            f"Name of the copy of '{entry.name}':",
+            ws.unique_name(f"{entry.name}-copy"),
+            check=name_check(ws),
+            cursor_blink=app.cursor_blink,
+        ),
+        done,
+    )
+
+
+def rename_entry(screen: Screen[Any], entry: ProfileEntry, on_done: Callable[[], None]) -> None:
+    """Ask for a new name, then rename the profile and its file (not a shipped one)."""
+    app = workbench(screen)
+    ws = app.workspace
+    if not entry.writable:
+        screen.notify(
+            f"'{entry.name}' ships with ortbench; duplicate it (d) to change it",
+            severity="warning",
+        )
+        return
+
+    def done(name: str | None) -> None:
+        if not name or name == entry.name:
+            return
+        try:
+            ws.rename(entry, name)
+        except OrtbenchError as exc:
+            screen.notify(str(exc), title="Not renamed", severity="error")
+            return
+        on_done()
+        screen.notify(f"renamed to {name}")
+
+    screen.app.push_screen(
+        PromptDialog(
+            "Rename profile",
+            f"New name for '{entry.name}':",
+            entry.name,
+            check=name_check(ws, allow=entry),
+            cursor_blink=app.cursor_blink,
+        ),
+        done,
+    )
+
+
+def delete_entry(screen: Screen[Any], entry: ProfileEntry, on_done: Callable[[], None]) -> None:
+    """Ask first, then delete the profile's file (not a shipped one)."""
+    ws = workbench(screen).workspace
+    if not entry.writable:
+        screen.notify(
+            f"'{entry.name}' ships with ortbench and cannot be deleted here", severity="warning"
+        )
+        return
+    where = f"\nThis deletes {entry.path}." if entry.path else ""
+
+    def done(yes: bool | None) -> None:
+        if not yes:
+            return
+        try:
+            ws.delete(entry)
+        except OrtbenchError as exc:
+            screen.notify(str(exc), title="Not deleted", severity="error")
+            return
+        on_done()
+        screen.notify(f"deleted {entry.name}")
+
+    screen.app.push_screen(
+        ConfirmDialog("Delete profile", f"Delete the profile '{entry.name}'?{where}", yes="Delete"),
+        done,
     )

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
+from ..keys import bindings
 from .job_screen import JobScreen, export_name
 
 COLUMNS = ("rank", "#", "median", "vs best", "status", "settings", "95% CI", "runs")
@@ -43,11 +43,7 @@ class SweepScreen(JobScreen):
     STATUS_ID = "#sweep-status"
     FAILED_TITLE = "Sweep failed"
 
-    BINDINGS: ClassVar[list[Binding]] = [
-        Binding("escape", "stop_or_close", "Stop/Back", tooltip="Stop the sweep, or go back"),
-        Binding("s", "save_best", "Save best", tooltip="Save the winner as a TOML profile"),
-        Binding("m", "export", "Markdown", tooltip="Write the ranked table as Markdown"),
-    ]
+    BINDINGS = bindings("sweep")
 
     DEFAULT_CSS = """
     SweepScreen #sweep-title { height: 1; background: $panel; padding: 0 1; }

@@ -17,12 +17,13 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ortbench_tui.bench.trace import short_ep
 from ortbench_tui.text import format_us, share_bar
+
+from ..keys import bindings
 
 BAR_WIDTH = 16
 
@@ -143,12 +144,7 @@ def sort_rows(rows: list[dict[str, Any]], key: str, reverse: bool) -> list[dict[
 class TraceScreen(Screen[None]):
     """Per-node time and EP placement of one traced run."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Back"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("r", "reverse_sort", "Reverse"),
-        Binding("o", "toggle_view", "Nodes/op types"),
-    ]
+    BINDINGS = bindings("trace")
 
     DEFAULT_CSS = """
     TraceScreen #trace-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }

@@ -6,6 +6,8 @@ from typing import Any
 
 from textual.widgets import Static
 
+from ortbench_tui.errors import OrtbenchError
+
 from ..formatting import Line, model_lines, profile_summary
 from ..machine import header_line
 from .notes import Notes
@@ -48,6 +50,13 @@ class ModelDetails(Notes):
     def show_info(self, spec: str, info: Any) -> None:
         self.border_title = f"Model: {spec}"
         self.show(model_lines(info))
+
+    def show_value(self, spec: str, value: Any) -> None:
+        """A ModelInfo, or the OrtbenchError that reading the model gave."""
+        if isinstance(value, OrtbenchError):
+            self.show_error(spec, str(value))
+        else:
+            self.show_info(spec, value)
 
     def show_pending(self, spec: str) -> None:
         self.border_title = f"Model: {spec}"

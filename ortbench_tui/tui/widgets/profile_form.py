@@ -13,104 +13,28 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch
+from textual.widgets import Input, Select, Static, Switch
 
-from ortbench_tui.profile import PROVIDER_ALIASES, SECTIONS, Profile, ep_full_name, field_specs
+from ortbench_tui.profile import SECTIONS, Profile
 
 from ..form_fields import (
+    GENERAL,
     FieldSpec,
     OptionSpec,
+    all_specs,
     ep_option_specs,
-    format_inline_table,
     format_value,
     parse_dim,
     parse_inline_table,
     parse_option,
     parse_value,
 )
-from ..formatting import short_ep
+from ..form_hints import OTHER_OPTIONS_HINT, cpus_hint, dim_hint, field_hint, provider_choices
+from .form_rows import OTHER_OPTIONS_ID, FormRow, dim_rows, option_rows, safe_id, text_input
 from .notes import Notes
-
-OTHER_OPTIONS_ID = "f-provider-options-other"
-GENERAL = [
-    FieldSpec("", "name", "str", doc="The profile's name (also its file name when saved)."),
-    FieldSpec("", "description", "str", doc="One line about what this profile is for."),
-]
-
-
-SHORT_HINTS = {
-    "name": "also the file name for new files",
-    "session.inter_op_num_threads": "0 = ORT default",
-    "session.intra_op_thread_affinities": 'e.g. "1;2"',
-    "session.config_entries": '{ "key" = "value" }',
-    "provider.fallback": "EP names, e.g. cpu",
-    "run.timed_runs": "used when duration_s = 0",
-    "run.duration_s": "seconds; 0 = count timed_runs",
-    "run.input_sets": "distinct random inputs",
-    "run.inputs_npz": "empty = random inputs",
-}
-
-
-def all_specs() -> list[FieldSpec]:
-    """Every key of a profile as a FieldSpec, in file order."""
-    out = list(GENERAL)
-    for section in SECTIONS:
-        for key, meta, default in field_specs(section):
-            out.append(
-                FieldSpec(
-                    section,
-                    key,
-                    meta["kind"],
-                    tuple(meta["choices"]),
-                    meta["minimum"],
-                    meta["doc"],
-                    default,
-                )
-            )
-    return out
-
-
-class FormRow(Horizontal):
-    """key | control | hint (the hint turns into the reason when the value is refused)."""
-
-    DEFAULT_CSS = """
-    FormRow { height: auto; }
-    FormRow > .form-key { width: 27; padding: 0 1 0 0; color: $text; }
-    FormRow > Input, FormRow > Select { width: 22; }
-    FormRow > Switch { width: 8; margin: 0 14 0 0; }
-    FormRow > .form-hint {
-        width: 1fr; padding: 0 0 0 1; color: $text-muted;
-        text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    FormRow.-invalid > .form-key { color: $text-error; text-style: bold; }
-    FormRow.-invalid > .form-hint { color: $text-error; text-wrap: wrap; }
-    FormRow.-warn > .form-hint { color: $text-warning; }
-    """
-
-    def __init__(self, key_text: str, control: Widget, hint: str, doc: str, row_id: str) -> None:
-        super().__init__(id=row_id)
-        self._key_text, self._control, self._hint, self._doc = key_text, control, hint, doc
-        self.doc = doc
-        """The key's documentation (the editor shows it for the focused row)."""
-
-    def compose(self) -> ComposeResult:
-        key = Label(self._key_text, classes="form-key")
-        key.tooltip = self._doc
-        yield key
-        yield self._control
-        yield Label(self._hint, classes="form-hint")
-
-    @property
-    def hint(self) -> str:
-        return str(self.query_one(".form-hint", Label).content)
-
-    def set_hint(self, text: str, invalid: bool = False, warn: bool = False) -> None:
-        self.set_class(invalid, "-invalid")
-        self.set_class(warn and not invalid, "-warn")
-        self.query_one(".form-hint", Label).update(text)
 
 
 class ProfileForm(VerticalScroll):
@@ -181,7 +105,9 @@ class ProfileForm(VerticalScroll):
             for spec in (s for s in self.specs.values() if s.section == section):
                 if spec.key == "free_dimensions":
                     with Vertical(id="free-dims"):
-                        yield from self._dim_rows()
+                        yield from dim_rows(
+                            self._dims, self.raw, self.symbolic_dims, self.cursor_blink
+                        )
                 elif section == "provider" and spec.key == "options":
                     with Vertical(id="ep-options"):
                         yield from self._option_rows()
@@ -194,11 +120,6 @@ class ProfileForm(VerticalScroll):
             if row is not None:
                 row.set_hint(f"✗ {reason}", invalid=True)
         self._refresh_problems()
-
-    def _input(self, value: str, widget_id: str, placeholder: str = "") -> Input:
-        box = Input(value, placeholder=placeholder, id=widget_id, compact=True)
-        box.cursor_blink = self.cursor_blink
-        return box
 
     def _current(self, spec: FieldSpec) -> Any:
         if not spec.section:
@@ -218,7 +139,7 @@ class ProfileForm(VerticalScroll):
             )
         elif spec.kind == "provider":
             control = Select(
-                self._provider_choices(value),
+                provider_choices(value, self.working_providers),
                 value=value,
                 allow_blank=False,
                 id=spec.widget_id,
@@ -228,119 +149,19 @@ class ProfileForm(VerticalScroll):
             control = Switch(value, id=spec.widget_id)
         else:
             text = self.raw.get(spec.path, format_value(spec.kind, value))
-            control = self._input(text, spec.widget_id)
+            control = text_input(text, spec.widget_id, self.cursor_blink)
         return FormRow(
             spec.key, control, self._hint(spec, value), spec.doc, f"row-{spec.widget_id}"
         )
 
-    def _provider_choices(self, current: str) -> list[tuple[str, str]]:
-        names = list(PROVIDER_ALIASES)
-        if current not in names:
-            names.append(current)
-        out = []
-        for name in names:
-            label = name
-            if self.working_providers is not None:
-                works = ep_full_name(name) in self.working_providers
-                label += "" if works else " (n/a here)"
-            out.append((label, name))
-        return out
-
     def _hint(self, spec: FieldSpec, value: Any) -> str:
-        """A short note beside the control (the full doc shows for the focused row)."""
-        if spec.kind == "bool":
-            return "on" if value else "off"
-        if spec.key == "intra_op_num_threads":
-            cores = f"{self.physical_cores} cores" if self.physical_cores else "the physical cores"
-            return f'"physical" = {cores} here · 0 = ORT default'
-        if spec.kind == "provider":
-            return self._provider_hint(str(value))
-        if spec.kind == "cpus":
-            return self._cpus_hint(value)[0]
-        return SHORT_HINTS.get(spec.path, "")
-
-    def _provider_hint(self, name: str) -> str:
-        if self.working_providers is None:
-            return "checking which EPs load here…"
-        full = ep_full_name(name)
-        works = ", ".join(short_ep(w) for w in self.working_providers)
-        if full in self.working_providers:
-            return f"{short_ep(full)} loads here"
-        return f"⚠ {short_ep(full)} does not load here (working: {works})"
-
-    def _cpus_hint(self, cpus: list[int]) -> tuple[str, bool]:
-        if not self.logical_cores:
-            return "CPU indices, e.g. 0, 1 · empty = not pinned", False
-        top = self.logical_cores - 1
-        bad = [c for c in cpus if c > top]
-        if bad:
-            return f"⚠ no CPU {', '.join(map(str, bad))} here (CPUs 0-{top})", True
-        return f"CPU indices 0-{top}, e.g. 0, 1 · empty = not pinned", False
-
-    def _dim_rows(self) -> list[FormRow]:
-        if not self._dims:
-            note = Label("the selected model has no symbolic dims", classes="form-hint")
-            return [FormRow("free_dimensions", note, "", "", "row-f-dims-none")]
-        rows = []
-        for name, value in self._dims.items():
-            path = f"session.free_dimensions.{name}"
-            text = self.raw.get(path, "" if value is None else str(value))
-            wid = "f-dim-" + _safe_id(name)
-            in_model = name in self.symbolic_dims
-            hint = "symbolic dim of the model" if in_model else "not a dim of the selected model"
-            if in_model and value is None and path not in self.raw:
-                hint = "⚠ unset: the run needs a value"
-            control = self._input(text, wid, placeholder="unset")
-            doc = (
-                f"Value for the symbolic dimension '{name}' (session.free_dimensions); "
-                "empty = unset"
-            )
-            rows.append(FormRow(f"free dim {name}", control, hint, doc, f"row-{wid}"))
-        return rows
+        return field_hint(
+            spec, value, self.physical_cores, self.logical_cores, self.working_providers
+        )
 
     def _option_rows(self) -> list[FormRow]:
-        options = self.profile.provider.options
-        specs = ep_option_specs(self.profile.provider_ep)
-        rows: list[FormRow] = []
-        for opt in specs:
-            value = options.get(opt.name, opt.default)
-            control: Widget
-            if isinstance(opt.default, bool):
-                control = Switch(bool(value), id=opt.widget_id)
-            elif opt.choices:
-                choices = list(opt.choices)
-                if str(value) not in choices:
-                    choices.append(str(value))
-                control = Select(
-                    [(c, c) for c in choices],
-                    value=str(value),
-                    allow_blank=False,
-                    id=opt.widget_id,
-                    compact=True,
-                )
-            else:
-                path = f"provider.options.{opt.name}"
-                control = self._input(self.raw.get(path, str(value)), opt.widget_id)
-            rows.append(FormRow(opt.name, control, opt.doc, opt.doc, f"row-{opt.widget_id}"))
-        if not specs:
-            note = Label(
-                f"{short_ep(self.profile.provider_ep)} takes no options here", classes="form-hint"
-            )
-            rows.append(FormRow("options", note, "", "", "row-f-opt-none"))
-        known = {o.name for o in specs}
-        other = {k: v for k, v in options.items() if k not in known}
-        path = "provider.options"
-        text = self.raw.get(path, format_inline_table(other))
-        rows.append(
-            FormRow(
-                "other options",
-                self._input(text, OTHER_OPTIONS_ID, placeholder="{ }"),
-                "{ key = value } for options not listed above",
-                "",
-                f"row-{OTHER_OPTIONS_ID}",
-            )
-        )
-        return rows
+        provider = self.profile.provider
+        return option_rows(self.profile.provider_ep, provider.options, self.raw, self.cursor_blink)
 
     # -- reacting -----------------------------------------------------------------------------
 
@@ -357,7 +178,7 @@ class ProfileForm(VerticalScroll):
         if widget_id == OTHER_OPTIONS_ID:
             return "provider.options"
         if widget_id.startswith("f-dim-"):
-            name = next((n for n in self._dims if "f-dim-" + _safe_id(n) == widget_id), "?")
+            name = next((n for n in self._dims if "f-dim-" + safe_id(n) == widget_id), "?")
             return f"session.free_dimensions.{name}"
         if widget_id.startswith("f-opt-"):
             opt = self._option_spec(widget_id)
@@ -400,30 +221,21 @@ class ProfileForm(VerticalScroll):
                 self._set(spec, value)
                 hint, warn = self._hint(spec, value), False
                 if spec.kind == "cpus":
-                    hint, warn = self._cpus_hint(value)
+                    hint, warn = cpus_hint(value, self.logical_cores)
                 self._accept(path, row, hint, warn)
             elif wid.startswith("f-dim-"):
                 name = path.rsplit(".", 1)[1]
                 self._dims[name] = parse_dim(name, text)
                 self._write_dims()
                 unset = self._dims[name] is None and name in self.symbolic_dims
-                hint = (
-                    "⚠ unset: the run needs a value"
-                    if unset
-                    else (
-                        "symbolic dim of the model"
-                        if name in self.symbolic_dims
-                        else "not a dim of the selected model"
-                    )
-                )
-                self._accept(path, row, hint, warn=unset)
+                self._accept(path, row, dim_hint(name, unset, self.symbolic_dims), warn=unset)
             elif wid == OTHER_OPTIONS_ID:
                 other = parse_inline_table(text)
                 for key, value in other.items():
                     if not isinstance(value, (str, int, float, bool)):
                         raise ValueError(f"{key}: expected a string, number or boolean")
                 self._replace_other_options(other)
-                self._accept(path, row, "{ key = value } for options not listed above")
+                self._accept(path, row, OTHER_OPTIONS_HINT)
             elif wid.startswith("f-opt-"):
                 opt = self._option_spec(wid)
                 if opt is None:
@@ -522,9 +334,3 @@ class ProfileForm(VerticalScroll):
     def snapshot(self) -> tuple[Profile, dict[str, str], dict[str, str]]:
         """(profile, invalid, raw) as copies, for the owner to keep."""
         return self.profile.copy(), dict(self.invalid), copy.deepcopy(self.raw)
-
-
-def _safe_id(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_-]", "-", name)

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import RenderResult
+from textual.geometry import Size
 from textual.widget import Widget
 
 
@@ -41,7 +42,7 @@ class StatsView(Widget):
             lines[-1].append((label, value))
         return lines
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(len(self._lines(width)), 1)
 
     def render(self) -> RenderResult:

@@ -1,0 +1,134 @@
+"""The rows of the profile editor: key | control | hint, and the rows built from the model's
+free dimensions and from the chosen EP's options (both rebuilt when those change)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Switch
+
+from ..form_fields import ep_option_specs, format_inline_table
+from ..form_hints import OTHER_OPTIONS_HINT, dim_hint
+from ..formatting import short_ep
+
+OTHER_OPTIONS_ID = "f-provider-options-other"
+
+
+class FormRow(Horizontal):
+    """key | control | hint (the hint turns into the reason when the value is refused)."""
+
+    DEFAULT_CSS = """
+    FormRow { height: auto; }
+    FormRow > .form-key { width: 27; padding: 0 1 0 0; color: $text; }
+    FormRow > Input, FormRow > Select { width: 22; }
+    FormRow > Switch { width: 8; margin: 0 14 0 0; }
+    FormRow > .form-hint {
+        width: 1fr; padding: 0 0 0 1; color: $text-muted;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    FormRow.-invalid > .form-key { color: $text-error; text-style: bold; }
+    FormRow.-invalid > .form-hint { color: $text-error; text-wrap: wrap; }
+    FormRow.-warn > .form-hint { color: $text-warning; }
+    """
+
+    def __init__(self, key_text: str, control: Widget, hint: str, doc: str, row_id: str) -> None:
+        super().__init__(id=row_id)
+        self._key_text, self._control, self._hint, self._doc = key_text, control, hint, doc
+        self.doc = doc
+        """The key's documentation (the editor shows it for the focused row)."""
+
+    def compose(self) -> ComposeResult:
+        key = Label(self._key_text, classes="form-key")
+        key.tooltip = self._doc
+        yield key
+        yield self._control
+        yield Label(self._hint, classes="form-hint")
+
+    @property
+    def hint(self) -> str:
+        return str(self.query_one(".form-hint", Label).content)
+
+    def set_hint(self, text: str, invalid: bool = False, warn: bool = False) -> None:
+        self.set_class(invalid, "-invalid")
+        self.set_class(warn and not invalid, "-warn")
+        self.query_one(".form-hint", Label).update(text)
+
+
+def text_input(value: str, widget_id: str, cursor_blink: bool, placeholder: str = "") -> Input:
+    box = Input(value, placeholder=placeholder, id=widget_id, compact=True)
+    box.cursor_blink = cursor_blink
+    return box
+
+
+def safe_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+def dim_rows(
+    dims: dict[str, int | None],
+    raw: dict[str, str],
+    symbolic_dims: list[str],
+    cursor_blink: bool,
+) -> list[FormRow]:
+    """One row per free dimension: the profile's own and the selected model's symbolic ones."""
+    if not dims:
+        note = Label("the selected model has no symbolic dims", classes="form-hint")
+        return [FormRow("free_dimensions", note, "", "", "row-f-dims-none")]
+    rows = []
+    for name, value in dims.items():
+        path = f"session.free_dimensions.{name}"
+        text = raw.get(path, "" if value is None else str(value))
+        wid = "f-dim-" + safe_id(name)
+        hint = dim_hint(name, value is None and path not in raw, symbolic_dims)
+        control = text_input(text, wid, cursor_blink, placeholder="unset")
+        doc = f"Value for the symbolic dimension '{name}' (session.free_dimensions); empty = unset"
+        rows.append(FormRow(f"free dim {name}", control, hint, doc, f"row-{wid}"))
+    return rows
+
+
+def option_rows(
+    ep: str, options: dict[str, Any], raw: dict[str, str], cursor_blink: bool
+) -> list[FormRow]:
+    """One row per option the EP `ep` understands, then one for any other options."""
+    specs = ep_option_specs(ep)
+    rows: list[FormRow] = []
+    for opt in specs:
+        value = options.get(opt.name, opt.default)
+        control: Widget
+        if isinstance(opt.default, bool):
+            control = Switch(bool(value), id=opt.widget_id)
+        elif opt.choices:
+            choices = list(opt.choices)
+            if str(value) not in choices:
+                choices.append(str(value))
+            control = Select(
+                [(c, c) for c in choices],
+                value=str(value),
+                allow_blank=False,
+                id=opt.widget_id,
+                compact=True,
+            )
+        else:
+            path = f"provider.options.{opt.name}"
+            control = text_input(raw.get(path, str(value)), opt.widget_id, cursor_blink)
+        rows.append(FormRow(opt.name, control, opt.doc, opt.doc, f"row-{opt.widget_id}"))
+    if not specs:
+        note = Label(f"{short_ep(ep)} takes no options here", classes="form-hint")
+        rows.append(FormRow("options", note, "", "", "row-f-opt-none"))
+    known = {o.name for o in specs}
+    other = {k: v for k, v in options.items() if k not in known}
+    text = raw.get("provider.options", format_inline_table(other))
+    rows.append(
+        FormRow(
+            "other options",
+            text_input(text, OTHER_OPTIONS_ID, cursor_blink, placeholder="{ }"),
+            OTHER_OPTIONS_HINT,
+            "",
+            f"row-{OTHER_OPTIONS_ID}",
+        )
+    )
+    return rows
