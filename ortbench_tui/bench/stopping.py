@@ -137,7 +137,7 @@ def eta_to_decide(history: Sequence[tuple[int, float, float]], margin: float) ->
     )
     centre = (math.log(low) + math.log(high)) / 2
     gap = abs(abs(centre) - math.log1p(margin))
-    if gap <= 0:
+    if gap < 1e-9:
         return math.inf
     return max(float(n), (scale / gap) ** 2)
 
