@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -260,9 +260,7 @@ class SequentialComparison:
         if self._state.rounds == self.rounds:  # this round was looked at already
             s = self._state
             verdict = NO_CLEAR if s.verdict == UNDECIDED else s.verdict
-            self._state = ComparisonState(
-                **{**s.__dict__, "verdict": verdict, "stop_reason": "budget"}
-            )
+            self._state = replace(s, verdict=verdict, stop_reason="budget")
             return self._state
         return self._look(final=True)
 
