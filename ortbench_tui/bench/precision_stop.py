@@ -1,0 +1,149 @@
+"""Measure one stream until the p50 is known to a precision (`run --precision 2%`).
+
+`SequentialPrecision` cuts the stream into blocks and looks at the 95% CI of the p50 (the
+same block bootstrap) on a 1.25x geometric schedule, stopping once it lies within +-target
+of the p50 (`precision_reached`) or the budget is spent. This stops on the CI's *width*,
+which hardly depends on where the estimate fell, so the reported 95% needs no correction
+(Chow and Robbins' fixed-width sequential intervals; the tests check its coverage).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .level_bootstrap import MIN_ROUNDS, SKETCH_POINTS, median_spread, sketch_block
+from .stopping import DEFAULT_REPS, FIRST_LOOK_ROUNDS, eta_seconds
+
+DEFAULT_PRECISION_BUDGET_S = 60.0
+"""`run --precision` without `--max-duration`."""
+PRECISION_LEVEL = 0.95
+PRECISION_GROWTH = 1.25
+"""Looks come each time the block count has grown by a quarter: the stop overshoots little."""
+DEFAULT_BLOCK_RUNS = 50
+
+
+def precision_reached(p50: float, ci: tuple[float, float], target: float) -> bool:
+    """The CI lies within +-target (a fraction: 0.02 for 2%) of the p50."""
+    return ci[0] >= p50 * (1 - target) and ci[1] <= p50 * (1 + target)
+
+
+def relative_half_width(p50: float, ci: tuple[float, float]) -> float:
+    """The CI's larger side as a fraction of the p50: the "+-x%" to report."""
+    return max(ci[1] / p50 - 1, 1 - ci[0] / p50)
+
+
+@dataclass(frozen=True)
+class PrecisionState:
+    samples: int
+    blocks: int
+    level: float
+    p50_ns: float | None
+    low_ns: float | None
+    high_ns: float | None
+    half_width: float | None
+    """The CI's larger side as a fraction of the p50 (0.018: +-1.8%)."""
+    target: float
+    stop_reason: str
+    """"" while running; "precision" (target reached); "budget"."""
+    eta_s: float | None
+    """Seconds more the target would likely take at the pace so far."""
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.stop_reason)
+
+
+class SequentialPrecision:
+    """One stream of samples, measured until the p50's 95% CI is within +-target of it.
+
+    Wiring: `add_samples(new_samples_ns, elapsed_s)` with each progress message's samples,
+    then `should_stop()`; `finish(elapsed_s)` at `--max-duration`; `state()` for the display."""
+
+    def __init__(
+        self,
+        target: float,
+        block_runs: int = DEFAULT_BLOCK_RUNS,
+        max_blocks: int | None = None,
+        level: float = PRECISION_LEVEL,
+        first_look: int = FIRST_LOOK_ROUNDS,
+        reps: int = DEFAULT_REPS,
+        points: int = SKETCH_POINTS,
+        seed: int = 0,
+    ) -> None:
+        self.target, self.level = target, level
+        self._block_runs, self._max_blocks = block_runs, max_blocks
+        self._reps, self._points = reps, points
+        self._rng = np.random.default_rng(seed)
+        self._next_look = max(first_look, MIN_ROUNDS)
+        self._sketches: list[np.ndarray] = []
+        self._raw: list[np.ndarray] = []
+        self._pending = np.empty(0, dtype=np.int64)
+        self._elapsed_s: float | None = None
+        self._state = PrecisionState(0, 0, level, None, None, None, None, target, "", None)
+
+    def add_samples(
+        self, samples_ns: np.ndarray, elapsed_s: float | None = None
+    ) -> PrecisionState | None:
+        """Take new samples; the new state when a look happened, else None."""
+        if self._state.stopped:
+            raise RuntimeError("the run has stopped; start a new one")
+        self._elapsed_s = elapsed_s
+        self._pending = np.concatenate(
+            [self._pending, np.asarray(samples_ns, dtype=np.int64).ravel()]
+        )
+        looked = None
+        while self._pending.size >= self._block_runs and not self._state.stopped:
+            block, self._pending = np.split(self._pending, [self._block_runs])
+            self._raw.append(block)
+            self._sketches.append(sketch_block(block, self._points))
+            at_max = self._max_blocks is not None and len(self._raw) >= self._max_blocks
+            if len(self._raw) >= self._next_look or at_max:
+                looked = self._look(final=at_max)
+                self._next_look = max(
+                    len(self._raw) + 1, math.ceil(len(self._raw) * PRECISION_GROWTH)
+                )
+        return looked
+
+    def should_stop(self) -> bool:
+        return self._state.stopped
+
+    def state(self) -> PrecisionState:
+        return self._state
+
+    def finish(self, elapsed_s: float | None = None) -> PrecisionState:
+        """The budget ran out: one last look on every complete block, then stop."""
+        if elapsed_s is not None:
+            self._elapsed_s = elapsed_s
+        if self._state.stopped:
+            return self._state
+        if len(self._raw) < MIN_ROUNDS:
+            self._state = PrecisionState(
+                self.samples, len(self._raw), self.level, None, None, None, None,
+                self.target, "budget", None,
+            )  # fmt: skip
+            return self._state
+        return self._look(final=True)
+
+    @property
+    def samples(self) -> int:
+        return sum(b.size for b in self._raw) + int(self._pending.size)
+
+    def _look(self, final: bool) -> PrecisionState:
+        sk = np.stack(self._sketches)[None]  # one session: (1, blocks, points)
+        exact = math.log(float(np.median(np.concatenate(self._raw))))
+        sp = median_spread(sk, exact, self._reps, self._rng)
+        low, high = sp.interval(self.level)
+        p50 = sp.estimate
+        half = relative_half_width(p50, (low, high))
+        reached = precision_reached(p50, (low, high), self.target)
+        reason = "precision" if reached else ("budget" if final else "")
+        n = len(self._raw)
+        needed = n * (half / self.target) ** 2 if half > 0 else float(n)
+        self._state = PrecisionState(
+            self.samples, n, self.level, p50, low, high, half, self.target, reason,
+            eta_seconds(needed, n, self._elapsed_s),
+        )  # fmt: skip
+        return self._state
