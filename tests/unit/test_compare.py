@@ -42,6 +42,7 @@ from ortbench_tui.bench.compare import (
     verdict,
 )
 from ortbench_tui.bench.interleave import Interleaved, plan_schedule, rotation
+from ortbench_tui.bench.protocol import Block, Schedule
 from ortbench_tui.bench.runner import Failed
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
@@ -222,12 +223,12 @@ class MemoryPipe:
 
     def __init__(self) -> None:
         self.blocks: list[tuple[int, int, np.ndarray]] = []
-        self.kinds: list[str] = []
+        self.kinds: list[type] = []
 
-    def send(self, msg: tuple) -> None:
-        self.kinds.append(msg[0])
-        if msg[0] == "block":
-            self.blocks.append((msg[1], msg[2], msg[3]))
+    def send(self, msg: object) -> None:
+        self.kinds.append(type(msg))
+        if isinstance(msg, Block):
+            self.blocks.append((msg.round, msg.index, msg.samples_ns))
 
     def poll(self) -> bool:
         return False
@@ -257,7 +258,7 @@ def interleave_here(
             mine = [b for r, u, b in pipe.blocks if u == s * n + i and r < out["rounds"]]
             sess.append(np.stack(mine))
         sets.append(SampleSet(sess, paired=True, run_id="here"))
-    assert pipe.kinds.count("schedule") == 1
+    assert pipe.kinds.count(Schedule) == 1
     return sets
 
 
