@@ -20,6 +20,7 @@ import time
 import numpy as np
 import onnxruntime as ort
 
+from ortbench_tui.bench.protocol import SampleBatch
 from ortbench_tui.bench.worker import Measurement
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
 from ortbench_tui.samples import sample_path
@@ -31,9 +32,9 @@ class MemoryPipe:
     def __init__(self) -> None:
         self.batches: list[np.ndarray] = []
 
-    def send(self, msg: tuple) -> None:
-        if msg[0] == "batch":
-            self.batches.append(msg[2])
+    def send(self, msg: object) -> None:
+        if isinstance(msg, SampleBatch):
+            self.batches.append(msg.samples_ns)
 
     def poll(self) -> bool:
         return False

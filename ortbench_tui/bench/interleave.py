@@ -14,17 +14,9 @@ its turn comes back are slow, which would be measured as the profile's own fault
 Every session is built by the worker's own `Measurement` (set-up, bound calls, timed loop),
 so an interleaved run measures exactly what `ortbench run` measures.
 
-Protocol over the pipe:
-
-  child -> parent   ("meta", index, dict)                  session `index` is ready
-                    ("progress", phase, done, total)       first_run / warmup, over all sessions
-                    ("schedule", dict)                     {"rounds": planned or None,
-                                                            "block_runs": [timed per block],
-                                                            "rewarm_runs": [untimed per block]}
-                    ("block", round, index, ndarray)       one block of timed samples (ns)
-                    ("done", dict)                         {"finals": [per session], "rounds": n}
-                    ("error", "input" | "run", message)
-  parent -> child   "stop"                                 stop at the end of the current round
+Messages (`bench.protocol`): SessionReady per session, PhaseProgress over all sessions,
+one Schedule, a Block per session and round, then Done({"finals": [per session], "rounds":
+n}) or Error. A Stop ends the run at the end of the current round.
 
 The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_runs",
 "duration_s" (0 = by count; by time it is the timed seconds of all sessions together),
@@ -34,7 +26,6 @@ The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_run
 from __future__ import annotations
 
 import math
-import resource
 import sys
 import time
 from typing import Any
@@ -42,12 +33,24 @@ from typing import Any
 import numpy as np
 
 from ..profile import Profile
+from .gpu_memory import GpuMemorySampler
+from .protocol import (
+    Block,
+    Connection,
+    Done,
+    PhaseProgress,
+    Schedule,
+    SessionReady,
+    StopListener,
+    Stopped,
+)
 from .worker import (
     MAX_BATCH,
+    Call,
     Measurement,
-    _gpu_memory_used_mb,
-    _redirect_native_output,
     prepare_child,
+    redirect_native_output,
+    rss_peak_mb,
     send_error,
 )
 
@@ -67,10 +70,6 @@ MAX_ROUNDS_BY_COUNT = 20
 MAX_ROUNDS_BY_TIME = 400
 CALIBRATION_RUNS = 3
 """Runs that size the blocks when a profile asks for no warm-up (not counted)."""
-
-
-class _Stopped(Exception):
-    pass
 
 
 def has_thread_pool(profile: Profile, physical: int) -> bool:
@@ -123,18 +122,19 @@ def rotation(round_index: int, count: int) -> list[int]:
 class Interleaved:
     """The sessions of all profiles, warmed up, then alternated in blocks."""
 
-    def __init__(self, conn: Any, request: dict[str, Any]) -> None:
+    def __init__(
+        self, conn: Connection, request: dict[str, Any], gpu: GpuMemorySampler | None = None
+    ) -> None:
         self.conn = conn
+        self.stop = StopListener(conn)
         self.request = request
-        self.stop_requested = False
         self.measurements: list[Measurement] = []
+        self.gpu = gpu
+        """Sampled at the end of every round, when given."""
 
-    def _poll_stop(self) -> None:
-        while self.conn.poll():
-            if self.conn.recv() == "stop":
-                self.stop_requested = True
-        if self.stop_requested:
-            raise _Stopped
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop.requested
 
     def setup(self) -> None:
         for index, profile in enumerate(self.request["profiles"]):
@@ -143,13 +143,13 @@ class Interleaved:
             )
             meta = m.setup()
             self.measurements.append(m)
-            self.conn.send(("meta", index, meta))
-            self._poll_stop()
+            self.conn.send(SessionReady(index, meta))
+            self.stop.check()
 
     def measure(self) -> dict[str, Any]:
         ms = self.measurements
         p = len(ms)
-        calls = [m.make_calls() for m in ms]
+        calls: list[list[Call]] = []
         pc = time.perf_counter_ns
         timed = Measurement.timed_loop
         first_ms: list[float | None] = [None] * p
@@ -159,19 +159,18 @@ class Interleaved:
         pooled = [True] * p
         done_rounds = 0
         try:
-            for i in range(p):
-                fn, args = calls[i][0]
-                t0 = pc()
-                fn(*args)
-                first_ms[i] = (pc() - t0) / 1e6
-                self.conn.send(("progress", "first_run", i + 1, p))
-            self._poll_stop()
+            for i, m in enumerate(ms):
+                # The session's very first inference is the one timed, then it is bound.
+                first_ms[i] = m.first_run() / 1e6
+                calls.append(m.make_calls())
+                self.conn.send(PhaseProgress("first_run", i + 1, p))
+            self.stop.check()
             # Warm-up, one profile after the other (order matters little before timing).
             warm_total = sum(m.profile.run.warmup_runs for m in ms)
             warm_done = 0
             for i, m in enumerate(ms):
                 want = max(m.profile.run.warmup_runs, CALIBRATION_RUNS)
-                estimate = int(first_ms[i] * 1e6)  # type: ignore[operator]
+                estimate = int((first_ms[i] or 0.0) * 1e6)
                 done = 0
                 while done < want:
                     n = min(Measurement.batch_size(estimate), want - done)
@@ -180,14 +179,9 @@ class Interleaved:
                     done += n
                     if warm_total:
                         self.conn.send(
-                            (
-                                "progress",
-                                "warmup",
-                                min(warm_done + done, warm_total),
-                                warm_total,
-                            )
+                            PhaseProgress("warmup", min(warm_done + done, warm_total), warm_total)
                         )
-                    self._poll_stop()
+                    self.stop.check()
                 warm_done += m.profile.run.warmup_runs
                 # Size the blocks from a settled session: one re-warm, then a short batch.
                 pooled[i] = has_thread_pool(m.profile, m.physical)
@@ -205,9 +199,7 @@ class Interleaved:
             )
             rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
             min_rounds = int(sched.get("min_rounds", MIN_ROUNDS))
-            self.conn.send(
-                ("schedule", {"rounds": rounds, "block_runs": block_runs, "rewarm_runs": rewarm})
-            )
+            self.conn.send(Schedule(rounds, block_runs, rewarm))
             offsets = [0] * p
             # By time, the clock counts timed runs only (re-warm runs come on top).
             budget_ns = int(float(sched["duration_s"]) * 1e9)
@@ -221,7 +213,9 @@ class Interleaved:
                     timed(calls[i], len(calls[i]), buf, offsets[i], n)
                     spent_ns[i] += pc() - t0
                     offsets[i] += n
-                    self.conn.send(("block", r, i, buf[:n].copy()))
+                    self.conn.send(Block(r, i, buf[:n].copy()))
+                if self.gpu is not None:
+                    self.gpu.sample()
                 r += 1
                 done_rounds = r
                 if rounds is not None and r >= rounds:
@@ -231,8 +225,8 @@ class Interleaved:
                     or sum(spent_ns) >= 2 * budget_ns
                 ):
                     break
-                self._poll_stop()
-        except _Stopped:
+                self.stop.check()
+        except Stopped:
             pass
         finals = []
         for i, m in enumerate(ms):
@@ -249,14 +243,16 @@ class Interleaved:
 
 def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
     """Entry point of the child process of an interleaved comparison."""
-    _redirect_native_output(log_path)
+    redirect_native_output(log_path)
     try:
         prepare_child(request["profiles"][0]["run"].get("pin_cpus") or [])
         job = Interleaved(conn, request)
         try:
             job.setup()
+            job.gpu = GpuMemorySampler(any(m.device == "cuda" for m in job.measurements))
+            job.gpu.sample()
             out = job.measure()
-        except _Stopped:
+        except Stopped:
             out = {
                 "finals": [
                     {"first_run_ms": None, "wall_s": 0.0, "cancelled": True, "warnings": []}
@@ -264,13 +260,16 @@ def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
                 ],
                 "rounds": 0,
             }
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        on_gpu = any(m.device == "cuda" for m in job.measurements)
-        gpu = _gpu_memory_used_mb() if on_gpu else None
+        rss = rss_peak_mb()
+        if job.gpu is not None:
+            gpu, note = job.gpu.finish()
+        else:
+            gpu, note = None, "cancelled before the timed runs"
         for final in out["finals"]:
             final["rss_peak_mb"] = rss
             final["gpu_mem_peak_mb"] = gpu
-        conn.send(("done", out))
+            final["gpu_mem_note"] = note
+        conn.send(Done(out))
     except Exception as exc:
         send_error(conn, exc)
     finally:

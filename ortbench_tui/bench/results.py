@@ -102,6 +102,7 @@ def build_result(
         "throughput_per_s": (n / wall_s) if wall_s > 0 else None,
         "rss_peak_mb": final.get("rss_peak_mb"),
         "gpu_mem_peak_mb": final.get("gpu_mem_peak_mb"),
+        "gpu_mem_note": final.get("gpu_mem_note"),
         "percentile_method": PERCENTILE_METHOD,
         "warnings": warnings,
     }

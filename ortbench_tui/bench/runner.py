@@ -6,10 +6,6 @@ Used the same way by the CLI (`run_benchmark`, blocking) and by the TUI (`start_
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -20,9 +16,29 @@ import numpy as np
 
 from ..errors import OrtbenchError, RunFailed
 from ..profile import Profile, profile_to_dict
+from .buffer import SampleBuffer
+from .child import STOP_GRACE_S, ChildDied, ChildProcess, death_message, send_stop
+from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
 from .worker import worker_main
 
-STOP_GRACE_S = 3.0
+__all__ = [
+    "STOP_GRACE_S",
+    "Event",
+    "Failed",
+    "Finished",
+    "Progress",
+    "RunHandle",
+    "RunRequest",
+    "SampleBuffer",
+    "death_message",
+    "drain",
+    "ensure_spawn_ready",
+    "run_benchmark",
+    "send_stop",
+    "start_run",
+    "traces_dir",
+]
+
 T = TypeVar("T")
 
 
@@ -67,66 +83,6 @@ class Failed:
 Event = Progress | Finished | Failed
 
 
-class SampleBuffer:
-    """Growing int64 storage for streamed samples (amortised doubling, no per-sample work)."""
-
-    def __init__(self, capacity: int = 4096) -> None:
-        self._data = np.empty(capacity, dtype=np.int64)
-        self.size = 0
-
-    def extend(self, batch: np.ndarray) -> None:
-        need = self.size + batch.size
-        if need > self._data.size:
-            grown = np.empty(max(need, self._data.size * 2), dtype=np.int64)
-            grown[: self.size] = self._data[: self.size]
-            self._data = grown
-        self._data[self.size : need] = batch
-        self.size = need
-
-    def view(self) -> np.ndarray:
-        return self._data[: self.size]
-
-
-def death_message(exitcode: int | None, log_path: str) -> str:
-    """Why a worker process ended without a result: the signal or exit code, and its last
-    log lines (its stderr, where ORT and Python write what went wrong)."""
-    if exitcode is not None and exitcode < 0:
-        try:
-            how = f"killed by {signal.Signals(-exitcode).name}"
-        except ValueError:
-            how = f"killed by signal {-exitcode}"
-        if exitcode == -signal.SIGKILL:
-            how += " (out of memory?)"
-    else:
-        how = f"exited with code {exitcode}"
-    try:
-        lines = Path(log_path).read_text(errors="replace").strip().splitlines()
-    except OSError:
-        lines = []
-    tail = "\n".join(lines[-6:])
-    return f"the worker process died ({how})" + (f"; its last output:\n{tail}" if tail else "")
-
-
-def send_stop(conn: Any) -> None:
-    """Ask a worker to stop after its current block; a worker already gone needs nothing."""
-    try:
-        conn.send("stop")
-    except (OSError, BrokenPipeError):
-        pass
-
-
-def close_worker(process: Any, conn: Any, log_path: str, cancelling: bool) -> None:
-    """Reap a worker: give it time to finish (more when it was asked to stop), then kill it;
-    close the pipe and remove its log."""
-    if process.is_alive():
-        process.join(STOP_GRACE_S if cancelling else 0.5)
-    if process.is_alive():
-        process.kill()
-        process.join(1.0)
-    conn.close()
-    Path(log_path).unlink(missing_ok=True)
-
-
 def traces_dir() -> Path:
     """Raw ORT profiler traces are kept beside the history (open them in Perfetto)."""
     from .results import results_dir
@@ -155,76 +111,51 @@ class RunHandle:
         self.request = request
         self.model_path = resolve_model(request.model)
         self.model_sha256 = file_sha256(self.model_path)
-        fd, self.log_path = tempfile.mkstemp(prefix="ortbench-worker-", suffix=".log")
-        os.close(fd)
         self.profiling_prefix = str(traces_dir() / "ort") if request.trace else None
         child_request = {
             "model_path": str(self.model_path),
             "profile": profile_to_dict(request.profile),
             "profiling_prefix": self.profiling_prefix,
         }
-        ctx = mp.get_context("spawn")
-        self._conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(
-            target=target, args=(child_conn, child_request, self.log_path), daemon=True
-        )
         self.started = time.perf_counter()
-        self.process.start()
-        child_conn.close()
-        self._cancel_at: float | None = None
+        self.child = ChildProcess(target, child_request, "ortbench-worker-")
         self.samples = SampleBuffer()
         self.meta: dict[str, Any] = {}
+        self.final: dict[str, Any] | None = None
+        """The worker's own final figures, once it has sent them."""
+
+    @property
+    def process(self) -> Any:
+        return self.child.process
 
     def cancel(self) -> None:
         """Ask the worker to stop after its current batch (~100 ms); partial results are kept."""
-        if self._cancel_at is None:
-            self._cancel_at = time.perf_counter()
-            send_stop(self._conn)
+        self.child.cancel()
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel_at is not None
-
-    def _death_message(self) -> str:
-        return death_message(self.process.exitcode, self.log_path)
+        return self.child.cancelled
 
     def events(self, poll_s: float = 0.05) -> Iterator[Event]:
         """Yield progress until the run finishes, fails, or the worker dies."""
         profile = self.request.profile
         timed_total = None if profile.run.duration_s > 0 else profile.run.timed_runs
-        try:
-            while True:
-                if self._cancel_at and time.perf_counter() - self._cancel_at > STOP_GRACE_S:
-                    self.process.kill()
-                if not self._conn.poll(poll_s):
-                    if not self.process.is_alive() and not self._conn.poll(0):
-                        yield Failed("run", self._death_message(), self._partial())
-                        return
-                    continue
-                try:
-                    msg = self._conn.recv()
-                except (EOFError, OSError):
-                    self.process.join(1.0)
-                    yield Failed("run", self._death_message(), self._partial())
-                    return
-                elapsed = time.perf_counter() - self.started
-                kind = msg[0]
-                if kind == "meta":
-                    self.meta = msg[1]
-                elif kind == "progress":
-                    yield Progress(msg[1], msg[2], msg[3], elapsed)
-                elif kind == "batch":
-                    self.samples.extend(msg[2])
-                    yield Progress("timed", self.samples.size, timed_total, elapsed, msg[2])
-                elif kind == "done":
-                    result = self._build(msg[1])
-                    yield Finished(result, self.samples.view().copy())
-                    return
-                elif kind == "error":
-                    yield Failed(msg[1], msg[2], self._partial())
-                    return
-        finally:
-            self.close()
+        for msg in self.child.messages(poll_s):
+            elapsed = time.perf_counter() - self.started
+            if isinstance(msg, SessionReady):
+                self.meta = msg.meta
+            elif isinstance(msg, PhaseProgress):
+                yield Progress(msg.phase, msg.done, msg.total, elapsed)
+            elif isinstance(msg, SampleBatch):
+                self.samples.extend(msg.samples_ns)
+                yield Progress("timed", self.samples.size, timed_total, elapsed, msg.samples_ns)
+            elif isinstance(msg, Done):
+                self.final = msg.final
+                yield Finished(self._build(msg.final), self.samples.view().copy())
+            elif isinstance(msg, Error):
+                yield Failed(msg.kind, msg.message, self._partial())
+            elif isinstance(msg, ChildDied):
+                yield Failed("run", msg.message, self._partial())
 
     def _partial(self) -> dict[str, Any] | None:
         """What a failed or killed run still measured, marked as such."""
@@ -247,7 +178,7 @@ class RunHandle:
         )
 
     def close(self) -> None:
-        close_worker(self.process, self._conn, self.log_path, self._cancel_at is not None)
+        self.child.close()
 
 
 def start_run(request: RunRequest) -> RunHandle:

@@ -2,14 +2,14 @@
 
 It runs alone in its own process (spawn context) so that the UI cannot perturb the timing
 through the GIL, and a crashing EP takes down only this process. It speaks to the parent
-over a pipe:
+with the messages of `bench.protocol`.
 
-  child -> parent   ("meta", dict)                      session created, providers checked
-                    ("progress", phase, done, total)    first run and warm-up progress
-                    ("batch", start_index, ndarray)     timed samples in ns, every ~100 ms
-                    ("done", dict)                      final figures of the child
-                    ("error", "input" | "run", message)
-  parent -> child   "stop"                              finish the current batch and stop
+Two places matter when reading how a number is made:
+
+* `Measurement.setup` is where a profile becomes an ORT session (`session.create_session`).
+* `Measurement.timed_loop` is where a sample is timed: the one timed loop of ortbench, used
+  by single runs here and by interleaved comparisons (`bench.interleave`). The session's
+  very first inference is timed apart by `Measurement.first_run` (first_run_ms).
 """
 
 from __future__ import annotations
@@ -19,16 +19,32 @@ import resource
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .gpu_memory import GpuMemorySampler
+from .protocol import (
+    Connection,
+    Done,
+    Error,
+    PhaseProgress,
+    SampleBatch,
+    SessionReady,
+    StopListener,
+    Stopped,
+)
+
 BATCH_SECONDS = 0.1
 MAX_BATCH = 100_000
 
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+"""(callable, args): one inference, ready to call in the timed loop."""
 
-def _redirect_native_output(log_path: str) -> None:
+
+def redirect_native_output(log_path: str) -> None:
     """Send this process's fd 1 and 2 (ORT's C++ noise) to a log the parent can read."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(fd, 1)
@@ -36,25 +52,27 @@ def _redirect_native_output(log_path: str) -> None:
     os.close(fd)
 
 
-class _Stopped(Exception):
-    pass
-
-
 class Measurement:
     """Session, inputs and the timed loop for one profile on one model."""
 
-    def __init__(self, conn: Any, request: dict[str, Any]) -> None:
+    def __init__(self, conn: Connection, request: dict[str, Any]) -> None:
         from ..hardware import physical_cores
         from ..profile import profile_from_dict
 
         self.conn = conn
+        self.stop = StopListener(conn)
         self.request = request
         self.profile = profile_from_dict(request["profile"], source="profile")
         self.physical = physical_cores()
-        self.stop_requested = False
         self.warnings: list[str] = []
+        self.first_outputs: list[Any] | None = None
+        self._keep: list[Any] = []  # OrtValues must outlive their bindings
 
-    # -- set-up ---------------------------------------------------------------------------
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop.requested
+
+    # -- set-up: where a profile becomes a session ------------------------------------------
 
     def setup(self) -> dict[str, Any]:
         from ..feeds import load_npz_feeds, make_feeds
@@ -95,17 +113,33 @@ class Measurement:
             "hardware": detect(probe_eps=False).to_dict(),
         }
 
-    def make_calls(self) -> list[tuple[Any, tuple[Any, ...]]]:
-        """(callable, args) per input set; the timed loop only indexes and calls."""
+    def first_run(self) -> int:
+        """Time the session's very first inference (cold start), in ns.
+
+        It is a plain `run` on the first input set, made before any binding: IO binding needs
+        the output shapes, which this call provides, so no untimed inference comes first.
+        """
+        pc = time.perf_counter_ns
+        feed = self.feeds[0]
+        t0 = pc()
+        outputs = self.sess.run(None, feed)
+        elapsed = pc() - t0
+        self.first_outputs = outputs
+        return elapsed
+
+    def make_calls(self) -> list[Call]:
+        """One Call per input set; the timed loop only indexes and calls."""
         if not self.profile.run.io_binding:
             return [(self.sess.run, (None, feed)) for feed in self.feeds]
         return self._bound_calls()
 
-    def _bound_calls(self) -> list[tuple[Any, tuple[Any, ...]]]:
+    def _bound_calls(self) -> list[Call]:
         import onnxruntime as ort
 
         from ..session import uses_cuda_graph
 
+        if self.first_outputs is None:
+            raise RuntimeError("first_run() must come before binding: it gives output shapes")
         graph = uses_cuda_graph(self.profile)
         feeds = self.feeds
         if graph and len(feeds) > 1:
@@ -116,16 +150,14 @@ class Measurement:
         run_options = ort.RunOptions()
         # Set explicitly: ORT 1.31 spends ~22 us per call looking up an absent key.
         run_options.add_run_config_entry("gpu_graph_id", "0" if graph else "-1")
-        first_outputs = self.sess.run(None, feeds[0])
-        calls = []
-        self._keep: list[Any] = []  # OrtValues must outlive their bindings
+        calls: list[Call] = []
         for feed in feeds:
             binding = self.sess.io_binding()
             for name, array in feed.items():
                 value = ort.OrtValue.ortvalue_from_numpy(array, self.device, 0)
                 self._keep.append(value)
                 binding.bind_ortvalue_input(name, value)
-            for name, out in zip(self.output_names, first_outputs, strict=True):
+            for name, out in zip(self.output_names, self.first_outputs, strict=True):
                 if isinstance(out, np.ndarray):
                     value = ort.OrtValue.ortvalue_from_shape_and_type(
                         out.shape, out.dtype, self.device, 0
@@ -137,26 +169,16 @@ class Measurement:
             calls.append((self.sess.run_with_iobinding, (binding, run_options)))
         return calls
 
-    # -- runs -----------------------------------------------------------------------------
+    # -- runs -------------------------------------------------------------------------------
 
-    def _poll_stop(self) -> None:
-        while self.conn.poll():
-            if self.conn.recv() == "stop":
-                self.stop_requested = True
-        if self.stop_requested:
-            raise _Stopped
-
-    def measure(self) -> dict[str, Any]:
+    def measure(self, gpu: GpuMemorySampler | None = None) -> dict[str, Any]:
+        """First run, warm-up, then timed batches streamed to the parent as SampleBatch."""
         run = self.profile.run
+        pc = time.perf_counter_ns
+        first_ns = self.first_run()
         calls = self.make_calls()
         k = len(calls)
-        pc = time.perf_counter_ns
-
-        fn, args = calls[0]
-        t0 = pc()
-        fn(*args)
-        first_ns = pc() - t0
-        self.conn.send(("progress", "first_run", 1, 1))
+        self.conn.send(PhaseProgress("first_run", 1, 1))
 
         estimate = max(first_ns, 1000)
         done = 0
@@ -168,8 +190,8 @@ class Measurement:
                 self.timed_loop(calls, k, buf, done, n)
                 estimate = int(np.median(buf[:n]))
                 done += n
-                self.conn.send(("progress", "warmup", done, run.warmup_runs))
-                self._poll_stop()
+                self.conn.send(PhaseProgress("warmup", done, run.warmup_runs))
+                self.stop.check()
             start = pc()
             by_time = run.duration_s > 0
             deadline = start + int(run.duration_s * 1e9)
@@ -180,12 +202,14 @@ class Measurement:
                     n = min(n, run.timed_runs - total)
                 self.timed_loop(calls, k, buf, total, n)
                 estimate = int(np.median(buf[:n]))
-                self.conn.send(("batch", total, buf[:n].copy()))
+                self.conn.send(SampleBatch(total, buf[:n].copy()))
+                if gpu is not None:
+                    gpu.sample()
                 total += n
                 if (by_time and pc() >= deadline) or (not by_time and total >= run.timed_runs):
                     break
-                self._poll_stop()
-        except _Stopped:
+                self.stop.check()
+        except Stopped:
             pass
         wall_s = (pc() - start) / 1e9 if start else 0.0
         return {"first_run_ms": first_ns / 1e6, "wall_s": wall_s, "cancelled": self.stop_requested}
@@ -195,7 +219,7 @@ class Measurement:
         return int(min(MAX_BATCH, max(1, BATCH_SECONDS * 1e9 // max(estimate_ns, 1))))
 
     @staticmethod
-    def timed_loop(calls: list[Any], k: int, buf: np.ndarray, offset: int, n: int) -> None:
+    def timed_loop(calls: list[Call], k: int, buf: np.ndarray, offset: int, n: int) -> None:
         """The measured loop: perf_counter_ns around the call only, into a preallocated array."""
         pc = time.perf_counter_ns
         for i in range(n):
@@ -203,17 +227,6 @@ class Measurement:
             t0 = pc()
             fn(*args)
             buf[i] = pc() - t0
-
-
-def _gpu_memory_used_mb() -> float | None:
-    try:
-        import pycuda.autoinit  # noqa: F401
-        import pycuda.driver as cuda
-
-        free, total = cuda.mem_get_info()
-        return (total - free) / 2**20
-    except Exception:
-        return None
 
 
 def prepare_child(pin_cpus: list[int]) -> None:
@@ -231,25 +244,31 @@ def prepare_child(pin_cpus: list[int]) -> None:
             raise OrtbenchError(message) from None
 
 
+def rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
-    """Entry point of the child process."""
-    _redirect_native_output(log_path)
+    """Entry point of the child process of a single run."""
+    redirect_native_output(log_path)
     try:
         prepare_child(request["profile"]["run"].get("pin_cpus") or [])
         m = Measurement(conn, request)
         meta = m.setup()
-        conn.send(("meta", meta))
-        m._poll_stop()
-        final = m.measure()
+        conn.send(SessionReady(0, meta))
+        m.stop.check()
+        gpu = GpuMemorySampler(m.device == "cuda")
+        gpu.sample()
+        final = m.measure(gpu)
         # Peak RSS of the measured session, before the accuracy check loads a second model.
-        final["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        final["rss_peak_mb"] = rss_peak_mb()
+        final["gpu_mem_peak_mb"], final["gpu_mem_note"] = gpu.finish()
         if m.profile.run.precision != "fp32":
             from ..precision import accuracy_report
 
             final["accuracy"] = accuracy_report(
                 m.model_path, Path(meta["run_model_path"]), m.feeds, m.profile
             )
-        final["gpu_mem_peak_mb"] = _gpu_memory_used_mb() if m.device == "cuda" else None
         final["warnings"] = m.warnings
         prefix = request.get("profiling_prefix")
         if prefix:
@@ -258,19 +277,19 @@ def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
             final["trace_file"] = m.sess.end_profiling()
             final["trace"] = trace_section(final["trace_file"], m.profile)
             final["fallback_nodes"] = final["trace"].get("fallback_nodes", [])
-        conn.send(("done", final))
-    except _Stopped:
+        conn.send(Done(final))
+    except Stopped:
         conn.send(
-            (
-                "done",
+            Done(
                 {
                     "cancelled": True,
                     "first_run_ms": None,
                     "wall_s": 0.0,
                     "rss_peak_mb": None,
                     "gpu_mem_peak_mb": None,
+                    "gpu_mem_note": "cancelled before the timed runs",
                     "warnings": [],
-                },
+                }
             )
         )
     except Exception as exc:
@@ -287,7 +306,7 @@ def send_error(conn: Any, exc: Exception) -> None:
     from ..errors import OrtbenchError
 
     if isinstance(exc, OrtbenchError):
-        conn.send(("error", "input", str(exc)))
+        conn.send(Error("input", str(exc)))
         return
     print(traceback.format_exc(), file=sys.stderr)
-    conn.send(("error", "run", "".join(traceback.format_exception_only(exc)).strip()))
+    conn.send(Error("run", "".join(traceback.format_exception_only(exc)).strip()))

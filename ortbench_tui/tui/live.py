@@ -6,20 +6,16 @@ The bench worker thread appends each streamed batch; the UI timer takes a snapsh
 
 from __future__ import annotations
 
-import threading
 import time
 
-import numpy as np
+from ortbench_tui.bench.buffer import SampleBuffer
 
 
-class LiveSamples:
-    """Growing int64 buffer of timed samples (ns) plus the run's position, behind one lock."""
+class LiveSamples(SampleBuffer):
+    """The streamed samples (the engine's one sample buffer) plus the run's position."""
 
     def __init__(self, capacity: int = 16384) -> None:
-        self._lock = threading.Lock()
-        self._data = np.empty(capacity, dtype=np.int64)
-        self._size = 0
-        self._version = 0
+        super().__init__(capacity)
         self.phase = "starting"
         """starting | first_run | warmup | timed | done"""
         self.done = 0
@@ -28,44 +24,11 @@ class LiveSamples:
         self.timed_started_s: float | None = None
         """Elapsed time of the first timed batch minus its own length (for live throughput)."""
 
-    def extend(self, batch: np.ndarray) -> None:
-        with self._lock:
-            need = self._size + batch.size
-            if need > self._data.size:
-                grown = np.empty(max(need, self._data.size * 2), dtype=np.int64)
-                grown[: self._size] = self._data[: self._size]
-                self._data = grown
-            self._data[self._size : need] = batch
-            self._size = need
-            self._version += 1
-
     def set_position(self, phase: str, done: int, total: int | None, elapsed_s: float) -> None:
-        with self._lock:
-            if phase == "timed" and self.timed_started_s is None:
-                self.timed_started_s = max(0.0, elapsed_s - 0.1)
-            self.phase, self.done, self.total, self.elapsed_s = phase, done, total, elapsed_s
-            self._version += 1
-
-    def snapshot(self) -> tuple[int, np.ndarray]:
-        """(version, a copy of the samples so far)."""
-        with self._lock:
-            return self._version, self._data[: self._size].copy()
-
-    def thinned(self, limit: int) -> tuple[int, int, int, np.ndarray]:
-        """(version, size, step, a copy of every step-th sample) with at most ~`limit` of
-        them: what a live redraw needs, at a cost that does not grow with the run."""
-        with self._lock:
-            size = self._size
-            step = max(1, -(-size // limit))
-            return self._version, size, step, self._data[:size:step].copy()
-
-    @property
-    def version(self) -> int:
-        return self._version
-
-    @property
-    def size(self) -> int:
-        return self._size
+        if phase == "timed" and self.timed_started_s is None:
+            self.timed_started_s = max(0.0, elapsed_s - 0.1)
+        self.phase, self.done, self.total, self.elapsed_s = phase, done, total, elapsed_s
+        self.touch()
 
 
 class RedrawThrottle:

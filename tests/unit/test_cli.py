@@ -182,3 +182,18 @@ def test_samples_list_and_out(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "samples", "--out", str(tmp_path / "s"))
     assert code == 0
     assert {p.name for p in (tmp_path / "s").glob("*.onnx")} >= {"tiny.onnx", "mlp.onnx"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compare", "sample:tiny", "--profile", "defaults", "--profile", "defaults"],
+        ["compare", "a.json", "b.json"],
+        ["practices", "sample:tiny"],
+    ],
+)
+@pytest.mark.parametrize("margin", ["-0.05", "-1"])
+def test_negative_margin_is_refused_with_exit_2(capsys, argv, margin):
+    code, out, err = run_cli(capsys, *argv, f"--margin={margin}")
+    assert code == 2 and out == ""
+    assert "--margin: expected a fraction in [0, 1)" in err and margin in err

@@ -105,11 +105,6 @@ def test_practices_on_tiny_without_gpu_or_precision():
 
 
 def test_precision_rows_run_through_the_normal_runner_when_available():
-    from ortbench_tui.bench.practices import precision_status
-
-    ok, why = precision_status()
-    if not ok:
-        pytest.skip(why)
     request = PracticesRequest(
         "sample:mlp", prof(*FAST), sessions=1, working_providers=CPU_ONLY, precision_available=True
     )

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
+import time
+import types
 
 import numpy as np
 import pytest
 
+from ortbench_tui.bench.gpu_memory import GpuMemorySampler
+from ortbench_tui.bench.protocol import PhaseProgress, SampleBatch
 from ortbench_tui.bench.runner import Failed, Finished, Progress, RunHandle, RunRequest, start_run
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.profile import Profile, apply_overrides
+from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
+from ortbench_tui.samples import sample_path
 
 DESIGN_KEYS = {
     "schema",
@@ -67,6 +73,8 @@ def test_counted_run_gives_a_complete_result(io_binding):
     assert r["latency_ms"]["p50"] == pytest.approx(np.median(end.samples_ns) / 1e6)
     assert r["providers"]["active"] == ["CPUExecutionProvider"]
     assert r["session_create_ms"] > 0 and r["first_run_ms"] > 0 and r["rss_peak_mb"] > 10
+    # No GPU here: no figure, and the reason instead of a device-wide number.
+    assert r["gpu_mem_peak_mb"] is None and r["gpu_mem_note"] == "no GPU execution provider in use"
     assert r["profile"]["run"]["io_binding"] is (io_binding == "true")
     json.dumps(r, allow_nan=False)
     phases = [e.phase for e in events if isinstance(e, Progress)]
@@ -182,3 +190,101 @@ def test_pinned_worker_runs_on_the_asked_cpu():
     assert isinstance(end, Finished)
     assert end.result["worker_cpus"] == [0]
     assert not any("shared cores" in w for w in end.result["warnings"])
+
+
+# --- the first run is the session's first inference -----------------------------------------
+
+
+class QuietPipe:
+    """Stands in for the child's pipe: keeps what is sent, never asks to stop."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+
+    def send(self, msg: object) -> None:
+        self.sent.append(msg)
+
+    def poll(self, timeout: float | None = None) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("io_binding", ["true", "false"])
+def test_first_run_ms_times_the_sessions_very_first_inference(io_binding):
+    """The cold first inference is the one reported: with IO binding the output shapes come
+    from that timed call, so no untimed inference may come before it."""
+    from ortbench_tui.bench.worker import Measurement
+
+    profile = prof(f"run.io_binding={io_binding}", "run.warmup_runs=2", "run.timed_runs=20")
+    pipe = QuietPipe()
+    m = Measurement(
+        pipe, {"model_path": str(sample_path("tiny")), "profile": profile_to_dict(profile)}
+    )
+    m.setup()
+    plain_run = m.sess.run
+    inferences: list[str] = []
+
+    def first_is_cold(*args, **kwargs):
+        if not inferences:
+            time.sleep(0.05)  # a cold start nobody could miss (sample:tiny runs in µs)
+        inferences.append("run")
+        return plain_run(*args, **kwargs)
+
+    m.sess.run = first_is_cold
+    final = m.measure()
+    assert inferences, "the session made no plain inference"
+    assert final["first_run_ms"] >= 50, final
+    assert isinstance(pipe.sent[0], PhaseProgress) and pipe.sent[0].phase == "first_run"
+    timed = sum(x.samples_ns.size for x in pipe.sent if isinstance(x, SampleBatch))
+    assert timed == 20
+
+
+# --- GPU memory: this process's own, from NVML, or None with the reason ----------------------
+
+
+def fake_nvml(used_by_me: list[int], used_by_others: int) -> types.ModuleType:
+    """A stand-in for nvidia-ml-py's pynvml: one GPU, this process and a neighbour on it."""
+    nvml = types.ModuleType("pynvml")
+    samples = iter(used_by_me)
+    nvml.shut = False
+
+    def processes(handle):
+        return [
+            types.SimpleNamespace(pid=os.getpid(), usedGpuMemory=next(samples)),
+            types.SimpleNamespace(pid=os.getpid() + 1, usedGpuMemory=used_by_others),
+        ]
+
+    def shutdown():
+        nvml.shut = True
+
+    nvml.nvmlInit = lambda: None
+    nvml.nvmlDeviceGetCount = lambda: 1
+    nvml.nvmlDeviceGetHandleByIndex = lambda i: f"gpu{i}"
+    nvml.nvmlDeviceGetComputeRunningProcesses = processes
+    nvml.nvmlShutdown = shutdown
+    return nvml
+
+
+def test_gpu_memory_is_the_peak_of_this_process_only(monkeypatch):
+    mib = 2**20
+    nvml = fake_nvml([100 * mib, 300 * mib, 200 * mib], used_by_others=8000 * mib)
+    monkeypatch.setitem(sys.modules, "pynvml", nvml)
+    sampler = GpuMemorySampler(on_gpu=True)
+    for _ in range(3):
+        sampler.sample()
+    assert sampler.finish() == (300.0, None)
+    assert nvml.shut
+
+
+def test_gpu_memory_without_a_gpu_or_without_nvml_is_none_with_the_reason(monkeypatch):
+    assert GpuMemorySampler(on_gpu=False).finish() == (None, "no GPU execution provider in use")
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # nvidia-ml-py not installed
+    peak, note = GpuMemorySampler(on_gpu=True).finish()
+    assert peak is None and "nvidia-ml-py" in note
+
+
+def test_gpu_memory_never_falls_back_to_pycuda(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", None)
+    monkeypatch.setitem(sys.modules, "pycuda", None)  # any import of it would now raise
+    sampler = GpuMemorySampler(on_gpu=True)
+    sampler.sample()
+    assert sampler.finish()[0] is None

@@ -13,7 +13,6 @@ clipboard), r runs the comparison again.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
+from ortbench_tui.bench.buffer import SampleBuffer
 from ortbench_tui.text import format_ms
 
 from ..keys import bindings
@@ -193,10 +193,8 @@ class ComparisonScreen(JobScreen):
         self.result_paths = [Path(p) for p in result_paths] if result_paths else None
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self.comparison: Any = None
-        self._lock = threading.Lock()
-        self._live: list[list[np.ndarray]] = []
-        self._live_version = 0
-        self._drawn_version = -1
+        self._live: list[SampleBuffer] = []
+        self._drawn_versions: list[int] = []
         self.exported: list[Path] = []
 
     @property
@@ -243,9 +241,8 @@ class ComparisonScreen(JobScreen):
         self.query_one(DataTable).clear()
         self.query_one("#cmp-notes", Static).update("")
         if self.request is not None:
-            with self._lock:
-                self._live = [[] for _ in self.request.profiles]
-                self._live_version += 1
+            self._live = [SampleBuffer() for _ in self.request.profiles]
+            self._drawn_versions = []
             self.query_one(OverlayHistogram).show([], self.labels)
             self._run_live()
         else:
@@ -270,9 +267,7 @@ class ComparisonScreen(JobScreen):
 
         if isinstance(ev, CompareProgress):
             if ev.new_samples_ns is not None and ev.profile is not None:
-                with self._lock:
-                    self._live[ev.profile].append(ev.new_samples_ns)
-                    self._live_version += 1
+                self._live[ev.profile].extend(ev.new_samples_ns)
             total = f"/{ev.total}" if ev.total else ""
             what = "round" if ev.phase == "timed" and self.request.interleave else ev.phase
             text = f"{ev.detail + ' · ' if ev.detail else ''}{what} {ev.done}{total}"
@@ -308,13 +303,11 @@ class ComparisonScreen(JobScreen):
     def _redraw_live(self) -> None:
         if not self.running or self.request is None:
             return
-        with self._lock:
-            if self._live_version == self._drawn_version:
-                return
-            self._drawn_version = self._live_version
-            samples = [
-                np.concatenate(parts) if parts else np.empty(0, np.int64) for parts in self._live
-            ]
+        if [buffer.version for buffer in self._live] == self._drawn_versions:
+            return
+        snapshots = [buffer.snapshot() for buffer in self._live]
+        self._drawn_versions = [version for version, _ in snapshots]
+        samples = [s for _, s in snapshots]
         self.query_one(OverlayHistogram).show(samples, self.labels)
         table = self.query_one(DataTable)
         table.clear()

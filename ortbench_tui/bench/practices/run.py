@@ -1,26 +1,23 @@
-"""The seed article's eight practices, measured on the user's model and machine.
-
-Each practice is toggled alone on the base profile (ORT defaults unless the user gives
-one): the reference has the practice off, the variant has it on, everything else equal.
-All the fp32 profiles needed are measured together in one interleaved child (see
-`bench.compare`), so every row meets the same machine weather; FP16/INT8 go through the
-normal runner (a derived model per precision), as runs made one after the other.
+"""The practices check as a run: every fp32 profile it needs, measured together in one
+interleaved child (see `bench.compare`), so every row meets the same machine weather;
+FP16/INT8 go through the normal runner (a derived model per precision), as runs made one
+after the other.
 
 Rows that cannot be measured here say why: "not applicable here" (no working GPU EP for
-the GPU-only practices) or "not yet available" (no precision module).
+the GPU-only practices) or, when the caller leaves the precision rows out, that reason.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..profile import Profile, profile_to_dict
-from ..text import format_ms, format_ratio
-from .compare import (
+from ...profile import Profile, profile_to_dict
+from ..compare import (
     DEFAULT_MARGIN,
     CompareFinished,
     CompareProgress,
@@ -30,191 +27,12 @@ from .compare import (
     bootstrap_ratio,
     verdict,
 )
-from .runner import Failed, drain
+from ..runner import Failed, drain
+from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
+from .report import PracticeRow, PracticesReport
 
 NOT_APPLICABLE = "not applicable here"
 NOT_YET = "not yet available"
-GPU_EPS = ("CUDAExecutionProvider",)
-
-
-@dataclass
-class Practice:
-    """One row: how to turn the practice off and on, starting from the base profile."""
-
-    key: str
-    number: str
-    title: str
-    compared: str
-    off: Callable[[Profile], Profile]
-    on: Callable[[Profile], Profile]
-    gpu: bool = False
-    precision: str = ""
-
-
-def _with(**changes: Any) -> Callable[[Profile], Profile]:
-    """A profile transform setting `section__key=value` pairs on a copy."""
-
-    def apply(profile: Profile) -> Profile:
-        p = profile.copy()
-        for name, value in changes.items():
-            section, key = name.split("__", 1)
-            setattr(getattr(p, section), key, value)
-        return p
-
-    return apply
-
-
-def _on_gpu(transform: Callable[[Profile], Profile]) -> Callable[[Profile], Profile]:
-    def apply(profile: Profile) -> Profile:
-        p = transform(profile)
-        if p.provider_ep not in GPU_EPS:
-            p.provider.name = "cuda"
-            p.provider.options = {}
-        return p
-
-    return apply
-
-
-def _cuda_graph(on: bool) -> Callable[[Profile], Profile]:
-    def apply(profile: Profile) -> Profile:
-        p = _on_gpu(_with(run__io_binding=True, session__execution_mode="sequential"))(profile)
-        p.provider.options = {**p.provider.options, "enable_cuda_graph": on}
-        return p
-
-    return apply
-
-
-def _inter_op(threads: int | str) -> Callable[[Profile], Profile]:
-    def apply(profile: Profile) -> Profile:
-        from ..hardware import physical_cores
-
-        p = _on_gpu(_with(session__execution_mode="parallel"))(profile)
-        p.session.inter_op_num_threads = physical_cores() if threads == "physical" else threads
-        return p
-
-    return apply
-
-
-PRACTICES: list[Practice] = [
-    Practice(
-        "opt_extended",
-        "1a",
-        "graph optimization EXTENDED",
-        "extended vs basic",
-        _with(session__graph_optimization_level="basic"),
-        _with(session__graph_optimization_level="extended"),
-    ),
-    Practice(
-        "opt_all",
-        "1b",
-        "graph optimization ALL",
-        "all vs basic",
-        _with(session__graph_optimization_level="basic"),
-        _with(session__graph_optimization_level="all"),
-    ),
-    Practice(
-        "intra_physical",
-        "2",
-        "intra-op threads = physical cores",
-        "physical vs ORT default (0)",
-        _with(session__intra_op_num_threads=0),
-        _with(session__intra_op_num_threads="physical"),
-    ),
-    Practice(
-        "inter_op_zero",
-        "3",
-        "inter-op threads 0 on GPU",
-        "0 vs physical cores (CUDA, parallel)",
-        _inter_op("physical"),
-        _inter_op(0),
-        gpu=True,
-    ),
-    Practice(
-        "cuda_graph",
-        "4",
-        "CUDA graphs",
-        "on vs off (CUDA, IO binding)",
-        _cuda_graph(False),
-        _cuda_graph(True),
-        gpu=True,
-    ),
-    Practice(
-        "io_binding",
-        "5",
-        "IO binding",
-        "on vs off",
-        _with(run__io_binding=False),
-        _with(run__io_binding=True),
-    ),
-    Practice(
-        "arena_mem_pattern",
-        "6",
-        "CPU arena + memory pattern",
-        "both on vs both off",
-        _with(session__enable_cpu_mem_arena=False, session__enable_mem_pattern=False),
-        _with(session__enable_cpu_mem_arena=True, session__enable_mem_pattern=True),
-    ),
-    Practice(
-        "fp16",
-        "7a",
-        "FP16",
-        "fp16 vs fp32",
-        _with(run__precision="fp32"),
-        _with(run__precision="fp16"),
-        precision="fp16",
-    ),
-    Practice(
-        "int8",
-        "7b",
-        "INT8",
-        "int8 vs fp32",
-        _with(run__precision="fp32"),
-        _with(run__precision="int8"),
-        precision="int8",
-    ),
-]
-
-
-def all_together(base: Profile, gpu: bool) -> Profile:
-    """Every applicable fp32 practice on at once."""
-    p = base.copy()
-    p.session.graph_optimization_level = "all"
-    p.session.intra_op_num_threads = "physical"
-    p.session.enable_cpu_mem_arena = True
-    p.session.enable_mem_pattern = True
-    p.run.io_binding = True
-    p.run.precision = "fp32"
-    if gpu:
-        p = _cuda_graph(True)(p)
-    return p
-
-
-@dataclass
-class PracticeRow:
-    number: str
-    practice: str
-    compared: str
-    status: str
-    """measured | not applicable here | not yet available | left out | failed"""
-    reason: str = ""
-    ref_median_ms: float | None = None
-    var_median_ms: float | None = None
-    ratio: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    verdict: str | None = None
-    method: str = ""
-
-    def ratio_text(self) -> str:
-        return format_ratio(self.ratio, self.ci_low, self.ci_high)
-
-    def verdict_text(self) -> str:
-        if self.status != "measured":
-            return f"{self.status}: {self.reason}" if self.reason else self.status
-        return self.verdict or "no verdict"
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -226,7 +44,7 @@ class PracticesRequest:
     working_providers: list[str] | None = None
     """EPs that load here (None: probe them)."""
     precision_available: bool | None = None
-    """None: import ortbench_tui.precision to find out."""
+    """False leaves the FP16/INT8 rows out; None or True measures them."""
     precision_reason: str = ""
     """Why the precision rows are left out, when `precision_available` is False."""
     gpu_detail: str = ""
@@ -243,45 +61,13 @@ class PracticesProgress:
     detail: str = ""
 
 
-@dataclass
-class PracticesReport:
-    model: str
-    base_name: str
-    rows: list[PracticeRow]
-    method: str
-    margin: float
-    warnings: list[str] = field(default_factory=list)
-    hardware: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "base": self.base_name,
-            "method": self.method,
-            "margin": self.margin,
-            "rows": [r.to_dict() for r in self.rows],
-            "warnings": list(self.warnings),
-        }
-
-
-def precision_status() -> tuple[bool, str]:
-    """Whether `ortbench_tui.precision.derive_model` can be used, and why not."""
-    try:
-        from .. import precision
-    except Exception as exc:  # the module may be missing or broken while it is written
-        return False, f"the precision module is not there yet ({type(exc).__name__})"
-    if not callable(getattr(precision, "derive_model", None)):
-        return False, "the precision module has no derive_model yet"
-    return True, ""
-
-
 def _gpu_reason(working: list[str], probe: bool) -> tuple[str | None, str]:
     """(None when a GPU EP works here, else the row's short reason; the probe's own words)."""
     if any(ep in working for ep in GPU_EPS):
         return None, ""
     why = ""
     if probe:
-        from ..hardware import probe_providers
+        from ...hardware import probe_providers
 
         why = next(
             (p.reason for p in probe_providers() if p.name == "CUDAExecutionProvider"),
@@ -291,8 +77,6 @@ def _gpu_reason(working: list[str], probe: bool) -> tuple[str | None, str]:
 
 
 def _key(profile: Profile) -> str:
-    import json
-
     d = profile_to_dict(profile)
     d.pop("name", None)
     d.pop("description", None)
@@ -303,14 +87,14 @@ class PracticesRun:
     """Iterate `events()`: PracticesProgress ..., then PracticesReport or Failed."""
 
     def __init__(self, request: PracticesRequest, **targets: Any) -> None:
-        from ..samples import resolve_model
+        from ...samples import resolve_model
 
         resolve_model(request.model)  # a bad path fails here, before any process starts
         self.request = request
         self.targets = targets
         working = request.working_providers
         if working is None:
-            from ..hardware import probe_providers
+            from ...hardware import probe_providers
 
             working = [p.name for p in probe_providers() if p.works]
         self.working = working
@@ -319,13 +103,13 @@ class PracticesRun:
         self.precision_word = NOT_YET
         if request.precision_available is False and request.precision_reason:
             self.precision_word = "left out"
-        if request.precision_available is None:
-            self.precision_ok, self.precision_reason = precision_status()
-        else:
-            self.precision_ok = request.precision_available
-            self.precision_reason = (
-                "" if self.precision_ok else request.precision_reason or "precision rows off"
-            )
+        self.precision_ok = request.precision_available is not False
+        self.precision_reason = (
+            "" if self.precision_ok else request.precision_reason or "precision rows off"
+        )
+        if self.precision_ok:
+            # Imported here so that a broken precision module fails the check loudly.
+            from ... import precision  # noqa: F401
         self._current: CompareRun | None = None
         self._cancelled = False
 
@@ -516,67 +300,3 @@ def run_practices(
 ) -> PracticesReport:
     """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
     return drain(PracticesRun(request).events(), PracticesReport, on_event, "practices check")
-
-
-# --- tables ----------------------------------------------------------------------------------
-
-HEADER = ("#", "practice", "compared", "without", "with", "ratio (95% CI)", "verdict")
-
-
-def report_rows(report: PracticesReport) -> list[tuple[str, ...]]:
-    return [
-        (
-            r.number,
-            r.practice,
-            r.compared,
-            format_ms(r.ref_median_ms),
-            format_ms(r.var_median_ms),
-            r.ratio_text(),
-            r.verdict_text(),
-        )
-        for r in report.rows
-    ]
-
-
-def format_report(report: PracticesReport) -> str:
-    rows = [HEADER, *report_rows(report)]
-    widths = [max(len(r[c]) for r in rows) for c in range(len(HEADER) - 1)]
-    out = []
-    for r in rows:
-        out.append("  ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)), r[-1]]))
-    out.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 7)
-    out += [
-        "",
-        f"model {report.model} · base profile {report.base_name} · ratio = with / without "
-        "(below 1: the practice helps)",
-        f"CI: {report.method}; verdict needs the whole CI beyond ±{report.margin:.0%}",
-    ]
-    out += [f"warning: {w}" for w in report.warnings]
-    return "\n".join(x.rstrip() for x in out)
-
-
-def report_markdown(report: PracticesReport) -> str:
-    head = "| " + " | ".join(HEADER) + " |"
-    sep = "|" + "|".join(["---"] * len(HEADER)) + "|"
-    body = ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in report_rows(report)]
-    hw = report.hardware
-    machine = (
-        f"{hw.get('cpu_model')}, {hw.get('physical_cores')} physical / "
-        f"{hw.get('logical_cores')} logical cores, ORT {hw.get('ort_version')}"
-        if hw
-        else "this machine"
-    )
-    lines = [
-        f"### ortbench practices · {report.model}",
-        "",
-        f"Base profile: {report.base_name}. Machine: {machine}.",
-        "",
-        head,
-        sep,
-        *body,
-        "",
-        "Ratio = median with the practice / median without (below 1: the practice helps).",
-        f"CI: {report.method}; verdict needs the whole CI beyond ±{report.margin:.0%}.",
-    ]
-    lines += [f"- ⚠ {w}" for w in report.warnings]
-    return "\n".join(lines) + "\n"

@@ -1,29 +1,5 @@
-"""Per-operator time and EP placement, from ONNX Runtime's profiler trace.
-
-With `SessionOptions.enable_profiling` ORT writes a Chrome-trace JSON file: a list of
-complete events (`"ph": "X"`, `ts` and `dur` in microseconds). Two categories matter:
-
-* `"cat": "Session"`: `model_run` spans one `InferenceSession.run` (also `run_with_iobinding`);
-  `SequentialExecutor::Execute`, `model_loading_uri`, `session_initialization` are ignored.
-* `"cat": "Node"`: one kernel call, named `<node name>_kernel_time` (older releases also
-  wrote `_fence_before` / `_fence_after` events: ignored), with `args.op_name` (the op type)
-  and `args.provider` (the EP that ran it).
-
-`summarize_trace` turns that into: time per node and per op type (total, mean per call,
-share of run time), the EP of every node, the nodes that ran on CPU although a non-CPU EP
-was requested (fallback), the Memcpy nodes ORT inserted between EPs (count, calls, time),
-and the share of run time the nodes account for; the rest is framework overhead (input
-and output handling, allocation, scheduling, the profiler itself).
-
-Runs before the timed ones (the first run, warm-up, the IO-binding probe) are left out,
-so the figures describe the steady state the timed loop measured. Shares are fractions of
-the total `model_run` time of the runs kept; node shares plus the overhead share add up to
-one (sequential execution; with `execution_mode = parallel` nodes overlap and the node
-share can exceed one, which the summary says).
-
-Note: for CUDA/TensorRT nodes the kernel time is host-side time (launch, plus any sync
-the EP does), not device time.
-"""
+"""Reading ORT's profiler trace and summarizing it: time per node and op type, EP placement,
+fallback nodes, Memcpy nodes, framework overhead (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -34,8 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import OrtbenchError
-from ..text import aligned_table, format_us, plural, share_bar
+from ...errors import OrtbenchError
 
 CPU_EP = "CPUExecutionProvider"
 GPU_EPS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider")
@@ -91,10 +66,9 @@ def _repair_truncated(text: str, path: Path) -> Any:
 
 
 def untimed_runs(profile: Any) -> int:
-    """How many `model_run`s the worker makes before its timed loop: the first run, the
-    warm-up runs, and with IO binding one plain run that sizes the bound outputs."""
-    run = profile.run
-    return 1 + int(run.warmup_runs) + (1 if run.io_binding else 0)
+    """How many `model_run`s the worker makes before its timed loop: the first run (which
+    also sizes the bound outputs under IO binding) and the warm-up runs."""
+    return 1 + int(profile.run.warmup_runs)
 
 
 # --- summarizing ---------------------------------------------------------------------------------
@@ -339,116 +313,3 @@ def trace_section(trace_file: str | os.PathLike[str], profile: Any) -> dict[str,
 
 def node_names(summary: dict[str, Any]) -> set[str]:
     return {n["name"] for n in summary.get("nodes", [])}
-
-
-# --- text --------------------------------------------------------------------------------------
-
-
-def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) -> str:
-    """The readable report of `ortbench trace`."""
-    if summary.get("error"):
-        return f"trace: {summary['error']}"
-    runs = summary["runs"]
-    lines = [
-        f"trace    {runs} runs summarized"
-        + (
-            f" ({summary['skipped_runs']} first/warm-up runs left out)"
-            if summary.get("skipped_runs")
-            else ""
-        )
-        + f"  ·  requested {summary['requested_ep']}",
-    ]
-    if summary.get("run_mean_us") is not None:
-        lines.append(
-            f"per run  {format_us(summary['run_mean_us'])}  ·  nodes "
-            f"{format_us(summary['node_time_us'] / runs if runs else 0)} "
-            f"({summary['nodes_share']:.1%})  ·  framework overhead "
-            f"{format_us(summary['overhead_us'] / runs if runs else 0)} "
-            f"({summary['overhead_share']:.1%})"
-        )
-    lines += ["", "EP placement"]
-    rows = [["EP", "nodes", "calls", "time/run", "share"]]
-    for ep, p in summary["providers"].items():
-        rows.append(
-            [ep, str(p["nodes"]), str(p["calls"]), format_us(p["per_run_us"]), f"{p['share']:.1%}"]
-        )
-    lines += aligned_table(rows, {1, 2, 3, 4}) if len(rows) > 1 else ["  (no node events)"]
-
-    nodes = summary["nodes"]
-    shown = nodes[:top] if top > 0 else nodes
-    lines += ["", f"top {len(shown)} of {len(nodes)} nodes by total time"]
-    rows = [["node", "op type", "EP", "calls", "mean", "total", "share", ""]]
-    peak = max((n["share"] for n in shown), default=0.0) or 1.0  # bars: the largest fills
-    for n in shown:
-        flag = "  CPU FALLBACK" if n["fallback"] else ""
-        rows.append(
-            [
-                n["name"],
-                n["op_type"],
-                short_ep(n["provider"]),
-                str(n["calls"]),
-                format_us(n["mean_us"]),
-                format_us(n["total_us"]),
-                f"{n['share']:.1%}",
-                share_bar(n["share"] / peak, bar_width).rstrip() + flag,
-            ]
-        )
-    if len(rows) > 1:
-        lines += aligned_table(rows, {3, 4, 5, 6})
-
-    lines += ["", "op types"]
-    rows = [["op type", "nodes", "calls", "mean", "time/run", "share", ""]]
-    ops = summary["op_types"][: top if top > 0 else None]
-    peak = max((o["share"] for o in ops), default=0.0) or 1.0
-    for o in ops:
-        rows.append(
-            [
-                o["op_type"],
-                str(o["nodes"]),
-                str(o["calls"]),
-                format_us(o["mean_us"]),
-                format_us(o["per_run_us"]),
-                f"{o['share']:.1%}",
-                share_bar(o["share"] / peak, bar_width).rstrip(),
-            ]
-        )
-    if len(rows) > 1:
-        lines += aligned_table(rows, {1, 2, 3, 4, 5})
-
-    m = summary["memcpy"]
-    lines.append("")
-    if m["nodes"]:
-        parts = ", ".join(f"{op} {v['nodes']}" for op, v in m["by_op"].items() if v["nodes"])
-        lines.append(
-            f"memcpy   {plural(m['nodes'], 'node')} ({parts}), {m['calls']} calls, "
-            f"{format_us(m['per_run_us'])}/run, {m['share']:.1%} of run time"
-        )
-    else:
-        lines.append("memcpy   none (no copies between EPs)")
-    fb = summary["fallback_nodes"]
-    if not summary["gpu_requested"]:
-        lines.append("fallback n/a (CPU requested)")
-    elif fb:
-        lines.append(
-            f"fallback {plural(len(fb), 'node')} ran on CPU although "
-            f"{summary['requested_ep']} was requested: {', '.join(fb)}"
-        )
-    else:
-        lines.append("fallback none: no node ran on CPU")
-    for w in summary.get("warnings", []):
-        lines.append(f"note: {w}")
-    if summary.get("file"):
-        lines.append(f"raw trace: {summary['file']} (chrome://tracing, ui.perfetto.dev)")
-    return "\n".join(lines)
-
-
-__all__ = [
-    "MEMCPY_OPS",
-    "format_trace",
-    "load_trace_events",
-    "node_names",
-    "short_ep",
-    "summarize_trace",
-    "trace_section",
-    "untimed_runs",
-]

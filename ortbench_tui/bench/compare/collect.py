@@ -1,0 +1,231 @@
+"""From finished runs to a comparison: one result per profile, the sample sets, the verdicts.
+
+Interleaved runs give blocks per session and round; sequential runs give whole runs. Either
+way each profile's sessions are merged into one result (saved to the history when asked)
+and the comparison is built on the sessions as the bootstrap resamples them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...profile import profile_to_dict
+from ..runner import Finished, RunHandle
+from .bootstrap import SampleSet, sequential_set
+from .model import build_comparison
+from .request import CompareFinished, CompareRequest
+
+MACHINE_WARNINGS = ("shared cores", "busy machine", "CPU frequency")
+"""Result warnings about the machine: said once for a comparison, not once per profile."""
+
+
+@dataclass
+class Collector:
+    """What every result of one comparison shares."""
+
+    request: CompareRequest
+    model_path: Path
+    model_sha256: str
+    run_id: str
+    names: list[str]
+    mode: str
+
+    def interleaved(
+        self,
+        units: list[tuple[int, int]],
+        metas: list[dict[str, Any]],
+        blocks: list[list[np.ndarray]],
+        done: dict[str, Any],
+        warnings: list[str],
+    ) -> CompareFinished:
+        from ..results import build_result
+
+        req = self.request
+        complete = min(len(b) for b in blocks)
+        finals = done["finals"]
+        sets: list[SampleSet | None] = []
+        results, flats = [], []
+        for p, profile in enumerate(req.profiles):
+            mine = [u for u, (_, q) in enumerate(units) if q == p]
+            sessions = [
+                np.stack(blocks[u][:complete]) if complete else np.empty((0, 0), np.int64)
+                for u in mine
+            ]
+            s = SampleSet(sessions, paired=True, run_id=self.run_id) if complete else None
+            flat = s.flat() if s else np.empty(0, dtype=np.int64)
+            unit_finals = [finals[u] for u in mine]
+            final = merge_finals(unit_finals)
+            final["warnings"].append(
+                f"interleaved: {len(units)} sessions in one process ({len(mine)} of this "
+                "profile); rss_peak_mb covers all of them"
+            )
+            result = build_result(
+                model_spec=req.model,
+                model_path=self.model_path,
+                model_sha256=self.model_sha256,
+                profile=profile,
+                meta=metas[mine[0]],  # carries the worker's hardware view
+                final=final,
+                samples_ns=flat,
+            )
+            result["comparison"] = {
+                "mode": "interleaved",
+                "run_id": self.run_id,
+                "profile_index": p,
+                "sessions": len(mine),
+                "session_runs": [int(x.size) for x in sessions],
+                "rounds": complete,
+                "block_runs": int(sessions[0].shape[1]) if complete else 0,
+                "session_first_run_ms": [f.get("first_run_ms") for f in unit_finals],
+                "session_create_ms": [metas[u].get("session_create_ms") for u in mine],
+            }
+            sets.append(s)
+            results.append(result)
+            flats.append(flat)
+        if done.get("cancelled") or any(f.get("cancelled") for f in finals):
+            warnings.append(f"cancelled: compared on the {complete} complete rounds")
+        if complete and complete < 10:
+            warnings.append(f"only {complete} rounds: the CI rests on few blocks; run longer")
+        return self.finished(results, flats, sets, warnings)
+
+    def sequential(
+        self, per_profile: list[list[tuple[RunHandle, Finished]]], cancelled: bool
+    ) -> CompareFinished:
+        from ..results import build_result
+
+        req = self.request
+        warnings = [
+            "sequential runs: drift between the runs is part of the difference; "
+            "--interleave makes the verdict robust to it"
+        ]
+        if cancelled:
+            warnings.append("cancelled: compared on the runs that were made")
+        results: list[dict[str, Any]] = []
+        flats: list[np.ndarray] = []
+        sets: list[SampleSet | None] = []
+        for p, profile in enumerate(req.profiles):
+            runs = per_profile[p]
+            if not runs:
+                results.append({})
+                flats.append(np.empty(0, dtype=np.int64))
+                sets.append(None)
+                continue
+            samples = [f.samples_ns for _, f in runs]
+            flat = np.concatenate(samples)
+            finals = [h.final or {} for h, _ in runs]
+            final = merge_finals(finals)
+            result = build_result(
+                model_spec=req.model,
+                model_path=self.model_path,
+                model_sha256=self.model_sha256,
+                profile=profile,
+                meta=runs[0][0].meta,
+                final=final,
+                samples_ns=flat,
+                hardware=runs[0][1].result.get("hardware"),
+            )
+            result["comparison"] = {
+                "mode": "sequential",
+                "run_id": self.run_id,
+                "profile_index": p,
+                "sessions": len(runs),
+                "session_runs": [int(x.size) for x in samples],
+                "session_first_run_ms": [f.get("first_run_ms") for f in finals],
+                "session_create_ms": [h.meta.get("session_create_ms") for h, _ in runs],
+            }
+            results.append(result)
+            flats.append(flat)
+            sets.append(sequential_set(samples))
+        return self.finished(results, flats, sets, warnings)
+
+    def finished(
+        self,
+        results: list[dict[str, Any]],
+        flats: list[np.ndarray],
+        sets: list[SampleSet | None],
+        warnings: list[str],
+    ) -> CompareFinished:
+        req = self.request
+        summaries = [
+            {
+                "first_run_ms": r.get("first_run_ms"),
+                "status": r.get("status", "missing"),
+                "sessions": req.sessions,
+            }
+            for r in results
+        ]
+        warnings = warnings + summarize_warnings(results, self.names)
+        comp = build_comparison(
+            mode=self.mode,
+            names=self.names,
+            sets=sets,
+            summaries=summaries,
+            profiles=[profile_to_dict(p) for p in req.profiles],
+            margin=req.margin,
+            reps=req.reps,
+            seed=req.seed,
+            warnings=warnings,
+            model=req.model,
+        )
+        paths: list[str] = []
+        if req.save_history:
+            from ..results import save_to_history
+
+            for r, flat in zip(results, flats, strict=True):
+                if r and flat.size:
+                    path = save_to_history(r, flat)
+                    r["history_path"] = str(path)
+                    paths.append(str(path))
+        return CompareFinished(comp, results, flats, paths, sets)
+
+
+def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """The results' warnings for a comparison: machine ones once, instability in one line."""
+    out: list[str] = []
+    unstable = []
+    for r, name in zip(results, names, strict=True):
+        for w in r.get("warnings", []):
+            if w.startswith(MACHINE_WARNINGS):
+                text = w
+            elif w.startswith("unstable"):
+                unstable.append(f"{name} {r.get('cv', 0):.0%}")
+                continue
+            elif w.startswith(("FALLBACK", "failed")):
+                text = f"{name}: {w}"
+            else:
+                continue
+            if text not in out:
+                out.append(text)
+    if unstable:
+        out.insert(
+            0,
+            "unstable: coefficient of variation above 10% ("
+            + ", ".join(unstable)
+            + "); close other work, pin the worker (run.pin_cpus) or run longer",
+        )
+    return out
+
+
+def merge_finals(finals: list[dict[str, Any]]) -> dict[str, Any]:
+    """The worker figures of several sessions of one profile, as one run's."""
+    warnings: list[str] = []
+    for f in finals:
+        for w in f.get("warnings") or []:
+            if w not in warnings:
+                warnings.append(w)
+    rss = [float(f["rss_peak_mb"]) for f in finals if f.get("rss_peak_mb") is not None]
+    gpu = [float(f["gpu_mem_peak_mb"]) for f in finals if f.get("gpu_mem_peak_mb") is not None]
+    notes = [str(f["gpu_mem_note"]) for f in finals if f.get("gpu_mem_note")]
+    return {
+        "first_run_ms": finals[0].get("first_run_ms") if finals else None,
+        "wall_s": float(sum(f.get("wall_s") or 0.0 for f in finals)),
+        "cancelled": any(f.get("cancelled") for f in finals),
+        "rss_peak_mb": max(rss) if rss else None,
+        "gpu_mem_peak_mb": max(gpu) if gpu else None,
+        "gpu_mem_note": None if gpu else (notes[0] if notes else None),
+        "warnings": warnings,
+    }

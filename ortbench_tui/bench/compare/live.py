@@ -1,0 +1,217 @@
+"""Live comparisons: the child processes that measure, and their events as they stream.
+
+Interleaved (the default): one child holds every session of every profile and alternates
+them in blocks (`bench.interleave`), so drift hits all profiles alike. Sequential: normal
+single runs, A B A B ..., one child each (`bench.runner`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ...errors import OrtbenchError
+from ...profile import profile_to_dict
+from ..child import ChildDied, ChildProcess
+from ..protocol import Block, Done, Error, PhaseProgress, Schedule, SessionReady
+from ..runner import Failed, Finished, Progress, RunHandle, RunRequest, drain
+from ..worker import worker_main
+from .collect import Collector
+from .request import (
+    CompareEvent,
+    CompareFinished,
+    CompareProgress,
+    CompareRequest,
+    split_count,
+    unique_names,
+)
+
+
+class CompareRun:
+    """A live comparison. Iterate `events()` (in a thread for the TUI); `cancel()` from any
+    thread stops it within a round and keeps what was measured."""
+
+    def __init__(
+        self,
+        request: CompareRequest,
+        interleave_target: Callable[..., None] | None = None,
+        run_target: Callable[..., None] | None = None,
+    ) -> None:
+        """Bad model paths and impossible profiles fail here, before any process starts.
+        The targets are the child entry points; tests swap in ones that crash on purpose."""
+        from ...models import file_sha256
+        from ...samples import resolve_model
+        from ...session import profile_problems
+
+        if len(request.profiles) < 2:
+            raise OrtbenchError("compare needs at least two profiles")
+        if request.sessions < 1:
+            raise OrtbenchError("sessions per profile must be at least 1")
+        for p in request.profiles:
+            for problem in profile_problems(p):
+                raise OrtbenchError(f"profile '{p.name}': {problem}")
+        self.request = request
+        self.model_path = resolve_model(request.model)
+        self.model_sha256 = file_sha256(self.model_path)
+        self.names = unique_names(request.profiles)
+        self.run_id = uuid.uuid4().hex[:12]
+        self._cancelled = False
+        self._current: RunHandle | ChildProcess | None = None
+        if interleave_target is None:
+            from ..interleave import interleave_main
+
+            interleave_target = interleave_main
+        self._interleave_target = interleave_target
+        self._run_target = run_target or worker_main
+        self.started = time.perf_counter()
+        self.collect = Collector(
+            request, self.model_path, self.model_sha256, self.run_id, self.names, self.mode
+        )
+
+    @property
+    def mode(self) -> str:
+        return "interleaved" if self.request.interleave else "sequential"
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        current = self._current
+        if current is not None:
+            current.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def events(self) -> Iterator[CompareEvent]:
+        if self.request.interleave:
+            yield from self._interleaved()
+        else:
+            yield from self._sequential()
+
+    # -- interleaved: one child, every session -----------------------------------------------
+
+    def _interleaved(self) -> Iterator[CompareEvent]:
+        req = self.request
+        n_prof, n_sess = len(req.profiles), req.sessions
+        units = [(s, p) for s in range(n_sess) for p in range(n_prof)]
+        first = req.profiles[0]
+        by_time = first.run.duration_s > 0
+        schedule = {
+            # Each profile gets the timed runs (or seconds) of the first profile, split
+            # among its sessions; by time the child's clock covers all profiles.
+            "timed_runs": math.ceil(first.run.timed_runs / n_sess),
+            "duration_s": first.run.duration_s * n_prof if by_time else 0.0,
+            "min_rounds": req.min_rounds,
+            "block_s": req.block_s,
+        }
+        child_request = {
+            "model_path": str(self.model_path),
+            "profiles": [profile_to_dict(req.profiles[p]) for _, p in units],
+            "schedule": schedule,
+        }
+        warnings = []
+        pins = {tuple(p.run.pin_cpus) for p in req.profiles}
+        if len(pins) > 1:
+            warnings.append(
+                "profiles ask for different run.pin_cpus; one process runs them all, pinned "
+                f"as the first asks ({list(first.run.pin_cpus) or 'not pinned'})"
+            )
+        if any(p.run.timed_runs != first.run.timed_runs for p in req.profiles) or any(
+            p.run.duration_s != first.run.duration_s for p in req.profiles
+        ):
+            warnings.append("run lengths differ between profiles; the first profile's is used")
+        proc = ChildProcess(self._interleave_target, child_request, "ortbench-interleave-")
+        self._current = proc
+        if self._cancelled:
+            proc.cancel()
+        metas: list[dict[str, Any]] = [{} for _ in units]
+        blocks: list[list[np.ndarray]] = [[] for _ in units]
+        planned: int | None = None
+        rounds_seen = 0
+        for msg in proc.messages():
+            elapsed = self._elapsed()
+            if isinstance(msg, SessionReady):
+                metas[msg.index] = msg.meta
+                ready = sum(1 for m in metas if m)
+                yield CompareProgress("setup", ready, len(units), elapsed)
+            elif isinstance(msg, PhaseProgress):
+                yield CompareProgress(msg.phase, msg.done, msg.total, elapsed)
+            elif isinstance(msg, Schedule):
+                planned = msg.rounds
+            elif isinstance(msg, Block):
+                blocks[msg.index].append(msg.samples_ns)
+                rounds_seen = max(rounds_seen, msg.round + 1)
+                yield CompareProgress(
+                    "timed",
+                    rounds_seen,
+                    planned,
+                    elapsed,
+                    profile=units[msg.index][1],
+                    new_samples_ns=msg.samples_ns,
+                )
+            elif isinstance(msg, Done):
+                yield self.collect.interleaved(units, metas, blocks, msg.final, warnings)
+            elif isinstance(msg, Error):
+                yield Failed(msg.kind, msg.message, None)
+            elif isinstance(msg, ChildDied):
+                done = min((len(b) for b in blocks), default=0)
+                yield Failed("run", f"{msg.message} (after {done} complete rounds)", None)
+
+    # -- sequential: normal runs, A B A B ... -------------------------------------------------
+
+    def _sequential(self) -> Iterator[CompareEvent]:
+        req = self.request
+        n_prof = len(req.profiles)
+        per_profile: list[list[tuple[RunHandle, Finished]]] = [[] for _ in range(n_prof)]
+        total = n_prof * req.sessions
+        step = 0
+        for s in range(req.sessions):
+            for p, profile in enumerate(req.profiles):
+                if self._cancelled:
+                    break
+                handle = RunHandle(
+                    RunRequest(req.model, split_count(profile, req.sessions, s)),
+                    target=self._run_target,
+                )
+                self._current = handle
+                if self._cancelled:
+                    handle.cancel()
+                step += 1
+                detail = f"run {step}/{total}: {self.names[p]} (session {s + 1})"
+                for ev in handle.events():
+                    if isinstance(ev, Progress):
+                        yield CompareProgress(
+                            ev.phase,
+                            ev.done,
+                            ev.total,
+                            self._elapsed(),
+                            profile=p,
+                            new_samples_ns=ev.new_samples_ns,
+                            detail=detail,
+                        )
+                    elif isinstance(ev, Finished):
+                        if ev.samples_ns.size:
+                            per_profile[p].append((handle, ev))
+                    elif isinstance(ev, Failed):
+                        yield Failed(ev.kind, f"{self.names[p]}: {ev.message}", ev.partial)
+                        return
+        yield self.collect.sequential(per_profile, self._cancelled)
+
+
+def start_compare(request: CompareRequest, **targets: Any) -> CompareRun:
+    return CompareRun(request, **targets)
+
+
+def run_compare(
+    request: CompareRequest, on_event: Callable[[CompareEvent], None] | None = None
+) -> CompareFinished:
+    """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
+    return drain(start_compare(request).events(), CompareFinished, on_event, "comparison")

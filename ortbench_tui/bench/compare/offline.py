@@ -1,0 +1,136 @@
+"""Offline comparisons: saved result files (with their .npy samples when kept)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import OrtbenchError
+from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet, sequential_set
+from .model import LETTERS, Comparison, build_comparison
+
+HARDWARE_KEYS = ("cpu_model", "physical_cores", "logical_cores", "ort_version")
+
+
+def _gpu_names(hw: dict[str, Any]) -> list[str]:
+    return sorted(str(g.get("name")) for g in hw.get("gpus") or [])
+
+
+def environment_warnings(results: list[dict[str, Any]], labels: list[str]) -> list[str]:
+    """Different models or machines make a comparison mean something else: say so."""
+    out = []
+    base = results[0]
+    sha0 = (base.get("model") or {}).get("sha256")
+    hw0 = base.get("hardware") or {}
+    for label, r in zip(labels[1:], results[1:], strict=True):
+        sha = (r.get("model") or {}).get("sha256")
+        if sha0 and sha and sha != sha0:
+            out.append(
+                f"different models: {labels[0]} ran {base['model'].get('name')} "
+                f"(sha256 {sha0[:12]}), {label} ran {r['model'].get('name')} "
+                f"(sha256 {sha[:12]})"
+            )
+        hw = r.get("hardware") or {}
+        diffs = [
+            f"{k} {hw0.get(k)!r} vs {hw.get(k)!r}" for k in HARDWARE_KEYS if hw0.get(k) != hw.get(k)
+        ]
+        if _gpu_names(hw0) != _gpu_names(hw):
+            diffs.append(f"GPUs {_gpu_names(hw0)} vs {_gpu_names(hw)}")
+        if diffs:
+            out.append(f"different hardware ({labels[0]} vs {label}): " + "; ".join(diffs))
+    return out
+
+
+def sample_set_from_result(result: dict[str, Any], samples: np.ndarray) -> SampleSet:
+    """Rebuild sessions and rounds from what a compare run recorded, else chunk the run."""
+    info = result.get("comparison") or {}
+    runs = [int(n) for n in info.get("session_runs") or []]
+    if runs and sum(runs) == samples.size:
+        parts = np.split(samples, np.cumsum(runs)[:-1])
+        if info.get("mode") == "interleaved" and info.get("block_runs"):
+            m = int(info["block_runs"])
+            if all(p.size % m == 0 for p in parts):
+                return SampleSet(
+                    [p.reshape(-1, m) for p in parts],
+                    paired=True,
+                    run_id=str(info.get("run_id", "")),
+                )
+        return sequential_set(parts)
+    return sequential_set([samples])
+
+
+def compare_files(
+    paths: list[str | Path],
+    margin: float = DEFAULT_MARGIN,
+    reps: int = DEFAULT_REPS,
+    seed: int = 0,
+) -> tuple[Comparison, list[dict[str, Any]]]:
+    """Compare saved results (each against the first), from their .npy samples if saved."""
+    from ..results import load_result, load_samples
+
+    if len(paths) < 2:
+        raise OrtbenchError("compare needs at least two result files")
+    results = [load_result(p) for p in paths]
+    labels = [LETTERS[i % 26] for i in range(len(results))]
+    warnings = environment_warnings(results, labels)
+    sets: list[SampleSet | None] = []
+    summaries = []
+    for path, r in zip(paths, results, strict=True):
+        lat = r.get("latency_ms") or {}
+        summaries.append(
+            {
+                "median_ms": lat.get("p50"),
+                "p99_ms": lat.get("p99"),
+                "runs": r.get("runs"),
+                "cv": r.get("cv"),
+                "first_run_ms": r.get("first_run_ms"),
+                "status": r.get("status", "ok"),
+                "sessions": (r.get("comparison") or {}).get("sessions", 1),
+            }
+        )
+        try:
+            samples = load_samples(path)
+        except (OSError, ValueError) as exc:
+            warnings.append(f"{Path(path).name}: cannot read its samples ({exc})")
+            samples = None
+        if samples is None:
+            warnings.append(
+                f"no raw samples beside {Path(path).name}: the CI cannot be computed; "
+                "summary figures only"
+            )
+            sets.append(None)
+            continue
+        samples = np.asarray(samples, dtype=np.int64).ravel()
+        if samples.size != r.get("runs"):
+            warnings.append(
+                f"{Path(path).name}: {samples.size} samples beside a result of {r.get('runs')} runs"
+            )
+        sets.append(sample_set_from_result(r, samples))
+    run_ids = {s.run_id if s is not None and s.paired else None for s in sets}
+    if any(s is not None for s in sets) and (len(run_ids) != 1 or None in run_ids):
+        warnings.append(
+            "these results were not measured in one interleaved run: drift between them is "
+            "part of the difference"
+        )
+    names = [str((r.get("profile") or {}).get("name", "?")) for r in results]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] > 1:
+            names[i] = f"{n} ({seen[n]})"
+    model = str((results[0].get("model") or {}).get("name", ""))
+    comp = build_comparison(
+        mode="offline",
+        names=names,
+        sets=sets,
+        summaries=summaries,
+        profiles=[r.get("profile") or {} for r in results],
+        margin=margin,
+        reps=reps,
+        seed=seed,
+        warnings=warnings,
+        model=model,
+    )
+    return comp, results

@@ -1,0 +1,97 @@
+"""A comparison as terminal text, Markdown for a pull request, and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ...text import aligned_table, csv_number, format_ms, md_table
+from ..stats import PERCENTILE_METHOD
+from .model import Comparison
+
+TABLE_HEADER = ("#", "profile", "runs", "median", "p99", "vs A (95% CI)", "verdict")
+
+
+def table_rows(comp: Comparison) -> list[tuple[str, ...]]:
+    """One row per profile; rows after the first carry that profile's pair against A."""
+    out: list[tuple[str, ...]] = []
+    for i, row in enumerate(comp.profiles):
+        med = format_ms(row.median_ms)
+        if i == 0:
+            vs, word = "reference", ""
+        else:
+            pair = comp.pairs[i - 1]
+            vs, word = pair.ratio_text(), pair.verdict_text() if pair.ratio else pair.note
+        out.append((row.label, row.name, str(row.runs), med, format_ms(row.p99_ms), vs, word))
+    return out
+
+
+def format_comparison(comp: Comparison) -> str:
+    """The comparison as terminal text: the table, one sentence per pair, method, warnings."""
+    rows = [TABLE_HEADER, *table_rows(comp)]
+    widths = [max(len(r[c]) for r in rows) for c in range(len(TABLE_HEADER))]
+    lines = aligned_table(rows, right=set(), indent="")
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    for pair in comp.pairs:
+        lines.append(pair.sentence())
+        if pair.differs:
+            lines.append("    differs: " + "; ".join(pair.differs[:6]))
+    lines.append("")
+    lines.append(f"mode: {comp.mode}; ratio = median B / median A (below 1: B is faster)")
+    lines.append(f"CI: {comp.method}")
+    lines.append(f"percentiles: {PERCENTILE_METHOD}")
+    lines += [f"warning: {w}" for w in comp.warnings]
+    return "\n".join(lines)
+
+
+def comparison_markdown(comp: Comparison) -> str:
+    """A table ready to paste into a pull request."""
+    title = f"### ortbench compare{f' · {comp.model}' if comp.model else ''} ({comp.mode})"
+    table = md_table(TABLE_HEADER, table_rows(comp))
+    notes = [
+        "",
+        f"Ratio = median B / median A (below 1: B is faster). CI: {comp.method}.",
+        f"Percentiles: {PERCENTILE_METHOD}.",
+    ]
+    notes += [f"- ⚠ {w}" for w in comp.warnings]
+    return "\n".join([title, "", *table, *notes]) + "\n"
+
+
+def comparison_csv(comp: Comparison) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "label",
+            "profile",
+            "runs",
+            "sessions",
+            "median_ms",
+            "p99_ms",
+            "ratio_vs_A",
+            "ci_low",
+            "ci_high",
+            "verdict",
+            "mode",
+        ]
+    )
+    for i, row in enumerate(comp.profiles):
+        pair = comp.pairs[i - 1] if i else None
+
+        w.writerow(
+            [
+                row.label,
+                row.name,
+                row.runs,
+                row.sessions,
+                csv_number(row.median_ms),
+                csv_number(row.p99_ms),
+                csv_number(pair.ratio) if pair else "1",
+                csv_number(pair.ci_low) if pair else "",
+                csv_number(pair.ci_high) if pair else "",
+                (pair.verdict or "") if pair else "reference",
+                comp.mode,
+            ]
+        )
+    return buf.getvalue()

@@ -1,0 +1,83 @@
+"""What a live comparison is asked for, and the events it streams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ...profile import Profile
+from ..runner import Failed
+from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet
+from .model import Comparison
+
+DEFAULT_SESSIONS = 3
+
+
+@dataclass
+class CompareRequest:
+    """Two or more profiles on one model."""
+
+    model: str
+    profiles: list[Profile]
+    interleave: bool = True
+    sessions: int = DEFAULT_SESSIONS
+    """Sessions per profile: the unit the CI resamples (see the module docstring)."""
+    margin: float = DEFAULT_MARGIN
+    reps: int = DEFAULT_REPS
+    seed: int = 0
+    save_history: bool = False
+    min_rounds: int = 10
+    """Interleaved: rounds made at least (the bootstrap wants 10 or more)."""
+    block_s: float = 0.05
+    """Interleaved, by time: seconds of timed runs per block."""
+
+
+@dataclass
+class CompareProgress:
+    """Where the comparison is. `profile` is the index of the profile the samples belong to."""
+
+    phase: str
+    """setup | first_run | warmup | timed"""
+    done: int
+    total: int | None
+    elapsed_s: float
+    profile: int | None = None
+    new_samples_ns: np.ndarray | None = None
+    detail: str = ""
+
+
+@dataclass
+class CompareFinished:
+    comparison: Comparison
+    results: list[dict[str, Any]]
+    samples: list[np.ndarray]
+    """Flat samples per profile (ns), sessions one after the other."""
+    history_paths: list[str] = field(default_factory=list)
+    sets: list[SampleSet | None] = field(default_factory=list)
+    """The samples as the bootstrap sees them (sessions of blocks), per profile."""
+
+
+CompareEvent = CompareProgress | CompareFinished | Failed
+
+
+def unique_names(profiles: list[Profile]) -> list[str]:
+    """Profile names, made distinct ('x', 'x (2)') so A against A reads clearly."""
+    seen: dict[str, int] = {}
+    out = []
+    for p in profiles:
+        seen[p.name] = seen.get(p.name, 0) + 1
+        out.append(p.name if seen[p.name] == 1 else f"{p.name} ({seen[p.name]})")
+    return out
+
+
+def split_count(profile: Profile, sessions: int, index: int) -> Profile:
+    """Session `index`'s share: timed runs (1000 over 3: 334, 333, 333) or duration."""
+    p = profile.copy()
+    if p.run.duration_s > 0:
+        p.run.duration_s = p.run.duration_s / sessions
+    else:
+        n = p.run.timed_runs
+        p.run.timed_runs = max(1, n // sessions + (1 if index < n % sessions else 0))
+    return p

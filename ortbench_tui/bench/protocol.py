@@ -1,0 +1,110 @@
+"""Every message between a measuring child process and its parent, both ways.
+
+The single-run child (`bench.worker`) and the interleaved child (`bench.interleave`) speak
+the same protocol; the parent side (`bench.child.ChildProcess`) reads it.
+
+  child -> parent   SessionReady    a session is created and its providers checked
+                    PhaseProgress   first run and warm-up progress
+                    Schedule        (interleaved) the planned rounds and block sizes
+                    SampleBatch     (single run) timed samples in ns, every ~100 ms
+                    Block           (interleaved) one block of one session's timed samples
+                    Done            the child's final figures
+                    Error           bad input ("input", exit 2) or a failed run ("run", exit 1)
+  parent -> child   Stop            finish the current batch (or round) and stop
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SessionReady:
+    index: int
+    """Which session (0 for a single run; the unit index in an interleaved child)."""
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    phase: str
+    """first_run | warmup"""
+    done: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    rounds: int | None
+    """Planned rounds, or None when the child runs by time."""
+    block_runs: list[int]
+    """Timed runs per block, per session."""
+    rewarm_runs: list[int]
+    """Untimed runs that open each block, per session."""
+
+
+@dataclass(frozen=True)
+class SampleBatch:
+    start: int
+    """Index of the batch's first sample in the run."""
+    samples_ns: np.ndarray
+
+
+@dataclass(frozen=True)
+class Block:
+    round: int
+    index: int
+    samples_ns: np.ndarray
+
+
+@dataclass(frozen=True)
+class Done:
+    final: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Error:
+    kind: str
+    """input | run"""
+    message: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Parent -> child: stop after the current batch."""
+
+
+ChildMessage = SessionReady | PhaseProgress | Schedule | SampleBatch | Block | Done | Error
+
+
+class Connection(Protocol):
+    """The child's end of the pipe, as the measuring code uses it."""
+
+    def send(self, obj: Any) -> None: ...
+
+    def recv(self) -> Any: ...
+
+    def poll(self, timeout: float | None = ...) -> bool: ...
+
+
+class Stopped(Exception):
+    """Raised in the child when the parent asked it to stop."""
+
+
+class StopListener:
+    """The child's one check for a Stop from the parent, made between batches (never per run)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.requested = False
+
+    def check(self) -> None:
+        """Read what the parent sent; raise Stopped once a Stop has arrived."""
+        while self.conn.poll():
+            if isinstance(self.conn.recv(), Stop):
+                self.requested = True
+        if self.requested:
+            raise Stopped

@@ -1,0 +1,290 @@
+"""Successive halving: measure every candidate briefly, keep the best 1/eta, measure the
+survivors longer, until one is left. Each round is one interleaved comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ...errors import OrtbenchError
+from ..compare import (
+    CompareFinished,
+    CompareProgress,
+    CompareRequest,
+    CompareRun,
+    bootstrap_median,
+    bootstrap_ratio,
+    describe_method,
+)
+from ..runner import Failed, drain
+from .grid import Candidate, build_candidates
+from .result import SweepRequest, SweepResult, SweepUpdate, halving_plan, rank
+
+LIVE_INTERVAL_S = 0.25
+"""How often the live table is recomputed while a round streams in."""
+SETUP_GUESS_S = 1.0
+"""Spawning a round's child and importing ORT, before the first round has measured it."""
+PER_CANDIDATE_GUESS_S = 0.35
+"""Session creation, warm-up and re-warm runs per candidate and round, before measured."""
+MIN_ROUNDS_PER_ROUND = 4
+"""Interleaved rounds in a halving round: enough to rank, few enough to leave time to run."""
+
+
+class SweepRun:
+    """A running sweep. Iterate `events()` (SweepUpdate ..., then SweepResult or Failed);
+    `cancel()` from any thread stops the current round and ranks what was measured."""
+
+    def __init__(
+        self,
+        request: SweepRequest,
+        interleave_target: Callable[..., None] | None = None,
+    ) -> None:
+        from ...hardware import physical_cores
+        from ...models import file_sha256
+        from ...samples import resolve_model
+
+        if request.budget_s <= 0:
+            raise OrtbenchError("--budget must be positive")
+        if request.eta < 2:
+            raise OrtbenchError("--eta must be at least 2")
+        self.request = request
+        self.model_path = resolve_model(request.model)
+        self.model_sha256 = file_sha256(self.model_path)
+        working = request.working_providers
+        if working is None:
+            from ...hardware import probe_providers
+
+            working = [p.name for p in probe_providers() if p.works]
+        self.candidates = build_candidates(request.base, request.axes, working, physical_cores())
+        self.alive = [c for c in self.candidates if not c.skip]
+        if not self.alive:
+            reasons = "; ".join(f"#{c.index} {c.label}: {c.skip}" for c in self.candidates[:4])
+            raise OrtbenchError(f"every combination of the grid is skipped ({reasons})")
+        if len(self.alive) == 1:
+            only = self.alive[0]
+            raise OrtbenchError(
+                f"only one combination of the grid can run here (#{only.index} {only.label}); "
+                "nothing to search: use `ortbench run`"
+            )
+        self.plan = halving_plan(len(self.alive), request.eta)
+        self._target = interleave_target
+        self._current: CompareRun | None = None
+        self._cancelled = False
+        self.started = time.perf_counter()
+        self.hardware: dict[str, Any] = {}
+        self.rounds_done = 0
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._current is not None:
+            self._current.cancel()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def _update(self, r: int, message: str = "", final: bool = False) -> SweepUpdate:
+        return SweepUpdate(r, len(self.plan), self.elapsed(), rank(self.candidates), final, message)
+
+    def events(self) -> Iterator[SweepUpdate | SweepResult | Failed]:
+        req = self.request
+        yield self._update(0, f"{len(self.alive)} candidates, {len(self.plan)} rounds planned")
+        fixed, per_cand = SETUP_GUESS_S, PER_CANDIDATE_GUESS_S
+        survivors = list(self.alive)
+        for r, _n in enumerate(self.plan, start=1):
+            if self._cancelled or len(survivors) < 2:
+                break
+            rounds_left = len(self.plan) - r + 1
+            wall = max(0.0, req.budget_s - self.elapsed()) / rounds_left
+            timed, block_s, rho = self._plan_round(wall, fixed, per_cand, survivors)
+            per_candidate = timed / len(survivors)
+            for c in survivors:
+                c.status = "measuring"
+            yield self._update(
+                r,
+                f"round {r}/{len(self.plan)}: {len(survivors)} candidates, "
+                f"{per_candidate:.2f} s of timed runs each",
+            )
+            profiles = []
+            for c in survivors:
+                p = c.profile.copy()
+                p.run.duration_s = per_candidate
+                profiles.append(p)
+            round_start = time.perf_counter()
+            targets = {"interleave_target": self._target} if self._target else {}
+            run = CompareRun(
+                CompareRequest(
+                    req.model,
+                    profiles,
+                    interleave=True,
+                    sessions=1,
+                    reps=400,
+                    min_rounds=MIN_ROUNDS_PER_ROUND,
+                    block_s=block_s,
+                ),
+                **targets,
+            )
+            self._current = run
+            if self._cancelled:
+                run.cancel()
+            live: list[list[np.ndarray]] = [[] for _ in survivors]
+            last = 0.0
+            finished: CompareFinished | None = None
+            for ev in run.events():
+                if isinstance(ev, CompareProgress):
+                    if ev.new_samples_ns is not None and ev.profile is not None:
+                        live[ev.profile].append(ev.new_samples_ns)
+                        now = time.perf_counter()
+                        if now - last >= LIVE_INTERVAL_S:
+                            last = now
+                            for c, parts in zip(survivors, live, strict=True):
+                                if parts:
+                                    x = np.concatenate(parts)
+                                    c.median_ms = float(np.median(x)) / 1e6
+                                    c.runs = int(x.size)
+                            yield self._update(r, f"round {r}/{len(self.plan)}: measuring")
+                elif isinstance(ev, CompareFinished):
+                    finished = ev
+                elif isinstance(ev, Failed):
+                    yield Failed(ev.kind, f"sweep round {r}: {ev.message}", None)
+                    return
+            self._current = None
+            if finished is None:
+                break
+            round_wall = time.perf_counter() - round_start
+            # Learn the cost of a candidate beyond its timed runs, for the next rounds.
+            per_cand = max(0.05, (round_wall - timed * (1 + rho) - fixed) / len(survivors))
+            if not self.hardware and finished.results:
+                self.hardware = finished.results[0].get("hardware") or {}
+            survivors = self._score_round(r, survivors, finished)
+            self.rounds_done = r
+            yield self._update(r, f"round {r} done: {len(survivors)} kept")
+        yield self._result(survivors)
+
+    @staticmethod
+    def _plan_round(
+        wall: float, fixed: float, per_cand: float, survivors: list[Candidate]
+    ) -> tuple[float, float, float]:
+        """(timed seconds for the round, block length, re-warm time per timed second).
+
+        A round's wall time is about fixed + per_cand * n + timed * (1 + rho): every block
+        opens with untimed re-warm runs (interleave.REWARM_SECONDS for a session with a
+        thread pool), so rho = re-warm / block length, and blocks are shorter when the
+        round is short (at least MIN_ROUNDS_PER_ROUND rounds of blocks per round).
+        """
+        from ...hardware import physical_cores
+        from ..interleave import REWARM_SECONDS, REWARM_SINGLE_SECONDS, has_thread_pool
+
+        phys = physical_cores()
+        rewarm = float(
+            np.mean(
+                [
+                    REWARM_SECONDS if has_thread_pool(c.profile, phys) else REWARM_SINGLE_SECONDS
+                    for c in survivors
+                ]
+            )
+        )
+        n = len(survivors)
+        spare = max(0.0, wall - fixed - per_cand * n)
+        block_s, rho = 0.1, rewarm / 0.1
+        for _ in range(3):  # block length and re-warm share depend on each other
+            timed = max(0.02 * n, spare / (1 + rho))
+            block_s = max(0.02, min(0.1, timed / n / MIN_ROUNDS_PER_ROUND))
+            rho = rewarm / block_s
+        return timed, block_s, rho
+
+    def _score_round(
+        self, r: int, survivors: list[Candidate], finished: CompareFinished
+    ) -> list[Candidate]:
+        sets = finished.sets
+        for c, s in zip(survivors, sets, strict=True):
+            c.rounds = r
+            if s is None or not s.size:
+                c.median_ms = None
+                continue
+            flat = s.flat()
+            c.median_ms = float(np.median(flat)) / 1e6
+            c.p99_ms = float(np.percentile(flat, 99)) / 1e6
+            c.runs = int(flat.size)
+            ci = bootstrap_median(s, reps=400)
+            c.median_ci = (ci.low, ci.high) if ci else None
+        measured = [
+            (c, s, c.median_ms)
+            for c, s in zip(survivors, sets, strict=True)
+            if s is not None and c.median_ms is not None
+        ]
+        if not measured:
+            return survivors
+        measured.sort(key=lambda item: item[2])
+        best, best_set, best_median = measured[0]
+        for c, s, median in measured:
+            if c is best:
+                c.vs_best = (1.0, 1.0, 1.0)
+                continue
+            ci = bootstrap_ratio(best_set, s, reps=400)
+            ratio = median / best_median
+            c.vs_best = (ratio, ci.low, ci.high) if ci else (ratio, math.nan, math.nan)
+        if self._cancelled:
+            for c, _, _ in measured:
+                c.status = "kept"
+            return [c for c, _, _ in measured]
+        keep = max(1, math.ceil(len(measured) / self.request.eta))
+        kept = [c for c, _, _ in measured[:keep]]
+        for c, _, _ in measured[keep:]:
+            c.status = "out"
+            c.out_round = r
+        for c in kept:
+            c.status = "kept"
+        return kept
+
+    def _result(self, survivors: list[Candidate]) -> SweepResult:
+        measured = sorted(
+            (c for c in survivors if c.median_ms is not None),
+            key=lambda c: c.median_ms if c.median_ms is not None else math.inf,
+        )
+        winner = measured[0] if measured else None
+        runner_up = measured[1] if len(measured) > 1 else None
+        if winner is not None:
+            winner.status = "winner"
+        warnings = []
+        if self._cancelled:
+            warnings.append(f"cancelled after {self.rounds_done} of {len(self.plan)} rounds")
+        if self.rounds_done and winner is not None and runner_up is not None:
+            r = runner_up.vs_best
+            if r and r[1] == r[1] and r[1] <= 1.0 + self.request.margin:
+                warnings.append(
+                    f"the winner and the runner-up (#{runner_up.index}) are within noise of "
+                    "each other in the last round; either is a fine choice"
+                )
+        method = (
+            describe_method(True, 1, 0, 400, units_text="the round's")
+            + "; each round uses fresh sessions"
+        )
+        result = SweepResult(
+            model=self.request.model,
+            model_sha256=self.model_sha256,
+            grid=self.request.axes,
+            budget_s=self.request.budget_s,
+            eta=self.request.eta,
+            elapsed_s=self.elapsed(),
+            plan=self.plan,
+            rounds_done=self.rounds_done,
+            candidates=self.candidates,
+            winner=winner,
+            runner_up=runner_up,
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            method=method,
+            hardware=self.hardware,
+            cancelled=self._cancelled,
+            warnings=warnings,
+        )
+        return result
+
+
+def run_sweep(request: SweepRequest, on_event: Callable[[Any], None] | None = None) -> SweepResult:
+    """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
+    return drain(SweepRun(request).events(), SweepResult, on_event, "sweep")

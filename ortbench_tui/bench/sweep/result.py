@@ -1,0 +1,151 @@
+"""What a sweep is asked for, what it streams, and what it finds."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...errors import OrtbenchError
+from ...profile import Profile, profile_to_dict, save_profile
+from ...text import format_ms
+from ..compare import DEFAULT_MARGIN
+from .grid import Candidate, GridAxis
+
+
+def halving_plan(n: int, eta: int = 2) -> list[int]:
+    """Candidates measured in each round: 12 -> [12, 6, 3, 2] with eta 2 (the last round
+    decides between the final few)."""
+    plan = []
+    while n > 1:
+        plan.append(n)
+        n = max(1, math.ceil(n / eta))
+    return plan or [n]
+
+
+@dataclass
+class SweepRequest:
+    model: str
+    base: Profile
+    axes: list[GridAxis]
+    budget_s: float = 60.0
+    """Wall-clock seconds for the whole sweep, set-up of each round included."""
+    eta: int = 2
+    margin: float = DEFAULT_MARGIN
+    working_providers: list[str] | None = None
+    """EPs that load here (None: probe them)."""
+
+
+@dataclass
+class SweepUpdate:
+    """The table changed: rows are ranked (measured first, by median), skipped last."""
+
+    round: int
+    rounds: int
+    elapsed_s: float
+    candidates: list[Candidate]
+    final: bool = False
+    message: str = ""
+
+
+@dataclass
+class SweepResult:
+    model: str
+    model_sha256: str
+    grid: list[GridAxis]
+    budget_s: float
+    eta: int
+    elapsed_s: float
+    plan: list[int]
+    rounds_done: int
+    candidates: list[Candidate]
+    winner: Candidate | None
+    runner_up: Candidate | None
+    created: str
+    method: str
+    hardware: dict[str, Any] = field(default_factory=dict)
+    cancelled: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def ranked(self) -> list[Candidate]:
+        return rank(self.candidates)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "model_sha256": self.model_sha256,
+            "grid": {a.key: a.values for a in self.grid},
+            "budget_s": self.budget_s,
+            "eta": self.eta,
+            "elapsed_s": self.elapsed_s,
+            "plan": self.plan,
+            "rounds_done": self.rounds_done,
+            "created": self.created,
+            "method": self.method,
+            "cancelled": self.cancelled,
+            "winner": self.winner.to_dict() if self.winner else None,
+            "winner_profile": profile_to_dict(self.winner.profile) if self.winner else None,
+            "candidates": [c.to_dict() for c in self.ranked()],
+            "warnings": list(self.warnings),
+        }
+
+    def header(self) -> str:
+        """How the best was found: the comment atop the saved TOML."""
+        w = self.winner
+        grid = "; ".join(f"{a.key}={','.join(a.values)}" for a in self.grid)
+        skipped = [c for c in self.candidates if c.skip]
+        lines = [
+            f"Found by `ortbench sweep` on {self.model} (sha256 {self.model_sha256[:16]})",
+            f"date: {self.created}",
+            f"grid ({len(self.candidates)} points, {len(skipped)} skipped): {grid}",
+            f"search: successive halving, eta {self.eta}, within a {self.budget_s:g} s budget "
+            f"({self.elapsed_s:.1f} s used); {self.rounds_done} rounds: "
+            + " -> ".join(str(n) for n in self.plan[: self.rounds_done])
+            + " -> 1 candidates",
+        ]
+        if w is not None and w.median_ms is not None:
+            ci = (
+                f", 95% CI [{format_ms(w.median_ci[0])}, {format_ms(w.median_ci[1])}]"
+                if w.median_ci
+                else ""
+            )
+            lines.append(f"winner: #{w.index} {w.label}: median {format_ms(w.median_ms)}{ci}")
+            ru = self.runner_up
+            if ru is not None and ru.vs_best is not None:
+                r, lo, hi = ru.vs_best
+                lines.append(
+                    f"runner-up: #{ru.index} {ru.label}: {r:.3f}x the winner's median "
+                    f"[{lo:.3f}, {hi:.3f}] in the last round"
+                )
+        hw = self.hardware
+        if hw:
+            lines.append(
+                f"machine: {hw.get('cpu_model')}, {hw.get('physical_cores')} physical / "
+                f"{hw.get('logical_cores')} logical cores, ORT {hw.get('ort_version')}"
+            )
+        lines.append(f"CI: {self.method}")
+        return "\n".join(lines)
+
+    def save_best(self, path: str | Path, overwrite: bool = False) -> Path:
+        if self.winner is None:
+            raise OrtbenchError("the sweep has no winner to save (nothing was measured)")
+        profile = self.winner.profile.copy()
+        stem = Path(path).stem
+        profile.name = stem
+        profile.description = f"best of an ortbench sweep on {self.model}: {self.winner.label}"
+        return save_profile(profile, path, overwrite=overwrite, header=self.header())
+
+
+def rank(candidates: list[Candidate]) -> list[Candidate]:
+    """Winner first, then by the last round reached (later is better), then by median."""
+
+    def key(c: Candidate) -> tuple[int, int, float, int]:
+        if c.skip:
+            return (2, 0, 0.0, c.index)
+        if c.median_ms is None:
+            return (1, 0, 0.0, c.index)
+        reached = c.rounds if c.status != "winner" else 10_000
+        return (0, -reached, c.median_ms, c.index)
+
+    return sorted(candidates, key=key)

@@ -1,0 +1,63 @@
+"""Per-operator time and EP placement, from ONNX Runtime's profiler trace.
+
+With `SessionOptions.enable_profiling` ORT writes a Chrome-trace JSON file: a list of
+complete events (`"ph": "X"`, `ts` and `dur` in microseconds). Two categories matter:
+
+* `"cat": "Session"`: `model_run` spans one `InferenceSession.run` (also `run_with_iobinding`);
+  `SequentialExecutor::Execute`, `model_loading_uri`, `session_initialization` are ignored.
+* `"cat": "Node"`: one kernel call, named `<node name>_kernel_time` (older releases also
+  wrote `_fence_before` / `_fence_after` events: ignored), with `args.op_name` (the op type)
+  and `args.provider` (the EP that ran it).
+
+`summarize_trace` turns that into: time per node and per op type (total, mean per call,
+share of run time), the EP of every node, the nodes that ran on CPU although a non-CPU EP
+was requested (fallback), the Memcpy nodes ORT inserted between EPs (count, calls, time),
+and the share of run time the nodes account for; the rest is framework overhead (input
+and output handling, allocation, scheduling, the profiler itself).
+
+Runs before the timed ones (the first run and the warm-up) are left out,
+so the figures describe the steady state the timed loop measured. Shares are fractions of
+the total `model_run` time of the runs kept; node shares plus the overhead share add up to
+one (sequential execution; with `execution_mode = parallel` nodes overlap and the node
+share can exceed one, which the summary says).
+
+Note: for CUDA/TensorRT nodes the kernel time is host-side time (launch, plus any sync
+the EP does), not device time.
+
+  summary   reading the trace file and summarizing it
+  report    the summary as the text of `ortbench trace`
+"""
+
+from __future__ import annotations
+
+from .report import format_trace
+from .summary import (
+    CPU_EP,
+    GPU_EPS,
+    MEMCPY_OPS,
+    NODE_SUFFIX,
+    RUN_EVENT,
+    SUMMARY_VERSION,
+    load_trace_events,
+    node_names,
+    short_ep,
+    summarize_trace,
+    trace_section,
+    untimed_runs,
+)
+
+__all__ = [
+    "CPU_EP",
+    "GPU_EPS",
+    "MEMCPY_OPS",
+    "NODE_SUFFIX",
+    "RUN_EVENT",
+    "SUMMARY_VERSION",
+    "format_trace",
+    "load_trace_events",
+    "node_names",
+    "short_ep",
+    "summarize_trace",
+    "trace_section",
+    "untimed_runs",
+]
