@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +57,12 @@ def emit_json(obj: Any, dest: str) -> None:
         atomic_write_text(Path(dest), text, overwrite=True)
 
 
-def _number(convert: type, minimum: float, strict: bool, expected: str):
+def _number(
+    convert: Callable[[str], float], minimum: float, strict: bool, expected: str
+) -> Callable[[str], Any]:
     """An argparse type: `convert` the text and require it >= (or >, if strict) `minimum`."""
 
-    def parse(text: str):
+    def parse(text: str) -> Any:
         try:
             value = convert(text)
         except ValueError:

@@ -9,11 +9,11 @@ from typing import Any
 
 from ..bench.results import save_samples, save_to_history
 from ..bench.runner import Event, Progress, RunRequest, run_benchmark
+from ..text import format_ms
 from .common import (
     add_profile_arguments,
     count_overrides,
     emit_json,
-    format_ms,
     non_negative_int,
     positive_float,
     positive_int,

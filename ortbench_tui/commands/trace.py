@@ -9,6 +9,7 @@ history that comparisons read.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..bench.runner import RunRequest, run_benchmark
 from ..bench.trace import format_trace
@@ -50,7 +51,7 @@ def trace_overrides(args: argparse.Namespace) -> list[str]:
     return list(args.overrides) + count_overrides(args.runs, None, args.warmup)
 
 
-def format_header(result: dict) -> str:
+def format_header(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     prov = result["providers"]
     precision = result["profile"]["run"]["precision"]
