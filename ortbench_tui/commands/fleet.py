@@ -158,7 +158,7 @@ class FleetProgress:
                 lat = event.result["latency_ms"]
                 what = f"p50 {format_ms(lat['p50'])}  p99 {format_ms(lat['p99'])}"
             else:
-                what = f"{event.status}: {event.message}"
+                what = f"{event.status}: {event.message.removeprefix(event.node.label + ': ')}"
             self._say(f"{event.node.label}: {job}: {what}")
 
     def _say(self, line: str) -> None:
