@@ -1,0 +1,178 @@
+"""`ortbench fleet MODEL... --profile P`: every (model, profile) on every selected node of a
+Ray cluster, and one table across them. `ortbench fleet --history [--host H]`: saved runs with
+their host. Ray is imported only when a fleet run starts (the extra `[fleet]`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..errors import OrtbenchError
+from ..profile import Profile
+from ..text import aligned_table, format_ms
+from .common import (
+    count_overrides,
+    emit_json,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    profile_from_args,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("models", nargs="*", metavar="MODEL", help=".onnx path or sample:NAME")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="profile TOML; repeat for several (default: ORT defaults)",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE",
+        help="override a key in every profile, e.g. session.intra_op_num_threads=1",
+    )  # fmt: skip
+    parser.add_argument("--inputs", metavar="NPZ", help="input values (.npz), shipped to nodes")
+    count = parser.add_mutually_exclusive_group()
+    count.add_argument("--runs", type=positive_int, help="timed runs per job")
+    count.add_argument("--duration", type=positive_float, metavar="S", help="seconds per job")
+    parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs")
+    parser.add_argument(
+        "--ray", metavar="ADDRESS", help="auto (default, or RAY_ADDRESS), local, or HOST:PORT"
+    )
+    parser.add_argument(
+        "--nodes", action="append", default=[], metavar="SELECTOR",
+        help="host:GLOB, ip:ADDR, id:PREFIX, label:KEY=VALUE, resource:NAME or a hostname "
+        "glob; comma-separated terms match any (default: every node with the ortbench resource)",
+    )  # fmt: skip
+    parser.add_argument("--json", metavar="OUT", help="write the fleet report JSON (- for stdout)")
+    parser.add_argument("--markdown", metavar="OUT", help="write the report as Markdown")
+    parser.add_argument("--csv", metavar="OUT", help="write one CSV line per job")
+    parser.add_argument("--no-history", action="store_true", help="do not keep the results")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--history", action="store_true", help="list saved runs with their host, then exit"
+    )
+    parser.add_argument("--host", metavar="GLOB", help="with --history: only these hosts")
+
+
+def _profiles(args: argparse.Namespace) -> list[Profile]:
+    extra = count_overrides(args.runs, args.duration, args.warmup)
+    if args.inputs:
+        extra.append(f'run.inputs_npz="{args.inputs}"')
+    paths = args.profile or [None]
+    profiles = [profile_from_args(p, args.overrides + extra) for p in paths]
+    names = [p.name for p in profiles]
+    if len(set(names)) != len(names):
+        raise OrtbenchError(f"two profiles share a name ({', '.join(names)}); rename one")
+    return profiles
+
+
+def show_history(args: argparse.Namespace) -> int:
+    from ..fleet.history import history_by_host
+
+    entries = history_by_host(args.host)
+    if args.json:
+        emit_json([e.to_dict() for e in entries], args.json)
+        if args.json == "-":
+            return 0
+    rows = [("created", "host", "model", "profile", "p50", "p99", "runs", "status")]
+    rows += [
+        (
+            e.created,
+            e.host,
+            e.model,
+            e.profile,
+            format_ms(e.p50_ms),
+            format_ms(e.p99_ms),
+            str(e.runs),
+            e.status,
+        )  # fmt: skip
+        for e in entries
+    ]
+    print("\n".join(aligned_table(rows, {4, 5, 6})) if entries else "no saved runs match")
+    return 0
+
+
+def execute(args: argparse.Namespace) -> int:
+    if args.history:
+        return show_history(args)
+    if not args.models:
+        raise OrtbenchError("fleet needs at least one MODEL (or --history)")
+    profiles = _profiles(args)
+    from ..fleet.session import FleetSession
+
+    session = FleetSession(args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex)
+    progress = FleetProgress(enabled=not args.quiet)
+    report, version_skips = session.run(progress, keep=not args.no_history)
+    progress.clear()
+    return _emit(args, report, version_skips)
+
+
+def _emit(args: argparse.Namespace, report: Any, version_skips: int) -> int:
+    from ..fleet.report import exit_code, format_report, report_csv, report_dict, report_markdown
+    from ..profile import atomic_write_text
+
+    if args.json:
+        emit_json(report_dict(report), args.json)
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), report_markdown(report), overwrite=True)
+    if args.csv:
+        atomic_write_text(Path(args.csv), report_csv(report), overwrite=True)
+    if args.json != "-":
+        print(format_report(report))
+    code = exit_code(report)
+    return 2 if code == 0 and version_skips else code
+
+
+class FleetProgress:
+    """Per-node progress on stderr: one line per finished job and node event; on a terminal
+    also a self-overwriting line with every node's current phase."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.live = enabled and sys.stderr.isatty()
+        self.phase: dict[str, str] = {}
+
+    def __call__(self, event: Any) -> None:
+        from ..fleet.driver import JobOutcome, JobProgress, NodeStatus
+
+        if not self.enabled:
+            return
+        if isinstance(event, JobProgress):
+            total = f"/{event.total}" if event.total else ""
+            self.phase[event.node.label] = f"{event.phase} {event.done}{total}"
+            self._redraw()
+        elif isinstance(event, NodeStatus):
+            self.phase[event.node.label] = event.state
+            if event.message:
+                self._say(f"{event.node.label}: {event.message}")
+            self._redraw()
+        elif isinstance(event, JobOutcome):
+            job = f"{event.job.model_name} · {event.job.profile.get('name')}"
+            if event.status == "ok" and event.result:
+                lat = event.result["latency_ms"]
+                what = f"p50 {format_ms(lat['p50'])}  p99 {format_ms(lat['p99'])}"
+            else:
+                what = f"{event.status}: {event.message.removeprefix(event.node.label + ': ')}"
+            self._say(f"{event.node.label}: {job}: {what}")
+
+    def _say(self, line: str) -> None:
+        self.clear()
+        print(line, file=sys.stderr, flush=True)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self.live:
+            text = "  ·  ".join(f"{label} {phase}" for label, phase in self.phase.items())
+            sys.stderr.write("\r\033[K" + text[:200])
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.live:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

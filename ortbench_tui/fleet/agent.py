@@ -1,0 +1,182 @@
+"""The node side of a fleet run: one actor per node runs that node's jobs one at a time, each
+with the local runner (`start_run`: the same worker process, warm-up, statistics and result),
+and streams what happens back to the driver as plain tuples:
+
+  ("ready", identity, warnings)                  hardware detected, jobs about to start
+  ("progress", job, phase, done, total, elapsed)  at most every PROGRESS_EVERY_S per node
+  ("finished", job, result, samples_ns)
+  ("failed", job, kind, message)                 kind: input (exit 2), run (exit 1), cancelled
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+import types
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import OrtbenchError
+from .payload import FleetJob, receive
+
+PROGRESS_EVERY_S = 0.25
+SCAN_EVERY_S = 2.0
+RAY_OWN_PROCESSES = ("ray::IDLE", "ray::DashboardAgent", "ray::RuntimeEnvAgent", "ray::NodeAgent")
+"""Ray's own helpers and idle workers, and fleet agents: not someone else's work."""
+
+
+def node_identity() -> dict[str, Any]:
+    """Who this node is and what it runs; the driver checks versions against its own."""
+    import ray
+
+    from .. import __version__
+
+    try:
+        import onnxruntime
+
+        ort_version = str(onnxruntime.__version__)
+    except Exception as exc:  # reported, not fatal: the benchmark will say more
+        ort_version = f"unavailable ({exc})"
+    return {
+        "hostname": socket.gethostname(),
+        "node_id": ray.get_runtime_context().get_node_id(),
+        "ip": ray.util.get_node_ip_address(),  # type: ignore[no-untyped-call]
+        "ortbench_version": __version__,
+        "ort_version": ort_version,
+        "ray_version": ray.__version__,
+        "python": sys.version.split()[0],
+    }
+
+
+def other_ray_work() -> Counter[str]:
+    """Busy Ray workers on this machine that are not this agent (Ray names its worker
+    processes `ray::Task` or `ray::Actor.method`; idle ones are `ray::IDLE`)."""
+    import psutil
+
+    mine = os.getpid()
+    found: Counter[str] = Counter()
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmd = proc.info.get("cmdline") or []
+        title = cmd[0] if cmd else ""
+        if proc.info["pid"] == mine or not title.startswith("ray::"):
+            continue
+        name = title.split()[0]
+        if not name.startswith(RAY_OWN_PROCESSES):
+            found[name] += 1
+    return found
+
+
+def neighbour_warning(seen: Counter[str]) -> str | None:
+    if not seen:
+        return None
+    names = ", ".join(f"{n} x{c}" if c > 1 else n for n, c in seen.most_common(6))
+    return f"other Ray work on this node during the run: {names}"
+
+
+@contextlib.contextmanager
+def plain_main_module() -> Iterator[None]:
+    """Spawned children re-run the parent's __main__ file; in a Ray worker that is Ray's
+    worker script, which would load Ray into the measuring process. Start it without."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
+class NodeAgent:
+    """Created pinned to its node and holding the node's whole `ortbench` resource (see
+    cluster.py), so no other ortbench benchmark runs there meanwhile. Threaded (two calls at
+    a time) so that `cancel` reaches it while `run_jobs` is measuring."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._handle: Any = None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._handle is not None:
+                self._handle.cancel()
+
+    def run_jobs(self, jobs: list[FleetJob], hardware: dict[str, Any] | None) -> Iterator[Any]:
+        from ..hardware import detect_isolated
+
+        identity = node_identity()
+        warnings = []
+        if hardware is None:
+            try:
+                # In a child process, as `ortbench detect` would: this process stays ORT-free.
+                hardware = detect_isolated().to_dict()
+            except OrtbenchError as exc:
+                warnings.append(f"hardware detection failed: {exc}")
+        yield ("ready", identity, warnings)
+        for job in jobs:
+            yield from self._run_one(job, hardware, identity)
+
+    def _run_one(
+        self, job: FleetJob, hardware: dict[str, Any] | None, identity: dict[str, Any]
+    ) -> Iterator[Any]:
+        from ..bench.runner import Failed, Finished, Progress, RunRequest, start_run
+        from ..profile import profile_from_dict
+
+        if self._cancelled:
+            yield ("failed", job.index, "cancelled", "cancelled before it started")
+            return
+        try:
+            profile = profile_from_dict(job.profile, source=f"profile {job.profile.get('name')}")
+            if job.inputs is not None:
+                profile.run.inputs_npz = str(receive(job.inputs))
+            model_path = receive(job.model)
+            request = RunRequest(model=str(model_path), profile=profile, hardware=hardware)
+            with self._lock, plain_main_module():
+                self._handle = start_run(request)
+                if self._cancelled:
+                    self._handle.cancel()
+        except OrtbenchError as exc:
+            yield ("failed", job.index, "input", str(exc))
+            return
+        seen = other_ray_work()
+        last_progress = last_scan = 0.0
+        try:
+            for event in self._handle.events():
+                now = time.monotonic()
+                if now - last_scan > SCAN_EVERY_S:
+                    seen |= other_ray_work()
+                    last_scan = now
+                if isinstance(event, Progress) and now - last_progress >= PROGRESS_EVERY_S:
+                    last_progress = now
+                    yield ("progress", job.index, event.phase, event.done, event.total,
+                           event.elapsed_s)  # fmt: skip
+                elif isinstance(event, Finished):
+                    result = with_node(event.result, job, identity, neighbour_warning(seen))
+                    status = "cancelled" if self._handle.cancelled else "finished"
+                    if status == "cancelled":
+                        yield ("failed", job.index, "cancelled", "cancelled")
+                    else:
+                        yield ("finished", job.index, result, event.samples_ns)
+                elif isinstance(event, Failed):
+                    yield ("failed", job.index, event.kind, event.message)
+        finally:
+            with self._lock:
+                self._handle = None
+
+
+def with_node(
+    result: dict[str, Any], job: FleetJob, identity: dict[str, Any], warning: str | None
+) -> dict[str, Any]:
+    """The local result plus the node's identity, named after the model the user gave."""
+    result["model"]["spec"] = job.model_spec
+    result["model"]["name"] = job.model_name
+    result["host"] = identity["hostname"]
+    result["node"] = {k: identity[k] for k in ("hostname", "node_id", "ip", "ray_version")}
+    if warning:
+        result["warnings"].append(warning)
+    return result

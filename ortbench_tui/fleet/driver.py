@@ -1,0 +1,210 @@
+"""The driver side of a fleet run: check each node's ortbench, start one agent per node, merge
+the agents' event streams, turn a lost node into failed results that name it, cancel."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .agent import NodeAgent, node_identity
+from .cluster import RESOURCE, NodeInfo
+from .payload import FleetJob
+
+PROBE_TIMEOUT_S = 60.0
+CANCEL_GRACE_S = 5.0
+
+
+@dataclass
+class NodeStatus:
+    """state: checking, waiting (for the node's ortbench slot), ready, skipped, lost, done."""
+
+    node: NodeInfo
+    state: str
+    message: str = ""
+
+
+@dataclass
+class JobProgress:
+    node: NodeInfo
+    job: FleetJob
+    phase: str
+    done: int
+    total: int | None
+    elapsed_s: float
+
+
+@dataclass
+class JobOutcome:
+    """status: ok, input (bad input on that node, exit 2), run (failed, exit 1), cancelled."""
+
+    node: NodeInfo
+    job: FleetJob
+    status: str
+    result: dict[str, Any] | None = None
+    samples_ns: np.ndarray | None = None
+    message: str = ""
+    history_path: str | None = None
+
+
+FleetEvent = NodeStatus | JobProgress | JobOutcome
+
+
+def check_versions(nodes: list[NodeInfo]) -> tuple[list[NodeInfo], dict[str, str]]:
+    """Ask every node, in parallel, which ortbench it runs. Returns the nodes that run this
+    version, and a message per node that does not (or cannot say)."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    probe = ray.remote(node_identity)
+    refs = {
+        n.node_id: probe.options(
+            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(n.node_id, soft=False)
+        ).remote()
+        for n in nodes
+    }
+    ok, problems = [], {}
+    deadline = time.monotonic() + PROBE_TIMEOUT_S
+    for n in nodes:
+        try:
+            ident = ray.get(refs[n.node_id], timeout=max(0.1, deadline - time.monotonic()))
+        except Exception as exc:
+            problems[n.node_id] = f"cannot run ortbench there: {first_line(exc)}"
+            continue
+        theirs = ident.get("ortbench_version")
+        if theirs != __version__:
+            problems[n.node_id] = f"runs ortbench {theirs}, this is {__version__}: skipped"
+        else:
+            ok.append(n)
+    return ok, problems
+
+
+def first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    text = lines[-1] if lines else type(exc).__name__
+    return text[:300]
+
+
+class FleetRun:
+    """Every job on every node. Iterate `events()` from one thread; `cancel()` from any."""
+
+    def __init__(self, nodes: list[NodeInfo], jobs: list[FleetJob]) -> None:
+        self.nodes = nodes
+        self.jobs = jobs
+        self._queue: queue.Queue[tuple[NodeInfo, tuple[Any, ...]]] = queue.Queue()
+        self._agents: dict[str, Any] = {}
+        self._threads: list[threading.Thread] = []
+        self._cancelled = False
+        self._by_index = {job.index: job for job in jobs}
+        self._pending = {n.node_id: set(self._by_index) for n in nodes}
+        self._running = len(nodes)
+        self.submitted_at = 0.0
+
+    def _start(self) -> None:
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        actor = ray.remote(NodeAgent)
+        self.submitted_at = time.perf_counter()
+        for node in self.nodes:
+            agent = actor.options(
+                num_cpus=0,
+                max_concurrency=2,
+                resources={RESOURCE: node.slots},
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
+            ).remote()
+            self._agents[node.node_id] = agent
+            run_jobs: Any = agent.run_jobs  # a Ray actor method, untyped
+            stream = run_jobs.options(num_returns="streaming").remote(self.jobs, None)
+            thread = threading.Thread(
+                target=self._follow, args=(node, stream), daemon=True, name=f"fleet-{node.label}"
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def _follow(self, node: NodeInfo, stream: Any) -> None:
+        """One thread per node: the agent's messages into the shared queue, in order."""
+        import ray
+
+        try:
+            for ref in stream:
+                self._queue.put((node, ray.get(ref)))
+        except Exception as exc:  # the node or its agent is gone: name it, the rest go on
+            self._queue.put((node, ("lost", first_line(exc))))
+        self._queue.put((node, ("end",)))
+
+    def events(self) -> Iterator[FleetEvent]:
+        """Node states, job progress and outcomes, as they come, until every agent is done."""
+        for node in self.nodes:
+            yield NodeStatus(node, "waiting")  # for the node's ortbench slot
+        self._start()
+        while self._running:
+            yield from self._pump(0.2)
+        self.close()
+
+    def _pump(self, timeout_s: float) -> list[FleetEvent]:
+        """The events of the next agent message, if one comes within `timeout_s`."""
+        try:
+            node, msg = self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            return []
+        kind, pending = msg[0], self._pending[node.node_id]
+        if kind == "ready":
+            return [NodeStatus(node, "ready", "; ".join(msg[2]))]
+        if kind == "progress":
+            return [JobProgress(node, self._by_index[msg[1]], *msg[2:])]
+        if kind in ("finished", "failed"):
+            pending.discard(msg[1])
+            return [self._outcome(node, self._by_index[msg[1]], msg)]
+        if kind == "lost":
+            why = f"node {node.label} (id {node.node_id[:12]}, {node.ip}) was lost: {msg[1]}"
+            status = "cancelled" if self._cancelled else "run"
+            return [NodeStatus(node, "lost", why), *self._fail_pending(node, status, why)]
+        self._running -= 1  # "end"
+        why = f"node {node.label} ended without a result for this job"
+        return [*self._fail_pending(node, "run", why), NodeStatus(node, "done")]
+
+    def _fail_pending(self, node: NodeInfo, status: str, why: str) -> list[FleetEvent]:
+        pending = self._pending[node.node_id]
+        out: list[FleetEvent] = [
+            JobOutcome(node, self._by_index[i], status, message=why) for i in sorted(pending)
+        ]
+        pending.clear()
+        return out
+
+    @staticmethod
+    def _outcome(node: NodeInfo, job: FleetJob, msg: tuple[Any, ...]) -> JobOutcome:
+        if msg[0] == "finished":
+            return JobOutcome(node, job, "ok", result=msg[2], samples_ns=msg[3])
+        return JobOutcome(node, job, msg[2], message=f"{node.label}: {msg[3]}")
+
+    def cancel(self) -> None:
+        """Stop every remote worker after its current batch; jobs not started are cancelled."""
+        self._cancelled = True
+        for agent in self._agents.values():
+            agent.cancel.remote()
+
+    def close(self) -> None:
+        """End the agents (a worker still measuring stops when its agent's pipe closes)."""
+        import ray
+
+        for agent in self._agents.values():
+            ray.kill(agent, no_restart=True)
+        self._agents.clear()
+
+    def finish_cancelled(self, grace_s: float = CANCEL_GRACE_S) -> list[FleetEvent]:
+        """After `cancel()`: what the agents still send within `grace_s`, then close them."""
+        out: list[FleetEvent] = []
+        deadline = time.monotonic() + grace_s
+        while self._running and time.monotonic() < deadline:
+            out += self._pump(0.1)
+        self.close()
+        for node in self.nodes:
+            out += self._fail_pending(node, "cancelled", "cancelled")
+        return out

@@ -1,0 +1,98 @@
+"""One fleet run from start to report: connect, select and check nodes, ship the jobs, keep
+results in the history as they arrive, cancel every remote worker on Ctrl-C."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import OrtbenchError
+from ..profile import Profile
+from .cluster import NodeInfo, cluster_nodes, connect, disconnect, select_nodes
+from .driver import FleetEvent, FleetRun, JobOutcome, NodeStatus, check_versions
+from .history import keep_in_history
+from .payload import plan_jobs
+from .report import FleetReport, build_report
+
+
+class FleetSession:
+    def __init__(
+        self,
+        models: list[str],
+        profiles: list[Profile],
+        address: str | None,
+        selectors: list[str],
+        run_id: str,
+    ) -> None:
+        self.models = models
+        self.profiles = profiles
+        self.address = address
+        self.selectors = selectors
+        self.run_id = run_id
+        self.node_messages: dict[str, list[str]] = {}
+        self.current: FleetRun | None = None
+
+    def _note(self, node: NodeInfo | str, message: str) -> None:
+        label = node if isinstance(node, str) else node.label
+        self.node_messages.setdefault(label, []).append(message)
+
+    def prepare(self, on_event: Callable[[FleetEvent], None]) -> tuple[FleetRun, int]:
+        """Nodes chosen and checked, models shipped; returns the run and how many nodes were
+        skipped for their ortbench version."""
+        nodes, no_resource = select_nodes(cluster_nodes(), self.selectors)
+        for message in no_resource:
+            label, _, why = message.partition(": ")
+            self._note(label, why)
+        for node in nodes:
+            on_event(NodeStatus(node, "checking", ""))
+        usable, problems = check_versions(nodes)
+        for node in nodes:
+            if node.node_id in problems:
+                self._note(node, problems[node.node_id])
+                on_event(NodeStatus(node, "skipped", problems[node.node_id]))
+        if not usable:
+            raise OrtbenchError(
+                "no node can run this ortbench:\n  "
+                + "\n  ".join(f"{n.label}: {problems[n.node_id]}" for n in nodes)
+            )
+        self.current = FleetRun(usable, plan_jobs(self.models, self.profiles))
+        return self.current, len(problems)
+
+    def run_all(
+        self, on_event: Callable[[FleetEvent], None], keep: bool = True
+    ) -> tuple[FleetReport, int]:
+        """Connected already: every job on every node; results saved as they arrive."""
+        run, skipped = self.prepare(on_event)
+        outcomes: list[JobOutcome] = []
+
+        def take(event: FleetEvent) -> None:
+            if isinstance(event, JobOutcome):
+                if keep and event.status == "ok" and event.result and event.samples_ns is not None:
+                    path = keep_in_history(event.result, event.samples_ns, self.run_id)
+                    event.history_path = str(path)
+                outcomes.append(event)
+            elif isinstance(event, NodeStatus) and event.state == "lost":
+                self._note(event.node, event.message)
+            on_event(event)
+
+        try:
+            for event in run.events():
+                take(event)
+        except KeyboardInterrupt:
+            run.cancel()
+            for event in run.finish_cancelled():
+                take(event)
+            raise
+        finally:
+            run.close()
+        return build_report(run.nodes, outcomes, self.node_messages), skipped
+
+    def run(
+        self, on_event: Callable[[FleetEvent], None], keep: bool = True
+    ) -> tuple[FleetReport, int]:
+        """Connect (auto, local or an address), run, and leave the cluster as found."""
+        started = connect(self.address)
+        try:
+            return self.run_all(on_event, keep)
+        finally:
+            if started:
+                disconnect()

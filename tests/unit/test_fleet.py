@@ -1,0 +1,277 @@
+"""Fleet runs: node selection, the report and host history without Ray; then real runs on a
+three-node Ray cluster made here (ray.cluster_utils.Cluster, one CPU per node), ending with a
+node removed mid-run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ortbench_tui import cli
+from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.fleet.cluster import RESOURCE, NodeInfo, nodes_from_ray_list, select_nodes
+from ortbench_tui.fleet.driver import JobOutcome
+from ortbench_tui.fleet.history import history_by_host
+from ortbench_tui.fleet.payload import FleetJob, Shipment
+from ortbench_tui.fleet.report import build_report, exit_code, format_report, report_csv
+
+ray = pytest.importorskip("ray")
+
+# --- without a cluster -----------------------------------------------------------------------
+
+
+def _raw(node_id: str, host: str, slots: float = 1.0, **labels: str) -> dict:
+    resources = {"CPU": 1.0, **({RESOURCE: slots} if slots else {})}
+    return {
+        "NodeID": node_id,
+        "Alive": True,
+        "NodeManagerHostname": host,
+        "NodeManagerAddress": f"10.0.0.{len(host)}",
+        "Resources": resources,
+        "Labels": labels,
+    }
+
+
+def test_nodes_are_labelled_uniquely_and_selected_by_host_label_resource_or_id():
+    nodes = nodes_from_ray_list(
+        [
+            _raw("aaaa1111", "gpu-box", gpu="a100"),
+            _raw("bbbb2222", "cpu-box"),
+            _raw("cccc3333", "cpu-box"),
+            {**_raw("dddd4444", "gone"), "Alive": False},
+        ]
+    )
+    assert [n.label for n in nodes] == ["cpu-box/bbbb22", "cpu-box/cccc33", "gpu-box"]
+    assert [n.label for n in select_nodes(nodes, ["label:gpu=a1*"])[0]] == ["gpu-box"]
+    assert len(select_nodes(nodes, ["cpu-*"])[0]) == 2
+    chosen = select_nodes(nodes, ["id:cccc", "host:gpu-box"])[0]
+    assert {n.node_id for n in chosen} == {"cccc3333", "aaaa1111"}
+    assert len(select_nodes(nodes, ["resource:CPU"])[0]) == 3
+    with pytest.raises(OrtbenchError, match="matches no alive node"):
+        select_nodes(nodes, ["host:nowhere"])
+
+
+def test_a_node_without_the_ortbench_resource_is_named_and_skipped():
+    nodes = nodes_from_ray_list([_raw("a1", "bench"), _raw("b2", "head", slots=0)])
+    usable, skipped = select_nodes(nodes, [])
+    assert [n.label for n in usable] == ["bench"]
+    assert skipped and skipped[0].startswith("head: does not offer the 'ortbench' resource")
+    with pytest.raises(OrtbenchError, match="no selected node takes ortbench benchmarks"):
+        select_nodes(nodes, ["head"])
+
+
+def _outcome(label: str, index: int, p50: float | None, status: str = "ok") -> JobOutcome:
+    node = NodeInfo(node_id=label * 4, hostname=label, ip="", label=label)
+    job = FleetJob(index, "sample:tiny", "sample:tiny", Shipment("m", "0", 0, None), {"name": "p"})
+    result = {"latency_ms": {"p50": p50, "p99": p50}, "runs": 10} if p50 else None
+    return JobOutcome(node, job, status, result=result, message="" if p50 else "broke")
+
+
+def test_the_report_names_the_fastest_node_per_row_with_ratios_to_it():
+    outs = [_outcome("a", 0, 2.5), _outcome("b", 0, 1.25), _outcome("c", 0, None, "run")]
+    nodes = [o.node for o in outs]
+    report = build_report(nodes, outs, {})
+    row = report.rows[0]
+    assert row.fastest == "b" and row.ratio("a") == pytest.approx(2.0) and row.ratio("c") is None
+    text = format_report(report)
+    assert "1.25 ms 1.00x *" in text and "2.00x" in text and "FAILED" in text
+    assert "broke" in text
+    lines = report_csv(report).splitlines()
+    assert lines[0].startswith("model,profile,host,node_id,status,p50_ms")
+    assert len(lines) == 4
+    assert exit_code(report) == 1
+    assert exit_code(build_report(nodes[:2], outs[:2], {})) == 0
+    assert exit_code(build_report(nodes, [*outs[:2], _outcome("c", 0, None, "input")], {})) == 2
+
+
+def test_history_lists_the_host_and_filters_by_it(isolated_dirs: Path):
+    from ortbench_tui.bench.results import save_to_history
+
+    base = {
+        "schema": 1,
+        "model": {"name": "m"},
+        "profile": {"name": "p"},
+        "latency_ms": {"p50": 1.0, "p99": 2.0},
+        "runs": 3,
+    }
+    save_to_history({**base, "host": "alpha"}, np.arange(3))
+    save_to_history({**base, "host": "beta"}, np.arange(3))
+    save_to_history(dict(base), np.arange(3))
+    assert sorted(e.host for e in history_by_host()) == ["(local)", "alpha", "beta"]
+    assert [e.host for e in history_by_host("al*")] == ["alpha"]
+    assert [e.host for e in history_by_host("(local)")] == ["(local)"]
+
+
+def test_nothing_outside_the_fleet_package_loads_ray():
+    code = (
+        "import importlib, pkgutil, sys, ortbench_tui\n"
+        "from ortbench_tui import cli\n"
+        "cli.build_parser()\n"
+        "for m in pkgutil.walk_packages(ortbench_tui.__path__, prefix='ortbench_tui.'):\n"
+        "    if not m.name.startswith(('ortbench_tui.fleet', 'ortbench_tui.tui')):\n"
+        "        importlib.import_module(m.name)\n"
+        "sys.exit(1 if 'ray' in sys.modules else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_without_ray_installed_one_clear_message_and_exit_2(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert cli.main(["fleet", "sample:tiny", "--ray", "local"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'ortbench-tui[fleet]'" in err and "Traceback" not in err
+
+
+def test_without_a_cluster_at_the_address_one_clear_message_and_exit_2(capsys):
+    if ray.is_initialized():
+        pytest.skip("a cluster is already connected in this process")
+    assert cli.main(["fleet", "sample:tiny", "--ray", "127.0.0.1:1"]) == 2
+    assert "no Ray cluster at 127.0.0.1:1" in capsys.readouterr().err
+
+
+# --- on a three-node cluster -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """Three nodes on this machine, each taking ortbench benchmarks; their workers inherit a
+    test cache dir (nodes receive models there)."""
+    from ray.cluster_utils import Cluster
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ORTBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("node-cache")))
+        mp.delenv("RAY_ADDRESS", raising=False)
+        c = Cluster(
+            initialize_head=True,
+            head_node_args={"num_cpus": 1, "resources": {RESOURCE: 1}},
+        )
+        for _ in range(2):
+            c.add_node(num_cpus=1, resources={RESOURCE: 1})
+        ray.init(address=c.address, log_to_driver=False, namespace="ortbench")
+        c.wait_for_nodes()
+        yield c
+        ray.shutdown()
+        c.shutdown()
+
+
+QUICK = ["--runs", "200", "--warmup", "5", "--quiet"]
+
+
+def test_every_profile_runs_on_every_node_into_the_history(cluster, isolated_dirs, capsys):
+    from ortbench_tui.bench.compare import compare_files
+
+    out = isolated_dirs / "fleet.json"
+    argv = ["fleet", "sample:tiny", "--set", "run.timed_runs=200", *QUICK, "--json", str(out)]
+    assert cli.main(argv) == 0
+    report = json.loads(out.read_text())
+    assert len(report["nodes"]) == 3 and len(report["jobs"]) == 3
+    assert all(j["status"] == "ok" for j in report["jobs"])
+    assert sum(j["fastest"] for j in report["jobs"]) == 1
+    paths = [j["result"] for j in report["jobs"]]
+    results = [json.loads(Path(p).read_text()) for p in paths]
+    assert len({r["node"]["node_id"] for r in results}) == 3
+    assert all(r["host"] and r["runs"] == 200 and r["hardware"]["providers"] for r in results)
+    assert all(r["model"]["name"] == "sample:tiny" for r in results)
+    assert all(Path(p).with_suffix(".npy").exists() for p in paths)
+    comparison, _ = compare_files(paths[:2])
+    assert comparison.pairs
+    assert "fastest" in capsys.readouterr().out
+    assert len(history_by_host(results[0]["host"])) == 3
+
+
+def test_an_ep_that_does_not_load_is_bad_input_on_each_node_not_a_traceback(
+    cluster, isolated_dirs, capsys
+):
+    argv = ["fleet", "sample:tiny", "--set", "provider.name=cuda", *QUICK]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert "bad input" in captured.out and "CUDAExecutionProvider" in captured.out
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_a_different_ortbench_version_is_named_per_node(cluster, monkeypatch, capsys):
+    monkeypatch.setattr("ortbench_tui.fleet.driver.__version__", "9.9.9")
+    assert cli.main(["fleet", "sample:tiny", *QUICK]) == 2
+    err = capsys.readouterr().err
+    assert err.count("runs ortbench 0.1.0, this is 9.9.9") == 3
+
+
+def _session(selectors: list[str], duration: float):
+    from ortbench_tui.fleet.session import FleetSession
+    from ortbench_tui.profile import Profile, apply_overrides
+
+    profile = apply_overrides(Profile(name="p"), [f"run.duration_s={duration}"])
+    return FleetSession(["sample:tiny"], [profile], None, selectors, run_id="t")
+
+
+def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
+    """A second fleet run on a busy node waits for the node's ortbench resource."""
+    node = ray.nodes()[0]["NodeID"]
+    ends: dict[str, float] = {}
+    starts: dict[str, float] = {}
+
+    def run(name: str) -> None:
+        def on_event(event):
+            if getattr(event, "state", "") == "ready":
+                starts[name] = time.monotonic()
+            if isinstance(event, JobOutcome):
+                ends[name] = time.monotonic()
+
+        _session([f"id:{node}"], 1.5).run_all(on_event, keep=False)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    first, second = sorted(starts, key=starts.__getitem__)
+    assert starts[second] >= ends[first] - 0.05
+
+
+def test_cancel_stops_every_remote_worker(cluster, isolated_dirs):
+    session = _session([], 30.0)
+    run, _ = session.prepare(lambda e: None)
+    timed = set()
+    start = time.monotonic()
+    for event in run.events():
+        if getattr(event, "phase", "") == "timed":
+            timed.add(event.node.node_id)
+        if len(timed) == 3:
+            break
+    run.cancel()
+    outcomes = [e for e in run.finish_cancelled() if isinstance(e, JobOutcome)]
+    assert sorted(o.status for o in outcomes) == ["cancelled"] * 3
+    assert time.monotonic() - start < 20
+
+
+def test_a_node_removed_mid_run_fails_its_jobs_by_name_and_the_others_finish(
+    cluster, isolated_dirs
+):
+    """Last in this file: it takes a node away from the cluster."""
+    victim = cluster.list_all_nodes()[-1]
+    victim_id = victim.node_id
+    outcomes: list[JobOutcome] = []
+
+    def on_event(event):
+        if getattr(event, "phase", "") == "timed" and event.node.node_id == victim_id:
+            if victim in cluster.list_all_nodes():
+                cluster.remove_node(victim)
+        if isinstance(event, JobOutcome):
+            outcomes.append(event)
+
+    report, _ = _session([], 2.0).run_all(on_event, keep=True)
+    by_node = {o.node.node_id: o for o in outcomes}
+    assert len(by_node) == 3
+    lost = by_node.pop(victim_id)
+    assert lost.status == "run" and lost.node.label in lost.message and "lost" in lost.message
+    assert all(o.status == "ok" for o in by_node.values())
+    assert exit_code(report) == 1
+    assert len(history_by_host()) == 2
