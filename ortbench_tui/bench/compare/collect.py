@@ -47,15 +47,19 @@ class Collector:
         req = self.request
         complete = min(len(b) for b in blocks)
         finals = done["finals"]
+        adaptive = req.until_decided is not None
         sets: list[SampleSet | None] = []
         results, flats = [], []
         for p, profile in enumerate(req.profiles):
             mine = [u for u, (_, q) in enumerate(units) if q == p]
+            # Until decided, a decided profile stops early: each keeps its own rounds (a
+            # pair is resampled on the rounds both have, the same indices, the same time).
+            mine_complete = min(len(blocks[u]) for u in mine) if adaptive else complete
             sessions = [
-                np.stack(blocks[u][:complete]) if complete else np.empty((0, 0), np.int64)
+                np.stack(blocks[u][:mine_complete]) if mine_complete else np.empty((0, 0), np.int64)
                 for u in mine
             ]
-            s = SampleSet(sessions, paired=True, run_id=self.run_id) if complete else None
+            s = SampleSet(sessions, paired=True, run_id=self.run_id) if mine_complete else None
             flat = s.flat() if s else np.empty(0, dtype=np.int64)
             unit_finals = [finals[u] for u in mine]
             final = merge_finals(unit_finals)
@@ -78,8 +82,8 @@ class Collector:
                 "profile_index": p,
                 "sessions": len(mine),
                 "session_runs": [int(x.size) for x in sessions],
-                "rounds": complete,
-                "block_runs": int(sessions[0].shape[1]) if complete else 0,
+                "rounds": mine_complete,
+                "block_runs": int(sessions[0].shape[1]) if mine_complete else 0,
                 "session_first_run_ms": [f.get("first_run_ms") for f in unit_finals],
                 "session_create_ms": [metas[u].get("session_create_ms") for u in mine],
             }
@@ -88,7 +92,7 @@ class Collector:
             flats.append(flat)
         if done.get("cancelled") or any(f.get("cancelled") for f in finals):
             warnings.append(f"cancelled: compared on the {complete} complete rounds")
-        if complete and complete < 10:
+        if complete and complete < 10 and not adaptive:
             warnings.append(f"only {complete} rounds: the CI rests on few blocks; run longer")
         return self.finished(results, flats, sets, warnings)
 
