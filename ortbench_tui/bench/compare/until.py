@@ -40,6 +40,9 @@ class DecideSettings:
     budget_s: float = DEFAULT_DECIDE_BUDGET_S
     alpha: float = DEFAULT_ALPHA
     """Error rate of each pair's verdict (per pair: a table of N rows controls each row)."""
+    max_rounds: int | None = None
+    """A budget in rounds (the look plan is then fixed from the start); the time budget
+    still applies."""
 
 
 class UntilDecided:
@@ -81,7 +84,8 @@ class UntilDecided:
         self._blocks[unit].append(samples_ns)
         if self._timed_from is None:
             self.timed_started()
-        if all(r is None for r in self.rules[1:]) and self._rounds_of(0) >= PACE_ROUNDS:
+        unplanned = all(r is None for r in self.rules[1:])
+        if unplanned and (self.settings.max_rounds or self._rounds_of(0) >= PACE_ROUNDS):
             self._plan()
         for p in range(1, len(self.rules)):
             self._feed(p)
@@ -106,7 +110,7 @@ class UntilDecided:
     def _plan(self) -> None:
         rounds = max(self._rounds_of(0), 1)
         round_s = max(self.elapsed_s, 1e-6) / rounds
-        max_rounds = max_rounds_for(self.settings.budget_s, round_s)
+        max_rounds = self.settings.max_rounds or max_rounds_for(self.settings.budget_s, round_s)
         for p in range(1, len(self.rules)):
             self.rules[p] = SequentialComparison(
                 max_rounds, self.margin, self.settings.alpha, seed=self.seed + p
