@@ -107,7 +107,7 @@ def precision_record(
 
 def describe_stop(stopping: dict[str, Any]) -> str:
     """One line for the run's output: what stopped it and the CI reached."""
-    target = f"±{stopping['target']:.1%}"
+    target = f"±{stopping['target'] * 100:g}%"
     half = stopping.get("half_width")
     reached = f"±{half:.1%}" if half is not None else "no CI (too few blocks)"
     ci = stopping.get("p50_ci_ms")

@@ -90,6 +90,7 @@ class Collector:
             sets.append(s)
             results.append(result)
             flats.append(flat)
+            warnings += round_shifts(self.names[p], sessions) if mine_complete else []
         if done.get("cancelled") or any(f.get("cancelled") for f in finals):
             warnings.append(f"cancelled: compared on the {complete} complete rounds")
         if complete and complete < 10 and not adaptive:
@@ -185,6 +186,18 @@ class Collector:
                     r["history_path"] = str(path)
                     paths.append(str(path))
         return CompareFinished(comp, results, flats, paths, sets)
+
+
+def round_shifts(name: str, sessions: list[np.ndarray]) -> list[str]:
+    """Sudden shifts in one profile's per-round medians (every session's block of a round
+    together), for the warnings: another process took a core mid-comparison."""
+    from ..drift import describe_shifts, find_shifts
+
+    medians = [
+        float(np.median(np.concatenate([x[r] for x in sessions]))) for r in range(len(sessions[0]))
+    ]
+    lines = describe_shifts(find_shifts(medians))
+    return [f"{name}: {line.replace('batch', 'round')}" for line in lines]
 
 
 def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[str]:
