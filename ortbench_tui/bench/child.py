@@ -85,6 +85,13 @@ class ChildProcess:
     def cancelled(self) -> bool:
         return self._cancel_at is not None
 
+    def send(self, message: Any) -> None:
+        """Another parent -> child message (a StopUnit); a child already gone needs nothing."""
+        try:
+            self._conn.send(message)
+        except (OSError, BrokenPipeError):
+            pass
+
     def death_message(self) -> str:
         return death_message(self.process.exitcode, self.log_path)
 

@@ -20,7 +20,8 @@ n}) or Error. A Stop ends the run at the end of the current round.
 
 The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_runs",
 "duration_s" (0 = by count; by time it is the timed seconds of all sessions together),
-"block_s", "min_rounds"}}.
+"block_s", "min_rounds", "open" (true: ~block_s blocks until the parent's Stop, with
+duration_s, when positive, as a safety cap)}}.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def plan_schedule(
     duration_s: float,
     block_s: float = BLOCK_SECONDS,
     min_rounds: int = MIN_ROUNDS,
+    open_ended: bool = False,
 ) -> tuple[int | None, list[int]]:
     """(planned rounds, timed runs per block of each session).
 
@@ -101,6 +103,8 @@ def plan_schedule(
     `duration_s` (and at least `min_rounds` rounds, unless that would double the time).
     """
     p = len(estimates_ns)
+    if open_ended:  # the parent decides when to stop: blocks of ~block_s each
+        return None, [int(min(MAX_BATCH, max(1, block_s * 1e9 // max(e, 1)))) for e in estimates_ns]
     if duration_s > 0:
         rounds = int(min(MAX_ROUNDS_BY_TIME, max(min_rounds, round(duration_s / (p * block_s)))))
         share_ns = duration_s * 1e9 / (rounds * p)
@@ -196,7 +200,9 @@ class Interleaved:
                 float(sched["duration_s"]),
                 float(sched.get("block_s", BLOCK_SECONDS)),
                 int(sched.get("min_rounds", MIN_ROUNDS)),
+                bool(sched.get("open", False)),
             )
+            open_ended = bool(sched.get("open", False))
             rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
             min_rounds = int(sched.get("min_rounds", MIN_ROUNDS))
             self.conn.send(Schedule(rounds, block_runs, rewarm))
@@ -206,6 +212,8 @@ class Interleaved:
             r = 0
             while True:
                 for i in rotation(r, p):
+                    if i in self.stop.dropped:
+                        continue
                     n = block_runs[i]
                     # Untimed: gives the session's pool its cores back (REWARM_SECONDS).
                     timed(calls[i], len(calls[i]), buf, offsets[i], rewarm[i])
@@ -214,13 +222,18 @@ class Interleaved:
                     spent_ns[i] += pc() - t0
                     offsets[i] += n
                     self.conn.send(Block(r, i, buf[:n].copy()))
+                    if open_ended:  # the parent may stop it any time: answer within a block
+                        self.stop.check()
                 if self.gpu is not None:
                     self.gpu.sample()
                 r += 1
                 done_rounds = r
                 if rounds is not None and r >= rounds:
                     break
-                if rounds is None and (
+                if open_ended:
+                    if budget_ns and sum(spent_ns) >= budget_ns:
+                        break
+                elif rounds is None and (
                     (sum(spent_ns) >= budget_ns and r >= min_rounds)
                     or sum(spent_ns) >= 2 * budget_ns
                 ):

@@ -11,6 +11,7 @@ the same protocol; the parent side (`bench.child.ChildProcess`) reads it.
                     Done            the child's final figures
                     Error           bad input ("input", exit 2) or a failed run ("run", exit 1)
   parent -> child   Stop            finish the current batch (or round) and stop
+                    StopUnit        (interleaved) run this session no more; the others go on
 """
 
 from __future__ import annotations
@@ -77,6 +78,14 @@ class Stop:
     """Parent -> child: stop after the current batch."""
 
 
+@dataclass(frozen=True)
+class StopUnit:
+    """Parent -> interleaved child: this session's question is answered; leave it out of the
+    rounds from the next one on (its time goes to the sessions still undecided)."""
+
+    index: int
+
+
 ChildMessage = SessionReady | PhaseProgress | Schedule | SampleBatch | Block | Done | Error
 
 
@@ -100,11 +109,16 @@ class StopListener:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.requested = False
+        self.dropped: set[int] = set()
+        """Sessions the parent asked to run no more (StopUnit)."""
 
     def check(self) -> None:
         """Read what the parent sent; raise Stopped once a Stop has arrived."""
         while self.conn.poll():
-            if isinstance(self.conn.recv(), Stop):
+            msg = self.conn.recv()
+            if isinstance(msg, Stop):
                 self.requested = True
+            elif isinstance(msg, StopUnit):
+                self.dropped.add(msg.index)
         if self.requested:
             raise Stopped

@@ -19,6 +19,7 @@ from ..profile import Profile, profile_to_dict
 from .buffer import SampleBuffer
 from .child import STOP_GRACE_S, ChildDied, ChildProcess, death_message, send_stop
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
+from .run_watch import BatchMedians, PrecisionWatch, precision_target
 from .worker import worker_main
 
 __all__ = [
@@ -63,6 +64,8 @@ class Progress:
     total: int | None
     elapsed_s: float
     new_samples_ns: np.ndarray | None = None
+    precision: Any = None
+    """run.until_ci_pct: the `precision_stop.PrecisionState` of the last look, if any."""
 
 
 @dataclass
@@ -112,9 +115,16 @@ class RunHandle:
         self.model_path = resolve_model(request.model)
         self.model_sha256 = file_sha256(self.model_path)
         self.profiling_prefix = str(traces_dir() / "ort") if request.trace else None
+        precision = precision_target(request.profile)
+        self.watch = PrecisionWatch(*precision) if precision else None
+        self.batches = BatchMedians()
+        child_profile = request.profile
+        if precision:  # the worker runs by time up to the cap; the parent stops it sooner
+            child_profile = child_profile.copy()
+            child_profile.run.duration_s = precision[1]
         child_request = {
             "model_path": str(self.model_path),
-            "profile": profile_to_dict(request.profile),
+            "profile": profile_to_dict(child_profile),
             "profiling_prefix": self.profiling_prefix,
         }
         self.started = time.perf_counter()
@@ -123,6 +133,7 @@ class RunHandle:
         self.meta: dict[str, Any] = {}
         self.final: dict[str, Any] | None = None
         """The worker's own final figures, once it has sent them."""
+        self._user_cancelled = False
 
     @property
     def process(self) -> Any:
@@ -130,16 +141,17 @@ class RunHandle:
 
     def cancel(self) -> None:
         """Ask the worker to stop after its current batch (~100 ms); partial results are kept."""
+        self._user_cancelled = True
         self.child.cancel()
 
     @property
     def cancelled(self) -> bool:
-        return self.child.cancelled
+        return self._user_cancelled
 
     def events(self, poll_s: float = 0.05) -> Iterator[Event]:
         """Yield progress until the run finishes, fails, or the worker dies."""
         profile = self.request.profile
-        timed_total = None if profile.run.duration_s > 0 else profile.run.timed_runs
+        timed_total = None if profile.run.duration_s > 0 or self.watch else profile.run.timed_runs
         for msg in self.child.messages(poll_s):
             elapsed = time.perf_counter() - self.started
             if isinstance(msg, SessionReady):
@@ -148,14 +160,31 @@ class RunHandle:
                 yield Progress(msg.phase, msg.done, msg.total, elapsed)
             elif isinstance(msg, SampleBatch):
                 self.samples.extend(msg.samples_ns)
-                yield Progress("timed", self.samples.size, timed_total, elapsed, msg.samples_ns)
+                self.batches.add(msg.samples_ns)
+                state = None
+                if self.watch is not None:
+                    if self.watch.add(msg.samples_ns):
+                        self.child.cancel()  # precision reached: a planned stop
+                    state = self.watch.state()
+                yield Progress(
+                    "timed", self.samples.size, timed_total, elapsed, msg.samples_ns, state
+                )
             elif isinstance(msg, Done):
-                self.final = msg.final
-                yield Finished(self._build(msg.final), self.samples.view().copy())
+                self.final = self._closing(msg.final)
+                yield Finished(self._build(self.final), self.samples.view().copy())
             elif isinstance(msg, Error):
                 yield Failed(msg.kind, msg.message, self._partial())
             elif isinstance(msg, ChildDied):
                 yield Failed("run", msg.message, self._partial())
+
+    def _closing(self, final: dict[str, Any]) -> dict[str, Any]:
+        """The worker's figures plus what the parent saw: how it stopped, shifts."""
+        final = {**final, "warnings": list(final.get("warnings") or [])}
+        final["warnings"] += self.batches.warnings()
+        if self.watch is not None:
+            final["stopping"] = self.watch.finish()
+            final["cancelled"] = self._user_cancelled
+        return final
 
     def _partial(self) -> dict[str, Any] | None:
         """What a failed or killed run still measured, marked as such."""

@@ -78,6 +78,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="smallest relative difference that earns a verdict (default 0.01 = 1%%)",
     )
+    parser.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="interleave and keep measuring until each verdict is decided (faster, slower, or "
+        "equal within the margin) or the budget is spent; --runs/--duration are then ignored",
+    )
+    parser.add_argument(
+        "--budget",
+        type=positive_float,
+        metavar="S",
+        help="with --until-decided: seconds of timed rounds at most (default 120)",
+    )
     add_json_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
     parser.add_argument("--csv", metavar="OUT", help="write the table as CSV")
@@ -152,6 +164,15 @@ def _write_outputs(args: argparse.Namespace, comp: Any, results: list[dict[str, 
         emit_json({"comparison": comp.to_dict(), "results": results}, args.json)
 
 
+def _decide_settings(args: argparse.Namespace) -> Any:
+    from ..bench.compare.until import DecideSettings
+    from ..bench.stopping import DEFAULT_DECIDE_BUDGET_S
+
+    if not args.until_decided:
+        return None
+    return DecideSettings(budget_s=args.budget or DEFAULT_DECIDE_BUDGET_S)
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.compare import CompareRequest, format_comparison, run_compare
     from ..bench.compare import compare_files as offline
@@ -167,6 +188,7 @@ def execute(args: argparse.Namespace) -> int:
                 ("--interleave", args.interleave),
                 ("--runs", args.runs is not None),
                 ("--duration", args.duration is not None),
+                ("--until-decided", args.until_decided),
             )
             if given
         ]
@@ -189,16 +211,19 @@ def execute(args: argparse.Namespace) -> int:
             "a live comparison needs --profile twice or more (FILE or defaults, e.g. "
             "--profile defaults --profile defaults+session.intra_op_num_threads=1)"
         )
+    if args.budget is not None and not args.until_decided:
+        raise OrtbenchError("--budget: only with --until-decided")
     common = list(args.overrides)
     counts = count_overrides(args.runs, args.duration, args.warmup)
     profiles = [apply_overrides(parse_profile_spec(spec, common), counts) for spec in args.profile]
     request = CompareRequest(
         model=args.inputs[0],
         profiles=profiles,
-        interleave=args.interleave,
+        interleave=args.interleave or args.until_decided,
         sessions=args.sessions,
         margin=args.margin,
         save_history=not args.no_history,
+        until_decided=_decide_settings(args),
     )
     progress = CompareProgressLine(not args.quiet)
     try:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..bench.results import save_samples, save_to_history
 from ..bench.runner import Event, Progress, RunRequest, run_benchmark
+from ..errors import OrtbenchError
 from ..text import format_ms
 from .common import (
     add_profile_arguments,
@@ -33,11 +34,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="time by wall clock for S seconds (overrides run.duration_s)",
     )
+    count.add_argument(
+        "--precision",
+        type=percent,
+        metavar="X%",
+        help="measure until the p50's 95%% CI is within ±X%% of it, e.g. 2%% (sets "
+        "run.until_ci_pct), or until --max-duration",
+    )
+    parser.add_argument(
+        "--max-duration",
+        type=positive_float,
+        metavar="S",
+        help="with --precision: seconds of timed runs at most (run.max_duration_s, default 60)",
+    )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs")
     parser.add_argument("--json", metavar="OUT", help="write the result JSON (- for stdout)")
     parser.add_argument("--samples", metavar="OUT.npy", help="write raw samples (ns, int64)")
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def percent(text: str) -> float:
+    """'2%' or '2' -> 2.0 (per cent), strictly between 0 and 100."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage like 2%, got {text!r}") from None
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage in (0, 100), got {text!r}")
+    return value
+
+
+def precision_overrides(precision: float | None, max_duration: float | None) -> list[str]:
+    out = [f"run.until_ci_pct={precision:g}"] if precision is not None else []
+    return out + ([f"run.max_duration_s={max_duration:g}"] if max_duration is not None else [])
 
 
 class ProgressLine:
@@ -50,7 +80,10 @@ class ProgressLine:
         if not self.enabled or not isinstance(event, Progress):
             return
         total = f"/{event.total}" if event.total else ""
-        sys.stderr.write(f"\r{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s ")
+        ci = ""
+        if event.precision is not None and event.precision.half_width is not None:
+            ci = f" CI ±{event.precision.half_width:.1%} (target ±{event.precision.target:.1%})"
+        sys.stderr.write(f"\r{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s{ci} ")
         sys.stderr.flush()
 
     def clear(self) -> None:
@@ -87,13 +120,22 @@ def format_result(result: dict[str, Any]) -> str:
 
         lines.append(f"accuracy of {precision} against fp32 on the same inputs:")
         lines += [f"  {line}" for line in accuracy_lines(result.get("accuracy"))]
+    if result.get("stopping"):
+        from ..bench.run_watch import describe_stop
+
+        lines.append(describe_stop(result["stopping"]))
     lines += [f"warning: {w}" for w in result["warnings"]]
     return "\n".join(lines)
 
 
 def execute(args: argparse.Namespace) -> int:
+    if args.max_duration is not None and args.precision is None:
+        raise OrtbenchError("--max-duration: only with --precision")
     profile = profile_from_args(
-        args.profile, args.overrides + count_overrides(args.runs, args.duration, args.warmup)
+        args.profile,
+        args.overrides
+        + count_overrides(args.runs, args.duration, args.warmup)
+        + precision_overrides(args.precision, args.max_duration),
     )
     progress = ProgressLine(not args.quiet)
     finished = run_benchmark(RunRequest(model=args.model, profile=profile), progress)

@@ -97,6 +97,14 @@ class RunSettings:
     duration_s: float = knob(
         0.0, "Time by wall clock for this many seconds; 0 = by count.", "float"
     )
+    until_ci_pct: float = knob(
+        0.0,
+        "Measure until the p50's 95% CI is within +-this % of it (e.g. 2); 0 = off.",
+        "float",
+    )
+    max_duration_s: float = knob(
+        60.0, "With until_ci_pct: stop after this many seconds of timed runs at most.", "float"
+    )
     io_binding: bool = knob(False, "Bind inputs and outputs once, outside the timed loop.", "bool")
     precision: str = knob("fp32", "Run the model as fp32, fp16 or int8.", "enum", PRECISIONS)
     int8_mode: str = knob(

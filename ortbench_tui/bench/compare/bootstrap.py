@@ -42,7 +42,9 @@ computed from all samples; the sketch only keeps the resampling fast)."""
 CHUNKS_PER_RUN = 20
 """Contiguous chunks a sequential run is cut into for the bootstrap."""
 MIN_UNITS = 4
-VERDICTS = ("faster", "slower", "no clear difference")
+VERDICTS = ("faster", "slower", "no clear difference", "equal within margin")
+"""The last only from `--until-decided` (a fixed-length CI wholly inside the margin is still
+reported as "no clear difference": its 95% was not planned for that question)."""
 
 
 @dataclass

@@ -47,15 +47,19 @@ class Collector:
         req = self.request
         complete = min(len(b) for b in blocks)
         finals = done["finals"]
+        adaptive = req.until_decided is not None
         sets: list[SampleSet | None] = []
         results, flats = [], []
         for p, profile in enumerate(req.profiles):
             mine = [u for u, (_, q) in enumerate(units) if q == p]
+            # Until decided, a decided profile stops early: each keeps its own rounds (a
+            # pair is resampled on the rounds both have, the same indices, the same time).
+            mine_complete = min(len(blocks[u]) for u in mine) if adaptive else complete
             sessions = [
-                np.stack(blocks[u][:complete]) if complete else np.empty((0, 0), np.int64)
+                np.stack(blocks[u][:mine_complete]) if mine_complete else np.empty((0, 0), np.int64)
                 for u in mine
             ]
-            s = SampleSet(sessions, paired=True, run_id=self.run_id) if complete else None
+            s = SampleSet(sessions, paired=True, run_id=self.run_id) if mine_complete else None
             flat = s.flat() if s else np.empty(0, dtype=np.int64)
             unit_finals = [finals[u] for u in mine]
             final = merge_finals(unit_finals)
@@ -78,17 +82,18 @@ class Collector:
                 "profile_index": p,
                 "sessions": len(mine),
                 "session_runs": [int(x.size) for x in sessions],
-                "rounds": complete,
-                "block_runs": int(sessions[0].shape[1]) if complete else 0,
+                "rounds": mine_complete,
+                "block_runs": int(sessions[0].shape[1]) if mine_complete else 0,
                 "session_first_run_ms": [f.get("first_run_ms") for f in unit_finals],
                 "session_create_ms": [metas[u].get("session_create_ms") for u in mine],
             }
             sets.append(s)
             results.append(result)
             flats.append(flat)
+            warnings += round_shifts(self.names[p], sessions) if mine_complete else []
         if done.get("cancelled") or any(f.get("cancelled") for f in finals):
             warnings.append(f"cancelled: compared on the {complete} complete rounds")
-        if complete and complete < 10:
+        if complete and complete < 10 and not adaptive:
             warnings.append(f"only {complete} rounds: the CI rests on few blocks; run longer")
         return self.finished(results, flats, sets, warnings)
 
@@ -181,6 +186,18 @@ class Collector:
                     r["history_path"] = str(path)
                     paths.append(str(path))
         return CompareFinished(comp, results, flats, paths, sets)
+
+
+def round_shifts(name: str, sessions: list[np.ndarray]) -> list[str]:
+    """Sudden shifts in one profile's per-round medians (every session's block of a round
+    together), for the warnings: another process took a core mid-comparison."""
+    from ..drift import describe_shifts, find_shifts
+
+    medians = [
+        float(np.median(np.concatenate([x[r] for x in sessions]))) for r in range(len(sessions[0]))
+    ]
+    lines = describe_shifts(find_shifts(medians))
+    return [f"{name}: {line.replace('batch', 'round')}" for line in lines]
 
 
 def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[str]:

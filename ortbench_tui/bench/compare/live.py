@@ -30,6 +30,7 @@ from .request import (
     split_count,
     unique_names,
 )
+from .until import UntilDecided
 
 
 class CompareRun:
@@ -104,7 +105,7 @@ class CompareRun:
         units = [(s, p) for s in range(n_sess) for p in range(n_prof)]
         first = req.profiles[0]
         by_time = first.run.duration_s > 0
-        schedule = {
+        schedule: dict[str, Any] = {
             # Each profile gets the timed runs (or seconds) of the first profile, split
             # among its sessions; by time the child's clock covers all profiles.
             "timed_runs": math.ceil(first.run.timed_runs / n_sess),
@@ -112,6 +113,9 @@ class CompareRun:
             "min_rounds": req.min_rounds,
             "block_s": req.block_s,
         }
+        if req.until_decided is not None:
+            # Open-ended: the parent stops it; timed seconds can never pass the wall budget.
+            schedule.update(open=True, duration_s=req.until_decided.budget_s)
         child_request = {
             "model_path": str(self.model_path),
             "profiles": [profile_to_dict(req.profiles[p]) for _, p in units],
@@ -124,14 +128,20 @@ class CompareRun:
                 "profiles ask for different run.pin_cpus; one process runs them all, pinned "
                 f"as the first asks ({list(first.run.pin_cpus) or 'not pinned'})"
             )
-        if any(p.run.timed_runs != first.run.timed_runs for p in req.profiles) or any(
-            p.run.duration_s != first.run.duration_s for p in req.profiles
+        if req.until_decided is None and (
+            any(p.run.timed_runs != first.run.timed_runs for p in req.profiles)
+            or any(p.run.duration_s != first.run.duration_s for p in req.profiles)
         ):
             warnings.append("run lengths differ between profiles; the first profile's is used")
         proc = ChildProcess(self._interleave_target, child_request, "ortbench-interleave-")
         self._current = proc
         if self._cancelled:
             proc.cancel()
+        until = None
+        if req.until_decided is not None:
+            until = UntilDecided(
+                units, n_prof, req.margin, req.until_decided, req.seed, _sender(proc)
+            )
         metas: list[dict[str, Any]] = [{} for _ in units]
         blocks: list[list[np.ndarray]] = [[] for _ in units]
         planned: int | None = None
@@ -146,9 +156,13 @@ class CompareRun:
                 yield CompareProgress(msg.phase, msg.done, msg.total, elapsed)
             elif isinstance(msg, Schedule):
                 planned = msg.rounds
+                if until is not None:
+                    until.timed_started()
             elif isinstance(msg, Block):
                 blocks[msg.index].append(msg.samples_ns)
                 rounds_seen = max(rounds_seen, msg.round + 1)
+                if until is not None and not self._cancelled:
+                    until.add_block(msg.index, msg.samples_ns)
                 yield CompareProgress(
                     "timed",
                     rounds_seen,
@@ -156,9 +170,18 @@ class CompareRun:
                     elapsed,
                     profile=units[msg.index][1],
                     new_samples_ns=msg.samples_ns,
+                    decide=until.states() if until is not None else None,
                 )
             elif isinstance(msg, Done):
-                yield self.collect.interleaved(units, metas, blocks, msg.final, warnings)
+                if until is not None:
+                    until.finish()
+                    msg.final["cancelled"] = self._cancelled
+                    for f in msg.final["finals"]:
+                        f["cancelled"] = self._cancelled
+                end = self.collect.interleaved(units, metas, blocks, msg.final, warnings)
+                if until is not None:
+                    until.apply(end.comparison)
+                yield end
             elif isinstance(msg, Error):
                 yield Failed(msg.kind, msg.message, None)
             elif isinstance(msg, ChildDied):
@@ -204,6 +227,19 @@ class CompareRun:
                         yield Failed(ev.kind, f"{self.names[p]}: {ev.message}", ev.partial)
                         return
         yield self.collect.sequential(per_profile, self._cancelled)
+
+
+def _sender(proc: ChildProcess) -> Callable[[Any], None]:
+    """A Stop goes through `cancel` (a child that ignores it is killed); the rest as they are."""
+    from ..protocol import Stop
+
+    def send(message: Any) -> None:
+        if isinstance(message, Stop):
+            proc.cancel()
+        else:
+            proc.send(message)
+
+    return send
 
 
 def start_compare(request: CompareRequest, **targets: Any) -> CompareRun:

@@ -60,8 +60,11 @@ class PairResult:
     ci_low: float | None
     ci_high: float | None
     verdict: str | None
-    """faster / slower / no clear difference; None when the CI cannot be computed."""
+    """faster / slower / no clear difference, or (`--until-decided`) equal within margin;
+    None when the CI cannot be computed."""
     note: str = ""
+    stop_note: str = ""
+    """`--until-decided`: how this pair stopped (decided after n rounds, or budget spent)."""
     differs: list[str] = field(default_factory=list)
     """Profile keys that differ, 'key: A -> B'."""
 
@@ -85,9 +88,10 @@ class PairResult:
             how = f"{self.verdict}: {factor:.2f}x"
         else:
             how = self.verdict_text()
+        stop = f" ({self.stop_note})" if self.stop_note else ""
         return (
             f"{self.b} ({self.b_name}) vs {self.a} ({self.a_name}): ratio of medians "
-            f"{self.ratio_text()} -> {how}"
+            f"{self.ratio_text()} -> {how}{stop}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,9 +110,13 @@ class Comparison:
     pairs: list[PairResult]
     warnings: list[str] = field(default_factory=list)
     model: str = ""
+    stopping: dict[str, Any] | None = None
+    """`--until-decided`: the rule, its budget and alpha, and how each pair stopped."""
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"stopping": self.stopping} if self.stopping else {}
         return {
+            **extra,
             "mode": self.mode,
             "model": self.model,
             "method": self.method,

@@ -11,6 +11,7 @@ from ...profile import Profile
 from ..runner import Failed
 from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet
 from .model import Comparison
+from .until import DecideSettings
 
 DEFAULT_SESSIONS = 3
 
@@ -32,6 +33,9 @@ class CompareRequest:
     """Interleaved: rounds made at least (the bootstrap wants 10 or more)."""
     block_s: float = 0.05
     """Interleaved, by time: seconds of timed runs per block."""
+    until_decided: DecideSettings | None = None
+    """Interleaved: measure until each pair is decided or this budget is spent (the run
+    length of the profiles is then ignored)."""
 
 
 @dataclass
@@ -46,6 +50,9 @@ class CompareProgress:
     profile: int | None = None
     new_samples_ns: np.ndarray | None = None
     detail: str = ""
+    decide: list[Any] | None = None
+    """`until_decided`: per profile, its pair's `stopping.ComparisonState` (None for A, and
+    before the look plan is fixed)."""
 
 
 @dataclass

@@ -92,6 +92,10 @@ def overlay_columns(
     return rows, lo, hi
 
 
+VERDICT_COLOURS = {"faster": "green", "slower": "red", "equal within margin": "cyan"}
+"""A decided verdict's colour; "no clear difference" stays plain."""
+
+
 class OverlayHistogram(Widget):
     """The histograms of several profiles on one axis, one colour each."""
 
@@ -336,8 +340,8 @@ class ComparisonScreen(JobScreen):
         for i, row in enumerate(table_rows(comp)):
             cells = list(row)
             pair = comp.pairs[i - 1] if i else None
-            if pair is not None and pair.verdict in ("faster", "slower"):
-                colour = "green" if pair.verdict == "faster" else "red"
+            if pair is not None and pair.verdict in VERDICT_COLOURS:
+                colour = VERDICT_COLOURS[pair.verdict]
                 cells[-1] = Text(cells[-1], style=f"bold {colour}")  # type: ignore[call-overload]
             table.add_row(*screen_row(tuple(cells)), key=str(i))
         self.query_one(OverlayHistogram).show(samples, self.labels)

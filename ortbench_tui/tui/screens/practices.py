@@ -25,7 +25,11 @@ from ..keys import bindings
 from .job_screen import JobScreen, export_name
 
 COLUMNS = ("#", "practice", "verdict", "ratio (95% CI)", "without", "with")
-VERDICT_STYLE = {"faster": "bold green", "slower": "bold red"}
+VERDICT_STYLE = {
+    "faster": "bold green",
+    "slower": "bold red",
+    "equal within margin": "bold cyan",
+}
 
 
 class PracticesScreen(JobScreen):

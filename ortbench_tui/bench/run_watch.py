@@ -1,0 +1,128 @@
+"""What the parent of a single run watches in the streamed samples: the precision reached
+(`run --precision`, run.until_ci_pct) and sudden shifts of the per-batch medians.
+
+Precision: the worker runs by time for run.max_duration_s; every batch it streams feeds
+`precision_stop.SequentialPrecision`, in blocks of ~50 ms of runs (sized from the first
+batch, taken after warm-up: long enough for the stream's correlation, see level_bootstrap),
+and the parent sends a Stop once the p50's 95% CI is within +-target of it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from ..profile import Profile
+from .drift import describe_shifts, find_shifts
+from .precision_stop import PrecisionState, SequentialPrecision
+
+BLOCK_SECONDS = 0.05
+"""Runs per bootstrap block: ~50 ms of them (the interleaved comparison's block length)."""
+
+
+def block_runs_for(median_ns: float, block_s: float = BLOCK_SECONDS) -> int:
+    return max(1, math.ceil(block_s * 1e9 / max(median_ns, 1.0)))
+
+
+class BatchMedians:
+    """Per-batch medians and their times, for the shift detector and the live plot."""
+
+    def __init__(self) -> None:
+        self.medians: list[float] = []
+        self.times_s: list[float] = []
+        self._t0: float | None = None
+
+    def add(self, samples_ns: np.ndarray) -> None:
+        if not samples_ns.size:
+            return
+        now = time.perf_counter()
+        if self._t0 is None:
+            self._t0 = now
+        self.medians.append(float(np.median(samples_ns)))
+        self.times_s.append(now - self._t0)
+
+    def warnings(self) -> list[str]:
+        return describe_shifts(find_shifts(self.medians, self.times_s))
+
+
+class PrecisionWatch:
+    """Feeds a run's batches to the precision rule; says when to stop and how it ended."""
+
+    def __init__(self, target_pct: float, max_duration_s: float) -> None:
+        self.target = target_pct / 100.0
+        self.max_duration_s = max_duration_s
+        self.rule: SequentialPrecision | None = None
+        self._t0: float | None = None
+
+    def add(self, samples_ns: np.ndarray) -> bool:
+        """Take a batch; True when the target has just been reached (send the Stop)."""
+        if not samples_ns.size:
+            return False
+        now = time.perf_counter()
+        if self.rule is None:
+            self._t0 = now
+            self.rule = SequentialPrecision(
+                self.target, block_runs=block_runs_for(float(np.median(samples_ns)))
+            )
+        if self.rule.should_stop():
+            return False
+        self.rule.add_samples(samples_ns, now - (self._t0 or now))
+        return self.rule.should_stop()
+
+    def state(self) -> PrecisionState | None:
+        return self.rule.state() if self.rule is not None else None
+
+    def finish(self) -> dict[str, Any]:
+        """The run ended: its `stopping` record for the result JSON."""
+        state = None
+        if self.rule is not None:
+            elapsed = time.perf_counter() - (self._t0 or time.perf_counter())
+            state = self.rule.finish(elapsed)
+        return precision_record(state, self.target, self.max_duration_s)
+
+
+def precision_record(
+    state: PrecisionState | None, target: float, max_duration_s: float
+) -> dict[str, Any]:
+    reason = state.stop_reason if state is not None else "budget"
+    return {
+        "rule": "precision",
+        "target": target,
+        "max_duration_s": max_duration_s,
+        "stopped_by": "precision reached" if reason == "precision" else "max duration",
+        "level": state.level if state else 0.95,
+        "p50_ci_ms": (
+            [state.low_ns / 1e6, state.high_ns / 1e6]
+            if state is not None and state.low_ns is not None and state.high_ns is not None
+            else None
+        ),
+        "half_width": state.half_width if state else None,
+        "blocks": state.blocks if state else 0,
+        "eta_s": state.eta_s if state else None,
+    }
+
+
+def describe_stop(stopping: dict[str, Any]) -> str:
+    """One line for the run's output: what stopped it and the CI reached."""
+    target = f"±{stopping['target'] * 100:g}%"
+    half = stopping.get("half_width")
+    reached = f"±{half:.1%}" if half is not None else "no CI (too few blocks)"
+    ci = stopping.get("p50_ci_ms")
+    ci_text = f" [{ci[0]:.4g}, {ci[1]:.4g}] ms" if ci else ""
+    if stopping["stopped_by"] == "precision reached":
+        return f"stopped: precision reached, p50 95% CI {reached}{ci_text} (target {target})"
+    eta = stopping.get("eta_s")
+    more = f"; ~{eta:.0f} s more would likely reach it" if eta and math.isfinite(eta) else ""
+    return (
+        f"stopped: max duration {stopping['max_duration_s']:g} s, p50 95% CI {reached}"
+        f"{ci_text} (target {target} not reached{more})"
+    )
+
+
+def precision_target(profile: Profile) -> tuple[float, float] | None:
+    """(target %, max seconds) when the profile asks to run until a precision, else None."""
+    pct = float(profile.run.until_ci_pct)
+    return (pct, float(profile.run.max_duration_s)) if pct > 0 else None
