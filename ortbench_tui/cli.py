@@ -24,6 +24,7 @@ COMMANDS = {
     "sweep": "search a grid of profile settings within a time budget",
     "practices": "check the seed article's practices on a model, one at a time",
     "trace": "per-operator time and EP placement from ORT's profiler",
+    "curve": "latency and throughput across batch sizes, sequence lengths and concurrency",
 }
 
 
