@@ -136,14 +136,19 @@ def base_free_dims(profile: Profile, swept: list[str]) -> dict[str, int]:
     return {k: v for k, v in profile.session.free_dimensions.items() if k not in swept}
 
 
-def point_spec(spec: InputSpec, inputs: list[TensorInfo], swept: list[str]) -> InputSpec:
-    """The spec without --shape for inputs that have a swept dim (the point sizes them)."""
-    has = {t.name for t in inputs if t.has_shape and any(d in swept for d in t.shape)}
-    return InputSpec(
-        shapes={k: v for k, v in spec.shapes.items() if k not in has},
-        values=dict(spec.values),
-        files=spec.files,
-    )
+def point_spec(spec: InputSpec, inputs: list[TensorInfo], sizes: dict[str, int]) -> InputSpec:
+    """The spec at one point: a --shape given for an input keeps its other dims, and takes the
+    point's size wherever the model names a swept dim."""
+    shapes = dict(spec.shapes)
+    for t in inputs:
+        given = shapes.get(t.name)
+        if given is None or not t.has_shape or len(given) != len(t.shape):
+            continue
+        shapes[t.name] = tuple(
+            sizes[d] if isinstance(d, str) and d in sizes else g
+            for d, g in zip(t.shape, given, strict=True)
+        )
+    return InputSpec(shapes=shapes, values=dict(spec.values), files=spec.files)
 
 
 __all__ = [

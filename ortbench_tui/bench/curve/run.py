@@ -70,12 +70,10 @@ def check_request(request: CurveRequest, inputs: list[Any], points: list[Point])
     bad = [f"{k}={v}" for k, vs in request.dims.items() for v in vs if v < 1]
     if bad:
         raise OrtbenchError(f"--dim {bad[0]}: dim values must be at least 1")
-    swept = list(request.dims)
-    spec = point_spec(request.inputs, inputs, swept)
-    validate_spec(spec, inputs)
-    free = base_free_dims(request.profile, swept)
+    validate_spec(request.inputs, inputs)
+    free = base_free_dims(request.profile, list(request.dims))
     for p in points[:1]:  # the others differ only in the swept dims
-        resolve_shapes(inputs, spec, {**free, **p.dims})
+        resolve_shapes(inputs, point_spec(request.inputs, inputs, p.dims), {**free, **p.dims})
 
 
 class CurveRun:

@@ -109,7 +109,7 @@ class CurveWorker:
         from ...hardware import detect
         from ...models import inspect_model
         from ...session import create_session
-        from .request import base_free_dims, point_spec
+        from .request import base_free_dims
 
         model_path = Path(self.request["model_path"])
         if self.profile.run.precision != "fp32":
@@ -119,7 +119,6 @@ class CurveWorker:
         self.inputs = inspect_model(model_path).inputs
         swept = list(self.request["dims"])
         self.free = base_free_dims(self.profile, swept)
-        self.spec = point_spec(self.spec, self.inputs, swept)
         session_profile = self.profile.copy()
         session_profile.session.free_dimensions = dict(self.free)
         self.sess, report, create_ms = create_session(model_path, session_profile, self.physical)
@@ -196,6 +195,7 @@ class CurveWorker:
 
     def measure(self, point: dict[str, Any]) -> None:
         from ...feeds import prepare_inputs
+        from .request import point_spec
 
         index, c = point["index"], point["concurrency"]
         while self.conn.poll():  # a Stop sent between two points
@@ -204,7 +204,8 @@ class CurveWorker:
             raise Stopped
         run = self.profile.run
         free = {**self.free, **point["dims"]}
-        prepared = prepare_inputs(self.inputs, self.spec, free, run.input_seed, run.input_sets)
+        spec = point_spec(self.spec, self.inputs, point["dims"])
+        prepared = prepare_inputs(self.inputs, spec, free, run.input_seed, run.input_sets)
         calls = self._calls(prepared.sets, c)
         per = -(-run.warmup_runs // c)
         if per:
