@@ -25,6 +25,7 @@ COMMANDS = {
     "practices": "check the seed article's practices on a model, one at a time",
     "trace": "per-operator time and EP placement from ORT's profiler",
     "fleet": "run models and profiles on every node of a Ray cluster, one table across them",
+    "curve": "latency and throughput across batch sizes, sequence lengths and concurrency",
 }
 
 

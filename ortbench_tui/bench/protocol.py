@@ -8,6 +8,9 @@ the same protocol; the parent side (`bench.child.ChildProcess`) reads it.
                     Schedule        (interleaved) the planned rounds and block sizes
                     SampleBatch     (single run) timed samples in ns, every ~100 ms
                     Block           (interleaved) one block of one session's timed samples
+                    PointProgress   (curve) warm-up / timed progress of one point
+                    PointDone       (curve) one point's timed samples, in start order
+                    PointFailed     (curve) one point ORT could not run; the curve goes on
                     Done            the child's final figures
                     Error           bad input ("input", exit 2) or a failed run ("run", exit 1)
   parent -> child   Stop            finish the current batch (or round) and stop
@@ -62,6 +65,33 @@ class Block:
 
 
 @dataclass(frozen=True)
+class PointProgress:
+    index: int
+    """The point's index in the curve's grid."""
+    phase: str
+    """warmup | timed"""
+    done: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class PointDone:
+    index: int
+    samples_ns: np.ndarray
+    """Every request's latency, all threads merged in the order the requests started."""
+    wall_s: float
+    """From the first request's start to the last one's end."""
+    info: dict[str, Any]
+    """items_per_request, shapes, per-thread request counts."""
+
+
+@dataclass(frozen=True)
+class PointFailed:
+    index: int
+    message: str
+
+
+@dataclass(frozen=True)
 class Done:
     final: dict[str, Any]
 
@@ -86,7 +116,18 @@ class StopUnit:
     index: int
 
 
-ChildMessage = SessionReady | PhaseProgress | Schedule | SampleBatch | Block | Done | Error
+ChildMessage = (
+    SessionReady
+    | PhaseProgress
+    | Schedule
+    | SampleBatch
+    | Block
+    | PointProgress
+    | PointDone
+    | PointFailed
+    | Done
+    | Error
+)
 
 
 class Connection(Protocol):

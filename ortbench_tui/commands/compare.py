@@ -173,6 +173,20 @@ def _decide_settings(args: argparse.Namespace) -> Any:
     return DecideSettings(budget_s=args.budget or DEFAULT_DECIDE_BUDGET_S)
 
 
+def _compare_curves(args: argparse.Namespace) -> int:
+    """Two curves of one grid, point by point (`ortbench curve` wrote them)."""
+    from ..bench.curve import compare_curves, format_curve_comparison
+
+    if len(args.inputs) != 2:
+        raise OrtbenchError("curves compare two at a time: CURVE_A.json CURVE_B.json")
+    comp = compare_curves(args.inputs[0], args.inputs[1], margin=args.margin)
+    if args.json:
+        emit_json(comp.to_dict(), args.json)
+    if args.json != "-":
+        print(format_curve_comparison(comp))
+    return 0
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.compare import CompareRequest, format_comparison, run_compare
     from ..bench.compare import compare_files as offline
@@ -197,6 +211,10 @@ def execute(args: argparse.Namespace) -> int:
                 f"{', '.join(live_only)}: only for a live comparison (MODEL --profile A "
                 "--profile B); result files are compared as they were measured"
             )
+        from ..bench.curve import is_curve_file
+
+        if is_curve_file(args.inputs[0]):
+            return _compare_curves(args)
         comp, results = offline(args.inputs, margin=args.margin)
         _write_outputs(args, comp, results)
         if args.json != "-":

@@ -59,6 +59,7 @@ SCOPE_TITLES = {
     "compare": "Comparison",
     "sweep": "Sweep",
     "practices": "Practices check",
+    "curve": "Load curve",
     "trace": "Trace",
     "help": "This help",
     "confirm": "Yes/no questions",
@@ -158,6 +159,16 @@ COMMANDS: list[Command] = [
         palette="Sweep settings",
         help="Search a grid of settings (threads, IO binding, optimization level; editable) "
         "by successive halving within a time budget",
+        show=False,
+    ),
+    Command(
+        "main",
+        "v",
+        "curve",
+        "Curve",
+        palette="Load curve",
+        help="Latency (p50, p99) and throughput of the selected model across batch sizes, "
+        "sequence lengths and concurrent requests, with the knee stated",
         show=False,
     ),
     Command(
@@ -288,6 +299,15 @@ COMMANDS: list[Command] = [
         "Markdown",
         "Save the report as Markdown and copy it",
         palette="Export practices as Markdown",
+    ),
+    Command("curve", "escape", "stop_or_close", "Stop/Back", "Stop the curve, or go back"),
+    Command(
+        "curve",
+        "m",
+        "export",
+        "Markdown",
+        "Write the curve's table as Markdown and copy it",
+        palette="Export curve as Markdown",
     ),
     Command("trace", "escape", "close", "Back", "Back to the main screen"),
     Command(

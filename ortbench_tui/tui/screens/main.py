@@ -43,7 +43,7 @@ from .profile_files import (
 )
 from .run_outcomes import notify_failed, notify_finished, show_trace
 
-WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep")
+WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep", "curve")
 """Actions that need a model and a profile, and no run going."""
 
 
@@ -299,6 +299,14 @@ class MainScreen(WorkerErrors, Screen[None]):
             hardware=app.hardware,
             cursor_blink=app.cursor_blink,
         )
+
+    def action_curve(self) -> None:
+        from .curve import ask_curve
+
+        picked = self._runnable("curve")
+        if picked is not None:
+            app = self.workbench
+            ask_curve(self, *picked, self.symbolic_dims(), app.hardware, app.cursor_blink)
 
     def action_stop(self) -> None:
         if self.run_panel.cancel():

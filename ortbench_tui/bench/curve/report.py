@@ -1,0 +1,94 @@
+"""A curve as terminal text, Markdown and CSV: one row per point, the knee under the table."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from ...text import aligned_table, csv_number, first_line, format_ms, md_table
+from .points import PointResult
+
+HEADER = ("point", "p50", "p50 95% CI", "p90", "p99", "mean", "CV", "req/s", "items/s", "status")
+CSV_HEADER = (
+    "point", "concurrency", "dims", "status", "requests", "wall_s", "items_per_request",
+    "p50_ms", "p50_ci_low_ms", "p50_ci_high_ms", "p90_ms", "p99_ms", "mean_ms", "cv",
+    "requests_per_s", "items_per_s", "error",
+)  # fmt: skip
+
+
+def _rate(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}".replace(",", " ")
+
+
+def point_row(p: PointResult) -> list[str]:
+    """The table's cells for one point (the TUI's live table uses the same)."""
+    lat = p.latency_ms
+    ci = f"{format_ms(p.p50_ci[0])} – {format_ms(p.p50_ci[1])}" if p.p50_ci else "-"
+    status = p.status if p.ok else f"{p.status}: {first_line(p.error)}"
+    return [
+        p.label,
+        format_ms(lat.get("p50")),
+        ci,
+        format_ms(lat.get("p90")),
+        format_ms(lat.get("p99")),
+        format_ms(lat.get("mean")),
+        "-" if p.cv is None else f"{p.cv:.1%}",
+        _rate(p.requests_per_s),
+        _rate(p.items_per_s),
+        status,
+    ]
+
+
+def footer_lines(points: Sequence[PointResult], knee: Sequence[str]) -> list[str]:
+    failed = [p for p in points if p.status == "failed"]
+    lines = list(knee)
+    if failed:
+        lines.append(f"failed: {len(failed)} of {len(points)} points:")
+        lines += [f"  {p.label}: {first_line(p.error)}" for p in failed]
+    return lines
+
+
+def format_curve(result: dict[str, Any], points: Sequence[PointResult]) -> str:
+    head = (
+        f"curve · {result['model']['name']} · profile {result['profile']['name']} · "
+        f"{len(points)} points"
+    )
+    rows = [list(HEADER), *(point_row(p) for p in points)]
+    table = aligned_table(rows, right=set(range(1, 9)), indent="")
+    lines = [head, *table, *footer_lines(points, result.get("knee", []))]
+    lines += [f"warning: {w}" for w in result.get("warnings", [])]
+    lines.append(f"percentiles: {result.get('percentile_method', '')}")
+    return "\n".join(lines)
+
+
+def curve_markdown(result: dict[str, Any], points: Sequence[PointResult]) -> str:
+    lines = [
+        f"## Load curve: {result['model']['name']} · {result['profile']['name']}",
+        "",
+        *md_table(HEADER, [point_row(p) for p in points]),
+        "",
+    ]
+    lines += [f"- {line.strip()}" for line in footer_lines(points, result.get("knee", []))]
+    return "\n".join(lines) + "\n"
+
+
+def curve_csv(points: Sequence[PointResult]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    for p in points:
+        lat = p.latency_ms
+        ci = p.p50_ci or (None, None)
+        w.writerow(
+            [
+                p.index, p.concurrency, " ".join(f"{k}={v}" for k, v in p.dims.items()), p.status,
+                p.requests, csv_number(p.wall_s), p.items_per_request,
+                csv_number(lat.get("p50")), csv_number(ci[0]), csv_number(ci[1]),
+                csv_number(lat.get("p90")), csv_number(lat.get("p99")),
+                csv_number(lat.get("mean")), csv_number(p.cv),
+                csv_number(p.requests_per_s), csv_number(p.items_per_s), p.error,
+            ]
+        )  # fmt: skip
+    return buf.getvalue()

@@ -1,0 +1,225 @@
+"""The curve's result file (`kind: "curve"`), its raw samples (.npz), and curve comparisons.
+
+The JSON holds every point with its summary; the .npz beside it holds each measured point's
+samples in ns as `point_N` (N = the point's index in the grid). Run results and curves share
+the history folder; the history list (results.list_history) skips curves, which lack a run's
+`latency_ms` and `runs`. Two curves of the same grid compare point by point: the ratio of
+p50s B / A with the comparisons' bootstrap CI and verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ... import __version__
+from ...errors import OrtbenchError
+from ...profile import profile_to_dict
+from ...text import format_ms, format_ratio
+from ..compare.bootstrap import DEFAULT_MARGIN, bootstrap_ratio, sequential_set, verdict
+from ..results import _environment_warnings, _model_name, _slug, results_dir, write_result_json
+from ..stats import PERCENTILE_METHOD
+from .points import PointResult, knee_lines
+
+SCHEMA = 1
+KIND = "curve"
+
+
+def build_curve_result(run: Any, points: list[PointResult]) -> dict[str, Any]:
+    """The curve JSON from a finished (or stopped) CurveRun and its points."""
+    req = run.request
+    prof = req.profile
+    meta = run.meta
+    hardware = req.hardware or meta.get("hardware") or {}
+    failed = [p.label for p in points if p.status == "failed"]
+    status = "cancelled" if run.cancelled else "failed" if failed else "ok"
+    warnings = list(run.warnings) + _environment_warnings(hardware, prof.run.pin_cpus)
+    by_time = prof.run.duration_s > 0
+    return {
+        "schema": SCHEMA,
+        "kind": KIND,
+        "ortbench_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "status": status,
+        "model": {
+            "spec": req.model,
+            "path": str(run.model_path),
+            "sha256": run.model_sha256,
+            "name": _model_name(req.model, run.model_path),
+        },
+        "profile": profile_to_dict(prof),
+        "inputs": req.inputs.to_dict(),
+        "hardware": hardware,
+        "providers": meta.get("providers"),
+        "intra_op_threads": meta.get("intra_op_threads"),
+        "session_create_ms": meta.get("session_create_ms"),
+        "grid": {
+            "dims": {k: list(v) for k, v in req.dims.items()},
+            "concurrency": list(req.concurrency),
+        },
+        "batch_dim": run.batch_dim,
+        "per_point": {
+            "warmup_runs": prof.run.warmup_runs,
+            "timed_runs": None if by_time else prof.run.timed_runs,
+            "duration_s": prof.run.duration_s if by_time else None,
+        },
+        "points": [p.to_dict() for p in points],
+        "knee": knee_lines(points, run.batch_dim),
+        "failed": failed,
+        "percentile_method": PERCENTILE_METHOD,
+        "warnings": warnings,
+    }
+
+
+def save_curve(result: dict[str, Any], samples: dict[str, np.ndarray]) -> Path:
+    """Keep the curve in the history folder: the JSON and its samples as .npz beside it."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    stem = f"{stamp}-{_slug(result['model']['name'])}-{_slug(result['profile']['name'])}-curve"
+    path = results_dir() / f"{stem}.json"
+    write_result_json(result, path, overwrite=False)
+    save_curve_samples(samples, path.with_suffix(".npz"))
+    return path
+
+
+def save_curve_samples(samples: dict[str, np.ndarray], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.int64) for k, v in samples.items()}
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def is_curve_file(path: str | Path) -> bool:
+    """A result JSON whose kind is "curve" (False for anything unreadable: the caller's
+    own loader then says what is wrong)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and data.get("kind") == KIND
+
+
+def load_curve(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OrtbenchError(f"curve file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OrtbenchError(f"{path}: not a readable curve JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("kind") != KIND:
+        raise OrtbenchError(f"{path}: not an ortbench curve (kind is not {KIND!r})")
+    if data.get("schema") != SCHEMA or not isinstance(data.get("points"), list):
+        raise OrtbenchError(
+            f"{path}: curve schema {data.get('schema')}, this ortbench reads {SCHEMA}"
+        )
+    return data
+
+
+def load_curve_samples(path: str | Path) -> dict[str, np.ndarray]:
+    npz = Path(path).with_suffix(".npz")
+    if not npz.exists():
+        return {}
+    with np.load(npz) as data:
+        return {k: np.asarray(data[k], dtype=np.int64) for k in data.files}
+
+
+@dataclass
+class PointComparison:
+    label: str
+    a_p50_ms: float | None
+    b_p50_ms: float | None
+    ratio: float | None
+    ci: tuple[float, float] | None
+    verdict: str | None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["ci"] = list(self.ci) if self.ci else None
+        return d
+
+
+@dataclass
+class CurveComparison:
+    a: str
+    b: str
+    margin: float
+    rows: list[PointComparison] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "curve-comparison",
+            "a": self.a,
+            "b": self.b,
+            "margin": self.margin,
+            "points": [r.to_dict() for r in self.rows],
+            "warnings": list(self.warnings),
+        }
+
+
+def _grid_key(p: PointResult) -> tuple[Any, ...]:
+    return tuple(sorted(p.dims.items())), p.concurrency
+
+
+def compare_curves(
+    path_a: str | Path, path_b: str | Path, margin: float = DEFAULT_MARGIN
+) -> CurveComparison:
+    """B against A, point by point; the grids must be the same (else OrtbenchError)."""
+    ca, cb = load_curve(path_a), load_curve(path_b)
+    pa = [PointResult.from_dict(p) for p in ca["points"]]
+    pb = {_grid_key(p): p for p in (PointResult.from_dict(p) for p in cb["points"])}
+    if {_grid_key(p) for p in pa} != set(pb):
+        raise OrtbenchError(
+            f"{path_b} measures another grid than {path_a} ({cb.get('grid')} vs "
+            f"{ca.get('grid')}): curves compare point by point on the same grid"
+        )
+    sa, sb = load_curve_samples(path_a), load_curve_samples(path_b)
+    out = CurveComparison(str(path_a), str(path_b), margin)
+    if ca["model"].get("sha256") != cb["model"].get("sha256"):
+        out.warnings.append(
+            f"different models: {ca['model'].get('name')} vs {cb['model'].get('name')}"
+        )
+    for i, a in enumerate(pa):
+        b = pb[_grid_key(a)]
+        xa, xb = sa.get(f"point_{a.index}"), sb.get(f"point_{b.index}")
+        a50, b50 = a.latency_ms.get("p50"), b.latency_ms.get("p50")
+        row = PointComparison(a.label, a50, b50, None, None, None)
+        if not (a.ok and b.ok and a50 and b50):
+            row.note = "a point failed or did not run"
+        else:
+            row.ratio = b50 / a50
+            if xa is None or xb is None:
+                row.note = "no raw samples: no CI"
+            else:
+                ci = bootstrap_ratio(sequential_set([xa]), sequential_set([xb]), seed=i)
+                if ci is None:
+                    row.note = "too few samples for a CI"
+                else:
+                    row.ci = (ci.low, ci.high)
+                    row.verdict = verdict(ci.low, ci.high, margin)
+        out.rows.append(row)
+    return out
+
+
+def format_curve_comparison(comp: CurveComparison) -> str:
+    from ...text import aligned_table
+
+    rows = [["point", "A p50", "B p50", "B/A [95% CI]", "verdict"]]
+    for r in comp.rows:
+        ratio = format_ratio(r.ratio, *(r.ci or (None, None)))
+        rows.append(
+            [r.label, format_ms(r.a_p50_ms), format_ms(r.b_p50_ms), ratio, r.verdict or r.note]
+        )
+    lines = [f"A: {comp.a}", f"B: {comp.b}", *aligned_table(rows, right={1, 2, 3}, indent="")]
+    lines += [f"warning: {w}" for w in comp.warnings]
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""`ortbench curve`: latency and throughput across dim sizes and concurrent requests.
+
+    ortbench curve MODEL [--profile P] --dim NAME=V1,V2,... [--dim ...] [--concurrency 1,2,4]
+                   [--duration S | --runs N] [--warmup N] [--json OUT] [--csv OUT] [--markdown OUT]
+
+Progress goes to stderr (a line per point); the table and the knee to stdout. Exit 1 when a
+point failed (the others are kept and reported), 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import RunFailed
+from .common import (
+    add_json_argument,
+    add_profile_arguments,
+    count_overrides,
+    emit_json,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    profile_from_args,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="path to an .onnx file, or sample:NAME")
+    add_profile_arguments(parser)
+    parser.add_argument(
+        "--dim",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="a named input dim and its sizes, one point each (repeat for more dims), "
+        "e.g. --dim batch=1,8,32 --dim sequence=128,512",
+    )
+    parser.add_argument(
+        "--concurrency",
+        metavar="C1,C2",
+        help="concurrent requests per point: C threads in a closed loop on one session "
+        "(default 1), e.g. 1,2,4,8",
+    )
+    count = parser.add_mutually_exclusive_group()
+    count.add_argument("--runs", type=positive_int, help="timed requests per point")
+    count.add_argument(
+        "--duration", type=positive_float, metavar="S", help="seconds of timed requests per point"
+    )
+    parser.add_argument("--warmup", type=non_negative_int, help="warm-up requests per point")
+    shape_help = "an input's shape (its swept dims are set per point)"
+    value_help = "an input's values (int:LO..HI, normal, ...)"
+    parser.add_argument("--shape", action="append", default=[], metavar="NAME=AxB", help=shape_help)
+    parser.add_argument(
+        "--input", action="append", default=[], metavar="NAME=SPEC", dest="input_values",
+        help=value_help,
+    )  # fmt: skip
+    parser.add_argument("--inputs", metavar="PATH", help="inputs file: .npz, folder or .toml")
+    add_json_argument(parser)
+    parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
+    parser.add_argument("--csv", metavar="OUT", help="write the table as CSV")
+    parser.add_argument("--no-history", action="store_true", help="do not keep the curve")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+class CurveProgressLine:
+    """On stderr: a self-overwriting line while a point runs (on a terminal), and one line
+    per finished point."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, event: Any) -> None:
+        from ..bench.curve import CurvePointDone, CurveProgress, point_row
+
+        if not self.enabled:
+            return
+        if isinstance(event, CurveProgress) and self.tty:
+            total = f"/{event.total}" if event.total else ""
+            sys.stderr.write(
+                f"\r\033[K[{event.point.index + 1}/{event.points_total}] {event.point.label}  "
+                f"{event.phase} {event.done}{total}  {event.elapsed_s:5.1f} s"
+            )
+            sys.stderr.flush()
+        elif isinstance(event, CurvePointDone):
+            row = point_row(event.point)
+            text = f"{row[0]}: p50 {row[1]} p99 {row[4]} {row[7]} req/s {row[8]} items/s"
+            if not event.point.ok:
+                text = f"{row[0]}: {row[-1]}"
+            sys.stderr.write(("\r\033[K" if self.tty else "") + text + "\n")
+            sys.stderr.flush()
+
+
+def execute(args: argparse.Namespace) -> int:
+    from ..bench.curve import (
+        CurveRequest,
+        curve_csv,
+        curve_markdown,
+        format_curve,
+        parse_concurrency,
+        parse_dims,
+        run_curve,
+    )
+    from ..inputs.spec import spec_from_flags
+    from ..profile import atomic_write_text
+
+    dims = parse_dims(args.dim)
+    levels = parse_concurrency(args.concurrency)
+    profile = profile_from_args(args.profile, args.overrides)
+    from ..profile import apply_overrides
+
+    profile = apply_overrides(profile, count_overrides(args.runs, args.duration, args.warmup))
+    inputs = spec_from_flags(args.shape, args.input_values, args.inputs)
+    request = CurveRequest(
+        model=args.model,
+        profile=profile,
+        dims=dims,
+        concurrency=levels,
+        inputs=inputs,
+        save_history=not args.no_history,
+    )
+    done = run_curve(request, CurveProgressLine(not args.quiet))
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), curve_markdown(done.result, done.points))
+    if args.csv:
+        atomic_write_text(Path(args.csv), curve_csv(done.points))
+    if args.json:
+        emit_json({**done.result, "saved": str(done.path) if done.path else None}, args.json)
+    if args.json != "-":
+        print(format_curve(done.result, done.points))
+        if done.path:
+            print(f"saved {done.path}")
+    if not any(p.ok for p in done.points) and not done.cancelled:
+        raise RunFailed("no point of the curve could be measured")
+    if done.failed:
+        labels = ", ".join(p.label for p in done.failed)
+        print(f"ortbench: {len(done.failed)} point(s) failed: {labels}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,256 @@
+"""Load curve: latency and throughput across dim sizes and concurrency, point by point.
+
+Opened from the main screen (`v`, or "Load curve" in the palette) after a prompt for the
+dims and levels (`batch=1,4,16; concurrency=1,2,4`). The table fills as each point is
+measured, the chart under it shows p50 and p99 and items/s against the swept value, and the
+knee is stated under the table when the curve ends. Esc stops the curve and keeps the points
+measured; m writes the table as Markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ortbench_tui.errors import OrtbenchError
+
+from ..keys import bindings
+from ..widgets.curve_chart import CurveChart
+from .job_screen import JobScreen, export_name
+
+COLUMNS = ("point", "p50", "p99", "req/s", "items/s", "p50 95% CI", "CV", "status")
+ORDER = (0, 1, 4, 7, 8, 2, 6, 9)
+"""`bench.curve.point_row` columns (point, p50, CI, p90, p99, mean, CV, req/s, items/s,
+status) as shown here: what the curve is about first, so it fits in 80 columns."""
+
+
+def default_curve_text(symbolic_dims: list[str]) -> str:
+    """The prompt's first text: the first named dim swept, the others at one size."""
+    parts = [f"{d}={'1,4,16' if i == 0 else '16'}" for i, d in enumerate(symbolic_dims)]
+    return "; ".join([*parts, "concurrency=1,2,4"])
+
+
+def parse_curve_text(text: str) -> tuple[dict[str, list[int]], list[int]]:
+    """`batch=1,4; sequence=64; concurrency=1,2` -> dims and concurrency levels."""
+    from ortbench_tui.bench.curve import parse_concurrency, parse_dims
+
+    dims: list[str] = []
+    levels: str | None = None
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        name = part.rpartition("=")[0].strip()
+        if name in ("concurrency", "C"):
+            levels = part.rpartition("=")[2]
+        else:
+            dims.append(part)
+    return parse_dims(dims), parse_concurrency(levels)
+
+
+def curve_request(model: str, profile: Any, text: str, hardware: Any) -> Any:
+    from ortbench_tui.bench.curve import CurveRequest
+
+    dims, levels = parse_curve_text(text)
+    return CurveRequest(
+        model,
+        profile.copy(),
+        dims=dims,
+        concurrency=levels,
+        hardware=hardware.to_dict() if hardware is not None else None,
+    )
+
+
+def ask_curve(
+    screen: Screen[Any], model: Any, entry: Any, dims: list[str], hardware: Any, blink: bool
+) -> None:
+    """The dims and levels, checked as they are typed; then the curve screen."""
+    from .dialogs import PromptDialog
+
+    def check(text: str) -> str | None:
+        try:
+            parse_curve_text(text)
+        except OrtbenchError as exc:
+            return str(exc)
+        return None
+
+    def done(text: str | None) -> None:
+        if text:
+            screen.app.push_screen(
+                CurveScreen(curve_request(model.spec, entry.profile, text, hardware))
+            )
+
+    screen.app.push_screen(
+        PromptDialog(
+            f"Load curve of {model.spec} with '{entry.name}'",
+            "Dims NAME=V1,V2 and concurrency=C1,C2, separated by ';':",
+            default_curve_text(dims),
+            check=check,
+            cursor_blink=blink,
+        ),
+        done,
+    )
+
+
+class CurveScreen(JobScreen):
+    """The live table and chart of a load curve."""
+
+    WORKER_GROUP = "curve"
+    TITLE_ID = "#curve-title"
+    STATUS_ID = "#curve-status"
+    FAILED_TITLE = "Curve failed"
+
+    BINDINGS = bindings("curve")
+
+    DEFAULT_CSS = """
+    CurveScreen #curve-title { height: 1; background: $panel; padding: 0 1; }
+    CurveScreen #curve-table { height: 1fr; min-height: 4; }
+    CurveScreen #curve-chart { height: 10; padding: 0 1; }
+    CurveScreen #curve-status { height: auto; max-height: 5; padding: 0 1; }
+    """
+
+    class Progress(Message):
+        """Where the curve is (coalesced: the newest replaces a waiting one)."""
+
+        def __init__(self, status: str) -> None:
+            super().__init__()
+            self.status = status
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CurveScreen.Progress)
+
+    class PointsChanged(Message):
+        def __init__(self, points: list[Any]) -> None:
+            super().__init__()
+            self.points = points
+
+    class Done(Message):
+        def __init__(self, result: Any = None, error: str | None = None) -> None:
+            super().__init__()
+            self.result, self.error = result, error
+
+    def __init__(
+        self,
+        request: Any,
+        *,
+        start: Callable[[Any], Any] | None = None,
+        save_dir: Path | None = None,
+    ) -> None:
+        """`request`: a CurveRequest. `start` makes the run (default `bench.curve.CurveRun`);
+        `save_dir` is where m writes (default: the working folder)."""
+        super().__init__(request, start)
+        self.save_dir = Path(save_dir) if save_dir else None
+        self.result: Any = None
+        self.points: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title("starting…"), id="curve-title")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="curve-table")
+        yield CurveChart(id="curve-chart")
+        yield Static("", id="curve-status")
+        yield Footer()
+
+    def _title(self, status: str) -> str:
+        n = len(self.request.points())
+        return escape(f"Load curve · {self.request.model} · {n} points · {status}")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        table.focus()
+        self.running = True
+        self._run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=WORKER_GROUP)
+    def _run(self) -> None:
+        from ortbench_tui.bench.curve import CurveRun
+
+        self._pump(
+            lambda: (self._start or CurveRun)(self.request),
+            self._event,
+            "the curve stopped without a result",
+        )
+
+    def _event(self, ev: Any) -> bool:
+        """One event of the curve (in the worker); True when it is the result."""
+        from ortbench_tui.bench.curve import CurveFinished, CurvePointDone, CurveProgress
+
+        if isinstance(ev, CurveProgress):
+            total = f"/{ev.total}" if ev.total else ""
+            self.post_message(
+                self.Progress(
+                    f"point {ev.point.index + 1}/{ev.points_total} {ev.point.label} · "
+                    f"{ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s"
+                )
+            )
+        elif isinstance(ev, CurvePointDone):
+            self.post_message(self.PointsChanged(list(ev.points)))
+        elif isinstance(ev, CurveFinished):
+            self.post_message(self.PointsChanged(list(ev.points)))
+            self.post_message(self.Done(ev))
+            return True
+        return False
+
+    @on(Progress)
+    def _progress(self, event: Progress) -> None:
+        if self.running:
+            self._set_title(event.status)
+
+    @on(PointsChanged)
+    def _points(self, event: PointsChanged) -> None:
+        from ortbench_tui.bench.curve import point_row
+
+        self.points = event.points
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for p in event.points:
+            row = point_row(p)
+            cells: list[Any] = [Text(row[j]) for j in ORDER]
+            if p.status == "failed":
+                cells[-1] = Text("failed", style="bold red")
+            elif p.status != "ok":
+                cells = [Text(row[j], style="dim") for j in ORDER[:-1]]
+                cells.append(Text(p.status, style="dim"))
+            table.add_row(*cells, key=str(p.index))
+        if cursor is not None and 0 <= cursor < table.row_count:
+            table.move_cursor(row=cursor)
+        self.query_one(CurveChart).show([p for p in event.points if p.status != "not run"])
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        if self._finished(event.error):
+            return
+        self.result = event.result
+        res = event.result
+        self._set_title("stopped" if res.cancelled else "done")
+        lines = Text()
+        for knee in res.result.get("knee", []):
+            lines.append(f"{knee}\n", style="bold")
+        for p in res.failed:
+            lines.append(f"✗ {p.label}: {p.error.splitlines()[0] if p.error else ''}\n", "red")
+        if res.path:
+            lines.append(f"saved {res.path} · ", style="dim")
+        lines.append("m writes the table as Markdown\n", style="dim")
+        self.query_one("#curve-status", Static).update(lines)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return True if self.result is not None else None
+        return True
+
+    def action_export(self) -> None:
+        from ortbench_tui.bench.curve import curve_markdown
+
+        if self.result is None:
+            return
+        text = curve_markdown(self.result.result, self.result.points)
+        self._write_export((self.save_dir or Path.cwd()) / export_name("curve", "md"), text)

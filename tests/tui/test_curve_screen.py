@@ -1,0 +1,197 @@
+"""The load-curve screen with a fake curve run (fixed points, no processes), its prompt from
+the main screen, its chart picture, and one snapshot at 80x24."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Static
+from tui_fakes import settle, wait_for
+
+from ortbench_tui.bench.curve import (
+    CurveFinished,
+    CurvePointDone,
+    CurveProgress,
+    CurveRequest,
+    PointResult,
+    knee_lines,
+)
+from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.profile import Profile
+from ortbench_tui.tui.screens.curve import (
+    CurveScreen,
+    default_curve_text,
+    parse_curve_text,
+)
+from ortbench_tui.tui.widgets.curve_chart import CurveChart, chart_points, curve_picture
+
+
+class Host(App[None]):
+    def __init__(self, screen: Any) -> None:
+        super().__init__()
+        self._screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self._screen)
+
+
+def request() -> CurveRequest:
+    return CurveRequest(
+        "sample:encoder", Profile(name="quick"), {"batch": [1, 4, 16]}, concurrency=[1]
+    )
+
+
+def point(i: int, batch: int, p50: float, rps: float, status: str = "ok") -> PointResult:
+    if status != "ok":
+        return PointResult(i, {"batch": batch}, 1, status, "Reshape: cannot reshape")
+    return PointResult(
+        i, {"batch": batch}, 1, requests=500, wall_s=1.0, items_per_request=batch,
+        latency_ms={"p50": p50, "p90": p50 * 1.2, "p99": p50 * 1.5, "mean": p50 * 1.05},
+        cv=0.04, requests_per_s=rps, items_per_s=rps * batch, p50_ci=(p50 * 0.98, p50 * 1.02),
+    )  # fmt: skip
+
+
+FIXED = [point(0, 1, 0.08, 9000), point(1, 4, 0.2, 4000), point(2, 16, 0.7, 1100, "failed")]
+
+
+class FakeCurveRun:
+    """Plays three points back; with `hold`, waits after the first until cancelled."""
+
+    def __init__(self, req: CurveRequest, hold: bool = False) -> None:
+        self.request = req
+        self.hold = hold
+        self._stop = threading.Event()
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self._stop.set()
+
+    def events(self):
+        pts = self.request.points()
+        done: list[PointResult] = []
+        for p, res in zip(pts, FIXED, strict=True):
+            yield CurveProgress(p, "timed", 250, 500, 0.5, len(pts))
+            done.append(res)
+            yield CurvePointDone(res, list(done), None, 1.0)
+            if self.hold:
+                self._stop.wait(10)
+                break
+        rest = [PointResult(p.index, p.dims, 1, "not run", "stopped") for p in pts[len(done) :]]
+        points = done + rest
+        result = {"knee": knee_lines(points, "batch"), "model": {"name": "sample:encoder"},
+                  "profile": {"name": "quick"}}  # fmt: skip
+        failed = [p for p in points if p.status == "failed"]
+        yield CurveFinished(result, {}, points, None, self.cancelled, failed)
+
+
+def cells(screen: CurveScreen) -> list[list[str]]:
+    table = screen.query_one("#curve-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def test_prompt_text_parses_and_bad_text_is_caught():
+    assert default_curve_text(["batch", "sequence"]) == (
+        "batch=1,4,16; sequence=16; concurrency=1,2,4"
+    )
+    assert parse_curve_text("batch=1,4; concurrency=1,2") == ({"batch": [1, 4]}, [1, 2])
+    assert parse_curve_text("C=2") == ({}, [2])
+    with pytest.raises(OrtbenchError, match="below 1"):
+        parse_curve_text("batch=0")
+
+
+def test_chart_picture_draws_p50_p99_and_throughput_per_point():
+    pic = curve_picture(chart_points(FIXED), 40, 9)
+    assert pic[0] == "latency p50|p99 (top 300 µs)"
+    assert any(line.startswith("throughput items/s (top 16 000)") for line in pic)
+    assert pic[-1].split() == ["1", "4", "16"]
+    assert "×" in "".join(pic)  # the failed point has no bars
+
+
+@pytest.mark.asyncio
+async def test_curve_screen_fills_point_by_point_and_states_the_knee(tmp_path: Path):
+    screen = CurveScreen(request(), start=FakeCurveRun, save_dir=tmp_path)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: screen.result is not None)
+        await settle(pilot)
+        rows = cells(screen)
+        assert [r[0] for r in rows] == ["batch=1 C=1", "batch=4 C=1", "batch=16 C=1"]
+        assert rows[1][1:5] == ["200 µs", "300 µs", "4 000", "16 000"]
+        assert rows[2][-1] == "failed"
+        status = str(screen.query_one("#curve-status", Static).render())
+        assert "knee: batch=4 gives the best items/s (16 000)" in status
+        assert "✗ batch=16 C=1: Reshape: cannot reshape" in status
+        assert len(screen.query_one(CurveChart).points) == 3
+        await pilot.press("m")
+        await pilot.pause()
+        assert list(tmp_path.glob("ortbench-curve-*.md"))
+
+
+@pytest.mark.asyncio
+async def test_escape_stops_and_keeps_the_points_measured():
+    runs: list[FakeCurveRun] = []
+
+    def start(req: CurveRequest) -> FakeCurveRun:
+        runs.append(FakeCurveRun(req, hold=True))
+        return runs[-1]
+
+    screen = CurveScreen(request(), start=start)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: len(screen.points) == 1)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.result is not None)
+        await settle(pilot)
+        assert runs[0].cancelled
+        rows = cells(screen)
+        assert rows[0][1] == "80 µs" and rows[1][-1] == "not run"
+        assert "stopped" in str(screen.query_one("#curve-title", Static).render())
+
+
+def test_curve_screen_snapshot(snap_compare):
+    async def done(pilot) -> None:
+        await wait_for(pilot, lambda: pilot.app.screen.result is not None)
+        await settle(pilot)
+
+    app = Host(CurveScreen(request(), start=FakeCurveRun))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=done)
+
+
+QUICK_TOML = """\
+name = "quick"
+
+[run]
+warmup_runs = 2
+timed_runs = 60
+"""
+
+
+@pytest.mark.asyncio
+async def test_v_on_the_main_screen_prompts_then_measures_a_real_curve(app_factory, workdir):
+    from ortbench_tui.tui.screens.dialogs import PromptDialog
+
+    (workdir / "profiles" / "quick.toml").write_text(QUICK_TOML)
+    app = app_factory(initial_profile="quick")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)
+        box = app.screen.query_one("#prompt-input")
+        assert box.value.endswith("concurrency=1,2,4")
+        box.value = "concurrency=1,2"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CurveScreen), timeout=5)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.result is not None, timeout=60)
+        await settle(pilot)
+        rows = cells(screen)
+        assert [r[0] for r in rows] == ["C=1", "C=2"]
+        assert all(r[-1] == "ok" for r in rows)
+        assert "knee: " in str(screen.query_one("#curve-status", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "main"
