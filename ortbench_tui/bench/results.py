@@ -104,6 +104,7 @@ def build_result(
         "gpu_mem_peak_mb": final.get("gpu_mem_peak_mb"),
         "gpu_mem_note": final.get("gpu_mem_note"),
         "percentile_method": PERCENTILE_METHOD,
+        "inputs": list(meta.get("inputs") or []),
         "warnings": warnings,
     }
     for extra in ("accuracy", "trace"):

@@ -106,11 +106,14 @@ class Comparison:
     pairs: list[PairResult]
     warnings: list[str] = field(default_factory=list)
     model: str = ""
+    inputs: list[str] = field(default_factory=list)
+    """Per profile, the input shapes measured (``tokens 1x128``), as run_inputs.shapes_text."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "model": self.model,
+            "inputs": list(self.inputs),
             "method": self.method,
             "margin": self.margin,
             "percentile_method": PERCENTILE_METHOD,

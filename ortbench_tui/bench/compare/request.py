@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ...inputs.spec import InputSpec
 from ...profile import Profile
 from ..runner import Failed
 from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet
@@ -32,6 +33,8 @@ class CompareRequest:
     """Interleaved: rounds made at least (the bootstrap wants 10 or more)."""
     block_s: float = 0.05
     """Interleaved, by time: seconds of timed runs per block."""
+    inputs: InputSpec = field(default_factory=InputSpec)
+    """The model's input shapes and values, the same for every profile."""
 
 
 @dataclass
