@@ -50,6 +50,21 @@ def test_dotted_dims_all_listed_with_paste_ready_flags_and_valid_toml(capsys, tm
     ]
 
 
+def test_shape_and_free_dimensions_must_agree_and_free_dimensions_alone_suffice(capsys, tmp_path):
+    model = models.dotted_dims(tmp_path)
+    free = ["--set", "session.free_dimensions.batch=1"]
+    code, _, err = cli(
+        capsys, "run", str(model), *FAST, "--no-history", *free, "--shape", "tokens=4x3",
+        "--shape", "mask=4x3",
+    )  # fmt: skip
+    assert code == 2 and "dim 'batch'" in err and "--shape tokens=4x3" in err
+    assert "free_dimensions sets batch = 1" in err
+    # free_dimensions sizes batch; the other dim comes from --shape
+    result = run_json(capsys, model, *free, "--shape", "tokens=1x3", "--shape", "mask=1x3")
+    assert result["inputs"][0]["shape"] == [1, 3]
+    assert result["profile"]["session"]["free_dimensions"] == {"batch": 1}  # not widened
+
+
 def test_unnamed_and_minus_one_dims_need_a_shape(capsys, tmp_path):
     model = models.unnamed_dims(tmp_path)
     code, _, err = cli(capsys, "run", str(model), *FAST, "--no-history")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
@@ -176,7 +176,7 @@ class CompareScreen(Screen[None]):
             self.notify(str(exc), title="Cannot compare", severity="error")
             return
         for row in compare_rows(a, b):
-            table.add_row(*(Text(cell) for cell in row))  # names from files: never markup
+            table.add_row(*(escape(cell) for cell in row))  # names from files: never markup
         table.focus()
 
     def action_close(self) -> None:

@@ -44,9 +44,10 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
     }
     InputsScreen #inputs-title { text-style: bold; }
     InputsScreen #inputs-rows { height: auto; max-height: 16; }
-    InputsScreen .input-row { height: 1; margin: 1 0 0 0; }
-    InputsScreen .input-head { width: 1fr; }
-    InputsScreen .input-row Input { width: 22; margin: 0 0 0 1; }
+    InputsScreen .input-head { height: auto; margin: 1 0 0 0; }
+    InputsScreen .input-row { height: 1; }
+    InputsScreen .input-row Label { width: auto; margin: 0 1 0 2; color: $text-muted; }
+    InputsScreen .input-row Input { width: 1fr; }
     InputsScreen #inputs-status { height: auto; color: $text-muted; }
     InputsScreen #inputs-status.-error { color: $text-error; }
     """
@@ -86,16 +87,18 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
             )
             with VerticalScroll(id="inputs-rows"):
                 for i, row in enumerate(self.rows):
+                    mark = "* " if row.dynamic else "  "
+                    head = f"{mark}{row.name}  {row.dtype}  {row.model_shape}"
+                    yield Static(Text(head), classes="input-head")
                     with Horizontal(classes="input-row"):
-                        mark = "*" if row.dynamic else " "
-                        head = f"{mark}{row.name}  {row.dtype}  {row.model_shape}"
-                        yield Static(Text(head), classes="input-head")
+                        yield Label("shape")
                         yield Input(
                             row.shape,
                             placeholder=row.model_shape if not row.dynamic else "size it",
                             id=f"shape-{i}",
                             compact=True,
                         )
+                        yield Label("values")
                         yield Input(
                             row.values,
                             placeholder=row.default_values_text,
