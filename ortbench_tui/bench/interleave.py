@@ -21,7 +21,7 @@ n}) or Error. A Stop ends the run at the end of the current round.
 The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_runs",
 "duration_s" (0 = by count; by time it is the timed seconds of all sessions together),
 "block_s", "min_rounds", "open" (true: ~block_s blocks until the parent's Stop, with
-duration_s, when positive, as a safety cap)}}.
+duration_s, when positive, as a safety cap)}, "inputs": an InputSpec dict (bench.run_inputs)}.
 """
 
 from __future__ import annotations
@@ -143,7 +143,12 @@ class Interleaved:
     def setup(self) -> None:
         for index, profile in enumerate(self.request["profiles"]):
             m = Measurement(
-                self.conn, {"model_path": self.request["model_path"], "profile": profile}
+                self.conn,
+                {
+                    "model_path": self.request["model_path"],
+                    "profile": profile,
+                    "inputs": self.request.get("inputs") or {},
+                },
             )
             meta = m.setup()
             self.measurements.append(m)
@@ -257,6 +262,7 @@ class Interleaved:
 def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
     """Entry point of the child process of an interleaved comparison."""
     redirect_native_output(log_path)
+    job: Interleaved | None = None
     try:
         prepare_child(request["profiles"][0]["run"].get("pin_cpus") or [])
         job = Interleaved(conn, request)
@@ -284,7 +290,8 @@ def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
             final["gpu_mem_note"] = note
         conn.send(Done(out))
     except Exception as exc:
-        send_error(conn, exc)
+        prepared = next((m.prepared for m in job.measurements if m.prepared), None) if job else None
+        send_error(conn, exc, prepared)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

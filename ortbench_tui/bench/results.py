@@ -104,6 +104,7 @@ def build_result(
         "gpu_mem_peak_mb": final.get("gpu_mem_peak_mb"),
         "gpu_mem_note": final.get("gpu_mem_note"),
         "percentile_method": PERCENTILE_METHOD,
+        "inputs": list(meta.get("inputs") or []),
         "warnings": warnings,
     }
     for extra in ("accuracy", "trace", "stopping"):
@@ -182,10 +183,14 @@ class HistoryEntry:
     p99_ms: float
     runs: int
     status: str
+    inputs: str = ""
+    """The input shapes measured (``tokens 1x128``); "" for results made before they were kept."""
 
 
 def list_history(folder: Path | None = None) -> list[HistoryEntry]:
     """Saved runs, newest first; unreadable files are skipped, not fatal."""
+    from .run_inputs import shapes_of, shapes_text
+
     folder = folder or results_dir()
     entries = []
     for path in sorted(folder.glob("*.json"), reverse=True):
@@ -203,6 +208,7 @@ def list_history(folder: Path | None = None) -> list[HistoryEntry]:
                 p99_ms=r["latency_ms"].get("p99", float("nan")),
                 runs=r["runs"],
                 status=r.get("status", "ok"),
+                inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
             )
         )
     return entries

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from ..errors import OrtbenchError, RunFailed
+from ..inputs.spec import InputSpec
 from ..profile import Profile, profile_to_dict
 from .buffer import SampleBuffer
 from .child import STOP_GRACE_S, ChildDied, ChildProcess, death_message, send_stop
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
+from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, precision_target
 from .worker import worker_main
 
@@ -53,6 +55,8 @@ class RunRequest:
     label: str = ""
     hardware: dict[str, Any] | None = None
     """Detected by the caller with EP probing (the TUI has it); else the worker's own view."""
+    inputs: InputSpec = field(default_factory=InputSpec)
+    """Shapes and values of the model's inputs (`--shape`, `--input`, `--inputs`)."""
 
 
 @dataclass
@@ -126,6 +130,7 @@ class RunHandle:
             "model_path": str(self.model_path),
             "profile": profile_to_dict(child_profile),
             "profiling_prefix": self.profiling_prefix,
+            "inputs": request_inputs(request.inputs),
         }
         self.started = time.perf_counter()
         self.child = ChildProcess(target, child_request, "ortbench-worker-")

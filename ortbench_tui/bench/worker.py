@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,10 @@ from .protocol import (
     StopListener,
     Stopped,
 )
+from .run_inputs import prepare_request_inputs, run_error_message
+
+if TYPE_CHECKING:
+    from ..feeds import PreparedInputs
 
 BATCH_SECONDS = 0.1
 MAX_BATCH = 100_000
@@ -67,6 +71,7 @@ class Measurement:
         self.warnings: list[str] = []
         self.first_outputs: list[Any] | None = None
         self._keep: list[Any] = []  # OrtValues must outlive their bindings
+        self.prepared: PreparedInputs | None = None
 
     @property
     def stop_requested(self) -> bool:
@@ -75,7 +80,6 @@ class Measurement:
     # -- set-up: where a profile becomes a session ------------------------------------------
 
     def setup(self) -> dict[str, Any]:
-        from ..feeds import load_npz_feeds, make_feeds
         from ..hardware import detect
         from ..models import inspect_model
         from ..session import create_session
@@ -88,11 +92,8 @@ class Measurement:
 
             model_path = derive_model(model_path, self.profile)
         info = inspect_model(model_path)
-        free = self.profile.session.free_dimensions
-        if run.inputs_npz:
-            self.feeds = load_npz_feeds(Path(run.inputs_npz), info.inputs, free)
-        else:
-            self.feeds = make_feeds(info.inputs, free, seed=run.input_seed, sets=run.input_sets)
+        self.prepared = prepare_request_inputs(self.request, self.profile, info.inputs)
+        self.feeds = self.prepared.sets
         self.sess, report, create_ms = create_session(
             model_path, self.profile, self.physical, self.request.get("profiling_prefix")
         )
@@ -111,6 +112,7 @@ class Measurement:
             "worker_cpus": sorted(os.sched_getaffinity(0)),
             # Detected here, not in the parent: the UI process must not import onnxruntime.
             "hardware": detect(probe_eps=False).to_dict(),
+            "inputs": self.prepared.records_dicts(),
         }
 
     def first_run(self) -> int:
@@ -251,6 +253,7 @@ def rss_peak_mb() -> float:
 def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
     """Entry point of the child process of a single run."""
     redirect_native_output(log_path)
+    m: Measurement | None = None
     try:
         prepare_child(request["profile"]["run"].get("pin_cpus") or [])
         m = Measurement(conn, request)
@@ -293,20 +296,26 @@ def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
             )
         )
     except Exception as exc:
-        send_error(conn, exc)
+        send_error(conn, exc, m.prepared if m is not None else None)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         conn.close()
 
 
-def send_error(conn: Any, exc: Exception) -> None:
+def send_error(conn: Any, exc: Exception, prepared: PreparedInputs | None = None) -> None:
     """Bad input is the user's to fix ("input", exit 2); anything else is a failed run ("run",
-    exit 1) whose traceback goes to the worker's log for the parent to quote."""
+    exit 1) whose traceback goes to the worker's log for the parent to quote. ORT failing
+    on the inputs fed is explained with them (bench.run_inputs.run_error_message)."""
     from ..errors import OrtbenchError
 
     if isinstance(exc, OrtbenchError):
         conn.send(Error("input", str(exc)))
+        return
+    explained = run_error_message(exc, prepared)
+    if explained is not None:
+        print(traceback.format_exc(), file=sys.stderr)
+        conn.send(Error("run", explained))
         return
     print(traceback.format_exc(), file=sys.stderr)
     conn.send(Error("run", "".join(traceback.format_exception_only(exc)).strip()))

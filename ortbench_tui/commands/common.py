@@ -110,3 +110,69 @@ def require_file(path: str, what: str) -> Path:
     if not p.exists():
         raise OrtbenchError(f"{what} not found: {p}")
     return p
+
+
+SAVED_INPUTS = "saved"
+"""`--inputs saved`: the spec the TUI saved for this model (inputs.store)."""
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """--shape, --input and --inputs: the model's input shapes and values (README "Inputs")."""
+    from ..inputs import FLAG_HELP
+
+    group = parser.add_argument_group("inputs", f"the data the model runs on: {FLAG_HELP}")
+    group.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="NAME=DIMS",
+        dest="input_shapes",
+        help="the shape of input NAME, e.g. tokens=1x128 (repeatable; sizes any dim, named or "
+        "not; never a free-dimension override)",
+    )
+    group.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC",
+        dest="input_values",
+        help="the values of input NAME: a number, int:LO..HI, uniform:LO..HI, normal, zeros, "
+        "ones or FILE.npy (repeatable; default: floats normal, integers int:0..100)",
+    )
+    group.add_argument(
+        "--inputs",
+        metavar="PATH",
+        dest="inputs_path",
+        help="FILE.npz, a folder of input_N.pb files, an inputs FILE.toml, or 'saved' for the "
+        "spec the TUI saved for this model (the CLI reads it only when asked); "
+        "--shape/--input override it input by input",
+    )
+
+
+def input_spec_from_args(args: argparse.Namespace, model: str) -> Any:
+    """The InputSpec of --shape/--input/--inputs; `--inputs saved` loads the TUI's spec."""
+    from ..inputs import spec_from_flags
+    from ..inputs.store import load_saved_spec, saved_spec_path
+
+    path = getattr(args, "inputs_path", None)
+    shapes, values = list(args.input_shapes), list(args.input_values)
+    if path == SAVED_INPUTS:
+        saved = load_saved_spec(model)
+        if saved is None:
+            raise OrtbenchError(
+                f"--inputs saved: no inputs saved for {model} (the TUI saves them, in "
+                f"{saved_spec_path(model)}); give --shape/--input or an inputs file instead"
+            )
+        return saved.merged(spec_from_flags(shapes, values))
+    spec = spec_from_flags(shapes, values, path)
+    if spec.is_empty() and saved_spec_path(model).is_file():
+        print(
+            f"note: the TUI saved inputs for this model ({saved_spec_path(model)}); "
+            "this run does not use them: add --inputs saved to",
+            file=sys.stderr,
+        )
+    return spec
+
+
+def has_input_flags(args: argparse.Namespace) -> bool:
+    return bool(args.input_shapes or args.input_values or getattr(args, "inputs_path", None))

@@ -18,9 +18,12 @@ from typing import Any
 from ..errors import OrtbenchError
 from ..profile import Profile, apply_override, apply_overrides, load_profile
 from .common import (
+    add_input_arguments,
     add_json_argument,
     count_overrides,
     emit_json,
+    has_input_flags,
+    input_spec_from_args,
     non_negative_int,
     positive_float,
     positive_int,
@@ -58,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--duration", type=positive_float, metavar="S", help="seconds of timed runs per profile"
     )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs per session")
+    add_input_arguments(parser)
     parser.add_argument(
         "--interleave",
         action="store_true",
@@ -203,6 +207,7 @@ def execute(args: argparse.Namespace) -> int:
                 ("--runs", args.runs is not None),
                 ("--duration", args.duration is not None),
                 ("--until-decided", args.until_decided),
+                ("--shape/--input/--inputs", has_input_flags(args)),
             )
             if given
         ]
@@ -242,6 +247,7 @@ def execute(args: argparse.Namespace) -> int:
         margin=args.margin,
         save_history=not args.no_history,
         until_decided=_decide_settings(args),
+        inputs=input_spec_from_args(args, args.inputs[0]),
     )
     progress = CompareProgressLine(not args.quiet)
     try:

@@ -13,10 +13,12 @@ from typing import Any
 
 from ..errors import OrtbenchError
 from .common import (
+    add_input_arguments,
     add_json_argument,
     add_profile_arguments,
     count_overrides,
     emit_json,
+    input_spec_from_args,
     non_negative_int,
     positive_float,
     positive_int,
@@ -29,6 +31,7 @@ DEFAULT_DURATION_S = 1.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="path to an .onnx file, or sample:NAME")
     add_profile_arguments(parser)
+    add_input_arguments(parser)
     count = parser.add_mutually_exclusive_group()
     count.add_argument(
         "--duration",
@@ -97,6 +100,7 @@ def execute(args: argparse.Namespace) -> int:
         margin=args.margin,
         precision_available=False if args.no_precision else None,
         precision_reason="left out (--no-precision)" if args.no_precision else "",
+        inputs=input_spec_from_args(args, args.model),
     )
     progress = Progress(not args.quiet)
     try:

@@ -12,9 +12,11 @@ from ..bench.runner import Event, Progress, RunRequest, run_benchmark
 from ..errors import OrtbenchError
 from ..text import format_ms
 from .common import (
+    add_input_arguments,
     add_profile_arguments,
     count_overrides,
     emit_json,
+    input_spec_from_args,
     non_negative_int,
     positive_float,
     positive_int,
@@ -26,6 +28,7 @@ from .common import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="path to an .onnx file, or sample:NAME")
     add_profile_arguments(parser)
+    add_input_arguments(parser)
     count = parser.add_mutually_exclusive_group()
     count.add_argument("--runs", type=positive_int, help="timed runs (overrides run.timed_runs)")
     count.add_argument(
@@ -114,6 +117,10 @@ def format_result(result: dict[str, Any]) -> str:
         f"peak RSS {result['rss_peak_mb'] or 0:.0f} MiB",
         f"percentiles: {result['percentile_method']}",
     ]
+    if result.get("inputs"):
+        from ..bench.run_inputs import input_lines
+
+        lines += ["inputs:", *input_lines(result["inputs"])]
     precision = result["profile"]["run"]["precision"]
     if precision != "fp32":
         from ..precision import accuracy_lines
@@ -138,7 +145,8 @@ def execute(args: argparse.Namespace) -> int:
         + precision_overrides(args.precision, args.max_duration),
     )
     progress = ProgressLine(not args.quiet)
-    finished = run_benchmark(RunRequest(model=args.model, profile=profile), progress)
+    inputs = input_spec_from_args(args, args.model)
+    finished = run_benchmark(RunRequest(model=args.model, profile=profile, inputs=inputs), progress)
     progress.clear()
     result = finished.result
     if not args.no_history:

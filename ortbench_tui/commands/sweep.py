@@ -13,12 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OrtbenchError
-from .common import add_json_argument, add_profile_arguments, emit_json, profile_from_args
+from .common import (
+    add_input_arguments,
+    add_json_argument,
+    add_profile_arguments,
+    emit_json,
+    input_spec_from_args,
+    profile_from_args,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="path to an .onnx file, or sample:NAME")
     add_profile_arguments(parser)
+    add_input_arguments(parser)
     parser.add_argument(
         "--grid",
         action="append",
@@ -95,7 +103,12 @@ def execute(args: argparse.Namespace) -> int:
     if args.save_best and Path(args.save_best).exists() and not args.overwrite:
         raise OrtbenchError(f"{args.save_best} already exists (use --overwrite to replace it)")
     request = SweepRequest(
-        model=args.model, base=base, axes=axes, budget_s=args.budget, eta=args.eta
+        model=args.model,
+        base=base,
+        axes=axes,
+        budget_s=args.budget,
+        eta=args.eta,
+        inputs=input_spec_from_args(args, args.model),
     )
     result = run_sweep(request, SweepProgress(not args.quiet))
     saved = None

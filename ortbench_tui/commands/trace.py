@@ -16,9 +16,11 @@ from ..bench.trace import format_trace
 from ..errors import RunFailed
 from ..text import format_us
 from .common import (
+    add_input_arguments,
     add_profile_arguments,
     count_overrides,
     emit_json,
+    input_spec_from_args,
     non_negative_int,
     positive_int,
     profile_from_args,
@@ -31,6 +33,7 @@ DEFAULT_RUNS = 100
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="path to an .onnx file, or sample:NAME")
     add_profile_arguments(parser)
+    add_input_arguments(parser)
     parser.add_argument(
         "--runs",
         type=positive_int,
@@ -70,7 +73,10 @@ def format_header(result: dict[str, Any]) -> str:
 def execute(args: argparse.Namespace) -> int:
     profile = profile_from_args(args.profile, trace_overrides(args))
     progress = ProgressLine(not args.quiet)
-    finished = run_benchmark(RunRequest(model=args.model, profile=profile, trace=True), progress)
+    request = RunRequest(
+        model=args.model, profile=profile, trace=True, inputs=input_spec_from_args(args, args.model)
+    )
+    finished = run_benchmark(request, progress)
     progress.clear()
     result = finished.result
     summary = result.get("trace")

@@ -24,6 +24,15 @@ def refusal(entry: ProfileEntry, title: str) -> tuple[str, str] | None:
     return None
 
 
+def saved_inputs(model: str) -> Any:
+    """The inputs saved for this model by the inputs form (an empty spec when none);
+    OrtbenchError when the saved file cannot be read."""
+    from ortbench_tui.inputs.spec import InputSpec
+    from ortbench_tui.inputs.store import load_saved_spec
+
+    return load_saved_spec(model) or InputSpec()
+
+
 def _hardware_dict(hardware: Any) -> dict[str, Any] | None:
     return hardware.to_dict() if hardware is not None else None
 
@@ -36,6 +45,7 @@ def run_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> Any:
         profile=entry.profile.copy(),
         label=f"{model.label} × {entry.name}",
         hardware=_hardware_dict(hardware),
+        inputs=saved_inputs(model.spec),
     )
 
 
@@ -53,6 +63,7 @@ def trace_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> Any:
         trace=True,
         label=f"{model.label} × {entry.name} (traced)",
         hardware=_hardware_dict(hardware),
+        inputs=saved_inputs(model.spec),
     )
 
 
@@ -73,6 +84,7 @@ def practices_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> 
         base=entry.profile.copy(),
         working_providers=working,
         gpu_detail=gpu,
+        inputs=saved_inputs(model.spec),
     )
 
 
@@ -90,13 +102,14 @@ def sweep_request(
         axes=axes,
         budget_s=budget,
         working_providers=working,
+        inputs=saved_inputs(model.spec),
     )
 
 
 def compare_request(model: str, a: Any, b: Any) -> Any:
     from ortbench_tui.bench.compare import CompareRequest
 
-    return CompareRequest(model=model, profiles=[a, b], interleave=True)
+    return CompareRequest(model=model, profiles=[a, b], interleave=True, inputs=saved_inputs(model))
 
 
 def default_grid(physical_cores: int | None, budget: float) -> str:

@@ -68,3 +68,18 @@ def test_crashed_run(snap_compare, app_factory, size):
     runner = fake_runner(failure=("run", "the worker process died (killed by SIGSEGV)"))
     app = app_factory(start_run=runner, save_result=saved_name)
     assert snap_compare(app, terminal_size=size, run_before=run_to_the_end)
+
+
+async def open_inputs_form(pilot) -> None:
+    from ortbench_tui.tui.widgets.lists import ModelList
+
+    await settle(pilot)
+    pilot.app.screen.query_one(ModelList).focus()
+    await pilot.press("r")  # sample:encoder has an unset dim: the form opens prefilled
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_inputs_form(snap_compare, app_factory):
+    app = app_factory(start_run=fake_runner(), initial_model="sample:encoder")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_inputs_form)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...profile import profile_to_dict
+from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from ..runner import Finished, RunHandle
 from .bootstrap import SampleSet, sequential_set
 from .model import build_comparison
@@ -164,6 +165,9 @@ class Collector:
             for r in results
         ]
         warnings = warnings + summarize_warnings(results, self.names)
+        mismatch = shape_mismatch_warning(self.names, [r for r in results if r])
+        if mismatch:
+            warnings.append(mismatch)
         comp = build_comparison(
             mode=self.mode,
             names=self.names,
@@ -176,6 +180,7 @@ class Collector:
             warnings=warnings,
             model=req.model,
         )
+        comp.inputs = [shapes_text(shapes_of(r)) if r else "" for r in results]
         paths: list[str] = []
         if req.save_history:
             from ..results import save_to_history

@@ -19,6 +19,7 @@ from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
 from ..protocol import Block, Done, Error, PhaseProgress, Schedule, SessionReady
+from ..run_inputs import request_inputs
 from ..runner import Failed, Finished, Progress, RunHandle, RunRequest, drain
 from ..worker import worker_main
 from .collect import Collector
@@ -120,6 +121,7 @@ class CompareRun:
             "model_path": str(self.model_path),
             "profiles": [profile_to_dict(req.profiles[p]) for _, p in units],
             "schedule": schedule,
+            "inputs": request_inputs(req.inputs),
         }
         warnings = []
         pins = {tuple(p.run.pin_cpus) for p in req.profiles}
@@ -201,7 +203,7 @@ class CompareRun:
                 if self._cancelled:
                     break
                 handle = RunHandle(
-                    RunRequest(req.model, split_count(profile, req.sessions, s)),
+                    RunRequest(req.model, split_count(profile, req.sessions, s), inputs=req.inputs),
                     target=self._run_target,
                 )
                 self._current = handle

@@ -112,6 +112,8 @@ class Comparison:
     model: str = ""
     stopping: dict[str, Any] | None = None
     """`--until-decided`: the rule, its budget and alpha, and how each pair stopped."""
+    inputs: list[str] = field(default_factory=list)
+    """Per profile, the input shapes measured (``tokens 1x128``), as run_inputs.shapes_text."""
 
     def to_dict(self) -> dict[str, Any]:
         extra = {"stopping": self.stopping} if self.stopping else {}
@@ -119,6 +121,7 @@ class Comparison:
             **extra,
             "mode": self.mode,
             "model": self.model,
+            "inputs": list(self.inputs),
             "method": self.method,
             "margin": self.margin,
             "percentile_method": PERCENTILE_METHOD,

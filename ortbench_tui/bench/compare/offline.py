@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import OrtbenchError
+from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet, sequential_set
 from .model import LETTERS, Comparison, build_comparison
 
@@ -121,6 +122,9 @@ def compare_files(
         if seen[n] > 1:
             names[i] = f"{n} ({seen[n]})"
     model = str((results[0].get("model") or {}).get("name", ""))
+    mismatch = shape_mismatch_warning(labels, results)
+    if mismatch:
+        warnings.append(mismatch)
     comp = build_comparison(
         mode="offline",
         names=names,
@@ -133,4 +137,5 @@ def compare_files(
         warnings=warnings,
         model=model,
     )
+    comp.inputs = [shapes_text(shapes_of(r)) for r in results]
     return comp, results

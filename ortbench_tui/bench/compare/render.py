@@ -38,11 +38,22 @@ def format_comparison(comp: Comparison) -> str:
         if pair.differs:
             lines.append("    differs: " + "; ".join(pair.differs[:6]))
     lines.append("")
+    lines += inputs_lines(comp)
     lines.append(f"mode: {comp.mode}; ratio = median B / median A (below 1: B is faster)")
     lines.append(f"CI: {comp.method}")
     lines.append(f"percentiles: {PERCENTILE_METHOD}")
     lines += [f"warning: {w}" for w in comp.warnings]
     return "\n".join(lines)
+
+
+def inputs_lines(comp: Comparison) -> list[str]:
+    """``inputs: tokens 1x128`` once when every profile ran the same shapes, else per label."""
+    if not comp.inputs:
+        return []
+    if len(set(comp.inputs)) == 1:
+        return [f"inputs: {comp.inputs[0]}"]
+    pairs = zip(comp.profiles, comp.inputs, strict=False)
+    return [f"inputs {p.label}: {text}" for p, text in pairs]
 
 
 def comparison_markdown(comp: Comparison) -> str:

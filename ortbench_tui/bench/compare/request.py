@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ...inputs.spec import InputSpec
 from ...profile import Profile
 from ..runner import Failed
 from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet
@@ -36,6 +37,8 @@ class CompareRequest:
     until_decided: DecideSettings | None = None
     """Interleaved: measure until each pair is decided or this budget is spent (the run
     length of the profiles is then ignored)."""
+    inputs: InputSpec = field(default_factory=InputSpec)
+    """The model's input shapes and values, the same for every profile."""
 
 
 @dataclass

@@ -45,6 +45,8 @@ class PracticesReport:
     margin: float
     warnings: list[str] = field(default_factory=list)
     hardware: dict[str, Any] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    """The inputs measured (feeds.InputRecord dicts)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class PracticesReport:
             "method": self.method,
             "margin": self.margin,
             "rows": [r.to_dict() for r in self.rows],
+            "inputs": list(self.inputs),
             "warnings": list(self.warnings),
         }
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ...inputs.spec import InputSpec
 from ...profile import Profile, profile_to_dict
 from ..compare import (
     DEFAULT_MARGIN,
@@ -50,6 +51,8 @@ class PracticesRequest:
     gpu_detail: str = ""
     """Why the CUDA EP does not work, when `working_providers` is given (the TUI knows it
     from `detect_isolated`; probing here would redirect fd 2 under the UI)."""
+    inputs: InputSpec = field(default_factory=InputSpec)
+    """The model's input shapes and values, the same for every practice."""
 
 
 @dataclass
@@ -124,7 +127,12 @@ class PracticesRun:
         req = self.request
         run = CompareRun(
             CompareRequest(
-                req.model, profiles, interleave=interleave, sessions=req.sessions, reps=1000
+                req.model,
+                profiles,
+                interleave=interleave,
+                sessions=req.sessions,
+                reps=1000,
+                inputs=req.inputs,
             ),
             **self.targets,
         )
@@ -238,6 +246,7 @@ class PracticesRun:
             margin=req.margin,
             warnings=warnings,
             hardware=hardware or {},
+            inputs=(finished.results[0].get("inputs") or []) if finished.results else [],
         )
 
     @staticmethod

@@ -77,6 +77,7 @@ class SweepRun:
         self._cancelled = False
         self.started = time.perf_counter()
         self.hardware: dict[str, Any] = {}
+        self.inputs: list[dict[str, Any]] = []
         self.rounds_done = 0
 
     def cancel(self) -> None:
@@ -125,6 +126,7 @@ class SweepRun:
                     reps=400,
                     min_rounds=MIN_ROUNDS_PER_ROUND,
                     block_s=block_s,
+                    inputs=req.inputs,
                 ),
                 **targets,
             )
@@ -160,6 +162,7 @@ class SweepRun:
             per_cand = max(0.05, (round_wall - timed * (1 + rho) - fixed) / len(survivors))
             if not self.hardware and finished.results:
                 self.hardware = finished.results[0].get("hardware") or {}
+                self.inputs = finished.results[0].get("inputs") or []
             survivors = self._score_round(r, survivors, finished)
             self.rounds_done = r
             yield self._update(r, f"round {r} done: {len(survivors)} kept")
@@ -279,6 +282,7 @@ class SweepRun:
             created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             method=method,
             hardware=self.hardware,
+            inputs=self.inputs,
             cancelled=self._cancelled,
             warnings=warnings,
         )

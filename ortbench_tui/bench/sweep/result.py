@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OrtbenchError
+from ...inputs.spec import InputSpec
 from ...profile import Profile, profile_to_dict, save_profile
 from ...text import format_ms
 from ..compare import DEFAULT_MARGIN
@@ -35,6 +36,8 @@ class SweepRequest:
     margin: float = DEFAULT_MARGIN
     working_providers: list[str] | None = None
     """EPs that load here (None: probe them)."""
+    inputs: InputSpec = field(default_factory=InputSpec)
+    """The model's input shapes and values, the same for every candidate."""
 
 
 @dataclass
@@ -65,6 +68,8 @@ class SweepResult:
     created: str
     method: str
     hardware: dict[str, Any] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    """The inputs measured (feeds.InputRecord dicts)."""
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
 
@@ -87,6 +92,7 @@ class SweepResult:
             "winner": self.winner.to_dict() if self.winner else None,
             "winner_profile": profile_to_dict(self.winner.profile) if self.winner else None,
             "candidates": [c.to_dict() for c in self.ranked()],
+            "inputs": list(self.inputs),
             "warnings": list(self.warnings),
         }
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from ortbench_tui.bench.run_inputs import shapes_of, shapes_text
 from ortbench_tui.errors import OrtbenchError
 
 from ..formatting import short_ep, when
@@ -134,6 +136,9 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, s
         return ", ".join(short_ep(x) for x in (r.get("providers") or {}).get("active") or []) or "-"
 
     rows.append(("EPs", eps(a), eps(b), ""))
+    sa, sb = shapes_of(a), shapes_of(b)
+    differ = "different!" if sa is not None and sb is not None and sa != sb else ""
+    rows.append(("inputs", shapes_text(sa), shapes_text(sb), differ))
     return rows
 
 
@@ -171,7 +176,7 @@ class CompareScreen(Screen[None]):
             self.notify(str(exc), title="Cannot compare", severity="error")
             return
         for row in compare_rows(a, b):
-            table.add_row(*row)
+            table.add_row(*(escape(cell) for cell in row))  # names from files: never markup
         table.focus()
 
     def action_close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -15,7 +16,7 @@ from ..messages import HistoryLoaded
 from ..widgets.footer import WorkbenchFooter
 from ..worker_errors import WorkerErrors
 
-COLUMNS = ("", "when", "model", "profile", "p50", "p99", "runs", "status")
+COLUMNS = ("", "when", "model", "profile", "p50", "p99", "runs", "status", "inputs")
 
 
 class HistoryScreen(WorkerErrors, Screen[None]):
@@ -72,6 +73,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
                 format_ms(e.p99_ms),
                 str(e.runs),
                 e.status,
+                Text(e.inputs or "-"),
                 key=str(i),
             )
         from ortbench_tui.bench.results import results_dir

@@ -32,7 +32,7 @@ from ..workbench import Workbench, workbench
 from ..worker_errors import WorkerErrors
 from ..workspace import ModelEntry, ProfileEntry
 from .job_prompts import ask_compare, ask_sweep
-from .model_flows import ask_model_path, show_model_info
+from .model_flows import ask_model_path, inputs_ready, open_inputs_form, show_model_info
 from .profile_files import (
     delete_entry,
     duplicate_entry,
@@ -45,6 +45,8 @@ from .run_outcomes import notify_failed, notify_finished, show_trace
 
 WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep", "curve")
 """Actions that need a model and a profile, and no run going."""
+WORKBENCH_ACTION_OF = {"comparison": "compare", "practices check": "practices"}
+"""`_runnable`'s words for the actions, where they differ from the action's name."""
 
 
 class MainScreen(WorkerErrors, Screen[None]):
@@ -240,6 +242,8 @@ class MainScreen(WorkerErrors, Screen[None]):
         if refused:
             self.notify(refused[0], title=refused[1], severity="error")
             return
+        if not inputs_ready(self, model, entry.profile.session.free_dimensions, self.action_run):
+            return
         self.run_panel.start(run_request(model, entry, self.workbench.hardware))
 
     def _runnable(self, what: str) -> tuple[ModelEntry, ProfileEntry] | None:
@@ -254,6 +258,9 @@ class MainScreen(WorkerErrors, Screen[None]):
         refused = refusal(entry, f"No {what}")
         if refused:
             self.notify(refused[0], title=refused[1], severity="error")
+            return None
+        again = getattr(self, f"action_{WORKBENCH_ACTION_OF.get(what, what)}")
+        if not inputs_ready(self, model, entry.profile.session.free_dimensions, again):
             return None
         return model, entry
 
@@ -388,6 +395,13 @@ class MainScreen(WorkerErrors, Screen[None]):
     def action_model_info(self) -> None:
         if self.current_model is not None:
             show_model_info(self, self.current_model)
+
+    def action_edit_inputs(self) -> None:
+        if self.current_model is None:
+            return
+        entry = self.current_profile
+        free = entry.profile.session.free_dimensions if entry and not entry.error else {}
+        open_inputs_form(self, self.current_model, free, then=self.action_run)
 
     # -- run outcomes -------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The model list's own flows: add a model by its path, and a model's details in full."""
+"""The model list's own flows: add a model by its path, a model's details in full, and its
+inputs form (opened by its key, or prefilled before a run that has unset dims)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..formatting import model_lines
 from ..workbench import workbench
 from ..workspace import ModelEntry
 from .dialogs import MessageDialog, PromptDialog
+from .inputs_form import InputsOutcome, InputsScreen
 
 
 def ask_model_path(screen: Screen[Any], on_added: Callable[[ModelEntry], None]) -> None:
@@ -58,3 +60,76 @@ def show_model_info(screen: Screen[Any], model: ModelEntry) -> None:
     ops = ", ".join(f"{op}×{n}" for op, n in value.op_type_counts.items())
     lines[-1] = ("muted", f"ops: {ops}") if ops else lines[-1]
     screen.app.push_screen(MessageDialog(f"Model: {model.spec}", lines))
+
+
+def open_inputs_form(
+    screen: Screen[Any],
+    model: ModelEntry,
+    free_dims: dict[str, int],
+    then: Callable[[], None] | None = None,
+    prefill: bool = False,
+) -> None:
+    """The model's inputs form; `then` runs after "save and run"."""
+    from ortbench_tui.models import ModelInfo
+
+    from ..run_requests import saved_inputs
+
+    value = workbench(screen).model_infos.get(model.spec)
+    if not isinstance(value, ModelInfo):
+        screen.notify(
+            "still reading the model…" if value is None else str(value),
+            title="Inputs",
+            severity="warning" if value is None else "error",
+        )
+        return
+    try:
+        spec = saved_inputs(model.spec)
+    except OrtbenchError as exc:
+        screen.notify(str(exc), title="Saved inputs unreadable", severity="error", timeout=10)
+        spec = None
+    if spec is None:
+        from ortbench_tui.inputs.spec import InputSpec
+
+        spec = InputSpec()  # the form starts afresh; saving replaces the unreadable file
+
+    def closed(outcome: InputsOutcome | None) -> None:
+        if outcome is None:
+            return
+        screen.notify(f"inputs saved for {model.spec}", title="Inputs", timeout=3)
+        if outcome.run and then is not None:
+            then()
+
+    form = InputsScreen(model.spec, value.inputs, spec, free_dims, prefill=prefill)
+    screen.app.push_screen(form, closed)
+
+
+def inputs_ready(
+    screen: Screen[Any], model: ModelEntry, free_dims: dict[str, int], then: Callable[[], None]
+) -> bool:
+    """True when the model's inputs can be fed; else says why, or opens the form with 1 in
+    every unset dim, whose "save and run" calls `then`. Never guesses a size silently."""
+    from ortbench_tui.models import ModelInfo
+
+    from ..input_rows import unset_inputs
+    from ..run_requests import saved_inputs
+
+    try:
+        spec = saved_inputs(model.spec)
+    except OrtbenchError as exc:
+        screen.notify(str(exc), title="Saved inputs unreadable", severity="error", timeout=10)
+        return False
+    info = workbench(screen).model_infos.get(model.spec)
+    if isinstance(info, ModelInfo):
+        unset = unset_inputs(info.inputs, spec, free_dims)
+        if unset:
+            screen.notify(
+                "dims without a size in "
+                + ", ".join(repr(n) for n in unset)
+                + ": check the sizes (1 is filled in), then ctrl+r",
+                title="Inputs",
+                severity="warning",
+                timeout=6,
+            )
+            open_inputs_form(screen, model, free_dims, then=then, prefill=True)
+            return False
+    return True
