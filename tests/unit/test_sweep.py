@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 
@@ -301,3 +302,12 @@ def test_cli_sweep_saves_the_best(capsys, tmp_path):
     assert (
         main(["sweep", "sample:tiny", "--grid", "run.io_binding=true,false", "--budget", "0"]) == 2
     )
+
+
+def test_a_ratio_without_a_ci_is_null_in_json_not_nan():
+    """A candidate measured in too few rounds for a CI still writes valid JSON."""
+    c = Candidate(
+        2, [], prof(), median_ms=1.0, rounds=1, status="out", vs_best=(1.2, math.nan, math.nan)
+    )
+    data = json.loads(json.dumps(c.to_dict(), allow_nan=False))
+    assert data["vs_best"] == [1.2, None, None]

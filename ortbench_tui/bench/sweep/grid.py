@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +113,10 @@ class Candidate:
             "median_ms": self.median_ms,
             "p99_ms": self.p99_ms,
             "median_ci": list(self.median_ci) if self.median_ci else None,
-            "vs_best": list(self.vs_best) if self.vs_best else None,
+            # A ratio without a CI keeps NaN bounds in memory; JSON has no NaN: null instead.
+            "vs_best": [None if math.isnan(v) else v for v in self.vs_best]
+            if self.vs_best
+            else None,
         }
 
 

@@ -120,9 +120,10 @@ class SweepResult:
             ru = self.runner_up
             if ru is not None and ru.vs_best is not None:
                 r, lo, hi = ru.vs_best
+                ci = "" if math.isnan(lo) else f" [{lo:.3f}, {hi:.3f}]"
                 lines.append(
-                    f"runner-up: #{ru.index} {ru.label}: {r:.3f}x the winner's median "
-                    f"[{lo:.3f}, {hi:.3f}] in the last round"
+                    f"runner-up: #{ru.index} {ru.label}: {r:.3f}x the winner's median"
+                    f"{ci} in the last round"
                 )
         hw = self.hardware
         if hw:
