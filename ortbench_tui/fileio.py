@@ -137,8 +137,12 @@ def write_atomic(
     if make_parents:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise OrtbenchError(
+                f"cannot write {path}: {path.parent} is a file, not a folder"
+            ) from None
         except OSError as exc:
-            raise write_error(path.parent, exc) from None
+            raise write_error(path, exc) from None
     mode = _existing_mode(path)
     if mode is not None and not overwrite:
         raise _already_exists(path)
@@ -175,6 +179,10 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _a(what: str) -> str:
+    return f"an {what}" if what[:1] in "aeiou" else f"a {what}"
+
+
 def check_regular(path: Path, limit: int, what: str) -> os.stat_result:
     """Stat `path` (through links) and refuse anything but a regular file within `limit`."""
     try:
@@ -184,12 +192,13 @@ def check_regular(path: Path, limit: int, what: str) -> os.stat_result:
     except OSError as exc:
         raise OrtbenchError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise OrtbenchError(f"{path} is a folder, not a {what}")
+        raise OrtbenchError(f"{path} is a folder, not {_a(what)}")
     if not stat.S_ISREG(st.st_mode):
-        raise OrtbenchError(f"{path} is {_kind(st.st_mode)}, not a {what}: ortbench reads files")
+        kind = _kind(st.st_mode)
+        raise OrtbenchError(f"{path} is {kind}, not {_a(what)}: ortbench reads plain files")
     if st.st_size > limit:
         raise OrtbenchError(
-            f"{path} is too large for a {what}: {st.st_size / MiB:.1f} MiB "
+            f"{path} is too large for {_a(what)}: {st.st_size / MiB:.1f} MiB "
             f"(at most {limit / MiB:g} MiB)"
         )
     return st
@@ -206,7 +215,7 @@ def read_regular(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
         raise OrtbenchError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OrtbenchError(f"{path} is not a regular file, not a {what}")
+            raise OrtbenchError(f"{path} is not a regular file, not {_a(what)}")
         chunks = []
         left = limit + 1
         while left > 0:
@@ -221,7 +230,7 @@ def read_regular(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
         os.close(fd)
     data = b"".join(chunks)
     if len(data) > limit:
-        raise OrtbenchError(f"{path} is too large for a {what} (at most {limit / MiB:g} MiB)")
+        raise OrtbenchError(f"{path} is too large for {_a(what)} (at most {limit / MiB:g} MiB)")
     return data
 
 

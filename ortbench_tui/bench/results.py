@@ -72,16 +72,21 @@ def build_result(
     if n:
         warnings += stability_warnings({**latency, "cv": cv}, n)
     warnings += _environment_warnings(hardware, profile.run.pin_cpus)
-    if final.get("cancelled"):
-        warnings.append(f"cancelled: partial result from {n} timed runs")
-    if final.get("failed"):
-        warnings.append(f"failed: the worker stopped early; partial result from {n} timed runs")
     status = "failed" if final.get("failed") else "cancelled" if final.get("cancelled") else "ok"
+    reason = final.get("reason") or ("the worker stopped early" if status == "failed" else "")
+    if status != "ok":
+        first_line = str(reason).splitlines()[0] if reason else ""
+        warnings.append(
+            f"{status}: "
+            + (f"{first_line}; " if first_line else "")
+            + f"partial result from {n} timed runs"
+        )
     result: dict[str, Any] = {
         "schema": SCHEMA,
         "ortbench_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "status": status,
+        **({"reason": str(reason)} if status != "ok" and reason else {}),
         "model": {
             "spec": model_spec,
             "path": str(model_path),
