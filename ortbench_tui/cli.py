@@ -14,7 +14,7 @@ import sys
 import threading
 
 from . import __version__
-from .errors import OrtbenchError, RunFailed
+from .errors import OrtbenchError, RunFailed, WriteFailed
 
 COMMANDS = {
     "tui": "open the terminal workbench (the default)",
@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 def _execute(args: argparse.Namespace) -> int:
     try:
         return int(args._module.execute(args))
+    except WriteFailed as exc:  # before OrtbenchError: the path was fine, the write was not
+        print(f"ortbench: error: {exc}", file=sys.stderr)
+        return 1
     except OrtbenchError as exc:
         print(f"ortbench: error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .errors import OrtbenchError, RunFailed
+from .errors import OrtbenchError, WriteFailed
 
 MiB = 1 << 20
 PROFILE_LIMIT = 1 * MiB
@@ -38,10 +38,6 @@ _USER_PATH_ERRNOS = {
     errno.ELOOP,
     errno.EEXIST,
 }
-
-
-class WriteFailed(RunFailed):
-    """A write that failed for a reason other than the path (disk full, I/O error): exit 1."""
 
 
 def write_error(path: Path, exc: OSError) -> OrtbenchError | WriteFailed:

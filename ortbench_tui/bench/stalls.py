@@ -37,5 +37,5 @@ class StallWatch:
         return [
             f"stall: the worker went silent {times} (longest {format_ms(longest * 1e3)}; it "
             f"reports every ~{format_ms(self.batch_period_s * 1e3)}): it was paused or starved "
-            "(SIGSTOP, swapping, a busy machine?), and the max holds that pause"
+            "(SIGSTOP, swapping, a busy machine?); a sample caught in it holds the pause"
         ]

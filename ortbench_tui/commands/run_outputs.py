@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OrtbenchError
+from ..errors import OrtbenchError, WriteFailed
 
 
 def _warn(message: str) -> None:
@@ -63,4 +63,7 @@ def keep_run(
         print(f"ortbench: error: {failure}", file=sys.stderr)
     if not failures:
         return 0
-    return 2 if any(isinstance(f, OrtbenchError) for f in failures) else 1
+    bad_path = any(
+        isinstance(f, OrtbenchError) and not isinstance(f, WriteFailed) for f in failures
+    )
+    return 2 if bad_path else 1
