@@ -8,6 +8,7 @@ need.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def load_profile(path: str | Path) -> Profile:
     run = data.get("run")
     if isinstance(run, dict) and isinstance(run.get("inputs_npz"), str) and run["inputs_npz"]:
         npz = Path(run["inputs_npz"]).expanduser()
-        run["inputs_npz"] = str(npz if npz.is_absolute() else path.parent / npz)
+        run["inputs_npz"] = str(npz if npz.is_absolute() else path.parent.absolute() / npz)
     return profile_from_dict(data, source=str(path))
 
 
@@ -73,6 +74,13 @@ def save_profile(
 ) -> Path:
     """Save atomically; an existing file is replaced only when `overwrite` is true."""
     path = Path(path)
+    npz = Path(profile.run.inputs_npz)
+    if profile.run.inputs_npz and npz.is_relative_to(path.parent.absolute()):
+        # load_profile made it absolute; a file beside the profile stays relative to it
+        relative = str(npz.relative_to(path.parent.absolute()))
+        profile = dataclasses.replace(
+            profile, run=dataclasses.replace(profile.run, inputs_npz=relative)
+        )
     atomic_write_text(path, dumps_profile(profile, header), overwrite, make_parents=True)
     return path
 

@@ -277,4 +277,8 @@ def test_relative_inputs_npz_in_a_profile_means_next_to_the_profile(tmp_path, mo
     folder.mkdir()
     (folder / "p.toml").write_text('[run]\ninputs_npz = "data/in.npz"\n')
     monkeypatch.chdir(tmp_path)
+    loaded = load_profile(Path("profiles") / "p.toml")
+    assert loaded.run.inputs_npz == str(folder / "data" / "in.npz")
+    save_profile(loaded, folder / "p.toml", overwrite=True)  # written back relative
+    assert 'inputs_npz = "data/in.npz"' in (folder / "p.toml").read_text()
     assert load_profile(folder / "p.toml").run.inputs_npz == str(folder / "data" / "in.npz")
