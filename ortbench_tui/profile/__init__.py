@@ -62,10 +62,11 @@ def dumps_profile(profile: Profile, header: str = "") -> str:
 
 
 def atomic_write_text(
-    path: Path, text: str, overwrite: bool = False, make_parents: bool = False
+    path: Path, text: str, overwrite: bool = False, make_parents: bool = True
 ) -> None:
     """Write through fileio.write_atomic: a crash never leaves half a file, and with
-    `overwrite` false an existing file is never replaced, even by a racing process."""
+    `overwrite` false an existing file is never replaced, even by a racing process. The CLI
+    passes make_parents=False for paths the user typed: a missing folder is a bad path."""
     write_atomic(path, text, overwrite=overwrite, make_parents=make_parents)
 
 

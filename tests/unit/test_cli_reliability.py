@@ -189,3 +189,12 @@ def test_a_stopped_worker_is_named_a_stall(tmp_path):
     result = json.loads(out_json.read_text())
     stalls = [w for w in result["warnings"] if w.startswith("stall:")]
     assert stalls and "went silent once" in stalls[0]
+
+
+def test_json_into_a_missing_folder_is_exit_2_with_the_run_kept(capsys, tmp_path, isolated_dirs):
+    bad = tmp_path / "no" / "r.json"
+    code, out, err = run_cli(capsys, "run", "sample:tiny", *FAST, "--json", str(bad))
+    assert code == 2
+    assert f"cannot write {bad}: No such file or directory" in err and "p50" in out
+    assert len(history_files(isolated_dirs)) == 2  # JSON and samples
+    assert not (tmp_path / "no").exists()
