@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from . import __version__
-from .errors import OrtbenchError, RunFailed
+from .errors import OrtbenchError, RunFailed, WriteFailed
 
 COMMANDS = {
     "tui": "open the terminal workbench (the default)",
@@ -49,14 +51,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv or ["tui"])
     if not args.command:
         args = parser.parse_args(["tui", *argv])
+    previous = None
+    if args.command != "tui" and threading.current_thread() is threading.main_thread():
+        # SIGTERM unwinds like Ctrl-C, so the worker is stopped, its log removed and a
+        # partial run kept (the default action would end this process on the spot).
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _execute(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(args: argparse.Namespace) -> int:
     try:
         return int(args._module.execute(args))
+    except WriteFailed as exc:  # before OrtbenchError: the path was fine, the write was not
+        print(f"ortbench: error: {exc}", file=sys.stderr)
+        return 1
     except OrtbenchError as exc:
         print(f"ortbench: error: {exc}", file=sys.stderr)
         return 2

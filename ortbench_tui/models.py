@@ -19,6 +19,7 @@ import onnx
 from onnx import TensorProto
 
 from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.fileio import check_regular
 
 from .dims import (
     Dim,
@@ -30,6 +31,9 @@ from .dims import (
     shape_flags,
 )
 from .text import human_bytes, human_count
+
+MODEL_LIMIT = 1 << 40
+"""No real limit on a model's size; the check is about what kind of file it is."""
 
 
 @dataclass
@@ -79,6 +83,8 @@ class ModelInfo:
     outputs: list[TensorInfo]
     external_data: bool
     symbolic_dims: list[str] = field(default_factory=list)
+    missing_external_data: list[str] = field(default_factory=list)
+    """External data files the model names that are not beside it."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -95,6 +101,7 @@ class ModelInfo:
             "inputs": [t.to_dict() for t in self.inputs],
             "outputs": [t.to_dict() for t in self.outputs],
             "external_data": self.external_data,
+            "missing_external_data": self.missing_external_data,
             "symbolic_dims": list(self.symbolic_dims),
             "shape_flags": suggested_shape_flags(self.inputs),
         }
@@ -174,6 +181,8 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
         raise OrtbenchError(f"model file not found: {p}")
     if p.is_dir():
         raise OrtbenchError(f"model path is a directory, expected an .onnx file: {p}")
+    if not p.is_file():
+        check_regular(p, MODEL_LIMIT, "model file")  # a FIFO or a device: say which
     if p.stat().st_size == 0:
         raise OrtbenchError(f"{p} is not a valid ONNX model: the file is empty")
     try:
@@ -197,11 +206,14 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
     counts: Counter[str] = Counter()
     params = 0
     external = False
+    locations: set[str] = set()
     for g in _graphs(graph):
         counts.update(_op_key(n) for n in g.node)
         for t in g.initializer:
             params += math.prod(t.dims)
-            external = external or t.data_location == TensorProto.EXTERNAL
+            if t.data_location == TensorProto.EXTERNAL:
+                external = True
+                locations.update(e.value for e in t.external_data if e.key == "location")
         for st in g.sparse_initializer:
             params += math.prod(st.dims)
     op_counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -223,6 +235,7 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
         outputs=outputs,
         external_data=external,
         symbolic_dims=symbolic,
+        missing_external_data=sorted(f for f in locations if not (p.parent / f).is_file()),
     )
 
 
@@ -245,6 +258,14 @@ def format_model(info: ModelInfo, top_ops: int = 8) -> str:
         f"  path       {info.path}",
         f"  size       {human_bytes(info.file_size_bytes)}"
         + ("  (+ external data)" if info.external_data else ""),
+        *(
+            [
+                f"  MISSING    external data {', '.join(info.missing_external_data)} "
+                f"(expected in {info.path.parent}): the model cannot run without it"
+            ]
+            if info.missing_external_data
+            else []
+        ),
         f"  sha256     {info.sha256}",
         f"  opset      {info.opset if info.opset is not None else '-'}   ir {info.ir_version}",
         f"  producer   {info.producer or '-'}",

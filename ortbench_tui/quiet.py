@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 _FDS = (1, 2)
 
@@ -84,6 +85,16 @@ def native_output_captured() -> Iterator[Captured]:
             captured.text = sink.read().decode("utf-8", errors="replace")
 
 
+def import_onnxruntime() -> Any:
+    """onnxruntime, imported the first time with fds 1 and 2 captured: building its
+    environment at import writes warnings straight to fd 2 (with a read-only HOME: "Failed to
+    persist telemetry device ID", from ORT's telemetry_1ds.cc), past any logger severity."""
+    if "onnxruntime" not in sys.modules:
+        with native_output_captured():
+            import onnxruntime  # noqa: F401
+    return sys.modules["onnxruntime"]
+
+
 _logging_quieted = False
 
 
@@ -92,7 +103,5 @@ def quiet_ort_logging() -> None:
     global _logging_quieted
     if _logging_quieted:
         return
-    import onnxruntime as ort
-
-    ort.set_default_logger_severity(3)
+    import_onnxruntime().set_default_logger_severity(3)
     _logging_quieted = True

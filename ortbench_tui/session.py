@@ -124,7 +124,9 @@ def build_session_options(
     profile: Profile, physical_cores: int, profiling_prefix: str | None = None
 ) -> Any:
     """Apply `session_settings` to a real onnxruntime.SessionOptions."""
-    import onnxruntime as ort
+    from .quiet import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     spec = session_settings(profile, physical_cores)
     so = ort.SessionOptions()
@@ -193,7 +195,9 @@ def create_session(
     profiling_prefix: str | None = None,
 ) -> tuple[Any, ProviderReport, float]:
     """Create the session; return it, the provider report and the creation time in ms."""
-    import onnxruntime as ort
+    from .quiet import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     for problem in profile_problems(profile):
         raise OrtbenchError(f"profile '{profile.name}': {problem}")

@@ -72,8 +72,13 @@ class ChildProcess:
             target=target, args=(child_conn, request, self.log_path), daemon=True
         )
         self._cancel_at: float | None = None
-        self.process.start()
-        child_conn.close()
+        try:
+            self.process.start()
+        except BaseException:  # no child, so nothing else would remove its log
+            Path(self.log_path).unlink(missing_ok=True)
+            raise
+        finally:
+            child_conn.close()
 
     def cancel(self) -> None:
         """Ask the child to stop; it is killed if it has not finished STOP_GRACE_S later."""

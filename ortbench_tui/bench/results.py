@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -14,11 +15,11 @@ import numpy as np
 
 from .. import __version__
 from ..errors import OrtbenchError
-from ..profile import Profile, atomic_write_text, profile_to_dict
+from ..fileio import RESULT_LIMIT, check_regular, read_regular, write_atomic
+from ..profile import Profile, profile_to_dict
+from ..text import plural
+from .result_check import SCHEMA, result_problem
 from .stats import PERCENTILE_METHOD, stability_warnings, summarize
-
-SCHEMA = 1
-REQUIRED_KEYS = ("schema", "model", "profile", "latency_ms", "runs")
 
 
 def results_dir() -> Path:
@@ -71,16 +72,21 @@ def build_result(
     if n:
         warnings += stability_warnings({**latency, "cv": cv}, n)
     warnings += _environment_warnings(hardware, profile.run.pin_cpus)
-    if final.get("cancelled"):
-        warnings.append(f"cancelled: partial result from {n} timed runs")
-    if final.get("failed"):
-        warnings.append(f"failed: the worker stopped early; partial result from {n} timed runs")
     status = "failed" if final.get("failed") else "cancelled" if final.get("cancelled") else "ok"
+    reason = final.get("reason") or ("the worker stopped early" if status == "failed" else "")
+    if status != "ok":
+        first_line = str(reason).splitlines()[0] if reason else ""
+        warnings.append(
+            f"{status}: "
+            + (f"{first_line}; " if first_line else "")
+            + f"partial result from {n} timed runs"
+        )
     result: dict[str, Any] = {
         "schema": SCHEMA,
         "ortbench_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "status": status,
+        **({"reason": str(reason)} if status != "ok" and reason else {}),
         "model": {
             "spec": model_spec,
             "path": str(model_path),
@@ -121,56 +127,84 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:40] or "run"
 
 
-def write_result_json(result: dict[str, Any], path: Path, overwrite: bool = True) -> Path:
-    atomic_write_text(path, json.dumps(result, indent=2, allow_nan=False) + "\n", overwrite)
-    return path
+def write_result_json(
+    result: dict[str, Any], path: Path, overwrite: bool = True, make_parents: bool = False
+) -> Path:
+    text = json.dumps(result, indent=2, allow_nan=False) + "\n"
+    return write_atomic(path, text, overwrite=overwrite, make_parents=make_parents)
 
 
 def save_to_history(result: dict[str, Any], samples_ns: np.ndarray) -> Path:
-    """Keep a run (JSON + raw samples .npy beside it) so later comparisons can find it."""
+    """Keep a run (JSON + raw samples .npy beside it) so later comparisons can find it.
+
+    The samples go first and claim the name (no-overwrite, so two processes saving in the same
+    microsecond take different names); the JSON, which is what history lists, comes last and
+    the samples are removed again if it cannot be written: never a JSON without its samples.
+    """
     folder = results_dir()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     stem = f"{stamp}-{_slug(result['model']['name'])}-{_slug(result['profile']['name'])}"
-    path = folder / f"{stem}.json"
-    write_result_json(result, path, overwrite=False)
-    save_samples(samples_ns, path.with_suffix(".npy"))
-    return path
+    for attempt in range(1, 100):
+        path = folder / (f"{stem}.json" if attempt == 1 else f"{stem}-{attempt}.json")
+        try:
+            save_samples(samples_ns, path.with_suffix(".npy"), overwrite=False, make_parents=True)
+        except OrtbenchError:
+            if path.with_suffix(".npy").exists():
+                continue  # another run took this name a moment ago
+            raise
+        try:
+            return write_result_json(result, path, overwrite=False)
+        except BaseException:
+            path.with_suffix(".npy").unlink(missing_ok=True)
+            raise
+    raise OrtbenchError(f"cannot find a free name for {stem} in {folder}")
 
 
-def save_samples(samples_ns: np.ndarray, path: Path) -> Path:
+def save_samples(
+    samples_ns: np.ndarray, path: Path, overwrite: bool = True, make_parents: bool = False
+) -> Path:
     """Raw samples in nanoseconds as int64 .npy, written atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, np.asarray(samples_ns, dtype=np.int64))
-    os.replace(tmp, path)
-    return path
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(samples_ns, dtype=np.int64))
+    return write_atomic(path, buffer.getvalue(), overwrite=overwrite, make_parents=make_parents)
 
 
 def load_result(path: str | Path) -> dict[str, Any]:
-    """Read a result JSON; errors name the file and what is wrong."""
+    """Read and check a result JSON; errors name the file and what is wrong."""
     path = Path(path)
+    raw = read_regular(path, RESULT_LIMIT, "result file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OrtbenchError(f"result file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise OrtbenchError(f"{path}: not a readable result JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise OrtbenchError(f"{path}: expected a JSON object")
-    missing = [k for k in REQUIRED_KEYS if k not in data]
-    if missing:
-        raise OrtbenchError(f"{path}: not an ortbench result (missing {', '.join(missing)})")
-    if data["schema"] != SCHEMA:
-        raise OrtbenchError(f"{path}: result schema {data['schema']}, this ortbench reads {SCHEMA}")
-    return data
+    problem = result_problem(data)
+    if problem:
+        raise OrtbenchError(f"{path}: {problem}")
+    result: dict[str, Any] = data
+    return result
+
+
+def read_samples(result_path: str | Path) -> tuple[np.ndarray | None, str]:
+    """The raw samples saved beside a result and "", or None and why they cannot be used
+    ("" when none were saved). A 0-byte or truncated .npy counts as missing, with its reason."""
+    npy = Path(result_path).with_suffix(".npy")
+    if not npy.exists():
+        return None, ""
+    try:
+        check_regular(npy, RESULT_LIMIT * 8, "samples file")
+        samples = np.load(npy, allow_pickle=False)
+    except OrtbenchError as exc:
+        return None, str(exc)
+    except (OSError, ValueError, EOFError) as exc:
+        return None, f"{npy.name} is not a readable .npy ({exc or 'empty'}); samples ignored"
+    if not isinstance(samples, np.ndarray) or samples.dtype.kind not in "iu":
+        return None, f"{npy.name} does not hold integer nanosecond samples; samples ignored"
+    return samples, ""
 
 
 def load_samples(result_path: str | Path) -> np.ndarray | None:
-    """The raw samples saved beside a result, if any."""
-    npy = Path(result_path).with_suffix(".npy")
-    return np.load(npy) if npy.exists() else None
+    """The raw samples saved beside a result, if any (unreadable ones count as none)."""
+    return read_samples(result_path)[0]
 
 
 @dataclass
@@ -187,28 +221,59 @@ class HistoryEntry:
     """The input shapes measured (``tokens 1x128``); "" for results made before they were kept."""
 
 
-def list_history(folder: Path | None = None) -> list[HistoryEntry]:
-    """Saved runs, newest first; unreadable files are skipped, not fatal."""
+@dataclass
+class HistoryScan:
+    """The readable runs, newest first, and the files skipped with the reason for each."""
+
+    entries: list[HistoryEntry]
+    skipped: list[tuple[Path, str]]
+
+    def skipped_note(self) -> str:
+        """One line for the user, or "" when every file was read."""
+        if not self.skipped:
+            return ""
+        names = "; ".join(f"{p.name}: {why}" for p, why in self.skipped)
+        return f"{plural(len(self.skipped), 'history file')} could not be read: {names}"
+
+
+def scan_history(folder: Path | None = None) -> HistoryScan:
+    """Every saved run in `folder` (default: the history), checked; bad files are skipped and
+    reported, never fatal."""
     from .run_inputs import shapes_of, shapes_text
 
     folder = folder or results_dir()
-    entries = []
-    for path in sorted(folder.glob("*.json"), reverse=True):
+    scan = HistoryScan([], [])
+    try:
+        paths = sorted(folder.glob("*.json"), reverse=True)
+    except OSError as exc:
+        scan.skipped.append((folder, exc.strerror or str(exc)))
+        return scan
+    for path in paths:
         try:
             r = load_result(path)
-        except OrtbenchError:
+        except OrtbenchError as exc:
+            scan.skipped.append((path, str(exc).removeprefix(f"{path}: ")))
             continue
-        entries.append(
+        scan.entries.append(
             HistoryEntry(
                 path=path,
                 created=r.get("created", ""),
                 model=r["model"].get("name", "?"),
                 profile=r["profile"].get("name", "?"),
-                p50_ms=r["latency_ms"].get("p50", float("nan")),
-                p99_ms=r["latency_ms"].get("p99", float("nan")),
+                p50_ms=_ms(r["latency_ms"].get("p50")),
+                p99_ms=_ms(r["latency_ms"].get("p99")),
                 runs=r["runs"],
                 status=r.get("status", "ok"),
                 inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
             )
         )
-    return entries
+    return scan
+
+
+def _ms(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def list_history(folder: Path | None = None) -> list[HistoryEntry]:
+    """Saved runs, newest first; unreadable files are skipped (`scan_history` names them)."""
+    return scan_history(folder).entries

@@ -22,7 +22,8 @@ from .child import STOP_GRACE_S, ChildDied, ChildProcess, death_message, send_st
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, precision_target
-from .worker import worker_main
+from .stalls import StallWatch
+from .worker import BATCH_SECONDS, worker_main
 
 __all__ = [
     "STOP_GRACE_S",
@@ -36,6 +37,7 @@ __all__ = [
     "death_message",
     "drain",
     "ensure_spawn_ready",
+    "follow_run",
     "run_benchmark",
     "send_stop",
     "start_run",
@@ -139,6 +141,7 @@ class RunHandle:
         self.final: dict[str, Any] | None = None
         """The worker's own final figures, once it has sent them."""
         self._user_cancelled = False
+        self.stalls = StallWatch(BATCH_SECONDS)
 
     @property
     def process(self) -> Any:
@@ -162,8 +165,10 @@ class RunHandle:
             if isinstance(msg, SessionReady):
                 self.meta = msg.meta
             elif isinstance(msg, PhaseProgress):
+                self.stalls.heard(time.perf_counter())
                 yield Progress(msg.phase, msg.done, msg.total, elapsed)
             elif isinstance(msg, SampleBatch):
+                self.stalls.batch(time.perf_counter())
                 self.samples.extend(msg.samples_ns)
                 self.batches.add(msg.samples_ns)
                 state = None
@@ -178,9 +183,9 @@ class RunHandle:
                 self.final = self._closing(msg.final)
                 yield Finished(self._build(self.final), self.samples.view().copy())
             elif isinstance(msg, Error):
-                yield Failed(msg.kind, msg.message, self._partial())
+                yield Failed(msg.kind, msg.message, self.partial(msg.message))
             elif isinstance(msg, ChildDied):
-                yield Failed("run", msg.message, self._partial())
+                yield Failed("run", msg.message, self.partial(msg.message))
 
     def _closing(self, final: dict[str, Any]) -> dict[str, Any]:
         """The worker's figures plus what the parent saw: how it stopped, shifts."""
@@ -191,11 +196,14 @@ class RunHandle:
             final["cancelled"] = self._user_cancelled
         return final
 
-    def _partial(self) -> dict[str, Any] | None:
-        """What a failed or killed run still measured, marked as such."""
+    def partial(self, reason: str, cancelled: bool = False) -> dict[str, Any] | None:
+        """What a failed, killed or interrupted run still measured, marked as such with the
+        reason (cancelled when the user stopped it, else failed); None without samples."""
         if not self.samples.size:
             return None
-        return self._build({"cancelled": self.cancelled, "failed": True, "warnings": []})
+        cancelled = cancelled or self.cancelled
+        final = {"cancelled": cancelled, "failed": not cancelled, "reason": reason}
+        return self._build({**final, "warnings": []})
 
     def _build(self, final: dict[str, Any]) -> dict[str, Any]:
         from .results import build_result
@@ -206,7 +214,7 @@ class RunHandle:
             model_sha256=self.model_sha256,
             profile=self.request.profile,
             meta=self.meta,
-            final=final,
+            final={**final, "warnings": [*final.get("warnings", []), *self.stalls.warnings()]},
             samples_ns=self.samples.view(),
             hardware=self.request.hardware,
         )
@@ -235,6 +243,18 @@ def drain(
                 raise OrtbenchError(event.message)
             raise RunFailed(event.message)
     raise RunFailed(f"the {what} stopped without a result")
+
+
+def follow_run(
+    handle: RunHandle, on_event: Callable[[Event], None] | None = None
+) -> Finished | Failed:
+    """Follow a run to its Finished, or its Failed (which carries any partial result)."""
+    for event in handle.events():
+        if on_event:
+            on_event(event)
+        if isinstance(event, Finished | Failed):
+            return event
+    return Failed("run", "the worker stopped without a result", handle.partial("no result"))
 
 
 def run_benchmark(request: RunRequest, on_event: Callable[[Event], None] | None = None) -> Finished:

@@ -54,7 +54,7 @@ def emit_json(obj: Any, dest: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        atomic_write_text(Path(dest), text, overwrite=True)
+        atomic_write_text(Path(dest), text, overwrite=True, make_parents=False)
 
 
 def _number(

@@ -161,9 +161,11 @@ def _write_outputs(args: argparse.Namespace, comp: Any, results: list[dict[str, 
     from ..profile import atomic_write_text
 
     if args.markdown:
-        atomic_write_text(Path(args.markdown), comparison_markdown(comp), overwrite=True)
+        atomic_write_text(
+            Path(args.markdown), comparison_markdown(comp), overwrite=True, make_parents=False
+        )
     if args.csv:
-        atomic_write_text(Path(args.csv), comparison_csv(comp), overwrite=True)
+        atomic_write_text(Path(args.csv), comparison_csv(comp), overwrite=True, make_parents=False)
     if args.json:
         emit_json({"comparison": comp.to_dict(), "results": results}, args.json)
 

@@ -108,7 +108,9 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     if args.markdown:
-        atomic_write_text(Path(args.markdown), report_markdown(report), overwrite=True)
+        atomic_write_text(
+            Path(args.markdown), report_markdown(report), overwrite=True, make_parents=False
+        )
     if args.json:
         emit_json(report.to_dict(), args.json)
     if args.json != "-":

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from ..bench.results import save_samples, save_to_history
-from ..bench.runner import Event, Progress, RunRequest, run_benchmark
-from ..errors import OrtbenchError
+import numpy as np
+
+from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
+from ..errors import OrtbenchError, RunFailed
 from ..text import format_ms
 from .common import (
     add_input_arguments,
     add_profile_arguments,
     count_overrides,
-    emit_json,
     input_spec_from_args,
     non_negative_int,
     positive_float,
@@ -23,6 +22,7 @@ from .common import (
     profile_from_args,
     text_histogram,
 )
+from .run_outputs import keep_run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -135,6 +135,10 @@ def format_result(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
+    return f"{format_result(result)}\n\n{text_histogram(samples_ns)}"
+
+
 def execute(args: argparse.Namespace) -> int:
     if args.max_duration is not None and args.precision is None:
         raise OrtbenchError("--max-duration: only with --precision")
@@ -146,17 +150,21 @@ def execute(args: argparse.Namespace) -> int:
     )
     progress = ProgressLine(not args.quiet)
     inputs = input_spec_from_args(args, args.model)
-    finished = run_benchmark(RunRequest(model=args.model, profile=profile, inputs=inputs), progress)
+    handle = start_run(RunRequest(model=args.model, profile=profile, inputs=inputs))
+    try:
+        outcome = follow_run(handle, progress)
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.py makes it SystemExit)
+        progress.clear()
+        handle.close()
+        partial = handle.partial("interrupted (Ctrl-C or SIGTERM)", cancelled=True)
+        if partial:
+            keep_run(partial, handle.samples.view().copy(), args, show_result)
+        raise
     progress.clear()
-    result = finished.result
-    if not args.no_history:
-        result["history_path"] = str(save_to_history(result, finished.samples_ns))
-    if args.samples:
-        save_samples(finished.samples_ns, Path(args.samples))
-    if args.json:
-        emit_json(result, args.json)
-    if args.json != "-":
-        print(format_result(result))
-        print()
-        print(text_histogram(finished.samples_ns))
-    return 0
+    if isinstance(outcome, Failed):
+        if outcome.kind == "input":
+            raise OrtbenchError(outcome.message)
+        if outcome.partial:
+            keep_run(outcome.partial, handle.samples.view().copy(), args, show_result)
+        raise RunFailed(f"{handle.model_path}: {outcome.message}")
+    return keep_run(outcome.result, outcome.samples_ns, args, show_result)

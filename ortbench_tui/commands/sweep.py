@@ -115,9 +115,11 @@ def execute(args: argparse.Namespace) -> int:
     if args.save_best:
         saved = result.save_best(args.save_best, overwrite=args.overwrite)
     if args.markdown:
-        atomic_write_text(Path(args.markdown), sweep_markdown(result), overwrite=True)
+        atomic_write_text(
+            Path(args.markdown), sweep_markdown(result), overwrite=True, make_parents=False
+        )
     if args.csv:
-        atomic_write_text(Path(args.csv), sweep_csv(result), overwrite=True)
+        atomic_write_text(Path(args.csv), sweep_csv(result), overwrite=True, make_parents=False)
     if args.json:
         out = result.to_dict()
         out["saved_best"] = str(saved) if saved else None

@@ -107,7 +107,9 @@ def detect_isolated(timeout_s: float = 60.0) -> HardwareInfo:
 
 def _ort_version() -> str:
     try:
-        import onnxruntime as ort
+        from ..quiet import import_onnxruntime
+
+        ort = import_onnxruntime()
 
         return str(ort.__version__)
     except Exception as exc:

@@ -98,7 +98,9 @@ def probe_providers() -> list[ProviderProbe]:
     `probe_providers.cache_clear()` forces a new probe. Never raises.
     """
     try:
-        import onnxruntime as ort
+        from ..quiet import import_onnxruntime
+
+        ort = import_onnxruntime()
 
         quiet_ort_logging()
         listed = list(ort.get_available_providers())
@@ -117,7 +119,9 @@ def probe_providers() -> list[ProviderProbe]:
 def unprobed_providers() -> list[ProviderProbe]:
     """Listed EPs without creating sessions: CPU always works, the rest are unknown."""
     try:
-        import onnxruntime as ort
+        from ..quiet import import_onnxruntime
+
+        ort = import_onnxruntime()
 
         listed = list(ort.get_available_providers())
     except Exception:

@@ -17,9 +17,12 @@ import onnx
 from onnx import numpy_helper
 
 from ..errors import OrtbenchError
+from ..fileio import check_regular
 from ..models import TensorInfo, file_sha256
 
 _PB_NAME = re.compile(r"input_(\d+)\.pb$")
+INPUT_FILE_LIMIT = 16 << 30
+"""Input arrays can be big; past this a file is a mistake, not inputs (the arrays go to RAM)."""
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,17 @@ def _load_npz(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str,
     if magic.startswith(_PICKLE_MAGIC):
         raise OrtbenchError(f"{p}: {_PICKLE_HINT} (np.savez)")
     if not magic.startswith(b"PK"):  # np.load would try anything else as a pickle
-        raise OrtbenchError(f"{p} is not a readable .npz file (not a zip archive)")
+        raise OrtbenchError(f"{p} is not an .npz file (not a zip archive; np.savez writes one)")
     try:
         with np.load(p, allow_pickle=False) as npz:
             names = list(npz.files)
             _names_check(str(p), names, wanted, [t.name for t in inputs])
             arrays = {k: npz[k] for k in names}
+        for name, arr in arrays.items():
+            if not isinstance(arr, np.ndarray):  # numpy hands back a non-.npy member as bytes
+                raise OrtbenchError(
+                    f"{p}: member {name!r} is not an .npy array (np.savez writes one per input)"
+                )
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise OrtbenchError(f"{p}: {_PICKLE_HINT} (np.savez)") from None
@@ -175,9 +183,13 @@ def load_file_set(
     p = Path(path).expanduser()
     wanted = [t.name for t in inputs] if wanted is None else wanted
     if p.is_dir():
+        if not any(_PB_NAME.fullmatch(f.name) for f in p.iterdir()):
+            raise OrtbenchError(
+                f"{p} is a folder, not an .npz file; a folder of inputs holds input_N.pb files "
+                "(the model zoo's test_data_set_0 layout) and this one has none"
+            )
         return _load_pb_dir(p, inputs, wanted)
-    if not p.is_file():
-        raise OrtbenchError(f"input file not found: {p}")
+    check_regular(p, INPUT_FILE_LIMIT, "input file")
     return _load_npz(p, inputs, wanted)
 
 

@@ -25,6 +25,7 @@ import tomli_w
 
 from ..dims import format_shape, shape_text, toml_key
 from ..errors import OrtbenchError
+from ..fileio import SPEC_LIMIT, read_regular
 from ..models import TensorInfo
 
 INT_DEFAULT_HIGH = 100
@@ -236,11 +237,10 @@ def spec_from_dict(data: Mapping[str, Any], source: str, base_dir: Path | None =
 def load_spec(path: str | Path) -> InputSpec:
     """A saved spec (TOML); relative paths inside are taken from the file's folder."""
     p = Path(path).expanduser()
+    raw = read_regular(p, SPEC_LIMIT, "inputs file")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OrtbenchError(f"inputs file not found: {p}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise OrtbenchError(f"cannot read inputs file {p}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise OrtbenchError(f"{p}: not valid TOML: {exc}") from None

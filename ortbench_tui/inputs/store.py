@@ -51,7 +51,8 @@ def load_saved_spec(model: str | os.PathLike[str]) -> InputSpec | None:
 def save_spec(model: str | os.PathLike[str], spec: InputSpec) -> Path:
     """Save (atomically, replacing the last one) and return the file's path."""
     path = saved_spec_path(model)
-    atomic_write_text(path, dumps_spec(spec, model=model_key(model)), overwrite=True)
+    text = dumps_spec(spec, model=model_key(model))
+    atomic_write_text(path, text, overwrite=True, make_parents=True)
     return path
 
 

@@ -58,7 +58,9 @@ def accuracy_figures(reference: list[np.ndarray], candidate: list[np.ndarray]) -
 
 
 def _cpu_session(path: Path, profile: Profile) -> Any:
-    import onnxruntime as ort
+    from ..quiet import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     so = ort.SessionOptions()
     so.log_severity_level = 3

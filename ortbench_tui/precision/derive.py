@@ -55,7 +55,9 @@ def _is_large(path: Path) -> bool:
 
 def _load_check(path: Path) -> None:
     """Load the model in ORT (CPU, no rewrites): type errors in a derived graph show here."""
-    import onnxruntime as ort
+    from ..quiet import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL

@@ -38,7 +38,9 @@ def precision_tag(profile: Profile) -> str:
 
 def converter_settings(profile: Profile) -> dict[str, Any]:
     """Everything that decides the derived model's bytes, except the calibration data."""
-    import onnxruntime as ort
+    from ..quiet import import_onnxruntime
+
+    ort = import_onnxruntime()
 
     tag = precision_tag(profile)
     base: dict[str, Any] = {"derived_version": DERIVED_VERSION, "onnxruntime": ort.__version__}

@@ -8,14 +8,14 @@ need.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import dataclasses
 import tomllib
 from pathlib import Path
 
 import tomli_w
 
 from ..errors import OrtbenchError
+from ..fileio import PROFILE_LIMIT, read_regular, write_atomic
 from .overrides import apply_override, apply_overrides
 from .schema import (
     EXECUTION_MODES,
@@ -36,19 +36,21 @@ from .validation import check_value, profile_from_dict, profile_to_dict
 
 
 def load_profile(path: str | Path) -> Profile:
-    """Read a profile TOML file. The name defaults to the file's stem."""
+    """Read a profile TOML file. The name defaults to the file's stem; a relative
+    `run.inputs_npz` means relative to the profile's folder."""
     path = Path(path)
+    raw = read_regular(path, PROFILE_LIMIT, "profile file")
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise OrtbenchError(f"profile file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise OrtbenchError(f"cannot read profile {path}: {exc}") from None
-    try:
-        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise OrtbenchError(f"{path}: not valid TOML: {exc}") from None
     data.setdefault("name", path.stem)
+    run = data.get("run")
+    if isinstance(run, dict) and isinstance(run.get("inputs_npz"), str) and run["inputs_npz"]:
+        npz = Path(run["inputs_npz"]).expanduser()
+        run["inputs_npz"] = str(npz if npz.is_absolute() else path.parent.absolute() / npz)
     return profile_from_dict(data, source=str(path))
 
 
@@ -59,25 +61,13 @@ def dumps_profile(profile: Profile, header: str = "") -> str:
     return ("\n".join(lines) + "\n\n" if lines else "") + body
 
 
-def atomic_write_text(path: Path, text: str, overwrite: bool = False) -> None:
-    """Write through a temp file and os.replace, so a crash never leaves half a file."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OrtbenchError(f"{path} already exists (choose another name or allow overwriting)")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OrtbenchError(f"cannot write {path}: {exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OrtbenchError(f"cannot write {path}: {exc}") from None
+def atomic_write_text(
+    path: Path, text: str, overwrite: bool = False, make_parents: bool = True
+) -> None:
+    """Write through fileio.write_atomic: a crash never leaves half a file, and with
+    `overwrite` false an existing file is never replaced, even by a racing process. The CLI
+    passes make_parents=False for paths the user typed: a missing folder is a bad path."""
+    write_atomic(path, text, overwrite=overwrite, make_parents=make_parents)
 
 
 def save_profile(
@@ -85,7 +75,14 @@ def save_profile(
 ) -> Path:
     """Save atomically; an existing file is replaced only when `overwrite` is true."""
     path = Path(path)
-    atomic_write_text(path, dumps_profile(profile, header), overwrite=overwrite)
+    npz = Path(profile.run.inputs_npz)
+    if profile.run.inputs_npz and npz.is_relative_to(path.parent.absolute()):
+        # load_profile made it absolute; a file beside the profile stays relative to it
+        relative = str(npz.relative_to(path.parent.absolute()))
+        profile = dataclasses.replace(
+            profile, run=dataclasses.replace(profile.run, inputs_npz=relative)
+        )
+    atomic_write_text(path, dumps_profile(profile, header), overwrite, make_parents=True)
     return path
 
 

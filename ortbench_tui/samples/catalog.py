@@ -4,7 +4,6 @@ light architectures used in place, and MODEL specs (``sample:NAME`` or a path) r
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -12,6 +11,7 @@ from typing import Literal
 import onnx
 
 from ..errors import OrtbenchError
+from ..fileio import write_atomic
 from .generated import GENERATED_SAMPLES, GENERATORS, SAMPLES_VERSION
 
 SAMPLE_PREFIX = "sample:"
@@ -69,18 +69,8 @@ def build_sample(name: str) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder + os.replace: readers never see a half-written model."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Through the one atomic writer: readers never see a half-written model."""
+    write_atomic(path, data, overwrite=True, make_parents=True)
 
 
 def _unknown(name: str) -> OrtbenchError:
@@ -102,7 +92,7 @@ def sample_path(name: str) -> Path:
             path = samples_dir() / f"{name}.onnx"
             if not path.is_file():
                 _atomic_write(path, build_sample(name))
-        except OSError as e:
+        except (OSError, OrtbenchError) as e:
             raise OrtbenchError(
                 f"cannot write sample {name!r} to {samples_dir()}: {e} "
                 f"(set {CACHE_ENV} to a writable folder)"

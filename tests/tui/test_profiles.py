@@ -152,8 +152,7 @@ async def test_save_refused_by_the_disk_is_a_notification(
     app_factory, runner, workdir, monkeypatch
 ):
     import errno
-
-    import ortbench_tui.profile as profile_module
+    import os
 
     def full_disk(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -163,7 +162,7 @@ async def test_save_refused_by_the_disk_is_a_notification(
     before = path.read_text()
     async with app.run_test(size=(120, 40)) as pilot:
         await focus_profiles(pilot)
-        monkeypatch.setattr(profile_module.os, "replace", full_disk)
+        monkeypatch.setattr(os, "replace", full_disk)
         app.screen.current_profile.profile.run.warmup_runs = 9
         await pilot.press("s")
         await pilot.pause()

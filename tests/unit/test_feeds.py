@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -246,8 +247,31 @@ def test_npz_not_a_file_or_not_npz(tmp_path: Path):
         load_npz_feeds(tmp_path / "nope.npz", INPUTS, {})
     bad = tmp_path / "bad.npz"
     bad.write_text("not a zip")
-    with pytest.raises(OrtbenchError, match=r"bad\.npz is not a readable \.npz"):
+    with pytest.raises(OrtbenchError, match=r"bad\.npz is not an \.npz file \(not a zip") as info:
         load_npz_feeds(bad, INPUTS, {})
+    assert "pickle" not in str(info.value)
+
+
+def test_npz_member_that_is_not_an_npy_is_named(tmp_path: Path):
+    import zipfile
+
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("tokens.npy", b"not an npy at all")
+        z.writestr("mask.npy", b"nor this")
+    with pytest.raises(OrtbenchError, match=r"odd\.npz: member 'tokens' is not an \.npy array"):
+        load_npz_feeds(path, INPUTS, {})
+
+
+def test_npz_that_is_a_folder_says_so(tmp_path: Path):
+    folder = tmp_path / "in.npz"
+    folder.mkdir()
+    with pytest.raises(OrtbenchError, match=r"in\.npz is a folder, not an \.npz file"):
+        load_npz_feeds(folder, INPUTS, {})
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(OrtbenchError, match=r"pipe\.npz is a named pipe"):
+        load_npz_feeds(fifo, INPUTS, {})
 
 
 def test_npz_scalar_input_keeps_rank_0(tmp_path: Path):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from ..runner import Finished, RunHandle
@@ -187,7 +188,11 @@ class Collector:
 
             for r, flat in zip(results, flats, strict=True):
                 if r and flat.size:
-                    path = save_to_history(r, flat)
+                    try:
+                        path = save_to_history(r, flat)
+                    except OrtbenchError as exc:  # the comparison stands; history is extra
+                        comp.warnings.append(f"not kept in history: {exc}")
+                        continue
                     r["history_path"] = str(path)
                     paths.append(str(path))
         return CompareFinished(comp, results, flats, paths, sets)

@@ -69,7 +69,7 @@ def compare_files(
     seed: int = 0,
 ) -> tuple[Comparison, list[dict[str, Any]]]:
     """Compare saved results (each against the first), from their .npy samples if saved."""
-    from ..results import load_result, load_samples
+    from ..results import load_result, read_samples
 
     if len(paths) < 2:
         raise OrtbenchError("compare needs at least two result files")
@@ -91,11 +91,9 @@ def compare_files(
                 "sessions": (r.get("comparison") or {}).get("sessions", 1),
             }
         )
-        try:
-            samples = load_samples(path)
-        except (OSError, ValueError) as exc:
-            warnings.append(f"{Path(path).name}: cannot read its samples ({exc})")
-            samples = None
+        samples, problem = read_samples(path)
+        if problem:
+            warnings.append(f"{Path(path).name}: {problem}")
         if samples is None:
             warnings.append(
                 f"no raw samples beside {Path(path).name}: the CI cannot be computed; "

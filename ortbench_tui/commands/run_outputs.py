@@ -1,0 +1,69 @@
+"""Where a measured run goes once it has ended (finished, failed or interrupted): history,
+--json, --samples and the text on stdout. Every destination is tried whatever happened to the
+others, so a run is never thrown away because one of them failed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import OrtbenchError, WriteFailed
+
+
+def _warn(message: str) -> None:
+    print(f"ortbench: warning: {message}", file=sys.stderr)
+
+
+def _keep_in_history(result: dict[str, Any], samples_ns: np.ndarray) -> None:
+    """History is a convenience: a run it cannot keep is still printed and written where asked."""
+    from ..bench.results import results_dir, save_to_history
+
+    try:
+        result["history_path"] = str(save_to_history(result, samples_ns))
+    except Exception as exc:  # any failure here must not lose the run; say what it was
+        note = f"not kept in history ({results_dir()}): {exc}"
+        result["warnings"] = [*result.get("warnings", []), note]
+        _warn(note)
+
+
+def keep_run(
+    result: dict[str, Any],
+    samples_ns: np.ndarray,
+    args: argparse.Namespace,
+    show: Callable[[dict[str, Any], np.ndarray], str],
+) -> int:
+    """History (a warning when it fails), then --json and --samples, then the text (unless
+    --json - took stdout). Returns the exit code the outputs deserve: 0, or 2 when a path the
+    user gave is unusable, or 1 when a write failed for another reason (disk full)."""
+    from ..bench.results import save_samples
+    from .common import emit_json
+
+    if not args.no_history:
+        _keep_in_history(result, samples_ns)
+    failures: list[Exception] = []
+    if args.samples:
+        try:
+            save_samples(samples_ns, Path(args.samples))
+        except Exception as exc:
+            failures.append(exc)
+    if args.json:
+        try:
+            emit_json(result, args.json)
+        except Exception as exc:
+            failures.append(exc)
+    if args.json != "-":
+        print(show(result, samples_ns))
+        sys.stdout.flush()
+    for failure in failures:
+        print(f"ortbench: error: {failure}", file=sys.stderr)
+    if not failures:
+        return 0
+    bad_path = any(
+        isinstance(f, OrtbenchError) and not isinstance(f, WriteFailed) for f in failures
+    )
+    return 2 if bad_path else 1
