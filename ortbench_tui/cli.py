@@ -19,6 +19,7 @@ COMMANDS = {
     "detect": "CPU, cores, memory, GPUs, ORT version and the EPs that really work",
     "models": "inputs, outputs, opset and size of ONNX models",
     "samples": "list or write the built-in sample models",
+    "profiles": "list the profiles a NAME can refer to, and where each lives",
     "run": "warm-up plus timed runs of one model with one profile",
     "compare": "compare profiles on a model, or saved results, with a verdict",
     "sweep": "search a grid of profile settings within a time budget",

@@ -31,6 +31,16 @@ def results_dir() -> Path:
     return Path(root) / "results"
 
 
+# The parent process, named in the shared-cores warning when it does work of its own: the CLI's
+# only waits on a pipe; the TUI's redraws (set by `ortbench tui` before the app starts).
+_PARENT = {"name": ""}
+
+
+def set_parent_process(description: str) -> None:
+    """Name the process that starts the runs, for the shared-cores warning ("the ortbench UI")."""
+    _PARENT["name"] = description
+
+
 def _environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[str]:
     warnings = []
     logical = hardware.get("logical_cores") or 0
@@ -38,7 +48,12 @@ def _environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[s
     if not pinned and logical <= 2:
         warnings.append(
             f"shared cores: the worker shares this machine's {logical} logical cores with "
-            "everything else (the UI included); expect noise"
+            + (
+                f"everything else ({_PARENT['name']} included)"
+                if _PARENT["name"]
+                else "everything else running here"
+            )
+            + "; expect noise"
         )
     if logical and load > 0.5 * logical:
         warnings.append(f"busy machine: load average {load:.2f} on {logical} logical cores")
@@ -166,9 +181,14 @@ def load_result(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def json_samples(result_path: str | Path) -> Path:
+    """Where the raw samples of a result file live: beside it, `a.json` -> `a.npy`."""
+    return Path(result_path).with_suffix(".npy")
+
+
 def load_samples(result_path: str | Path) -> np.ndarray | None:
     """The raw samples saved beside a result, if any."""
-    npy = Path(result_path).with_suffix(".npy")
+    npy = json_samples(result_path)
     return np.load(npy) if npy.exists() else None
 
 

@@ -87,9 +87,7 @@ def execute(args: argparse.Namespace) -> int:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
     duration = None if args.runs is not None else (args.duration or DEFAULT_DURATION_S)
     extra = count_overrides(args.runs, duration, args.warmup)
-    base = profile_from_args(args.profile, args.overrides + extra)
-    if not args.profile:
-        base.name = "ort-defaults"
+    base = profile_from_args(args.profile, args.overrides, extra)
     request = PracticesRequest(
         model=args.model,
         base=base,

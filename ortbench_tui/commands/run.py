@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..bench.results import save_samples, save_to_history
+from ..bench.results import json_samples, save_samples, save_to_history
 from ..bench.runner import Event, Progress, RunRequest, run_benchmark
 from ..text import format_ms
 from .common import (
@@ -34,7 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="time by wall clock for S seconds (overrides run.duration_s)",
     )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs")
-    parser.add_argument("--json", metavar="OUT", help="write the result JSON (- for stdout)")
+    parser.add_argument(
+        "--json",
+        metavar="OUT",
+        help="write the result JSON (- for stdout); a file gets its raw samples beside it "
+        "(OUT.npy), so `ortbench compare a.json b.json` gives a verdict",
+    )
     parser.add_argument("--samples", metavar="OUT.npy", help="write raw samples (ns, int64)")
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -83,17 +88,20 @@ def format_result(result: dict[str, Any]) -> str:
     ]
     precision = result["profile"]["run"]["precision"]
     if precision != "fp32":
-        from ..precision import accuracy_lines
+        from ..precision import accuracy_lines, calibration_note
 
         lines.append(f"accuracy of {precision} against fp32 on the same inputs:")
         lines += [f"  {line}" for line in accuracy_lines(result.get("accuracy"))]
+        note = calibration_note(result["profile"]["run"])
+        if note:
+            lines.append(f"  note: {note}")
     lines += [f"warning: {w}" for w in result["warnings"]]
     return "\n".join(lines)
 
 
 def execute(args: argparse.Namespace) -> int:
     profile = profile_from_args(
-        args.profile, args.overrides + count_overrides(args.runs, args.duration, args.warmup)
+        args.profile, args.overrides, count_overrides(args.runs, args.duration, args.warmup)
     )
     progress = ProgressLine(not args.quiet)
     finished = run_benchmark(RunRequest(model=args.model, profile=profile), progress)
@@ -104,6 +112,9 @@ def execute(args: argparse.Namespace) -> int:
     if args.samples:
         save_samples(finished.samples_ns, Path(args.samples))
     if args.json:
+        if args.json != "-":
+            # The samples beside the JSON make the file enough for `compare a.json b.json`.
+            result["samples_path"] = str(save_samples(finished.samples_ns, json_samples(args.json)))
         emit_json(result, args.json)
     if args.json != "-":
         print(format_result(result))

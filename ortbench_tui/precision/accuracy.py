@@ -128,3 +128,14 @@ def accuracy_lines(accuracy: dict[str, Any] | None) -> list[str]:
             line += f" · {fig['nonfinite']} non-finite values"
         lines.append(line)
     return lines
+
+
+def calibration_note(run_settings: dict[str, Any]) -> str | None:
+    """Static int8 calibrates on the very inputs the timed runs and the accuracy check use: say
+    so wherever its accuracy is shown (None for every other precision)."""
+    if run_settings.get("precision") != "int8" or run_settings.get("int8_mode") != "static":
+        return None
+    return (
+        "static int8: measured on its calibration data (the accuracy check uses the inputs "
+        "it was calibrated on, so it is optimistic; new inputs may fare worse)"
+    )
