@@ -169,7 +169,14 @@ def test_unique_names_and_profile_diff():
     b = profile_to_dict(prof("b", "session.intra_op_num_threads=2", "run.io_binding=true"))
     assert profile_diff(a, b) == [
         "session.intra_op_num_threads: 1 -> 2",
-        "run.io_binding: False -> True",
+        "run.io_binding: false -> true",
+    ]
+    # Values as the TOML has them, never Python reprs (True, {'batch': 1}).
+    c = profile_to_dict(prof("c", "session.free_dimensions={ batch = 1 }", 'provider.name="cuda"'))
+    assert profile_diff(a, c) == [
+        "session.free_dimensions: {} -> { batch = 1 }",
+        "session.intra_op_num_threads: 1 -> 0",
+        'provider.name: "cpu" -> "cuda"',
     ]
 
 

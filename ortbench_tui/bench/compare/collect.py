@@ -170,6 +170,7 @@ class Collector:
             seed=req.seed,
             warnings=warnings,
             model=req.model,
+            hardware=next((r["hardware"] for r in results if r and r.get("hardware")), {}),
         )
         paths: list[str] = []
         if req.save_history:

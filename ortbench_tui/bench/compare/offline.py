@@ -132,5 +132,6 @@ def compare_files(
         seed=seed,
         warnings=warnings,
         model=model,
+        hardware=results[0].get("hardware") or {},
     )
     return comp, results
