@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for name, help_text in COMMANDS.items():
         module = importlib.import_module(f".commands.{name}", __package__)
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd = sub.add_parser(
+            name, help=help_text, description=help_text, epilog=getattr(module, "EPILOG", None)
+        )
         module.add_arguments(cmd)
         cmd.set_defaults(_module=module)
     return parser

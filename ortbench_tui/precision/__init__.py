@@ -39,6 +39,7 @@ from .accuracy import (
     accuracy_figures,
     accuracy_lines,
     accuracy_report,
+    accuracy_summary,
     calibration_note,
 )
 from .derive import LARGE_MODEL_BYTES, derive_model
@@ -66,6 +67,7 @@ __all__ = [
     "accuracy_lines",
     "calibration_note",
     "accuracy_report",
+    "accuracy_summary",
     "calibration_feeds",
     "converter_settings",
     "derive_model",

@@ -121,7 +121,7 @@ def _edited_text(profile: Profile, source: Path | None, header: str) -> str | No
     text = edit_profile_text(old_text, old, profile_to_dict(profile))
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     if lines and not text.startswith(lines[0]):
-        text = "\n".join(lines) + "\n" + text
+        text = "\n".join(lines) + "\n\n" + text
     return text
 
 
