@@ -33,9 +33,9 @@ def fallback_refused(profile_name: str, want: str, took_over: str) -> str:
     """The error text for a session that fell back to an EP the profile does not allow."""
     cause = load_cause(want)
     lines = [
-        f"execution provider not available: profile '{profile_name}' asks for {want}, which "
-        f"did not load here; ORT would run the session on {took_over} instead, so ortbench "
-        "stopped rather than time the wrong provider.",
+        f"execution provider not available: {want} did not load here (profile "
+        f"'{profile_name}' asks for it); ORT would run the session on {took_over} instead, so "
+        "ortbench stopped rather than time the wrong provider.",
         f"  cause (as `ortbench detect` sees it): {cause or 'ORT gave no reason'}",
         f"  to run on {took_over} anyway, add: {fallback_flag(took_over)}",
         "  (or set provider.fallback in the profile, or use a profile for an EP that works "

@@ -111,7 +111,7 @@ def test_an_ep_that_does_not_load_says_why_and_the_flag_to_allow_fallback(capsys
         pytest.skip("CUDA works here")
     code, _, err = run_cli(capsys, "run", "sample:tiny", "--profile", "cuda", *FAST)
     assert code == 2
-    assert "asks for CUDAExecutionProvider, which did not load here" in err
+    assert "CUDAExecutionProvider did not load here (profile 'cuda' asks for it)" in err
     reason = next(p.reason for p in probe_providers() if p.name == "CUDAExecutionProvider")
     assert reason in err  # the cause `ortbench detect` shows
     flag = err.split("to run on CPUExecutionProvider anyway, add: ", 1)[1].splitlines()[0]
