@@ -560,7 +560,7 @@ def test_cli_live_compare_finds_the_unoptimized_conv_slower(capsys, tmp_path):
     assert pair["verdict"] == "slower" and pair["ratio"] > 1.1, pair
     assert data["comparison"]["mode"] == "interleaved" and len(data["results"]) == 2
     assert "interleaved rounds resampled as pairs" in out and "-> slower" in out
-    assert "graph_optimization_level: 'all' -> 'disable'" in out
+    assert 'graph_optimization_level: "all" -> "disable"' in out
     assert "| B |" in md.read_text() and csv.read_text().count("\n") == 3
 
 
