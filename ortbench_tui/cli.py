@@ -21,6 +21,7 @@ COMMANDS = {
     "detect": "CPU, cores, memory, GPUs, ORT version and the EPs that really work",
     "models": "inputs, outputs, opset and size of ONNX models",
     "samples": "list or write the built-in sample models",
+    "profiles": "list the profiles a NAME can refer to, and where each lives",
     "run": "warm-up plus timed runs of one model with one profile",
     "compare": "compare profiles on a model, or saved results, with a verdict",
     "sweep": "search a grid of profile settings within a time budget",
@@ -45,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for name, help_text in COMMANDS.items():
         module = importlib.import_module(f".commands.{name}", __package__)
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd = sub.add_parser(
+            name, help=help_text, description=help_text, epilog=getattr(module, "EPILOG", None)
+        )
         module.add_arguments(cmd)
         cmd.set_defaults(_module=module)
     return parser

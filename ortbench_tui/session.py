@@ -179,11 +179,9 @@ def check_providers(profile: Profile, active: list[str]) -> ProviderReport:
     took_over = active[0] if active else "nothing"
     message = f"{want} did not load here; the session runs on {took_over}"
     if took_over not in allowed:
-        raise OrtbenchError(
-            f"execution provider not available: {message}. Use a profile for an EP that "
-            f"works here (see `ortbench detect`) or allow it with provider.fallback = "
-            f'["{took_over.removesuffix("ExecutionProvider").lower()}"]'
-        )
+        from .fallback_message import fallback_refused
+
+        raise OrtbenchError(fallback_refused(profile.name, want, took_over))
     report.warnings.append(f"FALLBACK: {message} (allowed by provider.fallback)")
     return report
 

@@ -6,7 +6,9 @@ print a number the same way. Pure functions of their arguments; no I/O.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Sequence
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -117,3 +119,39 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def csv_number(value: float | None) -> str:
     """A number for a CSV cell: empty when missing, six significant digits."""
     return "" if value is None or _missing(value) else f"{value:.6g}"
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def toml_value(value: object) -> str:
+    """A value as it is written in a profile: `true`, `"all"`, `[0, 1]`, `{ batch = 1 }`.
+
+    What a user reads in a diff is what they would type in the TOML (never Python's `True` or
+    `{'batch': 1}`). None has no TOML form: `(unset)`.
+    """
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = ", ".join(
+            f"{k if _BARE_KEY.match(str(k)) else json.dumps(str(k))} = {toml_value(v)}"
+            for k, v in value.items()
+        )
+        return "{ " + items + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))

@@ -32,6 +32,16 @@ def results_dir() -> Path:
     return Path(root) / "results"
 
 
+# The parent process, named in the shared-cores warning when it does work of its own: the CLI's
+# only waits on a pipe; the TUI's redraws (set by `ortbench tui` before the app starts).
+_PARENT = {"name": ""}
+
+
+def set_parent_process(description: str) -> None:
+    """Name the process that starts the runs, for the shared-cores warning ("the ortbench UI")."""
+    _PARENT["name"] = description
+
+
 def _environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[str]:
     warnings = []
     logical = hardware.get("logical_cores") or 0
@@ -39,7 +49,12 @@ def _environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[s
     if not pinned and logical <= 2:
         warnings.append(
             f"shared cores: the worker shares this machine's {logical} logical cores with "
-            "everything else (the UI included); expect noise"
+            + (
+                f"everything else ({_PARENT['name']} included)"
+                if _PARENT["name"]
+                else "everything else running here"
+            )
+            + "; expect noise"
         )
     if logical and load > 0.5 * logical:
         warnings.append(f"busy machine: load average {load:.2f} on {logical} logical cores")
@@ -184,10 +199,15 @@ def load_result(path: str | Path) -> dict[str, Any]:
     return result
 
 
+def json_samples(result_path: str | Path) -> Path:
+    """Where the raw samples of a result file live: beside it, `a.json` -> `a.npy`."""
+    return Path(result_path).with_suffix(".npy")
+
+
 def read_samples(result_path: str | Path) -> tuple[np.ndarray | None, str]:
     """The raw samples saved beside a result and "", or None and why they cannot be used
     ("" when none were saved). A 0-byte or truncated .npy counts as missing, with its reason."""
-    npy = Path(result_path).with_suffix(".npy")
+    npy = json_samples(result_path)
     if not npy.exists():
         return None, ""
     try:

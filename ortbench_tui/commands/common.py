@@ -5,19 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import OrtbenchError
-from ..profile import Profile, apply_overrides, load_profile
+from ..profile import Profile, apply_overrides, load_profile_arg, override_label
 from ..text import format_ms
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", metavar="FILE", help="profile TOML (default: ORT defaults)")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE|NAME",
+        help="profile TOML, or a profile's name (see `ortbench profiles`; default: ORT defaults)",
+    )
     parser.add_argument(
         "--set",
         metavar="KEY=VALUE",
@@ -28,9 +32,15 @@ def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def profile_from_args(path: str | None, overrides: list[str]) -> Profile:
-    profile = load_profile(path) if path else Profile(name="ort-defaults")
-    return apply_overrides(profile, overrides)
+def profile_from_args(path: str | None, overrides: list[str], extra: Sequence[str] = ()) -> Profile:
+    """The profile a command runs: FILE or NAME (else ORT defaults), then the user's --set
+    (which name it: `ort-defaults+intra_op_num_threads=1`), then `extra` (counts, unnamed)."""
+    profile = load_profile_arg(path) if path else Profile(name="ort-defaults")
+    named = apply_overrides(profile, overrides)
+    label = override_label(overrides)
+    if label and named.name == profile.name:
+        named.name = f"{profile.name}+{label}"
+    return apply_overrides(named, list(extra))
 
 
 def count_overrides(runs: int | None, duration: float | None, warmup: int | None) -> list[str]:

@@ -3,8 +3,9 @@
     ortbench compare MODEL --profile A --profile B [...] [--interleave] [--json OUT]
     ortbench compare RESULT.json RESULT.json [...]
 
-A profile is a TOML file or `defaults` (ORT out of the box), optionally followed by
-`+KEY=VALUE` overrides for that profile alone: `--profile defaults+run.io_binding=true`.
+A profile is a TOML file, a profile NAME (`ortbench profiles` lists them) or `defaults` (ORT
+out of the box), optionally followed by `+KEY=VALUE` overrides for that profile alone:
+`--profile defaults+run.io_binding=true`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OrtbenchError
-from ..profile import Profile, apply_override, apply_overrides, load_profile
+from ..profile import Profile, apply_override, apply_overrides, load_profile_arg, override_label
 from .common import (
     add_input_arguments,
     add_json_argument,
@@ -44,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="SPEC",
-        help="FILE or 'defaults', optionally +KEY=VALUE for this profile alone "
-        "(e.g. defaults+session.intra_op_num_threads=1); give it twice or more",
+        help="FILE, NAME (see `ortbench profiles`) or 'defaults', optionally +KEY=VALUE for "
+        "this profile alone (e.g. defaults+session.intra_op_num_threads=1); give it twice or more",
     )
     parser.add_argument(
         "--set",
@@ -110,18 +111,16 @@ def parse_profile_spec(spec: str, common: list[str]) -> Profile:
     if base_text in ("defaults", "default", "ort-defaults"):
         profile = Profile(name="ort-defaults")
     else:
-        profile = load_profile(base_text)
+        profile = load_profile_arg(base_text)
     profile = apply_overrides(profile, common)
     for piece in pieces:
         try:
             profile = apply_override(profile, piece)
         except OrtbenchError as exc:
             raise OrtbenchError(f"--profile {spec}: {exc}") from None
-    if pieces:
-        short = "+".join(
-            p.split("=", 1)[0].split(".")[-1] + "=" + p.split("=", 1)[1] for p in pieces
-        )
-        profile.name = f"{profile.name}+{short}"
+    label = override_label(pieces)
+    if label:
+        profile.name = f"{profile.name}+{label}"
     return profile
 
 

@@ -1,7 +1,7 @@
 """`ortbench practices MODEL`: the seed article's practices, each toggled alone vs the base.
 
 ortbench practices MODEL [--profile BASE] [--set KEY=VALUE]... [--duration S | --runs N]
-                         [--json [OUT]] [--markdown OUT]
+                         [--json [OUT]] [--markdown OUT] [--save-best FILE [--overwrite]]
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ from .common import (
 )
 
 DEFAULT_DURATION_S = 1.0
+EPILOG = (
+    'The practices come from the article "Optimizing ONNX Runtime Inference Latency: 8 Best '
+    'Practices": graph optimization EXTENDED/ALL, intra-op threads = physical cores, inter-op '
+    "threads 0 on GPU, CUDA graphs, IO binding, arena + memory pattern, FP16/INT8, warm-up. "
+    "Each row names the profile keys it toggles; --save-best writes them into a profile."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_json_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the report as Markdown")
+    parser.add_argument(
+        "--save-best",
+        metavar="FILE",
+        help="write the base profile with every practice that measured faster applied (a "
+        "faster FP16/INT8 also needs cosine >= 0.999 against fp32); its header says why",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="let --save-best replace an existing file"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
@@ -69,11 +84,7 @@ class Progress:
         from ..bench.practices import PracticesProgress
 
         if self.enabled and isinstance(event, PracticesProgress):
-            total = f"/{event.total}" if event.total else ""
-            sys.stderr.write(
-                f"\r\033[K{event.detail}: {event.phase} {event.done}{total} "
-                f"{event.elapsed_s:5.1f} s"
-            )
+            sys.stderr.write(f"\r\033[K{event.text()}")
             sys.stderr.flush()
 
     def clear(self) -> None:
@@ -90,9 +101,9 @@ def execute(args: argparse.Namespace) -> int:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
     duration = None if args.runs is not None else (args.duration or DEFAULT_DURATION_S)
     extra = count_overrides(args.runs, duration, args.warmup)
-    base = profile_from_args(args.profile, args.overrides + extra)
-    if not args.profile:
-        base.name = "ort-defaults"
+    base = profile_from_args(args.profile, args.overrides, extra)
+    if args.save_best and Path(args.save_best).exists() and not args.overwrite:
+        raise OrtbenchError(f"{args.save_best} already exists (use --overwrite to replace it)")
     request = PracticesRequest(
         model=args.model,
         base=base,
@@ -107,12 +118,25 @@ def execute(args: argparse.Namespace) -> int:
         report = run_practices(request, progress)
     finally:
         progress.clear()
+    saved = None
+    if args.save_best:
+        from ..bench.practices import save_best
+        from ..profile import resolve_profile_path
+
+        # The base as the user gave it: the check's own run counts are not part of it.
+        plain = profile_from_args(args.profile, args.overrides)
+        source = resolve_profile_path(args.profile) if args.profile else None
+        saved = save_best(report, plain, args.save_best, args.overwrite, based_on=source)
     if args.markdown:
         atomic_write_text(
             Path(args.markdown), report_markdown(report), overwrite=True, make_parents=False
         )
     if args.json:
-        emit_json(report.to_dict(), args.json)
+        out = report.to_dict()
+        out["saved_best"] = str(saved) if saved else None
+        emit_json(out, args.json)
     if args.json != "-":
         print(format_report(report))
+        if saved:
+            print(f"saved the base with the faster practices as {saved}")
     return 0

@@ -51,7 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --precision: seconds of timed runs at most (run.max_duration_s, default 60)",
     )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs")
-    parser.add_argument("--json", metavar="OUT", help="write the result JSON (- for stdout)")
+    parser.add_argument(
+        "--json",
+        metavar="OUT",
+        help="write the result JSON (- for stdout); a file gets its raw samples beside it "
+        "(OUT.npy), so `ortbench compare a.json b.json` gives a verdict",
+    )
     parser.add_argument("--samples", metavar="OUT.npy", help="write raw samples (ns, int64)")
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -123,10 +128,13 @@ def format_result(result: dict[str, Any]) -> str:
         lines += ["inputs:", *input_lines(result["inputs"])]
     precision = result["profile"]["run"]["precision"]
     if precision != "fp32":
-        from ..precision import accuracy_lines
+        from ..precision import accuracy_lines, calibration_note
 
         lines.append(f"accuracy of {precision} against fp32 on the same inputs:")
         lines += [f"  {line}" for line in accuracy_lines(result.get("accuracy"))]
+        note = calibration_note(result["profile"]["run"])
+        if note:
+            lines.append(f"  note: {note}")
     if result.get("stopping"):
         from ..bench.run_watch import describe_stop
 
@@ -144,8 +152,8 @@ def execute(args: argparse.Namespace) -> int:
         raise OrtbenchError("--max-duration: only with --precision")
     profile = profile_from_args(
         args.profile,
-        args.overrides
-        + count_overrides(args.runs, args.duration, args.warmup)
+        args.overrides,
+        count_overrides(args.runs, args.duration, args.warmup)
         + precision_overrides(args.precision, args.max_duration),
     )
     progress = ProgressLine(not args.quiet)

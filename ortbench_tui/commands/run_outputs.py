@@ -40,7 +40,7 @@ def keep_run(
     """History (a warning when it fails), then --json and --samples, then the text (unless
     --json - took stdout). Returns the exit code the outputs deserve: 0, or 2 when a path the
     user gave is unusable, or 1 when a write failed for another reason (disk full)."""
-    from ..bench.results import save_samples
+    from ..bench.results import json_samples, save_samples
     from .common import emit_json
 
     if not args.no_history:
@@ -53,6 +53,10 @@ def keep_run(
             failures.append(exc)
     if args.json:
         try:
+            if args.json != "-":
+                # The samples beside the JSON make the file enough for `compare a.json b.json`.
+                npy = save_samples(samples_ns, json_samples(args.json))
+                result["samples_path"] = str(npy)
             emit_json(result, args.json)
         except Exception as exc:
             failures.append(exc)

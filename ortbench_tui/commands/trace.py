@@ -50,10 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
-def trace_overrides(args: argparse.Namespace) -> list[str]:
-    return list(args.overrides) + count_overrides(args.runs, None, args.warmup)
-
-
 def format_header(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     prov = result["providers"]
@@ -71,7 +67,9 @@ def format_header(result: dict[str, Any]) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
-    profile = profile_from_args(args.profile, trace_overrides(args))
+    profile = profile_from_args(
+        args.profile, args.overrides, count_overrides(args.runs, None, args.warmup)
+    )
     progress = ProgressLine(not args.quiet)
     request = RunRequest(
         model=args.model, profile=profile, trace=True, inputs=input_spec_from_args(args, args.model)

@@ -32,6 +32,7 @@ def execute(args: argparse.Namespace) -> int:
         if not Path(folder).is_dir():
             raise OrtbenchError(f"not a folder: {folder}")
     # Textual is imported here, never at CLI start-up: the engine commands stay light.
+    from ..bench.results import set_parent_process
     from ..bench.runner import ensure_spawn_ready
     from ..tui.app import make_app
 
@@ -39,5 +40,6 @@ def execute(args: argparse.Namespace) -> int:
     # Before App.run(): started from inside Textual, multiprocessing's resource tracker fails
     # (DESIGN 5, "bad value(s) in fds_to_keep").
     ensure_spawn_ready()
+    set_parent_process("the ortbench UI")
     app.run()
     return int(app.return_code or 0)

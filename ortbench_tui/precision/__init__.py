@@ -34,7 +34,14 @@ Modules: `plan` (cache key, path, calibration data), `fp16` and `int8` (the conv
 
 from __future__ import annotations
 
-from .accuracy import ACCURACY_PROVIDER, accuracy_figures, accuracy_lines, accuracy_report
+from .accuracy import (
+    ACCURACY_PROVIDER,
+    accuracy_figures,
+    accuracy_lines,
+    accuracy_report,
+    accuracy_summary,
+    calibration_note,
+)
 from .derive import LARGE_MODEL_BYTES, derive_model
 from .failures import STEP_CALIBRATION, STEP_FP16, STEP_INT8, failing_node
 from .plan import (
@@ -58,7 +65,9 @@ __all__ = [
     "DerivationPlan",
     "accuracy_figures",
     "accuracy_lines",
+    "calibration_note",
     "accuracy_report",
+    "accuracy_summary",
     "calibration_feeds",
     "converter_settings",
     "derive_model",

@@ -130,3 +130,27 @@ def accuracy_lines(accuracy: dict[str, Any] | None) -> list[str]:
             line += f" · {fig['nonfinite']} non-finite values"
         lines.append(line)
     return lines
+
+
+def calibration_note(run_settings: dict[str, Any]) -> str | None:
+    """Static int8 calibrates on the very inputs the timed runs and the accuracy check use: say
+    so wherever its accuracy is shown (None for every other precision)."""
+    if run_settings.get("precision") != "int8" or run_settings.get("int8_mode") != "static":
+        return None
+    return (
+        "static int8: measured on its calibration data (the accuracy check uses the inputs "
+        "it was calibrated on, so it is optimistic; new inputs may fare worse)"
+    )
+
+
+def accuracy_summary(accuracy: dict[str, Any] | None) -> tuple[float, float | None] | None:
+    """(lowest cosine, largest max abs error) over a result's outputs; None when not measured."""
+    figs = [
+        f
+        for f in (accuracy or {}).values()
+        if isinstance(f, dict) and isinstance(f.get("cosine"), (int, float))
+    ]
+    if not figs:
+        return None
+    errs = [float(f["max_abs_err"]) for f in figs if isinstance(f.get("max_abs_err"), (int, float))]
+    return min(float(f["cosine"]) for f in figs), (max(errs) if errs else None)

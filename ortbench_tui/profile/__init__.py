@@ -16,7 +16,14 @@ import tomli_w
 
 from ..errors import OrtbenchError
 from ..fileio import PROFILE_LIMIT, read_regular, write_atomic
-from .overrides import apply_override, apply_overrides
+from .locate import (
+    ProfileLocation,
+    list_profiles,
+    resolve_profile_path,
+    shipped_profiles_dir,
+    user_profiles_dir,
+)
+from .overrides import apply_override, apply_overrides, override_label
 from .schema import (
     EXECUTION_MODES,
     INT8_MODES,
@@ -32,6 +39,7 @@ from .schema import (
     field_specs,
     knob,
 )
+from .toml_edit import edit_profile_text
 from .validation import check_value, profile_from_dict, profile_to_dict
 
 
@@ -71,9 +79,17 @@ def atomic_write_text(
 
 
 def save_profile(
-    profile: Profile, path: str | Path, overwrite: bool = False, header: str = ""
+    profile: Profile,
+    path: str | Path,
+    overwrite: bool = False,
+    header: str = "",
+    based_on: str | Path | None = None,
 ) -> Path:
-    """Save atomically; an existing file is replaced only when `overwrite` is true."""
+    """Save atomically; an existing file is replaced only when `overwrite` is true.
+
+    The text is an edit of `based_on` (default: the file being overwritten), so its comments
+    and layout survive; `header` is added only to a file written from scratch or as a copy.
+    """
     path = Path(path)
     npz = Path(profile.run.inputs_npz)
     if profile.run.inputs_npz and npz.is_relative_to(path.parent.absolute()):
@@ -82,8 +98,33 @@ def save_profile(
         profile = dataclasses.replace(
             profile, run=dataclasses.replace(profile.run, inputs_npz=relative)
         )
-    atomic_write_text(path, dumps_profile(profile, header), overwrite, make_parents=True)
+    source = Path(based_on) if based_on is not None else (path if overwrite else None)
+    text = _edited_text(profile, source, header if source != path else "")
+    if text is None:
+        text = dumps_profile(profile, header)
+    atomic_write_text(path, text, overwrite, make_parents=True)
     return path
+
+
+def _edited_text(profile: Profile, source: Path | None, header: str) -> str | None:
+    """The profile written over `source`'s text; None when there is no readable, valid one."""
+    if source is None or not source.is_file():
+        return None
+    try:
+        old_text = read_regular(source, PROFILE_LIMIT, "profile file").decode("utf-8")
+        old = profile_to_dict(load_profile(source))
+    except (OrtbenchError, OSError, UnicodeDecodeError):
+        return None
+    text = edit_profile_text(old_text, old, profile_to_dict(profile))
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    if lines and not text.startswith(lines[0]):
+        text = "\n".join(lines) + "\n\n" + text
+    return text
+
+
+def load_profile_arg(text: str | Path, cwd: Path | None = None) -> Profile:
+    """A profile given on the command line: a TOML path, or a NAME (see `locate`)."""
+    return load_profile(resolve_profile_path(str(text), cwd))
 
 
 __all__ = [
@@ -94,6 +135,7 @@ __all__ = [
     "PROVIDER_ALIASES",
     "SECTIONS",
     "Profile",
+    "ProfileLocation",
     "ProviderSettings",
     "RunSettings",
     "SessionSettings",
@@ -102,11 +144,18 @@ __all__ = [
     "atomic_write_text",
     "check_value",
     "dumps_profile",
+    "edit_profile_text",
     "ep_full_name",
     "field_specs",
     "knob",
+    "list_profiles",
     "load_profile",
+    "load_profile_arg",
+    "override_label",
     "profile_from_dict",
     "profile_to_dict",
+    "resolve_profile_path",
     "save_profile",
+    "shipped_profiles_dir",
+    "user_profiles_dir",
 ]

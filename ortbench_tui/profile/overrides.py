@@ -59,3 +59,20 @@ def apply_overrides(profile: Profile, assignments: list[str]) -> Profile:
     for assignment in assignments:
         profile = apply_override(profile, assignment)
     return profile
+
+
+def override_label(assignments: list[str]) -> str:
+    """A short name for a set of --set assignments: `intra_op_num_threads=1+io_binding=true`.
+
+    Runs and compare columns made with overrides are named `<profile>+<this>`, so two rows of
+    the same base profile can be told apart. `name=` and `description=` are not settings.
+    """
+    pieces = []
+    for assignment in assignments:
+        key, _, value = (s.strip() for s in assignment.partition("="))
+        if key in ("name", "description"):
+            continue
+        parts = key.split(".")
+        short = parts[-2] if parts[-1] == "name" and len(parts) > 1 else parts[-1]
+        pieces.append(f"{short}={value}")
+    return "+".join(pieces)

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ortbench_tui
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.profile import Profile, load_profile, profile_to_dict, save_profile
+from ortbench_tui.profile import (
+    Profile,
+    load_profile,
+    profile_to_dict,
+    save_profile,
+    shipped_profiles_dir,
+)
 
 SAVE_HEADER = "Saved by the ortbench workbench."
-
-
-def shipped_profiles_dir() -> Path:
-    """The profiles that ship with ortbench (next to the package)."""
-    return Path(ortbench_tui.__file__).resolve().parent.parent / "profiles"
 
 
 @dataclass
@@ -226,7 +226,14 @@ class Workspace:
             keys = ", ".join(sorted(entry.invalid))
             raise OrtbenchError(f"cannot save '{entry.name}': invalid values in {keys}")
         own = entry.path is not None and entry.writable and target.resolve() == entry.path.resolve()
-        save_profile(entry.profile, target, overwrite=overwrite or own, header=SAVE_HEADER)
+        # Written over the entry's own file (or the shipped one it copies): comments survive.
+        save_profile(
+            entry.profile,
+            target,
+            overwrite=overwrite or own,
+            header=SAVE_HEADER,
+            based_on=entry.path,
+        )
         other = self._entry_at(target)
         if other is not None and other is not entry:
             self.profiles.remove(other)
@@ -255,7 +262,7 @@ class Workspace:
         profile.name = name
         copy_entry = ProfileEntry(profile, None, None, True)
         target = self.path_for(name)
-        save_profile(profile, target, overwrite=False, header=SAVE_HEADER)
+        save_profile(profile, target, overwrite=False, header=SAVE_HEADER, based_on=entry.path)
         copy_entry.path = target
         copy_entry.saved = profile_to_dict(profile)
         self.profiles.insert(self.profiles.index(entry) + 1, copy_entry)
@@ -278,7 +285,7 @@ class Workspace:
 
             stored = profile_from_dict({**entry.saved, "name": name}, source=str(target))  # type: ignore[dict-item]
             same = old_path is not None and target.resolve() == old_path.resolve()
-            save_profile(stored, target, overwrite=same, header=SAVE_HEADER)
+            save_profile(stored, target, overwrite=same, header=SAVE_HEADER, based_on=old_path)
             entry.saved = profile_to_dict(stored)
             if old_path is not None and not same:
                 old_path.unlink(missing_ok=True)

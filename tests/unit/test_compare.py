@@ -169,7 +169,14 @@ def test_unique_names_and_profile_diff():
     b = profile_to_dict(prof("b", "session.intra_op_num_threads=2", "run.io_binding=true"))
     assert profile_diff(a, b) == [
         "session.intra_op_num_threads: 1 -> 2",
-        "run.io_binding: False -> True",
+        "run.io_binding: false -> true",
+    ]
+    # Values as the TOML has them, never Python reprs (True, {'batch': 1}).
+    c = profile_to_dict(prof("c", "session.free_dimensions={ batch = 1 }", 'provider.name="cuda"'))
+    assert profile_diff(a, c) == [
+        "session.free_dimensions: {} -> { batch = 1 }",
+        "session.intra_op_num_threads: 1 -> 0",
+        'provider.name: "cpu" -> "cuda"',
     ]
 
 
@@ -560,7 +567,7 @@ def test_cli_live_compare_finds_the_unoptimized_conv_slower(capsys, tmp_path):
     assert data["comparison"]["stopping"]["pairs"][0]["stop_reason"] == "decided"
     assert data["comparison"]["mode"] == "interleaved" and len(data["results"]) == 2
     assert "interleaved rounds resampled as pairs" in out and "-> slower" in out
-    assert "graph_optimization_level: 'all' -> 'disable'" in out
+    assert 'graph_optimization_level: "all" -> "disable"' in out
     assert "| B |" in md.read_text() and csv.read_text().count("\n") == 3
 
 

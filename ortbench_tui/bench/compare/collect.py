@@ -180,6 +180,7 @@ class Collector:
             seed=req.seed,
             warnings=warnings,
             model=req.model,
+            hardware=next((r["hardware"] for r in results if r and r.get("hardware")), {}),
         )
         comp.inputs = [shapes_text(shapes_of(r)) if r else "" for r in results]
         paths: list[str] = []
@@ -247,7 +248,12 @@ def merge_finals(finals: list[dict[str, Any]]) -> dict[str, Any]:
     rss = [float(f["rss_peak_mb"]) for f in finals if f.get("rss_peak_mb") is not None]
     gpu = [float(f["gpu_mem_peak_mb"]) for f in finals if f.get("gpu_mem_peak_mb") is not None]
     notes = [str(f["gpu_mem_note"]) for f in finals if f.get("gpu_mem_note")]
+    # Every session of a profile runs the same derived model on the same inputs: one
+    # session's accuracy against fp32 is the profile's.
+    accuracy = next((f["accuracy"] for f in finals if f.get("accuracy")), None)
+    extra = {"accuracy": accuracy} if accuracy else {}
     return {
+        **extra,
         "first_run_ms": finals[0].get("first_run_ms") if finals else None,
         "wall_s": float(sum(f.get("wall_s") or 0.0 for f in finals)),
         "cancelled": any(f.get("cancelled") for f in finals),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...text import format_ratio
+from ...text import format_ratio, toml_value
 from ..stats import PERCENTILE_METHOD, summarize
 from .bootstrap import (
     DEFAULT_MARGIN,
@@ -114,6 +114,8 @@ class Comparison:
     """`--until-decided`: the rule, its budget and alpha, and how each pair stopped."""
     inputs: list[str] = field(default_factory=list)
     """Per profile, the input shapes measured (``tokens 1x128``), as run_inputs.shapes_text."""
+    hardware: dict[str, Any] = field(default_factory=dict)
+    """The machine of the first result (`detect`'s fields), for reports that travel."""
 
     def to_dict(self) -> dict[str, Any]:
         extra = {"stopping": self.stopping} if self.stopping else {}
@@ -132,13 +134,16 @@ class Comparison:
 
 
 def profile_diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """'section.key: A -> B' for each profile key that differs (name and description aside)."""
+    """'section.key: A -> B' for each profile key that differs (name and description aside),
+    values as TOML writes them (`false -> true`, `{ batch = 1 }`)."""
     out = []
     for section in ("session", "provider", "run"):
         sa, sb = a.get(section) or {}, b.get(section) or {}
         for key in sorted(set(sa) | set(sb)):
             if sa.get(key) != sb.get(key):
-                out.append(f"{section}.{key}: {sa.get(key)!r} -> {sb.get(key)!r}")
+                out.append(
+                    f"{section}.{key}: {toml_value(sa.get(key))} -> {toml_value(sb.get(key))}"
+                )
     return out
 
 
@@ -153,6 +158,7 @@ def build_comparison(
     reps: int = DEFAULT_REPS,
     seed: int = 0,
     warnings: list[str] | None = None,
+    hardware: dict[str, Any] | None = None,
     model: str = "",
 ) -> Comparison:
     """Each profile against the first. `summaries[i]` holds figures used when `sets[i]` is
@@ -237,4 +243,5 @@ def build_comparison(
         pairs=pairs,
         warnings=list(warnings or []),
         model=model,
+        hardware=dict(hardware or {}),
     )

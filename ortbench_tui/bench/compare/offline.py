@@ -134,6 +134,7 @@ def compare_files(
         seed=seed,
         warnings=warnings,
         model=model,
+        hardware=results[0].get("hardware") or {},
     )
     comp.inputs = [shapes_text(shapes_of(r)) for r in results]
     return comp, results

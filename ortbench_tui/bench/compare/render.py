@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from ...text import aligned_table, csv_number, format_ms, md_table
 from ..stats import PERCENTILE_METHOD
@@ -56,11 +57,37 @@ def inputs_lines(comp: Comparison) -> list[str]:
     return [f"inputs {p.label}: {text}" for p, text in pairs]
 
 
+def machine_text(hardware: dict[str, Any]) -> str:
+    """'CPU, 4 physical / 8 logical cores, GPU ..., ORT 1.31.0' from a result's hardware."""
+    if not hardware:
+        return "unknown machine"
+    parts = [
+        f"{hardware.get('cpu_model') or 'unknown CPU'}, {hardware.get('physical_cores')} "
+        f"physical / {hardware.get('logical_cores')} logical cores"
+    ]
+    gpus = [str(g.get("name")) for g in hardware.get("gpus") or [] if isinstance(g, dict)]
+    if gpus:
+        parts.append(", ".join(gpus))
+    parts.append(f"ORT {hardware.get('ort_version') or '?'}")
+    return ", ".join(parts)
+
+
 def comparison_markdown(comp: Comparison) -> str:
-    """A table ready to paste into a pull request."""
+    """A table ready to paste into a pull request: where it was measured, what differs."""
     title = f"### ortbench compare{f' · {comp.model}' if comp.model else ''} ({comp.mode})"
     table = md_table(TABLE_HEADER, table_rows(comp))
     notes = [
+        "",
+        f"Machine: {machine_text(comp.hardware)}.",
+        "",
+    ]
+    notes += [
+        f"- {pair.b} ({pair.b_name}) differs from {pair.a}: "
+        + "; ".join(f"`{d}`" for d in pair.differs)
+        for pair in comp.pairs
+        if pair.differs
+    ]
+    notes += [
         "",
         f"Ratio = median B / median A (below 1: B is faster). CI: {comp.method}.",
         f"Percentiles: {PERCENTILE_METHOD}.",
@@ -85,6 +112,7 @@ def comparison_csv(comp: Comparison) -> str:
             "ci_high",
             "verdict",
             "mode",
+            "differs_from_A",
         ]
     )
     for i, row in enumerate(comp.profiles):
@@ -103,6 +131,7 @@ def comparison_csv(comp: Comparison) -> str:
                 csv_number(pair.ci_high) if pair else "",
                 (pair.verdict or "") if pair else "reference",
                 comp.mode,
+                "; ".join(pair.differs) if pair else "",
             ]
         )
     return buf.getvalue()

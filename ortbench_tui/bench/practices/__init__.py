@@ -3,16 +3,21 @@
 catalogue   each practice as a pair of profile transforms (off, on)
 run         the measurement: interleaved fp32 profiles, FP16/INT8 through the normal runner
 report      the rows, as terminal text and Markdown
+best        the base profile with the practices that measured faster (`--save-best`)
 """
 
 from __future__ import annotations
 
+from .best import MIN_COSINE, best_profile, save_best
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import (
+    ARTICLE,
+    FULL_HEADER,
     HEADER,
     PracticeRow,
     PracticesReport,
     format_report,
+    full_rows,
     report_markdown,
     report_rows,
 )
@@ -26,8 +31,11 @@ from .run import (
 )
 
 __all__ = [
+    "ARTICLE",
+    "FULL_HEADER",
     "GPU_EPS",
     "HEADER",
+    "MIN_COSINE",
     "NOT_APPLICABLE",
     "NOT_YET",
     "PRACTICES",
@@ -38,8 +46,11 @@ __all__ = [
     "PracticesRequest",
     "PracticesRun",
     "all_together",
+    "best_profile",
     "format_report",
+    "full_rows",
     "report_markdown",
     "report_rows",
     "run_practices",
+    "save_best",
 ]

@@ -27,6 +27,8 @@ class Practice:
     on: Callable[[Profile], Profile]
     gpu: bool = False
     precision: str = ""
+    keys: tuple[str, ...] = ()
+    """The profile keys the practice sets (what a user edits to adopt it)."""
 
 
 def _with(**changes: Any) -> Callable[[Profile], Profile]:
@@ -83,6 +85,7 @@ PRACTICES: list[Practice] = [
         "extended vs basic",
         _with(session__graph_optimization_level="basic"),
         _with(session__graph_optimization_level="extended"),
+        keys=("session.graph_optimization_level",),
     ),
     Practice(
         "opt_all",
@@ -91,6 +94,7 @@ PRACTICES: list[Practice] = [
         "all vs basic",
         _with(session__graph_optimization_level="basic"),
         _with(session__graph_optimization_level="all"),
+        keys=("session.graph_optimization_level",),
     ),
     Practice(
         "intra_physical",
@@ -99,6 +103,7 @@ PRACTICES: list[Practice] = [
         "physical vs ORT default (0)",
         _with(session__intra_op_num_threads=0),
         _with(session__intra_op_num_threads="physical"),
+        keys=("session.intra_op_num_threads",),
     ),
     Practice(
         "inter_op_zero",
@@ -108,6 +113,7 @@ PRACTICES: list[Practice] = [
         _inter_op(None),
         _inter_op(0),
         gpu=True,
+        keys=("session.inter_op_num_threads", "session.execution_mode", "provider.name"),
     ),
     Practice(
         "cuda_graph",
@@ -117,6 +123,7 @@ PRACTICES: list[Practice] = [
         _cuda_graph(False),
         _cuda_graph(True),
         gpu=True,
+        keys=("provider.options.enable_cuda_graph", "run.io_binding", "provider.name"),
     ),
     Practice(
         "io_binding",
@@ -125,6 +132,7 @@ PRACTICES: list[Practice] = [
         "on vs off",
         _with(run__io_binding=False),
         _with(run__io_binding=True),
+        keys=("run.io_binding",),
     ),
     Practice(
         "arena_mem_pattern",
@@ -133,6 +141,7 @@ PRACTICES: list[Practice] = [
         "both on vs both off",
         _with(session__enable_cpu_mem_arena=False, session__enable_mem_pattern=False),
         _with(session__enable_cpu_mem_arena=True, session__enable_mem_pattern=True),
+        keys=("session.enable_cpu_mem_arena", "session.enable_mem_pattern"),
     ),
     Practice(
         "fp16",
@@ -142,6 +151,7 @@ PRACTICES: list[Practice] = [
         _with(run__precision="fp32"),
         _with(run__precision="fp16"),
         precision="fp16",
+        keys=("run.precision",),
     ),
     Practice(
         "int8",
@@ -151,6 +161,7 @@ PRACTICES: list[Practice] = [
         _with(run__precision="fp32"),
         _with(run__precision="int8"),
         precision="int8",
+        keys=("run.precision",),
     ),
 ]
 

@@ -62,6 +62,19 @@ class PracticesProgress:
     total: int | None
     elapsed_s: float
     detail: str = ""
+    step: int = 1
+    """Which measurement of the check this is (the fp32 rows together, then each precision)."""
+    steps: int = 1
+    rows: tuple[str, ...] = ()
+    """The numbers of the rows being timed now ("5", "7a"), for a UI to mark them."""
+
+    def text(self) -> str:
+        """`step 1 of 3 · 9 profiles, interleaved: timed 9 of 40 · 3.2 s`."""
+        count = f"{self.done} of {self.total}" if self.total else f"{self.done}"
+        return (
+            f"step {self.step} of {self.steps} · {self.detail}: {self.phase} {count} · "
+            f"{self.elapsed_s:.1f} s"
+        )
 
 
 def _gpu_reason(working: list[str], probe: bool) -> tuple[str | None, str]:
@@ -122,7 +135,12 @@ class PracticesRun:
             self._current.cancel()
 
     def _measure(
-        self, profiles: list[Profile], interleave: bool, label: str
+        self,
+        profiles: list[Profile],
+        interleave: bool,
+        label: str,
+        step: tuple[int, int],
+        rows_of: Callable[[int | None], tuple[str, ...]],
     ) -> Iterator[PracticesProgress | Failed | CompareFinished]:
         req = self.request
         run = CompareRun(
@@ -141,7 +159,9 @@ class PracticesRun:
             run.cancel()
         for ev in run.events():
             if isinstance(ev, CompareProgress):
-                yield PracticesProgress(ev.phase, ev.done, ev.total, ev.elapsed_s, label)
+                yield PracticesProgress(
+                    ev.phase, ev.done, ev.total, ev.elapsed_s, label, *step, rows_of(ev.profile)
+                )
             else:
                 yield ev
         self._current = None
@@ -170,7 +190,14 @@ class PracticesRun:
         pairs: dict[int, tuple[int, int]] = {}
         precision_rows: list[tuple[int, Practice]] = []
         for practice in PRACTICES:
-            row = PracticeRow(practice.number, practice.title, practice.compared, "measured")
+            row = PracticeRow(
+                practice.number,
+                practice.title,
+                practice.compared,
+                "measured",
+                key=practice.key,
+                toggles=list(practice.keys),
+            )
             if practice.gpu and not gpu:
                 row.status, row.reason = NOT_APPLICABLE, self.gpu_reason or ""
             elif practice.precision:
@@ -199,8 +226,20 @@ class PracticesRun:
         )
         pairs[together_row] = (0, slot(all_together(base, gpu), "all-together"))
 
+        steps = 1 + len(precision_rows)
+        slot_rows: dict[int, list[str]] = {}
+        for i, pair in pairs.items():
+            for s in set(pair):
+                slot_rows.setdefault(s, []).append(rows[i].number)
+        everything = tuple(rows[i].number for i in sorted(pairs))
+
+        def fp32_rows(profile: int | None) -> tuple[str, ...]:
+            return tuple(slot_rows.get(profile, everything)) if profile is not None else everything
+
         finished: CompareFinished | None = None
-        for ev in self._measure(profiles, True, f"{len(profiles)} profiles, interleaved"):
+        for ev in self._measure(
+            profiles, True, f"{len(profiles)} profiles, interleaved", (1, steps), fp32_rows
+        ):
             if isinstance(ev, Failed):
                 yield ev
                 return
@@ -220,11 +259,17 @@ class PracticesRun:
         warnings = list(finished.comparison.warnings)
         if self.gpu_reason and self.gpu_detail:
             warnings.append(f"GPU rows: the CUDA EP does not work here: {self.gpu_detail}")
-        for i, practice in precision_rows:
+        for n, (i, practice) in enumerate(precision_rows, start=2):
             ref, var = practice.off(base), practice.on(base)
             ref.name, var.name = "fp32", practice.precision
             pre: CompareFinished | None = None
-            for ev in self._measure([ref, var], False, f"{practice.precision} (normal runner)"):
+            for ev in self._measure(
+                [ref, var],
+                False,
+                f"{practice.precision} (normal runner)",
+                (n, steps),
+                _only(rows[i].number),
+            ):
                 if isinstance(ev, Failed):
                     rows[i].status, rows[i].reason = "failed", ev.message.splitlines()[0]
                     break
@@ -235,6 +280,7 @@ class PracticesRun:
             if pre is not None:
                 self._fill(rows[i], pre.sets[0], pre.sets[1], req.margin)
                 rows[i].method += "; runs made one after the other"
+                _fill_accuracy(rows[i], pre.results[1] if len(pre.results) > 1 else None)
             if self._cancelled:
                 break
         hardware = finished.results[0].get("hardware") if finished.results else {}
@@ -302,6 +348,22 @@ class PracticesRun:
             f"against the steady state (p95 {p95:.3g} ms); the interval spans those first "
             "runs; 'faster' when every first run is slower than the steady p95"
         )
+
+
+def _only(number: str) -> Callable[[int | None], tuple[str, ...]]:
+    return lambda _profile: (number,)
+
+
+def _fill_accuracy(row: PracticeRow, result: dict[str, Any] | None) -> None:
+    """The precision row's accuracy against fp32, as the variant's run measured it."""
+    from ...precision import accuracy_summary, calibration_note
+
+    if not result:
+        return
+    summary = accuracy_summary(result.get("accuracy"))
+    if summary is not None:
+        row.cosine, row.max_abs_err = summary
+    row.accuracy_note = calibration_note((result.get("profile") or {}).get("run") or {}) or ""
 
 
 def run_practices(

@@ -1,0 +1,107 @@
+"""The practices check turned into a profile: the base with every practice that won applied.
+
+A practice is applied when its verdict is `faster` (the whole CI below 1 - margin). Practices
+that set the same key (EXTENDED vs ALL, FP16 vs INT8) are alternatives: the faster one wins.
+A precision row also needs its outputs to stay close to fp32 (cosine >= MIN_COSINE): a fast
+INT8 with a cosine of 0.91 is not a win. The saved file's header says what was applied and
+why, with the figures, and what was left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from ...profile import Profile, save_profile
+from .catalogue import PRACTICES
+from .report import ARTICLE, PracticeRow, PracticesReport
+
+MIN_COSINE = 0.999
+"""The lowest cosine against fp32 at which a faster FP16/INT8 row is applied."""
+
+
+def _why_not(row: PracticeRow) -> str | None:
+    """None when the row is applied (before alternatives are weighed), else the reason."""
+    if row.status != "measured":
+        return row.status
+    if row.verdict != "faster":
+        return row.verdict or "no verdict"
+    practice = next((p for p in PRACTICES if p.key == row.key), None)
+    if practice is None:
+        return "not a profile setting"
+    if practice.precision:
+        if row.cosine is None:
+            return "faster, but its accuracy was not measured"
+        if row.cosine < MIN_COSINE:
+            return f"faster, but cosine {row.cosine:.5f} < {MIN_COSINE} against fp32"
+    return None
+
+
+def best_profile(report: PracticesReport, base: Profile, name: str) -> tuple[Profile, str]:
+    """(the base with the winning practices on, the header that says why)."""
+    winners: dict[str, PracticeRow] = {}
+    left_out: list[tuple[PracticeRow, str]] = []
+    for row in report.rows:
+        if not row.key:
+            continue
+        reason = _why_not(row)
+        if reason is not None:
+            left_out.append((row, reason))
+            continue
+        slot = row.toggles[0] if row.toggles else row.key
+        other = winners.get(slot)
+        if other is None or (row.ratio or 1.0) < (other.ratio or 1.0):
+            if other is not None:
+                left_out.append((other, f"{row.number} {row.practice} was faster"))
+            winners[slot] = row
+        else:
+            left_out.append((row, f"{other.number} {other.practice} was faster"))
+    profile = base.copy()
+    for row in winners.values():
+        practice = next(p for p in PRACTICES if p.key == row.key)
+        profile = practice.on(profile)
+    profile.name = name
+    profile.description = f"{base.name} with the practices that measured faster on {report.model}"
+    return profile, _header(report, base, winners.values(), left_out)
+
+
+def _figures(row: PracticeRow) -> str:
+    accuracy = f", {row.accuracy_text()}" if row.accuracy_text() else ""
+    return f"{row.ratio_text()}{accuracy}"
+
+
+def _header(
+    report: PracticesReport,
+    base: Profile,
+    applied: Iterable[PracticeRow],
+    left_out: list[tuple[PracticeRow, str]],
+) -> str:
+    rows = list(applied)
+    lines = [
+        f"Written by `ortbench practices --save-best` on {dt.date.today().isoformat()}:",
+        f"base profile {base.name}, model {report.model}; practices from {ARTICLE}.",
+        "Ratio = median with the practice / median without (below 1 is faster), 95% CI;",
+        f"applied when the whole CI is below 1 - {report.margin:.0%} (verdict faster).",
+        "",
+        "Applied:" if rows else "Applied: none (no practice was clearly faster here).",
+    ]
+    lines += [f"  {r.number} {r.practice} ({', '.join(r.toggles)}): {_figures(r)}" for r in rows]
+    if left_out:
+        lines.append("Not applied:")
+        lines += [f"  {r.number} {r.practice}: {why}" for r, why in left_out]
+    return "\n".join(lines)
+
+
+def save_best(
+    report: PracticesReport,
+    base: Profile,
+    path: str | Path,
+    overwrite: bool = False,
+    based_on: str | Path | None = None,
+) -> Path:
+    """Write the best profile atomically (see `best_profile`); `based_on` keeps the base
+    file's comments. An existing file is replaced only when `overwrite` is true."""
+    path = Path(path)
+    profile, header = best_profile(report, base, path.stem)
+    return save_profile(profile, path, overwrite=overwrite, header=header, based_on=based_on)
