@@ -51,12 +51,14 @@ def keep_run(
             save_samples(samples_ns, Path(args.samples))
         except Exception as exc:
             failures.append(exc)
+    if args.json and args.json != "-":
+        # The samples beside the JSON make the file enough for `compare a.json b.json`.
+        try:
+            result["samples_path"] = str(save_samples(samples_ns, json_samples(args.json)))
+        except Exception as exc:
+            failures.append(exc)
     if args.json:
         try:
-            if args.json != "-":
-                # The samples beside the JSON make the file enough for `compare a.json b.json`.
-                npy = save_samples(samples_ns, json_samples(args.json))
-                result["samples_path"] = str(npy)
             emit_json(result, args.json)
         except Exception as exc:
             failures.append(exc)
