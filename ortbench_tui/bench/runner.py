@@ -16,8 +16,9 @@ import numpy as np
 
 from ..errors import OrtbenchError, RunFailed
 from ..profile import Profile, profile_to_dict
+from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .buffer import SampleBuffer
-from .child import STOP_GRACE_S, ChildDied, ChildProcess, death_message, send_stop
+from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
 from .worker import worker_main
 
@@ -56,7 +57,8 @@ class RunRequest:
 
 @dataclass
 class Progress:
-    """The worker's position: phase is first_run, warmup or timed."""
+    """The worker's position: phase is build_engine (done = seconds so far; TensorRT only),
+    first_run, warmup or timed."""
 
     phase: str
     done: int
@@ -123,14 +125,17 @@ class RunHandle:
         self.meta: dict[str, Any] = {}
         self.final: dict[str, Any] | None = None
         """The worker's own final figures, once it has sent them."""
+        self.building_since: float | None = None
+        """When the worker said TensorRT started building (until its session is ready)."""
 
     @property
     def process(self) -> Any:
         return self.child.process
 
     def cancel(self) -> None:
-        """Ask the worker to stop after its current batch (~100 ms); partial results are kept."""
-        self.child.cancel()
+        """Ask the worker to stop after its current batch (~100 ms); partial results are kept.
+        While TensorRT builds, the worker is inside ORT and cannot listen: it is killed."""
+        self.child.cancel(0.0 if self.building_since is not None else STOP_GRACE_S)
 
     @property
     def cancelled(self) -> bool:
@@ -140,11 +145,18 @@ class RunHandle:
         """Yield progress until the run finishes, fails, or the worker dies."""
         profile = self.request.profile
         timed_total = None if profile.run.duration_s > 0 else profile.run.timed_runs
-        for msg in self.child.messages(poll_s):
-            elapsed = time.perf_counter() - self.started
-            if isinstance(msg, SessionReady):
+        for msg in self.child.messages(poll_s, idle_s=BUILD_TICK_S):
+            now = time.perf_counter()
+            elapsed = now - self.started
+            if isinstance(msg, Idle):
+                if self.building_since is not None:  # the build phase's clock
+                    yield Progress(BUILD_PHASE, int(now - self.building_since), None, elapsed)
+            elif isinstance(msg, SessionReady):
                 self.meta = msg.meta
+                self.building_since = None
             elif isinstance(msg, PhaseProgress):
+                if msg.phase == BUILD_PHASE:
+                    self.building_since = now
                 yield Progress(msg.phase, msg.done, msg.total, elapsed)
             elif isinstance(msg, SampleBatch):
                 self.samples.extend(msg.samples_ns)
@@ -155,7 +167,10 @@ class RunHandle:
             elif isinstance(msg, Error):
                 yield Failed(msg.kind, msg.message, self._partial())
             elif isinstance(msg, ChildDied):
-                yield Failed("run", msg.message, self._partial())
+                if self.cancelled and self.building_since is not None:
+                    yield Failed("run", f"cancelled while {BUILD_PHASE_TEXT}: nothing measured")
+                else:
+                    yield Failed("run", msg.message, self._partial())
 
     def _partial(self) -> dict[str, Any] | None:
         """What a failed or killed run still measured, marked as such."""
@@ -179,6 +194,10 @@ class RunHandle:
 
     def close(self) -> None:
         self.child.close()
+
+
+BUILD_TICK_S = 0.5
+"""How often the build phase's clock ticks while the worker is inside ORT."""
 
 
 def start_run(request: RunRequest) -> RunHandle:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -25,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
+from ..session import uses_cuda_graph
 from .gpu_memory import GpuMemorySampler
+from .gpu_session import (
+    GpuSessionSetup,
+    explain_capture_failure,
+    placement_without_graph,
+    prepare_gpu_session,
+)
 from .protocol import (
     Connection,
     Done,
@@ -93,9 +101,17 @@ class Measurement:
             self.feeds = load_npz_feeds(Path(run.inputs_npz), info.inputs, free)
         else:
             self.feeds = make_feeds(info.inputs, free, seed=run.input_seed, sets=run.input_sets)
-        self.sess, report, create_ms = create_session(
-            model_path, self.profile, self.physical, self.request.get("profiling_prefix")
-        )
+        gpu = self._prepare_gpu(model_path, info.inputs)
+        try:
+            self.sess, report, create_ms = create_session(
+                model_path,
+                self.profile,
+                self.physical,
+                self.request.get("profiling_prefix"),
+                gpu.options.provider_options,
+            )
+        except Exception as exc:
+            raise self._capture_error(exc, model_path) from None
         self.warnings.extend(report.warnings)
         self.output_names = [o.name for o in self.sess.get_outputs()]
         self.device = (
@@ -111,7 +127,28 @@ class Measurement:
             "worker_cpus": sorted(os.sched_getaffinity(0)),
             # Detected here, not in the parent: the UI process must not import onnxruntime.
             "hardware": detect(probe_eps=False).to_dict(),
+            "tensorrt": gpu.outcome(create_ms, report.active),
         }
+
+    def _prepare_gpu(self, model_path: Path, inputs: list[Any]) -> GpuSessionSetup:
+        """CUDA graph checks and TensorRT options (bench.gpu_session), then the build phase."""
+        shapes = {name: array.shape for name, array in self.feeds[0].items()}
+        gpu = prepare_gpu_session(self.profile, model_path, inputs, shapes)
+        gpu.announce(self.conn)
+        return gpu
+
+    def _capture_error(self, exc: Exception, model_path: Path) -> Exception:
+        """A failed CUDA graph capture, explained by where the nodes ran (other errors pass)."""
+        if not uses_cuda_graph(self.profile):
+            return exc
+
+        def placement() -> dict[str, str]:
+            with tempfile.TemporaryDirectory(prefix="ortbench-capture-") as folder:
+                return placement_without_graph(
+                    model_path, self.profile, self.physical, self.feeds[0], Path(folder)
+                )
+
+        return explain_capture_failure(exc, self.profile, placement)
 
     def first_run(self) -> int:
         """Time the session's very first inference (cold start), in ns.
@@ -135,8 +172,6 @@ class Measurement:
 
     def _bound_calls(self) -> list[Call]:
         import onnxruntime as ort
-
-        from ..session import uses_cuda_graph
 
         if self.first_outputs is None:
             raise RuntimeError("first_run() must come before binding: it gives output shapes")

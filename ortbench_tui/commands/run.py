@@ -9,6 +9,7 @@ from typing import Any
 
 from ..bench.results import save_samples, save_to_history
 from ..bench.runner import Event, Progress, RunRequest, run_benchmark
+from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..text import format_ms
 from .common import (
     add_profile_arguments,
@@ -50,7 +51,10 @@ class ProgressLine:
         if not self.enabled or not isinstance(event, Progress):
             return
         total = f"/{event.total}" if event.total else ""
-        sys.stderr.write(f"\r{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s ")
+        if event.phase == BUILD_PHASE:  # done counts the build's seconds
+            sys.stderr.write(f"\r\033[K{BUILD_PHASE_TEXT}… {event.done} s (Ctrl-C cancels) ")
+        else:
+            sys.stderr.write(f"\r{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s ")
         sys.stderr.flush()
 
     def clear(self) -> None:

@@ -7,7 +7,8 @@ from dataclasses import fields
 from typing import Any
 
 from ..errors import OrtbenchError
-from .schema import PROVIDER_ALIASES, SECTIONS, Profile
+from ..gpu.ep_options import validate_provider_options
+from .schema import PROVIDER_ALIASES, SECTIONS, Profile, ep_full_name
 
 _EXPECTED = {
     "int": "a non-negative integer",
@@ -126,7 +127,17 @@ def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profil
     for section, cls in SECTIONS.items():
         if section in data:
             setattr(profile, section, _section_from_dict(cls, data[section], source, section))
+    _check_provider_options(profile, source)
     return profile
+
+
+def _check_provider_options(profile: Profile, source: str) -> None:
+    """Options of the CUDA and TensorRT EPs are checked here, on any machine: ORT checks them
+    only where the EP loads, and elsewhere a typo would pass unseen into a CPU fallback."""
+    try:
+        validate_provider_options(ep_full_name(profile.provider.name), profile.provider.options)
+    except OrtbenchError as exc:
+        raise OrtbenchError(f"{source}: provider.options: {exc}") from None
 
 
 def profile_to_dict(profile: Profile) -> dict[str, Any]:
