@@ -171,8 +171,9 @@ def create_session(
     """
     import onnxruntime as ort
 
-    for problem in profile_problems(profile):
-        raise OrtbenchError(f"profile '{profile.name}': {problem}")
+    problems = profile_problems(profile)
+    if problems:
+        raise OrtbenchError(f"profile '{profile.name}': {'; '.join(problems)}")
     preload_warnings = prepare_gpu_libraries(profile)
     so = build_session_options(profile, physical_cores, profiling_prefix)
     providers = provider_list(profile, provider_options)

@@ -114,8 +114,13 @@ def _section_from_dict(cls: type, data: Any, source: str, section: str) -> Any:
     return cls(**values)
 
 
-def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profile:
-    """Validate a parsed TOML document and build a Profile; errors name `source` and the key."""
+def profile_from_dict(
+    data: dict[str, Any], source: str = "<profile>", complete: bool = True
+) -> Profile:
+    """Validate a parsed TOML document and build a Profile; errors name `source` and the key.
+
+    `complete=False` for a profile still being changed one `--set` at a time (the options
+    that belong together are checked by `check_provider_options` once all are given)."""
     top = {"name", "description", *SECTIONS}
     for key in data:
         if key not in top:
@@ -127,15 +132,16 @@ def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profil
     for section, cls in SECTIONS.items():
         if section in data:
             setattr(profile, section, _section_from_dict(cls, data[section], source, section))
-    _check_provider_options(profile, source)
+    check_provider_options(profile, source, complete)
     return profile
 
 
-def _check_provider_options(profile: Profile, source: str) -> None:
+def check_provider_options(profile: Profile, source: str, complete: bool = True) -> None:
     """Options of the CUDA and TensorRT EPs are checked here, on any machine: ORT checks them
     only where the EP loads, and elsewhere a typo would pass unseen into a CPU fallback."""
+    ep = ep_full_name(profile.provider.name)
     try:
-        validate_provider_options(ep_full_name(profile.provider.name), profile.provider.options)
+        validate_provider_options(ep, profile.provider.options, complete=complete)
     except OrtbenchError as exc:
         raise OrtbenchError(f"{source}: provider.options: {exc}") from None
 

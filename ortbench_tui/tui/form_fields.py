@@ -172,5 +172,3 @@ def parse_dim(name: str, text: str) -> int | None:
     if value < 1:
         raise ValueError(f"{name}: expected a whole number >= 1, got {value}")
     return value
-
-
