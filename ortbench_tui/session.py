@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OrtbenchError, RunFailed
+from .gpu.cuda_graphs import cuda_graph_problems, cuda_graph_requested
 from .profile import Profile, ep_full_name
+from .session_gpu import graph_settings, prepare_gpu_libraries
 
 OPT_LEVEL_NAMES = {
     "disable": "ORT_DISABLE_ALL",
@@ -22,33 +24,6 @@ OPT_LEVEL_NAMES = {
     "all": "ORT_ENABLE_ALL",
 }
 EXECUTION_MODE_NAMES = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
-
-# What each EP understands, for the editor and for `ortbench` help: option -> (default, doc).
-EP_OPTIONS: dict[str, dict[str, tuple[Any, str]]] = {
-    "CPUExecutionProvider": {},
-    "CUDAExecutionProvider": {
-        "device_id": (0, "GPU index"),
-        "enable_cuda_graph": (False, "capture the graph once, replay it (needs IO binding)"),
-        "cudnn_conv_algo_search": ("EXHAUSTIVE", "EXHAUSTIVE | HEURISTIC | DEFAULT"),
-        "arena_extend_strategy": ("kNextPowerOfTwo", "kNextPowerOfTwo | kSameAsRequested"),
-        "gpu_mem_limit": (0, "bytes the CUDA arena may hold; 0 = no limit"),
-        "do_copy_in_default_stream": (True, "copies on the compute stream"),
-        "cudnn_conv_use_max_workspace": (True, "let cuDNN use its largest workspace"),
-        "use_tf32": (True, "allow TF32 math on Ampere and newer"),
-        "prefer_nhwc": (False, "NHWC layout for convolutions"),
-    },
-    "TensorrtExecutionProvider": {
-        "device_id": (0, "GPU index"),
-        "trt_fp16_enable": (False, "build FP16 engines"),
-        "trt_int8_enable": (False, "build INT8 engines (needs calibration)"),
-        "trt_engine_cache_enable": (False, "keep built engines on disk"),
-        "trt_engine_cache_path": ("", "folder of the engine cache"),
-        "trt_max_workspace_size": (1073741824, "bytes of builder workspace"),
-        "trt_timing_cache_enable": (False, "keep kernel timings between builds"),
-        "trt_builder_optimization_level": (3, "0-5, higher builds slower engines that run faster"),
-        "trt_cuda_graph_enable": (False, "capture a CUDA graph of the engine"),
-    },
-}
 
 GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
 
@@ -87,15 +62,19 @@ def _option_str(value: Any) -> str:
     return str(value)
 
 
-def provider_list(profile: Profile) -> list[tuple[str, dict[str, str]]]:
+def provider_list(
+    profile: Profile, options: dict[str, Any] | None = None
+) -> list[tuple[str, dict[str, str]]]:
     """The providers argument of InferenceSession: the request, then the allowed fallbacks.
 
     CPU always closes the list: ORT places nodes a GPU EP cannot run on CPU regardless, and
     naming it keeps that explicit. Fallback for the whole session is judged later, in
-    `check_providers`.
+    `check_providers`. `options` replaces the profile's options of the requested EP (the
+    worker's, with ortbench's TensorRT defaults filled in: `session_gpu`).
     """
     requested = profile.provider_ep
-    out = [(requested, {k: _option_str(v) for k, v in profile.provider.options.items()})]
+    given = profile.provider.options if options is None else options
+    out = [(requested, {k: _option_str(v) for k, v in given.items()})]
     for name in [*map(ep_full_name, profile.provider.fallback), "CPUExecutionProvider"]:
         if name not in [n for n, _ in out]:
             out.append((name, {}))
@@ -103,21 +82,13 @@ def provider_list(profile: Profile) -> list[tuple[str, dict[str, str]]]:
 
 
 def uses_cuda_graph(profile: Profile) -> bool:
-    opts = profile.provider.options
-    return bool(opts.get("enable_cuda_graph") or opts.get("trt_cuda_graph_enable"))
+    return cuda_graph_requested(profile.provider_ep, profile.provider.options)
 
 
 def profile_problems(profile: Profile) -> list[str]:
-    """Combinations that cannot work, found before a session is made."""
-    problems = []
-    if uses_cuda_graph(profile):
-        if not profile.run.io_binding:
-            problems.append("CUDA graphs need io_binding = true (replay reads bound buffers)")
-        if profile.session.execution_mode == "parallel":
-            problems.append('CUDA graphs do not work with execution_mode = "parallel"')
-        if profile.provider_ep not in GPU_PROVIDERS:
-            problems.append("enable_cuda_graph is an option of the CUDA/TensorRT EPs only")
-    return problems
+    """Combinations that cannot work, found before a session is made (the model's shapes and
+    node placement are checked by the worker: `session_gpu.cuda_graph_check`)."""
+    return cuda_graph_problems(graph_settings(profile), False, profile.session.execution_mode)
 
 
 def build_session_options(
@@ -191,24 +162,32 @@ def create_session(
     profile: Profile,
     physical_cores: int,
     profiling_prefix: str | None = None,
+    provider_options: dict[str, Any] | None = None,
 ) -> tuple[Any, ProviderReport, float]:
-    """Create the session; return it, the provider report and the creation time in ms."""
+    """Create the session; return it, the provider report and the creation time in ms.
+
+    `provider_options` replaces the profile's options of the requested EP (see provider_list).
+    The pip GPU libraries are loaded first, once per process, when the profile names a GPU EP.
+    """
     from .quiet import import_onnxruntime
 
     ort = import_onnxruntime()
 
-    for problem in profile_problems(profile):
-        raise OrtbenchError(f"profile '{profile.name}': {problem}")
+    problems = profile_problems(profile)
+    if problems:
+        raise OrtbenchError(f"profile '{profile.name}': {'; '.join(problems)}")
+    preload_warnings = prepare_gpu_libraries(profile)
     so = build_session_options(profile, physical_cores, profiling_prefix)
+    providers = provider_list(profile, provider_options)
     t0 = time.perf_counter()
     try:
-        sess = ort.InferenceSession(
-            str(model_path), sess_options=so, providers=provider_list(profile)
-        )
+        sess = ort.InferenceSession(str(model_path), sess_options=so, providers=providers)
     except Exception as exc:  # ORT raises its own exception types, not subclasses of one base
         raise session_error(exc, model_path) from None
     create_ms = (time.perf_counter() - t0) * 1e3
-    return sess, check_providers(profile, sess.get_providers()), create_ms
+    report = check_providers(profile, sess.get_providers())
+    report.warnings[:0] = preload_warnings
+    return sess, report, create_ms
 
 
 def session_error(exc: Exception, model_path: str | Path) -> OrtbenchError | RunFailed:

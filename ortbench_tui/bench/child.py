@@ -24,6 +24,11 @@ STOP_GRACE_S = 3.0
 
 
 @dataclass(frozen=True)
+class Idle:
+    """Not sent by the child: nothing came for `idle_s` (only when messages() asks for it)."""
+
+
+@dataclass(frozen=True)
 class ChildDied:
     """Not sent by the child: the parent saw it gone without a Done or an Error."""
 
@@ -72,6 +77,7 @@ class ChildProcess:
             target=target, args=(child_conn, request, self.log_path), daemon=True
         )
         self._cancel_at: float | None = None
+        self._grace_s = STOP_GRACE_S
         try:
             self.process.start()
         except BaseException:  # no child, so nothing else would remove its log
@@ -80,11 +86,13 @@ class ChildProcess:
         finally:
             child_conn.close()
 
-    def cancel(self) -> None:
-        """Ask the child to stop; it is killed if it has not finished STOP_GRACE_S later."""
+    def cancel(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Ask the child to stop; it is killed if it has not finished `grace_s` later (0 when
+        it cannot listen, e.g. inside ORT's session creation: then nothing is lost)."""
         if self._cancel_at is None:
             self._cancel_at = time.perf_counter()
             send_stop(self._conn)
+        self._grace_s = min(self._grace_s, grace_s)
 
     @property
     def cancelled(self) -> bool:
@@ -100,17 +108,25 @@ class ChildProcess:
     def death_message(self) -> str:
         return death_message(self.process.exitcode, self.log_path)
 
-    def messages(self, poll_s: float = 0.05) -> Iterator[ChildMessage | ChildDied]:
-        """The child's messages up to its Done or Error, or ChildDied; then the child is reaped."""
+    def messages(
+        self, poll_s: float = 0.05, idle_s: float | None = None
+    ) -> Iterator[ChildMessage | ChildDied | Idle]:
+        """The child's messages up to its Done or Error, or ChildDied; then the child is reaped.
+        With `idle_s`, an Idle every `idle_s` without a message (for clocks that must tick)."""
+        last = time.perf_counter()
         try:
             while True:
-                if self._cancel_at and time.perf_counter() - self._cancel_at > STOP_GRACE_S:
+                if self._cancel_at and time.perf_counter() - self._cancel_at >= self._grace_s:
                     self.process.kill()
                 if not self._conn.poll(poll_s):
                     if not self.process.is_alive() and not self._conn.poll(0):
                         yield ChildDied(self.death_message())
                         return
+                    if idle_s is not None and time.perf_counter() - last >= idle_s:
+                        last = time.perf_counter()
+                        yield Idle()
                     continue
+                last = time.perf_counter()
                 try:
                     msg: ChildMessage = self._conn.recv()
                 except (EOFError, OSError):

@@ -131,6 +131,8 @@ def build_result(
     for extra in ("accuracy", "trace", "stopping"):
         if extra in final:
             result[extra] = final[extra]
+    if meta.get("tensorrt"):  # engine_from_cache, build_s, cache_dir (bench.gpu_session)
+        result["tensorrt"] = meta["tensorrt"]
     return result
 
 

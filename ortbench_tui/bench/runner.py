@@ -17,8 +17,9 @@ import numpy as np
 from ..errors import OrtbenchError, RunFailed
 from ..inputs.spec import InputSpec
 from ..profile import Profile, profile_to_dict
+from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .buffer import SampleBuffer
-from .child import STOP_GRACE_S, ChildDied, ChildProcess, death_message, send_stop
+from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, precision_target
@@ -63,7 +64,8 @@ class RunRequest:
 
 @dataclass
 class Progress:
-    """The worker's position: phase is first_run, warmup or timed."""
+    """The worker's position: phase is build_engine (done = seconds so far; TensorRT only),
+    first_run, warmup or timed."""
 
     phase: str
     done: int
@@ -142,15 +144,18 @@ class RunHandle:
         """The worker's own final figures, once it has sent them."""
         self._user_cancelled = False
         self.stalls = StallWatch(BATCH_SECONDS)
+        self.building_since: float | None = None
+        """When the worker said TensorRT started building (until its session is ready)."""
 
     @property
     def process(self) -> Any:
         return self.child.process
 
     def cancel(self) -> None:
-        """Ask the worker to stop after its current batch (~100 ms); partial results are kept."""
+        """Ask the worker to stop after its current batch (~100 ms); partial results are kept.
+        While TensorRT builds, the worker is inside ORT and cannot listen: it is killed."""
         self._user_cancelled = True
-        self.child.cancel()
+        self.child.cancel(0.0 if self.building_since is not None else STOP_GRACE_S)
 
     @property
     def cancelled(self) -> bool:
@@ -160,12 +165,19 @@ class RunHandle:
         """Yield progress until the run finishes, fails, or the worker dies."""
         profile = self.request.profile
         timed_total = None if profile.run.duration_s > 0 or self.watch else profile.run.timed_runs
-        for msg in self.child.messages(poll_s):
-            elapsed = time.perf_counter() - self.started
-            if isinstance(msg, SessionReady):
+        for msg in self.child.messages(poll_s, idle_s=BUILD_TICK_S):
+            now = time.perf_counter()
+            elapsed = now - self.started
+            if isinstance(msg, Idle):
+                if self.building_since is not None:  # the build phase's clock
+                    yield Progress(BUILD_PHASE, int(now - self.building_since), None, elapsed)
+            elif isinstance(msg, SessionReady):
                 self.meta = msg.meta
+                self.building_since = None
             elif isinstance(msg, PhaseProgress):
-                self.stalls.heard(time.perf_counter())
+                self.stalls.heard(now)
+                if msg.phase == BUILD_PHASE:
+                    self.building_since = now
                 yield Progress(msg.phase, msg.done, msg.total, elapsed)
             elif isinstance(msg, SampleBatch):
                 self.stalls.batch(time.perf_counter())
@@ -185,7 +197,10 @@ class RunHandle:
             elif isinstance(msg, Error):
                 yield Failed(msg.kind, msg.message, self.partial(msg.message))
             elif isinstance(msg, ChildDied):
-                yield Failed("run", msg.message, self.partial(msg.message))
+                if self.cancelled and self.building_since is not None:
+                    yield Failed("run", f"cancelled while {BUILD_PHASE_TEXT}: nothing measured")
+                else:
+                    yield Failed("run", msg.message, self.partial(msg.message))
 
     def _closing(self, final: dict[str, Any]) -> dict[str, Any]:
         """The worker's figures plus what the parent saw: how it stopped, shifts."""
@@ -221,6 +236,10 @@ class RunHandle:
 
     def close(self) -> None:
         self.child.close()
+
+
+BUILD_TICK_S = 0.5
+"""How often the build phase's clock ticks while the worker is inside ORT."""
 
 
 def start_run(request: RunRequest) -> RunHandle:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -25,7 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..session import uses_cuda_graph
 from .gpu_memory import GpuMemorySampler
+from .gpu_session import (
+    GpuSessionSetup,
+    explain_capture_failure,
+    placement_without_graph,
+    prepare_gpu_session,
+)
 from .protocol import (
     Connection,
     Done,
@@ -94,9 +102,17 @@ class Measurement:
         info = inspect_model(model_path)
         self.prepared = prepare_request_inputs(self.request, self.profile, info.inputs)
         self.feeds = self.prepared.sets
-        self.sess, report, create_ms = create_session(
-            model_path, self.profile, self.physical, self.request.get("profiling_prefix")
-        )
+        gpu = self._prepare_gpu(model_path, info.inputs)
+        try:
+            self.sess, report, create_ms = create_session(
+                model_path,
+                self.profile,
+                self.physical,
+                self.request.get("profiling_prefix"),
+                gpu.options.provider_options,
+            )
+        except Exception as exc:
+            raise self._capture_error(exc, model_path) from None
         self.warnings.extend(report.warnings)
         self.output_names = [o.name for o in self.sess.get_outputs()]
         self.device = (
@@ -113,7 +129,28 @@ class Measurement:
             # Detected here, not in the parent: the UI process must not import onnxruntime.
             "hardware": detect(probe_eps=False).to_dict(),
             "inputs": self.prepared.records_dicts(),
+            "tensorrt": gpu.outcome(create_ms, report.active),
         }
+
+    def _prepare_gpu(self, model_path: Path, inputs: list[Any]) -> GpuSessionSetup:
+        """CUDA graph checks and TensorRT options (bench.gpu_session), then the build phase."""
+        shapes = {name: array.shape for name, array in self.feeds[0].items()}
+        gpu = prepare_gpu_session(self.profile, model_path, inputs, shapes)
+        gpu.announce(self.conn)
+        return gpu
+
+    def _capture_error(self, exc: Exception, model_path: Path) -> Exception:
+        """A failed CUDA graph capture, explained by where the nodes ran (other errors pass)."""
+        if not uses_cuda_graph(self.profile):
+            return exc
+
+        def placement() -> dict[str, str]:
+            with tempfile.TemporaryDirectory(prefix="ortbench-capture-") as folder:
+                return placement_without_graph(
+                    model_path, self.profile, self.physical, self.feeds[0], Path(folder)
+                )
+
+        return explain_capture_failure(exc, self.profile, placement)
 
     def first_run(self) -> int:
         """Time the session's very first inference (cold start), in ns.
@@ -137,8 +174,6 @@ class Measurement:
 
     def _bound_calls(self) -> list[Call]:
         import onnxruntime as ort
-
-        from ..session import uses_cuda_graph
 
         if self.first_outputs is None:
             raise RuntimeError("first_run() must come before binding: it gives output shapes")

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
 from ..errors import OrtbenchError, RunFailed
+from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..text import format_ms
 from .common import (
     add_input_arguments,
@@ -88,10 +89,15 @@ class ProgressLine:
         if not self.enabled or not isinstance(event, Progress):
             return
         total = f"/{event.total}" if event.total else ""
-        ci = ""
-        if event.precision is not None and event.precision.half_width is not None:
-            ci = f" CI ±{event.precision.half_width:.1%} (target ±{event.precision.target:.1%})"
-        sys.stderr.write(f"\r{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s{ci} ")
+        if event.phase == BUILD_PHASE:  # done counts the build's seconds
+            sys.stderr.write(f"\r\033[K{BUILD_PHASE_TEXT}… {event.done} s (Ctrl-C cancels) ")
+        else:
+            ci = ""
+            watch = event.precision
+            if watch is not None and watch.half_width is not None:
+                ci = f" CI ±{watch.half_width:.1%} (target ±{watch.target:.1%})"
+            line = f"{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s{ci} "
+            sys.stderr.write(f"\r{line}")
         sys.stderr.flush()
 
     def clear(self) -> None:

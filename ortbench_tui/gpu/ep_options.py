@@ -212,12 +212,14 @@ def validate_provider_options(
     ep_name: str,
     options: Mapping[str, Any],
     ort_version: tuple[int, int] | None = None,
+    complete: bool = True,
 ) -> None:
     """Raise OrtbenchError for an option the EP does not have or a value it would reject.
 
     Unknown names are errors only up to the catalogued ORT release: a newer ORT may have
     added options, and refusing them would block what ORT accepts. `ort_version` defaults to
-    the installed ONNX Runtime.
+    the installed ONNX Runtime. `complete=False` checks each option alone, for options still
+    being given one at a time (`--set`): the three profile shapes belong together.
     """
     catalogue = CATALOGUE.get(ep_name)
     if catalogue is None:
@@ -235,7 +237,8 @@ def validate_provider_options(
             raise OrtbenchError(
                 f"{ep_name} option {name} = {value!r}: {problem} (expected {option.expected()})"
             )
-    _check_profile_shapes_together(ep_name, options)
+    if complete:
+        _check_profile_shapes_together(ep_name, options)
 
 
 def _unknown_message(ep_name: str, name: str, catalogue: Mapping[str, EpOption]) -> str:

@@ -26,6 +26,9 @@ class ProviderProbe:
     listed: bool
     works: bool
     reason: str
+    fix: str | None = None
+    """For an EP that does not work: the missing library and the one command or setting that
+    fixes it here (gpu.libs.library_fix_hint); None when ortbench knows no fix."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,12 +85,27 @@ def _probe_one(ort: Any, name: str, model: bytes) -> ProviderProbe:
         except Exception as exc:  # ORT raises its own types (Fail, RuntimeException, ...)
             active, error = [], first_line(exc) or type(exc).__name__
     if error is not None:
-        return ProviderProbe(name, True, False, error)
+        return ProviderProbe(name, True, False, error, _fix(f"{error}\n{out.text}", name))
     if name in active:
         return ProviderProbe(name, True, True, "ok")
     detail = failure_reason(out.text)
     fell_back = f"session fell back to {', '.join(active) or 'nothing'}"
-    return ProviderProbe(name, True, False, f"{fell_back}: {detail}" if detail else fell_back)
+    reason = f"{fell_back}: {detail}" if detail else fell_back
+    return ProviderProbe(name, True, False, reason, _fix(f"{detail}\n{out.text}", name))
+
+
+def _fix(error_text: str, name: str) -> str | None:
+    from ..gpu.libs import library_fix_hint
+
+    try:
+        return library_fix_hint(error_text, name)
+    except Exception:  # a hint must never cost the probe
+        return None
+
+
+NOT_IN_BUILD_FIX = (
+    "this onnxruntime is the CPU build: pip uninstall onnxruntime && pip install onnxruntime-gpu"
+)
 
 
 @functools.cache
@@ -98,8 +116,10 @@ def probe_providers() -> list[ProviderProbe]:
     `probe_providers.cache_clear()` forces a new probe. Never raises.
     """
     try:
+        from ..gpu.libs import preload_gpu_libraries
         from ..quiet import import_onnxruntime
 
+        preload_gpu_libraries()  # pip CUDA libraries, as the worker loads them; silent
         ort = import_onnxruntime()
 
         quiet_ort_logging()
@@ -109,7 +129,7 @@ def probe_providers() -> list[ProviderProbe]:
         return [ProviderProbe(CPU_EP, False, False, f"onnxruntime unusable: {first_line(exc)}")]
     probes = [_probe_one(ort, name, model) for name in listed]
     probes += [
-        ProviderProbe(name, False, False, "not in this onnxruntime build")
+        ProviderProbe(name, False, False, "not in this onnxruntime build", NOT_IN_BUILD_FIX)
         for name in _WELL_KNOWN_EPS
         if name not in listed
     ]

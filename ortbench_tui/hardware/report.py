@@ -45,6 +45,8 @@ def format_hardware(info: HardwareInfo) -> str:
         else:
             why = p.reason if p.listed else f"not listed: {p.reason}"
             lines.append(f"  no       {p.name}: {why}")
+            if p.fix:
+                lines.append(f"    fix    {p.fix}")
     lines.append(f"System     {info.os} · Python {info.python}")
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import OrtbenchError
 from .schema import SECTIONS, Profile
-from .validation import profile_from_dict, profile_to_dict
+from .validation import check_provider_options, profile_from_dict, profile_to_dict
 
 
 def _parse_literal(raw: str) -> Any:
@@ -29,7 +29,7 @@ def apply_override(profile: Profile, assignment: str) -> Profile:
     data = profile_to_dict(profile)
     if len(parts) == 1 and parts[0] in ("name", "description"):
         data[parts[0]] = raw
-        return profile_from_dict(data, source)
+        return profile_from_dict(data, source, complete=False)
     if len(parts) < 2 or parts[0] not in SECTIONS:
         raise OrtbenchError(
             f"{source}: unknown key '{key}' (use section.key with section one of "
@@ -52,12 +52,14 @@ def apply_override(profile: Profile, assignment: str) -> Profile:
         data[section][name] = value
     else:
         raise OrtbenchError(f"{source}: unknown key '{key}'")
-    return profile_from_dict(data, source)
+    return profile_from_dict(data, source, complete=False)
 
 
 def apply_overrides(profile: Profile, assignments: list[str]) -> Profile:
     for assignment in assignments:
         profile = apply_override(profile, assignment)
+    if assignments:  # what one --set alone cannot finish (TensorRT's three profile shapes)
+        check_provider_options(profile, f"--set {' '.join(assignments)}")
     return profile
 
 

@@ -7,7 +7,8 @@ from dataclasses import fields
 from typing import Any
 
 from ..errors import OrtbenchError
-from .schema import PROVIDER_ALIASES, SECTIONS, Profile
+from ..gpu.ep_options import validate_provider_options
+from .schema import PROVIDER_ALIASES, SECTIONS, Profile, ep_full_name
 
 _EXPECTED = {
     "int": "a non-negative integer",
@@ -113,8 +114,13 @@ def _section_from_dict(cls: type, data: Any, source: str, section: str) -> Any:
     return cls(**values)
 
 
-def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profile:
-    """Validate a parsed TOML document and build a Profile; errors name `source` and the key."""
+def profile_from_dict(
+    data: dict[str, Any], source: str = "<profile>", complete: bool = True
+) -> Profile:
+    """Validate a parsed TOML document and build a Profile; errors name `source` and the key.
+
+    `complete=False` for a profile still being changed one `--set` at a time (the options
+    that belong together are checked by `check_provider_options` once all are given)."""
     top = {"name", "description", *SECTIONS}
     for key in data:
         if key not in top:
@@ -126,7 +132,18 @@ def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profil
     for section, cls in SECTIONS.items():
         if section in data:
             setattr(profile, section, _section_from_dict(cls, data[section], source, section))
+    check_provider_options(profile, source, complete)
     return profile
+
+
+def check_provider_options(profile: Profile, source: str, complete: bool = True) -> None:
+    """Options of the CUDA and TensorRT EPs are checked here, on any machine: ORT checks them
+    only where the EP loads, and elsewhere a typo would pass unseen into a CPU fallback."""
+    ep = ep_full_name(profile.provider.name)
+    try:
+        validate_provider_options(ep, profile.provider.options, complete=complete)
+    except OrtbenchError as exc:
+        raise OrtbenchError(f"{source}: provider.options: {exc}") from None
 
 
 def profile_to_dict(profile: Profile) -> dict[str, Any]:

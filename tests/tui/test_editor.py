@@ -202,7 +202,13 @@ async def test_provider_choice_shows_only_its_options(app_factory, runner):
         await type_into(pilot, "#f-provider-options-other", "{ broken = ")
         assert row(editor, "#f-provider-options-other").has_class("-invalid")
         await type_into(pilot, "#f-provider-options-other", "{ extra_knob = 3 }")
-        assert form.profile.provider.options == {"enable_cuda_graph": True, "extra_knob": 3}
+        assert "has no option 'extra_knob'" in row(editor, "#f-provider-options-other").hint
+        await type_into(pilot, "#f-provider-options-other", "{ tunable_op_enable = true }")
+        assert not row(editor, "#f-provider-options-other").has_class("-invalid")
+        assert form.profile.provider.options == {
+            "enable_cuda_graph": True,
+            "tunable_op_enable": True,
+        }
 
 
 async def test_free_dimensions_follow_the_selected_model(app_factory, runner):

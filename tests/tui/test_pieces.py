@@ -16,10 +16,15 @@ from ortbench_tui.tui.charts import (
 )
 from ortbench_tui.tui.form_fields import (
     FieldSpec,
-    OptionSpec,
     format_inline_table,
     parse_inline_table,
     parse_value,
+)
+from ortbench_tui.tui.form_options import (
+    check_options,
+    ep_option_specs,
+    other_options_doc,
+    parse_option,
 )
 from ortbench_tui.tui.formatting import provider_line, readiness_lines, result_lines
 from ortbench_tui.tui.live import LiveSamples, RedrawThrottle
@@ -112,10 +117,36 @@ def test_inline_tables_round_trip():
     assert format_inline_table({}) == ""
 
 
-def test_option_choices_come_from_the_doc():
-    spec = OptionSpec("cudnn_conv_algo_search", "EXHAUSTIVE", "EXHAUSTIVE | HEURISTIC | DEFAULT")
-    assert spec.choices == ("EXHAUSTIVE", "HEURISTIC", "DEFAULT")
-    assert OptionSpec("device_id", 0, "GPU index").choices == ()
+def test_option_rows_come_from_ort_s_option_catalogue():
+    specs = {s.name: s for s in ep_option_specs("CUDAExecutionProvider")}
+    search = specs["cudnn_conv_algo_search"]
+    assert search.choices == ("EXHAUSTIVE", "HEURISTIC", "DEFAULT")
+    assert "cuDNN convolution algorithm" in search.doc
+    assert specs["device_id"].choices == () and specs["enable_cuda_graph"].is_bool
+    assert "default no limit" in specs["gpu_mem_limit"].full_doc
+    assert ep_option_specs("CPUExecutionProvider") == []
+
+
+def test_tensorrt_caches_show_ortbench_s_default_on():
+    specs = {s.name: s for s in ep_option_specs("TensorrtExecutionProvider")}
+    assert specs["trt_engine_cache_enable"].default is True
+    assert "ortbench: on" in specs["trt_timing_cache_enable"].doc
+
+
+def test_the_other_options_row_lists_the_rest_with_their_doc():
+    doc = other_options_doc("TensorrtExecutionProvider")
+    assert "trt_profile_min_shapes" in doc and "smallest shapes" in doc
+    assert "trt_fp16_enable" not in doc  # a row of its own
+
+
+def test_option_values_are_checked_by_the_catalogue():
+    specs = {s.name: s for s in ep_option_specs("TensorrtExecutionProvider")}
+    level = specs["trt_builder_optimization_level"]
+    assert parse_option(level, "4") == 4 and parse_option(level, " ") is None
+    with pytest.raises(ValueError, match="out of range.*from 0 to 5"):
+        parse_option(level, "9")
+    with pytest.raises(ValueError, match="did you mean trt_fp16_enable"):
+        check_options("TensorrtExecutionProvider", {"trt_fp16_enabled": True})
 
 
 def test_result_lines_colour_fallback_as_error():

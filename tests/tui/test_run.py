@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -317,3 +320,45 @@ async def test_quit_during_a_run_stops_it(app_factory):
         await pilot.pause()
     assert runner.started[0].cancelled
     assert app.return_code == 0
+
+
+class BuildingHandle:
+    """A run whose worker sits in TensorRT's engine build until it is stopped."""
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def events(self) -> Iterator[Any]:
+        from ortbench_tui.bench.runner import Failed, Progress
+        from ortbench_tui.session_gpu import BUILD_PHASE
+
+        yield Progress(BUILD_PHASE, 0, None, 0.5)
+        yield Progress(BUILD_PHASE, 7, None, 7.5)
+        self._cancel.wait(20)
+        yield Failed("run", "cancelled while building TensorRT engine: nothing measured")
+
+
+async def test_the_tensorrt_build_shows_as_its_own_phase_and_esc_stops_it(app_factory):
+    started: list[BuildingHandle] = []
+
+    def start(request: Any) -> BuildingHandle:
+        started.append(BuildingHandle(request))
+        return started[-1]
+
+    app = app_factory(start_run=start)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        phase = app.screen.query_one("#run-phase")
+        await wait_for(pilot, lambda: "building TensorRT engine… 7 s" in str(phase.render()))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: started[0].cancelled)
+        await wait_for(pilot, lambda: not app.screen.query_one(RunPanel).running)

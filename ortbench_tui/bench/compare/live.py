@@ -55,8 +55,9 @@ class CompareRun:
         if request.sessions < 1:
             raise OrtbenchError("sessions per profile must be at least 1")
         for p in request.profiles:
-            for problem in profile_problems(p):
-                raise OrtbenchError(f"profile '{p.name}': {problem}")
+            problems = profile_problems(p)
+            if problems:
+                raise OrtbenchError(f"profile '{p.name}': {'; '.join(problems)}")
         self.request = request
         self.model_path = resolve_model(request.model)
         self.model_sha256 = file_sha256(self.model_path)

@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import OrtbenchError
+from ...gpu.ep_options import CATALOGUE
 from ...profile import Profile, apply_override, profile_to_dict
-from ...session import EP_OPTIONS, GPU_PROVIDERS, profile_problems
+from ...session import profile_problems
 
-GPU_OPTION_NAMES = frozenset(name for ep in GPU_PROVIDERS for name in EP_OPTIONS.get(ep, {})) | {
-    "enable_cuda_graph",
-    "trt_cuda_graph_enable",
-}
+GPU_OPTION_NAMES = frozenset(name for options in CATALOGUE.values() for name in options)
 
 
 @dataclass

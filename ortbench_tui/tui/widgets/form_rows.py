@@ -11,8 +11,9 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch
 
-from ..form_fields import ep_option_specs, format_inline_table
+from ..form_fields import format_inline_table
 from ..form_hints import OTHER_OPTIONS_HINT, dim_hint
+from ..form_options import ep_option_specs, other_options_doc
 from ..formatting import short_ep
 
 OTHER_OPTIONS_ID = "f-provider-options-other"
@@ -93,14 +94,15 @@ def dim_rows(
 def option_rows(
     ep: str, options: dict[str, Any], raw: dict[str, str], cursor_blink: bool
 ) -> list[FormRow]:
-    """One row per option the EP `ep` understands, then one for any other options."""
+    """One row per common option of the EP `ep` (from ORT's option catalogue), then one for
+    the other options; each row's hint is ORT's documentation line of the option."""
     specs = ep_option_specs(ep)
     rows: list[FormRow] = []
     for opt in specs:
         value = options.get(opt.name, opt.default)
         control: Widget
-        if isinstance(opt.default, bool):
-            control = Switch(bool(value), id=opt.widget_id)
+        if opt.is_bool:
+            control = Switch(_on(value), id=opt.widget_id)
         elif opt.choices:
             choices = list(opt.choices)
             if str(value) not in choices:
@@ -114,8 +116,9 @@ def option_rows(
             )
         else:
             path = f"provider.options.{opt.name}"
-            control = text_input(raw.get(path, str(value)), opt.widget_id, cursor_blink)
-        rows.append(FormRow(opt.name, control, opt.doc, opt.doc, f"row-{opt.widget_id}"))
+            text = raw.get(path, str(options[opt.name]) if opt.name in options else "")
+            control = text_input(text, opt.widget_id, cursor_blink, placeholder=opt.default_text)
+        rows.append(FormRow(opt.name, control, opt.doc, opt.full_doc, f"row-{opt.widget_id}"))
     if not specs:
         note = Label(f"{short_ep(ep)} takes no options here", classes="form-hint")
         rows.append(FormRow("options", note, "", "", "row-f-opt-none"))
@@ -127,8 +130,15 @@ def option_rows(
             "other options",
             text_input(text, OTHER_OPTIONS_ID, cursor_blink, placeholder="{ }"),
             OTHER_OPTIONS_HINT,
-            "",
+            other_options_doc(ep),
             f"row-{OTHER_OPTIONS_ID}",
         )
     )
     return rows
+
+
+def _on(value: Any) -> bool:
+    """Option booleans as ORT parses them (a TOML file may say "1" or "true")."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true")
+    return bool(value)

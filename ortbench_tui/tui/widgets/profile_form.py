@@ -23,16 +23,14 @@ from ortbench_tui.profile import SECTIONS, Profile
 from ..form_fields import (
     GENERAL,
     FieldSpec,
-    OptionSpec,
     all_specs,
-    ep_option_specs,
     format_value,
     parse_dim,
     parse_inline_table,
-    parse_option,
     parse_value,
 )
 from ..form_hints import OTHER_OPTIONS_HINT, cpus_hint, dim_hint, field_hint, provider_choices
+from ..form_options import OptionSpec, check_options, ep_option_specs, parse_option
 from .form_rows import OTHER_OPTIONS_ID, FormRow, dim_rows, option_rows, safe_id, text_input
 from .notes import Notes
 
@@ -234,7 +232,9 @@ class ProfileForm(VerticalScroll):
                 for key, value in other.items():
                     if not isinstance(value, (str, int, float, bool)):
                         raise ValueError(f"{key}: expected a string, number or boolean")
-                self._replace_other_options(other)
+                options = self._with_other_options(other)
+                check_options(self.profile.provider_ep, options)  # refused: profile unchanged
+                self.profile.provider.options = options
                 self._accept(path, row, OTHER_OPTIONS_HINT)
             elif wid.startswith("f-opt-"):
                 opt = self._option_spec(wid)
@@ -294,16 +294,17 @@ class ProfileForm(VerticalScroll):
 
     def _set_option(self, opt: OptionSpec, value: Any) -> None:
         options = self.profile.provider.options
-        if value == opt.default and opt.name not in self._original_options:
+        if value is None or (value == opt.default and opt.name not in self._original_options):
             options.pop(opt.name, None)
         else:
             options[opt.name] = value
 
-    def _replace_other_options(self, other: dict[str, Any]) -> None:
+    def _with_other_options(self, other: dict[str, Any]) -> dict[str, Any]:
+        """The options of the rows, with `other` for all the rest."""
         known = {o.name for o in ep_option_specs(self.profile.provider_ep)}
         options = {k: v for k, v in self.profile.provider.options.items() if k in known}
         options.update(other)
-        self.profile.provider.options = options
+        return options
 
     async def _rebuild_options(self) -> None:
         for path in [p for p in self.invalid if p.startswith("provider.options")]:
@@ -321,6 +322,10 @@ class ProfileForm(VerticalScroll):
         from ortbench_tui.session import profile_problems
 
         lines = [("error", f"✗ {p}") for p in profile_problems(self.profile)]
+        try:  # e.g. options of the EP chosen before
+            check_options(self.profile.provider_ep, self.profile.provider.options)
+        except ValueError as exc:
+            lines.append(("error", f"✗ {exc}"))
         if self.invalid:
             lines.insert(
                 0,

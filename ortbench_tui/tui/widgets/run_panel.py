@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 from textual.worker import get_current_worker
 
+from ...session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..charts import histogram_upper, live_throughput, stats_items
 from ..formatting import Line, result_lines
 from ..live import LiveSamples, RedrawThrottle
@@ -252,7 +253,9 @@ class RunPanel(WorkerErrors, Vertical):
         if self._cancel_requested:
             self._set_phase("stopping…", None, None)
             return
-        if phase == "first_run":
+        if phase == BUILD_PHASE:  # done counts the build's seconds; Esc kills the worker
+            self._set_phase(f"{BUILD_PHASE_TEXT}… {done} s", None, None)
+        elif phase == "first_run":
             self._set_phase("first run…", 0, 1)
         elif phase == "warmup":
             self._set_phase(f"warm-up {done}/{total}", done, total or 1)
