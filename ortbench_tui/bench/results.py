@@ -184,25 +184,85 @@ class HistoryEntry:
     status: str
 
 
+@dataclass
+class HistoryListing:
+    """What the history folder holds: the runs that read well, and the files that did not."""
+
+    entries: list[HistoryEntry]
+    skipped: list[tuple[Path, str]]
+    """(file, why it could not be read), in file order."""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _history_entry(path: Path) -> HistoryEntry:
+    """One saved run as a history row; OrtbenchError says what in the file is wrong."""
+    r = load_result(path)
+    model, profile, latency = r["model"], r["profile"], r["latency_ms"]
+    problems = [
+        what
+        for what, ok in (
+            (
+                "model is not an object with a text name",
+                isinstance(model, dict) and isinstance(model.get("name", "?"), str),
+            ),
+            (
+                "profile is not an object with a text name",
+                isinstance(profile, dict) and isinstance(profile.get("name", "?"), str),
+            ),
+            (
+                "latency_ms is not an object of numbers",
+                isinstance(latency, dict)
+                and all(v is None or _number(v) for v in latency.values()),
+            ),
+            (
+                "runs is not a whole number",
+                isinstance(r["runs"], int) and not isinstance(r["runs"], bool),
+            ),
+            ("created is not text", isinstance(r.get("created", ""), str)),
+            ("status is not text", isinstance(r.get("status", "ok"), str)),
+        )
+        if not ok
+    ]
+    if problems:
+        raise OrtbenchError(f"{path}: {'; '.join(problems)}")
+    nan = float("nan")
+    return HistoryEntry(
+        path=path,
+        created=r.get("created", ""),
+        model=model.get("name", "?"),
+        profile=profile.get("name", "?"),
+        p50_ms=nan if latency.get("p50") is None else float(latency["p50"]),
+        p99_ms=nan if latency.get("p99") is None else float(latency["p99"]),
+        runs=r["runs"],
+        status=r.get("status", "ok"),
+    )
+
+
+def read_history(folder: Path | None = None) -> HistoryListing:
+    """Saved runs, newest first; a file that cannot be read is skipped with the reason."""
+    folder = folder or results_dir()
+    listing = HistoryListing([], [])
+    try:
+        paths = sorted(folder.glob("*.json"), reverse=True)
+    except OSError as exc:
+        listing.skipped.append((folder, f"cannot list the folder: {exc.strerror or exc}"))
+        return listing
+    for path in paths:
+        if not path.is_file():  # a FIFO would block the reader for ever
+            listing.skipped.append((path, "not a regular file"))
+            continue
+        try:
+            listing.entries.append(_history_entry(path))
+        except RecursionError:
+            listing.skipped.append((path, "JSON nested too deeply"))
+        except OrtbenchError as exc:
+            listing.skipped.append((path, str(exc).removeprefix(f"{path}: ")))
+    return listing
+
+
 def list_history(folder: Path | None = None) -> list[HistoryEntry]:
     """Saved runs, newest first; unreadable files are skipped, not fatal."""
-    folder = folder or results_dir()
-    entries = []
-    for path in sorted(folder.glob("*.json"), reverse=True):
-        try:
-            r = load_result(path)
-        except OrtbenchError:
-            continue
-        entries.append(
-            HistoryEntry(
-                path=path,
-                created=r.get("created", ""),
-                model=r["model"].get("name", "?"),
-                profile=r["profile"].get("name", "?"),
-                p50_ms=r["latency_ms"].get("p50", float("nan")),
-                p99_ms=r["latency_ms"].get("p99", float("nan")),
-                runs=r["runs"],
-                status=r.get("status", "ok"),
-            )
-        )
-    return entries
+    return read_history(folder).entries

@@ -35,6 +35,7 @@ async def test_history_lists_opens_and_compares(app_factory, runner):
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2
         row = table.get_row_at(0)
+        row = [str(cell) for cell in row]  # user text is shown as rich Text, never as markup
         assert row[2] == "sample:tiny" and row[3] == "cpu-latency" and row[4].endswith("µs")
         assert row[1] == "2026-01-02 03:04"
         # Open one: its histogram is drawn again from the saved samples.
@@ -60,7 +61,7 @@ async def test_history_lists_opens_and_compares(app_factory, runner):
         rows = {
             r[0]: r
             for r in (
-                app.screen.query_one(DataTable).get_row_at(i)
+                [str(c) for c in app.screen.query_one(DataTable).get_row_at(i)]
                 for i in range(app.screen.query_one(DataTable).row_count)
             )
         }
