@@ -7,6 +7,7 @@ Python, so they are tested without an app and the widgets stay thin.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,12 @@ from typing import Any
 import ortbench_tui
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, load_profile, profile_to_dict, save_profile
+from ortbench_tui.text import human_bytes
 
 SAVE_HEADER = "Saved by the ortbench workbench."
+PROFILE_MAX_BYTES = 1 << 20
+"""A profile is a few hundred bytes: a bigger file is not one, and reading it at start-up
+would hold the first frame."""
 
 
 def shipped_profiles_dir() -> Path:
@@ -74,6 +79,23 @@ class ProfileEntry:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "profile"
+
+
+def _scan_refusal(path: Path) -> str | None:
+    """Why `path` is not read as a profile at all (a FIFO would block the start for ever,
+    /dev/zero would fill the memory, a huge file would freeze it), or None."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot read profile {path}: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{path}: not a regular file (a pipe, device or folder), expected a TOML profile"
+    if info.st_size > PROFILE_MAX_BYTES:
+        return (
+            f"{path}: {human_bytes(info.st_size)}, too large for a profile "
+            f"(at most {human_bytes(PROFILE_MAX_BYTES)})"
+        )
+    return None
 
 
 def _onnx_files(folder: Path) -> list[Path]:
@@ -160,6 +182,9 @@ class Workspace:
 
     @staticmethod
     def _load_entry(path: Path, writable: bool) -> ProfileEntry:
+        refused = _scan_refusal(path)
+        if refused:
+            return ProfileEntry(Profile(name=path.stem), path, None, writable, error=refused)
         try:
             profile = load_profile(path)
         except OrtbenchError as exc:
