@@ -194,6 +194,8 @@ def load_result(path: str | Path) -> dict[str, Any]:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise OrtbenchError(f"{path}: not a readable result JSON: {exc}") from None
+    except RecursionError:
+        raise OrtbenchError(f"{path}: JSON nested too deeply") from None
     problem = result_problem(data)
     if problem:
         raise OrtbenchError(f"{path}: {problem}")
@@ -274,7 +276,9 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
         try:
             r = load_result(path)
         except OrtbenchError as exc:
-            scan.skipped.append((path, str(exc).removeprefix(f"{path}: ")))
+            # The file is named beside its reason: keep the path out of the reason itself.
+            reason = str(exc).removeprefix(f"{path}: ").replace(str(path), path.name)
+            scan.skipped.append((path, reason))
             continue
         scan.entries.append(
             HistoryEntry(

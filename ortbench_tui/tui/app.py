@@ -12,6 +12,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker
@@ -109,7 +110,20 @@ class OrtbenchApp(WorkerErrors, App[None]):
     def physical_cores(self) -> int | None:
         return self.hardware.physical_cores if self.hardware is not None else None
 
-    # -- errors -------------------------------------------------------------------------------
+    # -- notifications and errors -------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: its words come from users, files and ORT
+        (`[ONNXRuntimeError]` would vanish, a name holding `[/]` would crash the toast)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def report_worker_error(self, worker: Worker[Any]) -> None:
         """A worker raised something unexpected: say so in a modal; the app goes on."""

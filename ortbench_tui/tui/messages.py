@@ -24,8 +24,10 @@ class HardwareDetected(Message):
 
 
 class HistoryLoaded(Message):
-    """The history folder was read: HistoryEntry rows, newest first."""
+    """The history folder was read: HistoryEntry rows, newest first, and the (path, reason)
+    pairs of the files that could not be read."""
 
-    def __init__(self, entries: list[Any]) -> None:
+    def __init__(self, entries: list[Any], skipped: list[tuple[Any, str]] | None = None) -> None:
         super().__init__()
         self.entries = entries
+        self.skipped = list(skipped or [])

@@ -161,6 +161,8 @@ class Workspace:
     @staticmethod
     def _load_entry(path: Path, writable: bool) -> ProfileEntry:
         try:
+            # load_profile refuses a FIFO, a device or an oversized file before reading it,
+            # so a hostile file in ./profiles never holds the first frame.
             profile = load_profile(path)
         except OrtbenchError as exc:
             return ProfileEntry(Profile(name=path.stem), path, None, writable, error=str(exc))

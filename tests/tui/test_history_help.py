@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from textual.widgets import DataTable
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
-from ortbench_tui.bench.results import save_to_history
+from ortbench_tui.bench.results import results_dir, save_to_history
 from ortbench_tui.tui.keys import COMMANDS, key_label
 from ortbench_tui.tui.palette import WorkbenchCommands
 from ortbench_tui.tui.screens.help import HelpScreen, help_rows
@@ -35,6 +37,7 @@ async def test_history_lists_opens_and_compares(app_factory, runner):
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2
         row = table.get_row_at(0)
+        row = [str(cell) for cell in row]  # user text is shown as rich Text, never as markup
         assert row[2] == "sample:tiny" and row[3] == "cpu-latency" and row[4].endswith("µs")
         assert row[1] == "2026-01-02 03:04"
         # Open one: its histogram is drawn again from the saved samples.
@@ -60,7 +63,7 @@ async def test_history_lists_opens_and_compares(app_factory, runner):
         rows = {
             r[0]: r
             for r in (
-                app.screen.query_one(DataTable).get_row_at(i)
+                [str(c) for c in app.screen.query_one(DataTable).get_row_at(i)]
                 for i in range(app.screen.query_one(DataTable).row_count)
             )
         }
@@ -203,3 +206,32 @@ async def test_no_color_still_reads(app_factory, runner, monkeypatch):
         text = app.screen.query_one("#run-notes", Notes).plain
         assert "EPs: CPU (as requested)" in text
         assert "^p50" in app.screen.query_one(LatencyHistogram).picture.axis
+
+
+async def test_bad_history_files_are_named_once_and_the_good_runs_open(app_factory, runner):
+    two_saved_runs()
+    folder = results_dir()
+    (folder / "broken.json").write_text('{"schema": 1, "model": "x", "profile": {}')
+    saved = sorted(folder.glob("2*.json"))  # the two runs, oldest first
+    good = json.loads(saved[0].read_text())
+    (folder / "null-latency.json").write_text(json.dumps({**good, "latency_ms": None}))
+    # A readable result whose samples file is empty: it opens, without its histogram.
+    newest = saved[-1]
+    newest.with_suffix(".npy").write_bytes(b"")
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen.id == "history"
+        assert app.screen.query_one(DataTable).row_count == 2
+        said = str(app.screen.query_one("#history-skipped").render())
+        assert said.startswith("⚠ 2 history files could not be read: ")
+        assert said.count("broken.json") == 1 and said.count("null-latency.json") == 1
+        assert "2 runs in" in str(app.screen.query_one("#history-status").render())
+        await pilot.press("enter")  # the newest: its samples file is empty
+        await settle(pilot)
+        assert app.screen.id == "detail"
+        notes = app.screen.query_one("#run-notes", Notes).plain
+        assert "raw samples could not be read" in notes and "EPs: CPU" in notes
+        assert not app.query("MessageDialog")

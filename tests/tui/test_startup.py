@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
+import threading
+from typing import Any
 
 import pytest
 from tui_fakes import fixed_hardware, settle, wait_for
 
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.tui.machine import header_line
+from ortbench_tui.tui.widgets.lists import ProfileList
 from ortbench_tui.tui.widgets.panels import HardwareLine
 
 
@@ -74,3 +79,47 @@ def test_cli_refuses_a_missing_folder(capsys):
 
     assert main(["tui", "--models", "/no/such/folder"]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+@pytest.fixture
+def odd_profiles(workdir):
+    """A FIFO, a link to /dev/zero and a 50 MB file in ./profiles (each once hung the start)."""
+    folder = workdir / "profiles"
+    fifo = folder / "pipe.toml"
+    os.mkfifo(fifo)
+    (folder / "zero.toml").symlink_to("/dev/zero")
+    with open(folder / "huge.toml", "wb") as fh:
+        fh.truncate(50 << 20)  # sparse: no disk spent
+    yield folder
+    # A reader blocked on the FIFO (the bug) is released with nothing worse left to read.
+    (folder / "zero.toml").unlink()
+    (folder / "huge.toml").unlink()
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
+@pytest.mark.asyncio
+async def test_odd_profile_files_do_not_block_the_first_frame(app_factory, runner, odd_profiles):
+    # Built in a daemon thread: a read of the FIFO would block it, not the test runner.
+    built: list[Any] = []
+    thread = threading.Thread(target=lambda: built.append(app_factory(start_run=runner)))
+    thread.daemon = True
+    thread.start()
+    thread.join(timeout=20)
+    assert built, "building the app blocked on a profile file"
+    app = built[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await asyncio.wait_for(settle(pilot), timeout=20)
+        plist = app.screen.query_one(ProfileList)
+        labels = [e.label for e in plist.entries]
+        assert {"✗ pipe.toml", "✗ zero.toml", "✗ huge.toml"} <= set(labels)
+        assert "cpu-latency" in labels  # the good ones are listed and usable
+        errors = {e.path.name: e.error for e in plist.entries if e.error}
+        assert "is a named pipe (FIFO), not a profile file" in errors["pipe.toml"]
+        assert "is a character device, not a profile file" in errors["zero.toml"]
+        assert (
+            "too large for a profile" in errors["huge.toml"] and "50.0 MiB" in errors["huge.toml"]
+        )
+        assert app.screen.current_profile is not None and not app.screen.current_profile.error

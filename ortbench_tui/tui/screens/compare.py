@@ -30,6 +30,7 @@ from ortbench_tui.bench.buffer import SampleBuffer
 from ortbench_tui.text import format_ms
 
 from ..keys import bindings
+from ..literal import literal, literal_cells
 from .job_screen import JobScreen, export_name
 
 PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
@@ -214,7 +215,7 @@ class ComparisonScreen(JobScreen):
         return [f"{LETTERS[i % 26]} {n}" for i, n in enumerate(names)]
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title("starting…"), id="cmp-title")
+        yield Static(literal(self._title("starting…")), id="cmp-title")
         table: DataTable[str] = DataTable(cursor_type="row", id="cmp-table")
         yield table
         yield OverlayHistogram(id="cmp-histogram")
@@ -319,7 +320,7 @@ class ComparisonScreen(JobScreen):
             med = format_ms(float(np.median(s)) / 1e6) if s.size else "-"
             p99 = format_ms(float(np.percentile(s, 99)) / 1e6) if s.size else "-"
             row = (label[0], label[2:], str(s.size), med, p99, "…", "measuring")
-            table.add_row(*screen_row(row), key=str(i))
+            table.add_row(*literal_cells(screen_row(row)), key=str(i))
 
     @on(Progressed)
     def _progressed(self, event: Progressed) -> None:
@@ -343,7 +344,7 @@ class ComparisonScreen(JobScreen):
             if pair is not None and pair.verdict in VERDICT_COLOURS:
                 colour = VERDICT_COLOURS[pair.verdict]
                 cells[-1] = Text(cells[-1], style=f"bold {colour}")  # type: ignore[call-overload]
-            table.add_row(*screen_row(tuple(cells)), key=str(i))
+            table.add_row(*literal_cells(screen_row(tuple(cells))), key=str(i))
         self.query_one(OverlayHistogram).show(samples, self.labels)
         notes = Text()
         for pair in comp.pairs:

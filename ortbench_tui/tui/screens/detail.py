@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
@@ -15,6 +14,7 @@ from ortbench_tui.errors import OrtbenchError
 
 from ..formatting import short_ep, when
 from ..keys import bindings
+from ..literal import literal, literal_cells
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.notes import Notes
 from ..widgets.run_panel import RunPanel
@@ -41,28 +41,34 @@ class RunDetailScreen(Screen[None]):
         self.path = Path(path)
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Run · {self.path.name}", id="detail-title")
+        yield Static(literal(f"Run · {self.path.name}"), id="detail-title")
         yield RunPanel(_no_runs, id="detail-run")
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
-        from ortbench_tui.bench.results import load_result, load_samples
+        from ortbench_tui.bench.results import load_result, read_samples
 
         panel = self.query_one(RunPanel)
         try:
             result = load_result(self.path)
-            samples = load_samples(self.path)
         except (OrtbenchError, OSError, ValueError) as exc:
             panel.show_notes([("error", f"✗ {exc}")])
             self.notify(str(exc), title="Cannot open this run", severity="error")
             return
+        # An unreadable .npy loses only the histogram: the figures in the JSON still stand.
+        samples, why = read_samples(self.path)
+        samples_error = f"raw samples could not be read: {why}" if why else ""
         model = result.get("model", {}).get("name", "?")
         profile = result.get("profile", {}).get("name", "?")
-        panel.border_title = f"{model} × {profile} · {when(result.get('created', ''))}"
+        panel.border_title = literal(
+            f"{model} × {profile} · {when(str(result.get('created', '')))}"
+        )
         panel.show_result(result, samples)
         if samples is None:
             notes = panel.query_one(Notes)
-            notes.show([*notes.lines, ("muted", "no raw samples were saved with this run")])
+            note = ("warning", f"⚠ {samples_error}") if samples_error else None
+            note = note or ("muted", "no raw samples were saved with this run")
+            notes.show([*notes.lines, note])
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -176,7 +182,7 @@ class CompareScreen(Screen[None]):
             self.notify(str(exc), title="Cannot compare", severity="error")
             return
         for row in compare_rows(a, b):
-            table.add_row(*(escape(cell) for cell in row))  # names from files: never markup
+            table.add_row(*literal_cells(row))
         table.focus()
 
     def action_close(self) -> None:

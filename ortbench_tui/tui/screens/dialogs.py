@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from ..formatting import Line
 from ..keys import bindings
+from ..literal import literal
 from ..widgets.notes import Notes
 
 DIALOG_CSS = """
@@ -40,8 +41,8 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._question)
+            yield Label(literal(self._title), classes="dialog-title")
+            yield Static(literal(self._question))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self._yes} (y)", id="yes", variant="error", compact=True)
                 yield Button("No (n)", id="no", compact=True)
@@ -77,8 +78,8 @@ class PromptDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="dialog-title")
-            yield Label(self._label)
+            yield Label(literal(self._title), classes="dialog-title")
+            yield Label(literal(self._label))
             box = Input(self._value, id="prompt-input", select_on_focus=True)
             box.cursor_blink = self._blink
             yield box
@@ -99,7 +100,7 @@ class PromptDialog(ModalScreen[str | None]):
         text = self.query_one(Input).value.strip()
         problem = self._check(text) if self._check else None
         if problem:
-            self.query_one("#prompt-error", Static).update(f"✗ {problem}")
+            self.query_one("#prompt-error", Static).update(literal(f"✗ {problem}"))
             return
         self.dismiss(text)
 
@@ -126,7 +127,7 @@ class MessageDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="dialog-title")
+            yield Label(literal(self._title), classes="dialog-title")
             with VerticalScroll():
                 yield Notes(self._lines, id="message-lines")
             with Horizontal(classes="dialog-buttons"):
@@ -161,9 +162,9 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="dialog-title")
-            yield Label(self._label)
-            yield OptionList(*(Option(text, id=key) for key, text in self._options))
+            yield Label(literal(self._title), classes="dialog-title")
+            yield Label(literal(self._label))
+            yield OptionList(*(Option(literal(text), id=key) for key, text in self._options))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 

@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from ..keys import bindings
+from ..literal import literal
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.form_rows import FormRow
 from ..widgets.profile_form import ProfileForm
@@ -75,7 +76,7 @@ class EditorScreen(Screen[None]):
             where += " (shipped: s saves a copy)"
         state = f" · ✗ {len(entry.invalid)} invalid" if entry.invalid else ""
         title = self.query_one("#editor-title", Static)
-        title.update(f"Profile: {entry.label} · {where}{state}")
+        title.update(literal(f"Profile: {entry.label} · {where}{state}"))
         title.set_class(bool(entry.invalid), "-invalid")
 
     @on(ProfileForm.Changed)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -12,11 +12,22 @@ from textual.widgets import DataTable, Static
 
 from ..formatting import when
 from ..keys import bindings
+from ..literal import literal, literal_cells
 from ..messages import HistoryLoaded
 from ..widgets.footer import WorkbenchFooter
 from ..worker_errors import WorkerErrors
 
 COLUMNS = ("", "when", "model", "profile", "p50", "p99", "runs", "status", "inputs")
+
+
+def skipped_sentence(skipped: list[tuple[Any, str]]) -> str:
+    """One sentence for every history file that could not be read (empty when none)."""
+    if not skipped:
+        return ""
+    from ortbench_tui.text import plural
+
+    files = "; ".join(f"{Path(path).name} ({reason})" for path, reason in skipped)
+    return f"⚠ {plural(len(skipped), 'history file')} could not be read: {files}"
 
 
 class HistoryScreen(WorkerErrors, Screen[None]):
@@ -28,6 +39,10 @@ class HistoryScreen(WorkerErrors, Screen[None]):
     HistoryScreen #history-title { height: 1; background: $panel; padding: 0 1; }
     HistoryScreen DataTable { height: 1fr; }
     HistoryScreen #history-status { height: 1; padding: 0 1; color: $text-muted; }
+    HistoryScreen #history-skipped {
+        height: auto; max-height: 4; padding: 0 1; color: $text-warning; display: none;
+    }
+    HistoryScreen #history-skipped.-shown { display: block; }
     """
 
     def __init__(self) -> None:
@@ -44,6 +59,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         table.add_columns(*COLUMNS)
         yield table
         yield Static("reading the history…", id="history-status")
+        yield Static("", id="history-skipped")
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
@@ -52,9 +68,10 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def _load(self) -> None:
-        from ortbench_tui.bench.results import list_history
+        from ortbench_tui.bench.results import scan_history
 
-        self.post_message(HistoryLoaded(list_history()))
+        listing = scan_history()
+        self.post_message(HistoryLoaded(listing.entries, listing.skipped))
 
     @on(HistoryLoaded)
     def _loaded(self, event: HistoryLoaded) -> None:
@@ -64,26 +81,22 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for i, e in enumerate(self.entries):
-            table.add_row(
-                " ",
-                when(e.created),
-                e.model,
-                e.profile,
-                format_ms(e.p50_ms),
-                format_ms(e.p99_ms),
-                str(e.runs),
-                e.status,
-                Text(e.inputs or "-"),
-                key=str(i),
-            )
+            cells = [" ", when(e.created), e.model, e.profile, format_ms(e.p50_ms)]
+            cells += [format_ms(e.p99_ms), str(e.runs), e.status, e.inputs or "-"]
+            table.add_row(*literal_cells(cells), key=str(i))
         from ortbench_tui.bench.results import results_dir
 
         status = (
             f"{len(self.entries)} runs in {results_dir()}"
             if self.entries
-            else (f"no saved runs yet in {results_dir()}: press r on the main screen")
+            else f"no readable runs in {results_dir()}"
+            if event.skipped
+            else f"no saved runs yet in {results_dir()}: press r on the main screen"
         )
-        self.query_one("#history-status", Static).update(status)
+        self.query_one("#history-status", Static).update(literal(status))
+        skipped = self.query_one("#history-skipped", Static)
+        skipped.update(literal(skipped_sentence(event.skipped)))
+        skipped.set_class(bool(event.skipped), "-shown")
 
     def _row(self) -> int | None:
         table = self.query_one(DataTable)

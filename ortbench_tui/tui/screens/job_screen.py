@@ -19,6 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from ..literal import literal
+
 
 def export_name(kind: str, suffix: str) -> str:
     return f"ortbench-{kind}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.{suffix}"
@@ -75,7 +77,7 @@ class JobScreen(Screen[None]):
         raise NotImplementedError
 
     def _set_title(self, status: str) -> None:
-        self.query_one(self.TITLE_ID, Static).update(self._title(status))
+        self.query_one(self.TITLE_ID, Static).update(literal(self._title(status)))
 
     # -- the worker (runs in a thread) ---------------------------------------------------------
 

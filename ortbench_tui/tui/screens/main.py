@@ -14,6 +14,7 @@ from ortbench_tui.errors import OrtbenchError
 
 from ..formatting import readiness_lines
 from ..keys import bindings
+from ..literal import literal
 from ..messages import ModelInspected
 from ..run_requests import (
     SWEEP_BUDGET_S,
@@ -183,7 +184,7 @@ class MainScreen(WorkerErrors, Screen[None]):
     def _refresh_title(self) -> None:
         model = self.current_model.spec if self.current_model else "no model"
         profile = self.current_profile.label if self.current_profile else "no profile"
-        self.run_panel.border_title = f"Run: {model} × {profile}"
+        self.run_panel.border_title = literal(f"Run: {model} × {profile}")
 
     def _pair(self) -> tuple[str, str] | None:
         if self.current_model is None or self.current_profile is None:
@@ -272,7 +273,7 @@ class MainScreen(WorkerErrors, Screen[None]):
             return
         model, entry = picked
         self.run_panel.start(trace_request(model, entry, self.workbench.hardware))
-        self.run_panel.border_title = f"Trace: {model.spec} × {entry.label}"
+        self.run_panel.border_title = literal(f"Trace: {model.spec} × {entry.label}")
         self.notify(
             f"tracing {model.spec} × {entry.name}: {TRACE_RUNS} runs with ORT's profiler; "
             "esc stops",

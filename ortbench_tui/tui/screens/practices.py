@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from ..keys import bindings
+from ..literal import literal, literal_cells
 from .job_screen import JobScreen, export_name
 
 COLUMNS = ("#", "practice", "verdict", "ratio (95% CI)", "without", "with")
@@ -77,7 +78,7 @@ class PracticesScreen(JobScreen):
         self.exported: Path | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title("starting…"), id="pr-title")
+        yield Static(literal(self._title("starting…")), id="pr-title")
         yield DataTable(cursor_type="row", id="pr-table")
         yield Static("", id="pr-row")
         yield Static("", id="pr-status")
@@ -92,7 +93,9 @@ class PracticesScreen(JobScreen):
         table = self.query_one(DataTable)
         table.add_columns(*COLUMNS)
         for p in PRACTICES:
-            table.add_row(p.number, p.title, Text("waiting", style="dim"), "", "", "")
+            table.add_row(
+                *literal_cells([p.number, p.title, Text("waiting", style="dim"), "", "", ""])
+            )
         table.add_row("8", "warm-up", Text("waiting", style="dim"), "", "", "")
         table.add_row("all", "all together", Text("waiting", style="dim"), "", "", "")
         table.focus()
@@ -142,7 +145,9 @@ class PracticesScreen(JobScreen):
             style = VERDICT_STYLE.get(data.verdict or "", "")
             if data.status != "measured":
                 style = "dim"
-            table.add_row(number, practice, Text(word, style=style), ratio, without, with_)
+            table.add_row(
+                *literal_cells([number, practice, Text(word, style=style), ratio, without, with_])
+            )
         table.move_cursor(row=0)
         status = Text()
         status.append(f"CI: {event.report.method}\n", style="dim")
@@ -162,7 +167,7 @@ class PracticesScreen(JobScreen):
             detail += f" · {r.status}: {r.reason}"
         elif r.method and r.number == "8":
             detail += f" · {r.method}"
-        self.query_one("#pr-row", Static).update(detail)
+        self.query_one("#pr-row", Static).update(literal(detail))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "export":

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
 from ..keys import bindings
+from ..literal import literal, literal_cells
 from .job_screen import JobScreen, export_name
 
 COLUMNS = ("rank", "#", "median", "vs best", "status", "settings", "95% CI", "runs")
@@ -83,7 +84,7 @@ class SweepScreen(JobScreen):
         self.rows: list[tuple[str, ...]] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title("starting…"), id="sweep-title")
+        yield Static(literal(self._title("starting…")), id="sweep-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="sweep-table")
         yield Static("", id="sweep-row")
         yield Static("", id="sweep-status")
@@ -138,7 +139,7 @@ class SweepScreen(JobScreen):
                 cells[4] = Text("winner", style="bold green")
             elif row[-1].startswith("skipped"):
                 cells = [Text(str(c), style="dim") for c in cells]
-            table.add_row(*cells, key=str(i))
+            table.add_row(*literal_cells(cells), key=str(i))
         if cursor is not None and 0 <= cursor < table.row_count:
             table.move_cursor(row=cursor)
         self._set_title(event.status)
@@ -148,7 +149,7 @@ class SweepScreen(JobScreen):
         row = event.cursor_row
         if 0 <= row < len(self.rows):
             r = self.rows[row]
-            self.query_one("#sweep-row", Static).update(f"#{r[1]} {r[2]} · {r[-1]}")
+            self.query_one("#sweep-row", Static).update(literal(f"#{r[1]} {r[2]} · {r[-1]}"))
 
     @on(Done)
     def _done(self, event: Done) -> None:

@@ -24,6 +24,7 @@ from ortbench_tui.bench.trace import short_ep
 from ortbench_tui.text import format_us, share_bar
 
 from ..keys import bindings
+from ..literal import literal, literal_cells
 
 BAR_WIDTH = 16
 
@@ -164,7 +165,7 @@ class TraceScreen(Screen[None]):
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(header_text(self.summary, self.title_text), id="trace-title")
+        yield Static(literal(header_text(self.summary, self.title_text)), id="trace-title")
         if self.summary.get("error"):
             yield Static(Text(self.summary["error"], style="red"), id="trace-placement")
         else:
@@ -228,7 +229,7 @@ class TraceScreen(Screen[None]):
         rows = self.rows()
         peak = max((r.get("share") or 0.0 for r in rows), default=0.0)
         for i, row in enumerate(rows):
-            table.add_row(*self._cells(row, peak), key=f"{self.view}-{i}")
+            table.add_row(*literal_cells(self._cells(row, peak)), key=f"{self.view}-{i}")
         what = "nodes" if self.view == "nodes" else "op types"
         order = SORT_LABELS.get(self.sort_key, self.sort_key)
         direction = " (reversed)" if self.reverse else ""

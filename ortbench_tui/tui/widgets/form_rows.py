@@ -15,6 +15,7 @@ from ..form_fields import format_inline_table
 from ..form_hints import OTHER_OPTIONS_HINT, dim_hint
 from ..form_options import ep_option_specs, other_options_doc
 from ..formatting import short_ep
+from ..literal import literal
 
 OTHER_OPTIONS_ID = "f-provider-options-other"
 
@@ -43,11 +44,11 @@ class FormRow(Horizontal):
         """The key's documentation (the editor shows it for the focused row)."""
 
     def compose(self) -> ComposeResult:
-        key = Label(self._key_text, classes="form-key")
-        key.tooltip = self._doc
+        key = Label(literal(self._key_text), classes="form-key")
+        key.tooltip = literal(self._doc)
         yield key
         yield self._control
-        yield Label(self._hint, classes="form-hint")
+        yield Label(literal(self._hint), classes="form-hint")
 
     @property
     def hint(self) -> str:
@@ -56,7 +57,7 @@ class FormRow(Horizontal):
     def set_hint(self, text: str, invalid: bool = False, warn: bool = False) -> None:
         self.set_class(invalid, "-invalid")
         self.set_class(warn and not invalid, "-warn")
-        self.query_one(".form-hint", Label).update(text)
+        self.query_one(".form-hint", Label).update(literal(text))
 
 
 def text_input(value: str, widget_id: str, cursor_blink: bool, placeholder: str = "") -> Input:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ..keys import bindings
+from ..literal import literal
 from ..workspace import ModelEntry, ProfileEntry
 
 ORIGIN_MARK = {"sample": "", "light": "", "models": "", "added": "+ "}
@@ -36,7 +38,7 @@ class ModelList(OptionList):
     def set_entries(self, entries: list[ModelEntry], keep: str | None = None) -> None:
         self.entries = list(entries)
         self.set_options(
-            Option(ORIGIN_MARK.get(e.origin, "") + e.label, id=f"m{i}")
+            Option(literal(ORIGIN_MARK.get(e.origin, "") + e.label), id=f"m{i}")
             for i, e in enumerate(self.entries)
         )
         index = next((i for i, e in enumerate(self.entries) if e.spec == keep), 0)
@@ -88,9 +90,9 @@ class ProfileList(OptionList):
             self.highlighted = index
 
     @staticmethod
-    def _prompt(entry: ProfileEntry) -> str:
+    def _prompt(entry: ProfileEntry) -> Content:
         tag = "" if entry.writable or entry.error else " (shipped)"
-        return entry.label + tag
+        return literal(entry.label + tag)
 
     def refresh_labels(self) -> None:
         for i, entry in enumerate(self.entries):

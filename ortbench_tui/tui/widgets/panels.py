@@ -9,6 +9,7 @@ from textual.widgets import Static
 from ortbench_tui.errors import OrtbenchError
 
 from ..formatting import Line, model_lines, profile_summary
+from ..literal import literal
 from ..machine import header_line
 from .notes import Notes
 
@@ -33,11 +34,11 @@ class HardwareLine(Static):
 
     def show_info(self, info: Any) -> None:
         self.remove_class("-error")
-        self.update(f"ortbench · {header_line(info)}")
+        self.update(literal(f"ortbench · {header_line(info)}"))
 
     def show_error(self, message: str) -> None:
         self.add_class("-error")
-        self.update(f"ortbench · {message}")
+        self.update(literal(f"ortbench · {message}"))
 
 
 class ModelDetails(Notes):
@@ -48,7 +49,7 @@ class ModelDetails(Notes):
     """
 
     def show_info(self, spec: str, info: Any) -> None:
-        self.border_title = f"Model: {spec}"
+        self.border_title = literal(f"Model: {spec}")
         self.show(model_lines(info))
 
     def show_value(self, spec: str, value: Any) -> None:
@@ -59,11 +60,11 @@ class ModelDetails(Notes):
             self.show_info(spec, value)
 
     def show_pending(self, spec: str) -> None:
-        self.border_title = f"Model: {spec}"
+        self.border_title = literal(f"Model: {spec}")
         self.show([("muted", "reading the model…")])
 
     def show_error(self, spec: str, message: str) -> None:
-        self.border_title = f"Model: {spec}"
+        self.border_title = literal(f"Model: {spec}")
         self.show([("error", f"✗ {message}")])
 
 
@@ -76,7 +77,7 @@ class ProfileSummary(Notes):
         self._head: list[Line] = []
 
     def show_profile(self, entry: Any, physical_cores: int | None) -> None:
-        self.border_title = f"Profile: {entry.label}"
+        self.border_title = literal(f"Profile: {entry.label}")
         if entry.error:
             self._pairs, self._head = [], [("error", f"✗ {entry.error}")]
         else:
