@@ -133,10 +133,17 @@ class OrtbenchApp(WorkerErrors, App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
+        """q and ctrl+q, from any screen: unsaved profile edits are asked about first."""
+        from .screens.unsaved import ask_before_quit
+
+        ask_before_quit(self, self._quit_now)
+
+    def _quit_now(self) -> None:
         from .widgets.run_panel import RunPanel
 
-        for panel in self.query(RunPanel):
-            panel.cancel()
+        for screen in self.screen_stack:
+            for panel in screen.query(RunPanel):
+                panel.cancel()
         self.exit()
 
 

@@ -124,6 +124,9 @@ class MainScreen(WorkerErrors, Screen[None]):
         self.refresh_bindings()
         if not running:
             self.query_one(ProfileList).refresh_labels()
+            # The selection may have moved during the run: the title and figures follow it.
+            self._refresh_title()
+            self._refresh_readiness()
 
     @on(ModelList.Picked)
     def _model_picked(self, event: ModelList.Picked) -> None:
@@ -140,6 +143,14 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     @on(ProfileList.Picked)
     def _profile_picked(self, event: ProfileList.Picked) -> None:
+        left = self.current_profile
+        if left is not None and left is not event.entry and left.dirty:
+            # Nothing is lost by moving on (q asks before quitting), but say where edits are.
+            self.notify(
+                f"{left.name} keeps its unsaved edits (marked *): s saves them",
+                title="Unsaved edits",
+                timeout=4,
+            )
         self.current_profile = event.entry
         self._refresh_profile_views()
 
@@ -179,6 +190,8 @@ class MainScreen(WorkerErrors, Screen[None]):
         self._refresh_readiness()
 
     def _refresh_title(self) -> None:
+        if self.run_panel.running:
+            return  # the title names the pair being measured until it ends
         model = self.current_model.spec if self.current_model else "no model"
         profile = self.current_profile.label if self.current_profile else "no profile"
         self.run_panel.border_title = f"Run: {model} × {profile}"
@@ -205,8 +218,11 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     def _refresh_readiness(self) -> None:
         panel = self.run_panel
-        if panel.running or (panel.outcome_key is not None and panel.outcome_key == self._pair()):
+        pair = self._pair()
+        if panel.running or (panel.outcome_key is not None and panel.outcome_key == pair):
             return  # the outcome of this model and profile's last run stays on screen
+        if panel.show_pair(pair):
+            return  # this pair's last result this session (never another pair's figures)
         lines = self.readiness()
         if not lines and self.current_model and self.current_profile:
             model, profile = self.current_model.spec, self.current_profile.name
