@@ -182,6 +182,9 @@ class HistoryEntry:
     p99_ms: float
     runs: int
     status: str
+    precision: str = "fp32"
+    inputs: list[dict[str, Any]] | None = None
+    """The result's `inputs` records (name, dtype, shape, source), when it has them."""
 
 
 def list_history(folder: Path | None = None) -> list[HistoryEntry]:
@@ -203,6 +206,8 @@ def list_history(folder: Path | None = None) -> list[HistoryEntry]:
                 p99_ms=r["latency_ms"].get("p99", float("nan")),
                 runs=r["runs"],
                 status=r.get("status", "ok"),
+                precision=str((r["profile"].get("run") or {}).get("precision", "fp32")),
+                inputs=r.get("inputs") if isinstance(r.get("inputs"), list) else None,
             )
         )
     return entries

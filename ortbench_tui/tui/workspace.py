@@ -295,6 +295,17 @@ class Workspace:
                 raise OrtbenchError(f"cannot delete {entry.path}: {exc}") from None
         self.profiles.remove(entry)
 
+    def adopt(self, path: Path) -> ProfileEntry:
+        """A profile file written elsewhere in the workbench (sweep or practices `s`): listed
+        at once, in the profile list and the compare picker."""
+        entry = self._load_entry(path, True)
+        old = self._entry_at(path)
+        if old is not None:
+            self.profiles[self.profiles.index(old)] = entry
+        else:
+            self.profiles.append(entry)
+        return entry
+
     def new_unsaved(self, profile: Profile) -> ProfileEntry:
         entry = ProfileEntry(profile, None, None, True)
         self.profiles.append(entry)

@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Footer, Static
 from ortbench_tui.bench.buffer import SampleBuffer
 from ortbench_tui.text import format_ms
 
+from ..columns import Column, fill_table
 from ..keys import bindings
 from .job_screen import JobScreen, export_name
 
@@ -36,13 +37,17 @@ PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 REDRAW_S = 0.1
 """The live histogram redraws at most ten times a second (DESIGN 5)."""
-SCREEN_ORDER = (0, 3, 4, 5, 6, 2, 1)
-"""The engine's table columns (#, profile, runs, median, p99, vs A, verdict) in the order
-this screen shows them: the verdict fits in 80 columns, long profile names go last."""
-
-
-def screen_row(row: tuple[Any, ...]) -> list[Any]:
-    return [row[i] for i in SCREEN_ORDER]
+TABLE_COLUMNS = (
+    Column("#", 0),
+    Column("profile", 4, min_width=14, flex=True),
+    Column("runs", 6),
+    Column("median", 1),
+    Column("p99", 3),
+    Column("vs A (95% CI)", 1),
+    Column("verdict", 2),
+)
+"""The engine's table columns (#, profile, runs, median, p99, vs A, verdict), chosen by the
+width: the verdict and the ratio first; long profile names shortened in the middle."""
 
 
 # --- the overlaid histogram (pure: numpy and rich only) --------------------------------------
@@ -196,6 +201,7 @@ class ComparisonScreen(JobScreen):
         self._live: list[SampleBuffer] = []
         self._drawn_versions: list[int] = []
         self.exported: list[Path] = []
+        self._rows: list[tuple[Any, ...]] = []
 
     @property
     def labels(self) -> list[str]:
@@ -227,10 +233,8 @@ class ComparisonScreen(JobScreen):
         return f"Compare · {what} · {status}"
 
     def on_mount(self) -> None:
-        from ortbench_tui.bench.compare import TABLE_HEADER
-
         table = self.query_one(DataTable)
-        table.add_columns(*screen_row(TABLE_HEADER))
+        self._fill([])
         table.focus()
         self.set_interval(REDRAW_S, self._redraw_live)
         self._begin()
@@ -238,7 +242,7 @@ class ComparisonScreen(JobScreen):
     def _begin(self) -> None:
         self.comparison = None
         self.running = True
-        self.query_one(DataTable).clear()
+        self._fill([])
         self.query_one("#cmp-notes", Static).update("")
         if self.request is not None:
             self._live = [SampleBuffer() for _ in self.request.profiles]
@@ -309,13 +313,20 @@ class ComparisonScreen(JobScreen):
         self._drawn_versions = [version for version, _ in snapshots]
         samples = [s for _, s in snapshots]
         self.query_one(OverlayHistogram).show(samples, self.labels)
-        table = self.query_one(DataTable)
-        table.clear()
-        for i, (label, s) in enumerate(zip(self.labels, samples, strict=True)):
+        rows = []
+        for label, s in zip(self.labels, samples, strict=True):
             med = format_ms(float(np.median(s)) / 1e6) if s.size else "-"
             p99 = format_ms(float(np.percentile(s, 99)) / 1e6) if s.size else "-"
-            row = (label[0], label[2:], str(s.size), med, p99, "…", "measuring")
-            table.add_row(*screen_row(row), key=str(i))
+            rows.append((label[0], label[2:], str(s.size), med, p99, "…", "measuring"))
+        self._fill(rows)
+
+    def _fill(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        table = self.query_one(DataTable)
+        fill_table(table, TABLE_COLUMNS, rows, self.size.width, [str(i) for i in range(len(rows))])
+
+    def on_resize(self) -> None:
+        self._fill(self._rows)
 
     @on(Progressed)
     def _progressed(self, event: Progressed) -> None:
@@ -331,15 +342,15 @@ class ComparisonScreen(JobScreen):
     def _show(self, comp: Any, samples: list[np.ndarray]) -> None:
         from ortbench_tui.bench.compare import table_rows
 
-        table = self.query_one(DataTable)
-        table.clear()
+        rows = []
         for i, row in enumerate(table_rows(comp)):
-            cells = list(row)
+            cells: list[Any] = list(row)
             pair = comp.pairs[i - 1] if i else None
             if pair is not None and pair.verdict in ("faster", "slower"):
                 colour = "green" if pair.verdict == "faster" else "red"
-                cells[-1] = Text(cells[-1], style=f"bold {colour}")  # type: ignore[call-overload]
-            table.add_row(*screen_row(tuple(cells)), key=str(i))
+                cells[-1] = Text(cells[-1], style=f"bold {colour}")
+            rows.append(tuple(cells))
+        self._fill(rows)
         self.query_one(OverlayHistogram).show(samples, self.labels)
         notes = Text()
         for pair in comp.pairs:

@@ -9,13 +9,26 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from ..formatting import when
+from ..columns import Column, fill_table
+from ..formatting import inputs_text, when
 from ..keys import bindings
 from ..messages import HistoryLoaded
 from ..widgets.footer import WorkbenchFooter
 from ..worker_errors import WorkerErrors
 
-COLUMNS = ("", "when", "model", "profile", "p50", "p99", "runs", "status")
+COLUMNS = (
+    Column("", 0),
+    Column("model", 5, min_width=10, flex=True),
+    Column("profile", 6, min_width=10, flex=True),
+    Column("p50", 1),
+    Column("p99", 2),
+    Column("runs", 3),
+    Column("status", 4),
+    Column("prec", 7),
+    Column("when", 8),
+)
+"""What decides first (p50, p99, runs, status); names shortened in the middle; the rest
+when there is room. The highlighted run is described in full under the table."""
 
 
 class HistoryScreen(WorkerErrors, Screen[None]):
@@ -26,6 +39,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: 1; background: $panel; padding: 0 1; }
     HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen #history-row { height: auto; max-height: 2; padding: 0 1; }
     HistoryScreen #history-status { height: 1; padding: 0 1; color: $text-muted; }
     """
 
@@ -39,10 +53,9 @@ class HistoryScreen(WorkerErrors, Screen[None]):
             "History · enter opens a run · space picks · c compares two · v side by side",
             id="history-title",
         )
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
-        table.add_columns(*COLUMNS)
-        yield table
-        yield Static("reading the history…", id="history-status")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
+        yield Static("", id="history-row", markup=False)
+        yield Static("reading the history…", id="history-status", markup=False)
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
@@ -57,31 +70,63 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     @on(HistoryLoaded)
     def _loaded(self, event: HistoryLoaded) -> None:
-        from ortbench_tui.text import format_ms
-
-        self.entries = event.entries
-        table = self.query_one(DataTable)
-        table.clear()
-        for i, e in enumerate(self.entries):
-            table.add_row(
-                " ",
-                when(e.created),
-                e.model,
-                e.profile,
-                format_ms(e.p50_ms),
-                format_ms(e.p99_ms),
-                str(e.runs),
-                e.status,
-                key=str(i),
-            )
         from ortbench_tui.bench.results import results_dir
 
+        self.entries = event.entries
+        self._fill()
         status = (
             f"{len(self.entries)} runs in {results_dir()}"
             if self.entries
             else (f"no saved runs yet in {results_dir()}: press r on the main screen")
         )
         self.query_one("#history-status", Static).update(status)
+        self._describe(self._row())
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        from ortbench_tui.text import format_ms
+
+        return [
+            (
+                self._mark(i),
+                e.model,
+                e.profile,
+                format_ms(e.p50_ms),
+                format_ms(e.p99_ms),
+                str(e.runs),
+                e.status,
+                getattr(e, "precision", "fp32"),
+                when(e.created),
+            )
+            for i, e in enumerate(self.entries)
+        ]
+
+    def _mark(self, i: int) -> str:
+        return "AB"[self.picked.index(i)] if i in self.picked else " "
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        keys = [str(i) for i in range(len(self.entries))]
+        fill_table(table, COLUMNS, self._rows(), self.size.width, keys)
+
+    def on_resize(self) -> None:
+        if self.entries:
+            self._fill()
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe(event.cursor_row)
+
+    def _describe(self, row: int | None) -> None:
+        """The highlighted run in full: names, when, precision, input shapes, file."""
+        if row is None or not 0 <= row < len(self.entries):
+            return
+        e = self.entries[row]
+        parts = [f"{e.model} × {e.profile}", when(e.created), getattr(e, "precision", "fp32")]
+        shapes = inputs_text(getattr(e, "inputs", None))
+        if shapes:
+            parts.append(shapes)
+        parts.append(e.path.name)
+        self.query_one("#history-row", Static).update(" · ".join(parts))
 
     def _row(self) -> int | None:
         table = self.query_one(DataTable)
@@ -112,8 +157,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
                 self.picked.pop(0)
         table = self.query_one(DataTable)
         for i in range(len(self.entries)):
-            mark = "AB"[self.picked.index(i)] if i in self.picked else " "
-            table.update_cell(str(i), table.ordered_columns[0].key, mark)
+            table.update_cell(str(i), table.ordered_columns[0].key, self._mark(i))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

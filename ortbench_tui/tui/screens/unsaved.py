@@ -4,7 +4,7 @@ chooses save / discard / cancel (and, leaving the editor, keep: edits stay marke
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -45,9 +45,9 @@ class UnsavedDialog(ModalScreen[str]):
             yield Static(self._question, markup=False, id="unsaved-question")
             with Horizontal(classes="dialog-buttons"):
                 for choice in self.choices:
-                    variant = "primary" if choice == "save" else "default"
-                    if choice == "discard":
-                        variant = "error"
+                    variant: Literal["primary", "error", "default"] = "default"
+                    if choice in ("save", "discard"):
+                        variant = "primary" if choice == "save" else "error"
                     yield Button(CHOICE_LABELS[choice], id=choice, variant=variant, compact=True)
 
     def on_mount(self) -> None:

@@ -1,0 +1,109 @@
+"""Table columns chosen by the terminal's width: the most important columns first, long names
+shortened in the middle, so 80x24 over SSH shows what decides without scrolling sideways."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+CELL_PADDING = 2
+"""A DataTable cell has one column of padding on each side."""
+SCROLLBAR = 2
+"""Room kept for the vertical scrollbar."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: `rank` orders what is kept when space runs out (0 = always)."""
+
+    title: str
+    rank: int
+    min_width: int = 0
+    """A name column (shortened in the middle) never gets less than this."""
+    flex: bool = False
+    """Takes the room left over (up to its longest cell), e.g. model and profile names."""
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """`squeezenet-light` in 11 columns -> `squee…light`: both ends of a name tell it apart."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    if width == 1:
+        return "…"
+    head = (width - 1 + 1) // 2
+    tail = width - 1 - head
+    return text[:head] + "…" + (text[-tail:] if tail else "")
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def fit_widths(
+    columns: Sequence[Column], rows: Sequence[Sequence[Any]], width: int
+) -> list[int | None]:
+    """The width of each column (None: left out) for a table `width` cells wide."""
+    natural = []
+    for i, col in enumerate(columns):
+        longest = max((len(_plain(r[i])) for r in rows), default=0)
+        natural.append(max(len(col.title), longest, 1))
+    need = [
+        min(n, c.min_width) if c.flex and c.min_width else n
+        for n, c in zip(natural, columns, strict=True)
+    ]
+    chosen: set[int] = set()
+    used = 0
+    for i in sorted(range(len(columns)), key=lambda i: columns[i].rank):
+        cost = need[i] + CELL_PADDING
+        if used + cost <= width or columns[i].rank == 0:
+            chosen.add(i)
+            used += cost
+    widths: list[int | None] = [need[i] if i in chosen else None for i in range(len(columns))]
+    # What is left goes to the name columns, shared out one cell at a time (fair to both).
+    spare = width - used
+    flex = [i for i in chosen if columns[i].flex]
+    while spare > 0 and flex:
+        grown = False
+        for i in sorted(flex):
+            current = widths[i] or 0
+            if spare > 0 and current < natural[i]:
+                widths[i] = current + 1
+                spare -= 1
+                grown = True
+        if not grown:
+            break
+    return widths
+
+
+def fill_table(
+    table: DataTable[Any],
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    width: int,
+    keys: Sequence[str] | None = None,
+) -> list[int]:
+    """Rebuild `table` with the columns that fit `width` (the table's own width); returns the
+    indexes of the columns shown. Name columns are shortened in the middle to fit."""
+    cursor = table.cursor_row
+    widths = fit_widths(columns, rows, max(width - SCROLLBAR, 10))
+    shown = [i for i, w in enumerate(widths) if w is not None]
+    table.clear(columns=True)
+    for i in shown:
+        table.add_column(columns[i].title, width=widths[i], key=f"c{i}")
+    for n, row in enumerate(rows):
+        cells = []
+        for i in shown:
+            cell, w = row[i], widths[i] or 0
+            if columns[i].flex and not isinstance(cell, Text):
+                cell = middle_ellipsis(str(cell), w)
+            cells.append(cell)
+        table.add_row(*cells, key=keys[n] if keys else None)
+    if cursor is not None and 0 <= cursor < table.row_count:
+        table.move_cursor(row=cursor)
+    return shown
