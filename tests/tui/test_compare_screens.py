@@ -239,8 +239,22 @@ def test_overlay_columns_groups_bars_per_bin():
     assert len(rows) == 4 and all(len(r) == 20 for r in rows)
     bottom = rows[-1]
     # A's bar is in the first bin's first column, B's in the last bin's second column.
-    assert bottom[0] == ("█", 0) and bottom[-1] == ("█", 1)
+    # A is solid, B shaded: they differ without colour (NO_COLOR).
+    assert bottom[0] == ("█", 0) and bottom[-1] == ("▒", 1)
     assert lo == pytest.approx(1.0) and hi == pytest.approx(2.0)
+
+
+def test_without_colour_a_and_b_have_their_own_glyphs_and_legend():
+    """NO_COLOR: the histogram's text alone tells A from B (fills and the legend)."""
+    a = np.full(100, 1_000_000, np.int64)
+    b = np.full(100, 2_000_000, np.int64)
+    rows, _, _ = overlay_columns([a, b], width=20, height=4)
+    glyphs = {who: {g for r in rows for g, w in r if w == who} for who in (0, 1)}
+    assert glyphs[0] and glyphs[1] and not glyphs[0] & glyphs[1]
+    hist = OverlayHistogram()
+    hist._samples, hist._labels = [a, b], ["A one", "B two"]
+    legend = hist.render().plain.splitlines()[-1]
+    assert "██ A one" in legend and "▒▒ B two" in legend
 
 
 # --- sweep -------------------------------------------------------------------------------------

@@ -35,6 +35,19 @@ from .job_screen import JobScreen, export_name
 
 PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
 EIGHTHS = " ▁▂▃▄▅▆▇█"
+PATTERNS = ("█", "▒", "▚", "░")
+"""Each profile's bars have their own fill (A solid, B shaded…), so A and B differ without
+colour too (NO_COLOR, a monochrome terminal, a printout); the legend shows the same fills."""
+
+
+def profile_glyph(who: int, cell: int) -> str:
+    """The glyph of a bar cell (`cell` eighths high) of profile `who`: A is drawn in eighths;
+    the others in their pattern (a top cell less than half full as a dot: never A's glyph)."""
+    if who == 0:
+        return EIGHTHS[cell]
+    if cell >= 4:
+        return PATTERNS[who % len(PATTERNS)]
+    return "." if cell else " "
 REDRAW_S = 0.1
 """The live histogram redraws at most ten times a second (DESIGN 5)."""
 TABLE_COLUMNS = (
@@ -92,7 +105,7 @@ def overlay_columns(
         for b in range(bins):
             for i in range(p):
                 cell = int(np.clip(heights[i][b] - level, 0, 8)) if i < len(heights) else 0
-                row.append((EIGHTHS[cell], i if cell else -1))
+                row.append((profile_glyph(i, cell), i if cell else -1))
         rows.append(row)
     return rows, lo, hi
 
@@ -119,7 +132,7 @@ class OverlayHistogram(Widget):
         legend = Text()
         for i, label in enumerate(self._labels):
             colour = PROFILE_COLOURS[i % len(PROFILE_COLOURS)]
-            legend.append("■ ", style=colour)
+            legend.append(PATTERNS[i % len(PATTERNS)] * 2 + " ", style=colour)
             legend.append(f"{label}  ")
         if not any(s.size for s in self._samples):
             text.append("waiting for timed runs…", style="dim")
