@@ -161,6 +161,7 @@ def make_app(
     cursor_blink: bool = True,
     initial_model: str | None = "sample:tiny",
     initial_profile: str | None = None,
+    added_models_file: Path | None | bool = True,
 ) -> OrtbenchApp:
     """Build the workbench.
 
@@ -178,18 +179,25 @@ def make_app(
         cursor_blink: off for stable snapshots.
         initial_model: the model highlighted at start.
         initial_profile: the profile highlighted at start (default: the first).
+        added_models_file: where models added with `a` are remembered (True: the data
+            folder's; False/None: not remembered).
     """
     from ortbench_tui.bench.runner import ensure_spawn_ready
 
     # Runs start spawn children from a thread of the running app: the resource tracker must
     # already run by then (DESIGN 5). The CLI calls this too; here it guards every other use.
     ensure_spawn_ready()
+    if added_models_file is True:
+        from .added_models import default_path
+
+        added_models_file = default_path()
     workspace = Workspace(
         model_dirs=[Path(d) for d in model_dirs],
         profile_dirs=[Path(d) for d in profile_dirs],
         cwd=Path(cwd) if cwd is not None else None,
         include_samples=include_samples,
         include_shipped=include_shipped,
+        added_models_file=added_models_file or None,
     )
     workspace.scan()
     return OrtbenchApp(

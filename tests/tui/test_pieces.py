@@ -196,5 +196,6 @@ def test_workspace_models(tmp_path):
     assert specs[0] == "sample:tiny" and str(tmp_path / "models" / "a.onnx") in specs
     with pytest.raises(OrtbenchError, match="not found"):
         ws.add_model("missing.onnx")
-    entry = ws.add_model("models/a.onnx")
-    assert entry.spec == str((tmp_path / "models" / "a.onnx").resolve())
+    # Not ONNX: refused with the reason, never added with a warning.
+    with pytest.raises(OrtbenchError, match="not a valid ONNX model"):
+        ws.add_model("models/a.onnx")

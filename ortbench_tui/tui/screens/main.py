@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -32,7 +33,7 @@ from ..workbench import Workbench, workbench
 from ..worker_errors import WorkerErrors
 from ..workspace import ModelEntry, ProfileEntry
 from .job_prompts import ask_compare, ask_sweep
-from .model_flows import ask_model_path, show_model_info
+from .model_flows import ask_model_path, remove_model, show_model_info
 from .profile_files import (
     delete_entry,
     duplicate_entry,
@@ -87,6 +88,12 @@ class MainScreen(WorkerErrors, Screen[None]):
         self.watch(self.app, "hardware", self._hardware_changed)
         self.watch(self.app, "hardware_error", self._hardware_changed, init=False)
         self.watch(self.run_panel, "running", self._running_changed, init=False)
+        for spec in ws.forgotten_models:
+            self.notify(
+                escape(spec),
+                title="An added model's file is gone: removed from the list",
+                timeout=8,
+            )
         for entry in ws.broken_profiles:
             self.notify(
                 entry.error or "",
@@ -392,6 +399,18 @@ class MainScreen(WorkerErrors, Screen[None]):
             mlist.focus()
 
         ask_model_path(self, added)
+
+    def action_remove_model(self) -> None:
+        model = self.current_model
+        if model is None:
+            return
+
+        def removed() -> None:
+            mlist = self.query_one(ModelList)
+            mlist.set_entries(self.workbench.workspace.models)
+            mlist.focus()
+
+        remove_model(self, model, removed)
 
     def action_model_info(self) -> None:
         if self.current_model is not None:
