@@ -41,6 +41,43 @@ def middle_ellipsis(text: str, width: int) -> str:
     return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
+def shorten_apart(names: Sequence[str], width: int) -> list[str]:
+    """Shorten names that share a long prefix and suffix so the part that tells them apart
+    stays: `cpu-latency-threads-1-io-binding` and `…-4-…` in 20 columns ->
+    `…cy-threads-1-io-bi…` and `…cy-threads-4-io-bi…`, not `cpu-late…-binding` twice."""
+    distinct = sorted(set(names))
+    if len(distinct) < 2 or all(len(n) <= width for n in names):
+        return [middle_ellipsis(n, width) for n in names]
+    shortest = min(len(n) for n in distinct)
+    prefix = 0
+    while prefix < shortest and len({n[prefix] for n in distinct}) == 1:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and len({n[-1 - suffix] for n in distinct}) == 1:
+        suffix += 1
+    return [_window(n, width, prefix, len(n) - suffix) for n in names]
+
+
+def _window(name: str, width: int, core_start: int, core_end: int) -> str:
+    """`name` in `width` columns, keeping name[core_start:core_end] (an ellipsis per cut)."""
+    if len(name) <= width:
+        return name
+    inner = width - 2
+    core = core_end - core_start
+    if core > inner:
+        # The difference starts at core_start: show from there (middle cut if at 0).
+        if core_start == 0 or width < 4:
+            return middle_ellipsis(name, width)
+        return "…" + name[core_start : core_start + inner] + "…"
+    start = max(0, core_start - (inner - core) // 2)
+    end = start + inner
+    if start == 0:
+        return name[: width - 1] + "…"
+    if end >= len(name):
+        return "…" + name[len(name) - (width - 1) :]
+    return "…" + name[start:end] + "…"
+
+
 def _plain(cell: Any) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
 
@@ -96,12 +133,16 @@ def fill_table(
     table.clear(columns=True)
     for i in shown:
         table.add_column(columns[i].title, width=widths[i], key=f"c{i}")
+    short: dict[int, list[str]] = {}
+    for i in shown:
+        if columns[i].flex:
+            short[i] = shorten_apart([_plain(r[i]) for r in rows], widths[i] or 0)
     for n, row in enumerate(rows):
         cells = []
         for i in shown:
-            cell, w = row[i], widths[i] or 0
-            if columns[i].flex and not isinstance(cell, Text):
-                cell = middle_ellipsis(str(cell), w)
+            cell = row[i]
+            if i in short and not isinstance(cell, Text):
+                cell = short[i][n]
             cells.append(cell)
         table.add_row(*cells, key=keys[n] if keys else None)
     if cursor is not None and 0 <= cursor < table.row_count:

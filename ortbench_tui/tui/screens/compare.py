@@ -48,6 +48,8 @@ def profile_glyph(who: int, cell: int) -> str:
     if cell >= 4:
         return PATTERNS[who % len(PATTERNS)]
     return "." if cell else " "
+
+
 REDRAW_S = 0.1
 """The live histogram redraws at most ten times a second (DESIGN 5)."""
 TABLE_COLUMNS = (

@@ -11,7 +11,8 @@ from textual.widgets import DataTable, Static
 
 from ortbench_tui.errors import OrtbenchError
 
-from ..formatting import short_ep, when
+from ..columns import Column, fill_table
+from ..formatting import inputs_text, short_ep, when
 from ..keys import bindings
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.notes import Notes
@@ -90,6 +91,11 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, s
     ):
         rows.append((label, text(a, *keys), text(b, *keys), ""))
     rows.append(("when", when(a.get("created", "")), when(b.get("created", "")), ""))
+    pa, pb = (((r.get("profile") or {}).get("run") or {}).get("precision", "fp32") for r in (a, b))
+    rows.append(("precision", str(pa), str(pb), ""))
+    ia, ib = inputs_text(a.get("inputs")), inputs_text(b.get("inputs"))
+    if ia or ib:
+        rows.append(("inputs", ia or "-", ib or "-", ""))
     la, lb = a.get("latency_ms") or {}, b.get("latency_ms") or {}
     for key, label in (
         ("p50", "p50"),
@@ -137,6 +143,15 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, s
     return rows
 
 
+SIDE_BY_SIDE = (
+    Column("", 0),
+    Column("A", 0, min_width=12, flex=True),
+    Column("B", 0, min_width=12, flex=True),
+    Column("B/A", 0),
+)
+"""Every column always: long names and input shapes are shortened in the middle."""
+
+
 class CompareScreen(Screen[None]):
     """Two saved runs side by side (the comparison issue replaces this with verdicts)."""
 
@@ -151,6 +166,7 @@ class CompareScreen(Screen[None]):
     def __init__(self, a: Path, b: Path) -> None:
         super().__init__(id="compare")
         self.paths = (Path(a), Path(b))
+        self.rows: list[tuple[str, str, str, str]] = []
 
     def compose(self) -> ComposeResult:
         yield Static("Compare · A vs B", id="compare-title")
@@ -164,15 +180,19 @@ class CompareScreen(Screen[None]):
         from ortbench_tui.bench.results import load_result
 
         table = self.query_one(DataTable)
-        table.add_columns("", "A", "B", "B/A")
         try:
             a, b = (load_result(p) for p in self.paths)
         except OrtbenchError as exc:
+            fill_table(table, SIDE_BY_SIDE, [], self.size.width)
             self.notify(str(exc), title="Cannot compare", severity="error")
             return
-        for row in compare_rows(a, b):
-            table.add_row(*row)
+        self.rows = compare_rows(a, b)
+        fill_table(table, SIDE_BY_SIDE, self.rows, self.size.width)
         table.focus()
+
+    def on_resize(self) -> None:
+        if self.rows:
+            fill_table(self.query_one(DataTable), SIDE_BY_SIDE, self.rows, self.size.width)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -23,19 +23,21 @@ from textual.widgets import DataTable, Footer, Static
 
 from ortbench_tui.profile import Profile
 
-from ..columns import Column, fill_table
+from ..columns import Column, fill_table, middle_ellipsis
 from ..keys import bindings
 from .job_screen import JobScreen, export_name
 from .new_profiles import free_path, profile_folder, save_new_profile
 
 COLUMNS = (
     Column("#", 0),
-    Column("practice", 5, min_width=14, flex=True),
+    Column("practice", 2, min_width=12, flex=True),
     Column("verdict", 1),
-    Column("ratio (95% CI)", 2),
-    Column("without", 3),
+    Column("ratio (95% CI)", 3),
+    Column("without", 4),
     Column("with", 4),
 )
+SHORT_STATUS = {"not applicable here": "n/a here", "not yet available": "not yet"}
+"""Row statuses in the table (in full under it for the highlighted row)."""
 """Chosen by the width: the verdict, its ratio and both medians before the practice's full
 title (shortened in the middle; the highlighted row is described in full under the table)."""
 VERDICT_STYLE = {"faster": "bold green", "slower": "bold red"}
@@ -113,7 +115,9 @@ class PracticesScreen(JobScreen):
         yield Footer()
 
     def _title(self, status: str) -> str:
-        return f"Practices · {self.request.model} · base {self.request.base.name} · {status}"
+        model = middle_ellipsis(self.request.model, 24)
+        base = middle_ellipsis(self.request.base.name, 20)
+        return f"Practices · {model} · base {base} · {status}"
 
     def on_mount(self) -> None:
         from ortbench_tui.bench.practices import PRACTICES
@@ -199,6 +203,7 @@ class PracticesScreen(JobScreen):
         for row, data in zip(report_rows(event.report), event.report.rows, strict=True):
             number, practice, _compared, without, with_, ratio, _word = row[:7]
             word = data.verdict or "no verdict" if data.status == "measured" else data.status
+            word = SHORT_STATUS.get(word, word)
             style = VERDICT_STYLE.get(data.verdict or "", "")
             if data.status != "measured":
                 style = "dim"
@@ -210,7 +215,7 @@ class PracticesScreen(JobScreen):
         for w in event.report.warnings[:3]:
             status.append(f"⚠ {w}\n", style="yellow")
         self.query_one("#pr-status", Static).update(status)
-        self._set_title("done · s saves the faster practices as a profile · m saves Markdown")
+        self._set_title("done")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
