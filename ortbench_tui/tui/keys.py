@@ -186,6 +186,7 @@ COMMANDS: list[Command] = [
         "Remove",
         "Forget a model added with a (it is remembered across restarts until removed)",
         palette="Remove added model",
+        show=False,
     ),
     Command(
         "models",
@@ -194,6 +195,7 @@ COMMANDS: list[Command] = [
         "Info",
         palette="Model info",
         help="Inputs, outputs, opset, size, nodes and parameters of the selected model",
+        show=False,
     ),
     Command(
         "profiles",
