@@ -241,6 +241,7 @@ class HistoryEntry:
     p99_ms: float
     runs: int
     status: str
+    precision: str = "fp32"
     inputs: str = ""
     """The input shapes measured (``tokens 1x128``); "" for results made before they were kept."""
 
@@ -290,6 +291,7 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
                 p99_ms=_ms(r["latency_ms"].get("p99")),
                 runs=r["runs"],
                 status=r.get("status", "ok"),
+                precision=str((r["profile"].get("run") or {}).get("precision", "fp32")),
                 inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
             )
         )

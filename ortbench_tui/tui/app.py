@@ -147,10 +147,17 @@ class OrtbenchApp(WorkerErrors, App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
+        """q and ctrl+q, from any screen: unsaved profile edits are asked about first."""
+        from .screens.unsaved import ask_before_quit
+
+        ask_before_quit(self, self._quit_now)
+
+    def _quit_now(self) -> None:
         from .widgets.run_panel import RunPanel
 
-        for panel in self.query(RunPanel):
-            panel.cancel()
+        for screen in self.screen_stack:
+            for panel in screen.query(RunPanel):
+                panel.cancel()
         self.exit()
 
 
@@ -168,6 +175,7 @@ def make_app(
     cursor_blink: bool = True,
     initial_model: str | None = "sample:tiny",
     initial_profile: str | None = None,
+    added_models_file: Path | None | bool = True,
 ) -> OrtbenchApp:
     """Build the workbench.
 
@@ -185,18 +193,25 @@ def make_app(
         cursor_blink: off for stable snapshots.
         initial_model: the model highlighted at start.
         initial_profile: the profile highlighted at start (default: the first).
+        added_models_file: where models added with `a` are remembered (True: the data
+            folder's; False/None: not remembered).
     """
     from ortbench_tui.bench.runner import ensure_spawn_ready
 
     # Runs start spawn children from a thread of the running app: the resource tracker must
     # already run by then (DESIGN 5). The CLI calls this too; here it guards every other use.
     ensure_spawn_ready()
+    if added_models_file is True:
+        from .added_models import default_path
+
+        added_models_file = default_path()
     workspace = Workspace(
         model_dirs=[Path(d) for d in model_dirs],
         profile_dirs=[Path(d) for d in profile_dirs],
         cwd=Path(cwd) if cwd is not None else None,
         include_samples=include_samples,
         include_shipped=include_shipped,
+        added_models_file=added_models_file or None,
     )
     workspace.scan()
     return OrtbenchApp(

@@ -196,3 +196,25 @@ def readiness_lines(
                 ("error", f"✗ run.pin_cpus {bad}: this machine has CPUs 0-{logical_cores - 1}")
             )
     return lines
+
+
+def inputs_text(inputs: Any) -> str:
+    """`x float32 [1, 3, 224, 224]; mask int64 [1, 128]` from a result's `inputs` records."""
+    if not isinstance(inputs, list):
+        return ""
+    parts = []
+    for record in inputs:
+        if not isinstance(record, dict):
+            continue
+        shape = record.get("shape")
+        dims = ", ".join(str(d) for d in shape) if isinstance(shape, list) else "?"
+        parts.append(f"{record.get('name', '?')} {record.get('dtype', '?')} [{dims}]")
+    return "; ".join(parts)
+
+
+def run_label(result: dict[str, Any]) -> str:
+    """What tells two runs apart at a glance: precision (when not fp32) and input shapes."""
+    run = (result.get("profile") or {}).get("run") or {}
+    precision = str(run.get("precision", "fp32"))
+    shapes = inputs_text(result.get("inputs"))
+    return " · ".join(part for part in (precision, shapes) if part)

@@ -64,6 +64,7 @@ SCOPE_TITLES = {
     "inputs": "Inputs form",
     "help": "This help",
     "confirm": "Yes/no questions",
+    "unsaved": "Unsaved edits (asked before they would be lost)",
     "prompt": "Prompts",
     "choice": "Pickers",
     "message": "Messages",
@@ -72,7 +73,13 @@ SCOPE_TITLES = {
 COMMANDS: list[Command] = [
     Command("app", "question_mark", "app.help", "Help", "Every key, on one screen"),
     Command("app", "f1", "app.help", "Help", "Every key, on one screen", show=False),
-    Command("app", "q", "app.quit", "Quit", "Quit ortbench (a run in progress is stopped)"),
+    Command(
+        "app",
+        "q",
+        "app.quit",
+        "Quit",
+        "Quit ortbench (a run in progress is stopped; unsaved profile edits are asked about)",
+    ),
     Command(
         "main",
         "r",
@@ -130,7 +137,6 @@ COMMANDS: list[Command] = [
         palette="Compare profiles",
         help="Compare the selected profile with another one (or ORT defaults) on the selected "
         "model, interleaved: medians, p99s, ratio with its 95% CI and a verdict",
-        show=False,
     ),
     Command(
         "main",
@@ -140,7 +146,6 @@ COMMANDS: list[Command] = [
         palette="Trace operators",
         help="Profile the selected model and profile with ORT's profiler (100 runs): time per "
         "node and op type, and which EP ran each node",
-        show=False,
     ),
     Command(
         "main",
@@ -150,7 +155,6 @@ COMMANDS: list[Command] = [
         palette="Check practices",
         help="Check the eight latency practices on the selected model, each toggled alone on "
         "the selected profile, with verdicts and CIs",
-        show=False,
     ),
     Command(
         "main",
@@ -160,7 +164,6 @@ COMMANDS: list[Command] = [
         palette="Sweep settings",
         help="Search a grid of settings (threads, IO binding, optimization level; editable) "
         "by successive halving within a time budget",
-        show=False,
     ),
     Command(
         "main",
@@ -190,11 +193,21 @@ COMMANDS: list[Command] = [
     ),
     Command(
         "models",
+        "x",
+        "screen.remove_model",
+        "Remove",
+        "Forget a model added with a (it is remembered across restarts until removed)",
+        palette="Remove added model",
+        show=False,
+    ),
+    Command(
+        "models",
         "i",
         "screen.model_info",
         "Info",
         palette="Model info",
         help="Inputs, outputs, opset, size, nodes and parameters of the selected model",
+        show=False,
     ),
     Command(
         "models",
@@ -245,7 +258,7 @@ COMMANDS: list[Command] = [
         "escape",
         "close",
         "Back",
-        "Back to the main screen; unsaved changes are kept and marked *",
+        "Back to the main screen; with unsaved edits, asks: save, keep (marked *), discard",
     ),
     Command("history", "enter", "open", "Open", "Open the highlighted run: histogram and details"),
     Command("history", "space", "pick", "Pick", "Pick (or unpick) a run; pick two to compare"),
@@ -304,6 +317,14 @@ COMMANDS: list[Command] = [
     Command("practices", "escape", "stop_or_close", "Stop/Back", "Stop the check, or go back"),
     Command(
         "practices",
+        "s",
+        "save_best",
+        "Save best",
+        "Save the base profile with every practice that was verdict faster applied, as TOML",
+        palette="Save the profile with the faster practices",
+    ),
+    Command(
+        "practices",
         "m",
         "export",
         "Markdown",
@@ -357,6 +378,16 @@ COMMANDS: list[Command] = [
     Command("help", "escape,q,question_mark,f1", "close", "Close", "Close the help"),
     Command("confirm", "y", "answer(True)", "Yes", "Confirm"),
     Command("confirm", "n,escape", "answer(False)", "No", "Cancel"),
+    Command("unsaved", "s", "choose('save')", "Save", "Save the edited profiles, then go on"),
+    Command(
+        "unsaved",
+        "k",
+        "choose('keep')",
+        "Keep",
+        "Leave the editor with the edits kept unsaved (marked *; r runs them)",
+    ),
+    Command("unsaved", "d", "choose('discard')", "Discard", "Throw the edits away, then go on"),
+    Command("unsaved", "escape,c", "choose('cancel')", "Cancel", "Go back to where you were"),
     Command("prompt", "escape", "cancel", "Cancel", "Close without a change"),
     Command("choice", "escape", "cancel", "Cancel", "Close without choosing"),
     Command("message", "escape,enter,q", "close", "Close", "Close this message"),

@@ -93,6 +93,7 @@ class Workspace:
         cwd: Path | None = None,
         include_samples: bool = True,
         include_shipped: bool = True,
+        added_models_file: Path | None = None,
     ) -> None:
         """Args:
         model_dirs: extra folders of .onnx files (`--models DIR`).
@@ -101,6 +102,7 @@ class Workspace:
         cwd: where `./models` and `./profiles` are looked up (None: do not look).
         include_samples: list the built-in samples and the onnx wheel's light models.
         include_shipped: list the profiles that ship with ortbench.
+        added_models_file: where models added with `a` are remembered (None: not kept).
         """
         self.cwd = cwd
         self.model_dirs = [Path(d) for d in model_dirs]
@@ -115,6 +117,9 @@ class Workspace:
         if include_shipped:
             self.profile_dirs.append((shipped_profiles_dir(), False))
         self.include_samples = include_samples
+        self.added_models_file = added_models_file
+        self.forgotten_models: list[str] = []
+        """Remembered models whose file is gone (dropped from the list at start-up)."""
         self.models: list[ModelEntry] = []
         self.profiles: list[ProfileEntry] = []
 
@@ -140,7 +145,41 @@ class Workspace:
                     continue
                 seen.add(path.resolve())
                 out.append(ModelEntry(str(path), path.name, str(path), "models"))
+        return out + self._remembered(out)
+
+    def _remembered(self, listed: list[ModelEntry]) -> list[ModelEntry]:
+        from . import added_models
+
+        if self.added_models_file is None:
+            return []
+        specs = added_models.load(self.added_models_file)
+        known = {e.spec for e in listed}
+        out = []
+        for spec in specs:
+            if spec in known:
+                continue
+            if not spec.startswith("sample:") and not Path(spec).is_file():
+                self.forgotten_models.append(spec)
+                continue
+            known.add(spec)
+            out.append(self._added_entry(spec))
+        if self.forgotten_models:
+            self._remember([e.spec for e in out])
         return out
+
+    @staticmethod
+    def _added_entry(spec: str) -> ModelEntry:
+        label = spec.removeprefix("sample:") if spec.startswith("sample:") else Path(spec).name
+        return ModelEntry(spec, label, spec, "added")
+
+    def _remember(self, specs: list[str]) -> None:
+        from . import added_models
+
+        if self.added_models_file is not None:
+            added_models.save(self.added_models_file, specs)
+
+    def _added_specs(self) -> list[str]:
+        return [e.spec for e in self.models if e.origin == "added"]
 
     def _scan_profiles(self) -> list[ProfileEntry]:
         out: list[ProfileEntry] = []
@@ -174,8 +213,11 @@ class Workspace:
 
     # -- models ---------------------------------------------------------------------------------
 
-    def add_model(self, text: str) -> ModelEntry:
-        """Add a model by path (or sample spec); an existing row is returned, not duplicated."""
+    def model_spec(self, text: str) -> str:
+        """The spec of a model typed by path (or `sample:NAME`), after checking that it is a
+        readable ONNX model: a missing file and an invalid one are refused with the reason."""
+        from .added_models import check_model_file
+
         text = text.strip()
         if not text:
             raise OrtbenchError("no path given")
@@ -183,23 +225,33 @@ class Workspace:
             from ortbench_tui.samples import resolve_model
 
             resolve_model(text)  # raises for an unknown sample
-            spec = text
-        else:
-            path = Path(text).expanduser()
-            if not path.is_absolute() and self.cwd is not None:
-                path = self.cwd / path
-            if not path.exists():
-                raise OrtbenchError(f"model file not found: {path}")
-            if path.is_dir():
-                raise OrtbenchError(f"{path} is a folder, expected an .onnx file")
-            spec = str(path.resolve())
+            return text
+        path = Path(text).expanduser()
+        if not path.is_absolute() and self.cwd is not None:
+            path = self.cwd / path
+        check_model_file(path)
+        return str(path.resolve())
+
+    def add_model(self, text: str) -> ModelEntry:
+        """Add a model by path (or sample spec), remembered across restarts; an existing row
+        is returned, not duplicated."""
+        spec = self.model_spec(text)
         for entry in self.models:
             if entry.spec == spec:
                 return entry
-        label = spec.removeprefix("sample:") if spec.startswith("sample:") else Path(spec).name
-        entry = ModelEntry(spec, label, spec, "added")
+        entry = self._added_entry(spec)
         self.models.append(entry)
+        self._remember(self._added_specs())
         return entry
+
+    def remove_model(self, entry: ModelEntry) -> None:
+        """Forget a model added with `a` (the file itself is left alone)."""
+        if entry.origin != "added":
+            raise OrtbenchError(
+                f"{entry.label} was not added with a: only added models can be removed here"
+            )
+        self.models.remove(entry)
+        self._remember(self._added_specs())
 
     # -- profiles -------------------------------------------------------------------------------
 
@@ -303,6 +355,17 @@ class Workspace:
             except OSError as exc:
                 raise OrtbenchError(f"cannot delete {entry.path}: {exc}") from None
         self.profiles.remove(entry)
+
+    def adopt(self, path: Path) -> ProfileEntry:
+        """A profile file written elsewhere in the workbench (sweep or practices `s`): listed
+        at once, in the profile list and the compare picker."""
+        entry = self._load_entry(path, True)
+        old = self._entry_at(path)
+        if old is not None:
+            self.profiles[self.profiles.index(old)] = entry
+        else:
+            self.profiles.append(entry)
+        return entry
 
     def new_unsaved(self, profile: Profile) -> ProfileEntry:
         entry = ProfileEntry(profile, None, None, True)

@@ -107,3 +107,76 @@ def test_run_tiny_from_the_keyboard_and_read_p50(tmp_path: Path):
         assert not tmux.alive(), "ortbench did not quit on q"
     finally:
         tmux("kill-server", check=False)
+
+
+def start_ortbench(tmux: Tmux, work: Path, env: dict[str, str]) -> None:
+    command = " ".join(
+        ["-u COLUMNS -u LINES"]
+        + [f"{k}={shlex.quote(v)}" for k, v in env.items()]
+        + [shlex.quote(part) for part in ortbench_command()]
+    )
+    tmux(
+        "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", "-c", str(work), f"env {command}"
+    )
+
+
+def wait_gone(tmux: Tmux, what: str) -> None:
+    deadline = time.monotonic() + 15
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not tmux.alive(), what
+
+
+def test_edit_quit_asks_save_then_run_twice_and_compare_from_history(tmp_path: Path):
+    """The daily loop: an edit is not lost on quit (the prompt saves it), then two runs are
+    compared from history with a verdict."""
+    work = tmp_path / "work"
+    (work / "profiles").mkdir(parents=True)
+    profile_file = work / "profiles" / "a-quick.toml"
+    profile_file.write_text(QUICK_PROFILE)
+    env = {
+        "ORTBENCH_DATA_DIR": str(tmp_path / "data"),
+        "ORTBENCH_CACHE_DIR": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+    }
+    tmux = Tmux(f"ortbench-e2e-loop-{os.getpid()}")
+    keys = lambda *k: tmux("send-keys", "-t", "e2e", *k)  # noqa: E731
+    try:
+        start_ortbench(tmux, work, env)
+        tmux.wait_for(lambda s: "a-quick" in s, 30, "the main screen")
+        # Edit: the editor opens on the name, selected; type a new one (marked unsaved).
+        keys("e")
+        tmux.wait_for(lambda s: "Profile: a-quick ·" in s, 10, "the editor")
+        keys("-l", "a-quick2")
+        tmux.wait_for(lambda s: "Profile: a-quick2*" in s, 10, "the edit marked *")
+        # Try to quit: the prompt, not an exit; s saves, then it quits.
+        keys("C-q")
+        tmux.wait_for(lambda s: "Unsaved profile edits" in s, 10, "the unsaved-edits prompt")
+        assert tmux.alive()
+        keys("s")
+        wait_gone(tmux, "ortbench did not quit after saving")
+        assert 'name = "a-quick2"' in profile_file.read_text()
+        # Again: the saved profile is there; run twice.
+        start_ortbench(tmux, work, env)
+        tmux.wait_for(lambda s: "a-quick2" in s, 30, "the main screen again")
+        keys("Home")
+        tmux.wait_for(lambda s: "Run: sample:tiny × a-quick2" in s, 10, "sample:tiny selected")
+        results = tmp_path / "data" / "results"
+        for n in (1, 2):
+            keys("r")
+            deadline = time.monotonic() + 60
+            while len(list(results.glob("*.json"))) < n and time.monotonic() < deadline:
+                time.sleep(0.25)
+            assert len(list(results.glob("*.json"))) == n, tmux.screen()
+            tmux.wait_for(lambda s: " done " in s, 30, f"run {n} finished")
+        # History: pick the two runs, compare them.
+        keys("h")
+        tmux.wait_for(lambda s: "2 runs in" in s, 15, "the history")
+        keys("Space", "Down", "Space")
+        keys("c")
+        screen = tmux.wait_for(lambda s: "ratio of medians" in s, 30, "the comparison")
+        assert "Compare · 2 saved results · done" in screen
+        keys("q")  # nothing unsaved now: quits at once
+        wait_gone(tmux, "ortbench did not quit on q")
+    finally:
+        tmux("kill-server", check=False)

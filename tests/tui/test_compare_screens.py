@@ -102,6 +102,13 @@ def table_text(screen: Any, selector: str) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def table_dicts(screen: Any, selector: str) -> list[dict[str, str]]:
+    """Rows by column title (the columns shown depend on the width)."""
+    table = screen.query_one(selector, DataTable)
+    titles = [str(c.label) for c in table.ordered_columns]
+    return [dict(zip(titles, row, strict=True)) for row in table_text(screen, selector)]
+
+
 @pytest.mark.asyncio
 async def test_compare_screen_shows_verdicts_histograms_and_exports(tmp_path):
     screen = ComparisonScreen(
@@ -113,10 +120,11 @@ async def test_compare_screen_shows_verdicts_histograms_and_exports(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: screen.comparison is not None)
         await settle(pilot)
-        rows = table_text(screen, "#cmp-table")  # #, median, p99, vs A, verdict, runs, profile
-        assert rows[0][0] == "A" and rows[0][-1] == "one-thread" and rows[0][3] == "reference"
-        assert rows[1][-1] == "two-threads" and rows[1][4] == "faster"
-        assert rows[1][3].startswith("0.52")
+        rows = table_dicts(screen, "#cmp-table")
+        assert rows[0]["#"] == "A" and rows[0]["profile"] == "one-thread"
+        assert rows[0]["vs A (95% CI)"] == "reference"
+        assert rows[1]["profile"] == "two-threads" and rows[1]["verdict"] == "faster"
+        assert rows[1]["vs A (95% CI)"].startswith("0.52")
         notes = str(screen.query_one("#cmp-notes", Static).render())
         assert "ratio of medians" in notes and "hierarchical bootstrap" in notes
         hist = str(screen.query_one(OverlayHistogram).render())
@@ -146,12 +154,12 @@ async def test_compare_screen_escape_stops_and_keeps_what_was_measured(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: runs and screen.query_one("#cmp-table", DataTable).row_count)
         await pilot.pause(0.2)  # the live table redraws from the streamed blocks
-        assert table_text(screen, "#cmp-table")[0][4] == "measuring"
+        assert table_dicts(screen, "#cmp-table")[0]["verdict"] == "measuring"
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen.comparison is not None)
         assert runs[0].cancelled.is_set()
         assert app.screen is screen  # the first escape stops, it does not leave
-        assert table_text(screen, "#cmp-table")[1][4] == "no clear difference"
+        assert table_dicts(screen, "#cmp-table")[1]["verdict"] == "no clear difference"
         assert "cancelled" in str(screen.query_one("#cmp-title", Static).render())
         await pilot.press("r")  # run it again
         await wait_for(pilot, lambda: len(runs) == 2)
@@ -197,9 +205,9 @@ async def test_compare_screen_offline_from_saved_results(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: screen.comparison is not None)
         await settle(pilot)
-        rows = table_text(screen, "#cmp-table")
-        assert rows[1][-1] == "run1" and rows[1][4] == "slower"
-        assert "1.30" in rows[1][3]
+        rows = table_dicts(screen, "#cmp-table")
+        assert rows[1]["profile"] == "run1" and rows[1]["verdict"] == "slower"
+        assert "1.30" in rows[1]["vs A (95% CI)"]
 
 
 @pytest.mark.asyncio
@@ -230,8 +238,22 @@ def test_overlay_columns_groups_bars_per_bin():
     assert len(rows) == 4 and all(len(r) == 20 for r in rows)
     bottom = rows[-1]
     # A's bar is in the first bin's first column, B's in the last bin's second column.
-    assert bottom[0] == ("█", 0) and bottom[-1] == ("█", 1)
+    # A is solid, B shaded: they differ without colour (NO_COLOR).
+    assert bottom[0] == ("█", 0) and bottom[-1] == ("▒", 1)
     assert lo == pytest.approx(1.0) and hi == pytest.approx(2.0)
+
+
+def test_without_colour_a_and_b_have_their_own_glyphs_and_legend():
+    """NO_COLOR: the histogram's text alone tells A from B (fills and the legend)."""
+    a = np.full(100, 1_000_000, np.int64)
+    b = np.full(100, 2_000_000, np.int64)
+    rows, _, _ = overlay_columns([a, b], width=20, height=4)
+    glyphs = {who: {g for r in rows for g, w in r if w == who} for who in (0, 1)}
+    assert glyphs[0] and glyphs[1] and not glyphs[0] & glyphs[1]
+    hist = OverlayHistogram()
+    hist._samples, hist._labels = [a, b], ["A one", "B two"]
+    legend = hist.render().plain.splitlines()[-1]
+    assert "██ A one" in legend and "▒▒ B two" in legend
 
 
 # --- sweep -------------------------------------------------------------------------------------
@@ -293,10 +315,13 @@ async def test_sweep_screen_ranks_live_and_saves_the_best(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: screen.result is not None)
         await settle(pilot)
-        rows = table_text(screen, "#sweep-table")  # rank, #, median, vs best, status, settings
-        assert rows[0][0] == "1" and rows[0][4] == "winner"
-        assert rows[0][5] == "intra_op_num_threads=1 io_binding=false"
-        assert any(r[4] == "out in round 1" for r in rows)
+        rows = table_dicts(screen, "#sweep-table")
+        assert rows[0]["rank"] == "1" and rows[0]["status"] == "winner"
+        # Shortened in the middle at 80 columns; in full under the table.
+        full = "intra_op_num_threads=1 io_binding=false"
+        shown = rows[0]["settings"]
+        assert shown == full or ("…" in shown and all(p in full for p in shown.split("…")))
+        assert any(r["status"] == "out in round 1" for r in rows)
         row_line = str(screen.query_one("#sweep-row", Static).render())
         assert row_line == "#1 intra_op_num_threads=1 io_binding=false · winner"
         await pilot.press("s")
@@ -320,8 +345,8 @@ async def test_sweep_screen_real_search_on_tiny(tmp_path):
         await wait_for(pilot, lambda: not screen.running, timeout=60)
         await settle(pilot)
         assert screen.result is not None and screen.result.winner is not None
-        rows = table_text(screen, "#sweep-table")
-        assert rows[0][4] == "winner"
+        rows = table_dicts(screen, "#sweep-table")
+        assert rows[0]["status"] == "winner"
         # a 2 x 2 grid: every point is measured (nothing to skip on the CPU EP)
         assert len(rows) == 4
 
@@ -380,9 +405,13 @@ async def test_practices_screen_table_and_markdown(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: screen.report is not None)
         await settle(pilot)
-        rows = table_text(screen, "#pr-table")  # #, practice, verdict, ratio, without, with
-        assert rows[0][2] == "faster" and rows[0][3] == "0.800x [0.780, 0.820]"
-        assert rows[1][2] == "not applicable here" and rows[2][2] == "not yet available"
+        rows = table_dicts(screen, "#pr-table")
+        assert (
+            rows[0]["verdict"] == "faster" and rows[0]["ratio (95% CI)"] == "0.800x [0.780, 0.820]"
+        )
+        assert rows[1]["verdict"] == "n/a here"  # in full under the table
+        assert rows[2]["verdict"] == "not yet"
+        assert {"without", "with"} <= set(rows[0])  # both medians fit at 80 columns
         await pilot.press("down")
         await settle(pilot)
         detail = str(screen.query_one("#pr-row", Static).render())

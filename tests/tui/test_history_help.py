@@ -38,8 +38,8 @@ async def test_history_lists_opens_and_compares(app_factory, runner):
         assert table.row_count == 2
         row = table.get_row_at(0)
         row = [str(cell) for cell in row]  # user text is shown as rich Text, never as markup
-        assert row[2] == "sample:tiny" and row[3] == "cpu-latency" and row[4].endswith("µs")
-        assert row[1] == "2026-01-02 03:04"
+        assert row[1] == "sample:tiny" and row[2] == "cpu-latency" and row[3].endswith("µs")
+        assert row[-1] == "2026-01-02 03:04"
         # Open one: its histogram is drawn again from the saved samples.
         await pilot.press("enter")
         await pilot.pause()

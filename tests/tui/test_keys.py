@@ -76,7 +76,8 @@ def test_every_command_has_a_scope_title_and_a_unique_id():
     [
         ("Comparison", ["esc", "m", "c", "r"]),
         ("Sweep", ["esc", "s", "m"]),
-        ("Practices check", ["esc", "m"]),
+        ("Practices check", ["esc", "s", "m"]),
+        ("Unsaved edits (asked before they would be lost)", ["s", "k", "d", "esc / c"]),
         ("Trace", ["esc", "s", "r", "o"]),
     ],
 )
@@ -98,6 +99,25 @@ async def test_help_screen_shows_the_trace_keys(app_factory, runner):
         shown = console.export_text()
         for text in ("Trace", "Nodes/op types", "Save best", "Stop/Back"):
             assert text in shown
+
+
+@pytest.mark.asyncio
+async def test_help_opens_inside_a_job_screen_and_lists_its_keys(app_factory, runner):
+    """`?` from the trace screen (the job screens have no binding of their own for it)."""
+    app = app_factory(start_run=runner)
+    summary = summarize_trace(DATA / "ort_trace_cpu_conv.json", skip_runs=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(TraceScreen(summary, "sample:test"))
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=80, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-table", Static).content)
+        shown = console.export_text()
+        for section in ("Comparison", "Sweep", "Practices check", "Trace"):
+            assert section in shown
 
 
 @pytest.mark.asyncio

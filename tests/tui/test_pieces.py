@@ -227,5 +227,29 @@ def test_workspace_models(tmp_path):
     assert specs[0] == "sample:tiny" and str(tmp_path / "models" / "a.onnx") in specs
     with pytest.raises(OrtbenchError, match="not found"):
         ws.add_model("missing.onnx")
-    entry = ws.add_model("models/a.onnx")
-    assert entry.spec == str((tmp_path / "models" / "a.onnx").resolve())
+    # Not ONNX: refused with the reason, never added with a warning.
+    with pytest.raises(OrtbenchError, match="not a valid ONNX model"):
+        ws.add_model("models/a.onnx")
+
+
+def test_names_are_shortened_where_they_differ():
+    from ortbench_tui.tui.columns import middle_ellipsis, shorten_apart
+
+    assert middle_ellipsis("squeezenet-light", 11) == "squee…light"
+    assert middle_ellipsis("short", 11) == "short"
+    a, b = "cpu-latency-threads-1-io-binding", "cpu-latency-threads-4-io-binding"
+    short = shorten_apart([a, b], 17)
+    assert all(len(s) == 17 for s in short) and short[0] != short[1]
+    assert "reads-1-io" in short[0] and "reads-4-io" in short[1]
+    # One name (or identical ones): cut in the middle, both ends kept.
+    assert shorten_apart([a], 17) == [middle_ellipsis(a, 17)]
+
+
+def test_columns_are_chosen_by_importance_when_narrow():
+    from ortbench_tui.tui.columns import Column, fit_widths
+
+    columns = [Column("", 0), Column("name", 3, min_width=8, flex=True), Column("p50", 1)]
+    columns.append(Column("when", 4))
+    rows = [(" ", "a-very-long-model-name.onnx", "44.8 µs", "2026-01-02 03:04")]
+    assert fit_widths(columns, rows, 30) == [1, 16, 7, None]  # when left out, name grows
+    assert fit_widths(columns, rows, 80) == [1, 27, 7, 16]

@@ -50,6 +50,12 @@ def rows(table: DataTable) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def by_title(table: DataTable) -> list[dict[str, str]]:
+    """Rows by column title (the columns shown depend on the width)."""
+    titles = [str(c.label) for c in table.ordered_columns]
+    return [dict(zip(titles, row, strict=True)) for row in rows(table)]
+
+
 def errors(app) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications if n.severity == "error"]
 
@@ -90,11 +96,11 @@ async def test_c_compares_against_ort_defaults(quick_app):
         assert [p.name for p in screen.request.profiles] == ["ort-defaults", "quick"]
         assert screen.request.interleave
         await wait_for(pilot, lambda: screen.comparison is not None, timeout=40)
-        table = rows(screen.query_one(DataTable))
+        table = by_title(screen.query_one(DataTable))
         assert len(table) == 2
-        assert table[1][-1].endswith("quick")
-        assert table[1][4] in ("faster", "slower", "no clear difference")
-        assert "x [" in table[1][3]  # ratio with its CI
+        assert table[1]["profile"].endswith("quick")
+        assert table[1]["verdict"] in ("faster", "slower", "no clear difference")
+        assert "x [" in table[1]["vs A (95% CI)"]  # ratio with its CI
         assert not errors(app)
         await pilot.press("escape")
         await pilot.pause()
@@ -145,9 +151,9 @@ async def test_p_checks_the_practices_with_the_profile_as_base(quick_app):
         assert screen.request.base.name == "quick"
         assert screen.request.working_providers == ["CPUExecutionProvider"]
         await wait_for(pilot, lambda: screen.report is not None, timeout=60)
-        table = rows(screen.query_one(DataTable))
-        verdicts = {r[1]: r[2] for r in table}
-        assert verdicts["CUDA graphs"] == "not applicable here"
+        table = by_title(screen.query_one(DataTable))
+        verdicts = {r["practice"]: r["verdict"] for r in table}
+        assert verdicts["CUDA graphs"] == "n/a here"
         assert verdicts["IO binding"] in ("faster", "slower", "no clear difference")
         assert not errors(app)
 
@@ -217,9 +223,9 @@ async def test_history_c_opens_the_comparison_with_a_verdict(app_factory, runner
         screen = app.screen
         assert isinstance(screen, ComparisonScreen) and screen.result_paths is not None
         await wait_for(pilot, lambda: screen.comparison is not None, timeout=20)
-        table = rows(screen.query_one(DataTable))
+        table = by_title(screen.query_one(DataTable))
         assert len(table) == 2
-        assert table[1][4] in ("faster", "slower")  # 20% apart: a clear verdict
+        assert table[1]["verdict"] in ("faster", "slower")  # 20% apart: a clear verdict
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.id == "history"

@@ -8,7 +8,7 @@ best        the base profile with the practices that measured faster (`--save-be
 
 from __future__ import annotations
 
-from .best import MIN_COSINE, best_profile, save_best
+from .best import MIN_COSINE, best_profile, choose_practices, save_best
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import (
     ARTICLE,
@@ -47,6 +47,7 @@ __all__ = [
     "PracticesRun",
     "all_together",
     "best_profile",
+    "choose_practices",
     "format_report",
     "full_rows",
     "report_markdown",

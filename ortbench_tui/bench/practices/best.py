@@ -38,8 +38,10 @@ def _why_not(row: PracticeRow) -> str | None:
     return None
 
 
-def best_profile(report: PracticesReport, base: Profile, name: str) -> tuple[Profile, str]:
-    """(the base with the winning practices on, the header that says why)."""
+def choose_practices(
+    report: PracticesReport,
+) -> tuple[list[PracticeRow], list[tuple[PracticeRow, str]]]:
+    """(the rows to apply, the rows left out with the reason for each)."""
     winners: dict[str, PracticeRow] = {}
     left_out: list[tuple[PracticeRow, str]] = []
     for row in report.rows:
@@ -57,13 +59,19 @@ def best_profile(report: PracticesReport, base: Profile, name: str) -> tuple[Pro
             winners[slot] = row
         else:
             left_out.append((row, f"{other.number} {other.practice} was faster"))
+    return list(winners.values()), left_out
+
+
+def best_profile(report: PracticesReport, base: Profile, name: str) -> tuple[Profile, str]:
+    """(the base with the winning practices on, the header that says why)."""
+    winners, left_out = choose_practices(report)
     profile = base.copy()
-    for row in winners.values():
+    for row in winners:
         practice = next(p for p in PRACTICES if p.key == row.key)
         profile = practice.on(profile)
     profile.name = name
     profile.description = f"{base.name} with the practices that measured faster on {report.model}"
-    return profile, _header(report, base, winners.values(), left_out)
+    return profile, _header(report, base, winners, left_out)
 
 
 def _figures(row: PracticeRow) -> str:

@@ -29,21 +29,41 @@ from textual.widgets import DataTable, Footer, Static
 from ortbench_tui.bench.buffer import SampleBuffer
 from ortbench_tui.text import format_ms
 
+from ..columns import Column, fill_table
 from ..keys import bindings
-from ..literal import literal, literal_cells
+from ..literal import literal
 from .job_screen import JobScreen, export_name
 
 PROFILE_COLOURS = ("cyan", "magenta", "yellow", "green", "red", "blue")
 EIGHTHS = " ▁▂▃▄▅▆▇█"
+PATTERNS = ("█", "▒", "▚", "░")
+"""Each profile's bars have their own fill (A solid, B shaded…), so A and B differ without
+colour too (NO_COLOR, a monochrome terminal, a printout); the legend shows the same fills."""
+
+
+def profile_glyph(who: int, cell: int) -> str:
+    """The glyph of a bar cell (`cell` eighths high) of profile `who`: A is drawn in eighths;
+    the others in their pattern (a top cell less than half full as a dot: never A's glyph)."""
+    if who == 0:
+        return EIGHTHS[cell]
+    if cell >= 4:
+        return PATTERNS[who % len(PATTERNS)]
+    return "." if cell else " "
+
+
 REDRAW_S = 0.1
 """The live histogram redraws at most ten times a second (DESIGN 5)."""
-SCREEN_ORDER = (0, 3, 4, 5, 6, 2, 1)
-"""The engine's table columns (#, profile, runs, median, p99, vs A, verdict) in the order
-this screen shows them: the verdict fits in 80 columns, long profile names go last."""
-
-
-def screen_row(row: tuple[Any, ...]) -> list[Any]:
-    return [row[i] for i in SCREEN_ORDER]
+TABLE_COLUMNS = (
+    Column("#", 0),
+    Column("profile", 4, min_width=14, flex=True),
+    Column("runs", 6),
+    Column("median", 1),
+    Column("p99", 3),
+    Column("vs A (95% CI)", 1),
+    Column("verdict", 2),
+)
+"""The engine's table columns (#, profile, runs, median, p99, vs A, verdict), chosen by the
+width: the verdict and the ratio first; long profile names shortened in the middle."""
 
 
 # --- the overlaid histogram (pure: numpy and rich only) --------------------------------------
@@ -88,7 +108,7 @@ def overlay_columns(
         for b in range(bins):
             for i in range(p):
                 cell = int(np.clip(heights[i][b] - level, 0, 8)) if i < len(heights) else 0
-                row.append((EIGHTHS[cell], i if cell else -1))
+                row.append((profile_glyph(i, cell), i if cell else -1))
         rows.append(row)
     return rows, lo, hi
 
@@ -119,7 +139,7 @@ class OverlayHistogram(Widget):
         legend = Text()
         for i, label in enumerate(self._labels):
             colour = PROFILE_COLOURS[i % len(PROFILE_COLOURS)]
-            legend.append("■ ", style=colour)
+            legend.append(PATTERNS[i % len(PATTERNS)] * 2 + " ", style=colour)
             legend.append(f"{label}  ")
         if not any(s.size for s in self._samples):
             text.append("waiting for timed runs…", style="dim")
@@ -201,6 +221,7 @@ class ComparisonScreen(JobScreen):
         self._live: list[SampleBuffer] = []
         self._drawn_versions: list[int] = []
         self.exported: list[Path] = []
+        self._rows: list[tuple[Any, ...]] = []
 
     @property
     def labels(self) -> list[str]:
@@ -232,10 +253,8 @@ class ComparisonScreen(JobScreen):
         return f"Compare · {what} · {status}"
 
     def on_mount(self) -> None:
-        from ortbench_tui.bench.compare import TABLE_HEADER
-
         table = self.query_one(DataTable)
-        table.add_columns(*screen_row(TABLE_HEADER))
+        self._fill([])
         table.focus()
         self.set_interval(REDRAW_S, self._redraw_live)
         self._begin()
@@ -243,7 +262,7 @@ class ComparisonScreen(JobScreen):
     def _begin(self) -> None:
         self.comparison = None
         self.running = True
-        self.query_one(DataTable).clear()
+        self._fill([])
         self.query_one("#cmp-notes", Static).update("")
         if self.request is not None:
             self._live = [SampleBuffer() for _ in self.request.profiles]
@@ -314,13 +333,20 @@ class ComparisonScreen(JobScreen):
         self._drawn_versions = [version for version, _ in snapshots]
         samples = [s for _, s in snapshots]
         self.query_one(OverlayHistogram).show(samples, self.labels)
-        table = self.query_one(DataTable)
-        table.clear()
-        for i, (label, s) in enumerate(zip(self.labels, samples, strict=True)):
+        rows = []
+        for label, s in zip(self.labels, samples, strict=True):
             med = format_ms(float(np.median(s)) / 1e6) if s.size else "-"
             p99 = format_ms(float(np.percentile(s, 99)) / 1e6) if s.size else "-"
-            row = (label[0], label[2:], str(s.size), med, p99, "…", "measuring")
-            table.add_row(*literal_cells(screen_row(row)), key=str(i))
+            rows.append((label[0], label[2:], str(s.size), med, p99, "…", "measuring"))
+        self._fill(rows)
+
+    def _fill(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+        table = self.query_one(DataTable)
+        fill_table(table, TABLE_COLUMNS, rows, self.size.width, [str(i) for i in range(len(rows))])
+
+    def on_resize(self) -> None:
+        self._fill(self._rows)
 
     @on(Progressed)
     def _progressed(self, event: Progressed) -> None:
@@ -336,15 +362,15 @@ class ComparisonScreen(JobScreen):
     def _show(self, comp: Any, samples: list[np.ndarray]) -> None:
         from ortbench_tui.bench.compare import table_rows
 
-        table = self.query_one(DataTable)
-        table.clear()
+        rows = []
         for i, row in enumerate(table_rows(comp)):
-            cells = list(row)
+            cells: list[Any] = list(row)
             pair = comp.pairs[i - 1] if i else None
             if pair is not None and pair.verdict in VERDICT_COLOURS:
                 colour = VERDICT_COLOURS[pair.verdict]
-                cells[-1] = Text(cells[-1], style=f"bold {colour}")  # type: ignore[call-overload]
-            table.add_row(*literal_cells(screen_row(tuple(cells))), key=str(i))
+                cells[-1] = Text(cells[-1], style=f"bold {colour}")
+            rows.append(tuple(cells))
+        self._fill(rows)
         self.query_one(OverlayHistogram).show(samples, self.labels)
         notes = Text()
         for pair in comp.pairs:

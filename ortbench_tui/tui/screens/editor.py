@@ -97,4 +97,27 @@ class EditorScreen(Screen[None]):
         save_entry_as(self, self.entry, on_saved=self._after_save)
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        """Back; with unsaved edits, ask: save, keep them (marked *), discard, or stay."""
+        from .unsaved import UnsavedDialog, discard
+
+        if not self.entry.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "keep":
+                self.dismiss(None)
+            elif choice == "discard":
+                discard(workbench(self).workspace, self.entry)
+                self.dismiss(None)
+            elif choice == "save":
+                save_entry(self, self.entry, on_saved=lambda: self.dismiss(None))
+
+        self.app.push_screen(
+            UnsavedDialog(
+                "Unsaved edits",
+                f"{self.entry.name} has unsaved edits. Save them?",
+                ("save", "keep", "discard", "cancel"),
+            ),
+            answered,
+        )

@@ -10,14 +10,27 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from ..columns import Column, fill_table
 from ..formatting import when
 from ..keys import bindings
-from ..literal import literal, literal_cells
+from ..literal import literal
 from ..messages import HistoryLoaded
 from ..widgets.footer import WorkbenchFooter
 from ..worker_errors import WorkerErrors
 
-COLUMNS = ("", "when", "model", "profile", "p50", "p99", "runs", "status", "inputs")
+COLUMNS = (
+    Column("", 0),
+    Column("model", 5, min_width=10, flex=True),
+    Column("profile", 6, min_width=10, flex=True),
+    Column("p50", 1),
+    Column("p99", 2),
+    Column("runs", 3),
+    Column("status", 4),
+    Column("prec", 7),
+    Column("when", 8),
+)
+"""What decides first (p50, p99, runs, status); names shortened in the middle; the rest
+when there is room. The highlighted run is described in full under the table."""
 
 
 def skipped_sentence(skipped: list[tuple[Any, str]]) -> str:
@@ -38,6 +51,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: 1; background: $panel; padding: 0 1; }
     HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen #history-row { height: auto; max-height: 2; padding: 0 1; }
     HistoryScreen #history-status { height: 1; padding: 0 1; color: $text-muted; }
     HistoryScreen #history-skipped {
         height: auto; max-height: 4; padding: 0 1; color: $text-warning; display: none;
@@ -55,10 +69,9 @@ class HistoryScreen(WorkerErrors, Screen[None]):
             "History · enter opens a run · space picks · c compares two · v side by side",
             id="history-title",
         )
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
-        table.add_columns(*COLUMNS)
-        yield table
-        yield Static("reading the history…", id="history-status")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
+        yield Static("", id="history-row", markup=False)
+        yield Static("reading the history…", id="history-status", markup=False)
         yield Static("", id="history-skipped")
         yield WorkbenchFooter()
 
@@ -75,17 +88,10 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     @on(HistoryLoaded)
     def _loaded(self, event: HistoryLoaded) -> None:
-        from ortbench_tui.text import format_ms
-
-        self.entries = event.entries
-        table = self.query_one(DataTable)
-        table.clear()
-        for i, e in enumerate(self.entries):
-            cells = [" ", when(e.created), e.model, e.profile, format_ms(e.p50_ms)]
-            cells += [format_ms(e.p99_ms), str(e.runs), e.status, e.inputs or "-"]
-            table.add_row(*literal_cells(cells), key=str(i))
         from ortbench_tui.bench.results import results_dir
 
+        self.entries = event.entries
+        self._fill()
         status = (
             f"{len(self.entries)} runs in {results_dir()}"
             if self.entries
@@ -97,6 +103,52 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         skipped = self.query_one("#history-skipped", Static)
         skipped.update(literal(skipped_sentence(event.skipped)))
         skipped.set_class(bool(event.skipped), "-shown")
+        self._describe(self._row())
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        from ortbench_tui.text import format_ms
+
+        return [
+            (
+                self._mark(i),
+                e.model,
+                e.profile,
+                format_ms(e.p50_ms),
+                format_ms(e.p99_ms),
+                str(e.runs),
+                e.status,
+                e.precision,
+                when(e.created),
+            )
+            for i, e in enumerate(self.entries)
+        ]
+
+    def _mark(self, i: int) -> str:
+        return "AB"[self.picked.index(i)] if i in self.picked else " "
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        keys = [str(i) for i in range(len(self.entries))]
+        fill_table(table, COLUMNS, self._rows(), self.size.width, keys)
+
+    def on_resize(self) -> None:
+        if self.entries:
+            self._fill()
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe(event.cursor_row)
+
+    def _describe(self, row: int | None) -> None:
+        """The highlighted run in full: names, when, precision, input shapes, file."""
+        if row is None or not 0 <= row < len(self.entries):
+            return
+        e = self.entries[row]
+        parts = [f"{e.model} × {e.profile}", when(e.created), e.precision]
+        if e.inputs:
+            parts.append(e.inputs)
+        parts.append(e.path.name)
+        self.query_one("#history-row", Static).update(" · ".join(parts))
 
     def _row(self) -> int | None:
         table = self.query_one(DataTable)
@@ -127,8 +179,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
                 self.picked.pop(0)
         table = self.query_one(DataTable)
         for i in range(len(self.entries)):
-            mark = "AB"[self.picked.index(i)] if i in self.picked else " "
-            table.update_cell(str(i), table.ordered_columns[0].key, mark)
+            table.update_cell(str(i), table.ordered_columns[0].key, self._mark(i))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

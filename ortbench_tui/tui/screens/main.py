@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -33,7 +34,13 @@ from ..workbench import Workbench, workbench
 from ..worker_errors import WorkerErrors
 from ..workspace import ModelEntry, ProfileEntry
 from .job_prompts import ask_compare, ask_sweep
-from .model_flows import ask_model_path, inputs_ready, open_inputs_form, show_model_info
+from .model_flows import (
+    ask_model_path,
+    inputs_ready,
+    open_inputs_form,
+    remove_model,
+    show_model_info,
+)
 from .profile_files import (
     delete_entry,
     duplicate_entry,
@@ -90,6 +97,12 @@ class MainScreen(WorkerErrors, Screen[None]):
         self.watch(self.app, "hardware", self._hardware_changed)
         self.watch(self.app, "hardware_error", self._hardware_changed, init=False)
         self.watch(self.run_panel, "running", self._running_changed, init=False)
+        for spec in ws.forgotten_models:
+            self.notify(
+                escape(spec),
+                title="An added model's file is gone: removed from the list",
+                timeout=8,
+            )
         for entry in ws.broken_profiles:
             self.notify(
                 entry.error or "",
@@ -127,6 +140,9 @@ class MainScreen(WorkerErrors, Screen[None]):
         self.refresh_bindings()
         if not running:
             self.query_one(ProfileList).refresh_labels()
+            # The selection may have moved during the run: the title and figures follow it.
+            self._refresh_title()
+            self._refresh_readiness()
 
     @on(ModelList.Picked)
     def _model_picked(self, event: ModelList.Picked) -> None:
@@ -143,6 +159,14 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     @on(ProfileList.Picked)
     def _profile_picked(self, event: ProfileList.Picked) -> None:
+        left = self.current_profile
+        if left is not None and left is not event.entry and left.dirty:
+            # Nothing is lost by moving on (q asks before quitting), but say where edits are.
+            self.notify(
+                f"{left.name} keeps its unsaved edits (marked *): s saves them",
+                title="Unsaved edits",
+                timeout=4,
+            )
         self.current_profile = event.entry
         self._refresh_profile_views()
 
@@ -182,6 +206,8 @@ class MainScreen(WorkerErrors, Screen[None]):
         self._refresh_readiness()
 
     def _refresh_title(self) -> None:
+        if self.run_panel.running:
+            return  # the title names the pair being measured until it ends
         model = self.current_model.spec if self.current_model else "no model"
         profile = self.current_profile.label if self.current_profile else "no profile"
         self.run_panel.border_title = literal(f"Run: {model} × {profile}")
@@ -208,8 +234,11 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     def _refresh_readiness(self) -> None:
         panel = self.run_panel
-        if panel.running or (panel.outcome_key is not None and panel.outcome_key == self._pair()):
+        pair = self._pair()
+        if panel.running or (panel.outcome_key is not None and panel.outcome_key == pair):
             return  # the outcome of this model and profile's last run stays on screen
+        if panel.show_pair(pair):
+            return  # this pair's last result this session (never another pair's figures)
         lines = self.readiness()
         if not lines and self.current_model and self.current_profile:
             model, profile = self.current_model.spec, self.current_profile.name
@@ -392,6 +421,18 @@ class MainScreen(WorkerErrors, Screen[None]):
             mlist.focus()
 
         ask_model_path(self, added)
+
+    def action_remove_model(self) -> None:
+        model = self.current_model
+        if model is None:
+            return
+
+        def removed() -> None:
+            mlist = self.query_one(ModelList)
+            mlist.set_entries(self.workbench.workspace.models)
+            mlist.focus()
+
+        remove_model(self, model, removed)
 
     def action_model_info(self) -> None:
         if self.current_model is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from textual.screen import Screen
 
 from ortbench_tui.errors import OrtbenchError
@@ -13,7 +14,7 @@ from ortbench_tui.errors import OrtbenchError
 from ..formatting import model_lines
 from ..workbench import workbench
 from ..workspace import ModelEntry
-from .dialogs import MessageDialog, PromptDialog
+from .dialogs import ConfirmDialog, MessageDialog, PromptDialog
 from .inputs_form import InputsOutcome, InputsScreen
 
 
@@ -24,14 +25,20 @@ def ask_model_path(screen: Screen[Any], on_added: Callable[[ModelEntry], None]) 
 
     def check(text: str) -> str | None:
         try:
-            ws.add_model(text)
+            ws.model_spec(text)
         except OrtbenchError as exc:
             return str(exc)
         return None
 
     def done(text: str | None) -> None:
-        if text:
-            on_added(ws.add_model(text))
+        if not text:
+            return
+        try:
+            entry = ws.add_model(text)
+        except OrtbenchError as exc:  # e.g. the data folder cannot be written
+            screen.notify(str(exc), title="Model not remembered", severity="error")
+            return
+        on_added(entry)
 
     screen.app.push_screen(
         PromptDialog(
@@ -42,6 +49,33 @@ def ask_model_path(screen: Screen[Any], on_added: Callable[[ModelEntry], None]) 
             cursor_blink=app.cursor_blink,
         ),
         done,
+    )
+
+
+def remove_model(screen: Screen[Any], model: ModelEntry, on_removed: Callable[[], None]) -> None:
+    """Forget a model added with `a` (asks first; the file stays where it is)."""
+    ws = workbench(screen).workspace
+    if model.origin != "added":
+        screen.notify(
+            f"{model.label} was not added with a: only added models can be removed",
+            severity="warning",
+        )
+        return
+
+    def answered(yes: bool | None) -> None:
+        if not yes:
+            return
+        try:
+            ws.remove_model(model)
+        except OrtbenchError as exc:
+            screen.notify(str(exc), title="Not removed", severity="error")
+            return
+        on_removed()
+        screen.notify(f"removed {model.label} from the list (the file is untouched)")
+
+    screen.app.push_screen(
+        ConfirmDialog("Remove model", f"Remove {escape(model.spec)} from the list?", yes="Remove"),
+        answered,
     )
 
 

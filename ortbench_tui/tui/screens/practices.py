@@ -5,8 +5,8 @@ A self-contained screen over a `PracticesRequest`: the measurement runs in a thr
 every practice from the start, then its verdict with the 95% CI of the ratio, or why it is
 not applicable here.
 
-Keys: escape stops (rows measured so far are kept) or goes back; m saves the report as
-Markdown (and copies it).
+Keys: escape stops (rows measured so far are kept) or goes back; s saves the base profile
+with every practice measured faster; m saves the report as Markdown (and copies it).
 """
 
 from __future__ import annotations
@@ -21,16 +21,30 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
+from ..columns import Column, fill_table, middle_ellipsis
 from ..keys import bindings
-from ..literal import literal, literal_cells
+from ..literal import literal
 from .job_screen import JobScreen, export_name
+from .new_profiles import free_path, profile_folder, save_new_profile
 
-COLUMNS = ("#", "practice", "verdict", "ratio (95% CI)", "without", "with")
+COLUMNS = (
+    Column("#", 0),
+    Column("practice", 2, min_width=12, flex=True),
+    Column("verdict", 1),
+    Column("ratio (95% CI)", 3),
+    Column("without", 4),
+    Column("with", 4),
+)
+SHORT_STATUS = {"not applicable here": "n/a here", "not yet available": "not yet"}
+"""Row statuses in the table (in full under it for the highlighted row)."""
+"""Chosen by the width: the verdict, its ratio and both medians before the practice's full
+title (shortened in the middle; the highlighted row is described in full under the table)."""
 VERDICT_STYLE = {
     "faster": "bold green",
     "slower": "bold red",
     "equal within margin": "bold cyan",
 }
+MEASURING = Text("measuring…", style="bold yellow")
 
 
 class PracticesScreen(JobScreen):
@@ -51,9 +65,9 @@ class PracticesScreen(JobScreen):
     """
 
     class Progressed(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, detail: str = "") -> None:
             super().__init__()
-            self.text = text
+            self.text, self.detail = text, detail
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, PracticesScreen.Progressed)
@@ -76,6 +90,8 @@ class PracticesScreen(JobScreen):
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
         self.report: Any = None
         self.exported: Path | None = None
+        self.saved: Path | None = None
+        self.rows: list[list[Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="pr-title")
@@ -85,19 +101,18 @@ class PracticesScreen(JobScreen):
         yield Footer()
 
     def _title(self, status: str) -> str:
-        return f"Practices · {self.request.model} · base {self.request.base.name} · {status}"
+        model = middle_ellipsis(self.request.model, 24)
+        base = middle_ellipsis(self.request.base.name, 20)
+        return f"Practices · {model} · base {base} · {status}"
 
     def on_mount(self) -> None:
         from ortbench_tui.bench.practices import PRACTICES
 
         table = self.query_one(DataTable)
-        table.add_columns(*COLUMNS)
-        for p in PRACTICES:
-            table.add_row(
-                *literal_cells([p.number, p.title, Text("waiting", style="dim"), "", "", ""])
-            )
-        table.add_row("8", "warm-up", Text("waiting", style="dim"), "", "", "")
-        table.add_row("all", "all together", Text("waiting", style="dim"), "", "", "")
+        names = [(p.number, p.title) for p in PRACTICES]
+        names += [("8", "warm-up"), ("all", "all together")]
+        self.rows = [[n, t, Text("waiting", style="dim"), "", "", ""] for n, t in names]
+        self._fill()
         table.focus()
         self.running = True
         self._run()
@@ -117,10 +132,9 @@ class PracticesScreen(JobScreen):
         from ortbench_tui.bench.practices import PracticesProgress, PracticesReport
 
         if isinstance(ev, PracticesProgress):
-            total = f"/{ev.total}" if ev.total else ""
-            self.post_message(
-                self.Progressed(f"{ev.detail}: {ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s")
-            )
+            total = f" of {ev.total}" if ev.total else ""
+            text = f"{ev.detail}: {ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s"
+            self.post_message(self.Progressed(text, ev.detail))
         elif isinstance(ev, PracticesReport):
             self.post_message(self.Done(ev))
             return True
@@ -129,6 +143,39 @@ class PracticesScreen(JobScreen):
     @on(Progressed)
     def _progressed(self, event: Progressed) -> None:
         self._set_title(event.text)
+        self._mark_running(event.detail)
+
+    def _mark_running(self, detail: str) -> None:
+        """`measuring…` on the rows the current measurement is for: every fp32 row during
+        the interleaved run, then one precision row at a time (its detail names it)."""
+        from ortbench_tui.bench.practices import PRACTICES
+
+        if self.report is not None or not detail:
+            return
+        precision = {p.number: p.precision for p in PRACTICES}
+        word = detail.split()[0]
+        interleaved = "interleaved" in detail
+        changed = False
+        for row in self.rows:
+            kind = precision.get(str(row[0]), "")
+            if interleaved:
+                now = MEASURING if not kind else Text("waiting", style="dim")
+            elif kind:
+                now = MEASURING if kind == word else Text("waiting", style="dim")
+            else:
+                now = Text("measured", style="dim")
+            if str(row[2]) != str(now):
+                row[2], changed = now, True
+        if changed:
+            self._fill()
+
+    def _fill(self) -> None:
+        keys = [str(i) for i in range(len(self.rows))]
+        fill_table(self.query_one(DataTable), COLUMNS, self.rows, self.size.width, keys)
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self._fill()
 
     @on(Done)
     def _done(self, event: Done) -> None:
@@ -138,23 +185,23 @@ class PracticesScreen(JobScreen):
             return
         self.report = event.report
         table = self.query_one(DataTable)
-        table.clear()
+        self.rows = []
         for row, data in zip(report_rows(event.report), event.report.rows, strict=True):
-            number, practice, _compared, without, with_, ratio, _word = row
+            number, practice, _compared, without, with_, ratio, _word = row[:7]
             word = data.verdict or "no verdict" if data.status == "measured" else data.status
+            word = SHORT_STATUS.get(word, word)
             style = VERDICT_STYLE.get(data.verdict or "", "")
             if data.status != "measured":
                 style = "dim"
-            table.add_row(
-                *literal_cells([number, practice, Text(word, style=style), ratio, without, with_])
-            )
+            self.rows.append([number, practice, Text(word, style=style), ratio, without, with_])
+        self._fill()
         table.move_cursor(row=0)
         status = Text()
         status.append(f"CI: {event.report.method}\n", style="dim")
         for w in event.report.warnings[:3]:
             status.append(f"⚠ {w}\n", style="yellow")
         self.query_one("#pr-status", Static).update(status)
-        self._set_title("done · m saves Markdown")
+        self._set_title("done")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -170,9 +217,32 @@ class PracticesScreen(JobScreen):
         self.query_one("#pr-row", Static).update(literal(detail))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "export":
+        if action in ("export", "save_best"):
             return True if self.report is not None else None
         return True
+
+    def action_save_best(self) -> None:
+        """The base profile with every practice that won applied (the engine's choice, as
+        `practices --save-best`), with a header saying why."""
+        from ortbench_tui.bench.practices import best_profile, choose_practices
+        from ortbench_tui.profile import save_profile
+
+        if self.report is None:
+            return
+        if not choose_practices(self.report)[0]:
+            self.notify("no practice was measured faster: nothing to save", severity="warning")
+            return
+        path = free_path(profile_folder(self, None), f"{self.request.base.name}-practices")
+
+        def write(target: Path) -> Path:
+            profile, header = best_profile(self.report, self.request.base, target.stem)
+            return save_profile(profile, target, header=header)
+
+        def saved(target: Path) -> None:
+            self.saved = target
+            self.notify(f"saved {target} (listed under Profiles)", title="Profile saved")
+
+        save_new_profile(self, path, self.saved, write, saved)
 
     def action_export(self) -> None:
         from ortbench_tui.bench.practices import report_markdown

@@ -21,15 +21,30 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
+from ..columns import Column, fill_table
 from ..keys import bindings
-from ..literal import literal, literal_cells
+from ..literal import literal
 from .job_screen import JobScreen, export_name
+from .new_profiles import free_path, profile_folder, save_new_profile
 
-COLUMNS = ("rank", "#", "median", "vs best", "status", "settings", "95% CI", "runs")
+COLUMNS = (
+    Column("rank", 0),
+    Column("#", 1),
+    Column("median", 1),
+    Column("vs round best", 2),
+    Column("status", 2),
+    Column("settings", 3, min_width=16, flex=True),
+    Column("95% CI", 5),
+    Column("runs", 4),
+)
 ORDER = (0, 1, 3, 5, 7, 2, 4, 6)
-"""`sweep_rows` columns (rank, #, settings, median, CI, vs best, runs, status) as shown here:
-what decides fits in 80 columns; long settings and skip reasons are also shown in full
-under the table for the highlighted row."""
+"""`sweep_rows` columns (rank, #, settings, median, CI, vs best, runs, status) as shown here,
+chosen by the width: what decides first; long settings and skip reasons are also shown in
+full under the table for the highlighted row."""
+VS_BEST_LEGEND = (
+    "vs round best: median / the fastest median of the same round (each round is its own "
+    "interleaved run, so ratios compare within a round only)"
+)
 
 
 def short_status(status: str) -> str:
@@ -50,7 +65,7 @@ class SweepScreen(JobScreen):
     SweepScreen #sweep-title { height: 1; background: $panel; padding: 0 1; }
     SweepScreen #sweep-table { height: 1fr; }
     SweepScreen #sweep-row { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
-    SweepScreen #sweep-status { height: auto; max-height: 4; padding: 0 1; }
+    SweepScreen #sweep-status { height: auto; max-height: 6; padding: 0 1; }
     """
 
     class Updated(Message):
@@ -95,7 +110,7 @@ class SweepScreen(JobScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(*COLUMNS)
+        self._fill()
         table.focus()
         self.running = True
         self._run()
@@ -128,21 +143,25 @@ class SweepScreen(JobScreen):
 
     @on(Updated)
     def _updated(self, event: Updated) -> None:
-        table = self.query_one(DataTable)
-        cursor = table.cursor_row
-        table.clear()
         self.rows = event.rows
-        for i, row in enumerate(event.rows):
+        self._fill()
+        self._set_title(event.status)
+
+    def _fill(self) -> None:
+        cells_of_rows = []
+        for row in self.rows:
             cells: list[Any] = [row[j] for j in ORDER]
             cells[4] = short_status(cells[4])
             if row[-1] == "winner":
                 cells[4] = Text("winner", style="bold green")
             elif row[-1].startswith("skipped"):
                 cells = [Text(str(c), style="dim") for c in cells]
-            table.add_row(*literal_cells(cells), key=str(i))
-        if cursor is not None and 0 <= cursor < table.row_count:
-            table.move_cursor(row=cursor)
-        self._set_title(event.status)
+            cells_of_rows.append(cells)
+        keys = [str(i) for i in range(len(self.rows))]
+        fill_table(self.query_one(DataTable), COLUMNS, cells_of_rows, self.size.width, keys)
+
+    def on_resize(self) -> None:
+        self._fill()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -161,6 +180,7 @@ class SweepScreen(JobScreen):
         if w is not None:
             lines.append(f"best: #{w.index} {w.label}\n", style="bold")
         lines.append("s saves it as a profile · m writes the table as Markdown\n", style="dim")
+        lines.append(VS_BEST_LEGEND + "\n", style="dim")
         for warning in event.result.warnings:
             lines.append(f"⚠ {warning}\n", style="yellow")
         self.query_one("#sweep-status", Static).update(lines)
@@ -173,28 +193,20 @@ class SweepScreen(JobScreen):
         return True
 
     def _best_path(self) -> Path:
-        folder = self.save_dir or Path.cwd() / "profiles"
         stem = self.request.model.removeprefix("sample:").replace("/", "-")
-        stem = Path(stem).stem + "-sweep-best"
-        path = folder / f"{stem}.toml"
-        n = 2
-        while path.exists():
-            path = folder / f"{stem}-{n}.toml"
-            n += 1
-        return path
+        return free_path(profile_folder(self, self.save_dir), Path(stem).stem + "-sweep-best")
 
     def action_save_best(self) -> None:
-        from ortbench_tui.errors import OrtbenchError
-
-        if self.result is None or self.result.winner is None:
+        result = self.result
+        if result is None or result.winner is None:
             self.notify("no winner yet", severity="warning")
             return
-        try:
-            self.saved = self.result.save_best(self._best_path())
-        except OrtbenchError as exc:
-            self.notify(str(exc), title="Cannot save", severity="error")
-            return
-        self.notify(f"saved {self.saved}", title="Best profile saved")
+
+        def saved(path: Path) -> None:
+            self.saved = path
+            self.notify(f"saved {path} (listed under Profiles)", title="Best profile saved")
+
+        save_new_profile(self, self._best_path(), self.saved, result.save_best, saved)
 
     def action_export(self) -> None:
         from ortbench_tui.bench.sweep import sweep_markdown

@@ -36,6 +36,9 @@ StartRun = Callable[[Any], Any]
 """RunRequest -> a handle with events() and cancel() (the engine's start_run, or a fake)."""
 SaveResult = Callable[[dict[str, Any], np.ndarray], Path]
 
+Outcome = tuple[dict[str, Any], np.ndarray, str | None, str | None]
+"""(result, samples, history file name, why it was not saved)."""
+
 REDRAW_HZ = 10.0
 LIVE_MAX = 200_000
 """Samples the live redraw looks at, at most (every k-th run beyond that)."""
@@ -120,6 +123,9 @@ class RunPanel(WorkerErrors, Vertical):
         self.outcome_key: tuple[str, str] | None = None
         """(model, profile name) of the run whose outcome the panel shows."""
         self.last_samples: np.ndarray | None = None
+        self.outcomes: dict[tuple[str, str], Outcome] = {}
+        """The last finished result of each (model, profile name) this session, so a switch
+        back to a pair shows its figures, and a switch to another never shows these."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress-row"):
@@ -167,6 +173,26 @@ class RunPanel(WorkerErrors, Vertical):
         if handle is not None:
             handle.cancel()
         self._set_phase("stopping…", None, None)
+        return True
+
+    def show_pair(self, key: tuple[str, str] | None) -> bool:
+        """Show the last result of `key` (True), or clear the figures when there is none."""
+        if self.running:
+            return False
+        outcome = self.outcomes.get(key) if key is not None else None
+        if outcome is None:
+            self.outcome_key = None
+            self.last_result = self.last_samples = None
+            self._set_phase("ready", 0, 1)
+            self.query_one(StatsView).show([])
+            self.query_one(LatencyHistogram).clear()
+            self.query_one(RunIndexChart).clear()
+            return False
+        result, samples, saved, save_error = outcome
+        self.outcome_key = key
+        self.last_result, self.last_samples = result, samples
+        self._show_end_phase(result)
+        self.show_result(result, samples, saved, save_error)
         return True
 
     def show_notes(self, lines: list[Line]) -> None:
@@ -285,14 +311,43 @@ class RunPanel(WorkerErrors, Vertical):
         self._stop_timer()
         result = message.result
         self.last_result, self.last_samples = result, message.samples_ns
-        status = result.get("status", "ok")
-        runs = int(result.get("runs") or 0)
-        label = "done" if status == "ok" else f"{status} after {runs} runs"
-        bar_total = max(runs, 1)
-        self._set_phase(label, bar_total if status == "ok" else runs, bar_total)
+        self._show_end_phase(result)
         saved = message.saved.name if message.saved else None
+        if self.outcome_key is not None and "trace" not in result:
+            self.outcomes[self.outcome_key] = (
+                result,
+                message.samples_ns,
+                saved,
+                message.save_error,
+            )
         self.show_result(result, message.samples_ns, saved, message.save_error)
         self.running = False
+
+    def _show_end_phase(self, result: dict[str, Any]) -> None:
+        """`done` and a full bar; a stopped run's bar stays at the share it measured."""
+        status = result.get("status", "ok")
+        runs = int(result.get("runs") or 0)
+        if status == "ok":
+            self._set_phase("done", 1, 1)
+            return
+        planned = result.get("planned_runs") or self._planned_runs()
+        self._set_phase(f"{status} after {runs} runs", None, None)
+        if planned and runs < planned:
+            self.query_one(ProgressBar).update(total=planned, progress=runs)
+        else:
+            # How far it got is unknown (a duration run): an empty bar, never a full one.
+            self.query_one(ProgressBar).update(total=1, progress=0)
+        self._bar_shown = (-1, 0.0)
+
+    def _planned_runs(self) -> int | None:
+        total = self.live.total
+        if total:
+            return int(total)
+        run = getattr(getattr(self._request, "profile", None), "run", None)
+        if run is None or (getattr(run, "duration_s", 0) or 0) > 0:
+            return None
+        timed = getattr(run, "timed_runs", None)
+        return int(timed) if isinstance(timed, int) and timed > 0 else None
 
     @on(Failed)
     def _on_failed(self, message: Failed) -> None:
