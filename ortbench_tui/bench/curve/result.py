@@ -10,8 +10,8 @@ p50s B / A with the comparisons' bootstrap CI and verdict.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import numpy as np
 
 from ... import __version__
 from ...errors import OrtbenchError
+from ...fileio import write_atomic
 from ...profile import profile_to_dict
 from ...text import format_ms, format_ratio
 from ..compare.bootstrap import DEFAULT_MARGIN, bootstrap_ratio, sequential_set, verdict
@@ -78,23 +79,28 @@ def build_curve_result(run: Any, points: list[PointResult]) -> dict[str, Any]:
 
 
 def save_curve(result: dict[str, Any], samples: dict[str, np.ndarray]) -> Path:
-    """Keep the curve in the history folder: the JSON and its samples as .npz beside it."""
+    """Keep the curve in the history folder: its samples as .npz, then the JSON beside them
+    (so no curve JSON is ever kept without its samples)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     stem = f"{stamp}-{_slug(result['model']['name'])}-{_slug(result['profile']['name'])}-curve"
     path = results_dir() / f"{stem}.json"
-    write_result_json(result, path, overwrite=False)
-    save_curve_samples(samples, path.with_suffix(".npz"))
+    npz = save_curve_samples(samples, path.with_suffix(".npz"), make_parents=True)
+    try:
+        write_result_json(result, path, overwrite=False, make_parents=True)
+    except BaseException:
+        npz.unlink(missing_ok=True)
+        raise
     return path
 
 
-def save_curve_samples(samples: dict[str, np.ndarray], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.int64) for k, v in samples.items()}
-        np.savez(fh, **arrays)
-    os.replace(tmp, path)
-    return path
+def save_curve_samples(
+    samples: dict[str, np.ndarray], path: Path, make_parents: bool = False
+) -> Path:
+    """Every point's samples (int64 ns) as one .npz, through the one atomic writer."""
+    buffer = io.BytesIO()
+    arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.int64) for k, v in samples.items()}
+    np.savez(buffer, **arrays)
+    return write_atomic(path, buffer.getvalue(), make_parents=make_parents)
 
 
 def is_curve_file(path: str | Path) -> bool:
