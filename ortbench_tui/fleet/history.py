@@ -28,22 +28,16 @@ def host_of(result: dict[str, Any]) -> str:
     return str(result.get("host") or LOCAL_HOST)
 
 
-def worth_keeping(outcome: JobOutcome) -> bool:
-    """Finished jobs, and failed or cancelled ones that measured something (a local run keeps
-    its partial result too); nothing for a job without timed samples."""
-    samples = outcome.samples_ns
-    return outcome.result is not None and samples is not None and samples.size > 0
-
-
 def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
-    """Save one node's result as it arrives; `fleet.run_id` ties a fleet run's files together.
-    A failure to save is the keeper's warning, never the end of the fleet run."""
-    if not worth_keeping(outcome):
+    """Save one node's result as it arrives: a finished job's, and a failed or cancelled one's
+    partial result when it measured something (as a local run keeps it). `fleet.run_id` ties
+    a fleet run's files together. A failure to save is the keeper's warning, never the end."""
+    result, samples = outcome.result, outcome.samples_ns
+    if result is None or samples is None or samples.size == 0:
         return
-    assert outcome.result is not None and outcome.samples_ns is not None
-    outcome.result["fleet"] = {"run_id": run_id}
-    keep(outcome.result, outcome.samples_ns)
-    path = outcome.result.pop("history_path", None)
+    result["fleet"] = {"run_id": run_id}
+    keep(result, samples)
+    path = result.pop("history_path", None)
     outcome.history_path = str(path) if path else None
 
 
