@@ -244,6 +244,9 @@ class HistoryEntry:
     precision: str = "fp32"
     inputs: str = ""
     """The input shapes measured (``tokens 1x128``); "" for results made before they were kept."""
+    host: str = ""
+    """The fleet node that measured it; "" for a run on this machine."""
+    fleet_run: str = ""
 
 
 @dataclass
@@ -293,9 +296,16 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
                 status=r.get("status", "ok"),
                 precision=str((r["profile"].get("run") or {}).get("precision", "fp32")),
                 inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
+                host=str(r.get("host") or ""),
+                fleet_run=_fleet_run(r),
             )
         )
     return scan
+
+
+def _fleet_run(result: dict[str, Any]) -> str:
+    fleet = result.get("fleet")
+    return str(fleet.get("run_id", "")) if isinstance(fleet, dict) else ""
 
 
 def _ms(value: float | None) -> float:

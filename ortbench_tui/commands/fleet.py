@@ -14,8 +14,10 @@ from ..errors import OrtbenchError
 from ..profile import Profile
 from ..text import aligned_table, format_ms
 from .common import (
+    add_input_arguments,
     count_overrides,
     emit_json,
+    input_spec_from_args,
     non_negative_int,
     positive_float,
     positive_int,
@@ -36,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE",
         help="override a key in every profile, e.g. session.intra_op_num_threads=1",
     )  # fmt: skip
-    parser.add_argument("--inputs", metavar="NPZ", help="input values (.npz), shipped to nodes")
+    add_input_arguments(parser)  # as `run` takes them; the files they name travel to the nodes
     count = parser.add_mutually_exclusive_group()
     count.add_argument("--runs", type=positive_int, help="timed runs per job")
     count.add_argument("--duration", type=positive_float, metavar="S", help="seconds per job")
@@ -62,8 +64,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _profiles(args: argparse.Namespace) -> list[Profile]:
     extra = count_overrides(args.runs, args.duration, args.warmup)
-    if args.inputs:
-        extra.append(f'run.inputs_npz="{args.inputs}"')
     paths = args.profile or [None]
     profiles = [profile_from_args(p, args.overrides + extra) for p in paths]
     names = [p.name for p in profiles]
@@ -75,7 +75,9 @@ def _profiles(args: argparse.Namespace) -> list[Profile]:
 def show_history(args: argparse.Namespace) -> int:
     from ..fleet.history import history_by_host
 
-    entries = history_by_host(args.host)
+    entries, unreadable = history_by_host(args.host)
+    if unreadable:
+        print(f"ortbench: warning: {unreadable}", file=sys.stderr)
     if args.json:
         emit_json([e.to_dict() for e in entries], args.json)
         if args.json == "-":
@@ -104,11 +106,15 @@ def execute(args: argparse.Namespace) -> int:
     if not args.models:
         raise OrtbenchError("fleet needs at least one MODEL (or --history)")
     profiles = _profiles(args)
+    inputs = {m: input_spec_from_args(args, m) for m in dict.fromkeys(args.models)}
     from ..fleet.session import FleetSession
+    from .run_outputs import keep_in_history
 
-    session = FleetSession(args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex)
+    session = FleetSession(
+        args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex, inputs=inputs
+    )
     progress = FleetProgress(enabled=not args.quiet)
-    report, version_skips = session.run(progress, keep=not args.no_history)
+    report, version_skips = session.run(progress, keep=None if args.no_history else keep_in_history)
     progress.clear()
     return _emit(args, report, version_skips)
 

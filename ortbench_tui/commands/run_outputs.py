@@ -19,7 +19,7 @@ def _warn(message: str) -> None:
     print(f"ortbench: warning: {message}", file=sys.stderr)
 
 
-def _keep_in_history(result: dict[str, Any], samples_ns: np.ndarray) -> None:
+def keep_in_history(result: dict[str, Any], samples_ns: np.ndarray) -> None:
     """History is a convenience: a run it cannot keep is still printed and written where asked."""
     from ..bench.results import results_dir, save_to_history
 
@@ -44,7 +44,7 @@ def keep_run(
     from .common import emit_json
 
     if not args.no_history:
-        _keep_in_history(result, samples_ns)
+        keep_in_history(result, samples_ns)
     failures: list[Exception] = []
     if args.samples:
         try:

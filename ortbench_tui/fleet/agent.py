@@ -5,7 +5,10 @@ and streams what happens back to the driver as plain tuples:
   ("ready", identity, warnings)                  hardware detected, jobs about to start
   ("progress", job, phase, done, total, elapsed)  at most every PROGRESS_EVERY_S per node
   ("finished", job, result, samples_ns)
-  ("failed", job, kind, message)                 kind: input (exit 2), run (exit 1), cancelled
+  ("failed", job, kind, message, partial, samples_ns)
+      kind: input (exit 2), run (exit 1), cancelled; `partial` is what the run still measured
+      (status failed or cancelled, with its reason; None without timed samples), as a local
+      run keeps it
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import OrtbenchError
-from .payload import FleetJob, receive
+from .payload import FleetJob, node_input_spec, receive
 
 PROGRESS_EVERY_S = 0.25
 SCAN_EVERY_S = 2.0
@@ -128,20 +131,28 @@ class NodeAgent:
         from ..profile import profile_from_dict
 
         if self._cancelled:
-            yield ("failed", job.index, "cancelled", "cancelled before it started")
+            yield failed(job, "cancelled", "cancelled before it started")
             return
         try:
             profile = profile_from_dict(job.profile, source=f"profile {job.profile.get('name')}")
             if job.inputs is not None:
                 profile.run.inputs_npz = str(receive(job.inputs))
             model_path = receive(job.model)
-            request = RunRequest(model=str(model_path), profile=profile, hardware=hardware)
+            request = RunRequest(
+                model=str(model_path),
+                profile=profile,
+                hardware=hardware,
+                inputs=node_input_spec(job),
+            )
             with self._lock, plain_main_module():
                 self._handle = start_run(request)
                 if self._cancelled:
                     self._handle.cancel()
         except OrtbenchError as exc:
-            yield ("failed", job.index, "input", str(exc))
+            yield failed(job, "input", str(exc))
+            return
+        except Exception as exc:  # a shipment Ray could not fetch, a full disk: this job only
+            yield failed(job, "run", f"could not start: {type(exc).__name__}: {exc}")
             return
         seen = other_ray_work()
         last_progress = last_scan = 0.0
@@ -157,16 +168,29 @@ class NodeAgent:
                            event.elapsed_s)  # fmt: skip
                 elif isinstance(event, Finished):
                     result = with_node(event.result, job, identity, neighbour_warning(seen))
-                    status = "cancelled" if self._handle.cancelled else "finished"
-                    if status == "cancelled":
-                        yield ("failed", job.index, "cancelled", "cancelled")
+                    if self._handle.cancelled:  # stopped early: kept as cancelled, like a run's
+                        yield failed(job, "cancelled", "cancelled", result, event.samples_ns)
                     else:
                         yield ("finished", job.index, result, event.samples_ns)
                 elif isinstance(event, Failed):
-                    yield ("failed", job.index, event.kind, event.message)
+                    partial = event.partial
+                    if partial is not None:
+                        partial = with_node(partial, job, identity, neighbour_warning(seen))
+                    samples = self._handle.samples.view().copy() if partial else None
+                    yield failed(job, event.kind, event.message, partial, samples)
         finally:
             with self._lock:
                 self._handle = None
+
+
+def failed(
+    job: FleetJob,
+    kind: str,
+    message: str,
+    partial: dict[str, Any] | None = None,
+    samples_ns: Any = None,
+) -> tuple[Any, ...]:
+    return ("failed", job.index, kind, message, partial, samples_ns)
 
 
 def with_node(

@@ -42,7 +42,8 @@ class JobProgress:
 
 @dataclass
 class JobOutcome:
-    """status: ok, input (bad input on that node, exit 2), run (failed, exit 1), cancelled."""
+    """status: ok, input (bad input on that node, exit 2), run (failed, exit 1), cancelled.
+    A job that is not ok may still carry its partial `result` (status failed or cancelled)."""
 
     node: NodeInfo
     job: FleetJob
@@ -182,7 +183,8 @@ class FleetRun:
     def _outcome(node: NodeInfo, job: FleetJob, msg: tuple[Any, ...]) -> JobOutcome:
         if msg[0] == "finished":
             return JobOutcome(node, job, "ok", result=msg[2], samples_ns=msg[3])
-        return JobOutcome(node, job, msg[2], message=f"{node.label}: {msg[3]}")
+        _, _, status, message, partial, samples = msg
+        return JobOutcome(node, job, status, partial, samples, f"{node.label}: {message}")
 
     def cancel(self) -> None:
         """Stop every remote worker after its current batch; jobs not started are cancelled."""

@@ -1,36 +1,44 @@
 """Fleet results in the local history (the same result files as local runs, with `host` and
-`node`), and the history listed with its host column, filtered by host."""
+`node`), kept through the local run's own code path, and the history listed with its host
+column, filtered by host."""
 
 from __future__ import annotations
 
 import fnmatch
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..bench.results import list_history, load_result, save_to_history
-from ..errors import OrtbenchError
+from ..bench.results import HistoryEntry, scan_history
+from .driver import JobOutcome
 
 LOCAL_HOST = "(local)"
 """The host column of results made by `ortbench run` on this machine (they carry no host)."""
+
+Keeper = Callable[[dict[str, Any], np.ndarray], None]
+"""Keeps one result in the history, as a local run does (`commands.run_outputs`): sets the
+result's `history_path`, or adds a warning to it and says so when the history cannot take it."""
 
 
 def host_of(result: dict[str, Any]) -> str:
     return str(result.get("host") or LOCAL_HOST)
 
 
-def keep_in_history(result: dict[str, Any], samples_ns: np.ndarray, run_id: str) -> Path:
-    """Save one node's result as it arrives; `fleet.run_id` ties a fleet run's files together."""
+def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
+    """Save one node's result as it arrives: a finished job's, and a failed or cancelled one's
+    partial result when it measured something (as a local run keeps it). `fleet.run_id` ties
+    a fleet run's files together. A failure to save is the keeper's warning, never the end."""
+    result, samples = outcome.result, outcome.samples_ns
+    if result is None or samples is None or samples.size == 0:
+        return
     result["fleet"] = {"run_id": run_id}
-    try:
-        return save_to_history(result, samples_ns)
-    except OrtbenchError:
-        # Two nodes' results for one model and profile within the same microsecond share a
-        # name; the next attempt has a later time stamp.
-        return save_to_history(result, samples_ns)
+    keep(result, samples)
+    path = result.pop("history_path", None)
+    outcome.history_path = str(path) if path else None
 
 
 @dataclass
@@ -46,6 +54,13 @@ class HostHistoryEntry:
     status: str
     fleet_run: str
 
+    @classmethod
+    def of(cls, e: HistoryEntry) -> HostHistoryEntry:
+        return cls(
+            e.path, e.created, e.host or LOCAL_HOST, e.model, e.profile, e.p50_ms, e.p99_ms,
+            e.runs, e.status, e.fleet_run,
+        )  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         out = dict(vars(self))
         out["path"] = str(self.path)
@@ -55,30 +70,14 @@ class HostHistoryEntry:
         return out
 
 
-def history_by_host(host: str | None = None, folder: Path | None = None) -> list[HostHistoryEntry]:
+def history_by_host(
+    host: str | None = None, folder: Path | None = None
+) -> tuple[list[HostHistoryEntry], str]:
     """Saved runs, newest first, with their host; `host` keeps those whose host matches the
-    glob (`(local)` for this machine's own runs)."""
-    entries = []
-    for entry in list_history(folder):
-        try:
-            result = load_result(entry.path)
-        except OrtbenchError:
-            continue
-        name = host_of(result)
-        if host and not fnmatch.fnmatch(name, host):
-            continue
-        entries.append(
-            HostHistoryEntry(
-                path=entry.path,
-                created=entry.created,
-                host=name,
-                model=entry.model,
-                profile=entry.profile,
-                p50_ms=entry.p50_ms,
-                p99_ms=entry.p99_ms,
-                runs=entry.runs,
-                status=entry.status,
-                fleet_run=str((result.get("fleet") or {}).get("run_id", "")),
-            )
-        )
-    return entries
+    glob (`(local)` for this machine's own runs). Also the one line naming the history files
+    that could not be read ("" when all could)."""
+    scan = scan_history(folder)
+    entries = [HostHistoryEntry.of(e) for e in scan.entries]
+    if host:
+        entries = [e for e in entries if fnmatch.fnmatch(e.host, host)]
+    return entries, scan.skipped_note()

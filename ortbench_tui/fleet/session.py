@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import OrtbenchError
+from ..inputs.spec import InputSpec
 from ..profile import Profile
 from .cluster import NodeInfo, cluster_nodes, connect, disconnect, select_nodes
 from .driver import FleetEvent, FleetRun, JobOutcome, NodeStatus, check_versions
-from .history import keep_in_history
+from .history import Keeper, keep_outcome
 from .payload import plan_jobs
 from .report import FleetReport, build_report
 
@@ -22,8 +23,12 @@ class FleetSession:
         address: str | None,
         selectors: list[str],
         run_id: str,
+        inputs: dict[str, InputSpec] | None = None,
     ) -> None:
+        """`inputs`: each model's input spec (by the model as given), as `ortbench run`
+        takes it from --shape/--input/--inputs."""
         self.models = models
+        self.inputs = inputs or {}
         self.profiles = profiles
         self.address = address
         self.selectors = selectors
@@ -54,21 +59,21 @@ class FleetSession:
                 "no node can run this ortbench:\n  "
                 + "\n  ".join(f"{n.label}: {problems[n.node_id]}" for n in nodes)
             )
-        self.current = FleetRun(usable, plan_jobs(self.models, self.profiles))
+        self.current = FleetRun(usable, plan_jobs(self.models, self.profiles, self.inputs))
         return self.current, len(problems)
 
     def run_all(
-        self, on_event: Callable[[FleetEvent], None], keep: bool = True
+        self, on_event: Callable[[FleetEvent], None], keep: Keeper | None = None
     ) -> tuple[FleetReport, int]:
-        """Connected already: every job on every node; results saved as they arrive."""
+        """Connected already: every job on every node; each result that measured something
+        (a failed or cancelled job's partial one too) is given to `keep` as it arrives."""
         run, skipped = self.prepare(on_event)
         outcomes: list[JobOutcome] = []
 
         def take(event: FleetEvent) -> None:
             if isinstance(event, JobOutcome):
-                if keep and event.status == "ok" and event.result and event.samples_ns is not None:
-                    path = keep_in_history(event.result, event.samples_ns, self.run_id)
-                    event.history_path = str(path)
+                if keep is not None:
+                    keep_outcome(event, self.run_id, keep)
                 outcomes.append(event)
             elif isinstance(event, NodeStatus) and event.state == "lost":
                 self._note(event.node, event.message)
@@ -87,7 +92,7 @@ class FleetSession:
         return build_report(run.nodes, outcomes, self.node_messages), skipped
 
     def run(
-        self, on_event: Callable[[FleetEvent], None], keep: bool = True
+        self, on_event: Callable[[FleetEvent], None], keep: Keeper | None = None
     ) -> tuple[FleetReport, int]:
         """Connect (auto, local or an address), run, and leave the cluster as found."""
         started = connect(self.address)

@@ -5,6 +5,7 @@ node removed mid-run."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from ortbench_tui import cli
@@ -19,8 +21,9 @@ from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.fleet.cluster import RESOURCE, NodeInfo, nodes_from_ray_list, select_nodes
 from ortbench_tui.fleet.driver import JobOutcome
 from ortbench_tui.fleet.history import history_by_host
-from ortbench_tui.fleet.payload import FleetJob, Shipment
+from ortbench_tui.fleet.payload import Bundle, FleetJob
 from ortbench_tui.fleet.report import build_report, exit_code, format_report, report_csv
+from ortbench_tui.models import file_sha256
 
 ray = pytest.importorskip("ray")
 
@@ -69,7 +72,7 @@ def test_a_node_without_the_ortbench_resource_is_named_and_skipped():
 
 def _outcome(label: str, index: int, p50: float | None, status: str = "ok") -> JobOutcome:
     node = NodeInfo(node_id=label * 4, hostname=label, ip="", label=label)
-    job = FleetJob(index, "sample:tiny", "sample:tiny", Shipment("m", "0", 0, None), {"name": "p"})
+    job = FleetJob(index, "sample:tiny", "sample:tiny", Bundle("m", []), {"name": "p"})
     result = {"latency_ms": {"p50": p50, "p99": p50}, "runs": 10} if p50 else None
     return JobOutcome(node, job, status, result=result, message="" if p50 else "broke")
 
@@ -104,9 +107,159 @@ def test_history_lists_the_host_and_filters_by_it(isolated_dirs: Path):
     save_to_history({**base, "host": "alpha"}, np.arange(3))
     save_to_history({**base, "host": "beta"}, np.arange(3))
     save_to_history(dict(base), np.arange(3))
-    assert sorted(e.host for e in history_by_host()) == ["(local)", "alpha", "beta"]
-    assert [e.host for e in history_by_host("al*")] == ["alpha"]
-    assert [e.host for e in history_by_host("(local)")] == ["(local)"]
+    assert sorted(e.host for e in history_by_host()[0]) == ["(local)", "alpha", "beta"]
+    assert [e.host for e in history_by_host("al*")[0]] == ["alpha"]
+    assert [e.host for e in history_by_host("(local)")[0]] == ["(local)"]
+
+
+def test_history_names_the_files_it_could_not_read_once(isolated_dirs: Path, capsys):
+    from ortbench_tui.bench.results import results_dir, save_to_history
+
+    base = {
+        "schema": 1,
+        "model": {"name": "m"},
+        "profile": {"name": "p"},
+        "latency_ms": {"p50": 1.0, "p99": 2.0},
+        "runs": 3,
+        "host": "alpha",
+    }
+    save_to_history(base, np.arange(3))
+    (results_dir() / "20990101-broken.json").write_text("{not json")
+    (results_dir() / "20990102-empty.json").write_text("")
+    assert cli.main(["fleet", "--history", "--host", "alpha"]) == 0
+    captured = capsys.readouterr()
+    assert "alpha" in captured.out
+    warnings = [line for line in captured.err.splitlines() if "could not be read" in line]
+    assert len(warnings) == 1
+    assert "20990101-broken.json" in warnings[0] and "20990102-empty.json" in warnings[0]
+
+
+def _job() -> FleetJob:
+    from ortbench_tui.profile import Profile, profile_to_dict
+
+    return FleetJob(0, "m.onnx", "m", Bundle("m.onnx", []), profile_to_dict(Profile(name="p")))
+
+
+class _FailingHandle:
+    """A local run that measured 3 samples, then its worker died."""
+
+    cancelled = False
+
+    def __init__(self, partial: dict) -> None:
+        from ortbench_tui.bench.buffer import SampleBuffer
+
+        self.samples = SampleBuffer()
+        self.samples.extend(np.array([10, 11, 12], dtype=np.int64))
+        self._partial = partial
+
+    def events(self):
+        from ortbench_tui.bench.runner import Failed
+
+        yield Failed("run", "the worker died (signal 9)", self._partial)
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_a_job_that_fails_mid_run_sends_back_its_partial_result(monkeypatch, tmp_path):
+    from ortbench_tui.fleet import agent
+    from ortbench_tui.inputs import InputSpec
+
+    partial = {"status": "failed", "reason": "the worker died", "model": {}, "warnings": []}
+    monkeypatch.setattr(agent, "receive", lambda bundle: tmp_path / "m.onnx")
+    monkeypatch.setattr(agent, "node_input_spec", lambda job: InputSpec())
+    monkeypatch.setattr(
+        "ortbench_tui.bench.runner.start_run", lambda request: _FailingHandle(partial)
+    )
+    identity = {"hostname": "h", "node_id": "n1", "ip": "10.0.0.1", "ray_version": "x"}
+    [msg] = list(agent.NodeAgent()._run_one(_job(), None, identity))
+    kind, index, status, message, result, samples = msg
+    assert (kind, index, status) == ("failed", 0, "run") and "signal 9" in message
+    assert result["status"] == "failed" and result["host"] == "h"
+    assert samples.tolist() == [10, 11, 12]
+
+
+def _failed_outcome(samples: np.ndarray) -> JobOutcome:
+    node = NodeInfo(node_id="n1", hostname="h", ip="", label="h")
+    result = {
+        "schema": 1,
+        "status": "failed",
+        "reason": "the worker died",
+        "model": {"name": "m"},
+        "profile": {"name": "p"},
+        "latency_ms": {"p50": 1.0, "p99": 2.0},
+        "runs": int(samples.size),
+        "host": "h",
+        "warnings": [],
+    }
+    return JobOutcome(node, _job(), "run", result, samples, "h: the worker died")
+
+
+def test_a_failed_jobs_partial_result_is_kept_in_history_like_a_local_runs(isolated_dirs):
+    from ortbench_tui.commands.run_outputs import keep_in_history
+    from ortbench_tui.fleet.history import keep_outcome
+
+    outcome = _failed_outcome(np.arange(3))
+    keep_outcome(outcome, "r1", keep_in_history)
+    saved = json.loads(Path(outcome.history_path).read_text())
+    assert saved["status"] == "failed" and saved["reason"] == "the worker died"
+    assert saved["fleet"] == {"run_id": "r1"}
+    [entry] = history_by_host("h")[0]
+    assert entry.status == "failed" and entry.fleet_run == "r1"
+    nothing = _failed_outcome(np.arange(0))
+    keep_outcome(nothing, "r1", keep_in_history)
+    assert nothing.history_path is None and len(history_by_host()[0]) == 1
+
+
+def test_a_history_that_cannot_take_a_result_is_a_warning_not_the_end(
+    isolated_dirs, monkeypatch, capsys
+):
+    from ortbench_tui.commands.run_outputs import keep_in_history
+    from ortbench_tui.fleet.history import keep_outcome
+
+    def refuse(result, samples):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ortbench_tui.bench.results.save_to_history", refuse)
+    outcome = _failed_outcome(np.arange(3))
+    keep_outcome(outcome, "r1", keep_in_history)
+    assert outcome.history_path is None
+    assert any("not kept in history" in w for w in outcome.result["warnings"])
+    assert "No space left on device" in capsys.readouterr().err
+
+
+def test_external_data_outside_the_models_folder_is_refused(tmp_path):
+    from ortbench_tui.fleet.payload import external_data_files
+
+    path = _external_data_model(tmp_path / "m")
+    model = onnx.load(str(path), load_external_data=False)
+    for entry in model.graph.initializer[0].external_data:
+        if entry.key == "location":
+            entry.value = "../../etc/passwd"
+    onnx.save(model, str(path))
+    with pytest.raises(OrtbenchError, match="not a path inside the model's folder"):
+        external_data_files(path)
+
+
+def _external_data_model(folder: Path) -> Path:
+    """y = x @ W, x [batch, 16] (the batch needs --shape), W kept in weights/w.bin."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    (folder / "weights").mkdir(parents=True, exist_ok=True)
+    w = numpy_helper.from_array(np.eye(16, dtype=np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "ext",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 16])],
+        [w],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+    path = folder / "ext.onnx"
+    onnx.save_model(
+        model, str(path), save_as_external_data=True, location="weights/w.bin", size_threshold=0
+    )
+    return path
 
 
 def test_nothing_outside_the_fleet_package_loads_ray():
@@ -157,6 +310,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             c.add_node(num_cpus=1, resources={RESOURCE: 1})
         ray.init(address=c.address, log_to_driver=False, namespace="ortbench")
         c.wait_for_nodes()
+        c.node_cache = Path(os.environ["ORTBENCH_CACHE_DIR"])
         yield c
         ray.shutdown()
         c.shutdown()
@@ -165,26 +319,74 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
 QUICK = ["--runs", "200", "--warmup", "5", "--quiet"]
 
 
-def test_every_profile_runs_on_every_node_into_the_history(cluster, isolated_dirs, capsys):
+def test_every_job_runs_on_every_node_with_its_files_into_the_history(
+    cluster, isolated_dirs, tmp_path, capsys
+):
+    """Two models on three nodes: sample:tiny, and a model whose weights are external data and
+    whose batch needs --shape; both fed values from a .npy. The nodes run shipped copies."""
     from ortbench_tui.bench.compare import compare_files
 
+    ext = _external_data_model(tmp_path / "model")
+    values = np.linspace(-1, 1, 16, dtype=np.float32).reshape(1, 16)
+    np.save(tmp_path / "x.npy", values)
     out = isolated_dirs / "fleet.json"
-    argv = ["fleet", "sample:tiny", "--set", "run.timed_runs=200", *QUICK, "--json", str(out)]
+    argv = ["fleet", "sample:tiny", str(ext), "--shape", "x=1x16", "--input",
+            f"x={tmp_path / 'x.npy'}", *QUICK, "--json", str(out)]  # fmt: skip
     assert cli.main(argv) == 0
     report = json.loads(out.read_text())
-    assert len(report["nodes"]) == 3 and len(report["jobs"]) == 3
+    assert len(report["nodes"]) == 3 and len(report["jobs"]) == 6
     assert all(j["status"] == "ok" for j in report["jobs"])
-    assert sum(j["fastest"] for j in report["jobs"]) == 1
+    assert sum(j["fastest"] for j in report["jobs"]) == 2
     paths = [j["result"] for j in report["jobs"]]
     results = [json.loads(Path(p).read_text()) for p in paths]
     assert len({r["node"]["node_id"] for r in results}) == 3
     assert all(r["host"] and r["runs"] == 200 and r["hardware"]["providers"] for r in results)
-    assert all(r["model"]["name"] == "sample:tiny" for r in results)
+    assert sorted(r["model"]["name"] for r in results) == ["ext"] * 3 + ["sample:tiny"] * 3
     assert all(Path(p).with_suffix(".npy").exists() for p in paths)
+    node_cache = str(cluster.node_cache)
+    for r in results:
+        [record] = r["inputs"]
+        source = record["source"]
+        assert record["shape"] == [1, 16] and source["kind"] == "file"
+        assert source["path"].startswith(node_cache) and source["path"] != str(tmp_path / "x.npy")
+        assert source["sha256"] == file_sha256(tmp_path / "x.npy")
+    for r in (r for r in results if r["model"]["name"] == "ext"):
+        model_path = Path(r["model"]["path"])
+        assert str(model_path).startswith(node_cache) and model_path.name == "ext.onnx"
+        assert r["model"]["sha256"] == file_sha256(ext)
+        assert file_sha256(model_path.parent / "weights/w.bin") == file_sha256(
+            ext.parent / "weights/w.bin"
+        )
     comparison, _ = compare_files(paths[:2])
     assert comparison.pairs
     assert "fastest" in capsys.readouterr().out
-    assert len(history_by_host(results[0]["host"])) == 3
+    assert len(history_by_host(results[0]["host"])[0]) == 6
+
+
+def test_input_files_travel_checked_and_land_beside_each_other(cluster, tmp_path, monkeypatch):
+    """An input_N.pb folder arrives as a folder, an .npy by itself; a damaged one is refused."""
+    from onnx import numpy_helper
+
+    from ortbench_tui.fleet.payload import node_input_spec, plan_jobs, receive
+    from ortbench_tui.inputs import spec_from_flags
+    from ortbench_tui.profile import Profile
+
+    folder = tmp_path / "test_data_set_0"
+    folder.mkdir()
+    tensor = numpy_helper.from_array(np.ones((1, 16), np.float32), "x")
+    (folder / "input_0.pb").write_bytes(tensor.SerializeToString())
+    (folder / "notes.txt").write_text("not shipped")
+    spec = spec_from_flags([], [], str(folder))
+    [job] = plan_jobs(["sample:tiny"], [Profile(name="p")], {"sample:tiny": spec})
+    monkeypatch.setenv("ORTBENCH_CACHE_DIR", str(tmp_path / "node"))
+    local = Path(node_input_spec(job).files)
+    assert local.name == "test_data_set_0" and str(local).startswith(str(tmp_path / "node"))
+    assert sorted(f.name for f in local.iterdir()) == ["input_0.pb"]
+    assert (local / "input_0.pb").read_bytes() == (folder / "input_0.pb").read_bytes()
+    bundle = job.input_files[spec.files]
+    bundle.files[0].sha256 = "0" * 64
+    with pytest.raises(OrtbenchError, match="arrived damaged"):
+        receive(bundle)
 
 
 def test_an_ep_that_does_not_load_is_bad_input_on_each_node_not_a_traceback(
@@ -225,7 +427,7 @@ def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
             if isinstance(event, JobOutcome):
                 ends[name] = time.monotonic()
 
-        _session([f"id:{node}"], 1.5).run_all(on_event, keep=False)
+        _session([f"id:{node}"], 1.5).run_all(on_event)
 
     threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
     for t in threads:
@@ -249,6 +451,9 @@ def test_cancel_stops_every_remote_worker(cluster, isolated_dirs):
     run.cancel()
     outcomes = [e for e in run.finish_cancelled() if isinstance(e, JobOutcome)]
     assert sorted(o.status for o in outcomes) == ["cancelled"] * 3
+    # what each measured before the cancel comes back, to be kept as a local run keeps it
+    assert all(o.result and o.result["status"] == "cancelled" for o in outcomes)
+    assert all(o.samples_ns is not None and o.samples_ns.size > 0 for o in outcomes)
     assert time.monotonic() - start < 20
 
 
@@ -267,11 +472,13 @@ def test_a_node_removed_mid_run_fails_its_jobs_by_name_and_the_others_finish(
         if isinstance(event, JobOutcome):
             outcomes.append(event)
 
-    report, _ = _session([], 2.0).run_all(on_event, keep=True)
+    from ortbench_tui.commands.run_outputs import keep_in_history
+
+    report, _ = _session([], 2.0).run_all(on_event, keep=keep_in_history)
     by_node = {o.node.node_id: o for o in outcomes}
     assert len(by_node) == 3
     lost = by_node.pop(victim_id)
     assert lost.status == "run" and lost.node.label in lost.message and "lost" in lost.message
     assert all(o.status == "ok" for o in by_node.values())
     assert exit_code(report) == 1
-    assert len(history_by_host()) == 2
+    assert len(history_by_host()[0]) == 2
