@@ -4,7 +4,6 @@ column, filtered by host."""
 
 from __future__ import annotations
 
-import fnmatch
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from ..bench.hosts import entries_on_hosts, host_label
 from ..bench.results import HistoryEntry, scan_history
 from .driver import JobOutcome
-
-LOCAL_HOST = "(local)"
-"""The host column of results made by `ortbench run` on this machine (they carry no host)."""
 
 Keeper = Callable[[dict[str, Any], np.ndarray], None]
 """Keeps one result in the history, as a local run does (`commands.run_outputs`): sets the
@@ -25,7 +22,7 @@ result's `history_path`, or adds a warning to it and says so when the history ca
 
 
 def host_of(result: dict[str, Any]) -> str:
-    return str(result.get("host") or LOCAL_HOST)
+    return host_label(str(result.get("host") or ""))
 
 
 def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
@@ -57,7 +54,7 @@ class HostHistoryEntry:
     @classmethod
     def of(cls, e: HistoryEntry) -> HostHistoryEntry:
         return cls(
-            e.path, e.created, e.host or LOCAL_HOST, e.model, e.profile, e.p50_ms, e.p99_ms,
+            e.path, e.created, host_label(e.host), e.model, e.profile, e.p50_ms, e.p99_ms,
             e.runs, e.status, e.fleet_run,
         )  # fmt: skip
 
@@ -77,7 +74,5 @@ def history_by_host(
     glob (`(local)` for this machine's own runs). Also the one line naming the history files
     that could not be read ("" when all could)."""
     scan = scan_history(folder)
-    entries = [HostHistoryEntry.of(e) for e in scan.entries]
-    if host:
-        entries = [e for e in entries if fnmatch.fnmatch(e.host, host)]
+    entries = [HostHistoryEntry.of(e) for e in entries_on_hosts(scan.entries, host or "")]
     return entries, scan.skipped_note()

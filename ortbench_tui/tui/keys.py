@@ -277,6 +277,15 @@ COMMANDS: list[Command] = [
         "The two picked runs side by side: every statistic, times and EPs",
         show=False,
     ),
+    Command(
+        "history",
+        "f",
+        "filter_host",
+        "Host",
+        "Show only the runs of the hosts matching a glob (alpha*, (local) for this "
+        "machine's own); an empty glob shows every run",
+        palette="Filter history by host",
+    ),
     Command("history", "escape", "close", "Back", "Back to the main screen"),
     Command("detail", "escape", "close", "Back", "Back to the previous screen"),
     Command("compare", "escape", "stop_or_close", "Stop/Back", "Stop the comparison, or go back"),

@@ -1,4 +1,5 @@
-"""History: past runs (model, profile, p50, p99, when); open one; pick two to compare."""
+"""History: past runs (model, profile, p50, p99, host, when); open one; pick two to compare;
+show only the runs of some hosts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..keys import bindings
 from ..literal import literal
 from ..messages import HistoryLoaded
 from ..widgets.footer import WorkbenchFooter
+from ..workbench import workbench
 from ..worker_errors import WorkerErrors
 
 COLUMNS = (
@@ -26,11 +28,13 @@ COLUMNS = (
     Column("p99", 2),
     Column("runs", 3),
     Column("status", 4),
-    Column("prec", 7),
-    Column("when", 8),
+    Column("host", 7),
+    Column("prec", 8),
+    Column("when", 9),
 )
 """What decides first (p50, p99, runs, status); names shortened in the middle; the rest
-when there is room. The highlighted run is described in full under the table."""
+(the host first: `(local)` for this machine's own runs) when there is room. The highlighted
+run is described in full under the table."""
 
 
 def skipped_sentence(skipped: list[tuple[Any, str]]) -> str:
@@ -61,8 +65,12 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="history")
+        self.all_entries: list[Any] = []
         self.entries: list[Any] = []
+        """The runs shown: those of `all_entries` on the hosts matching `host_glob`."""
+        self.host_glob = ""
         self.picked: list[int] = []
+        self._folder_note = ""
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -90,22 +98,64 @@ class HistoryScreen(WorkerErrors, Screen[None]):
     def _loaded(self, event: HistoryLoaded) -> None:
         from ortbench_tui.bench.results import results_dir
 
-        self.entries = event.entries
-        self._fill()
-        status = (
-            f"{len(self.entries)} runs in {results_dir()}"
-            if self.entries
-            else f"no readable runs in {results_dir()}"
+        self.all_entries = event.entries
+        self._folder_note = (
+            f"no readable runs in {results_dir()}"
             if event.skipped
             else f"no saved runs yet in {results_dir()}: press r on the main screen"
         )
-        self.query_one("#history-status", Static).update(literal(status))
         skipped = self.query_one("#history-skipped", Static)
         skipped.update(literal(skipped_sentence(event.skipped)))
         skipped.set_class(bool(event.skipped), "-shown")
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        """Show the runs on the hosts matching the glob; picks that stay in view are kept."""
+        from ortbench_tui.bench.hosts import entries_on_hosts
+
+        picked = [self.entries[i].path for i in self.picked]
+        self.entries = entries_on_hosts(self.all_entries, self.host_glob)
+        paths = [e.path for e in self.entries]
+        self.picked = [paths.index(p) for p in picked if p in paths]
+        self._fill()
+        self.query_one("#history-status", Static).update(literal(self._status()))
         self._describe(self._row())
+        self.refresh_bindings()
+
+    def _status(self) -> str:
+        from ortbench_tui.bench.results import results_dir
+        from ortbench_tui.text import plural
+
+        if not self.all_entries:
+            return self._folder_note
+        if not self.host_glob:
+            return f"{plural(len(self.entries), 'run')} in {results_dir()}"
+        return (
+            f"host {self.host_glob}: {len(self.entries)} of "
+            f"{plural(len(self.all_entries), 'run')} in {results_dir()} · f: another host"
+        )
+
+    def action_filter_host(self) -> None:
+        """Ask for a host glob (empty: every host) and show only the runs that match it."""
+        from .dialogs import PromptDialog
+
+        def done(glob: str | None) -> None:
+            if glob is not None:
+                self.host_glob = glob
+                self._apply_filter()
+
+        self.app.push_screen(
+            PromptDialog(
+                "Filter history by host",
+                "Host glob (alpha*, (local) for this machine's runs; empty: every host):",
+                self.host_glob,
+                cursor_blink=workbench(self).cursor_blink,
+            ),
+            done,
+        )
 
     def _rows(self) -> list[tuple[str, ...]]:
+        from ortbench_tui.bench.hosts import host_label
         from ortbench_tui.text import format_ms
 
         return [
@@ -117,6 +167,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
                 format_ms(e.p99_ms),
                 str(e.runs),
                 e.status,
+                host_label(e.host),
                 e.precision,
                 when(e.created),
             )
@@ -141,10 +192,14 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     def _describe(self, row: int | None) -> None:
         """The highlighted run in full: names, when, precision, input shapes, file."""
+        from ortbench_tui.bench.hosts import host_label
+
         if row is None or not 0 <= row < len(self.entries):
+            self.query_one("#history-row", Static).update("")
             return
         e = self.entries[row]
-        parts = [f"{e.model} × {e.profile}", when(e.created), e.precision]
+        parts = [f"{e.model} × {e.profile}", f"on {host_label(e.host)}", when(e.created)]
+        parts.append(e.precision)
         if e.inputs:
             parts.append(e.inputs)
         parts.append(e.path.name)
