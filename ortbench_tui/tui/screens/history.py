@@ -55,7 +55,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: 1; background: $panel; padding: 0 1; }
     HistoryScreen DataTable { height: 1fr; }
-    HistoryScreen #history-row { height: auto; max-height: 2; padding: 0 1; }
+    HistoryScreen #history-row { height: auto; max-height: 3; padding: 0 1; }
     HistoryScreen #history-status { height: 1; padding: 0 1; color: $text-muted; }
     HistoryScreen #history-skipped {
         height: auto; max-height: 4; padding: 0 1; color: $text-warning; display: none;
