@@ -190,6 +190,7 @@ COMMANDS: list[Command] = [
         "Add",
         "Add an .onnx model by its path",
         palette="Add model",
+        show=False,  # in ? and the palette: the footer at 80 columns keeps t c p w
     ),
     Command(
         "models",

@@ -376,6 +376,8 @@ class FakePracticesRun:
                 ci_low=0.78,
                 ci_high=0.82,
                 verdict="faster",
+                key="opt_extended",
+                toggles=["session.graph_optimization_level"],
             ),
             PracticeRow(
                 "4",

@@ -64,8 +64,12 @@ async def test_practices_save_best_applies_the_faster_rows(app_factory, runner, 
         path = workdir / "profiles" / "ort-defaults-practices.toml"
         assert screen.saved == path
         text = path.read_text()
-        assert text.startswith("# Saved by the ortbench practices check on sample:mlp")
-        assert "1a graph optimization EXTENDED: 0.800x [0.780, 0.820]" in text
+        assert text.startswith("# Written by `ortbench practices --save-best`")
+        assert "base profile ort-defaults, model sample:mlp" in text
+        assert (
+            "1a graph optimization EXTENDED (session.graph_optimization_level): "
+            "0.800x [0.780, 0.820]" in text
+        )
         # 1a (faster) is on; the not-applicable and not-measured rows changed nothing.
         data = tomllib.loads(text)
         assert data["name"] == "ort-defaults-practices"
