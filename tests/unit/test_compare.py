@@ -283,6 +283,35 @@ def test_interleaved_blocks_alternate_in_rotated_order():
     assert all(f["first_run_ms"] > 0 for f in out["finals"])
 
 
+def test_by_time_a_loaded_machine_still_gets_the_minimum_rounds(monkeypatch):
+    """Under load the blocks take many times their calibrated length. The child used to stop
+    once the timed runs had taken twice the duration, which on a machine at load 10 came
+    before the 4 rounds a CI needs (A against A then had no CI at all). Blocks 20 times too
+    long, made here by planning 20 times the runs, show it without needing the load."""
+    import ortbench_tui.bench.interleave as interleave
+
+    real = interleave.plan_schedule
+
+    def too_long(*args, **kwargs):
+        rounds, runs = real(*args, **kwargs)
+        return rounds, [r * 20 for r in runs]
+
+    monkeypatch.setattr(interleave, "plan_schedule", too_long)
+    pipe = MemoryPipe()
+    p = prof("t", "session.intra_op_num_threads=1", "run.warmup_runs=2")
+    job = Interleaved(
+        pipe,
+        {
+            "model_path": str(sample_path("tiny")),
+            "profiles": [profile_to_dict(p)] * 2,
+            "schedule": {"timed_runs": 0, "duration_s": 0.02, "min_rounds": 6},
+        },
+    )
+    job.setup()
+    out = job.measure()
+    assert out["rounds"] == 6
+
+
 def test_a_against_a_says_no_clear_difference_in_19_of_20_repeats():
     one = prof("A", "session.intra_op_num_threads=1", "run.warmup_runs=20")
     words = []
