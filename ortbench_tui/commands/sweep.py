@@ -1,6 +1,7 @@
 """`ortbench sweep MODEL --grid KEY=V1,V2 ...`: the best settings within a time budget.
 
-    ortbench sweep MODEL [--profile BASE] --grid KEY=V1,V2... [--budget S] [--save-best FILE]
+    ortbench sweep MODEL [--profile BASE] --grid KEY=V1,V2... [--budget S] [--until-decided]
+                         [--save-best FILE]
 
 Progress (each round's ranked table) goes to stderr; the final table to stdout.
 """
@@ -36,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--eta", type=int, default=2, help="keep the best 1/eta each round (default 2)"
+    )
+    parser.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="within each round, stop measuring a candidate once it is decided slower than the "
+        "round's best (5%% error per candidate), so the time goes to the close calls",
     )
     parser.add_argument("--save-best", metavar="FILE", help="save the winner as a TOML profile")
     parser.add_argument(
@@ -95,7 +102,12 @@ def execute(args: argparse.Namespace) -> int:
     if args.save_best and Path(args.save_best).exists() and not args.overwrite:
         raise OrtbenchError(f"{args.save_best} already exists (use --overwrite to replace it)")
     request = SweepRequest(
-        model=args.model, base=base, axes=axes, budget_s=args.budget, eta=args.eta
+        model=args.model,
+        base=base,
+        axes=axes,
+        budget_s=args.budget,
+        eta=args.eta,
+        until_decided=args.until_decided,
     )
     result = run_sweep(request, SweepProgress(not args.quiet))
     saved = None

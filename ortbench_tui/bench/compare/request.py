@@ -36,6 +36,12 @@ class CompareRequest:
     until_decided: DecideSettings | None = None
     """Interleaved: measure until each pair is decided or this budget is spent (the run
     length of the profiles is then ignored)."""
+    decide_pairs: list[tuple[int, int]] | None = None
+    """With `until_decided`: the (A, B) profile indices to decide (default: each profile
+    against the first); their verdicts come in `comparison.stopping["pairs"]`."""
+    own_rounds: bool = False
+    """Each profile keeps its own complete rounds (the caller drops decided profiles from
+    the rounds, as `sweep --until-decided` does); always so with `until_decided`."""
 
 
 @dataclass

@@ -23,6 +23,10 @@ class PracticeRow:
     ci_high: float | None = None
     verdict: str | None = None
     method: str = ""
+    rounds: int | None = None
+    """Until decided: the interleaved rounds this row's pair took (decided rows stop early)."""
+    stop_note: str = ""
+    """Until decided: how the row's pair stopped, in words."""
 
     def ratio_text(self) -> str:
         return format_ratio(self.ratio, self.ci_low, self.ci_high)
@@ -86,6 +90,7 @@ def format_report(report: PracticesReport) -> str:
         "(below 1: the practice helps)",
         f"CI: {report.method}; verdict needs the whole CI beyond ±{report.margin:.0%}",
     ]
+    out += [f"#{r.number}: {r.stop_note}" for r in report.rows if r.stop_note]
     out += [f"warning: {w}" for w in report.warnings]
     return "\n".join(x.rstrip() for x in out)
 
@@ -108,5 +113,6 @@ def report_markdown(report: PracticesReport) -> str:
         "Ratio = median with the practice / median without (below 1: the practice helps).",
         f"CI: {report.method}; verdict needs the whole CI beyond ±{report.margin:.0%}.",
     ]
+    lines += [f"- #{r.number}: {r.stop_note}" for r in report.rows if r.stop_note]
     lines += [f"- ⚠ {w}" for w in report.warnings]
     return "\n".join(lines) + "\n"

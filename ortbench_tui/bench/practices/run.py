@@ -27,6 +27,7 @@ from ..compare import (
     bootstrap_ratio,
     verdict,
 )
+from ..compare.until import DecideSettings
 from ..runner import Failed, drain
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
@@ -50,6 +51,9 @@ class PracticesRequest:
     gpu_detail: str = ""
     """Why the CUDA EP does not work, when `working_providers` is given (the TUI knows it
     from `detect_isolated`; probing here would redirect fd 2 under the UI)."""
+    until_decided: DecideSettings | None = None
+    """Measure the fp32 rows until each row's off/on pair is decided (`compare.until`):
+    decided rows stop early and the budget goes to the close calls."""
 
 
 @dataclass
@@ -119,12 +123,23 @@ class PracticesRun:
             self._current.cancel()
 
     def _measure(
-        self, profiles: list[Profile], interleave: bool, label: str
+        self,
+        profiles: list[Profile],
+        interleave: bool,
+        label: str,
+        decide: list[tuple[int, int]] | None = None,
     ) -> Iterator[PracticesProgress | Failed | CompareFinished]:
         req = self.request
         run = CompareRun(
             CompareRequest(
-                req.model, profiles, interleave=interleave, sessions=req.sessions, reps=1000
+                req.model,
+                profiles,
+                interleave=interleave,
+                sessions=req.sessions,
+                reps=1000,
+                margin=req.margin,
+                until_decided=req.until_decided if decide else None,
+                decide_pairs=decide,
             ),
             **self.targets,
         )
@@ -191,8 +206,12 @@ class PracticesRun:
         )
         pairs[together_row] = (0, slot(all_together(base, gpu), "all-together"))
 
+        decide = None
+        if req.until_decided is not None:
+            decide = sorted({(a, b) for a, b in pairs.values() if a != b})
         finished: CompareFinished | None = None
-        for ev in self._measure(profiles, True, f"{len(profiles)} profiles, interleaved"):
+        label = f"{len(profiles)} profiles, interleaved" + (", until decided" if decide else "")
+        for ev in self._measure(profiles, True, label, decide):
             if isinstance(ev, Failed):
                 yield ev
                 return
@@ -205,8 +224,11 @@ class PracticesRun:
             return
         sets = finished.sets
         method = ""
+        decided = _decided_pairs(finished)
         for i, (a, b) in pairs.items():
             self._fill(rows[i], sets[a], sets[b], req.margin)
+            if (a, b) in decided and rows[i].verdict is not None:
+                _apply_decided(rows[i], decided[(a, b)], finished.comparison.method)
             method = method or rows[i].method
         self._warm_up(rows[warm_row], finished.results[0], sets[0])
         warnings = list(finished.comparison.warnings)
@@ -293,6 +315,24 @@ class PracticesRun:
             f"against the steady state (p95 {p95:.3g} ms); the interval spans those first "
             "runs; 'faster' when every first run is slower than the steady p95"
         )
+
+
+def _decided_pairs(finished: CompareFinished) -> dict[tuple[int, int], dict[str, Any]]:
+    stopping = finished.comparison.stopping or {}
+    return {(int(p["a"]), int(p["b"])): p for p in stopping.get("pairs", []) if "a" in p}
+
+
+def _apply_decided(row: PracticeRow, pair: dict[str, Any], method: str) -> None:
+    """The row's verdict and CI from its sequential rule (its own error control), and how
+    long it took to decide."""
+    if pair.get("ci_low") is not None:
+        row.ci_low, row.ci_high = pair["ci_low"], pair["ci_high"]
+        row.verdict = pair["verdict"]
+    else:
+        row.verdict = "no clear difference"
+    row.rounds = int(pair.get("rounds") or 0)
+    row.method = method
+    row.stop_note = str(pair.get("note") or "")
 
 
 def run_practices(

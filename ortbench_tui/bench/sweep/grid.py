@@ -94,6 +94,11 @@ class Candidate:
     median_ci: tuple[float, float] | None = None
     vs_best: tuple[float, float, float] | None = None
     """(ratio, low, high) against the round's best, from the same interleaved round."""
+    blocks: int = 0
+    """Interleaved rounds it was measured in, in its last halving round (fewer than the
+    others' when `--until-decided` dropped it early)."""
+    decided: str = ""
+    """Why `--until-decided` dropped it early, in words ("" when it was not)."""
 
     @property
     def label(self) -> str:
@@ -113,6 +118,8 @@ class Candidate:
             "p99_ms": self.p99_ms,
             "median_ci": list(self.median_ci) if self.median_ci else None,
             "vs_best": list(self.vs_best) if self.vs_best else None,
+            "blocks": self.blocks,
+            "decided": self.decided,
         }
 
 

@@ -35,6 +35,9 @@ class SweepRequest:
     margin: float = DEFAULT_MARGIN
     working_providers: list[str] | None = None
     """EPs that load here (None: probe them)."""
+    until_decided: bool = False
+    """Within each round, stop measuring candidates decided slower than the round's best
+    (`sweep.decide`), so the round's time goes to the close calls."""
 
 
 @dataclass
