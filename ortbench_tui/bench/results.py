@@ -106,7 +106,7 @@ def build_result(
         "percentile_method": PERCENTILE_METHOD,
         "warnings": warnings,
     }
-    for extra in ("accuracy", "trace", "stopping"):
+    for extra in ("accuracy", "trace", "stopping", "shifts"):
         if extra in final:
             result[extra] = final[extra]
     return result
