@@ -2,7 +2,7 @@
 decided slower than the round's current best, so the round's time goes to the close calls.
 
 The round is one interleaved comparison (one session per candidate). At looks fixed before
-the round starts (`stopping.plan_looks`: 10, 20, 40 ... rounds) the current best is the
+the round starts (`stopping.plan_looks`: 5, 10, 20 ... rounds) the current best is the
 candidate with the lowest median over the rounds so far; every other candidate still
 measured gets the CI of its median over the best's (`level_bootstrap`, the one bootstrap of
 compare and --until-decided), and is dropped (`StopUnit`) when that CI lies wholly above
@@ -29,6 +29,9 @@ from ..level_bootstrap import ratio_spread, sketch_block
 from ..stopping import DEFAULT_ALPHA, LookPlan, plan_looks
 
 REPS = 400
+FIRST_LOOK_ROUNDS = 5
+"""Earlier than compare's first look (10): a halving round has tens of rounds, not hundreds,
+and the clear losers it exists to drop show even through the wide CI of a few rounds."""
 
 
 class RoundDecider:
@@ -49,7 +52,9 @@ class RoundDecider:
         """`names`: how the candidates are called in the drop notes (default 0..n-1)."""
         self.n = candidates
         self.names = names or list(range(candidates))
-        self.plan: LookPlan = plan_looks(max_rounds, alpha=alpha / max(candidates - 1, 1))
+        self.plan: LookPlan = plan_looks(
+            max_rounds, FIRST_LOOK_ROUNDS, alpha=alpha / max(candidates - 1, 1)
+        )
         self.margin = margin
         self._drop, self._end = drop, end
         self._sketches: list[list[np.ndarray]] = [[] for _ in range(candidates)]

@@ -296,7 +296,7 @@ class SweepRun:
         if self.request.until_decided:
             method += (
                 "; until decided: a candidate whose CI over the round's best lies wholly above "
-                "1 + margin at a look (10, 20, 40 ... rounds; level 1 - 5%/(looks x rivals)) "
+                "1 + margin at a look (5, 10, 20 ... rounds; level 1 - 5%/(looks x rivals)) "
                 "stops being measured in that round"
             )
         result = SweepResult(
