@@ -331,7 +331,10 @@ def _apply_decided(row: PracticeRow, pair: dict[str, Any], method: str) -> None:
     else:
         row.verdict = "no clear difference"
     row.rounds = int(pair.get("rounds") or 0)
-    row.method = method
+    # The row's own CI method, plus the rule's note (compare's method repeats the verdict's).
+    note = method.find("; until decided")
+    if note >= 0 and "; until decided" not in row.method:
+        row.method += method[note:]
     row.stop_note = str(pair.get("note") or "")
 
 
