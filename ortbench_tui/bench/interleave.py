@@ -67,6 +67,8 @@ REWARM_SINGLE_SECONDS = 0.002
 """Sessions without a pool (one intra-op thread, sequential) only need their caches back."""
 MIN_ROUNDS = 10
 """Fewer rounds than this make the block-pair bootstrap unreliable."""
+MIN_OPEN_ROUNDS = 4
+"""An open-ended run's safety cap waits for this many rounds (the fewest a CI is made of)."""
 MAX_ROUNDS_BY_COUNT = 20
 MAX_ROUNDS_BY_TIME = 400
 CALIBRATION_RUNS = 3
@@ -100,7 +102,8 @@ def plan_schedule(
     allows. By time, every session gets about the same *time*: the duration is cut into
     rounds of one ~`block_s` block per session, each holding as many runs as fit. Rounds
     are None (open) by time: the child runs whole rounds until the timed runs have taken
-    `duration_s` (and at least `min_rounds` rounds, unless that would double the time).
+    `duration_s` and at least `min_rounds` rounds (on a loaded machine that can take longer
+    than `duration_s`: a comparison cut short of its rounds would have no CI).
     """
     p = len(estimates_ns)
     if open_ended:  # the parent decides when to stop: blocks of ~block_s each
@@ -235,13 +238,12 @@ class Interleaved:
                 done_rounds = r
                 if rounds is not None and r >= rounds:
                     break
+                # By time, never fewer than min_rounds rounds: under load the blocks take
+                # longer than calibrated, and a run cut short of them has no CI at all.
                 if open_ended:
-                    if budget_ns and sum(spent_ns) >= budget_ns:
+                    if budget_ns and sum(spent_ns) >= budget_ns and r >= MIN_OPEN_ROUNDS:
                         break
-                elif rounds is None and (
-                    (sum(spent_ns) >= budget_ns and r >= min_rounds)
-                    or sum(spent_ns) >= 2 * budget_ns
-                ):
+                elif rounds is None and sum(spent_ns) >= budget_ns and r >= min_rounds:
                     break
                 self.stop.check()
         except Stopped:

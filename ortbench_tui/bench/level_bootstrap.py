@@ -123,24 +123,31 @@ class Spread:
 
 
 def _resampled_medians(
-    sketches: list[np.ndarray], reps: int, rng: np.random.Generator, resample_sessions: bool
+    sketches: list[np.ndarray],
+    reps: int,
+    rng: np.random.Generator,
+    resample_sessions: bool,
+    paired: bool = True,
 ) -> list[np.ndarray]:
-    """Median of each of `reps` resamples, per profile. One draw of rounds is shared by every
-    profile (the pairing); sessions are drawn per profile, or kept as they are."""
+    """Median of each of `reps` resamples, per profile. Paired: one draw of rounds is shared
+    by every profile and session (blocks taken at the same time stay together); unpaired
+    (runs made one after the other): each session draws its own chunks. Sessions are drawn
+    per profile, or kept as they are."""
     rounds = sketches[0].shape[1]
     per_rep = max(s.size for s in sketches)
     step = max(1, min(reps, _CHUNK_ELEMENTS // per_rep))
     out = [np.empty(reps) for _ in sketches]
     for start in range(0, reps, step):
         n = min(step, reps - start)
-        k = rng.integers(0, rounds, (n, rounds))
+        shared = rng.integers(0, rounds, (n, 1, rounds))
         for j, sk in enumerate(sketches):
             sessions = sk.shape[0]
             if resample_sessions and sessions > 1:
                 s = rng.integers(0, sessions, (n, sessions))
             else:
                 s = np.broadcast_to(np.arange(sessions), (n, sessions))
-            picked = sk[s[:, :, None], k[:, None, :]]  # (n, S, K, Q)
+            k = shared if paired else rng.integers(0, rounds, (n, sessions, rounds))
+            picked = sk[s[:, :, None], k]  # (n, S, K, Q)
             out[j][start : start + n] = np.median(picked.reshape(n, -1), axis=1)
     return out
 
@@ -172,17 +179,19 @@ def ratio_spread(
     exact_log_ratio: float | None = None,
     reps: int = 1000,
     rng: np.random.Generator | None = None,
+    paired: bool = True,
 ) -> Spread:
-    """Bootstrap spread of log(median(b) / median(a)) from paired (sessions, rounds, points)
-    sketches. `exact_log_ratio` (from all samples) centres it; else the sketches do."""
+    """Bootstrap spread of log(median(b) / median(a)) from (sessions, rounds, points)
+    sketches: paired rounds, or (`paired=False`) chunks of runs made one after the other.
+    `exact_log_ratio` (from all samples) centres it; else the sketches do."""
     rounds = _check([a, b])
     rng = rng if rng is not None else np.random.default_rng(0)
     centre = math.log(float(np.median(b)) / float(np.median(a)))
-    ma, mb = _resampled_medians([a, b], reps, rng, resample_sessions=True)
+    ma, mb = _resampled_medians([a, b], reps, rng, True, paired)
     total = np.log(mb / ma) - centre
     sessions = min(a.shape[0], b.shape[0])
     if sessions > 1:
-        fa, fb = _resampled_medians([a, b], max(200, reps // 2), rng, resample_sessions=False)
+        fa, fb = _resampled_medians([a, b], max(200, reps // 2), rng, False, paired)
         rounds_only = np.log(fb / fa) - centre
     else:
         rounds_only = total
@@ -197,16 +206,18 @@ def median_spread(
     exact_log_median: float | None = None,
     reps: int = 1000,
     rng: np.random.Generator | None = None,
+    paired: bool = True,
 ) -> Spread:
-    """Bootstrap spread of log(median) from (sessions, rounds, points) sketches."""
+    """Bootstrap spread of log(median) from (sessions, rounds, points) sketches (`paired`:
+    the sessions' rounds were taken together, see `ratio_spread`)."""
     rounds = _check([x])
     rng = rng if rng is not None else np.random.default_rng(0)
     centre = math.log(float(np.median(x)))
-    (m,) = _resampled_medians([x], reps, rng, resample_sessions=True)
+    (m,) = _resampled_medians([x], reps, rng, True, paired)
     total = np.log(m) - centre
     sessions = x.shape[0]
     if sessions > 1:
-        (f,) = _resampled_medians([x], max(200, reps // 2), rng, resample_sessions=False)
+        (f,) = _resampled_medians([x], max(200, reps // 2), rng, False, paired)
         rounds_only = np.log(f) - centre
     else:
         rounds_only = total

@@ -128,7 +128,7 @@ def build_result(
         "inputs": list(meta.get("inputs") or []),
         "warnings": warnings,
     }
-    for extra in ("accuracy", "trace", "stopping"):
+    for extra in ("accuracy", "trace", "stopping", "shifts"):
         if extra in final:
             result[extra] = final[extra]
     if meta.get("tensorrt"):  # engine_from_cache, build_s, cache_dir (bench.gpu_session)

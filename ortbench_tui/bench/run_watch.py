@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..profile import Profile
-from .drift import describe_shifts, find_shifts
+from .drift import Shift, describe_shifts, find_shifts
 from .precision_stop import PrecisionState, SequentialPrecision
 
 BLOCK_SECONDS = 0.05
@@ -27,13 +27,21 @@ def block_runs_for(median_ns: float, block_s: float = BLOCK_SECONDS) -> int:
     return max(1, math.ceil(block_s * 1e9 / max(median_ns, 1.0)))
 
 
+LIVE_SHIFT_EVERY_S = 1.0
+
+
 class BatchMedians:
     """Per-batch medians and their times, for the shift detector and the live plot."""
 
     def __init__(self) -> None:
         self.medians: list[float] = []
         self.times_s: list[float] = []
+        self.starts: list[int] = []
+        """Index of each batch's first run in the stream (where a shift is marked)."""
+        self._runs = 0
         self._t0: float | None = None
+        self._live: list[int] = []
+        self._live_at: float | None = None
 
     def add(self, samples_ns: np.ndarray) -> None:
         if not samples_ns.size:
@@ -43,9 +51,30 @@ class BatchMedians:
             self._t0 = now
         self.medians.append(float(np.median(samples_ns)))
         self.times_s.append(now - self._t0)
+        self.starts.append(self._runs)
+        self._runs += int(samples_ns.size)
+
+    def shifts(self) -> list[Shift]:
+        return find_shifts(self.medians, self.times_s)
 
     def warnings(self) -> list[str]:
-        return describe_shifts(find_shifts(self.medians, self.times_s))
+        return describe_shifts(self.shifts())
+
+    def records(self) -> list[dict[str, Any]]:
+        """The shifts for the result: first run after each, its time and size."""
+        return [
+            {"run": self.starts[s.index], "at_s": s.at_s, "ratio": round(s.ratio, 4)}
+            for s in self.shifts()
+        ]
+
+    def live_runs(self, every_s: float = LIVE_SHIFT_EVERY_S) -> list[int]:
+        """Run indices of the shifts seen so far, for the live plot (looked for at most every
+        `every_s` seconds: a scan of a long stream costs milliseconds)."""
+        now = time.perf_counter()
+        if self._live_at is None or now - self._live_at >= every_s:
+            self._live_at = now
+            self._live = [self.starts[s.index] for s in self.shifts()]
+        return list(self._live)
 
 
 class PrecisionWatch:

@@ -74,6 +74,8 @@ class Progress:
     new_samples_ns: np.ndarray | None = None
     precision: Any = None
     """run.until_ci_pct: the `precision_stop.PrecisionState` of the last look, if any."""
+    shifts: list[int] | None = None
+    """Run indices where the latency shifted so far (`drift`), for the live plot."""
 
 
 @dataclass
@@ -189,7 +191,13 @@ class RunHandle:
                         self.child.cancel()  # precision reached: a planned stop
                     state = self.watch.state()
                 yield Progress(
-                    "timed", self.samples.size, timed_total, elapsed, msg.samples_ns, state
+                    "timed",
+                    self.samples.size,
+                    timed_total,
+                    elapsed,
+                    msg.samples_ns,
+                    state,
+                    self.batches.live_runs(),
                 )
             elif isinstance(msg, Done):
                 self.final = self._closing(msg.final)
@@ -206,6 +214,9 @@ class RunHandle:
         """The worker's figures plus what the parent saw: how it stopped, shifts."""
         final = {**final, "warnings": list(final.get("warnings") or [])}
         final["warnings"] += self.batches.warnings()
+        shifts = self.batches.records()
+        if shifts:  # run indices, for the shift markers of the run chart
+            final["shifts"] = shifts
         if self.watch is not None:
             final["stopping"] = self.watch.finish()
             final["cancelled"] = self._user_cancelled

@@ -1,6 +1,7 @@
 """`ortbench practices MODEL`: the seed article's practices, each toggled alone vs the base.
 
 ortbench practices MODEL [--profile BASE] [--set KEY=VALUE]... [--duration S | --runs N]
+                         [--until-decided [--budget S] [--alpha-per-table]]
                          [--json [OUT]] [--markdown OUT] [--save-best FILE [--overwrite]]
 """
 
@@ -24,6 +25,7 @@ from .common import (
     positive_int,
     profile_from_args,
 )
+from .decide_args import add_budget_argument, add_decide_arguments, decide_settings
 
 DEFAULT_DURATION_S = 1.0
 EPILOG = (
@@ -57,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--margin", type=float, default=0.01, metavar="F", help="verdict margin (default 0.01)"
     )
+    add_decide_arguments(parser, "practice rows (fp32, off against on)")
+    add_budget_argument(parser)
     parser.add_argument(
         "--no-precision",
         action="store_true",
@@ -99,6 +103,8 @@ def execute(args: argparse.Namespace) -> int:
 
     if not 0 <= args.margin < 1:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
+    if args.budget is not None and not args.until_decided:
+        raise OrtbenchError("--budget: only with --until-decided")
     duration = None if args.runs is not None else (args.duration or DEFAULT_DURATION_S)
     extra = count_overrides(args.runs, duration, args.warmup)
     base = profile_from_args(args.profile, args.overrides, extra)
@@ -112,6 +118,7 @@ def execute(args: argparse.Namespace) -> int:
         precision_available=False if args.no_precision else None,
         precision_reason="left out (--no-precision)" if args.no_precision else "",
         inputs=input_spec_from_args(args, args.model),
+        until_decided=decide_settings(args, args.budget),
     )
     progress = Progress(not args.quiet)
     try:

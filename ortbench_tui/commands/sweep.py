@@ -1,6 +1,7 @@
 """`ortbench sweep MODEL --grid KEY=V1,V2 ...`: the best settings within a time budget.
 
-    ortbench sweep MODEL [--profile BASE] --grid KEY=V1,V2... [--budget S] [--save-best FILE]
+    ortbench sweep MODEL [--profile BASE] --grid KEY=V1,V2... [--budget S] [--until-decided]
+                         [--save-best FILE]
 
 Progress (each round's ranked table) goes to stderr; the final table to stdout.
 """
@@ -44,6 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--eta", type=int, default=2, help="keep the best 1/eta each round (default 2)"
+    )
+    parser.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="within each round, stop measuring a candidate once it is decided slower than the "
+        "round's best (5%% error per candidate), so the time goes to the close calls",
     )
     parser.add_argument("--save-best", metavar="FILE", help="save the winner as a TOML profile")
     parser.add_argument(
@@ -109,6 +116,7 @@ def execute(args: argparse.Namespace) -> int:
         budget_s=args.budget,
         eta=args.eta,
         inputs=input_spec_from_args(args, args.model),
+        until_decided=args.until_decided,
     )
     result = run_sweep(request, SweepProgress(not args.quiet))
     saved = None

@@ -21,6 +21,7 @@ SHORT_HINTS = {
     "provider.fallback": "EP names, e.g. cpu",
     "run.timed_runs": "used when duration_s = 0",
     "run.duration_s": "seconds; 0 = count timed_runs",
+    "run.max_duration_s": "seconds at most, with until ±%",
     "run.input_sets": "distinct random inputs",
     "run.inputs_npz": "empty = random inputs",
 }
@@ -44,7 +45,20 @@ def field_hint(
         return provider_hint(str(value), working_providers)
     if spec.kind == "cpus":
         return cpus_hint(value, logical_cores)[0]
+    if spec.path == "run.until_ci_pct":
+        return until_hint(value)
     return SHORT_HINTS.get(spec.path, "")
+
+
+def until_hint(value: Any) -> str:
+    """run.until_ci_pct: an "until ±x%" run replaces runs/duration."""
+    try:
+        pct = float(value)
+    except (TypeError, ValueError):
+        return "until ±x% (p50's 95% CI); 0 = off"
+    if pct > 0:
+        return f"until p50 is known to ±{pct:g}% (runs/duration ignored)"
+    return "until ±x% (p50's 95% CI); 0 = off"
 
 
 def provider_hint(name: str, working_providers: list[str] | None) -> str:

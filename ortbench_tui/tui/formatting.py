@@ -53,6 +53,28 @@ def accuracy_notes(result: dict[str, Any]) -> list[Line]:
     return [(severity, f"{head} · {line}") for line in accuracy_lines(accuracy)]
 
 
+def stop_lines(result: dict[str, Any]) -> list[Line]:
+    """An "until ±x%" run: what stopped it (precision reached, or its time cap) and the CI."""
+    stopping = result.get("stopping")
+    if not isinstance(stopping, dict) or stopping.get("rule") != "precision":
+        return []
+    from ortbench_tui.bench.run_watch import describe_stop
+
+    try:
+        text = describe_stop(stopping)
+    except (KeyError, TypeError, ValueError):  # a hand-edited history file
+        return [("warning", "⚠ stopped by its precision rule (its record is incomplete)")]
+    reached = stopping.get("stopped_by") == "precision reached"
+    return [("ok" if reached else "warning", text)]
+
+
+def precision_label(state: Any, target_pct: float, spent_s: float) -> str:
+    """The run panel's phase label while an "until ±x%" run goes (24 columns at most)."""
+    half = getattr(state, "half_width", None)
+    now = f"±{half:.1%}" if half is not None else "…"
+    return f"until ±{target_pct:g}%: {now} · {spent_s:.0f} s"[:24]
+
+
 def result_lines(
     result: dict[str, Any], saved: str | None = None, save_error: str | None = None
 ) -> list[Line]:
@@ -76,6 +98,7 @@ def result_lines(
     if threads is not None:
         timing += f" · intra-op threads {threads}"
     lines.append(("info", timing))
+    lines += stop_lines(result)
     for warning in result.get("warnings") or []:
         if warning.startswith("cancelled:"):
             continue

@@ -94,9 +94,26 @@ def test_t_quantile_matches_the_tables(p, df, table):
     assert t_quantile(p, df) == pytest.approx(table, abs=1e-3)
 
 
-def test_t_quantile_agrees_with_compare_at_95_percent():
-    for df in (1, 2, 5, 12, 20):
-        assert t_quantile(0.975, df) == pytest.approx(compare.t_975(df), abs=2e-3)
+def test_t_quantile_agrees_with_the_printed_table_at_95_percent():
+    table = {1: 12.706, 2: 4.303, 5: 2.571, 12: 2.179, 20: 2.086}
+    for df, t in table.items():
+        assert t_quantile(0.975, df) == pytest.approx(t, abs=2e-3)
+        assert compare.t_975(df) == pytest.approx(t, abs=2e-3)
+
+
+def test_compares_ci_is_the_level_bootstraps_at_95_percent():
+    """One method: compare's interval is `ratio_spread(...).interval(0.95)` on its sketches."""
+    from ortbench_tui.bench.level_bootstrap import ratio_spread
+
+    rng = np.random.default_rng(3)
+    a = compare.SampleSet([rng.normal(100, 5, (12, 40)).astype(np.int64)], True, "r")
+    b = compare.SampleSet([rng.normal(104, 5, (12, 40)).astype(np.int64)], True, "r")
+    ci = compare.bootstrap_ratio(a, b, reps=500, seed=7)
+    assert ci is not None
+    sk = [np.stack([np.stack([sketch_block(blk) for blk in s.sessions[0]])]) for s in (a, b)]
+    exact = np.log(np.median(b.flat()) / np.median(a.flat()))
+    sp = ratio_spread(sk[0], sk[1], float(exact), 500, np.random.default_rng(7))
+    assert (ci.low, ci.high) == pytest.approx(sp.interval(0.95))
 
 
 def test_sketch_block_is_numpys_quantile():

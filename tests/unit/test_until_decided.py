@@ -178,3 +178,18 @@ def test_live_until_decided_compare_reports_how_it_stopped():
     assert last.comparison.pairs[0].verdict in ("equal within margin", "no clear difference")
     assert last.comparison.pairs[0].stop_note
     assert all(r["status"] == "ok" for r in last.results)
+
+
+def test_a_spent_budget_still_waits_for_the_rounds_a_ci_needs():
+    """On a loaded machine the budget can pass before 4 rounds are in: the comparison used to
+    stop there with no CI at all; it now takes the 4 rounds first."""
+    sent: list[object] = []
+    until = UntilDecided([(0, 0), (0, 1)], 2, 0.01, DecideSettings(1e-9), 0, sent.append)
+    rng = np.random.default_rng(0)
+    for r in range(4):
+        assert sent == [], r
+        until.add_block(0, rng.normal(1e6, 1e4, 50).astype(np.int64))
+        until.add_block(1, rng.normal(1e6, 1e4, 50).astype(np.int64))
+    state = until.states()[1]
+    assert sent == [Stop()] and state is not None and state.rounds == 4
+    assert state.low is not None and state.stopped

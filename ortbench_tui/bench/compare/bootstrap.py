@@ -17,6 +17,13 @@ interval comes from a hierarchical bootstrap, computed with numpy only:
   resample alike, as it hit both sides of the measurement. Runs made one after the other
   are cut into contiguous chunks, resampled independently (drift between the runs is then
   part of the difference, which is why interleaving is preferred).
+* The interval is `level_bootstrap`'s at level 0.95, the very code `--until-decided` and
+  `--precision` use at their own levels: the exact log estimate (from all samples) plus or
+  minus Student's t times the bootstrap's standard deviation, split into a rounds part (t
+  with rounds - 1 degrees of freedom) and a sessions part (t with the sessions' degrees of
+  freedom), each corrected for the bootstrap's n / (n - 1) shrinkage. Percentiles of the
+  resamples were used before; with few rounds the t quantile makes the interval a little
+  wider than they did (10 rounds: 2.26 in place of 1.96).
 * An iid bootstrap over single samples is not used: it ignores both of the above and calls
   A against A "faster" on a noisy 2-core VM.
 
@@ -30,18 +37,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from ..level_bootstrap import (
+    MIN_ROUNDS,
+    median_spread,
+    ratio_spread,
+    sketch_block,
+    t_quantile,
+)
+from ..level_bootstrap import SKETCH_POINTS as SKETCH_POINTS
+
 DEFAULT_MARGIN = 0.01
 DEFAULT_REPS = 2000
-SKETCH_POINTS = 32
-"""Each block enters the bootstrap as this many of its quantiles (the exact medians are
-computed from all samples; the sketch only keeps the resampling fast)."""
+LEVEL = 0.95
 CHUNKS_PER_RUN = 20
 """Contiguous chunks a sequential run is cut into for the bootstrap."""
-MIN_UNITS = 4
+MIN_UNITS = MIN_ROUNDS
 VERDICTS = ("faster", "slower", "no clear difference", "equal within margin")
 """The last only from `--until-decided` (a fixed-length CI wholly inside the margin is still
 reported as "no clear difference": its 95% was not planned for that question)."""
@@ -92,106 +105,17 @@ def sequential_set(runs: list[np.ndarray]) -> SampleSet:
     return SampleSet([chunked(r) for r in kept], paired=False, raw=kept)
 
 
-def _sketch(session: np.ndarray, q: int) -> np.ndarray:
-    """(blocks, m) -> (blocks, q): each block's evenly spaced quantiles."""
-    if session.shape[1] == q:
-        return np.sort(session, axis=1).astype(np.float64)
-    probs = (np.arange(q) + 0.5) / q
-    return np.quantile(session.astype(np.float64), probs, axis=1).T
-
-
-def _sketches(s: SampleSet, rounds: int | None) -> np.ndarray | list[np.ndarray]:
-    q = min(SKETCH_POINTS, min(x.shape[1] for x in s.sessions))
-    if rounds is not None:
-        return np.stack([_sketch(x[:rounds], q) for x in s.sessions])
-    return [_sketch(x, q) for x in s.sessions]
-
-
-def _draw_medians(
-    sketch: np.ndarray | list[np.ndarray],
-    sess_idx: np.ndarray,
-    round_idx: np.ndarray | None,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Median of each resample: sessions `sess_idx` (R, S); rounds shared (R, K) or drawn
-    independently per session when `round_idx` is None."""
-    reps = sess_idx.shape[0]
-    if round_idx is not None:
-        arr = np.asarray(sketch)  # (S, K, Q)
-        picked = arr[sess_idx[:, :, None], round_idx[:, None, :]]  # (R, S, K, Q)
-        medians: np.ndarray = np.median(picked.reshape(reps, -1), axis=1)
-        return medians
-    # Unpaired: sessions may differ in block count; resample each drawn session's own chunks.
-    out = np.empty(reps)
-    for r in range(reps):
-        parts = []
-        for s in sess_idx[r]:
-            x = sketch[s]
-            parts.append(x[rng.integers(0, x.shape[0], x.shape[0])].ravel())
-        out[r] = np.median(np.concatenate(parts))
-    return out
-
-
-T_975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-)  # fmt: skip
-"""Student's t, 97.5th percentile, for 1 to 20 degrees of freedom."""
+def _sketches(s: SampleSet, rounds: int, points: int) -> np.ndarray:
+    """(sessions, rounds, points): the first `rounds` blocks of each session, each block as
+    `points` quantiles (`level_bootstrap.sketch_block`)."""
+    return np.stack(
+        [np.stack([sketch_block(block, points) for block in x[:rounds]]) for x in s.sessions]
+    )
 
 
 def t_975(df: int) -> float:
-    if df < 1:
-        return float("inf")
-    return T_975[df - 1] if df <= len(T_975) else 1.96 + 2.4 / df
-
-
-def _bootstrap_medians(
-    sketches: list[Any],
-    rounds: int | None,
-    reps: int,
-    rng: np.random.Generator,
-    resample_sessions: bool,
-) -> list[np.ndarray]:
-    """Medians of `reps` resamples of each profile. Paired (`rounds` given): one draw of
-    rounds per resample, shared by every profile and session; else chunks drawn per session.
-    Sessions are drawn with replacement, or kept as they are."""
-    out = [np.empty(reps) for _ in sketches]
-    sizes = [len(sk) for sk in sketches]
-    q = max(np.asarray(sk[0]).shape[-1] for sk in sketches)
-    step = max(1, min(reps, 4_000_000 // (max(sizes) * (rounds or 20) * q)))
-    for start in range(0, reps, step):
-        n = min(step, reps - start)
-        k = rng.integers(0, rounds, (n, rounds)) if rounds else None
-        for j, sk in enumerate(sketches):
-            ns = sizes[j]
-            if resample_sessions:
-                idx = rng.integers(0, ns, (n, ns))
-            else:
-                idx = np.broadcast_to(np.arange(ns), (n, ns))
-            out[j][start : start + n] = _draw_medians(sk, idx, k, rng)
-    return out
-
-
-def _scale(total: np.ndarray, rounds_only: np.ndarray, sessions: int, df: int, units: int) -> float:
-    """Widen the bootstrap spread for what few clusters hide.
-
-    The spread splits into a rounds (blocks) part, seen when only rounds are resampled,
-    and a sessions part, the rest. Each is corrected for the bootstrap's n/(n-1) shrinkage,
-    and the sessions part, estimated from a handful of sessions, gets Student's t with
-    `df` degrees of freedom instead of the normal 1.96 (with three sessions per profile the
-    plain bootstrap covered A against A only ~90% of the time in simulation).
-    """
-    v_tot = float(np.var(total))
-    if v_tot <= 0:
-        return 1.0
-    v_rounds = min(float(np.var(rounds_only)), v_tot)
-    v_sess = v_tot - v_rounds
-    target = v_rounds * units / max(units - 1, 1)
-    if sessions > 1:
-        target += v_sess * sessions / (sessions - 1) * (t_975(df) / 1.96) ** 2
-    else:
-        target += v_sess
-    return math.sqrt(target / v_tot)
+    """Student's t, 97.5th percentile (the quantile a 95% CI uses for `df` degrees of freedom)."""
+    return t_quantile(0.975, df)
 
 
 @dataclass
@@ -201,8 +125,8 @@ class Interval:
     method: str
 
 
-def _flat(sk: Any) -> np.ndarray:
-    return np.concatenate([np.asarray(x).ravel() for x in sk])
+def _points(*sets: SampleSet) -> int:
+    return min(SKETCH_POINTS, *(int(x.shape[1]) for s in sets for x in s.sessions))
 
 
 def bootstrap_ratio(
@@ -212,44 +136,39 @@ def bootstrap_ratio(
     if not a.sessions or not b.sessions:
         return None
     paired = a.paired and b.paired and a.run_id == b.run_id and a.run_id != ""
-    rounds = min(a.rounds, b.rounds) if paired else None
-    units = rounds if paired else min(a.rounds, b.rounds)
-    if units is None or units < MIN_UNITS:
+    units = min(a.rounds, b.rounds)
+    if units < MIN_UNITS:
         return None
-    rng = np.random.default_rng(seed)
-    sa, sb = _sketches(a, rounds), _sketches(b, rounds)
-    na, nb = len(a.sessions), len(b.sessions)
-    ma, mb = _bootstrap_medians([sa, sb], rounds, reps, rng, True)
-    fa, fb = _bootstrap_medians([sa, sb], rounds, max(200, reps // 2), rng, False)
-    # Centre on the sketch's own estimate, widen for few clusters, move onto the exact ratio.
-    centre = math.log(np.median(_flat(sb)) / np.median(_flat(sa)))
+    q = _points(a, b)
     exact = math.log(np.median(b.flat()) / np.median(a.flat()))
-    dev = np.log(mb / ma) - centre
-    f = _scale(dev, np.log(fb / fa) - centre, min(na, nb), na + nb - 2, units)
-    lo, hi = np.percentile(dev * f, [2.5, 97.5])
-    method = describe_method(paired, min(na, nb), units, reps)
-    return Interval(math.exp(exact + lo), math.exp(exact + hi), method)
+    spread = ratio_spread(
+        _sketches(a, units, q),
+        _sketches(b, units, q),
+        exact,
+        reps,
+        np.random.default_rng(seed),
+        paired=paired,
+    )
+    low, high = spread.interval(LEVEL)
+    method = describe_method(paired, min(len(a.sessions), len(b.sessions)), units, reps)
+    return Interval(low, high, method)
 
 
 def bootstrap_median(s: SampleSet, reps: int = 1000, seed: int = 0) -> Interval | None:
-    """95% CI of one profile's median, with the same resampling (sessions, then blocks)."""
+    """95% CI of one profile's median (ms), with the same resampling (sessions, then blocks)."""
     if not s.sessions or s.rounds < MIN_UNITS:
         return None
-    rng = np.random.default_rng(seed)
-    rounds = s.rounds if s.paired else None
-    sk = _sketches(s, rounds)
-    n = len(s.sessions)
-    (meds,) = _bootstrap_medians([sk], rounds, reps, rng, True)
-    (fixed,) = _bootstrap_medians([sk], rounds, max(200, reps // 2), rng, False)
-    centre = math.log(np.median(_flat(sk)))
-    exact = math.log(np.median(s.flat()))
-    dev = np.log(meds) - centre
-    f = _scale(dev, np.log(fixed) - centre, n, n - 1, s.rounds)
-    lo, hi = np.percentile(dev * f, [2.5, 97.5])
+    q = _points(s)
+    spread = median_spread(
+        _sketches(s, s.rounds, q),
+        math.log(np.median(s.flat())),
+        reps,
+        np.random.default_rng(seed),
+        paired=s.paired,
+    )
+    low, high = spread.interval(LEVEL)
     return Interval(
-        math.exp(exact + lo) / 1e6,
-        math.exp(exact + hi) / 1e6,
-        describe_method(s.paired, n, s.rounds, reps),
+        low / 1e6, high / 1e6, describe_method(s.paired, len(s.sessions), s.rounds, reps)
     )
 
 
@@ -266,11 +185,15 @@ def describe_method(
     )
     if sessions > 1:
         sess = f"{sessions} sessions per profile resampled"
-        widen = ", spread widened for few sessions (Student t)"
+        parts = "rounds and sessions parts"
     else:
         sess = "1 session per profile (session-to-session differences are not in the CI)"
-        widen = ""
-    return f"hierarchical bootstrap, {reps} resamples: {sess}, {unit}; percentile 95% CI{widen}"
+        parts = "rounds"
+    return (
+        f"hierarchical bootstrap, {reps} resamples: {sess}, {unit}; 95% CI = estimate "
+        f"± Student t × the bootstrap's spread ({parts}, each with its own degrees of "
+        "freedom), the same rule --until-decided and --precision use"
+    )
 
 
 def verdict(low: float, high: float, margin: float = DEFAULT_MARGIN) -> str:

@@ -49,7 +49,7 @@ class Collector:
         req = self.request
         complete = min(len(b) for b in blocks)
         finals = done["finals"]
-        adaptive = req.until_decided is not None
+        adaptive = req.until_decided is not None or req.own_rounds
         sets: list[SampleSet | None] = []
         results, flats = [], []
         for p, profile in enumerate(req.profiles):

@@ -90,6 +90,17 @@ class CompareRun:
     def cancelled(self) -> bool:
         return self._cancelled
 
+    def send_to_child(self, message: Any) -> None:
+        """A StopUnit to the interleaved child (a sweep round dropping a decided candidate)."""
+        if isinstance(self._current, ChildProcess):
+            self._current.send(message)
+
+    def end_early(self) -> None:
+        """The caller knows its answer: stop the child at the end of its round, keeping what
+        was measured (not a cancel: the results are whole)."""
+        if isinstance(self._current, ChildProcess):
+            self._current.cancel()
+
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
 
@@ -143,7 +154,13 @@ class CompareRun:
         until = None
         if req.until_decided is not None:
             until = UntilDecided(
-                units, n_prof, req.margin, req.until_decided, req.seed, _sender(proc)
+                units,
+                n_prof,
+                req.margin,
+                req.until_decided,
+                req.seed,
+                _sender(proc),
+                req.decide_pairs,
             )
         metas: list[dict[str, Any]] = [{} for _ in units]
         blocks: list[list[np.ndarray]] = [[] for _ in units]

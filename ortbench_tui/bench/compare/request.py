@@ -39,6 +39,12 @@ class CompareRequest:
     length of the profiles is then ignored)."""
     inputs: InputSpec = field(default_factory=InputSpec)
     """The model's input shapes and values, the same for every profile."""
+    decide_pairs: list[tuple[int, int]] | None = None
+    """With `until_decided`: the (A, B) profile indices to decide (default: each profile
+    against the first); their verdicts come in `comparison.stopping["pairs"]`."""
+    own_rounds: bool = False
+    """Each profile keeps its own complete rounds (the caller drops decided profiles from
+    the rounds, as `sweep --until-decided` does); always so with `until_decided`."""
 
 
 @dataclass

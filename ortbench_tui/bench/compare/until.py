@@ -1,11 +1,17 @@
 """`--until-decided`: the parent's side of an interleaved comparison that stops when it knows.
 
-Each profile after the first is one question, B against A, with its own
-`stopping.SequentialComparison` (the rule and its guarantee are documented there). The
-interleaved child runs open-ended rounds of ~50 ms blocks; here every round that both
-profiles of a pair have completed is fed to that pair's rule. A pair that is decided has
-its sessions dropped from the rounds (`StopUnit`), so the time goes to the close calls;
-when every pair has stopped, or the budget is spent, the child is told to stop.
+Each pair of profiles is one question, B against A, with its own
+`stopping.SequentialComparison` (the rule and its guarantee are documented there): by
+default every profile after the first against the first (`compare`); `practices` gives its
+own list (each practice off against on). The interleaved child runs open-ended rounds of
+~50 ms blocks; here every round that both profiles of a pair have completed is fed to that
+pair's rule. A profile whose pairs are all decided has its sessions dropped from the rounds
+(`StopUnit`), so the time goes to the close calls; when every pair has stopped, or the
+budget is spent, the child is told to stop.
+
+Error control: each pair's verdict is wrong with probability at most `alpha` (per row); with
+`per_table` the alpha is split over the N pairs (alpha / N each, Bonferroni), so that the
+chance of *any* wrong row in the table is at most alpha.
 
 The budget counts wall seconds of the timed phase (set-up and warm-up come on top). It is
 turned into a number of rounds once two rounds have shown their pace, before the first
@@ -21,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..level_bootstrap import MIN_ROUNDS
 from ..stopping import (
     DECIDED,
     DEFAULT_ALPHA,
@@ -40,6 +47,8 @@ class DecideSettings:
     budget_s: float = DEFAULT_DECIDE_BUDGET_S
     alpha: float = DEFAULT_ALPHA
     """Error rate of each pair's verdict (per pair: a table of N rows controls each row)."""
+    per_table: bool = False
+    """Split alpha over the pairs (alpha / N each): at most alpha for any wrong row."""
     max_rounds: int | None = None
     """A budget in rounds (the look plan is then fixed from the start); the time budget
     still applies."""
@@ -56,15 +65,18 @@ class UntilDecided:
         settings: DecideSettings,
         seed: int,
         send: Callable[[Any], None],
+        pairs: list[tuple[int, int]] | None = None,
     ) -> None:
-        """`units`: (session, profile) per child session; `send`: to the child."""
+        """`units`: (session, profile) per child session; `send`: to the child; `pairs`:
+        (A, B) profile indices (default: each profile after the first against the first)."""
         self.units = units
         self.margin, self.settings, self.seed = margin, settings, seed
         self._send = send
         self._mine = [[u for u, (_, q) in enumerate(units) if q == p] for p in range(profiles)]
         self._blocks: list[list[np.ndarray]] = [[] for _ in units]
-        self._fed = [0] * profiles  # per pair (index = profile B), rounds fed so far
-        self.rules: list[SequentialComparison | None] = [None] * profiles
+        self.pairs = pairs if pairs is not None else [(0, p) for p in range(1, profiles)]
+        self._fed = [0] * len(self.pairs)  # per pair, rounds fed so far
+        self.rules: list[SequentialComparison | None] = [None] * len(self.pairs)
         self._timed_from: float | None = None
         self._dropped: set[int] = set()
         self.stopped_child = False
@@ -76,66 +88,94 @@ class UntilDecided:
     def elapsed_s(self) -> float:
         return 0.0 if self._timed_from is None else time.perf_counter() - self._timed_from
 
-    def states(self) -> list[ComparisonState | None]:
-        """Per profile (None for the first, A): its pair's state, once the plan is fixed."""
+    def pair_states(self) -> list[ComparisonState | None]:
+        """Per pair: its state, once the plan is fixed."""
         return [r.state() if r is not None else None for r in self.rules]
+
+    def states(self) -> list[ComparisonState | None]:
+        """[None, then one per pair]: with the default pairs, one per profile (None for A)."""
+        return [None, *self.pair_states()]
+
+    @property
+    def alpha(self) -> float:
+        """Each pair's alpha."""
+        n = len(self.pairs)
+        return self.settings.alpha / n if self.settings.per_table and n else self.settings.alpha
 
     def add_block(self, unit: int, samples_ns: np.ndarray) -> None:
         self._blocks[unit].append(samples_ns)
         if self._timed_from is None:
             self.timed_started()
-        unplanned = all(r is None for r in self.rules[1:])
-        if unplanned and (self.settings.max_rounds or self._rounds_of(0) >= PACE_ROUNDS):
+        unplanned = all(r is None for r in self.rules)
+        if unplanned and (self.settings.max_rounds or self._all_rounds() >= PACE_ROUNDS):
             self._plan()
-        for p in range(1, len(self.rules)):
-            self._feed(p)
-        if self.elapsed_s >= self.settings.budget_s:
+        for i in range(len(self.rules)):
+            self._feed(i)
+        # The budget ends it once every profile has the rounds a CI needs (a loaded machine
+        # may take longer than the budget to get them; stopping earlier would decide nothing).
+        if self.elapsed_s >= self.settings.budget_s and self._all_rounds() >= MIN_ROUNDS:
             self.finish()
         self._maybe_stop_child()
 
     def finish(self) -> None:
         """Time is up (or the child ended): one last look for every pair still open."""
-        if all(r is None for r in self.rules[1:]) and self._rounds_of(0) >= 1:
+        if all(r is None for r in self.rules) and self._all_rounds() >= 1:
             self._plan()
-        for p in range(1, len(self.rules)):
-            self._feed(p)
-            rule = self.rules[p]
+        for i in range(len(self.rules)):
+            self._feed(i)
+            rule = self.rules[i]
             if rule is not None and not rule.should_stop():
                 rule.finish(self.elapsed_s)
         self._maybe_stop_child()
+
+    def _all_rounds(self) -> int:
+        return min(self._rounds_of(p) for p in range(len(self._mine)))
 
     def _rounds_of(self, profile: int) -> int:
         return min(len(self._blocks[u]) for u in self._mine[profile])
 
     def _plan(self) -> None:
-        rounds = max(self._rounds_of(0), 1)
+        rounds = max(self._all_rounds(), 1)
         round_s = max(self.elapsed_s, 1e-6) / rounds
         max_rounds = self.settings.max_rounds or max_rounds_for(self.settings.budget_s, round_s)
-        for p in range(1, len(self.rules)):
-            self.rules[p] = SequentialComparison(
-                max_rounds, self.margin, self.settings.alpha, seed=self.seed + p
+        for i, (_, b) in enumerate(self.pairs):
+            self.rules[i] = SequentialComparison(
+                max_rounds, self.margin, self.alpha, seed=self.seed + b
             )
 
-    def _feed(self, p: int) -> None:
-        rule = self.rules[p]
+    def _feed(self, i: int) -> None:
+        rule = self.rules[i]
         if rule is None:
             return
-        ready = min(self._rounds_of(0), self._rounds_of(p))
-        while self._fed[p] < ready and not rule.should_stop():
-            r = self._fed[p]
-            a = [self._blocks[u][r] for u in self._mine[0]]
-            b = [self._blocks[u][r] for u in self._mine[p]]
+        pa, pb = self.pairs[i]
+        ready = min(self._rounds_of(pa), self._rounds_of(pb))
+        while self._fed[i] < ready and not rule.should_stop():
+            r = self._fed[i]
+            a = [self._blocks[u][r] for u in self._mine[pa]]
+            b = [self._blocks[u][r] for u in self._mine[pb]]
             rule.add_round(a, b, self.elapsed_s)
-            self._fed[p] += 1
-        if rule.should_stop() and len(self.rules) > 2 and p not in self._dropped:
-            from ..protocol import StopUnit
+            self._fed[i] += 1
+        if rule.should_stop():
+            self._drop_finished(pa, pb)
 
-            self._dropped.add(p)
-            for u in self._mine[p]:
-                self._send(StopUnit(u))
+    def _drop_finished(self, *profiles: int) -> None:
+        """Leave out of the rounds every profile whose pairs have all stopped (unless all have:
+        then the child is stopped as a whole)."""
+        from ..protocol import StopUnit
+
+        if all(r is not None and r.should_stop() for r in self.rules):
+            return
+        for p in profiles:
+            if p in self._dropped:
+                continue
+            mine = [r for r, pair in zip(self.rules, self.pairs, strict=True) if p in pair]
+            if all(r is not None and r.should_stop() for r in mine):
+                self._dropped.add(p)
+                for u in self._mine[p]:
+                    self._send(StopUnit(u))
 
     def _maybe_stop_child(self) -> None:
-        rules = self.rules[1:]
+        rules = self.rules
         done = all(r is not None and r.should_stop() for r in rules)
         if not self.stopped_child and rules and done:
             from ..protocol import Stop
@@ -146,7 +186,10 @@ class UntilDecided:
     def apply(self, comp: Comparison) -> None:
         """Put each pair's sequential verdict and CI on the comparison, with how it stopped."""
         stops = []
-        for pair, state in zip(comp.pairs, self.states()[1:], strict=True):
+        if self.pairs != [(0, p) for p in range(1, len(self._mine))]:
+            self._apply_pairs(comp)
+            return
+        for pair, state in zip(comp.pairs, self.pair_states(), strict=True):
             if state is None or state.ratio is None:
                 pair.verdict = "no clear difference"
                 pair.stop_note = "stopped before the first look"
@@ -156,17 +199,39 @@ class UntilDecided:
             pair.verdict = state.verdict
             pair.stop_note = stop_note(state)
             stops.append(state_dict(state))
+        self._stopping(comp, stops)
+
+    def _apply_pairs(self, comp: Comparison) -> None:
+        """Pairs of the caller's own (practices): each with its verdict and CI in `stopping`."""
+        stops: list[dict[str, Any]] = []
+        for (a, b), state in zip(self.pairs, self.pair_states(), strict=True):
+            entry: dict[str, Any] = {"a": a, "b": b}
+            if state is None or state.ratio is None:
+                entry.update(rounds=state.rounds if state else 0, stop_reason="budget")
+                entry.update(verdict="no clear difference", note="stopped before the first look")
+            else:
+                entry.update(state_dict(state), verdict=state.verdict, note=stop_note(state))
+                entry.update(ratio=state.ratio, ci_low=state.low, ci_high=state.high)
+            stops.append(entry)
+        self._stopping(comp, stops)
+
+    def _stopping(self, comp: Comparison, stops: list[dict[str, Any]]) -> None:
         comp.stopping = {
             "rule": "until decided",
             "budget_s": self.settings.budget_s,
             "alpha": self.settings.alpha,
+            "alpha_per_pair": self.alpha,
             "elapsed_s": round(self.elapsed_s, 3),
             "pairs": stops,
         }
         comp.method += (
             "; until decided: looks at 10, 20, 40 ... rounds, each CI at 1 - "
-            f"{self.settings.alpha:g}/looks (Bonferroni), so all looks together keep the "
-            "error rate"
+            f"{self.alpha:g}/looks (Bonferroni), so all looks together keep the error rate"
+            + (
+                f" ({self.settings.alpha:g} over {len(self.pairs)} pairs)"
+                if self.settings.per_table
+                else ""
+            )
         )
 
 

@@ -45,6 +45,11 @@ class PracticeRow:
         calib = " (calibration data)" if self.accuracy_note else ""
         return f"cos {self.cosine:.5f}{err}{calib}"
 
+    rounds: int | None = None
+    """Until decided: the interleaved rounds this row's pair took (decided rows stop early)."""
+    stop_note: str = ""
+    """Until decided: how the row's pair stopped, in words."""
+
     def ratio_text(self) -> str:
         return format_ratio(self.ratio, self.ci_low, self.ci_high)
 
@@ -135,6 +140,7 @@ def format_report(report: PracticesReport) -> str:
         f"CI: {report.method}; verdict needs the whole CI beyond ±{report.margin:.0%}",
     ]
     out += [f"note: {n}" for n in accuracy_notes(report)]
+    out += [f"#{r.number}: {r.stop_note}" for r in report.rows if r.stop_note]
     out += [f"warning: {w}" for w in report.warnings]
     return "\n".join(x.rstrip() for x in out)
 
@@ -162,5 +168,6 @@ def report_markdown(report: PracticesReport) -> str:
         f"CI: {report.method}; verdict needs the whole CI beyond ±{report.margin:.0%}.",
     ]
     lines += [f"- {n}" for n in accuracy_notes(report)]
+    lines += [f"- #{r.number}: {r.stop_note}" for r in report.rows if r.stop_note]
     lines += [f"- ⚠ {w}" for w in report.warnings]
     return "\n".join(lines) + "\n"

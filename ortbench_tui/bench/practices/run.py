@@ -28,6 +28,7 @@ from ..compare import (
     bootstrap_ratio,
     verdict,
 )
+from ..compare.until import DecideSettings
 from ..runner import Failed, drain
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
@@ -53,6 +54,9 @@ class PracticesRequest:
     from `detect_isolated`; probing here would redirect fd 2 under the UI)."""
     inputs: InputSpec = field(default_factory=InputSpec)
     """The model's input shapes and values, the same for every practice."""
+    until_decided: DecideSettings | None = None
+    """Measure the fp32 rows until each row's off/on pair is decided (`compare.until`):
+    decided rows stop early and the budget goes to the close calls."""
 
 
 @dataclass
@@ -141,6 +145,7 @@ class PracticesRun:
         label: str,
         step: tuple[int, int],
         rows_of: Callable[[int | None], tuple[str, ...]],
+        decide: list[tuple[int, int]] | None = None,
     ) -> Iterator[PracticesProgress | Failed | CompareFinished]:
         req = self.request
         run = CompareRun(
@@ -151,6 +156,9 @@ class PracticesRun:
                 sessions=req.sessions,
                 reps=1000,
                 inputs=req.inputs,
+                margin=req.margin,
+                until_decided=req.until_decided if decide else None,
+                decide_pairs=decide,
             ),
             **self.targets,
         )
@@ -236,10 +244,12 @@ class PracticesRun:
         def fp32_rows(profile: int | None) -> tuple[str, ...]:
             return tuple(slot_rows.get(profile, everything)) if profile is not None else everything
 
+        decide = None
+        if req.until_decided is not None:
+            decide = sorted({(a, b) for a, b in pairs.values() if a != b})
         finished: CompareFinished | None = None
-        for ev in self._measure(
-            profiles, True, f"{len(profiles)} profiles, interleaved", (1, steps), fp32_rows
-        ):
+        label = f"{len(profiles)} profiles, interleaved" + (", until decided" if decide else "")
+        for ev in self._measure(profiles, True, label, (1, steps), fp32_rows, decide):
             if isinstance(ev, Failed):
                 yield ev
                 return
@@ -252,8 +262,11 @@ class PracticesRun:
             return
         sets = finished.sets
         method = ""
+        decided = _decided_pairs(finished)
         for i, (a, b) in pairs.items():
             self._fill(rows[i], sets[a], sets[b], req.margin)
+            if (a, b) in decided and rows[i].verdict is not None:
+                _apply_decided(rows[i], decided[(a, b)], finished.comparison.method)
             method = method or rows[i].method
         self._warm_up(rows[warm_row], finished.results[0], sets[0])
         warnings = list(finished.comparison.warnings)
@@ -364,6 +377,27 @@ def _fill_accuracy(row: PracticeRow, result: dict[str, Any] | None) -> None:
     if summary is not None:
         row.cosine, row.max_abs_err = summary
     row.accuracy_note = calibration_note((result.get("profile") or {}).get("run") or {}) or ""
+
+
+def _decided_pairs(finished: CompareFinished) -> dict[tuple[int, int], dict[str, Any]]:
+    stopping = finished.comparison.stopping or {}
+    return {(int(p["a"]), int(p["b"])): p for p in stopping.get("pairs", []) if "a" in p}
+
+
+def _apply_decided(row: PracticeRow, pair: dict[str, Any], method: str) -> None:
+    """The row's verdict and CI from its sequential rule (its own error control), and how
+    long it took to decide."""
+    if pair.get("ci_low") is not None:
+        row.ci_low, row.ci_high = pair["ci_low"], pair["ci_high"]
+        row.verdict = pair["verdict"]
+    else:
+        row.verdict = "no clear difference"
+    row.rounds = int(pair.get("rounds") or 0)
+    # The row's own CI method, plus the rule's note (compare's method repeats the verdict's).
+    note = method.find("; until decided")
+    if note >= 0 and "; until decided" not in row.method:
+        row.method += method[note:]
+    row.stop_note = str(pair.get("note") or "")
 
 
 def run_practices(

@@ -93,6 +93,11 @@ class Candidate:
     median_ci: tuple[float, float] | None = None
     vs_best: tuple[float, float, float] | None = None
     """(ratio, low, high) against the round's best, from the same interleaved round."""
+    blocks: int = 0
+    """Interleaved rounds it was measured in, in its last halving round (fewer than the
+    others' when `--until-decided` dropped it early)."""
+    decided: str = ""
+    """Why `--until-decided` dropped it early, in words ("" when it was not)."""
 
     @property
     def label(self) -> str:
@@ -115,6 +120,8 @@ class Candidate:
             "vs_best": [None if math.isnan(v) else v for v in self.vs_best]
             if self.vs_best
             else None,
+            "blocks": self.blocks,
+            "decided": self.decided,
         }
 
 

@@ -22,6 +22,7 @@ from ..compare import (
     describe_method,
 )
 from ..runner import Failed, drain
+from .decide import RoundDecider
 from .grid import Candidate, build_candidates
 from .result import SweepRequest, SweepResult, SweepUpdate, halving_plan, rank
 
@@ -127,12 +128,14 @@ class SweepRun:
                     min_rounds=MIN_ROUNDS_PER_ROUND,
                     block_s=block_s,
                     inputs=req.inputs,
+                    own_rounds=req.until_decided,
                 ),
                 **targets,
             )
             self._current = run
             if self._cancelled:
                 run.cancel()
+            decider = self._decider(run, survivors, timed, block_s) if req.until_decided else None
             live: list[list[np.ndarray]] = [[] for _ in survivors]
             last = 0.0
             finished: CompareFinished | None = None
@@ -140,6 +143,8 @@ class SweepRun:
                 if isinstance(ev, CompareProgress):
                     if ev.new_samples_ns is not None and ev.profile is not None:
                         live[ev.profile].append(ev.new_samples_ns)
+                        if decider is not None and ev.phase == "timed":
+                            decider.add_block(ev.profile, ev.new_samples_ns)
                         now = time.perf_counter()
                         if now - last >= LIVE_INTERVAL_S:
                             last = now
@@ -163,7 +168,7 @@ class SweepRun:
             if not self.hardware and finished.results:
                 self.hardware = finished.results[0].get("hardware") or {}
                 self.inputs = finished.results[0].get("inputs") or []
-            survivors = self._score_round(r, survivors, finished)
+            survivors = self._score_round(r, survivors, finished, decider)
             self.rounds_done = r
             yield self._update(r, f"round {r} done: {len(survivors)} kept")
         yield self._result(survivors)
@@ -200,12 +205,35 @@ class SweepRun:
             rho = rewarm / block_s
         return timed, block_s, rho
 
+    def _decider(
+        self, run: CompareRun, survivors: list[Candidate], timed: float, block_s: float
+    ) -> RoundDecider:
+        """The round's looks are planned on the most rounds it could run (two candidates
+        left for all of its timed seconds); looks it never reaches spend nothing."""
+        from ..protocol import StopUnit
+
+        most = max(MIN_ROUNDS_PER_ROUND, int(timed / (2 * block_s)))
+        return RoundDecider(
+            len(survivors),
+            most,
+            self.request.margin,
+            drop=lambda i: run.send_to_child(StopUnit(i)),
+            end=run.end_early,
+            names=[c.index for c in survivors],
+        )
+
     def _score_round(
-        self, r: int, survivors: list[Candidate], finished: CompareFinished
+        self,
+        r: int,
+        survivors: list[Candidate],
+        finished: CompareFinished,
+        decider: RoundDecider | None = None,
     ) -> list[Candidate]:
         sets = finished.sets
-        for c, s in zip(survivors, sets, strict=True):
+        for i, (c, s) in enumerate(zip(survivors, sets, strict=True)):
             c.rounds = r
+            c.decided = decider.dropped.get(i, "") if decider is not None else ""
+            c.blocks = s.rounds if s is not None else 0
             if s is None or not s.size:
                 c.median_ms = None
                 continue
@@ -222,7 +250,8 @@ class SweepRun:
         ]
         if not measured:
             return survivors
-        measured.sort(key=lambda item: item[2])
+        # Decided slower than the best: last, whatever the median of their fewer rounds.
+        measured.sort(key=lambda item: (bool(item[0].decided), item[2]))
         best, best_set, best_median = measured[0]
         for c, s, median in measured:
             if c is best:
@@ -267,6 +296,12 @@ class SweepRun:
             describe_method(True, 1, 0, 400, units_text="the round's")
             + "; each round uses fresh sessions"
         )
+        if self.request.until_decided:
+            method += (
+                "; until decided: a candidate whose CI over the round's best lies wholly above "
+                "1 + margin at a look (5, 10, 20 ... rounds; level 1 - 5%/(looks x rivals)) "
+                "stops being measured in that round"
+            )
         result = SweepResult(
             model=self.request.model,
             model_sha256=self.model_sha256,

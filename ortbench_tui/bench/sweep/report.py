@@ -68,6 +68,7 @@ def format_sweep(result: SweepResult) -> str:
     )
     lines.append("'vs best' = median / the round's best median, same interleaved round")
     lines.append(f"CI: {result.method}")
+    lines += [f"#{c.index}: {c.decided}" for c in result.candidates if c.decided]
     lines += [f"warning: {x}" for x in result.warnings]
     return "\n".join(lines)
 

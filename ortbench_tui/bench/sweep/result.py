@@ -38,6 +38,9 @@ class SweepRequest:
     """EPs that load here (None: probe them)."""
     inputs: InputSpec = field(default_factory=InputSpec)
     """The model's input shapes and values, the same for every candidate."""
+    until_decided: bool = False
+    """Within each round, stop measuring candidates decided slower than the round's best
+    (`sweep.decide`), so the round's time goes to the close calls."""
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""Latency over run index: drift and spikes across the run, one column per slice of runs."""
+"""Latency over run index: drift and spikes across the run, one column per slice of runs.
+Where the latency shifted (`bench.drift`: another process took the core) the column is marked
+with ▼ in the warning colour, live and in a finished run."""
 
 from __future__ import annotations
 
@@ -17,24 +19,41 @@ LABEL = "run→ "
 class RunIndexChart(Widget):
     """A small multi-row sparkline of latency against run index (log scale)."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"run-index-chart--bar", "run-index-chart--label"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "run-index-chart--bar",
+        "run-index-chart--label",
+        "run-index-chart--shift",
+    }
 
     DEFAULT_CSS = """
     RunIndexChart { height: 2; }
     RunIndexChart > .run-index-chart--bar { color: $accent; }
     RunIndexChart > .run-index-chart--label { color: $text-muted; }
+    RunIndexChart > .run-index-chart--shift { color: $warning; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._samples = np.empty(0, dtype=np.int64)
+        self._marks: tuple[int, ...] = ()
         self._rows: list[str] | None = None
         self._rows_size: tuple[int, int] = (0, 0)
 
-    def show(self, samples_ns: np.ndarray) -> None:
+    def show(self, samples_ns: np.ndarray, shifts: list[int] | tuple[int, ...] = ()) -> None:
+        """`shifts`: indices into `samples_ns` of the first run after each latency shift."""
         self._samples = samples_ns
+        self._marks = tuple(int(x) for x in shifts if 0 <= x < samples_ns.size)
         self._rows = None
         self.refresh()
+
+    def shift_columns(self, width: int) -> set[int]:
+        """Chart columns of the shifts, for a chart `width` columns wide."""
+        n = int(self._samples.size)
+        cols = min(width, n)
+        if cols < 1:
+            return set()
+        starts = np.linspace(0, n, cols + 1).astype(np.int64)[:-1]
+        return {int(np.searchsorted(starts, m, side="right")) - 1 for m in self._marks}
 
     def clear(self) -> None:
         self.show(np.empty(0, dtype=np.int64))
@@ -52,12 +71,20 @@ class RunIndexChart(Widget):
     def render(self) -> RenderResult:
         bar = self.get_component_rich_style("run-index-chart--bar")
         label = self.get_component_rich_style("run-index-chart--label")
+        shift = self.get_component_rich_style("run-index-chart--shift")
         text = Text(no_wrap=True, overflow="crop")
         rows = self.rows
+        marks = self.shift_columns(max(self.content_size.width - len(LABEL), 0))
         for i, row in enumerate(rows):
             last = i == len(rows) - 1
             text.append(LABEL if last else " " * len(LABEL), style=label)
-            text.append(row, style=bar)
+            if not marks:
+                text.append(row, style=bar)
+            for col, ch in enumerate(row if marks else ""):
+                if col in marks:
+                    text.append("▼" if i == 0 and ch == " " else ch, style=shift)
+                else:
+                    text.append(ch, style=bar)
             if not last:
                 text.append("\n")
         return text

@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from ...session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..charts import histogram_upper, live_throughput, stats_items
-from ..formatting import Line, result_lines
+from ..formatting import Line, precision_label, result_lines
 from ..live import LiveSamples, RedrawThrottle
 from ..worker_errors import WorkerErrors
 from .histogram import LatencyHistogram
@@ -126,6 +126,10 @@ class RunPanel(WorkerErrors, Vertical):
         self.outcomes: dict[tuple[str, str], Outcome] = {}
         """The last finished result of each (model, profile name) this session, so a switch
         back to a pair shows its figures, and a switch to another never shows these."""
+        self.precision: Any = None
+        """An "until ±x%" run: the rule's state at its last look (the live CI width)."""
+        self.shifts: list[int] = []
+        """Run indices where the latency shifted so far (marked in the run chart)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress-row"):
@@ -153,6 +157,7 @@ class RunPanel(WorkerErrors, Vertical):
         self.live = LiveSamples()
         self._drawn_version = -1
         self.last_result = self.last_samples = None
+        self.precision, self.shifts = None, []
         self.running = True
         self._shown_phase = ""
         self._set_phase("starting…", 0, 1)
@@ -218,7 +223,8 @@ class RunPanel(WorkerErrors, Vertical):
             stats.get("p99"),
             histogram_upper(stats, int(result.get("runs") or 0)),
         )
-        self.query_one(RunIndexChart).show(samples)
+        runs = [s.get("run") for s in result.get("shifts") or [] if isinstance(s, dict)]
+        self.query_one(RunIndexChart).show(samples, [r for r in runs if isinstance(r, int)])
         self.show_notes(result_lines(result, saved, save_error))
 
     # -- the worker ---------------------------------------------------------------------------
@@ -250,6 +256,10 @@ class RunPanel(WorkerErrors, Vertical):
                 return
             if event.new_samples_ns is not None:
                 live.extend(event.new_samples_ns)
+            if getattr(event, "precision", None) is not None:
+                self.precision = event.precision
+            if getattr(event, "shifts", None) is not None:
+                self.shifts = list(event.shifts)
             live.set_position(event.phase, event.done, event.total, event.elapsed_s)
             self.post_message(self.Progress(event.phase, event.done, event.total, event.elapsed_s))
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
@@ -287,11 +297,19 @@ class RunPanel(WorkerErrors, Vertical):
             self._set_phase(f"warm-up {done}/{total}", done, total or 1)
         elif total is not None:
             self._set_phase(f"timed {done}/{total}", done, total)
+        elif self._until_pct() > 0:
+            cap = float(self._request.profile.run.max_duration_s)
+            started = self.live.timed_started_s or elapsed_s
+            spent = min(max(elapsed_s - started, 0.0), cap)
+            self._set_phase(precision_label(self.precision, self._until_pct(), spent), spent, cap)
         else:
             duration = float(self._request.profile.run.duration_s) if self._request else 0.0
             started = self.live.timed_started_s or elapsed_s
             spent = min(max(elapsed_s - started, 0.0), duration)
             self._set_phase(f"timed {spent:.1f}/{duration:g} s", spent, duration or 1)
+
+    def _until_pct(self) -> float:
+        return float(self._request.profile.run.until_ci_pct) if self._request else 0.0
 
     def _set_phase(self, text: str, progress: float | None, total: float | None) -> None:
         """Phase label and progress bar; unchanged values cost no repaint."""
@@ -390,7 +408,7 @@ class RunPanel(WorkerErrors, Vertical):
         self.query_one(LatencyHistogram).show(
             view, stats["p50"], stats["p99"], histogram_upper(stats, size)
         )
-        self.query_one(RunIndexChart).show(view)
+        self.query_one(RunIndexChart).show(view, [s // step for s in self.shifts])
         note = "Esc stops the run and keeps the partial result"
         if step > 1:
             note += f" · live figures from every {step}th run, exact ones at the end"

@@ -1,0 +1,105 @@
+"""`sweep --until-decided`: within a halving round, stop measuring the candidates that are
+decided slower than the round's current best, so the round's time goes to the close calls.
+
+The round is one interleaved comparison (one session per candidate). At looks fixed before
+the round starts (`stopping.plan_looks`: 5, 10, 20 ... rounds) the current best is the
+candidate with the lowest median over the rounds so far; every other candidate still
+measured gets the CI of its median over the best's (`level_bootstrap`, the one bootstrap of
+compare and --until-decided), and is dropped (`StopUnit`) when that CI lies wholly above
+1 + margin. The interleaved child then spends the round's timed seconds on the candidates
+left; when only the best is left the round ends early.
+
+Error control: each look's CI is at level 1 - alpha / (K * (n - 1)), K looks and n
+candidates at the round's start. A wrong drop needs the CI of the candidate against
+whichever candidate was best at that look to miss the truth; over every look and every
+possible best that is at most alpha per candidate (union bound), 5% by default. A dropped
+candidate is out of the round: it would need a CI above +margin to be dropped, so by its
+median it would not have been kept either, except when fewer undecided candidates than the
+round keeps are left (then the dropped ones fill the places, best median first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from ..level_bootstrap import ratio_spread, sketch_block
+from ..stopping import DEFAULT_ALPHA, LookPlan, plan_looks
+
+REPS = 400
+FIRST_LOOK_ROUNDS = 5
+"""Earlier than compare's first look (10): a halving round has tens of rounds, not hundreds,
+and the clear losers it exists to drop show even through the wide CI of a few rounds."""
+
+
+class RoundDecider:
+    """Feed it each candidate's blocks in order (`add_block`); it calls `drop(i)` for a
+    candidate decided slower than the best and `end()` when only the best is left."""
+
+    def __init__(
+        self,
+        candidates: int,
+        max_rounds: int,
+        margin: float,
+        drop: Callable[[int], None],
+        end: Callable[[], None],
+        alpha: float = DEFAULT_ALPHA,
+        seed: int = 0,
+        names: list[int] | None = None,
+    ) -> None:
+        """`names`: how the candidates are called in the drop notes (default 0..n-1)."""
+        self.n = candidates
+        self.names = names or list(range(candidates))
+        self.plan: LookPlan = plan_looks(
+            max_rounds, FIRST_LOOK_ROUNDS, alpha=alpha / max(candidates - 1, 1)
+        )
+        self.margin = margin
+        self._drop, self._end = drop, end
+        self._sketches: list[list[np.ndarray]] = [[] for _ in range(candidates)]
+        self._raw: list[list[np.ndarray]] = [[] for _ in range(candidates)]
+        self._rng = np.random.default_rng(seed)
+        self.looks_done = 0
+        self.dropped: dict[int, str] = {}
+        """Candidate -> why it was dropped, in words."""
+        self.ended = False
+
+    def alive(self) -> list[int]:
+        return [i for i in range(self.n) if i not in self.dropped]
+
+    def rounds_of(self, i: int) -> int:
+        return len(self._sketches[i])
+
+    def add_block(self, i: int, samples_ns: np.ndarray) -> None:
+        if i in self.dropped or self.ended:
+            return
+        self._sketches[i].append(sketch_block(samples_ns))
+        self._raw[i].append(np.asarray(samples_ns))
+        while self.looks_done < self.plan.looks and not self.ended:
+            at = self.plan.rounds[self.looks_done]
+            if min(self.rounds_of(c) for c in self.alive()) < at:
+                break
+            self.looks_done += 1
+            self._look(at, self.plan.level(self.looks_done))
+
+    def _look(self, rounds: int, level: float) -> None:
+        alive = self.alive()
+        medians = {c: float(np.median(np.concatenate(self._raw[c][:rounds]))) for c in alive}
+        best = min(alive, key=lambda c: medians[c])
+        a = np.stack(self._sketches[best][:rounds])[None]
+        for c in alive:
+            if c == best:
+                continue
+            b = np.stack(self._sketches[c][:rounds])[None]
+            exact = math.log(medians[c] / medians[best])
+            low, high = ratio_spread(a, b, exact, REPS, self._rng).interval(level)
+            if low > 1.0 + self.margin:
+                self.dropped[c] = (
+                    f"decided slower than #{self.names[best]} after {rounds} rounds "
+                    f"({level:.2%} CI {low:.3f}-{high:.3f})"
+                )
+                self._drop(c)
+        if len(self.alive()) == 1:
+            self.ended = True
+            self._end()
