@@ -83,8 +83,8 @@ class ComparisonScreen(JobScreen):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, ComparisonScreen.Progressed)
 
-    class Done(Message):
-        """A comparison is ready (or failed: `error`)."""
+    class Done(JobScreen.Done):
+        """A comparison is ready, with every profile's samples (or failed: `error`)."""
 
         def __init__(
             self,
@@ -92,8 +92,8 @@ class ComparisonScreen(JobScreen):
             samples: list[np.ndarray] | None = None,
             error: str | None = None,
         ) -> None:
-            super().__init__()
-            self.comparison, self.samples, self.error = comparison, samples, error
+            super().__init__(comparison, error)
+            self.comparison, self.samples = comparison, samples
 
     def __init__(
         self,
