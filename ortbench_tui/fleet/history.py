@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,41 +38,30 @@ def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
     outcome.history_path = str(path) if path else None
 
 
-@dataclass
-class HostHistoryEntry:
-    path: Path
-    created: str
-    host: str
-    model: str
-    profile: str
-    p50_ms: float
-    p99_ms: float
-    runs: int
-    status: str
-    fleet_run: str
+HOST_HISTORY_KEYS = (
+    "path", "created", "host", "model", "profile", "p50_ms", "p99_ms", "runs", "status",
+    "fleet_run",
+)  # fmt: skip
+"""The fields of a saved run that `ortbench fleet --history --json` writes, in order."""
 
-    @classmethod
-    def of(cls, e: HistoryEntry) -> HostHistoryEntry:
-        return cls(
-            e.path, e.created, host_label(e.host), e.model, e.profile, e.p50_ms, e.p99_ms,
-            e.runs, e.status, e.fleet_run,
-        )  # fmt: skip
 
-    def to_dict(self) -> dict[str, Any]:
-        out = dict(vars(self))
-        out["path"] = str(self.path)
-        for key in ("p50_ms", "p99_ms"):
-            if isinstance(out[key], float) and math.isnan(out[key]):
-                out[key] = None
-        return out
+def host_entry_dict(entry: HistoryEntry) -> dict[str, Any]:
+    """One saved run as `--history --json` writes it (a missing percentile is null)."""
+    out: dict[str, Any] = {key: getattr(entry, key) for key in HOST_HISTORY_KEYS}
+    out["path"] = str(entry.path)
+    for key in ("p50_ms", "p99_ms"):
+        if isinstance(out[key], float) and math.isnan(out[key]):
+            out[key] = None
+    return out
 
 
 def history_by_host(
     host: str | None = None, folder: Path | None = None
-) -> tuple[list[HostHistoryEntry], str]:
-    """Saved runs, newest first, with their host; `host` keeps those whose host matches the
-    glob (`(local)` for this machine's own runs). Also the one line naming the history files
-    that could not be read ("" when all could)."""
+) -> tuple[list[HistoryEntry], str]:
+    """Saved runs, newest first, their host as `host_label` says it; `host` keeps those whose
+    host matches the glob (`(local)` for this machine's own runs). Also the one line naming
+    the history files that could not be read ("" when all could)."""
     scan = scan_history(folder)
-    entries = [HostHistoryEntry.of(e) for e in entries_on_hosts(scan.entries, host or "")]
+    found = entries_on_hosts(scan.entries, host or "")
+    entries = [replace(e, host=host_label(e.host)) for e in found]
     return entries, scan.skipped_note()

@@ -174,6 +174,38 @@ def model_lines(info: Any) -> list[Line]:
     return lines
 
 
+def failed_lines(
+    kind: str, message: str, partial: dict[str, Any] | None, streamed_runs: int
+) -> list[Line]:
+    """Why a run gave no result, and what it measured before (never saved)."""
+    what = "bad input" if kind == "input" else "run failed"
+    lines: list[Line] = [("error", f"✗ {what}: {message}")]
+    if partial:
+        runs = partial.get("runs", 0)
+        lines.append(("warning", f"partial result from {runs} runs (not saved)"))
+        lines += result_lines(partial)
+    elif streamed_runs:
+        lines.append(
+            ("warning", f"{streamed_runs} runs were measured before it failed (not saved)")
+        )
+    return lines
+
+
+def entry_readiness(entry: Any, symbolic_dims: list[str], hardware: Any) -> list[Line]:
+    """`readiness_lines` of a profile list entry (a workspace ProfileEntry, or None)."""
+    if entry is None:
+        return [("warning", "⚠ no profile selected")]
+    if entry.error:
+        return [("error", f"✗ {entry.error}")]
+    return readiness_lines(
+        entry.profile,
+        entry.invalid,
+        symbolic_dims,
+        hardware.working_providers if hardware is not None else None,
+        hardware.logical_cores if hardware is not None else None,
+    )
+
+
 def readiness_lines(
     profile: Profile,
     invalid: dict[str, str],

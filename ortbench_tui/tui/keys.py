@@ -3,49 +3,11 @@ palette and the help screen are all generated from it, so none of them can forge
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from textual.binding import BindingType
 
-from textual.binding import Binding, BindingType
+from .command import Command, key_label
 
-
-@dataclass(frozen=True)
-class Command:
-    """One user action: its key, its footer word, and the sentence the palette and help show."""
-
-    scope: str
-    """Where the key works: a key of SCOPE_TITLES (one screen, dialog or list)."""
-    key: str
-    """A Textual key name, or several separated by commas (one binding for all of them)."""
-    action: str
-    title: str
-    help: str
-    show: bool = True
-    priority: bool = False
-    palette: str = ""
-    """The command's name in the palette, when the footer word is too short to say it."""
-
-    @property
-    def palette_title(self) -> str:
-        return self.palette or self.title
-
-    @property
-    def id(self) -> str:
-        """`scope.action`, with the action's arguments when it has any (`compare.export_md`)."""
-        name, _, args = self.action.split(".")[-1].partition("(")
-        suffix = re.sub(r"\W", "", args)
-        return f"{self.scope}.{name}_{suffix}" if suffix else f"{self.scope}.{name}"
-
-    def binding(self) -> Binding:
-        return Binding(
-            self.key,
-            self.action,
-            self.title,
-            show=self.show,
-            priority=self.priority,
-            tooltip=self.help,
-            id=self.id,
-        )
+__all__ = ["COMMANDS", "SCOPE_TITLES", "Command", "bindings", "key_label"]
 
 
 SCOPE_TITLES = {
@@ -407,9 +369,3 @@ COMMANDS: list[Command] = [
 def bindings(scope: str) -> list[BindingType]:
     """The BINDINGS of the screen, dialog or widget that owns `scope`."""
     return [c.binding() for c in COMMANDS if c.scope == scope]
-
-
-def key_label(key: str) -> str:
-    """How a key (or a comma-separated list of keys) is written on screen."""
-    names = {"question_mark": "?", "escape": "esc", "space": "space"}
-    return " / ".join(names.get(k, k) for k in key.split(","))

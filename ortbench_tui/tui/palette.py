@@ -13,7 +13,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from .keys import COMMANDS, Command, key_label
+from .command import Command, key_label
+from .keys import COMMANDS
 
 
 def _binding_ids(node: DOMNode) -> set[str]:

@@ -33,9 +33,10 @@ from ortbench_tui.bench.sweep import (
     build_candidates,
 )
 from ortbench_tui.profile import Profile, apply_overrides
-from ortbench_tui.tui.screens.compare import ComparisonScreen, OverlayHistogram, overlay_columns
+from ortbench_tui.tui.screens.compare import ComparisonScreen
 from ortbench_tui.tui.screens.practices import PracticesScreen
 from ortbench_tui.tui.screens.sweep import SweepScreen
+from ortbench_tui.tui.widgets.overlay_histogram import OverlayHistogram, overlay_columns
 
 
 class Host(App[None]):

@@ -2,6 +2,7 @@
 
 catalogue   each practice as a pair of profile transforms (off, on)
 run         the measurement: interleaved fp32 profiles, FP16/INT8 through the normal runner
+rows        a row filled from what was measured: ratio, CI and verdict, warm-up, accuracy
 report      the rows, as terminal text and Markdown
 best        the base profile with the practices that measured faster (`--save-best`)
 """

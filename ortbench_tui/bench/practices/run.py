@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ...inputs.spec import InputSpec
 from ...profile import Profile, profile_to_dict
 from ..compare import (
@@ -24,14 +22,12 @@ from ..compare import (
     CompareProgress,
     CompareRequest,
     CompareRun,
-    SampleSet,
-    bootstrap_ratio,
-    verdict,
 )
 from ..compare.until import DecideSettings
 from ..runner import Failed, drain
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
+from .rows import apply_decided, decided_pairs, fill_accuracy, fill_ratio, fill_warm_up
 
 NOT_APPLICABLE = "not applicable here"
 NOT_YET = "not yet available"
@@ -262,13 +258,13 @@ class PracticesRun:
             return
         sets = finished.sets
         method = ""
-        decided = _decided_pairs(finished)
+        decided = decided_pairs(finished)
         for i, (a, b) in pairs.items():
-            self._fill(rows[i], sets[a], sets[b], req.margin)
+            fill_ratio(rows[i], sets[a], sets[b], req.margin)
             if (a, b) in decided and rows[i].verdict is not None:
-                _apply_decided(rows[i], decided[(a, b)], finished.comparison.method)
+                apply_decided(rows[i], decided[(a, b)], finished.comparison.method)
             method = method or rows[i].method
-        self._warm_up(rows[warm_row], finished.results[0], sets[0])
+        fill_warm_up(rows[warm_row], finished.results[0], sets[0])
         warnings = list(finished.comparison.warnings)
         if self.gpu_reason and self.gpu_detail:
             warnings.append(f"GPU rows: the CUDA EP does not work here: {self.gpu_detail}")
@@ -291,9 +287,9 @@ class PracticesRun:
                 else:
                     yield ev
             if pre is not None:
-                self._fill(rows[i], pre.sets[0], pre.sets[1], req.margin)
+                fill_ratio(rows[i], pre.sets[0], pre.sets[1], req.margin)
                 rows[i].method += "; runs made one after the other"
-                _fill_accuracy(rows[i], pre.results[1] if len(pre.results) > 1 else None)
+                fill_accuracy(rows[i], pre.results[1] if len(pre.results) > 1 else None)
             if self._cancelled:
                 break
         hardware = finished.results[0].get("hardware") if finished.results else {}
@@ -308,96 +304,9 @@ class PracticesRun:
             inputs=(finished.results[0].get("inputs") or []) if finished.results else [],
         )
 
-    @staticmethod
-    def _fill(
-        row: PracticeRow, ref: SampleSet | None, var: SampleSet | None, margin: float
-    ) -> None:
-        if ref is None or var is None or not ref.size or not var.size:
-            row.status, row.reason = "failed", "no samples"
-            return
-        row.ref_median_ms = float(np.median(ref.flat())) / 1e6
-        row.var_median_ms = float(np.median(var.flat())) / 1e6
-        row.ratio = row.var_median_ms / row.ref_median_ms
-        if ref is var:
-            row.ci_low = row.ci_high = 1.0
-            row.verdict = "no clear difference"
-            row.method = "same profile on both sides"
-            return
-        ci = bootstrap_ratio(ref, var, reps=1000)
-        if ci is None:
-            row.verdict, row.reason = None, "too few blocks for a CI"
-            return
-        row.ci_low, row.ci_high, row.method = ci.low, ci.high, ci.method
-        row.verdict = verdict(ci.low, ci.high, margin)
-
-    @staticmethod
-    def _warm_up(row: PracticeRow, result: dict[str, Any], steady: SampleSet | None) -> None:
-        """First runs (one per session) against the steady-state distribution."""
-        firsts = [
-            f
-            for f in (result.get("comparison") or {}).get("session_first_run_ms") or []
-            if isinstance(f, (int, float))
-        ]
-        if not firsts or steady is None or not steady.size:
-            row.status, row.reason = "failed", "no first run was measured"
-            return
-        flat = steady.flat().astype(np.float64) / 1e6
-        median = float(np.median(flat))
-        first = float(np.median(firsts))
-        row.ref_median_ms, row.var_median_ms = first, median
-        row.ratio = median / first
-        row.ci_low, row.ci_high = median / max(firsts), median / min(firsts)
-        # Were the first runs ordinary runs, all of them would lie above the steady p95 with
-        # probability 0.05 ** sessions (0.0025 for two sessions).
-        p95, p5 = float(np.percentile(flat, 95)), float(np.percentile(flat, 5))
-        if len(firsts) >= 2 and min(firsts) > p95:
-            row.verdict = "faster"
-        elif len(firsts) >= 2 and max(firsts) < p5:
-            row.verdict = "slower"
-        else:
-            row.verdict = "no clear difference"
-        row.method = (
-            f"first run of {len(firsts)} sessions ({', '.join(f'{f:.3g}' for f in firsts)} ms) "
-            f"against the steady state (p95 {p95:.3g} ms); the interval spans those first "
-            "runs; 'faster' when every first run is slower than the steady p95"
-        )
-
 
 def _only(number: str) -> Callable[[int | None], tuple[str, ...]]:
     return lambda _profile: (number,)
-
-
-def _fill_accuracy(row: PracticeRow, result: dict[str, Any] | None) -> None:
-    """The precision row's accuracy against fp32, as the variant's run measured it."""
-    from ...precision import accuracy_summary, calibration_note
-
-    if not result:
-        return
-    summary = accuracy_summary(result.get("accuracy"))
-    if summary is not None:
-        row.cosine, row.max_abs_err = summary
-    row.accuracy_note = calibration_note((result.get("profile") or {}).get("run") or {}) or ""
-
-
-def _decided_pairs(finished: CompareFinished) -> dict[tuple[int, int], dict[str, Any]]:
-    stopping = finished.comparison.stopping or {}
-    return {(int(p["a"]), int(p["b"])): p for p in stopping.get("pairs", []) if "a" in p}
-
-
-def _apply_decided(row: PracticeRow, pair: dict[str, Any], method: str) -> None:
-    """The row's verdict and CI from its sequential rule (its own error control), and how
-    long it took to decide."""
-    if pair.get("ci_low") is not None:
-        row.ci_low, row.ci_high = pair["ci_low"], pair["ci_high"]
-        row.verdict = pair["verdict"]
-    else:
-        row.verdict = "no clear difference"
-    row.rounds = int(pair.get("rounds") or 0)
-    # The row's own CI method, plus the rule's note (compare's method repeats the verdict's).
-    note = method.find("; until decided")
-    if note >= 0 and "; until decided" not in row.method:
-        row.method += method[note:]
-    row.stop_note = str(pair.get("note") or "")
 
 
 def run_practices(

@@ -132,11 +132,6 @@ class CurveScreen(JobScreen):
             super().__init__()
             self.points = points
 
-    class Done(Message):
-        def __init__(self, result: Any = None, error: str | None = None) -> None:
-            super().__init__()
-            self.result, self.error = result, error
-
     def __init__(
         self,
         request: Any,
@@ -225,8 +220,8 @@ class CurveScreen(JobScreen):
             table.move_cursor(row=cursor)
         self.query_one(CurveChart).show([p for p in event.points if p.status != "not run"])
 
-    @on(Done)
-    def _done(self, event: Done) -> None:
+    @on(JobScreen.Done)
+    def _done(self, event: JobScreen.Done) -> None:
         if self._finished(event.error):
             return
         self.result = event.result

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -52,10 +53,17 @@ def fill_providers(request: Any) -> None:
 class JobScreen(Screen[None]):
     """A screen that runs one engine job (a handle with `events()` and `cancel()`).
 
-    A subclass sets the class constants, defines `_title(status)` and a `Done` message
-    that takes `error=`, runs `_pump` from a thread worker in `WORKER_GROUP`, and calls
-    `_finished` first in its `Done` handler.
+    A subclass sets the class constants, defines `_title(status)`, runs `_pump` from a
+    thread worker in `WORKER_GROUP`, and calls `_finished` first in its `Done` handler (a
+    screen whose result has more parts subclasses `Done`).
     """
+
+    class Done(Message):
+        """The job ended: its result (the engine's last event), or why it failed."""
+
+        def __init__(self, result: Any = None, error: str | None = None) -> None:
+            super().__init__()
+            self.result, self.error = result, error
 
     WORKER_GROUP: ClassVar[str]
     """The worker group of the job, so that escape can cancel a job not yet started."""
@@ -101,7 +109,7 @@ class JobScreen(Screen[None]):
         try:
             handle = start()
         except OrtbenchError as exc:
-            self.post_message(self.Done(error=str(exc)))  # type: ignore[attr-defined]
+            self.post_message(self.Done(error=str(exc)))
             return
         self._handle = handle
         for ev in handle.events():
@@ -110,9 +118,9 @@ class JobScreen(Screen[None]):
             if on_event(ev):
                 return
             if isinstance(ev, Failed):
-                self.post_message(self.Done(error=ev.message))  # type: ignore[attr-defined]
+                self.post_message(self.Done(error=ev.message))
                 return
-        self.post_message(self.Done(error=ended))  # type: ignore[attr-defined]
+        self.post_message(self.Done(error=ended))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

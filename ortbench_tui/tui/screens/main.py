@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,19 +12,11 @@ from textual.widgets import Static
 
 from ortbench_tui.errors import OrtbenchError
 
-from ..formatting import readiness_lines
+from ..formatting import entry_readiness
 from ..keys import bindings
 from ..literal import literal
 from ..messages import ModelInspected
-from ..run_requests import (
-    SWEEP_BUDGET_S,
-    TRACE_RUNS,
-    default_grid,
-    practices_request,
-    refusal,
-    run_request,
-    trace_request,
-)
+from ..run_requests import SWEEP_BUDGET_S, default_grid, refusal, run_request
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.lists import ModelList, ProfileList
 from ..widgets.panels import HardwareLine, ModelDetails, ProfileSummary
@@ -33,10 +24,12 @@ from ..widgets.run_panel import RunPanel
 from ..workbench import Workbench, workbench
 from ..worker_errors import WorkerErrors
 from ..workspace import ModelEntry, ProfileEntry
-from .job_prompts import ask_compare, ask_sweep
+from .job_prompts import ask_compare, ask_sweep, open_practices, runnable, start_trace
 from .model_flows import (
     ask_model_path,
     inputs_ready,
+    inspect_spec,
+    notify_load_problems,
     open_inputs_form,
     remove_model,
     show_model_info,
@@ -97,19 +90,7 @@ class MainScreen(WorkerErrors, Screen[None]):
         self.watch(self.app, "hardware", self._hardware_changed)
         self.watch(self.app, "hardware_error", self._hardware_changed, init=False)
         self.watch(self.run_panel, "running", self._running_changed, init=False)
-        for spec in ws.forgotten_models:
-            self.notify(
-                escape(spec),
-                title="An added model's file is gone: removed from the list",
-                timeout=8,
-            )
-        for entry in ws.broken_profiles:
-            self.notify(
-                entry.error or "",
-                title="A profile file could not be read",
-                severity="error",
-                timeout=10,
-            )
+        notify_load_problems(self, ws)
 
     def _initial_profile(self) -> ProfileEntry | None:
         name = self.workbench.initial_profile
@@ -172,15 +153,7 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def _inspect(self, spec: str) -> None:
-        from ortbench_tui.models import inspect_model
-        from ortbench_tui.samples import resolve_model
-
-        try:
-            info = inspect_model(resolve_model(spec))
-        except OrtbenchError as exc:
-            self.post_message(ModelInspected(spec, None, str(exc)))
-            return
-        self.post_message(ModelInspected(spec, info, None))
+        self.post_message(inspect_spec(spec))
 
     @on(ModelInspected)
     def _model_inspected(self, event: ModelInspected) -> None:
@@ -218,19 +191,7 @@ class MainScreen(WorkerErrors, Screen[None]):
         return (self.current_model.spec, self.current_profile.name)
 
     def readiness(self) -> list[tuple[str, str]]:
-        entry = self.current_profile
-        if entry is None:
-            return [("warning", "⚠ no profile selected")]
-        if entry.error:
-            return [("error", f"✗ {entry.error}")]
-        hw = self.workbench.hardware
-        return readiness_lines(
-            entry.profile,
-            entry.invalid,
-            self.symbolic_dims(),
-            hw.working_providers if hw is not None else None,
-            hw.logical_cores if hw is not None else None,
-        )
+        return entry_readiness(self.current_profile, self.symbolic_dims(), self.workbench.hardware)
 
     def _refresh_readiness(self) -> None:
         panel = self.run_panel
@@ -278,37 +239,16 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     def _runnable(self, what: str) -> tuple[ModelEntry, ProfileEntry] | None:
         """The selected model and profile, when `what` can start with them (else says why)."""
-        model, entry = self.current_model, self.current_profile
-        if model is None or entry is None:
-            self.notify("pick a model and a profile first", severity="warning")
-            return None
-        if self.run_panel.running:
-            self.notify(f"a run is going: stop it (esc) before the {what}", severity="warning")
-            return None
-        refused = refusal(entry, f"No {what}")
-        if refused:
-            self.notify(refused[0], title=refused[1], severity="error")
-            return None
         again = getattr(self, f"action_{WORKBENCH_ACTION_OF.get(what, what)}")
-        if not inputs_ready(self, model, entry.profile.session.free_dimensions, again):
-            return None
-        return model, entry
+        pair = (self.current_model, self.current_profile)
+        return runnable(self, *pair, running=self.run_panel.running, what=what, again=again)
 
     def action_trace(self) -> None:
         """A traced run in the run panel (its worker process, its progress and Esc); the
         trace screen opens when it finishes (`_run_finished`)."""
         picked = self._runnable("trace")
-        if picked is None:
-            return
-        model, entry = picked
-        self.run_panel.start(trace_request(model, entry, self.workbench.hardware))
-        self.run_panel.border_title = literal(f"Trace: {model.spec} × {entry.label}")
-        self.notify(
-            f"tracing {model.spec} × {entry.name}: {TRACE_RUNS} runs with ORT's profiler; "
-            "esc stops",
-            title="Trace",
-            timeout=4,
-        )
+        if picked is not None:
+            start_trace(self, self.run_panel, *picked, self.workbench.hardware)
 
     def action_compare(self) -> None:
         picked = self._runnable("comparison")
@@ -316,12 +256,9 @@ class MainScreen(WorkerErrors, Screen[None]):
             ask_compare(self, *picked, self.workbench.workspace.profiles)
 
     def action_practices(self) -> None:
-        from .practices import PracticesScreen
-
         picked = self._runnable("practices check")
         if picked is not None:
-            request = practices_request(*picked, self.workbench.hardware)
-            self.app.push_screen(PracticesScreen(request))
+            open_practices(self, *picked, self.workbench.hardware)
 
     def action_sweep(self) -> None:
         picked = self._runnable("sweep")

@@ -1,5 +1,6 @@
-"""The model list's own flows: add a model by its path, a model's details in full, and its
-inputs form (opened by its key, or prefilled before a run that has unset dims)."""
+"""The model list's own flows: add a model by its path, a model's details in full (read in
+a thread), and its inputs form (opened by its key, or prefilled before a run that has unset
+dims); what the workspace could not load, said at start."""
 
 from __future__ import annotations
 
@@ -12,10 +13,40 @@ from textual.screen import Screen
 from ortbench_tui.errors import OrtbenchError
 
 from ..formatting import model_lines
+from ..messages import ModelInspected
 from ..workbench import workbench
-from ..workspace import ModelEntry
+from ..workspace import ModelEntry, Workspace
 from .dialogs import ConfirmDialog, MessageDialog, PromptDialog
 from .inputs_form import InputsOutcome, InputsScreen
+
+
+def inspect_spec(spec: str) -> ModelInspected:
+    """A model's details, or why it cannot be read (run in a thread: loading takes time)."""
+    from ortbench_tui.models import inspect_model
+    from ortbench_tui.samples import resolve_model
+
+    try:
+        info = inspect_model(resolve_model(spec))
+    except OrtbenchError as exc:
+        return ModelInspected(spec, None, str(exc))
+    return ModelInspected(spec, info, None)
+
+
+def notify_load_problems(screen: Screen[Any], ws: Workspace) -> None:
+    """Said once at start: added models whose file is gone, profile files that cannot be read."""
+    for spec in ws.forgotten_models:
+        screen.notify(
+            escape(spec),
+            title="An added model's file is gone: removed from the list",
+            timeout=8,
+        )
+    for entry in ws.broken_profiles:
+        screen.notify(
+            entry.error or "",
+            title="A profile file could not be read",
+            severity="error",
+            timeout=10,
+        )
 
 
 def ask_model_path(screen: Screen[Any], on_added: Callable[[ModelEntry], None]) -> None:

@@ -72,11 +72,6 @@ class PracticesScreen(JobScreen):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, PracticesScreen.Progressed)
 
-    class Done(Message):
-        def __init__(self, report: Any = None, error: str | None = None) -> None:
-            super().__init__()
-            self.report, self.error = report, error
-
     def __init__(
         self,
         request: Any,
@@ -177,16 +172,16 @@ class PracticesScreen(JobScreen):
         if self.rows:
             self._fill()
 
-    @on(Done)
-    def _done(self, event: Done) -> None:
+    @on(JobScreen.Done)
+    def _done(self, event: JobScreen.Done) -> None:
         from ortbench_tui.bench.practices import report_rows
 
         if self._finished(event.error):
             return
-        self.report = event.report
+        self.report = event.result
         table = self.query_one(DataTable)
         self.rows = []
-        for row, data in zip(report_rows(event.report), event.report.rows, strict=True):
+        for row, data in zip(report_rows(event.result), event.result.rows, strict=True):
             number, practice, _compared, without, with_, ratio, _word = row[:7]
             word = data.verdict or "no verdict" if data.status == "measured" else data.status
             word = SHORT_STATUS.get(word, word)
@@ -197,8 +192,8 @@ class PracticesScreen(JobScreen):
         self._fill()
         table.move_cursor(row=0)
         status = Text()
-        status.append(f"CI: {event.report.method}\n", style="dim")
-        for w in event.report.warnings[:3]:
+        status.append(f"CI: {event.result.method}\n", style="dim")
+        for w in event.result.warnings[:3]:
             status.append(f"⚠ {w}\n", style="yellow")
         self.query_one("#pr-status", Static).update(status)
         self._set_title("done")

@@ -78,11 +78,6 @@ class SweepScreen(JobScreen):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, SweepScreen.Updated) and not message.final
 
-    class Done(Message):
-        def __init__(self, result: Any = None, error: str | None = None) -> None:
-            super().__init__()
-            self.result, self.error = result, error
-
     def __init__(
         self,
         request: Any,
@@ -170,8 +165,8 @@ class SweepScreen(JobScreen):
             r = self.rows[row]
             self.query_one("#sweep-row", Static).update(literal(f"#{r[1]} {r[2]} · {r[-1]}"))
 
-    @on(Done)
-    def _done(self, event: Done) -> None:
+    @on(JobScreen.Done)
+    def _done(self, event: JobScreen.Done) -> None:
         if self._finished(event.error):
             return
         self.result = event.result

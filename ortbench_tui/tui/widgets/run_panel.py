@@ -22,10 +22,10 @@ from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 from textual.worker import get_current_worker
 
-from ...session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..charts import histogram_upper, live_throughput, stats_items
-from ..formatting import Line, precision_label, result_lines
+from ..formatting import Line, failed_lines, result_lines
 from ..live import LiveSamples, RedrawThrottle
+from ..run_phase import end_phase, planned_runs, position
 from ..worker_errors import WorkerErrors
 from .histogram import LatencyHistogram
 from .notes import Notes
@@ -42,12 +42,6 @@ Outcome = tuple[dict[str, Any], np.ndarray, str | None, str | None]
 REDRAW_HZ = 10.0
 LIVE_MAX = 200_000
 """Samples the live redraw looks at, at most (every k-th run beyond that)."""
-
-
-def _summarize(samples: np.ndarray) -> dict[str, float]:
-    from ortbench_tui.bench.stats import summarize
-
-    return summarize(samples)
 
 
 class RunPanel(WorkerErrors, Vertical):
@@ -289,27 +283,16 @@ class RunPanel(WorkerErrors, Vertical):
         if self._cancel_requested:
             self._set_phase("stopping…", None, None)
             return
-        if phase == BUILD_PHASE:  # done counts the build's seconds; Esc kills the worker
-            self._set_phase(f"{BUILD_PHASE_TEXT}… {done} s", None, None)
-        elif phase == "first_run":
-            self._set_phase("first run…", 0, 1)
-        elif phase == "warmup":
-            self._set_phase(f"warm-up {done}/{total}", done, total or 1)
-        elif total is not None:
-            self._set_phase(f"timed {done}/{total}", done, total)
-        elif self._until_pct() > 0:
-            cap = float(self._request.profile.run.max_duration_s)
-            started = self.live.timed_started_s or elapsed_s
-            spent = min(max(elapsed_s - started, 0.0), cap)
-            self._set_phase(precision_label(self.precision, self._until_pct(), spent), spent, cap)
-        else:
-            duration = float(self._request.profile.run.duration_s) if self._request else 0.0
-            started = self.live.timed_started_s or elapsed_s
-            spent = min(max(elapsed_s - started, 0.0), duration)
-            self._set_phase(f"timed {spent:.1f}/{duration:g} s", spent, duration or 1)
-
-    def _until_pct(self) -> float:
-        return float(self._request.profile.run.until_ci_pct) if self._request else 0.0
+        shown = position(
+            phase,
+            done,
+            total,
+            elapsed_s,
+            request=self._request,
+            timed_started_s=self.live.timed_started_s,
+            precision=self.precision,
+        )
+        self._set_phase(*shown)
 
     def _set_phase(self, text: str, progress: float | None, total: float | None) -> None:
         """Phase label and progress bar; unchanged values cost no repaint."""
@@ -342,50 +325,28 @@ class RunPanel(WorkerErrors, Vertical):
         self.running = False
 
     def _show_end_phase(self, result: dict[str, Any]) -> None:
-        """`done` and a full bar; a stopped run's bar stays at the share it measured."""
-        status = result.get("status", "ok")
-        runs = int(result.get("runs") or 0)
-        if status == "ok":
-            self._set_phase("done", 1, 1)
+        text, bar = end_phase(result, result.get("planned_runs") or self._planned_runs())
+        if bar is None:
+            self._set_phase(text, 1, 1)
             return
-        planned = result.get("planned_runs") or self._planned_runs()
-        self._set_phase(f"{status} after {runs} runs", None, None)
-        if planned and runs < planned:
-            self.query_one(ProgressBar).update(total=planned, progress=runs)
-        else:
-            # How far it got is unknown (a duration run): an empty bar, never a full one.
-            self.query_one(ProgressBar).update(total=1, progress=0)
+        self._set_phase(text, None, None)
+        self.query_one(ProgressBar).update(total=bar[0], progress=bar[1])
         self._bar_shown = (-1, 0.0)
 
     def _planned_runs(self) -> int | None:
-        total = self.live.total
-        if total:
-            return int(total)
-        run = getattr(getattr(self._request, "profile", None), "run", None)
-        if run is None or (getattr(run, "duration_s", 0) or 0) > 0:
-            return None
-        timed = getattr(run, "timed_runs", None)
-        return int(timed) if isinstance(timed, int) and timed > 0 else None
+        return planned_runs(self.live.total, self._request)
 
     @on(Failed)
     def _on_failed(self, message: Failed) -> None:
         self._stop_timer()
-        what = "bad input" if message.kind == "input" else "run failed"
-        self._set_phase(what, 0, 1)
-        lines: list[Line] = [("error", f"✗ {what}: {message.message}")]
+        self._set_phase("bad input" if message.kind == "input" else "run failed", 0, 1)
         streamed = self.live.snapshot()[1]
         if message.partial:
-            runs = message.partial.get("runs", 0)
-            lines.append(("warning", f"partial result from {runs} runs (not saved)"))
             self.show_result(message.partial, streamed)
-            lines += result_lines(message.partial)
         elif streamed.size:
             _, size, step, view = self.live.thinned(LIVE_MAX)
             self._draw_live(view, size, step)
-            lines.append(
-                ("warning", f"{streamed.size} runs were measured before it failed (not saved)")
-            )
-        self.show_notes(lines)
+        self.show_notes(failed_lines(message.kind, message.message, message.partial, streamed.size))
         self.running = False
 
     def _stop_timer(self) -> None:
@@ -401,8 +362,10 @@ class RunPanel(WorkerErrors, Vertical):
         figures are estimates, so a redraw costs the same at 10 million runs as at 200 000;
         the exact figures arrive with the result.
         """
+        from ortbench_tui.bench.stats import summarize
+
         live = self.live
-        stats = _summarize(view)
+        stats = summarize(view)
         rate = live_throughput(size, live.elapsed_s, live.timed_started_s)
         self.query_one(StatsView).show(stats_items(stats, size, rate))
         self.query_one(LatencyHistogram).show(

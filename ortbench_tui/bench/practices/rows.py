@@ -1,0 +1,100 @@
+"""How a practices row is filled from what was measured: the ratio of medians with its CI
+and verdict, the warm-up row's first runs, a precision row's accuracy, and the verdict of a
+row that stopped on its own sequential rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..compare import CompareFinished, SampleSet, bootstrap_ratio, verdict
+from .report import PracticeRow
+
+
+def fill_ratio(
+    row: PracticeRow, ref: SampleSet | None, var: SampleSet | None, margin: float
+) -> None:
+    """The row's medians, their ratio with its bootstrap CI, and the verdict."""
+    if ref is None or var is None or not ref.size or not var.size:
+        row.status, row.reason = "failed", "no samples"
+        return
+    row.ref_median_ms = float(np.median(ref.flat())) / 1e6
+    row.var_median_ms = float(np.median(var.flat())) / 1e6
+    row.ratio = row.var_median_ms / row.ref_median_ms
+    if ref is var:
+        row.ci_low = row.ci_high = 1.0
+        row.verdict = "no clear difference"
+        row.method = "same profile on both sides"
+        return
+    ci = bootstrap_ratio(ref, var, reps=1000)
+    if ci is None:
+        row.verdict, row.reason = None, "too few blocks for a CI"
+        return
+    row.ci_low, row.ci_high, row.method = ci.low, ci.high, ci.method
+    row.verdict = verdict(ci.low, ci.high, margin)
+
+
+def fill_warm_up(row: PracticeRow, result: dict[str, Any], steady: SampleSet | None) -> None:
+    """First runs (one per session) against the steady-state distribution."""
+    firsts = [
+        f
+        for f in (result.get("comparison") or {}).get("session_first_run_ms") or []
+        if isinstance(f, (int, float))
+    ]
+    if not firsts or steady is None or not steady.size:
+        row.status, row.reason = "failed", "no first run was measured"
+        return
+    flat = steady.flat().astype(np.float64) / 1e6
+    median = float(np.median(flat))
+    first = float(np.median(firsts))
+    row.ref_median_ms, row.var_median_ms = first, median
+    row.ratio = median / first
+    row.ci_low, row.ci_high = median / max(firsts), median / min(firsts)
+    # Were the first runs ordinary runs, all of them would lie above the steady p95 with
+    # probability 0.05 ** sessions (0.0025 for two sessions).
+    p95, p5 = float(np.percentile(flat, 95)), float(np.percentile(flat, 5))
+    if len(firsts) >= 2 and min(firsts) > p95:
+        row.verdict = "faster"
+    elif len(firsts) >= 2 and max(firsts) < p5:
+        row.verdict = "slower"
+    else:
+        row.verdict = "no clear difference"
+    row.method = (
+        f"first run of {len(firsts)} sessions ({', '.join(f'{f:.3g}' for f in firsts)} ms) "
+        f"against the steady state (p95 {p95:.3g} ms); the interval spans those first "
+        "runs; 'faster' when every first run is slower than the steady p95"
+    )
+
+
+def fill_accuracy(row: PracticeRow, result: dict[str, Any] | None) -> None:
+    """The precision row's accuracy against fp32, as the variant's run measured it."""
+    from ...precision import accuracy_summary, calibration_note
+
+    if not result:
+        return
+    summary = accuracy_summary(result.get("accuracy"))
+    if summary is not None:
+        row.cosine, row.max_abs_err = summary
+    row.accuracy_note = calibration_note((result.get("profile") or {}).get("run") or {}) or ""
+
+
+def decided_pairs(finished: CompareFinished) -> dict[tuple[int, int], dict[str, Any]]:
+    stopping = finished.comparison.stopping or {}
+    return {(int(p["a"]), int(p["b"])): p for p in stopping.get("pairs", []) if "a" in p}
+
+
+def apply_decided(row: PracticeRow, pair: dict[str, Any], method: str) -> None:
+    """The row's verdict and CI from its sequential rule (its own error control), and how
+    long it took to decide."""
+    if pair.get("ci_low") is not None:
+        row.ci_low, row.ci_high = pair["ci_low"], pair["ci_high"]
+        row.verdict = pair["verdict"]
+    else:
+        row.verdict = "no clear difference"
+    row.rounds = int(pair.get("rounds") or 0)
+    # The row's own CI method, plus the rule's note (compare's method repeats the verdict's).
+    note = method.find("; until decided")
+    if note >= 0 and "; until decided" not in row.method:
+        row.method += method[note:]
+    row.stop_note = str(pair.get("note") or "")

@@ -1,0 +1,74 @@
+"""What the run panel's phase label and progress bar say at each point of a run.
+
+Plain functions of the run's position, its request and its stopping rule; no Textual, so the
+widget only draws what they return.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
+from .formatting import precision_label
+
+Shown = tuple[str, float | None, float | None]
+"""(label, progress, total); a None progress or total leaves the bar as it is."""
+
+
+def until_pct(request: Any) -> float:
+    """The request's "until ±x%" target, 0 when it runs for a count or a duration."""
+    return float(request.profile.run.until_ci_pct) if request else 0.0
+
+
+def position(
+    phase: str,
+    done: int,
+    total: int | None,
+    elapsed_s: float,
+    *,
+    request: Any,
+    timed_started_s: float | None,
+    precision: Any,
+) -> Shown:
+    """The label and bar of a run in progress."""
+    if phase == BUILD_PHASE:  # done counts the build's seconds; Esc kills the worker
+        return f"{BUILD_PHASE_TEXT}… {done} s", None, None
+    if phase == "first_run":
+        return "first run…", 0, 1
+    if phase == "warmup":
+        return f"warm-up {done}/{total}", done, total or 1
+    if total is not None:
+        return f"timed {done}/{total}", done, total
+    started = timed_started_s or elapsed_s
+    target = until_pct(request)
+    if target > 0:
+        cap = float(request.profile.run.max_duration_s)
+        spent = min(max(elapsed_s - started, 0.0), cap)
+        return precision_label(precision, target, spent), spent, cap
+    duration = float(request.profile.run.duration_s) if request else 0.0
+    spent = min(max(elapsed_s - started, 0.0), duration)
+    return f"timed {spent:.1f}/{duration:g} s", spent, duration or 1
+
+
+def planned_runs(streamed_total: int | None, request: Any) -> int | None:
+    """How many timed runs the run meant to make, when it said or its profile fixes it."""
+    if streamed_total:
+        return int(streamed_total)
+    run = getattr(getattr(request, "profile", None), "run", None)
+    if run is None or (getattr(run, "duration_s", 0) or 0) > 0:
+        return None
+    timed = getattr(run, "timed_runs", None)
+    return int(timed) if isinstance(timed, int) and timed > 0 else None
+
+
+def end_phase(result: dict[str, Any], planned: int | None) -> tuple[str, tuple[int, int] | None]:
+    """The label of a finished run and its bar as (total, progress); None for a full bar.
+
+    A stopped run's bar stays at the share it measured; when how far it got is unknown (a
+    duration run), an empty bar, never a full one."""
+    status = result.get("status", "ok")
+    if status == "ok":
+        return "done", None
+    runs = int(result.get("runs") or 0)
+    bar = (planned, runs) if planned and runs < planned else (1, 0)
+    return f"{status} after {runs} runs", bar
