@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+from textual.widgets import Static
 from tui_fakes import settle
 
 from ortbench_tui.errors import OrtbenchError
@@ -19,7 +20,7 @@ from ortbench_tui.tui.workspace import Workspace
 
 @pytest.fixture
 def model_file(tmp_path):
-    path = tmp_path / "elsewhere" / "mine.onnx"
+    path = tmp_path / "else[v2]where" / "mine.onnx"  # brackets: shown as typed, never markup
     path.parent.mkdir()
     shutil.copy(resolve_model("sample:tiny"), path)
     return path
@@ -93,6 +94,8 @@ async def test_add_restart_and_remove_in_the_app(app_factory, runner, model_file
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
+        question = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert f"Remove {model_file.resolve()} from the list?" in question
         await pilot.press("y")
         await settle(pilot)
         assert str(model_file.resolve()) not in [m.spec for m in models.entries]

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +23,7 @@ from textual.widgets import DataTable, Footer, Static
 from ortbench_tui.errors import OrtbenchError
 
 from ..keys import bindings
+from ..literal import literal
 from ..widgets.curve_chart import CurveChart
 from .job_screen import JobScreen, export_name
 
@@ -147,7 +147,7 @@ class CurveScreen(JobScreen):
         self.points: list[Any] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title("starting…"), id="curve-title")
+        yield Static(literal(self._title("starting…")), id="curve-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="curve-table")
         yield CurveChart(id="curve-chart")
         yield Static("", id="curve-status")
@@ -155,7 +155,7 @@ class CurveScreen(JobScreen):
 
     def _title(self, status: str) -> str:
         n = len(self.request.points())
-        return escape(f"Load curve · {self.request.model} · {n} points · {status}")
+        return f"Load curve · {self.request.model} · {n} points · {status}"
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from ortbench_tui.errors import OrtbenchError
 
 from ..formatting import Line
 from ..keys import bindings
@@ -183,3 +186,28 @@ class ChoiceDialog(ModalScreen[str | None]):
     @on(Button.Pressed, "#cancel")
     def _cancelled(self) -> None:
         self.dismiss(None)
+
+
+def confirm_then(
+    screen: Screen[Any],
+    dialog: ConfirmDialog,
+    act: Callable[[], None],
+    failed_title: str,
+    done: Callable[[], None],
+    done_message: str,
+) -> None:
+    """Ask with `dialog`; on yes run `act`, then `done` and say `done_message`. A refusal from
+    the engine (OrtbenchError) is a notification titled `failed_title`, never a crash."""
+
+    def answered(yes: bool | None) -> None:
+        if not yes:
+            return
+        try:
+            act()
+        except OrtbenchError as exc:
+            screen.notify(str(exc), title=failed_title, severity="error")
+            return
+        done()
+        screen.notify(done_message)
+
+    screen.app.push_screen(dialog, answered)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rich.markup import escape
 from textual.screen import Screen
 
 from ortbench_tui.errors import OrtbenchError
@@ -16,7 +15,7 @@ from ..formatting import model_lines
 from ..messages import ModelInspected
 from ..workbench import workbench
 from ..workspace import ModelEntry, Workspace
-from .dialogs import ConfirmDialog, MessageDialog, PromptDialog
+from .dialogs import ConfirmDialog, MessageDialog, PromptDialog, confirm_then
 from .inputs_form import InputsOutcome, InputsScreen
 
 
@@ -36,7 +35,7 @@ def notify_load_problems(screen: Screen[Any], ws: Workspace) -> None:
     """Said once at start: added models whose file is gone, profile files that cannot be read."""
     for spec in ws.forgotten_models:
         screen.notify(
-            escape(spec),
+            spec,
             title="An added model's file is gone: removed from the list",
             timeout=8,
         )
@@ -93,20 +92,13 @@ def remove_model(screen: Screen[Any], model: ModelEntry, on_removed: Callable[[]
         )
         return
 
-    def answered(yes: bool | None) -> None:
-        if not yes:
-            return
-        try:
-            ws.remove_model(model)
-        except OrtbenchError as exc:
-            screen.notify(str(exc), title="Not removed", severity="error")
-            return
-        on_removed()
-        screen.notify(f"removed {model.label} from the list (the file is untouched)")
-
-    screen.app.push_screen(
-        ConfirmDialog("Remove model", f"Remove {escape(model.spec)} from the list?", yes="Remove"),
-        answered,
+    confirm_then(
+        screen,
+        ConfirmDialog("Remove model", f"Remove {model.spec} from the list?", yes="Remove"),
+        lambda: ws.remove_model(model),
+        "Not removed",
+        on_removed,
+        f"removed {model.label} from the list (the file is untouched)",
     )
 
 

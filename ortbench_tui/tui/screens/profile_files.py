@@ -14,7 +14,7 @@ from ortbench_tui.errors import OrtbenchError
 
 from ..workbench import workbench
 from ..workspace import ProfileEntry, _slug
-from .dialogs import ConfirmDialog, PromptDialog
+from .dialogs import ConfirmDialog, PromptDialog, confirm_then
 
 
 def short_path(path: Path | None) -> str:
@@ -218,18 +218,11 @@ def delete_entry(screen: Screen[Any], entry: ProfileEntry, on_done: Callable[[],
         return
     where = f"\nThis deletes {entry.path}." if entry.path else ""
 
-    def done(yes: bool | None) -> None:
-        if not yes:
-            return
-        try:
-            ws.delete(entry)
-        except OrtbenchError as exc:
-            screen.notify(str(exc), title="Not deleted", severity="error")
-            return
-        on_done()
-        screen.notify(f"deleted {entry.name}")
-
-    screen.app.push_screen(
+    confirm_then(
+        screen,
         ConfirmDialog("Delete profile", f"Delete the profile '{entry.name}'?{where}", yes="Delete"),
-        done,
+        lambda: ws.delete(entry),
+        "Not deleted",
+        on_done,
+        f"deleted {entry.name}",
     )
