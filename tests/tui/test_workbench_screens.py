@@ -64,10 +64,18 @@ async def test_t_traces_the_selected_pair_and_opens_the_trace(quick_app):
     app = quick_app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        panel = app.screen.query_one(RunPanel)
+        started: list[tuple[str, str] | None] = []
+        original_start = panel.start
+
+        def spy(request):  # the trace's progress goes through the run panel
+            started.append((request.model, request.profile.name) if request.trace else None)
+            original_start(request)
+
+        panel.start = spy
         await pilot.press("t")
-        await pilot.pause()
-        assert app.screen.query_one(RunPanel).running  # progress shows in the run panel
         await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen), timeout=30)
+        assert started == [("sample:tiny", "quick")]
         screen = app.screen
         assert screen.summary["runs"] == 100
         table = screen.query_one(DataTable)
