@@ -20,36 +20,15 @@ import argparse
 import sys
 
 import numpy as np
-from harness_overhead import MemoryPipe, bare_loop
+from harness_overhead import bare_loop, ortbench_loop
 
-from ortbench_tui.bench.worker import Measurement
 from ortbench_tui.gpu.libs import preload_gpu_libraries
 from ortbench_tui.hardware import probe_providers
-from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
 from ortbench_tui.samples import sample_path
 
 CUDA = "CUDAExecutionProvider"
-
-
-def ortbench_graph_loop(model: str, runs: int) -> np.ndarray:
-    profile = apply_overrides(
-        Profile(),
-        [
-            "provider.name=cuda",
-            "provider.options.enable_cuda_graph=true",
-            "run.io_binding=true",
-            "run.warmup_runs=50",
-            f"run.timed_runs={runs}",
-            "run.input_sets=1",
-        ],
-    )
-    pipe = MemoryPipe()
-    m = Measurement(
-        pipe, {"model_path": str(sample_path(model)), "profile": profile_to_dict(profile)}
-    )
-    m.setup()
-    m.measure()
-    return np.concatenate(pipe.batches)
+GRAPH = ("provider.name=cuda", "provider.options.enable_cuda_graph=true")
+"""The profile under test: the CUDA EP with a CUDA graph (io_binding is set on by the loop)."""
 
 
 def bare_graph_session(model: str):
@@ -90,7 +69,7 @@ def main() -> int:
     bare, ours = [], []
     for _ in range(args.rounds):
         bare.append(np.median(bare_loop(sess.run_with_iobinding, (binding, ro), args.runs)))
-        ours.append(np.median(ortbench_graph_loop(args.model, args.runs)))
+        ours.append(np.median(ortbench_loop(args.model, True, args.runs, GRAPH)))
     b, o = float(np.median(bare)) / 1e3, float(np.median(ours)) / 1e3
     print(f"{args.model}: bare CUDA-graph loop {b:.2f} µs, ortbench {o:.2f} µs, ratio {o / b:.3f}")
     return 0

@@ -50,11 +50,17 @@ def bare_loop(fn, args, n: int) -> np.ndarray:
     return out
 
 
-def ortbench_loop(model: str, io_binding: bool, runs: int) -> np.ndarray:
+def ortbench_loop(
+    model: str,
+    io_binding: bool,
+    runs: int,
+    settings: tuple[str, ...] = ("session.intra_op_num_threads=1",),
+) -> np.ndarray:
+    """The worker's own timed loop on `model`, with `settings` (--set assignments) on top."""
     profile = apply_overrides(
         Profile(),
         [
-            "session.intra_op_num_threads=1",
+            *settings,
             f"run.io_binding={str(io_binding).lower()}",
             "run.warmup_runs=50",
             f"run.timed_runs={runs}",
