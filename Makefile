@@ -21,23 +21,23 @@ run: $(STAMP)
 	$(BIN)/ortbench
 
 test: $(DEV)
-	$(BIN)/ruff check ortbench_tui tests bench
+	$(BIN)/ruff check ortbench_tui tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(DEV)
-	$(BIN)/ruff check ortbench_tui tests bench
-	$(BIN)/ruff format --check ortbench_tui tests bench
+	$(BIN)/ruff check ortbench_tui tests benchmarks
+	$(BIN)/ruff format --check ortbench_tui tests benchmarks
 
 screenshots: $(DEV)
 	$(BIN)/python scripts/screenshots.py
 
 bench: $(DEV)
-	$(BIN)/python bench/harness_overhead.py
-	$(BIN)/python bench/observer_effect.py
-	$(BIN)/python bench/startup.py
-	$(BIN)/python bench/sweep_vs_exhaustive.py
+	$(BIN)/python benchmarks/harness_overhead.py
+	$(BIN)/python benchmarks/observer_effect.py
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/sweep_vs_exhaustive.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -223,7 +223,7 @@ def test_a_real_sweep_keeps_to_its_budget_and_ranks_by_median(tmp_path):
     assert result.plan == [4, 2] and result.rounds_done == 2
     updates = [e for e in events if isinstance(e, SweepUpdate)]
     # The timed runs the sweep plans fit the budget (wall-clock overhead on a loaded machine
-    # is a benchmark matter: bench/sweep_vs_exhaustive.py).
+    # is a benchmark matter: benchmarks/sweep_vs_exhaustive.py).
     plan_pattern = re.compile(r"^round (\d+)/\d+: (\d+) candidates, ([\d.]+) s of timed runs each$")
     planned = {m.group(1): m for u in updates if (m := plan_pattern.match(u.message))}
     assert sorted(planned) == ["1", "2"]

@@ -9,7 +9,7 @@ start).
 
 Target: under 1.5 s on a 2-core machine.
 
-    .venv/bin/python bench/startup.py [--rounds 7]
+    .venv/bin/python benchmarks/startup.py [--rounds 7]
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ would show first there):
 Target: ortbench's median within 2% of the bare loop. Needs a working CUDA EP (see README,
 GPUs: `pip install 'ortbench-tui[cuda]'`); without one it says so and exits 2.
 
-    .venv/bin/python bench/cuda_graph_overhead.py [--model mlp] [--rounds 7] [--runs 5000]
+    .venv/bin/python benchmarks/cuda_graph_overhead.py [--model mlp] [--rounds 7] [--runs 5000]
 """
 
 from __future__ import annotations

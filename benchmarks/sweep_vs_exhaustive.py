@@ -12,7 +12,7 @@ all x IO binding off, on):
 Target: the halving winner's median (as measured by the exhaustive run, so both are judged
 on the same data) within 5% of the exhaustive best, in at most half the exhaustive time.
 
-    .venv/bin/python bench/sweep_vs_exhaustive.py [--repeats 3] [--per-point 2.0]
+    .venv/bin/python benchmarks/sweep_vs_exhaustive.py [--repeats 3] [--per-point 2.0]
 """
 
 from __future__ import annotations

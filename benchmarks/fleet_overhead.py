@@ -7,7 +7,7 @@ On a one-node Ray cluster started here (`--ray local`'s cluster), interleaved ro
     (the fleet figure includes scheduling the node's agent, detecting the node's hardware in
     a child process, and fetching the model from the object store)
 
-    .venv/bin/python bench/fleet_overhead.py [--model sample:mlp] [--rounds 5] [--runs 2000]
+    .venv/bin/python benchmarks/fleet_overhead.py [--model sample:mlp] [--rounds 5] [--runs 2000]
 """
 
 from __future__ import annotations

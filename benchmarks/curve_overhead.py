@@ -10,7 +10,7 @@ driven through an in-memory pipe, so only the harness differs, not the process):
   3. requests/s at C=1, 2, 4 per sample model (1 intra-op thread each, so threads are the
      only parallelism): the smallest model latency where C=4 still scales (>= 1.5x C=1).
 
-    PYTHONPATH=. .venv/bin/python bench/curve_overhead.py [--rounds 5] [--runs 2000]
+    PYTHONPATH=. .venv/bin/python benchmarks/curve_overhead.py [--rounds 5] [--runs 2000]
 """
 
 from __future__ import annotations

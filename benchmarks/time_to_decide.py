@@ -13,7 +13,7 @@ A runs it at graph_optimization_level=basic (which removes Identity nodes), B at
 Each on sample:mlp and sample:conv, quiet and with one core busy (`--busy`: a spinning
 process beside the measurement).
 
-    .venv/bin/python bench/time_to_decide.py [--repeats 5] [--budget 60] [--busy]
+    .venv/bin/python benchmarks/time_to_decide.py [--repeats 5] [--budget 60] [--busy]
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ in this process through an in-memory pipe, so only the harness differs, not the 
 Target: ortbench's median within 2% of the bare loop of the same kind, and IO-bound mode
 faster than plain mode on the tiny sample.
 
-    .venv/bin/python bench/harness_overhead.py [--rounds 7] [--runs 3000]
+    .venv/bin/python benchmarks/harness_overhead.py [--rounds 7] [--runs 3000]
 """
 
 from __future__ import annotations

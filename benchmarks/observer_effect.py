@@ -14,7 +14,7 @@ percentage of one core).
 
 Targets: median within 3% and p99 within 10% of headless; UI CPU under 15% of a core.
 
-    .venv/bin/python bench/observer_effect.py [--rounds 5] [--duration 2.0]
+    .venv/bin/python benchmarks/observer_effect.py [--rounds 5] [--duration 2.0]
 """
 
 from __future__ import annotations
