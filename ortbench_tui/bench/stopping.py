@@ -41,6 +41,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .level_bootstrap import MIN_ROUNDS, SKETCH_POINTS, Spread, ratio_spread, sketch_block
+from .undecided import Undecided, why_undecided
+from .verdict import Verdict, judge
 
 DEFAULT_ALPHA = 0.05
 DEFAULT_MARGIN = 0.01
@@ -52,8 +54,8 @@ DEFAULT_REPS = 1000
 DEFAULT_DECIDE_BUDGET_S = 120.0
 """`compare --until-decided` without `--max-duration`."""
 
-FASTER, SLOWER, EQUAL = "faster", "slower", "equal within margin"
-UNDECIDED, NO_CLEAR = "undecided", "no clear difference"
+FASTER, SLOWER, EQUAL = Verdict.FASTER, Verdict.SLOWER, Verdict.EQUAL
+UNDECIDED, NO_CLEAR = Verdict.UNDECIDED, Verdict.NO_CLEAR
 DECIDED = (FASTER, SLOWER, EQUAL)
 
 
@@ -110,16 +112,11 @@ def max_rounds_for(budget_s: float, round_s: float, first: int = FIRST_LOOK_ROUN
     return max(first, int(budget_s // max(round_s, 1e-9)))
 
 
-def decide(low: float, high: float, margin: float = DEFAULT_MARGIN) -> str:
-    """Verdict for a CI of B / A: beyond +-margin either way, wholly inside it, or undecided."""
-    up, down = 1.0 + margin, 1.0 / (1.0 + margin)
-    if low > up:
-        return SLOWER
-    if high < down:
-        return FASTER
-    if margin > 0 and low >= down and high <= up:
-        return EQUAL
-    return UNDECIDED
+def decide(low: float, high: float, margin: float = DEFAULT_MARGIN) -> Verdict:
+    """A look's verdict on a CI of B / A (`verdict.judge`, equal within margin allowed: the
+    rule's alpha covers it); UNDECIDED where the judge finds no clear difference yet."""
+    v = judge(low, high, margin, equal_allowed=True)
+    return UNDECIDED if v is Verdict.NO_CLEAR else v
 
 
 def eta_to_decide(history: Sequence[tuple[int, float, float]], margin: float) -> float | None:
@@ -178,6 +175,8 @@ class ComparisonState:
     eta_rounds: float | None
     eta_s: float | None
     """Seconds more the ETA would take at the pace so far (known when add_round got times)."""
+    why: Undecided | None = None
+    """When it stopped with no clear difference: which part of the spread blocked it."""
 
     @property
     def stopped(self) -> bool:
@@ -212,6 +211,8 @@ class SequentialComparison:
         self.spreads: list[Spread] = []
         """Every look's bootstrap spread: its CI at any level."""
         self._elapsed_s: float | None = None
+        self._interrupted = 0
+        self._blocks_watched = 0
         self._state = ComparisonState(
             0, 0, self.plan.looks, self.plan.level(1), None, None, None, UNDECIDED, "", None, None
         )
@@ -225,10 +226,15 @@ class SequentialComparison:
         a: np.ndarray | Sequence[np.ndarray],
         b: np.ndarray | Sequence[np.ndarray],
         elapsed_s: float | None = None,
+        interrupted: int | None = None,
     ) -> ComparisonState | None:
-        """Take one round; the new state when this round was a look, else None."""
+        """Take one round; the new state when this round was a look, else None.
+        `interrupted`: how many of the round's blocks lost their core (None: not measured)."""
         if self._state.stopped:
             raise RuntimeError("the comparison has stopped; start a new one")
+        if interrupted is not None:
+            self._interrupted += interrupted
+            self._blocks_watched += len(_as_sessions(a)) + len(_as_sessions(b))
         for side, blocks in enumerate((a, b)):
             sessions = _as_sessions(blocks)
             self._sketches[side].append(np.stack([sketch_block(s, self._points) for s in sessions]))
@@ -259,8 +265,10 @@ class SequentialComparison:
             return self._state
         if self._state.rounds == self.rounds:  # this round was looked at already
             s = self._state
-            verdict = NO_CLEAR if s.verdict == UNDECIDED else s.verdict
-            self._state = replace(s, verdict=verdict, stop_reason="budget")
+            if s.verdict == UNDECIDED:
+                self._state = replace(s, verdict=NO_CLEAR, stop_reason="budget", why=self._why())
+            else:
+                self._state = replace(s, stop_reason="budget")
             return self._state
         return self._look(final=True)
 
@@ -288,5 +296,16 @@ class SequentialComparison:
         self._state = ComparisonState(
             self.rounds, k, self.plan.looks, level, sp.estimate, low, high, verdict, reason,
             eta, eta_seconds(eta, self.rounds, self._elapsed_s),
+            self._why() if verdict == NO_CLEAR else None,
         )  # fmt: skip
         return self._state
+
+    @property
+    def interfered(self) -> float | None:
+        """Share of the blocks fed that lost their core (None: not measured)."""
+        return self._interrupted / self._blocks_watched if self._blocks_watched else None
+
+    def _why(self) -> Undecided | None:
+        if not self.spreads:
+            return None
+        return why_undecided(self.spreads[-1], self._state.level, self.margin, self.interfered)

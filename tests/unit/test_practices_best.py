@@ -60,7 +60,7 @@ def test_every_row_names_the_keys_it_changes(practice):
 def test_save_best_applies_the_faster_practices_and_says_why(tmp_path):
     report = _report(
         _row("opt_extended", "faster", 0.95),
-        _row("opt_all", "faster", 0.90),  # the faster alternative on the same key wins
+        _row("opt_all", "faster", 0.85),  # the faster alternative on the same key wins
         _row("io_binding", "faster", 0.40),
         _row("arena_mem_pattern", "no clear difference", 1.0),
         _row("int8", "faster", 0.38, cosine=0.91, max_abs_err=0.7),  # fast but inaccurate
@@ -141,3 +141,21 @@ def test_cli_practices_save_best(capsys, tmp_path):
     shipped = load_profile(shipped_profiles_dir() / "cpu-latency.toml")
     assert load_profile(best).run.timed_runs == shipped.run.timed_runs
     assert main(argv) == 2 and "already exists" in capsys.readouterr().err
+
+
+def test_alternatives_that_cannot_be_told_apart_are_a_tie_and_the_milder_is_applied(tmp_path):
+    """Issue 21 item 3: EXTENDED 0.90x [0.873, 0.927] and ALL 0.89x [0.863, 0.917] overlap:
+    a tie, so the milder change (EXTENDED) is applied, not the hair-faster ALL; a row whose
+    CI crosses 1 is a tie with the base and says so."""
+    report = _report(
+        _row("opt_extended", "faster", 0.90),
+        _row("opt_all", "faster", 0.89),
+        _row("io_binding", "no clear difference", 0.99),
+    )
+    base = Profile(name="base")
+    base.session.graph_optimization_level = "basic"
+    path = save_best(report, base, tmp_path / "tie.toml")
+    assert load_profile(path).session.graph_optimization_level == "extended"
+    text = path.read_text()
+    assert "1b graph optimization ALL: a tie with 1a graph optimization EXTENDED" in text
+    assert "5 IO binding: no clear difference: a tie with the base" in text

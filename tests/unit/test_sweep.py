@@ -311,3 +311,49 @@ def test_a_ratio_without_a_ci_is_null_in_json_not_nan():
     )
     data = json.loads(json.dumps(c.to_dict(), allow_nan=False))
     assert data["vs_best"] == [1.2, None, None]
+
+
+def tie_result(tmp_path, ci: tuple[float, float]) -> SweepResult:
+    """Two threads measured a hair faster than one, with the runner-up's CI of its median over
+    the winner's given: a tie when it crosses 1 + margin."""
+    from ortbench_tui.bench.sweep import pick_of_tie, tied_with
+    from ortbench_tui.bench.verdict import is_tie
+
+    result = fake_result(tmp_path)
+    one, two = result.candidates
+    two.median_ms, two.median_ci, two.status, two.rounds = 0.5, (0.45, 0.55), "winner", 1
+    one.median_ms, one.status, one.rounds, one.out_round = 0.51, "out", 1, 1
+    one.vs_best = (1.02, *ci)
+    one.tied = is_tie(ci[0], ci[1], 0.01)
+    result.winner, result.runner_up = two, one
+    result.tied = [c.index for c in tied_with(two, result.candidates)]
+    result.pick, result.pick_reason = pick_of_tie(
+        two, [c for c in result.candidates if c.index in result.tied], physical=2
+    )
+    return result
+
+
+def test_a_ci_crossing_one_is_a_tie_and_the_cheaper_candidate_is_kept(tmp_path):
+    """Issue 21 item 3: "winner" only when decided; a tie says which is cheaper, and
+    --save-best keeps the cheaper (fewer threads), not the hair-faster median."""
+    result = tie_result(tmp_path, (0.842, 1.227))
+    assert not result.decided and result.tied == [1]
+    assert result.best is not None and result.best.index == 1
+    text = format_sweep(result)
+    assert "best: #" not in text
+    assert "tie: #2 (fastest median) and #1 1.020x [0.842, 1.227] cannot be told apart" in text
+    assert "keep #1 intra_op_num_threads=1" in text
+    assert "intra-op threads 1 vs 2 of #2" in text
+    data = result.to_dict()
+    assert data["decided"] is False and data["pick"] == 1 and data["tied"] == [1]
+    assert data["winner"]["index"] == 2  # the contract's field: still the fastest median
+    saved = tomllib.loads(result.save_best(tmp_path / "tie.toml").read_text())
+    assert saved["session"]["intra_op_num_threads"] == 1
+    assert "fastest median (a tie, see below): #2" in result.header()
+
+
+def test_a_decided_runner_up_leaves_a_winner(tmp_path):
+    result = tie_result(tmp_path, (1.05, 1.09))
+    assert result.decided and result.tied == [] and result.best is result.winner
+    assert "best: #2 intra_op_num_threads=2" in format_sweep(result)
+    assert result.to_dict()["pick"] == 2

@@ -48,6 +48,7 @@ from ..level_bootstrap import (
     t_quantile,
 )
 from ..level_bootstrap import SKETCH_POINTS as SKETCH_POINTS
+from ..verdict import Verdict, judge
 
 DEFAULT_MARGIN = 0.01
 DEFAULT_REPS = 2000
@@ -55,7 +56,7 @@ LEVEL = 0.95
 CHUNKS_PER_RUN = 20
 """Contiguous chunks a sequential run is cut into for the bootstrap."""
 MIN_UNITS = MIN_ROUNDS
-VERDICTS = ("faster", "slower", "no clear difference", "equal within margin")
+VERDICTS = tuple(v.value for v in (Verdict.FASTER, Verdict.SLOWER, Verdict.NO_CLEAR, Verdict.EQUAL))
 """The last only from `--until-decided` (a fixed-length CI wholly inside the margin is still
 reported as "no clear difference": its 95% was not planned for that question)."""
 
@@ -196,10 +197,7 @@ def describe_method(
     )
 
 
-def verdict(low: float, high: float, margin: float = DEFAULT_MARGIN) -> str:
-    """faster / slower / no clear difference, for an interval of B / A."""
-    if low > 1.0 + margin:
-        return "slower"
-    if high < 1.0 / (1.0 + margin):
-        return "faster"
-    return "no clear difference"
+def verdict(low: float, high: float, margin: float = DEFAULT_MARGIN) -> Verdict:
+    """faster / slower / no clear difference, for a fixed-length 95% CI of B / A
+    (`verdict.judge`; equal within margin is not a verdict a single unplanned CI gives)."""
+    return judge(low, high, margin)

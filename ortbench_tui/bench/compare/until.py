@@ -36,6 +36,7 @@ from ..stopping import (
     SequentialComparison,
     max_rounds_for,
 )
+from ..verdict import Verdict
 from .model import Comparison
 
 PACE_ROUNDS = 2
@@ -191,7 +192,7 @@ class UntilDecided:
             return
         for pair, state in zip(comp.pairs, self.pair_states(), strict=True):
             if state is None or state.ratio is None:
-                pair.verdict = "no clear difference"
+                pair.verdict = Verdict.NO_CLEAR
                 pair.stop_note = "stopped before the first look"
                 stops.append({"rounds": state.rounds if state else 0, "stop_reason": "budget"})
                 continue
@@ -208,7 +209,7 @@ class UntilDecided:
             entry: dict[str, Any] = {"a": a, "b": b}
             if state is None or state.ratio is None:
                 entry.update(rounds=state.rounds if state else 0, stop_reason="budget")
-                entry.update(verdict="no clear difference", note="stopped before the first look")
+                entry.update(verdict=Verdict.NO_CLEAR, note="stopped before the first look")
             else:
                 entry.update(state_dict(state), verdict=state.verdict, note=stop_note(state))
                 entry.update(ratio=state.ratio, ci_low=state.low, ci_high=state.high)
@@ -236,7 +237,7 @@ class UntilDecided:
 
 
 def state_dict(state: ComparisonState) -> dict[str, Any]:
-    return {
+    out = {
         "rounds": state.rounds,
         "looks": state.looks_done,
         "looks_planned": state.looks_planned,
@@ -245,6 +246,9 @@ def state_dict(state: ComparisonState) -> dict[str, Any]:
         "eta_rounds": state.eta_rounds,
         "eta_s": state.eta_s,
     }
+    if state.why is not None:  # blocked_by, spread_shares, interrupted_blocks, advice
+        out.update(state.why.to_dict())
+    return out
 
 
 def stop_note(state: ComparisonState) -> str:
@@ -259,4 +263,5 @@ def stop_note(state: ComparisonState) -> str:
             if state.eta_s == float("inf")
             else f"; deciding would likely take ~{state.eta_s:.0f} s more"
         )
-    return f"budget spent after {state.rounds} rounds ({ci}){eta}"
+    why = f"; {state.why.text()}" if state.why is not None else ""
+    return f"budget spent after {state.rounds} rounds ({ci}){eta}{why}"

@@ -1,7 +1,10 @@
 """The practices check turned into a profile: the base with every practice that won applied.
 
-A practice is applied when its verdict is `faster` (the whole CI below 1 - margin). Practices
-that set the same key (EXTENDED vs ALL, FP16 vs INT8) are alternatives: the faster one wins.
+A practice is applied when its verdict is `faster` (the whole CI below 1 - margin): a row
+whose CI crosses 1 is a tie with the base and is not applied. Practices that set the same key
+(EXTENDED vs ALL, FP16 vs INT8) are alternatives: the faster one wins when their CIs do not
+overlap; when they do, it is a tie and the milder change (the catalogue's first: EXTENDED,
+FP16) is applied.
 A precision row also needs its outputs to stay close to fp32 (cosine >= MIN_COSINE): a fast
 INT8 with a cosine of 0.91 is not a win. The saved file's header says what was applied and
 why, with the figures, and what was left out.
@@ -14,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ...profile import Profile, save_profile
+from ..verdict import Verdict
 from .catalogue import PRACTICES
 from .report import ARTICLE, PracticeRow, PracticesReport
 
@@ -25,7 +29,9 @@ def _why_not(row: PracticeRow) -> str | None:
     """None when the row is applied (before alternatives are weighed), else the reason."""
     if row.status != "measured":
         return row.status
-    if row.verdict != "faster":
+    if row.verdict == Verdict.NO_CLEAR:
+        return f"{Verdict.NO_CLEAR}: a tie with the base (CI {row.ratio_text()}), which is kept"
+    if row.verdict != Verdict.FASTER:
         return row.verdict or "no verdict"
     practice = next((p for p in PRACTICES if p.key == row.key), None)
     if practice is None:
@@ -53,13 +59,40 @@ def choose_practices(
             continue
         slot = row.toggles[0] if row.toggles else row.key
         other = winners.get(slot)
-        if other is None or (row.ratio or 1.0) < (other.ratio or 1.0):
-            if other is not None:
-                left_out.append((other, f"{row.number} {row.practice} was faster"))
+        if other is None:
+            winners[slot] = row
+        elif _tied(row, other):
+            # Not told apart: the milder change (earlier in the catalogue) is kept.
+            mild, strong = sorted((row, other), key=_catalogue_order)
+            winners[slot] = mild
+            left_out.append(
+                (
+                    strong,
+                    f"a tie with {mild.number} {mild.practice} (their CIs overlap): "
+                    f"{mild.number} is the milder change",
+                )
+            )
+        elif (row.ratio or 1.0) < (other.ratio or 1.0):
+            left_out.append((other, f"{row.number} {row.practice} was faster"))
             winners[slot] = row
         else:
             left_out.append((row, f"{other.number} {other.practice} was faster"))
     return list(winners.values()), left_out
+
+
+def _catalogue_order(row: PracticeRow) -> int:
+    """Alternatives are listed milder first (EXTENDED before ALL, FP16 before INT8)."""
+    return next((i for i, p in enumerate(PRACTICES) if p.key == row.key), len(PRACTICES))
+
+
+def _tied(a: PracticeRow, b: PracticeRow) -> bool:
+    """Two alternatives, each decided faster than the base, that cannot be told apart from
+    each other: their CIs overlap (or one has none)."""
+    if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high):
+        return True
+    assert a.ci_low is not None and a.ci_high is not None  # for the type checker
+    assert b.ci_low is not None and b.ci_high is not None
+    return a.ci_low <= b.ci_high and b.ci_low <= a.ci_high
 
 
 def best_profile(report: PracticesReport, base: Profile, name: str) -> tuple[Profile, str]:

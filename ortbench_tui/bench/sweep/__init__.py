@@ -37,7 +37,15 @@ from .halving import (
     run_sweep,
 )
 from .report import SWEEP_HEADER, format_sweep, format_table, sweep_csv, sweep_markdown, sweep_rows
-from .result import SweepRequest, SweepResult, SweepUpdate, halving_plan, rank
+from .result import (
+    SweepRequest,
+    SweepResult,
+    SweepUpdate,
+    halving_plan,
+    pick_of_tie,
+    rank,
+    tied_with,
+)
 
 __all__ = [
     "GPU_OPTION_NAMES",
@@ -57,10 +65,12 @@ __all__ = [
     "format_table",
     "halving_plan",
     "parse_grid",
+    "pick_of_tie",
     "rank",
     "run_sweep",
     "skip_reason",
     "sweep_csv",
     "sweep_markdown",
     "sweep_rows",
+    "tied_with",
 ]

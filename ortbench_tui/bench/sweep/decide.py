@@ -27,6 +27,7 @@ import numpy as np
 
 from ..level_bootstrap import ratio_spread, sketch_block
 from ..stopping import DEFAULT_ALPHA, LookPlan, plan_looks
+from ..verdict import Verdict, judge
 
 REPS = 400
 FIRST_LOOK_ROUNDS = 5
@@ -94,7 +95,7 @@ class RoundDecider:
             b = np.stack(self._sketches[c][:rounds])[None]
             exact = math.log(medians[c] / medians[best])
             low, high = ratio_spread(a, b, exact, REPS, self._rng).interval(level)
-            if low > 1.0 + self.margin:
+            if judge(low, high, self.margin) is Verdict.SLOWER:
                 self.dropped[c] = (
                     f"decided slower than #{self.names[best]} after {rounds} rounds "
                     f"({level:.2%} CI {low:.3f}-{high:.3f})"

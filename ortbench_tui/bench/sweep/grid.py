@@ -84,7 +84,8 @@ class Candidate:
     profile: Profile
     skip: str | None = None
     status: str = "waiting"
-    """waiting | measuring | kept | out | winner | skipped"""
+    """waiting | measuring | kept | out | winner | tie | skipped ("tie": in the last round,
+    not told apart from the fastest median, see `SweepResult.tied`)"""
     out_round: int | None = None
     rounds: int = 0
     runs: int = 0
@@ -98,6 +99,9 @@ class Candidate:
     others' when `--until-decided` dropped it early)."""
     decided: str = ""
     """Why `--until-decided` dropped it early, in words ("" when it was not)."""
+    tied: bool = False
+    """Not decided slower than its round's best (its `vs_best` CI reaches below 1 + margin):
+    the round's ranking of the two is a tie, whatever their medians."""
 
     @property
     def label(self) -> str:
@@ -122,6 +126,7 @@ class Candidate:
             else None,
             "blocks": self.blocks,
             "decided": self.decided,
+            "tied": self.tied,
         }
 
 

@@ -22,9 +22,18 @@ from ..compare import (
     describe_method,
 )
 from ..runner import Failed, drain
+from ..verdict import is_tie
 from .decide import RoundDecider
 from .grid import Candidate, build_candidates
-from .result import SweepRequest, SweepResult, SweepUpdate, halving_plan, rank
+from .result import (
+    SweepRequest,
+    SweepResult,
+    SweepUpdate,
+    halving_plan,
+    pick_of_tie,
+    rank,
+    tied_with,
+)
 
 LIVE_INTERVAL_S = 0.25
 """How often the live table is recomputed while a round streams in."""
@@ -260,6 +269,8 @@ class SweepRun:
             ci = bootstrap_ratio(best_set, s, reps=400)
             ratio = median / best_median
             c.vs_best = (ratio, ci.low, ci.high) if ci else (ratio, math.nan, math.nan)
+            # Without a CI nothing tells it from the best either.
+            c.tied = ci is None or is_tie(ci.low, ci.high, self.request.margin)
         if self._cancelled:
             for c, _, _ in measured:
                 c.status = "kept"
@@ -274,24 +285,23 @@ class SweepRun:
         return kept
 
     def _result(self, survivors: list[Candidate]) -> SweepResult:
+        from ...hardware import physical_cores
+
         measured = sorted(
             (c for c in survivors if c.median_ms is not None),
             key=lambda c: c.median_ms if c.median_ms is not None else math.inf,
         )
         winner = measured[0] if measured else None
         runner_up = measured[1] if len(measured) > 1 else None
+        tied = tied_with(winner, self.candidates) if self.rounds_done else []
         if winner is not None:
-            winner.status = "winner"
+            winner.status = "winner" if not tied else "tie"
+        for c in tied:
+            c.status = "tie"
+        pick, pick_reason = pick_of_tie(winner, tied, physical_cores())
         warnings = []
         if self._cancelled:
             warnings.append(f"cancelled after {self.rounds_done} of {len(self.plan)} rounds")
-        if self.rounds_done and winner is not None and runner_up is not None:
-            r = runner_up.vs_best
-            if r and r[1] == r[1] and r[1] <= 1.0 + self.request.margin:
-                warnings.append(
-                    f"the winner and the runner-up (#{runner_up.index}) are within noise of "
-                    "each other in the last round; either is a fine choice"
-                )
         method = (
             describe_method(True, 1, 0, 400, units_text="the round's")
             + "; each round uses fresh sessions"
@@ -314,6 +324,9 @@ class SweepRun:
             candidates=self.candidates,
             winner=winner,
             runner_up=runner_up,
+            tied=[c.index for c in tied],
+            pick=pick,
+            pick_reason=pick_reason,
             created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             method=method,
             hardware=self.hardware,

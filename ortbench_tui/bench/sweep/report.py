@@ -16,7 +16,8 @@ def _status_text(c: Candidate) -> str:
     if c.skip:
         return f"skipped: {c.skip}"
     if c.status == "out":
-        return f"out in round {c.out_round}"
+        # Out on its median only: its CI did not tell it from the round's best.
+        return f"out in round {c.out_round}" + (" (a tie)" if c.tied else "")
     return c.status
 
 
@@ -58,8 +59,10 @@ def format_table(candidates: list[Candidate]) -> str:
 def format_sweep(result: SweepResult) -> str:
     lines = [format_table(result.candidates), ""]
     w = result.winner
-    if w is not None:
+    if w is not None and result.decided:
         lines.append(f"best: #{w.index} {w.label} (median {format_ms(w.median_ms)})")
+    elif w is not None:
+        lines.append(result.tie_text())
     lines.append(
         f"successive halving, eta {result.eta}: "
         + " -> ".join(str(n) for n in result.plan[: result.rounds_done])

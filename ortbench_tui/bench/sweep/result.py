@@ -75,6 +75,43 @@ class SweepResult:
     """The inputs measured (feeds.InputRecord dicts)."""
     cancelled: bool = False
     warnings: list[str] = field(default_factory=list)
+    tied: list[int] = field(default_factory=list)
+    """Indices of the last round's candidates not decided slower than the winner: a tie
+    with it (the winner is then no winner, only the fastest median)."""
+    pick: Candidate | None = None
+    """What `--save-best` saves: the winner when decided; in a tie, the cheapest of the
+    tied (`bench.cost`). None: the winner."""
+    pick_reason: str = ""
+
+    @property
+    def decided(self) -> bool:
+        """The winner was decided faster than every other candidate of the last round."""
+        return self.winner is not None and not self.tied
+
+    @property
+    def best(self) -> Candidate | None:
+        """The candidate to keep (`pick`, else the winner)."""
+        return self.pick or self.winner
+
+    def tie_text(self) -> str:
+        """One line on the tie and which candidate is cheaper; "" when decided."""
+        w = self.winner
+        if w is None or not self.tied:
+            return ""
+        by = {c.index: c for c in self.candidates}
+        parts = []
+        for i in self.tied:
+            vs = by[i].vs_best
+            ci = "" if not vs or math.isnan(vs[1]) else f" {vs[0]:.3f}x [{vs[1]:.3f}, {vs[2]:.3f}]"
+            parts.append(f"#{i}{ci}")
+        line = (
+            f"tie: #{w.index} (fastest median) and {', '.join(parts)} cannot be told apart "
+            "(CI of the ratio crosses 1 + margin), so no winner"
+        )
+        best = self.best
+        if best is not None and self.pick_reason:
+            line += f"; keep #{best.index} {best.label}: {self.pick_reason}"
+        return line
 
     def ranked(self) -> list[Candidate]:
         return rank(self.candidates)
@@ -94,6 +131,11 @@ class SweepResult:
             "cancelled": self.cancelled,
             "winner": self.winner.to_dict() if self.winner else None,
             "winner_profile": profile_to_dict(self.winner.profile) if self.winner else None,
+            "decided": self.decided,
+            "tied": list(self.tied),
+            "pick": self.best.index if self.best else None,
+            "pick_reason": self.pick_reason,
+            "pick_profile": profile_to_dict(self.best.profile) if self.best else None,
             "candidates": [c.to_dict() for c in self.ranked()],
             "inputs": list(self.inputs),
             "warnings": list(self.warnings),
@@ -119,7 +161,8 @@ class SweepResult:
                 if w.median_ci
                 else ""
             )
-            lines.append(f"winner: #{w.index} {w.label}: median {format_ms(w.median_ms)}{ci}")
+            title = "winner" if self.decided else "fastest median (a tie, see below)"
+            lines.append(f"{title}: #{w.index} {w.label}: median {format_ms(w.median_ms)}{ci}")
             ru = self.runner_up
             if ru is not None and ru.vs_best is not None:
                 r, lo, hi = ru.vs_best
@@ -128,6 +171,8 @@ class SweepResult:
                     f"runner-up: #{ru.index} {ru.label}: {r:.3f}x the winner's median"
                     f"{ci} in the last round"
                 )
+            if self.tied:
+                lines.append(self.tie_text())
         hw = self.hardware
         if hw:
             lines.append(
@@ -138,24 +183,55 @@ class SweepResult:
         return "\n".join(lines)
 
     def save_best(self, path: str | Path, overwrite: bool = False) -> Path:
-        if self.winner is None:
+        best = self.best
+        if best is None:
             raise OrtbenchError("the sweep has no winner to save (nothing was measured)")
-        profile = self.winner.profile.copy()
+        profile = best.profile.copy()
         stem = Path(path).stem
         profile.name = stem
-        profile.description = f"best of an ortbench sweep on {self.model}: {self.winner.label}"
+        profile.description = f"best of an ortbench sweep on {self.model}: {best.label}"
         return save_profile(profile, path, overwrite=overwrite, header=self.header())
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:
-    """Winner first, then by the last round reached (later is better), then by median."""
+    """Winner (or the tie) first, then by the last round reached (later is better), then by
+    median."""
 
     def key(c: Candidate) -> tuple[int, int, float, int]:
         if c.skip:
             return (2, 0, 0.0, c.index)
         if c.median_ms is None:
             return (1, 0, 0.0, c.index)
-        reached = c.rounds if c.status != "winner" else 10_000
+        reached = c.rounds if c.status not in ("winner", "tie") else 10_000
         return (0, -reached, c.median_ms, c.index)
 
     return sorted(candidates, key=key)
+
+
+def tied_with(winner: Candidate | None, candidates: list[Candidate]) -> list[Candidate]:
+    """The winner's round's other candidates not decided slower than it (`Candidate.tied`:
+    their CI of median / winner's median reaches below 1 + margin): a tie with it."""
+    if winner is None:
+        return []
+    return [
+        c
+        for c in candidates
+        if c is not winner and c.rounds == winner.rounds and not c.skip and c.tied
+    ]
+
+
+def pick_of_tie(
+    winner: Candidate | None, tied: list[Candidate], physical: int
+) -> tuple[Candidate | None, str]:
+    """The candidate to keep: the winner when decided; in a tie, the cheapest of the tied
+    (`bench.cost`: fewer threads first), with why in words."""
+    from ..cost import cheapest, why_cheaper
+
+    if winner is None or not tied:
+        return winner, ""
+    group = [winner, *tied]
+    pick = group[cheapest([c.profile for c in group], physical)]
+    if pick is winner:
+        return pick, "the fastest median, and no dearer than the others of the tie"
+    why = why_cheaper(pick.profile, winner.profile, physical)
+    return pick, f"the cheapest of the tie ({why} of #{winner.index}, the fastest median)"

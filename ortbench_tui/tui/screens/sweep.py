@@ -149,6 +149,8 @@ class SweepScreen(JobScreen):
             cells[4] = short_status(cells[4])
             if row[-1] == "winner":
                 cells[4] = Text("winner", style="bold green")
+            elif row[-1] == "tie":
+                cells[4] = Text("tie", style="bold yellow")
             elif row[-1].startswith("skipped"):
                 cells = [Text(str(c), style="dim") for c in cells]
             cells_of_rows.append(cells)
@@ -172,8 +174,10 @@ class SweepScreen(JobScreen):
         self.result = event.result
         w = event.result.winner
         lines = Text()
-        if w is not None:
+        if w is not None and event.result.decided:
             lines.append(f"best: #{w.index} {w.label}\n", style="bold")
+        elif w is not None:
+            lines.append(event.result.tie_text() + "\n", style="bold yellow")
         lines.append("s saves it as a profile · m writes the table as Markdown\n", style="dim")
         lines.append(VS_BEST_LEGEND + "\n", style="dim")
         for warning in event.result.warnings:
