@@ -21,12 +21,19 @@ n}) or Error. A Stop ends the run at the end of the current round.
 The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_runs",
 "duration_s" (0 = by count; by time it is the timed seconds of all sessions together),
 "block_s", "min_rounds", "open" (true: ~block_s blocks until the parent's Stop, with
-duration_s, when positive, as a safety cap)}, "inputs": an InputSpec dict (bench.run_inputs)}.
+duration_s, when positive, as a safety cap), "recycle_rounds" (every this many rounds each
+session is retired and a fresh one of its profile created and warmed up in its place, so
+the session is sampled, not fixed; 0 or absent: never; CPU sessions only)}, "inputs": an
+InputSpec dict (bench.run_inputs)}.
+
+Each Block carries the worker's involuntary context switches during its timed runs
+(`getrusage` ru_nivcsw of the thread): how often it lost its core to another process.
 """
 
 from __future__ import annotations
 
 import math
+import resource
 import sys
 import time
 from typing import Any
@@ -158,6 +165,16 @@ class Interleaved:
             self.conn.send(SessionReady(index, meta))
             self.stop.check()
 
+    @staticmethod
+    def _renew(m: Measurement, buf: np.ndarray) -> list[Call]:
+        """A fresh session in place of `m`'s, bound and warmed up like the first (untimed)."""
+        m.renew_session()
+        m.first_run()
+        calls = m.make_calls()
+        n = max(m.profile.run.warmup_runs, CALIBRATION_RUNS)
+        Measurement.timed_loop(calls, len(calls), buf, 0, min(n, MAX_BATCH))
+        return calls
+
     def measure(self) -> dict[str, Any]:
         ms = self.measurements
         p = len(ms)
@@ -213,6 +230,11 @@ class Interleaved:
             open_ended = bool(sched.get("open", False))
             rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
             min_rounds = int(sched.get("min_rounds", MIN_ROUNDS))
+            # Sessions on a GPU keep theirs (a CUDA graph or TensorRT engine is costly to redo).
+            recycle = int(sched.get("recycle_rounds", 0) or 0)
+            if any(m.device != "cpu" for m in ms):
+                recycle = 0
+            generation = 0
             self.conn.send(Schedule(rounds, block_runs, rewarm))
             offsets = [0] * p
             # By time, the clock counts timed runs only (re-warm runs come on top).
@@ -225,11 +247,13 @@ class Interleaved:
                     n = block_runs[i]
                     # Untimed: gives the session's pool its cores back (REWARM_SECONDS).
                     timed(calls[i], len(calls[i]), buf, offsets[i], rewarm[i])
+                    before = involuntary_switches()
                     t0 = pc()
                     timed(calls[i], len(calls[i]), buf, offsets[i], n)
                     spent_ns[i] += pc() - t0
+                    switches = involuntary_switches() - before
                     offsets[i] += n
-                    self.conn.send(Block(r, i, buf[:n].copy()))
+                    self.conn.send(Block(r, i, buf[:n].copy(), switches, generation))
                     if open_ended:  # the parent may stop it any time: answer within a block
                         self.stop.check()
                 if self.gpu is not None:
@@ -238,6 +262,14 @@ class Interleaved:
                 done_rounds = r
                 if rounds is not None and r >= rounds:
                     break
+                if recycle and r % recycle == 0:
+                    self.stop.check()
+                    for i in range(p):
+                        if i not in self.stop.dropped:
+                            calls[i] = []  # the old session's bindings go with it
+                            calls[i] = self._renew(ms[i], buf)
+                            self.stop.check()
+                    generation += 1
                 # By time, never fewer than min_rounds rounds: under load the blocks take
                 # longer than calibrated, and a run cut short of them has no CI at all.
                 if open_ended:
@@ -259,6 +291,13 @@ class Interleaved:
                 }
             )
         return {"finals": finals, "rounds": done_rounds}
+
+
+def involuntary_switches() -> int:
+    """The calling thread's involuntary context switches so far (it lost its core that many
+    times); the process's where the thread's count is not available."""
+    who = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+    return int(resource.getrusage(who).ru_nivcsw)
 
 
 def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:

@@ -128,25 +128,34 @@ def _resampled_medians(
     rng: np.random.Generator,
     resample_sessions: bool,
     paired: bool = True,
+    generations: int = 1,
 ) -> list[np.ndarray]:
     """Median of each of `reps` resamples, per profile. Paired: one draw of rounds is shared
     by every profile and session (blocks taken at the same time stay together); unpaired
     (runs made one after the other): each session draws its own chunks. Sessions are drawn
-    per profile, or kept as they are."""
+    per profile, or kept as they are. With `generations` (sessions retired and created in
+    turn, generation-major along the sessions axis), each generation draws its own rounds,
+    shared by the profiles' sessions of that generation (they ran at the same time)."""
     rounds = sketches[0].shape[1]
     per_rep = max(s.size for s in sketches)
     step = max(1, min(reps, _CHUNK_ELEMENTS // per_rep))
     out = [np.empty(reps) for _ in sketches]
     for start in range(0, reps, step):
         n = min(step, reps - start)
-        shared = rng.integers(0, rounds, (n, 1, rounds))
+        shared = rng.integers(0, rounds, (n, generations, rounds))
         for j, sk in enumerate(sketches):
             sessions = sk.shape[0]
+            per_gen = sessions // generations
             if resample_sessions and sessions > 1:
-                s = rng.integers(0, sessions, (n, sessions))
+                # Sessions are drawn within their own generation: every generation stays in
+                # every resample, so drift between generations (which hit all profiles
+                # alike) stays paired away.
+                slots = rng.integers(0, per_gen, (n, generations, per_gen))
+                s = (np.arange(generations)[None, :, None] * per_gen + slots).reshape(n, sessions)
             else:
                 s = np.broadcast_to(np.arange(sessions), (n, sessions))
-            k = shared if paired else rng.integers(0, rounds, (n, sessions, rounds))
+            by_gen = np.repeat(shared, per_gen, axis=1)
+            k = by_gen if paired else rng.integers(0, rounds, (n, sessions, rounds))
             picked = sk[s[:, :, None], k]  # (n, S, K, Q)
             out[j][start : start + n] = np.median(picked.reshape(n, -1), axis=1)
     return out
@@ -155,6 +164,8 @@ def _resampled_medians(
 def _spread(
     log_dev_total: np.ndarray, log_dev_rounds: np.ndarray, rounds: int, sessions: int
 ) -> tuple[float, float]:
+    """(rounds part, sessions part) of the spread, each corrected for the bootstrap's
+    n / (n - 1) shrinkage; `sessions`: those a session is drawn among (per generation)."""
     v_tot = float(np.var(log_dev_total))
     v_rounds = min(float(np.var(log_dev_rounds)), v_tot)
     v_sess = v_tot - v_rounds
@@ -164,10 +175,12 @@ def _spread(
     return math.sqrt(v_rounds), math.sqrt(v_sess)
 
 
-def _check(sketches: list[np.ndarray]) -> int:
+def _check(sketches: list[np.ndarray], generations: int = 1) -> int:
     rounds = sketches[0].shape[1]
     if any(s.ndim != 3 or s.shape[1] != rounds for s in sketches):
         raise ValueError("sketches must be (sessions, rounds, points) with the same rounds")
+    if generations < 1 or any(s.shape[0] % generations for s in sketches):
+        raise ValueError(f"sessions must come in {generations} generations of equal size")
     if rounds < MIN_ROUNDS:
         raise ValueError(f"need at least {MIN_ROUNDS} rounds, got {rounds}")
     return int(rounds)
@@ -180,25 +193,32 @@ def ratio_spread(
     reps: int = 1000,
     rng: np.random.Generator | None = None,
     paired: bool = True,
+    generations: int = 1,
 ) -> Spread:
     """Bootstrap spread of log(median(b) / median(a)) from (sessions, rounds, points)
     sketches: paired rounds, or (`paired=False`) chunks of runs made one after the other.
-    `exact_log_ratio` (from all samples) centres it; else the sketches do."""
-    rounds = _check([a, b])
+    `exact_log_ratio` (from all samples) centres it; else the sketches do. `generations`:
+    the sessions axis holds that many generations of sessions, one after the other in time,
+    each measured for `rounds` rounds (`stopping`'s recycled sessions): every generation's
+    rounds are their own, so the rounds part has generations x rounds of them."""
+    per_gen = _check([a, b], generations)
+    rounds = per_gen * generations
     rng = rng if rng is not None else np.random.default_rng(0)
     centre = math.log(float(np.median(b)) / float(np.median(a)))
-    ma, mb = _resampled_medians([a, b], reps, rng, True, paired)
+    ma, mb = _resampled_medians([a, b], reps, rng, True, paired, generations)
     total = np.log(mb / ma) - centre
-    sessions = min(a.shape[0], b.shape[0])
+    sessions = min(a.shape[0], b.shape[0]) // generations
     if sessions > 1:
-        fa, fb = _resampled_medians([a, b], max(200, reps // 2), rng, False, paired)
+        fa, fb = _resampled_medians([a, b], max(200, reps // 2), rng, False, paired, generations)
         rounds_only = np.log(fb / fa) - centre
     else:
         rounds_only = total
     sd_r, sd_s = _spread(total, rounds_only, rounds, sessions)
     est = centre if exact_log_ratio is None else exact_log_ratio
-    # Degrees of freedom for the sessions part: both profiles' sessions, as in `compare`.
-    return Spread(est, sd_r, sd_s, rounds, a.shape[0] + b.shape[0] - 2 if sessions > 1 else 0)
+    # Degrees of freedom for the sessions part: both profiles' sessions, as in `compare`,
+    # less one per generation and profile (sessions are compared within their generation).
+    df = a.shape[0] + b.shape[0] - 2 * generations
+    return Spread(est, sd_r, sd_s, rounds, df if sessions > 1 else 0)
 
 
 def median_spread(

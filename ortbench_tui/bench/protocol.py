@@ -62,6 +62,11 @@ class Block:
     round: int
     index: int
     samples_ns: np.ndarray
+    switches: int = -1
+    """The worker's involuntary context switches during the block's timed runs (it lost its
+    core that many times); -1 where not measured."""
+    generation: int = 0
+    """How many times this session has been retired and made afresh (`recycle_rounds`)."""
 
 
 @dataclass(frozen=True)

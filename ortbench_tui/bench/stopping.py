@@ -199,9 +199,18 @@ class SequentialComparison:
         reps: int = DEFAULT_REPS,
         points: int = SKETCH_POINTS,
         seed: int = 0,
+        generation_rounds: int = 0,
     ) -> None:
+        """`generation_rounds`: the sessions are retired and created afresh every this many
+        rounds (0: the same sessions throughout); each generation of sessions is then a
+        sample of the session's effect (see `spread`)."""
         self.plan = plan_looks(max_rounds, first_look, LOOK_GROWTH, alpha)
         self.margin = margin
+        if generation_rounds and not MIN_ROUNDS <= generation_rounds <= self.plan.rounds[0]:
+            raise ValueError(
+                f"a generation needs {MIN_ROUNDS} to {self.plan.rounds[0]} rounds (the first look)"
+            )
+        self.generation_rounds = generation_rounds
         self._reps, self._points = reps, points
         self._rng = np.random.default_rng(seed)
         self._sketches: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
@@ -257,7 +266,7 @@ class SequentialComparison:
             self._elapsed_s = elapsed_s
         if self._state.stopped:
             return self._state
-        if self.rounds < MIN_ROUNDS:
+        if self.usable_rounds < MIN_ROUNDS:
             self._state = ComparisonState(
                 self.rounds, self._state.looks_done, self.plan.looks, self._state.level,
                 None, None, None, NO_CLEAR, "budget", None, None,
@@ -272,14 +281,32 @@ class SequentialComparison:
             return self._state
         return self._look(final=True)
 
+    @property
+    def usable_rounds(self) -> int:
+        """Rounds a look can use: all of them, or with generations only complete ones."""
+        g = self.generation_rounds
+        return self.rounds if not g else (self.rounds // g) * g
+
     def spread(self) -> Spread:
-        """The bootstrap's view of log(B / A) on every round so far (any level from it)."""
-        a, b = (np.stack(s, axis=1) for s in self._sketches)  # (sessions, rounds, points)
-        exact = math.log(
-            float(np.median(np.concatenate(self._raw[1])))
-            / float(np.median(np.concatenate(self._raw[0])))
+        """The bootstrap's view of log(B / A) on every round so far (any level from it).
+
+        With generations, every complete generation's sessions enter as sessions of their
+        own (generation-major), each with its generation's rounds: the sessions part then
+        rests on every session measured so far, not on the few alive at once."""
+        n = self.usable_rounds
+        g = self.generation_rounds or n
+        gens = n // g
+        a, b = (
+            np.concatenate(
+                [np.stack(s[k * g : (k + 1) * g], axis=1) for k in range(gens)], axis=0
+            )  # (generations x sessions, rounds per generation, points)
+            for s in self._sketches
         )
-        return ratio_spread(a, b, exact, self._reps, self._rng)
+        exact = math.log(
+            float(np.median(np.concatenate(self._raw[1][:n])))
+            / float(np.median(np.concatenate(self._raw[0][:n])))
+        )
+        return ratio_spread(a, b, exact, self._reps, self._rng, generations=gens)
 
     def _look(self, final: bool) -> ComparisonState:
         k = min(self._state.looks_done + 1, self.plan.looks)

@@ -10,9 +10,9 @@ context switches, `interleave`), which shows up inside the rounds part.
 
 The blocker is named by a stated rule, in this order:
 
-* "margin": the estimate lies closer to the margin's edge than a third of the CI's
-  half-width, so deciding would take the CI to shrink threefold, nine times the rounds: more
-  time hardly helps, the difference (if any) is about the margin's size;
+* "margin": the estimate lies closer to the margin's edge than the margin's own width and
+  than a third of the CI's half-width, so deciding would take the CI to shrink threefold
+  (nine times the rounds): more time hardly helps, the difference is about the margin's size;
 * "interference": at least `INTERFERED_SHARE` of the blocks were interrupted and the rounds
   part is the larger: a quieter machine, or pinning the worker to a core of its own;
 * "sessions": the sessions part is the larger: more sessions per profile (`--sessions`), or
@@ -38,8 +38,8 @@ ADVICE = {
     "would decide it",
     "interference": "the worker kept losing its core: a quieter machine, or run.pin_cpus "
     "on a core nothing else uses",
-    "sessions": "sessions of the same profile differ: more sessions per profile "
-    "(--sessions), not more time on the same ones",
+    "sessions": "sessions of the same profile differ: more time (each generation of fresh "
+    "sessions adds to the sample), or more sessions at once (--sessions)",
     "rounds": "the machine changed from round to round: more time (--budget), or a quieter machine",
 }
 
@@ -61,10 +61,10 @@ class Undecided:
         return ADVICE[self.blocked_by]
 
     def text(self) -> str:
-        parts = f"sessions {self.sessions_share:.0%}, rounds {self.rounds_share:.0%}"
+        parts = f"of the spread: sessions {self.sessions_share:.0%}, rounds {self.rounds_share:.0%}"
         if self.interfered is not None:
             parts += f"; {self.interfered:.0%} of blocks interrupted"
-        return f"blocked by {self.blocked_by} ({parts} of the spread): {self.advice}"
+        return f"blocked by {self.blocked_by} ({parts}): {self.advice}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -94,7 +94,8 @@ def why_undecided(
     r_share = 1.0 - s_share if total > 0 else 0.0
     half = math.sqrt(total)
     edge = math.log1p(margin)
-    if abs(abs(spread.log_estimate) - edge) < half / MARGIN_REACH:
+    gap = abs(abs(spread.log_estimate) - edge)
+    if gap < edge and gap < half / MARGIN_REACH:
         blocked = "margin"
     elif interfered is not None and interfered >= INTERFERED_SHARE and r_share >= s_share:
         blocked = "interference"

@@ -103,6 +103,7 @@ class Measurement:
         self.prepared = prepare_request_inputs(self.request, self.profile, info.inputs)
         self.feeds = self.prepared.sets
         gpu = self._prepare_gpu(model_path, info.inputs)
+        self._session_args = (model_path, gpu.options.provider_options)
         try:
             self.sess, report, create_ms = create_session(
                 model_path,
@@ -151,6 +152,22 @@ class Measurement:
                 )
 
         return explain_capture_failure(exc, self.profile, placement)
+
+    def renew_session(self) -> float:
+        """Retire the session and create a fresh one of the same profile, on the same model
+        and inputs (`interleave`'s recycling: the session is a sampled unit). The old one is
+        released first, so memory stays bounded. Bind again with first_run + make_calls.
+        Returns the creation time in ms."""
+        from ..session import create_session
+
+        model_path, provider_options = self._session_args
+        self._keep = []
+        self.first_outputs = None
+        del self.sess
+        self.sess, _, create_ms = create_session(
+            model_path, self.profile, self.physical, None, provider_options
+        )
+        return float(create_ms)
 
     def first_run(self) -> int:
         """Time the session's very first inference (cold start), in ns.

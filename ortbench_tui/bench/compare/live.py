@@ -129,6 +129,7 @@ class CompareRun:
         if req.until_decided is not None:
             # Open-ended: the parent stops it; timed seconds can never pass the wall budget.
             schedule.update(open=True, duration_s=req.until_decided.budget_s)
+            schedule["recycle_rounds"] = req.until_decided.generation_rounds
         child_request = {
             "model_path": str(self.model_path),
             "profiles": [profile_to_dict(req.profiles[p]) for _, p in units],
@@ -182,7 +183,7 @@ class CompareRun:
                 blocks[msg.index].append(msg.samples_ns)
                 rounds_seen = max(rounds_seen, msg.round + 1)
                 if until is not None and not self._cancelled:
-                    until.add_block(msg.index, msg.samples_ns)
+                    until.add_block(msg.index, msg.samples_ns, msg.switches)
                 yield CompareProgress(
                     "timed",
                     rounds_seen,

@@ -41,6 +41,15 @@ from .model import Comparison
 
 PACE_ROUNDS = 2
 """Rounds whose pace turns the budget into rounds (all sessions still run in them)."""
+GENERATION_ROUNDS = 5
+"""Rounds a generation of sessions lives (they are then retired and made afresh): after the
+first look (10 rounds) the session part of the CI rests on twice the sessions alive at once,
+after 40 rounds on eight times, where the same three sessions would give Student t on 4
+degrees of freedom for ever. Five rounds of ~50 ms blocks per session make a fresh session's
+creation and warm-up a few per cent of the time."""
+INTERRUPTED_SWITCHES = 1
+"""A block with at least this many involuntary context switches of the worker lost its core
+for a while (`interleave`): counted as interrupted."""
 
 
 @dataclass
@@ -53,6 +62,10 @@ class DecideSettings:
     max_rounds: int | None = None
     """A budget in rounds (the look plan is then fixed from the start); the time budget
     still applies."""
+    generation_rounds: int = GENERATION_ROUNDS
+    """The child retires every session and creates a fresh one each this many rounds, so the
+    session (a random effect: memory layout) is sampled many times; 0: the same sessions
+    throughout."""
 
 
 class UntilDecided:
@@ -75,6 +88,7 @@ class UntilDecided:
         self._send = send
         self._mine = [[u for u, (_, q) in enumerate(units) if q == p] for p in range(profiles)]
         self._blocks: list[list[np.ndarray]] = [[] for _ in units]
+        self._switches: list[list[int]] = [[] for _ in units]
         self.pairs = pairs if pairs is not None else [(0, p) for p in range(1, profiles)]
         self._fed = [0] * len(self.pairs)  # per pair, rounds fed so far
         self.rules: list[SequentialComparison | None] = [None] * len(self.pairs)
@@ -103,8 +117,10 @@ class UntilDecided:
         n = len(self.pairs)
         return self.settings.alpha / n if self.settings.per_table and n else self.settings.alpha
 
-    def add_block(self, unit: int, samples_ns: np.ndarray) -> None:
+    def add_block(self, unit: int, samples_ns: np.ndarray, switches: int = -1) -> None:
+        """`switches`: the worker's involuntary context switches in the block (-1: unknown)."""
         self._blocks[unit].append(samples_ns)
+        self._switches[unit].append(switches)
         if self._timed_from is None:
             self.timed_started()
         unplanned = all(r is None for r in self.rules)
@@ -141,7 +157,11 @@ class UntilDecided:
         max_rounds = self.settings.max_rounds or max_rounds_for(self.settings.budget_s, round_s)
         for i, (_, b) in enumerate(self.pairs):
             self.rules[i] = SequentialComparison(
-                max_rounds, self.margin, self.alpha, seed=self.seed + b
+                max_rounds,
+                self.margin,
+                self.alpha,
+                seed=self.seed + b,
+                generation_rounds=self.settings.generation_rounds,
             )
 
     def _feed(self, i: int) -> None:
@@ -154,7 +174,9 @@ class UntilDecided:
             r = self._fed[i]
             a = [self._blocks[u][r] for u in self._mine[pa]]
             b = [self._blocks[u][r] for u in self._mine[pb]]
-            rule.add_round(a, b, self.elapsed_s)
+            switches = [self._switches[u][r] for u in (*self._mine[pa], *self._mine[pb])]
+            hit = None if min(switches) < 0 else sum(x >= INTERRUPTED_SWITCHES for x in switches)
+            rule.add_round(a, b, self.elapsed_s, interrupted=hit)
             self._fed[i] += 1
         if rule.should_stop():
             self._drop_finished(pa, pb)
