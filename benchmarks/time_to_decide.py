@@ -1,40 +1,45 @@
-"""How long does a verdict take: `compare --until-decided` against today's fixed-duration compare.
+"""How long does a right verdict take: `compare --until-decided` on differences of known size.
 
-A known difference is made by appending a chain of k Identity nodes to the sample's output:
-A runs it at graph_optimization_level=basic (which removes Identity nodes), B at disable
-(which keeps them), both at one thread; k is calibrated so that B / A is ~1.10 or ~1.03.
+A difference is made by appending a chain of k Identity nodes to a sample's output: A runs it
+at graph_optimization_level=basic (which removes Identity nodes), B at disable (which keeps
+them), both at one thread. Its size is *known*, not guessed from a compare as noisy as what
+it checks: it is measured by call-level alternation (A, B, A, B ... one call each, in one
+process, `--pairs` pairs per fresh session pair, `--session-pairs` such pairs), where a
+neighbour's burst hits both alike. k is chosen from two such measurements (k = 0 and k =
+`--probe-k`) by linear interpolation, then the chosen k is measured again: that figure, with
+the range over session pairs, is the row's size.
 
-  * until decided: `--until-decided --budget`, repeated; time to the decided verdict (timed
-    rounds; set-up aside) and how often it was right;
-  * fixed: `--interleave --duration d` for growing d; the shortest d whose 95% CI gives the
-    right verdict in at least `--power` of the repeats. Both use alpha = 5% (the fixed CI is
-    one planned 95% look; the sequential rule spends 5% over its looks): equal error rates.
+For each size, `compare --until-decided --budget` is repeated: the median time to a verdict
+(timed rounds; set-up aside), the slowest, and how often the verdict was right ("slower").
+Quiet, or with one core kept busy by a spinning process (`--busy`). With `--aa` it also runs
+A against A (the same model and profile twice) and counts "faster"/"slower" (wrong) verdicts.
 
-Each on sample:mlp and sample:conv, quiet and with one core busy (`--busy`: a spinning
-process beside the measurement).
-
-    .venv/bin/python benchmarks/time_to_decide.py [--repeats 5] [--budget 60] [--busy]
+    .venv/bin/python benchmarks/time_to_decide.py [--samples mlp] [--targets 3,0.09,0.05]
+        [--repeats 5] [--budget 20] [--busy] [--aa 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 import onnx
 from onnx import helper
 
 from ortbench_tui.bench.compare import CompareRequest, run_compare
 from ortbench_tui.bench.compare.until import DecideSettings
 from ortbench_tui.bench.runner import ensure_spawn_ready
+from ortbench_tui.bench.verdict import Verdict
 from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.samples import sample_path
 
 ONE = ["session.intra_op_num_threads=1"]
-DURATIONS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 def with_chain(model: Path, k: int, out: Path) -> Path:
@@ -53,47 +58,83 @@ def with_chain(model: Path, k: int, out: Path) -> Path:
     return out
 
 
-def profiles(duration: float = 0.0) -> list[Profile]:
-    sets = [*ONE, f"run.duration_s={duration}"] if duration else ONE
+def profiles() -> list[Profile]:
     return [
-        apply_overrides(Profile(name="basic"), [*sets, "session.graph_optimization_level=basic"]),
-        apply_overrides(Profile(name="chain"), [*sets, "session.graph_optimization_level=disable"]),
+        apply_overrides(Profile(name="basic"), [*ONE, "session.graph_optimization_level=basic"]),
+        apply_overrides(Profile(name="chain"), [*ONE, "session.graph_optimization_level=disable"]),
     ]
 
 
-def fixed(model: Path, duration: float) -> tuple[float, str]:
-    pair = run_compare(CompareRequest(str(model), profiles(duration), interleave=True))
-    p = pair.comparison.pairs[0]
-    return p.ratio or 1.0, p.verdict or "none"
+def alternated(model: Path, pairs: int, session_pairs: int) -> tuple[float, float, float]:
+    """B / A by call-level alternation: (median over session pairs, lowest, highest)."""
+    import onnxruntime as ort
+
+    from ortbench_tui.feeds import make_feeds
+    from ortbench_tui.models import inspect_model
+
+    feed = make_feeds(inspect_model(model).inputs, {}, seed=0, sets=1)[0]
+    levels = (
+        ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    )
+    ratios = []
+    pc = time.perf_counter_ns
+    for _ in range(session_pairs):
+        sessions = []
+        for level in levels:
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = 1
+            so.graph_optimization_level = level
+            sessions.append(
+                ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+            )
+        times = np.empty((2, pairs), dtype=np.int64)
+        for s in sessions:  # warm-up
+            for _ in range(50):
+                s.run(None, feed)
+        for i in range(pairs):
+            order = (0, 1) if i % 2 == 0 else (1, 0)  # ABBA: no side always goes first
+            for j in order:
+                t0 = pc()
+                sessions[j].run(None, feed)
+                times[j, i] = pc() - t0
+        ratios.append(float(np.median(times[1]) / np.median(times[0])))
+    return statistics.median(ratios), min(ratios), max(ratios)
 
 
-def calibrate(sample: str, tmp: Path, target: float) -> Path:
-    r0, _ = fixed(with_chain(sample_path(sample), 0, tmp / f"{sample}-0.onnx"), 1.0)
-    r40, _ = fixed(with_chain(sample_path(sample), 40, tmp / f"{sample}-40.onnx"), 1.0)
-    k = max(0, round((1 + target - r0) / max((r40 - r0) / 40, 1e-6)))
-    return with_chain(sample_path(sample), k, tmp / f"{sample}-{k}.onnx")
+def sized(sample: str, target: float, tmp: Path, args: argparse.Namespace) -> tuple[Path, str]:
+    """A model whose B / A is about 1 + target, and its size as measured (text)."""
+    base = sample_path(sample)
+    r0 = alternated(with_chain(base, 0, tmp / f"{sample}-0.onnx"), args.pairs, 2)[0]
+    probe = args.probe_k
+    rk = alternated(with_chain(base, probe, tmp / f"{sample}-{probe}.onnx"), args.pairs, 2)[0]
+    per_node = max((rk - r0) / probe, 1e-6)
+    k = max(0, round((1 + target - r0) / per_node))
+    model = with_chain(base, k, tmp / f"{sample}-{k}.onnx")
+    mid, lo, hi = alternated(model, args.pairs, args.session_pairs)
+    return model, f"{mid:.3f}x ({lo:.3f}-{hi:.3f}, k={k})"
 
 
-def until_row(sample: str, model: Path, target: float, args: argparse.Namespace) -> str:
+def until_row(model: Path, args: argparse.Namespace, want: Verdict) -> tuple[list[float], int]:
     times, right = [], 0
     for _ in range(args.repeats):
         req = CompareRequest(
             str(model), profiles(), interleave=True, until_decided=DecideSettings(args.budget)
         )
         comp = run_compare(req).comparison
-        right += comp.pairs[0].verdict == "slower"
-        times.append(comp.stopping["elapsed_s"] if comp.stopping else args.budget)
-    need = None
-    for d in DURATIONS:
-        ok = sum(fixed(model, d)[1] == "slower" for _ in range(args.repeats))
-        if ok >= args.power * args.repeats:
-            need = d
-            break
-    fixed_text = f"{need:g} s ({2 * need:g} s timed)" if need else f"> {DURATIONS[-1]:g} s"
-    return (
-        f"| {sample} | {target:.0%} | {statistics.median(times):.1f} s ({right}/{args.repeats})"
-        f" | {fixed_text} |"
-    )
+        verdict = comp.pairs[0].verdict
+        ok = verdict == want if want is not Verdict.NO_CLEAR else not Verdict(verdict).differs
+        right += ok
+        elapsed = comp.stopping["elapsed_s"] if comp.stopping else args.budget
+        times.append(elapsed if Verdict(verdict).decided else float("inf"))
+    return times, right
+
+
+def seconds(times: list[float]) -> str:
+    decided = [t for t in times if t != float("inf")]
+    if not decided:
+        return "-"
+    return f"{statistics.median(decided):.1f} s / {max(decided):.1f} s"
 
 
 def spin() -> None:
@@ -104,25 +145,43 @@ def spin() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--budget", type=float, default=60.0)
-    ap.add_argument("--power", type=float, default=0.8)
+    ap.add_argument("--budget", type=float, default=20.0)
     ap.add_argument("--busy", action="store_true", help="one core kept busy meanwhile")
     ap.add_argument("--samples", default="mlp,conv")
+    ap.add_argument("--targets", default="2.0,0.09,0.05,0.03,0.02", help="B / A - 1 each")
+    ap.add_argument("--pairs", type=int, default=2000, help="alternated calls per session pair")
+    ap.add_argument("--session-pairs", type=int, default=6)
+    ap.add_argument("--probe-k", type=int, default=60)
+    ap.add_argument("--aa", type=int, default=0, help="A-against-A repeats per sample")
     args = ap.parse_args()
     ensure_spawn_ready()
     busy = mp.get_context("spawn").Process(target=spin, daemon=True) if args.busy else None
     if busy:
         busy.start()
     tmp = Path(tempfile.mkdtemp())
+    print(f"load average at start: {os.getloadavg()[0]:.2f}; busy core: {bool(busy)}")
     print(
-        "| sample | difference | until decided: median s (right/repeats) "
-        f"| fixed: s per profile for {args.power:.0%} right |"
+        "| sample | target | size by call-level alternation (range over session pairs) "
+        f"| decided: median / slowest | right / {args.repeats} |"
     )
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for sample in args.samples.split(","):
-        for target in (0.10, 0.03):
-            model = calibrate(sample, tmp, target)
-            print(until_row(sample, model, target, args), flush=True)
+        for target in (float(t) for t in args.targets.split(",")):
+            model, size = sized(sample, target, tmp, args)
+            times, right = until_row(model, args, Verdict.SLOWER)
+            print(f"| {sample} | {target:+.0%} | {size} | {seconds(times)} | {right} |", flush=True)
+        if args.aa:
+            model = with_chain(sample_path(sample), 0, tmp / f"{sample}-aa.onnx")
+            a = profiles()[0]
+            wrong = 0
+            for _ in range(args.aa):
+                req = CompareRequest(
+                    str(model), [a, a], interleave=True, until_decided=DecideSettings(args.budget)
+                )
+                v = run_compare(req).comparison.pairs[0].verdict
+                wrong += Verdict(v).differs
+            print(f"| {sample} | A/A | 1 | - | {args.aa - wrong} of {args.aa} not faster/slower |")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
     if busy:
         busy.terminate()
 

@@ -35,6 +35,7 @@ from ..stopping import (
     ComparisonState,
     SequentialComparison,
     max_rounds_for,
+    plan_looks,
 )
 from ..verdict import Verdict
 from .model import Comparison
@@ -155,13 +156,17 @@ class UntilDecided:
         rounds = max(self._all_rounds(), 1)
         round_s = max(self.elapsed_s, 1e-6) / rounds
         max_rounds = self.settings.max_rounds or max_rounds_for(self.settings.budget_s, round_s)
+        # A budget too short for two generations before its one look keeps its sessions
+        # (the child renews them all the same; their rounds then count as one generation's).
+        first = plan_looks(max_rounds).rounds[0]
+        gen = self.settings.generation_rounds
         for i, (_, b) in enumerate(self.pairs):
             self.rules[i] = SequentialComparison(
                 max_rounds,
                 self.margin,
                 self.alpha,
                 seed=self.seed + b,
-                generation_rounds=self.settings.generation_rounds,
+                generation_rounds=gen if MIN_ROUNDS <= gen <= first else 0,
             )
 
     def _feed(self, i: int) -> None:
