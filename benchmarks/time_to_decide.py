@@ -108,8 +108,18 @@ def sized(sample: str, target: float, tmp: Path, args: argparse.Namespace) -> tu
     r0 = alternated(with_chain(base, 0, tmp / f"{sample}-0.onnx"), args.pairs, 2)[0]
     probe = args.probe_k
     rk = alternated(with_chain(base, probe, tmp / f"{sample}-{probe}.onnx"), args.pairs, 2)[0]
-    per_node = max((rk - r0) / probe, 1e-6)
-    k = max(0, round((1 + target - r0) / per_node))
+    k_prev, r_prev = probe, rk
+    k = max(0, round((1 + target - r0) * probe / max(rk - r0, 1e-6)))
+    # The cost per node is not constant on a busy machine: two secant steps from the probe.
+    for _ in range(2):
+        rk = alternated(with_chain(base, k, tmp / f"{sample}-{k}.onnx"), args.pairs, 2)[0]
+        if abs(rk - 1 - target) <= 0.15 * target or rk == r_prev:
+            break
+        k, k_prev, r_prev = (
+            max(0, round(k + (1 + target - rk) * (k - k_prev) / (rk - r_prev))),
+            k,
+            rk,
+        )
     model = with_chain(base, k, tmp / f"{sample}-{k}.onnx")
     mid, lo, hi = alternated(model, args.pairs, args.session_pairs)
     return model, f"{mid:.3f}x ({lo:.3f}-{hi:.3f}, k={k})"

@@ -29,6 +29,13 @@ good, calls A against A "different" several times as often (see the tests).
 A budget given in seconds is turned into rounds up front (`max_rounds_for`); if time runs
 out first, `finish` makes one last look, spending the share of a look that will not happen.
 
+Sessions sampled (`generation_rounds`): `compare --until-decided` retires its sessions every
+few rounds and creates fresh ones (`interleave`), because one ORT session of a profile is
+faster than another for its whole life. Each complete generation's sessions then enter the
+bootstrap as sessions of their own, each generation with its own rounds
+(`level_bootstrap.ratio_spread(generations=)`), so the sessions part of the CI rests on every
+session measured so far; the first look comes after one generation.
+
 `run --precision` uses the same block bootstrap, see `precision_stop`.
 """
 
@@ -283,9 +290,10 @@ class SequentialComparison:
 
     @property
     def usable_rounds(self) -> int:
-        """Rounds a look can use: all of them, or with generations only complete ones."""
+        """Rounds a look can use: all of them, or with generations only complete ones (all
+        of them while the first generation is not complete: it is then the only one)."""
         g = self.generation_rounds
-        return self.rounds if not g else (self.rounds // g) * g
+        return self.rounds if not g or self.rounds < g else (self.rounds // g) * g
 
     def spread(self) -> Spread:
         """The bootstrap's view of log(B / A) on every round so far (any level from it).
@@ -294,7 +302,7 @@ class SequentialComparison:
         own (generation-major), each with its generation's rounds: the sessions part then
         rests on every session measured so far, not on the few alive at once."""
         n = self.usable_rounds
-        g = self.generation_rounds or n
+        g = self.generation_rounds if n >= self.generation_rounds > 0 else n
         gens = n // g
         a, b = (
             np.concatenate(

@@ -29,7 +29,7 @@ def simulate(
     `generation_rounds` rounds (0: the same sessions throughout)."""
     rule = SequentialComparison(
         max_rounds=rounds, reps=400, seed=int(rng.integers(1 << 30)),
-        generation_rounds=generation_rounds,
+        first_look=generation_rounds or 10, generation_rounds=generation_rounds,
     )  # fmt: skip
     effects = rng.normal(0, SESSION_SD, (2, SESSIONS))
     for r in range(rounds):

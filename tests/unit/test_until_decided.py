@@ -65,7 +65,13 @@ def decide_here(
         {
             "model_path": str(model),
             "profiles": [profile_to_dict(profiles[p]) for _, p in units],
-            "schedule": {"timed_runs": 0, "duration_s": budget_s, "open": True, "block_s": block_s},
+            "schedule": {
+                "timed_runs": 0,
+                "duration_s": budget_s,
+                "open": True,
+                "block_s": block_s,
+                "recycle_rounds": DecideSettings().generation_rounds,
+            },
         },
     )
     job.setup()
@@ -140,7 +146,7 @@ def test_stop_reaches_the_child_when_every_pair_is_decided():
             break
     state = until.states()[1]
     assert state is not None and state.verdict == "slower" and state.stop_reason == "decided"
-    assert sent == [Stop()] and state.rounds == 10  # the first look decides it
+    assert sent == [Stop()] and state.rounds == 5  # the first look (one generation) decides
 
 
 def test_equal_within_margin_is_shown_in_every_format():

@@ -32,6 +32,7 @@ from ..stopping import (
     DECIDED,
     DEFAULT_ALPHA,
     DEFAULT_DECIDE_BUDGET_S,
+    FIRST_LOOK_ROUNDS,
     ComparisonState,
     SequentialComparison,
     max_rounds_for,
@@ -158,13 +159,17 @@ class UntilDecided:
         max_rounds = self.settings.max_rounds or max_rounds_for(self.settings.budget_s, round_s)
         # A budget too short for two generations before its one look keeps its sessions
         # (the child renews them all the same; their rounds then count as one generation's).
-        first = plan_looks(max_rounds).rounds[0]
+        # The first look comes after one generation: a large difference is then decided in
+        # a couple of seconds (one more look spends a little more alpha per look).
         gen = self.settings.generation_rounds
+        first_look = gen if MIN_ROUNDS <= gen else FIRST_LOOK_ROUNDS
+        first = plan_looks(max_rounds, first_look).rounds[0]
         for i, (_, b) in enumerate(self.pairs):
             self.rules[i] = SequentialComparison(
                 max_rounds,
                 self.margin,
                 self.alpha,
+                first_look=first_look,
                 seed=self.seed + b,
                 generation_rounds=gen if MIN_ROUNDS <= gen <= first else 0,
             )
@@ -252,8 +257,11 @@ class UntilDecided:
             "elapsed_s": round(self.elapsed_s, 3),
             "pairs": stops,
         }
+        g = self.settings.generation_rounds
+        looks = f"{g}, {2 * g}, {4 * g}" if g >= MIN_ROUNDS else "10, 20, 40"
+        renew = f", sessions renewed every {g} rounds" if g >= MIN_ROUNDS else ""
         comp.method += (
-            "; until decided: looks at 10, 20, 40 ... rounds, each CI at 1 - "
+            f"; until decided{renew}: looks at {looks} ... rounds, each CI at 1 - "
             f"{self.alpha:g}/looks (Bonferroni), so all looks together keep the error rate"
             + (
                 f" ({self.settings.alpha:g} over {len(self.pairs)} pairs)"
