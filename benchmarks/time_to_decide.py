@@ -40,6 +40,8 @@ from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.samples import sample_path
 
 ONE = ["session.intra_op_num_threads=1"]
+PAIR_SECONDS = 2.0
+"""Alternation time per session pair at most (after 200 pairs)."""
 
 
 def with_chain(model: Path, k: int, out: Path) -> Path:
@@ -92,13 +94,19 @@ def alternated(model: Path, pairs: int, session_pairs: int) -> tuple[float, floa
         for s in sessions:  # warm-up
             for _ in range(50):
                 s.run(None, feed)
+        # At most PAIR_SECONDS per session pair: a 3x chain's calls are long.
+        deadline = pc() + int(PAIR_SECONDS * 1e9)
+        done = pairs
         for i in range(pairs):
             order = (0, 1) if i % 2 == 0 else (1, 0)  # ABBA: no side always goes first
             for j in order:
                 t0 = pc()
                 sessions[j].run(None, feed)
                 times[j, i] = pc() - t0
-        ratios.append(float(np.median(times[1]) / np.median(times[0])))
+            if i >= 200 and pc() > deadline:
+                done = i + 1
+                break
+        ratios.append(float(np.median(times[1, :done]) / np.median(times[0, :done])))
     return statistics.median(ratios), min(ratios), max(ratios)
 
 

@@ -65,13 +65,7 @@ def decide_here(
         {
             "model_path": str(model),
             "profiles": [profile_to_dict(profiles[p]) for _, p in units],
-            "schedule": {
-                "timed_runs": 0,
-                "duration_s": budget_s,
-                "open": True,
-                "block_s": block_s,
-                "recycle_rounds": DecideSettings().generation_rounds,
-            },
+            "schedule": {"timed_runs": 0, "duration_s": budget_s, "open": True, "block_s": block_s},
         },
     )
     job.setup()
