@@ -184,6 +184,8 @@ class ComparisonState:
     """Seconds more the ETA would take at the pace so far (known when add_round got times)."""
     why: Undecided | None = None
     """When it stopped with no clear difference: which part of the spread blocked it."""
+    interrupted: float | None = None
+    """Share of the blocks so far in which the worker lost its core (None: not measured)."""
 
     @property
     def stopped(self) -> bool:
@@ -331,7 +333,7 @@ class SequentialComparison:
         self._state = ComparisonState(
             self.rounds, k, self.plan.looks, level, sp.estimate, low, high, verdict, reason,
             eta, eta_seconds(eta, self.rounds, self._elapsed_s),
-            self._why() if verdict == NO_CLEAR else None,
+            self._why() if verdict == NO_CLEAR else None, self.interfered,
         )  # fmt: skip
         return self._state
 

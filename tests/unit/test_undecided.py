@@ -48,8 +48,9 @@ def test_a_comparison_that_runs_out_of_budget_says_why():
     state = rule.state()
     assert state.verdict == NO_CLEAR and state.why is not None
     assert state.why.blocked_by == "sessions"
-    assert state.why.interfered == 0.0
+    assert state.why.interfered == 0.0 and state.interrupted == 0.0
     assert "blocked by sessions" in stop_note(state)
     d = state_dict(state)
     assert d["blocked_by"] == "sessions" and d["spread_shares"]["sessions"] > 0.5
+    assert d["interrupted_blocks"] == 0.0
     assert "more sessions at once" in d["advice"]

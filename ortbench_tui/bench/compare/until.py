@@ -280,6 +280,7 @@ def state_dict(state: ComparisonState) -> dict[str, Any]:
         "stop_reason": state.stop_reason,
         "eta_rounds": state.eta_rounds,
         "eta_s": state.eta_s,
+        "interrupted_blocks": state.interrupted,
     }
     if state.why is not None:  # blocked_by, spread_shares, interrupted_blocks, advice
         out.update(state.why.to_dict())
