@@ -317,3 +317,27 @@ def test_load_at_a_rate_reports_and_keeps_the_result(capsys: pytest.CaptureFixtu
     assert list_history() == []  # a load result is kept beside the runs, not listed as one
     npz = np.load(result["saved"].replace(".json", ".npz"))
     assert int((npz["p0_s0_end"] > 0).sum()) == steps[0]["served"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("utilisation", "duration_s"), [(0.5, 20.0), (0.8, 30.0)])
+def test_mean_wait_matches_pollaczek_khinchine(utilisation: float, duration_s: float):
+    """One serving thread, Poisson arrivals, a 4 ms service that releases the GIL (a sleep, as
+    ORT's run does): an M/G/1 queue. The measured mean wait must match Pollaczek-Khinchine
+    computed from the measured service (+ hand-over) times and mean issue lag, within 5
+    standard errors (batch means, 10 batches of 2-3 s, each much longer than a busy period at
+    these utilisations): false-failure bound P(|t_9| > 5) = 7.4e-4 per utilisation."""
+    from ortbench_tui.bench.load.queueing import pk_check, two_sided_t
+
+    took = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        time.sleep(0.004)
+        took.append(time.perf_counter() - t0)
+    rate = utilisation / float(np.mean(took))
+    sched = make_schedule(rate, duration_s, "poisson", seed=11)
+    tl = OpenLoop(sched, sleep_service(0.004), drain_s=10.0).run()
+    check = pk_check(tl, duration_s)
+    assert 0.3 < check.utilisation < 0.95  # the queue is the one meant
+    assert check.within(5.0), check
+    assert two_sided_t(5.0, 9) < 1e-3

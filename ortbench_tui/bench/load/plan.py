@@ -98,7 +98,7 @@ class FindMax:
 
     def _step(self, rate: float, retry: bool = False) -> StepSpec | None:
         if self.steps >= self.request.max_steps:
-            self.note = f"stopped after {self.steps} steps (--max-steps)"
+            self.note = f"stopped after {self.steps} steps, the --max-steps limit"
             return None
         self.steps += 1
         duration = step_duration(rate, self.request) * (2.0 if retry else 1.0)
