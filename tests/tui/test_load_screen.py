@@ -138,3 +138,41 @@ async def test_escape_stops_and_keeps_the_step_measured():
         assert jobs[0].cancelled
         assert [r[6] for r in rows(screen)] == ["stopped"]
         assert "stopped" in str(screen.query_one("#load-title", Static).render())
+
+
+QUICK_TOML = """\
+name = "quick"
+
+[session]
+intra_op_num_threads = 1
+
+[run]
+warmup_runs = 2
+"""
+
+
+@pytest.mark.asyncio
+async def test_o_on_the_main_screen_prompts_then_measures_real_load(app_factory, workdir):
+    from ortbench_tui.tui.screens.dialogs import PromptDialog
+
+    (workdir / "profiles" / "quick.toml").write_text(QUICK_TOML)
+    app = app_factory(initial_profile="quick")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)
+        box = app.screen.query_one("#prompt-input")
+        assert box.value.startswith("rate=")
+        box.value = "rate=200; duration=1"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LoadScreen), timeout=5)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.result is not None, timeout=90)
+        await settle(pilot)
+        got = rows(screen)
+        assert len(got) == 1 and got[0][1] != "0"
+        assert screen.result.path is not None  # kept in the history folder
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.id == "main"

@@ -341,3 +341,53 @@ def test_mean_wait_matches_pollaczek_khinchine(utilisation: float, duration_s: f
     assert 0.3 < check.utilisation < 0.95  # the queue is the one meant
     assert check.within(5.0), check
     assert two_sided_t(5.0, 9) < 1e-3
+
+
+def test_two_profiles_run_the_same_schedule_and_get_a_verdict(
+    capsys: pytest.CaptureFixture[str],
+):
+    from ortbench_tui.bench.compare import VERDICTS
+
+    code, out, _ = run_cli(
+        capsys, "load", "sample:tiny", "--rate", "300", "--duration", "1", "--seed", "7",
+        "--profile", "defaults+session.intra_op_num_threads=1",
+        "--profile", "defaults+session.intra_op_num_threads=2", "--json", "-", "-q",
+    )  # fmt: skip
+    assert code == 0
+    result = json.loads(out)
+    assert [len(p["steps"]) for p in result["profiles"]] == [1, 1]
+    npz = np.load(result["saved"].replace(".json", ".npz"))
+    assert np.array_equal(npz["p0_s0_scheduled"], npz["p1_s0_scheduled"])  # one schedule
+    (comp,) = result["comparisons"]
+    (row,) = comp["rates"]
+    assert comp["percentile"] == 99 and row["rate"] == 300
+    assert row["ci"] is not None and row["ci"][0] <= row["ratio"] <= row["ci"][1]
+    assert row["verdict"] in VERDICTS
+
+
+def test_a_mix_reports_each_shape():
+    """seq=256 does 16x the work of seq=16 in every layer: its median service time is the
+    larger by far (a 70-request median on each side; no machine noise flips a 16x effect)."""
+    from ortbench_tui.bench.load import LoadRequest, run_load
+
+    req = LoadRequest(
+        "sample:encoder",
+        [_encoder_profile()],
+        rates=[100],
+        duration_s=2.0,
+        mix=parse_mix("sequence=16:50,256:50"),
+        save_history=False,
+    )
+    done = run_load(req)
+    (step,) = done.profiles[0].steps
+    shapes = {p["shape"]: p for p in step.per_shape}
+    assert set(shapes) == {"sequence=16", "sequence=256"}
+    assert sum(p["requests"] for p in shapes.values()) == step.requests
+    assert shapes["sequence=256"]["service_ms"]["p50"] > shapes["sequence=16"]["service_ms"]["p50"]
+    assert done.profiles[0].meta["shapes"][1]["tokens"][1] == 256
+
+
+def _encoder_profile() -> Profile:
+    from ortbench_tui.profile import apply_overrides
+
+    return apply_overrides(Profile(name="enc"), ["session.free_dimensions.batch=1"])
