@@ -24,7 +24,7 @@ from ortbench_tui.bench.load import (
 from ortbench_tui.bench.load.messages import StepLive
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile
-from ortbench_tui.tui.screens.load import LoadScreen, bars, parse_load_text
+from ortbench_tui.tui.screens.load import LoadScreen, bars, parse_load_text, rate_chart
 from ortbench_tui.tui.widgets.histogram import LatencyHistogram
 
 
@@ -104,6 +104,16 @@ def test_bars_scale_to_their_maximum_and_keep_the_newest():
     assert bars([0, 0], 5) == "  "
 
 
+def test_rate_chart_draws_p99_against_rate_and_marks_overload():
+    slow = step(1, 4000, kept_up=False)
+    slow.response_ms = {**slow.response_ms, "p99": 1.8}
+    lines = rate_chart([("quick", step(0, 1000)), ("quick", slow)], 41)  # 20 cells of bar
+    assert lines[0] == "p99 response against offered rate (top 1.8 ms)"
+    assert lines[1].startswith("1,000/s ") and lines[1].endswith("900 µs")
+    assert lines[2].startswith("4,000/s ") and lines[2].endswith("1.8 ms ✗")
+    assert lines[1].count("█") == 10 and lines[2].count("█") == 20  # one linear scale
+
+
 @pytest.mark.asyncio
 async def test_load_screen_draws_live_and_fills_a_row_per_step(tmp_path: Path):
     screen = LoadScreen(request([1000, 4000]), start=FakeLoadJob, save_dir=tmp_path)
@@ -114,7 +124,7 @@ async def test_load_screen_draws_live_and_fills_a_row_per_step(tmp_path: Path):
         assert [r[1] for r in got] == ["1,000", "4,000"]
         assert [r[6] for r in got] == ["yes", "NO"]
         assert screen.query_one(LatencyHistogram)._samples.size == 600  # the last step's ticks
-        assert "queue" in str(screen.query_one("#load-bars", Static).render())
+        assert "against offered rate" in str(screen.query_one("#load-bars", Static).render())
         assert "done" in str(screen.query_one("#load-title", Static).render())
         await pilot.press("m")
         await pilot.pause()

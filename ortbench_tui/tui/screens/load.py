@@ -104,6 +104,29 @@ def bars(values: list[float], width: int) -> str:
     return "".join(EIGHTHS[min(8, int(round(v / top * 8)))] for v in tail)
 
 
+def rate_chart(steps: list[tuple[str, Any]], width: int) -> list[str]:
+    """p99 response time against offered rate: one horizontal bar per step, in the order
+    measured, on one linear scale from zero (a step that could not keep up is marked)."""
+    from ortbench_tui.text import format_ms
+
+    rows = [(n, s) for n, s in steps if s.response_ms.get("p99") is not None]
+    if not rows:
+        return []
+    top = max(float(s.response_ms["p99"]) for _, s in rows)
+    names = len({n for n, _ in rows}) > 1
+    labels = [(f"{n} " if names else "") + f"{s.offered_per_s:,.0f}/s" for n, s in rows]
+    pad = max(len(x) for x in labels)
+    room = max(4, width - pad - 14)
+    out = [f"p99 response against offered rate (top {format_ms(top)})"]
+    for label, (_, s) in zip(labels, rows, strict=True):
+        p99 = float(s.response_ms["p99"])
+        eighths = int(round(p99 / top * room * 8)) if top > 0 else 0
+        bar = "█" * (eighths // 8) + (EIGHTHS[eighths % 8] if eighths % 8 else "")
+        mark = "" if s.kept_up or s.stopped else " ✗"
+        out.append(f"{label.rjust(pad)} {bar.ljust(room)} {format_ms(p99)}{mark}")
+    return out
+
+
 def ask_load(screen: Screen[Any], model: Any, entry: Any, blink: bool) -> None:
     """The rates and settings, checked as they are typed; then the load screen."""
     from .dialogs import PromptDialog
@@ -145,7 +168,7 @@ class LoadScreen(JobScreen):
     LoadScreen #load-title { height: 1; background: $panel; padding: 0 1; }
     LoadScreen #load-rates { height: 1; padding: 0 1; }
     LoadScreen #load-histogram { height: 1fr; min-height: 6; padding: 0 1; }
-    LoadScreen #load-bars { height: 2; padding: 0 1; }
+    LoadScreen #load-bars { height: auto; min-height: 2; max-height: 9; padding: 0 1; }
     LoadScreen #load-table { height: auto; max-height: 8; }
     LoadScreen #load-status { height: auto; max-height: 5; padding: 0 1; }
     """
@@ -333,6 +356,10 @@ class LoadScreen(JobScreen):
             lines.append(f"saved {res.path} · ", style="dim")
         lines.append("m writes the table as Markdown\n", style="dim")
         self.query_one("#load-status", Static).update(lines)
+        if len(self.steps) > 1:
+            bars_box = self.query_one("#load-bars", Static)
+            chart = rate_chart(self.steps, max(30, bars_box.content_size.width))
+            bars_box.update(Text("\n".join(chart), no_wrap=True, overflow="crop"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "export":
