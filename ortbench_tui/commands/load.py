@@ -83,6 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a mix of request shapes by a named dim, e.g. sequence=16:50,64:30,256:20",
     )
     parser.add_argument(
+        "--trace",
+        metavar="FILE.csv",
+        help="replay recorded arrivals: a CSV with a header time_s[,DIM] (seconds; DIM a named "
+        "dim's size per request), in place of --rate/--arrivals/--duration/--mix",
+    )
+    parser.add_argument(
         "--start-rate", type=positive_float, metavar="R",
         help="--find-max: the first rate tried (default: half the warm-up's capacity)",
     )  # fmt: skip
@@ -151,6 +157,7 @@ def execute(args: argparse.Namespace) -> int:
         parse_mix,
         parse_rates,
         parse_slo,
+        read_trace,
         run_load,
     )
     from ..errors import OrtbenchError, RunFailed
@@ -158,11 +165,16 @@ def execute(args: argparse.Namespace) -> int:
     from ..profile import atomic_write_text
     from .compare import parse_profile_spec
 
+    if args.trace and (args.rate or args.find_max or args.mix or args.duration):
+        raise OrtbenchError(
+            "--trace replays the file's own arrivals and sizes: leave out --rate, --find-max, "
+            "--mix and --duration"
+        )
     if args.find_max and args.rate:
         raise OrtbenchError("--find-max searches the rate itself: give --rate or --find-max")
     if args.find_max and not args.slo:
         raise OrtbenchError("--find-max needs a target, e.g. --slo p99=1ms")
-    if not args.find_max and not args.rate:
+    if not args.find_max and not args.rate and not args.trace:
         raise OrtbenchError("give --rate R (requests/s), or --find-max --slo p99=1ms")
     extra = [f"run.warmup_runs={args.warmup}"] if args.warmup is not None else []
     specs = args.profile or ["defaults"]
@@ -184,6 +196,7 @@ def execute(args: argparse.Namespace) -> int:
         start_rate=args.start_rate,
         max_steps=args.max_steps,
         save_history=not args.no_history,
+        trace=read_trace(args.trace) if args.trace else None,
     )
     if args.duration is not None:
         request.duration_s = args.duration

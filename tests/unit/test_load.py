@@ -391,3 +391,53 @@ def _encoder_profile() -> Profile:
     from ortbench_tui.profile import apply_overrides
 
     return apply_overrides(Profile(name="enc"), ["session.free_dimensions.batch=1"])
+
+
+def test_a_trace_file_is_read_as_arrivals_and_a_mix(tmp_path):
+    from ortbench_tui.bench.load import read_trace
+
+    f = tmp_path / "t.csv"
+    f.write_text("time_s,sequence\n10.5,64\n10.0,16\n10.25,16\n11.0,256\n")
+    tr = read_trace(str(f))
+    assert tr.offsets_ns.tolist() == [0, 250_000_000, 500_000_000, 1_000_000_000]  # sorted
+    assert tr.sizes == [16, 16, 64, 256]
+    mix = tr.mix()
+    assert mix is not None and mix.values == [16, 64, 256]
+    assert mix.weights == pytest.approx([0.5, 0.25, 0.25])
+    assert tr.shape_index().tolist() == [0, 0, 1, 2]
+    assert tr.rate == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "empty"),
+        ("t,sequence\n1,2\n", "the header is 't,sequence'"),
+        ("time_s\n0\nsoon\n", "line 3: time_s 'soon' is not a number"),
+        ("time_s,sequence\n0,16\n1,0\n", "line 3: sequence 0 is below 1"),
+        ("time_s,sequence\n0,16\n1\n", "line 3: 1 values, expected 2"),
+        ("time_s\n0\n", "at least 2"),
+    ],
+)
+def test_bad_trace_files_name_the_line_and_value(tmp_path, capsys, text: str, needle: str):
+    f = tmp_path / "bad.csv"
+    f.write_text(text)
+    code, _, err = run_cli(capsys, "load", "sample:tiny", "--trace", str(f))
+    assert code == 2 and needle in err and str(f) in err
+
+
+def test_a_trace_is_replayed_at_its_own_times(tmp_path, capsys: pytest.CaptureFixture[str]):
+    times = np.cumsum(np.random.default_rng(4).exponential(1 / 300, 300))
+    f = tmp_path / "arrivals.csv"
+    f.write_text("time_s\n" + "\n".join(f"{t:.9f}" for t in times) + "\n")
+    code, out, _ = run_cli(
+        capsys, "load", "sample:tiny", "--trace", str(f), "--json", "-", "-q",
+        "--set", "session.intra_op_num_threads=1",
+    )  # fmt: skip
+    assert code == 0
+    result = json.loads(out)
+    assert result["load"]["arrivals"] == "trace" and result["load"]["trace"]["requests"] == 300
+    npz = np.load(result["saved"].replace(".json", ".npz"))
+    want = ((times - times[0]) * 1e9).astype(np.int64)
+    assert np.abs(npz["p0_s0_scheduled"] - want).max() <= 2  # ns: the CSV's 9 decimals
+    assert result["profiles"][0]["steps"][0]["served"] == 300

@@ -27,7 +27,16 @@ from .decide import SloDecision, compare_percentile, judge_step, percentile_spre
 from .harness import Call, LiveView, OpenLoop, Timeline
 from .plan import FindMax, FixedRates, StepSpec
 from .report import format_load, load_csv, load_markdown
-from .request import LoadRequest, Mix, Slo, parse_mix, parse_rates, parse_slo
+from .request import (
+    LoadRequest,
+    Mix,
+    ReplayTrace,
+    Slo,
+    parse_mix,
+    parse_rates,
+    parse_slo,
+    read_trace,
+)
 from .result import KIND, ProfileLoad, load_load
 from .run import LoadFinished, LoadJob, LoadLive, LoadStepDone, run_load
 from .schedule import ARRIVALS, Schedule, make_schedule
@@ -48,6 +57,7 @@ __all__ = [
     "Mix",
     "OpenLoop",
     "ProfileLoad",
+    "ReplayTrace",
     "Schedule",
     "Slo",
     "SloDecision",
@@ -65,6 +75,7 @@ __all__ = [
     "parse_rates",
     "parse_slo",
     "percentile_spread",
+    "read_trace",
     "response_ns",
     "run_load",
     "summarize_step",

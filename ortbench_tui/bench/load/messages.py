@@ -29,6 +29,9 @@ class StepRequest:
     arrivals: str
     seed: int
     drain_s: float
+    offsets_ns: np.ndarray | None = None
+    """A replayed trace's arrivals (then `arrivals` is "trace" and the seed is unused)."""
+    shapes: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class StepSpec:
 
 def step_duration(rate: float, request: LoadRequest) -> float:
     """--duration, lengthened where the rate is too low for the SLO percentile's tail."""
-    if request.slo is None:
+    if request.slo is None or request.trace is not None:
         return request.duration_s
     need = 4 * min_samples_for(request.slo.percentile)
     return min(max(request.duration_s, need / rate), MAX_STRETCH * request.duration_s)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ...errors import OrtbenchError
 from ...inputs.spec import InputSpec
 from ...profile import Profile
@@ -134,6 +136,15 @@ class LoadRequest:
     """--find-max: the first rate tried (default: from the measured service time)."""
     max_steps: int = 12
     save_history: bool = True
+    trace: ReplayTrace | None = None
+    """Replay these arrivals (one step, at the file's own rate) instead of an arrival process."""
+
+    def __post_init__(self) -> None:
+        if self.trace is not None:
+            self.rates = [self.trace.rate]
+            self.duration_s = self.trace.duration_s
+            self.arrivals = "trace"
+            self.mix = self.trace.mix()
 
     @property
     def find_max(self) -> bool:
@@ -149,3 +160,95 @@ class LoadRequest:
 
     def shape_labels(self) -> list[str]:
         return self.mix.labels() if self.mix else ["all"]
+
+
+@dataclass(frozen=True)
+class ReplayTrace:
+    """Recorded traffic to replay: each request's arrival time and, optionally, its size of
+    one named dim (a CSV with a header: `time_s` and, e.g., `sequence`)."""
+
+    path: str
+    offsets_ns: np.ndarray
+    """int64, from the first arrival (0), in arrival order."""
+    dim: str | None
+    sizes: list[int]
+    """Per request, the dim's size (empty without a dim column)."""
+
+    @property
+    def duration_s(self) -> float:
+        return max(float(self.offsets_ns[-1]) / 1e9, 1e-3)
+
+    @property
+    def rate(self) -> float:
+        return self.offsets_ns.size / self.duration_s
+
+    def mix(self) -> Mix | None:
+        """The dim's sizes as a mix (weights: how often each occurs), in order of size."""
+        if self.dim is None:
+            return None
+        values = sorted(set(self.sizes))
+        counts = [self.sizes.count(v) for v in values]
+        return Mix(self.dim, values, [c / len(self.sizes) for c in counts])
+
+    def shape_index(self) -> np.ndarray:
+        """Per request, the index of its size in `mix().values`."""
+        if self.dim is None:
+            return np.zeros(self.offsets_ns.size, dtype=np.int16)
+        values = sorted(set(self.sizes))
+        where = {v: i for i, v in enumerate(values)}
+        return np.array([where[s] for s in self.sizes], dtype=np.int16)
+
+
+def read_trace(path: str) -> ReplayTrace:
+    """A CSV of arrivals: a header with `time_s` (seconds, any origin) and at most one other
+    column, a named dim's size per request. Errors name the file, the line and the value."""
+    import csv
+
+    from ...errors import OrtbenchError as Bad
+
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+    except OSError as exc:
+        raise Bad(f"--trace {path}: cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise Bad(f"--trace {path}: not a UTF-8 text file") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise Bad(f"--trace {path}: empty; expected a header `time_s[,DIM]` and one row each")
+    header = [c.strip() for c in rows[0]]
+    if not header or header[0] != "time_s" or len(header) > 2:
+        raise Bad(
+            f"--trace {path}: the header is {','.join(header)!r}; expected `time_s` or "
+            "`time_s,DIM` (DIM a named dim of the model, e.g. time_s,sequence)"
+        )
+    dim = header[1] if len(header) == 2 else None
+    times: list[float] = []
+    sizes: list[int] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise Bad(f"--trace {path}, line {line}: {len(row)} values, expected {len(header)}")
+        try:
+            t = float(row[0])
+        except ValueError:
+            raise Bad(f"--trace {path}, line {line}: time_s {row[0]!r} is not a number") from None
+        if t != t or t in (float("inf"), float("-inf")):
+            raise Bad(f"--trace {path}, line {line}: time_s {row[0]!r} is not a finite number")
+        times.append(t)
+        if dim is not None:
+            try:
+                size = int(row[1])
+            except ValueError:
+                raise Bad(
+                    f"--trace {path}, line {line}: {dim} {row[1]!r} is not a whole number"
+                ) from None
+            if size < 1:
+                raise Bad(f"--trace {path}, line {line}: {dim} {size} is below 1")
+            sizes.append(size)
+    if len(times) < 2:
+        raise Bad(f"--trace {path}: {len(times)} request(s); a replay needs at least 2")
+    order = np.argsort(np.array(times), kind="stable")
+    t_sorted = np.array(times)[order]
+    offsets = ((t_sorted - t_sorted[0]) * 1e9).astype(np.int64)
+    sizes_sorted = [sizes[i] for i in order] if dim is not None else []
+    return ReplayTrace(path, offsets, dim, sizes_sorted)

@@ -124,6 +124,13 @@ def build_load_result(job: LoadSource, parts: list[ProfileLoad]) -> dict[str, An
             if req.mix
             else None,
             "drain_s": req.drain_limit_s(),
+            "trace": {
+                "path": req.trace.path,
+                "requests": int(req.trace.offsets_ns.size),
+                "dim": req.trace.dim,
+            }
+            if req.trace
+            else None,  # fmt: skip
             "mechanism": {
                 "spin_ns": SPIN_NS,
                 "lead_s": LEAD_S,

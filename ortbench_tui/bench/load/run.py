@@ -186,7 +186,13 @@ class LoadJob:
             return
         req = self.request
         drain = req.drain_limit_s()
-        child.send(StepRequest(index, spec.rate, spec.duration_s, req.arrivals, req.seed, drain))
+        trace = req.trace
+        child.send(
+            StepRequest(
+                index, spec.rate, spec.duration_s, req.arrivals, req.seed, drain,
+                trace.offsets_ns if trace else None, trace.shape_index() if trace else None,
+            )
+        )  # fmt: skip
 
     def _summarize(self, index: int, spec: StepSpec, tl: Timeline) -> StepSummary:
         req = self.request

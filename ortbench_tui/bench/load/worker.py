@@ -15,12 +15,14 @@ import sys
 import threading
 from typing import Any
 
+import numpy as np
+
 from ..curve.worker import CurveWorker
 from ..protocol import Done, SessionReady, Stop
 from ..worker import prepare_child, redirect_native_output, send_error
 from .harness import Call, OpenLoop
 from .messages import NoMoreSteps, StepDone, StepLive, StepRequest
-from .schedule import make_schedule
+from .schedule import Schedule, make_schedule
 
 REPORT_S = 0.1
 SWITCH_INTERVAL_S = 0.0005
@@ -72,9 +74,16 @@ class LoadWorker(CurveWorker):
 
     def step(self, calls: list[list[list[Call]]], req: StepRequest) -> bool:
         """Run one step and send its timeline; True when the parent asked to stop."""
-        schedule = make_schedule(
-            req.rate, req.duration_s, req.arrivals, req.seed, self.request.get("weights")
-        )
+        if req.offsets_ns is not None:
+            shapes = req.shapes if req.shapes is not None else np.zeros(req.offsets_ns.size)
+            schedule = Schedule(
+                req.offsets_ns, shapes.astype(np.int16), req.rate, "trace", req.seed,
+                req.duration_s,
+            )  # fmt: skip
+        else:
+            schedule = make_schedule(
+                req.rate, req.duration_s, req.arrivals, req.seed, self.request.get("weights")
+            )
         loop = OpenLoop(schedule, calls, req.drain_s)
         stop_seen = [False]
         finished = threading.Event()
