@@ -148,6 +148,33 @@ class LoadProgressLine:
             sys.stderr.flush()
 
 
+def run_keeping_partial(request: Any, on_event: Any) -> Any:
+    """Run the job; the first Ctrl-C (or SIGTERM) stops it the way esc does in the TUI, so
+    the step being measured is kept and reported; a second one interrupts at once."""
+    import signal
+    import threading
+
+    from ..bench.job import drive
+    from ..bench.load import LoadFinished, LoadJob
+
+    job = LoadJob(request)
+    if threading.current_thread() is not threading.main_thread():
+        return drive(job, LoadFinished, on_event, "load job")
+
+    def stop(signum: int, frame: object) -> None:
+        if job.cancelled:
+            raise KeyboardInterrupt
+        print("\nortbench: stopping; what was measured is kept", file=sys.stderr)
+        job.cancel()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return drive(job, LoadFinished, on_event, "load job")
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.load import (
         LoadRequest,
@@ -158,7 +185,6 @@ def execute(args: argparse.Namespace) -> int:
         parse_rates,
         parse_slo,
         read_trace,
-        run_load,
     )
     from ..errors import OrtbenchError, RunFailed
     from ..inputs.spec import spec_from_flags
@@ -200,7 +226,7 @@ def execute(args: argparse.Namespace) -> int:
     )
     if args.duration is not None:
         request.duration_s = args.duration
-    done = run_load(request, LoadProgressLine(not args.quiet))
+    done = run_keeping_partial(request, LoadProgressLine(not args.quiet))
     if args.markdown:
         atomic_write_text(Path(args.markdown), load_markdown(done.result))
     if args.csv:

@@ -441,3 +441,35 @@ def test_a_trace_is_replayed_at_its_own_times(tmp_path, capsys: pytest.CaptureFi
     want = ((times - times[0]) * 1e9).astype(np.int64)
     assert np.abs(npz["p0_s0_scheduled"] - want).max() <= 2  # ns: the CSV's 9 decimals
     assert result["profiles"][0]["steps"][0]["served"] == 300
+
+
+def test_ctrl_c_stops_the_step_and_keeps_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """SIGINT once the step is measuring (sent on its first live event, so no timing guess):
+    the step ends, is kept and reported, and the job ends with status cancelled."""
+    import os
+    import signal
+
+    from ortbench_tui.bench.load import LoadLive
+    from ortbench_tui.commands import load as load_command
+
+    sent = []
+    original = load_command.LoadProgressLine.__call__
+
+    def interrupt_on_first_live(self: Any, event: Any) -> None:
+        if isinstance(event, LoadLive) and event.live.done > 0 and not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+        original(self, event)
+
+    monkeypatch.setattr(load_command.LoadProgressLine, "__call__", interrupt_on_first_live)
+    code, out, err = run_cli(
+        capsys, "load", "sample:tiny", "--rate", "200", "--duration", "60", "--json", "-",
+        "-q", "--set", "session.intra_op_num_threads=1",
+    )  # fmt: skip
+    assert sent and code == 0 and "what was measured is kept" in err
+    result = json.loads(out)
+    assert result["status"] == "cancelled" and result["saved"]
+    (step,) = result["profiles"][0]["steps"]
+    assert step["stopped"] and 0 < step["served"] < 200 * 60
