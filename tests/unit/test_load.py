@@ -473,3 +473,57 @@ def test_ctrl_c_stops_the_step_and_keeps_it(
     assert result["status"] == "cancelled" and result["saved"]
     (step,) = result["profiles"][0]["steps"]
     assert step["stopped"] and 0 < step["served"] < 200 * 60
+
+
+def test_the_report_states_the_answer_the_overload_and_the_verdict():
+    from ortbench_tui.bench.load import format_load, load_csv, load_markdown
+
+    tl = hand_timeline()
+    met = summarize_step(0, 100.0, 0.04, 1, tl)
+    met.decision = {"outcome": "met", "ci_ms": [9.0, 14.0], "percentile_ms": 11.0, "retry": False}
+    over = summarize_step(1, 200.0, 0.04, 1, tl)
+    over.kept_up, over.offered_per_s, over.achieved_per_s = False, 190.0, 120.0
+    over.decision = {"outcome": "not met", "ci_ms": None, "percentile_ms": 90.0, "retry": False}
+    result = {
+        "model": {"name": "sample:tiny"},
+        "load": {
+            "arrivals": "poisson",
+            "workers": 1,
+            "seed": 0,
+            "slo": {"text": "p99=20ms"},
+        },  # fmt: skip
+        "profiles": [
+            {
+                "profile": {"name": "A"},
+                "steps": [met.to_dict(), over.to_dict()],
+                "find_max": {"max_rate": 100.0, "lowest_not_met": 200.0, "note": ""},
+            }
+        ],  # fmt: skip
+        "comparisons": [
+            {
+                "a": "A",
+                "b": "B",
+                "percentile": 99,
+                "rates": [
+                    {
+                        "rate": 100.0,
+                        "a_ms": 11.0,
+                        "b_ms": 5.5,
+                        "ratio": 0.5,
+                        "ci": [0.4, 0.6],
+                        "verdict": "faster",
+                    }
+                ],
+            }
+        ],  # fmt: skip
+        "warnings": [],
+    }
+    text = format_load(result)
+    assert "A: highest rate meeting p99=20ms: 100/s (offered 100/s) (its p99 11 ms" in text
+    assert "200/s does not (offered 190/s)" in text
+    assert "A at 190/s: could not keep up (achieved 120/s" in text
+    assert (
+        "B vs A at 100/s: p99 response 5.5 ms vs 11 ms, ratio 0.500x [0.400, 0.600]: faster" in text
+    )
+    assert load_markdown(result).count("\n| A |") == 2
+    assert load_csv(result).splitlines()[2].startswith("A,200.0,190.000,120.000,")

@@ -62,7 +62,12 @@ def answer_lines(result: dict[str, Any]) -> list[str]:
             )
             continue
         hi = fm.get("lowest_not_met")
-        bracket = f"; {hi:,.0f}/s does not" if hi else "; no rate tried failed it"
+        failed = next((s for s in p["steps"] if s["rate"] == hi), None)
+        bracket = "; no rate tried failed it"
+        if hi:
+            bracket = f"; {hi:,.0f}/s does not" + (
+                f" (offered {failed['offered_per_s']:,.0f}/s)" if failed else ""
+            )
         met = next((s for s in p["steps"] if s["rate"] == fm["max_rate"] and s.get("decision")
                     and s["decision"]["outcome"] == "met"), None)  # fmt: skip
         ci = ""
@@ -73,8 +78,9 @@ def answer_lines(result: dict[str, Any]) -> list[str]:
                 f" (its {what} {_ms(met['decision']['percentile_ms'])}, "
                 f"95% CI {_ms(lo_ms)}-{_ms(hi_ms)})"
             )
+        offered = f" (offered {met['offered_per_s']:,.0f}/s)" if met else ""
         lines.append(
-            f"{name}: highest rate meeting {slo}: {fm['max_rate']:,.0f}/s{ci}{bracket}"
+            f"{name}: highest rate meeting {slo}: {fm['max_rate']:,.0f}/s{offered}{ci}{bracket}"
             + (f"; {fm['note']}" if fm.get("note") else "")
         )
     return lines
