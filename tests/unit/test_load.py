@@ -197,6 +197,7 @@ def test_an_overloaded_step_gives_up_at_the_drain_limit_and_says_so():
     assert s.achieved_per_s < 0.6 * s.offered_per_s
     assert response_ns(tl).size == s.requests
     assert s.response_ms["max"] >= 200  # waited at least until the drain limit
+    assert 0.5 < s.utilisation <= 1.0  # one thread, never more than fully busy
 
 
 def test_a_failing_service_ends_the_step_with_its_error():

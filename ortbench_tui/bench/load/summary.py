@@ -61,7 +61,8 @@ class StepSummary:
     issue_lag_us: dict[str, float | None]
     """Issued - scheduled, in µs: the harness's own schedule accuracy."""
     utilisation: float
-    """Sum of service times / (threads x the step's length)."""
+    """Sum of service times / (threads x the step's length, or up to the last end if the
+    queue drained after it)."""
     kept_up: bool
     stopped: bool
     max_queue: int
@@ -150,12 +151,13 @@ def summarize_step(
     offered = n_issued / span_ns * 1e9 if n_issued else 0.0
     # Achieved: finished requests over the time from the first arrival to the last finish,
     # but at least the schedule's span (a drained queue makes no rate look higher).
+    busy_ns = span_ns
     if n_served:
-        last = float(tl.end_ns[served].max() - tl.scheduled_ns[0])
-        achieved = n_served / max(span_ns, last) * 1e9
-    else:
-        achieved = 0.0
-    util = float(service.sum()) / (threads * max(span_ns, 1.0))
+        busy_ns = max(span_ns, float(tl.end_ns[served].max() - tl.scheduled_ns[0]))
+    achieved = n_served / busy_ns * 1e9 if n_served else 0.0
+    # Over the same window as the achieved rate: a queue drained after the last arrival
+    # makes no thread look more than fully busy.
+    util = float(service.sum()) / (threads * max(busy_ns, 1.0))
     kept_up = given_up == 0 and (offered == 0 or achieved >= KEEP_UP * offered)
     lag_us = quantiles_ms(lag)
     lag_us = {k: (v * 1000 if v is not None else None) for k, v in lag_us.items()}
