@@ -1,7 +1,8 @@
 """How true is `ortbench load`? The open-loop harness against what it should be.
 
 In this process, with the harness the load worker runs (`bench.load.harness.OpenLoop`) on a
-session made here (one intra-op thread), so only the harness is measured, not the spawn:
+session made here (one intra-op thread) and the worker's GIL switch interval, so only the
+harness is measured, not the spawn:
 
   accuracy   issue lag (issued - scheduled) p50/p99/p99.9 on sample:tiny at several rates
   ceiling    the highest Poisson rate the harness sustains on sample:tiny (achieved >= 97% of
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from typing import Any
 
@@ -31,6 +33,7 @@ import onnxruntime as ort
 
 from ortbench_tui.bench.load import OpenLoop, make_schedule, summarize_step
 from ortbench_tui.bench.load.queueing import pk_check
+from ortbench_tui.bench.load.worker import SWITCH_INTERVAL_S
 from ortbench_tui.samples import sample_path
 
 
@@ -165,6 +168,7 @@ def main() -> None:
     ap.add_argument("--only", default="accuracy,ceiling,pk,co")
     ap.add_argument("--seconds", type=float, default=3.0)
     args = ap.parse_args()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # as in the load worker
     parts = {"accuracy": accuracy, "ceiling": ceiling, "pk": pk, "co": co}
     for name in args.only.split(","):
         parts[name.strip()](args.seconds)
