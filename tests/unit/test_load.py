@@ -185,6 +185,28 @@ def test_stop_keeps_what_was_measured():
     assert s.given_up == 0  # a stop gives nothing up on the queue's account
 
 
+def test_a_stop_while_the_queue_drains_is_a_stop_not_a_failure_to_keep_up():
+    """All requests issued, the queue still long (three times capacity): a stop then gives up
+    the queued requests on the user's account, not as the queue's failure to keep up."""
+    sched = make_schedule(300, 0.5, "constant")
+    holder: dict[str, OpenLoop] = {}
+
+    def service() -> None:
+        loop = holder["loop"]
+        if loop.view().issued == sched.size:
+            loop.stop()
+        time.sleep(0.01)
+
+    loop = OpenLoop(sched, [[[(service, ())]]], drain_s=30.0)
+    holder["loop"] = loop
+    started = time.perf_counter()
+    tl = loop.run()
+    assert time.perf_counter() - started < 20  # not the 30 s drain
+    s = summarize_step(0, 300, 0.5, 1, tl)
+    assert tl.stopped and s.stopped and s.given_up == 0
+    assert s.served < s.requests and response_ns(tl).size == s.served
+
+
 def test_an_overloaded_step_gives_up_at_the_drain_limit_and_says_so():
     """Service 10 ms, arrivals at 300/s: three times capacity, so the queue grows; the ones
     left at the drain limit count at their lower bound, and the step did not keep up."""

@@ -80,7 +80,8 @@ class LiveView:
 
 
 class OpenLoop:
-    """One step: `run()` from the issuing thread; `stop()` and `view()` from any other."""
+    """One step: `run()` from the issuing thread; `stop()` from any other, `view()` from one
+    other (the reporter: each view hands on the responses finished since the last)."""
 
     def __init__(
         self,
@@ -188,18 +189,15 @@ class OpenLoop:
             issued[i] = now
             put(i)
             self._issued_count = i + 1
-        stopped = bool(stop[0]) and not self._errors
-        deadline = (
-            pc()
-            if stopped
-            else int(self.scheduled[-1]) + int(self.drain_s * 1e9)
-            if self.schedule.size
-            else pc()
-        )
+        deadline = pc()
+        if not stop[0] and self.schedule.size:
+            deadline = int(self.scheduled[-1]) + int(self.drain_s * 1e9)
         while sum(self._done) + len(self._errors) < self._issued_count and pc() < deadline:
             if stop[0]:  # those in service finish, the queued are given up
                 break
             sleep(DRAIN_POLL_S)
+        # A stop during the drain is the user's too: what is left is not the queue's failure.
+        stopped = bool(stop[0]) and not self._errors
         cut = 0
         if sum(self._started) < self._issued_count:
             cut = pc()
@@ -208,7 +206,6 @@ class OpenLoop:
             put(-1)
         for th in servers:
             th.join()
-        self.view()  # settle the watermark: nothing is reported twice afterwards
         error = None
         if self._errors:
             exc = self._errors[0]
