@@ -567,3 +567,13 @@ def test_the_report_states_the_answer_the_overload_and_the_verdict():
     )
     assert load_markdown(result).count("\n| A |") == 2
     assert load_csv(result).splitlines()[2].startswith("A,200.0,190.000,120.000,")
+
+
+def test_history_passes_over_load_results_without_calling_them_unreadable(tmp_path):
+    from ortbench_tui.bench.results import scan_history
+
+    (tmp_path / "a-load.json").write_text(json.dumps({"schema": 1, "kind": "load"}))
+    (tmp_path / "broken.json").write_text("{not json")
+    scan = scan_history(tmp_path)
+    assert scan.entries == []
+    assert [p.name for p, _ in scan.skipped] == ["broken.json"]
