@@ -577,3 +577,12 @@ def test_history_passes_over_load_results_without_calling_them_unreadable(tmp_pa
     scan = scan_history(tmp_path)
     assert scan.entries == []
     assert [p.name for p, _ in scan.skipped] == ["broken.json"]
+
+
+def test_a_trace_that_is_a_named_pipe_is_refused_not_read(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "live.csv"
+    os.mkfifo(fifo)
+    code, _, err = run_cli(capsys, "load", "sample:tiny", "--trace", str(fifo))
+    assert code == 2 and "named pipe" in err

@@ -19,6 +19,8 @@ from ...inputs.spec import InputSpec
 from ...profile import Profile
 
 DEFAULT_DURATION_S = 10.0
+TRACE_LIMIT = 256 * 1024 * 1024
+"""A --trace file larger than this is refused (several million requests)."""
 DEFAULT_WORKERS = 1
 
 
@@ -203,14 +205,15 @@ def read_trace(path: str) -> ReplayTrace:
     """A CSV of arrivals: a header with `time_s` (seconds, any origin) and at most one other
     column, a named dim's size per request. Errors name the file, the line and the value."""
     import csv
+    import io
 
     from ...errors import OrtbenchError as Bad
+    from ...fileio import read_regular
 
+    # The safe reader: a missing file, a named pipe or a huge file is named and refused.
+    raw = read_regular(path, TRACE_LIMIT, "--trace file")
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f))
-    except OSError as exc:
-        raise Bad(f"--trace {path}: cannot read it: {exc.strerror or exc}") from None
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     except UnicodeDecodeError:
         raise Bad(f"--trace {path}: not a UTF-8 text file") from None
     rows = [r for r in rows if any(c.strip() for c in r)]
