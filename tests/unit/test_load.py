@@ -567,6 +567,8 @@ def test_the_report_states_the_answer_the_overload_and_the_verdict():
     )
     assert load_markdown(result).count("\n| A |") == 2
     assert load_csv(result).splitlines()[2].startswith("A,200.0,190.000,120.000,")
+    result["profiles"][0]["profile"]["name"] = "a|b"
+    assert load_markdown(result).count("\n| a\\|b |") == 2  # a | in a name stays in its cell
 
 
 def test_history_passes_over_load_results_without_calling_them_unreadable(tmp_path):

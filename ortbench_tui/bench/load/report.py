@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any
 
-from ...text import aligned_table, format_ms, format_ratio
+from ...text import aligned_table, format_ms, format_ratio, md_table
 from .summary import StepSummary
 
 HEADER = [
@@ -139,9 +139,7 @@ def format_load(result: dict[str, Any]) -> str:
 
 
 def load_markdown(result: dict[str, Any]) -> str:
-    rows = [step_row(n, s) for n, s in _steps(result)]
-    out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
+    out = md_table(HEADER, [step_row(n, s) for n, s in _steps(result)])
     extra = keep_up_lines(result) + answer_lines(result) + verdict_lines(result)
     return "\n".join(out + ([""] + [f"- {x}" for x in extra] if extra else [])) + "\n"
 
