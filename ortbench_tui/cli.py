@@ -29,6 +29,7 @@ COMMANDS = {
     "trace": "per-operator time and EP placement from ORT's profiler",
     "fleet": "run models and profiles on every node of a Ray cluster, one table across them",
     "curve": "latency and throughput across batch sizes, sequence lengths and concurrency",
+    "load": "open-loop traffic: response time from arrival, the highest rate an SLO allows",
 }
 
 

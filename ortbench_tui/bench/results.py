@@ -280,6 +280,8 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
         try:
             r = load_result(path)
         except OrtbenchError as exc:
+            if _job_kind(path):  # another job's result (a curve, a load): not a run, not bad
+                continue
             # The file is named beside its reason: keep the path out of the reason itself.
             reason = str(exc).removeprefix(f"{path}: ").replace(str(path), path.name)
             scan.skipped.append((path, reason))
@@ -301,6 +303,17 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
             )
         )
     return scan
+
+
+def _job_kind(path: Path) -> str:
+    """The `kind` a job's result file names (curve, load), or "" for anything else: run
+    results have none, and an unreadable file is the caller's to report."""
+    try:  # the safe reader: a named pipe or a huge file must not hang or fill memory
+        data = json.loads(read_regular(path, RESULT_LIMIT, "result file").decode("utf-8"))
+    except (OrtbenchError, UnicodeDecodeError, ValueError, RecursionError):
+        return ""
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else ""
 
 
 def _fleet_run(result: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ SCOPE_TITLES = {
     "sweep": "Sweep",
     "practices": "Practices check",
     "curve": "Load curve",
+    "load": "Open-loop load",
     "trace": "Trace",
     "inputs": "Inputs form",
     "help": "This help",
@@ -135,6 +136,17 @@ COMMANDS: list[Command] = [
         palette="Load curve",
         help="Latency (p50, p99) and throughput of the selected model across batch sizes, "
         "sequence lengths and concurrent requests, with the knee stated",
+        show=False,
+    ),
+    Command(
+        "main",
+        "o",
+        "load",
+        "Load",
+        palette="Open-loop load",
+        help="Requests arriving on their own schedule (Poisson or constant) at a rate: "
+        "response time from arrival beside service time, queue depth, offered vs achieved, "
+        "or the highest rate that meets a p99 target",
         show=False,
     ),
     Command(
@@ -304,6 +316,21 @@ COMMANDS: list[Command] = [
         palette="Export practices as Markdown",
     ),
     Command("curve", "escape", "stop_or_close", "Stop/Back", "Stop the curve, or go back"),
+    Command(
+        "load",
+        "escape",
+        "stop_or_close",
+        "Stop/Back",
+        "Stop the load (what was measured is kept), or go back",
+    ),
+    Command(
+        "load",
+        "m",
+        "export",
+        "Markdown",
+        "Write the load's table as Markdown and copy it",
+        palette="Export load as Markdown",
+    ),
     Command(
         "curve",
         "m",

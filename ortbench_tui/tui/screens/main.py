@@ -44,7 +44,7 @@ from .profile_files import (
 )
 from .run_outcomes import notify_failed, notify_finished, show_trace
 
-WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep", "curve")
+WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep", "curve", "load")
 """Actions that need a model and a profile, and no run going."""
 WORKBENCH_ACTION_OF = {"comparison": "compare", "practices check": "practices"}
 """`_runnable`'s words for the actions, where they differ from the action's name."""
@@ -281,6 +281,13 @@ class MainScreen(WorkerErrors, Screen[None]):
         if picked is not None:
             app = self.workbench
             ask_curve(self, *picked, self.symbolic_dims(), app.hardware, app.cursor_blink)
+
+    def action_load(self) -> None:
+        from .load import ask_load
+
+        picked = self._runnable("load")
+        if picked is not None:
+            ask_load(self, *picked, self.workbench.cursor_blink)
 
     def action_stop(self) -> None:
         if self.run_panel.cancel():

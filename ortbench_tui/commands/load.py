@@ -1,0 +1,247 @@
+"""`ortbench load`: open-loop traffic at a rate; response time from each request's arrival.
+
+    ortbench load MODEL [--profile P]... (--rate R[,R2,...] | --find-max --slo p99=1ms)
+                  [--arrivals poisson|constant] [--duration S] [--workers N] [--seed N]
+                  [--mix DIM=V:W,...] [--json OUT] [--csv OUT] [--markdown OUT]
+
+Progress goes to stderr (a line per step); the table, the search's answer and the verdicts to
+stdout. Exit 0 when every step ran (a rate above capacity is a finding, not a failure), 1 when
+a profile's worker failed, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    add_json_argument,
+    emit_json,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
+
+EPILOG = (
+    "Two or more --profile: each runs the same schedules (same rates, same seed) in its own "
+    "worker, and each is compared with the first on the SLO's percentile (p99 by default)."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="path to an .onnx file, or sample:NAME")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FILE|NAME",
+        help="profile (FILE, NAME or 'defaults', optionally +KEY=VALUE); repeat to compare "
+        "profiles under the same schedule (default: ORT defaults)",
+    )
+    parser.add_argument(
+        "--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+        help="override a key in every profile, e.g. session.intra_op_num_threads=1",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rate",
+        metavar="R[,R2,...]",
+        help="offered rate in requests/s; several make a curve of response time against rate",
+    )
+    parser.add_argument(
+        "--find-max",
+        action="store_true",
+        help="search for the highest rate whose response time meets --slo",
+    )
+    parser.add_argument(
+        "--slo",
+        metavar="pP=BOUND",
+        help="a response-time target, e.g. p99=1ms or p99.9=500us (with --find-max, or to "
+        "judge each --rate step)",
+    )
+    parser.add_argument(
+        "--arrivals",
+        choices=["poisson", "constant"],
+        default="poisson",
+        help="arrival process (default poisson: independent callers)",
+    )
+    parser.add_argument(
+        "--duration", type=positive_float, metavar="S", help="seconds of arrivals per step (10)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="serving threads on the one session (default 1)",
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="arrival seed (0)")
+    parser.add_argument(
+        "--mix",
+        metavar="DIM=V:W,...",
+        help="a mix of request shapes by a named dim, e.g. sequence=16:50,64:30,256:20",
+    )
+    parser.add_argument(
+        "--trace",
+        metavar="FILE.csv",
+        help="replay recorded arrivals: a CSV with a header time_s[,DIM] (seconds; DIM a named "
+        "dim's size per request), in place of --rate/--arrivals/--duration/--mix",
+    )
+    parser.add_argument(
+        "--start-rate", type=positive_float, metavar="R",
+        help="--find-max: the first rate tried (default: half the warm-up's capacity)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-steps", type=positive_int, default=12, metavar="N",
+        help="--find-max: at most N steps (default 12)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--drain", type=positive_float, metavar="S",
+        help="how long the queue may take to empty after the last arrival (default: the "
+        "step's length); what is left is given up and counted",
+    )  # fmt: skip
+    parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs per profile")
+    parser.add_argument("--shape", action="append", default=[], metavar="NAME=AxB",
+                        help="an input's shape")  # fmt: skip
+    parser.add_argument(
+        "--input", action="append", default=[], metavar="NAME=SPEC", dest="input_values",
+        help="an input's values (int:LO..HI, normal, ...)",
+    )  # fmt: skip
+    parser.add_argument("--inputs", metavar="PATH", help="inputs file: .npz, folder or .toml")
+    add_json_argument(parser)
+    parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
+    parser.add_argument("--csv", metavar="OUT", help="write one row per step as CSV")
+    parser.add_argument("--no-history", action="store_true", help="do not keep the result")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+class LoadProgressLine:
+    """On stderr: the job's progress line (self-overwriting on a terminal), a line per step."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, event: Any) -> None:
+        from ..bench.job import JobProgress
+        from ..bench.load import LoadStepDone
+        from ..bench.load.report import step_row
+
+        if not self.enabled:
+            return
+        if isinstance(event, JobProgress) and self.tty:
+            total = f"/{event.total:,.0f}" if event.total else ""
+            eta = f"  eta {event.eta_s:4.0f} s" if event.eta_s is not None else ""
+            sys.stderr.write(
+                f"\r\033[K{event.phase}  {event.done:,.0f}{total}  {event.detail}  "
+                f"{event.elapsed_s:5.1f} s{eta}"
+            )
+            sys.stderr.flush()
+        elif isinstance(event, LoadStepDone):
+            r = step_row(event.profile, event.step)
+            text = (
+                f"{r[0]} at {r[1]}/s: achieved {r[2]}/s, response p50 {r[3]} p99 {r[5]}, "
+                f"service p50 {r[7]} p99 {r[8]}, kept up {r[12]}" + (f", {r[13]}" if r[13] else "")
+            )
+            sys.stderr.write(("\r\033[K" if self.tty else "") + text + "\n")
+            sys.stderr.flush()
+
+
+def run_keeping_partial(request: Any, on_event: Any) -> Any:
+    """Run the job; the first Ctrl-C (or SIGTERM) stops it the way esc does in the TUI, so
+    the step being measured is kept and reported; a second one interrupts at once."""
+    import signal
+    import threading
+
+    from ..bench.job import drive
+    from ..bench.load import LoadFinished, LoadJob
+
+    job = LoadJob(request)
+    if threading.current_thread() is not threading.main_thread():
+        return drive(job, LoadFinished, on_event, "load job")
+
+    def stop(signum: int, frame: object) -> None:
+        if job.cancelled:
+            raise KeyboardInterrupt
+        print("\nortbench: stopping; what was measured is kept", file=sys.stderr)
+        job.cancel()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return drive(job, LoadFinished, on_event, "load job")
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from ..bench.load import (
+        LoadRequest,
+        format_load,
+        load_csv,
+        load_markdown,
+        parse_mix,
+        parse_rates,
+        parse_slo,
+        read_trace,
+    )
+    from ..errors import OrtbenchError, RunFailed
+    from ..inputs.spec import spec_from_flags
+    from ..profile import atomic_write_text
+    from .compare import parse_profile_spec
+
+    if args.trace and (args.rate or args.find_max or args.mix or args.duration):
+        raise OrtbenchError(
+            "--trace replays the file's own arrivals and sizes: leave out --rate, --find-max, "
+            "--mix and --duration"
+        )
+    if args.find_max and args.rate:
+        raise OrtbenchError("--find-max searches the rate itself: give --rate or --find-max")
+    if args.find_max and not args.slo:
+        raise OrtbenchError("--find-max needs a target, e.g. --slo p99=1ms")
+    if not args.find_max and not args.rate and not args.trace:
+        raise OrtbenchError("give --rate R (requests/s), or --find-max --slo p99=1ms")
+    extra = [f"run.warmup_runs={args.warmup}"] if args.warmup is not None else []
+    specs = args.profile or ["defaults"]
+    profiles = [parse_profile_spec(s, [*args.overrides, *extra]) for s in specs]
+    names = [p.name for p in profiles]
+    if len(set(names)) < len(names):
+        raise OrtbenchError(f"--profile: the same profile is given twice ({', '.join(names)})")
+    request = LoadRequest(
+        model=args.model,
+        profiles=profiles,
+        rates=parse_rates(args.rate) if args.rate else [],
+        slo=parse_slo(args.slo) if args.slo else None,
+        arrivals=args.arrivals,
+        workers=args.workers,
+        seed=args.seed,
+        mix=parse_mix(args.mix) if args.mix else None,
+        inputs=spec_from_flags(args.shape, args.input_values, args.inputs),
+        drain_s=args.drain,
+        start_rate=args.start_rate,
+        max_steps=args.max_steps,
+        save_history=not args.no_history,
+        trace=read_trace(args.trace) if args.trace else None,
+    )
+    if args.duration is not None:
+        request.duration_s = args.duration
+    done = run_keeping_partial(request, LoadProgressLine(not args.quiet))
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), load_markdown(done.result))
+    if args.csv:
+        atomic_write_text(Path(args.csv), load_csv(done.result))
+    if args.json:
+        emit_json({**done.result, "saved": str(done.path) if done.path else None}, args.json)
+    if args.json != "-":
+        print(format_load(done.result))
+        if done.path:
+            print(f"saved {done.path}")
+    failed = [p for p in done.profiles if p.failed]
+    if not any(p.steps for p in done.profiles) and not done.cancelled:
+        raise RunFailed("no step of the load job could be measured")
+    if failed:
+        for p in failed:
+            print(f"ortbench: {p.profile.name}: {p.failed}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,375 @@
+"""Open-loop load: response time under traffic at a rate, live.
+
+Opened from the main screen (`o`, or "Open-loop load" in the palette) after a prompt for the
+rates and settings (`rate=500,1000; workers=1; duration=10; arrivals=poisson`, or
+`slo=p99=1ms` without a rate for the --find-max search). While a step runs: the response-time
+histogram of the step so far, p99 and queue depth over time (one bar per ~0.1 s), offered
+against achieved rate; a table row per finished step. Esc stops the step, keeps what it
+measured, and ends the job; m writes the table as Markdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ortbench_tui.errors import OrtbenchError
+
+from ..charts import EIGHTHS
+from ..keys import bindings
+from ..literal import literal
+from ..widgets.histogram import LatencyHistogram
+from .job_screen import JobScreen, export_name
+
+COLUMNS = ("profile", "offered/s", "achieved/s", "resp p50", "resp p99", "serv p99", "kept up",
+           "SLO")  # fmt: skip
+ORDER = (0, 1, 2, 3, 5, 8, 12, 13)
+"""`bench.load.report.step_row` columns as shown here (80 columns)."""
+DEFAULT_TEXT = "rate=1000; workers=1; duration=10; arrivals=poisson"
+HISTORY_TICKS = 600
+"""Live ticks (about 0.1 s each) kept for the p99 and queue-depth bars."""
+LIVE_SAMPLES = 200_000
+"""Response times of the current step kept for the live histogram (the newest)."""
+
+
+def parse_load_text(text: str) -> dict[str, Any]:
+    """`rate=500,1000; workers=2; duration=5; arrivals=constant; slo=p99=1ms;
+    mix=sequence=16:50,64:50` -> the LoadRequest fields they set."""
+    from ortbench_tui.bench.load import ARRIVALS, parse_mix, parse_rates, parse_slo
+
+    out: dict[str, Any] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not value:
+            raise OrtbenchError(f"{part!r}: expected KEY=VALUE, e.g. rate=1000")
+        if key == "rate":
+            out["rates"] = parse_rates(value)
+        elif key == "slo":
+            out["slo"] = parse_slo(value)
+        elif key == "mix":
+            out["mix"] = parse_mix(value)
+        elif key in ("workers", "seed"):
+            try:
+                n = int(value)
+            except ValueError:
+                raise OrtbenchError(f"{key}={value}: expected a whole number") from None
+            if n < (1 if key == "workers" else 0):
+                raise OrtbenchError(f"{key}={value}: too small")
+            out[key] = n
+        elif key == "duration":
+            try:
+                d = float(value)
+            except ValueError:
+                raise OrtbenchError(f"duration={value}: expected seconds, e.g. 10") from None
+            if not d > 0:
+                raise OrtbenchError(f"duration={value}: expected seconds above 0")
+            out["duration_s"] = d
+        elif key == "arrivals":
+            if value not in ARRIVALS:
+                raise OrtbenchError(f"arrivals={value}: expected one of {', '.join(ARRIVALS)}")
+            out["arrivals"] = value
+        else:
+            raise OrtbenchError(
+                f"{key}: not a load setting (rate, slo, workers, duration, arrivals, seed, mix)"
+            )
+    if "rates" not in out and "slo" not in out:
+        raise OrtbenchError("give rate=R (requests/s), or slo=p99=1ms to search for the rate")
+    return out
+
+
+def load_request(model: str, profile: Any, text: str) -> Any:
+    from ortbench_tui.bench.load import LoadRequest
+
+    return LoadRequest(model, [profile.copy()], **parse_load_text(text))
+
+
+def bars(values: list[float], width: int) -> str:
+    """The newest `width` values as one line of eighth-blocks, scaled to their maximum."""
+    tail = values[-width:] if width > 0 else []
+    top = max(tail, default=0.0)
+    if top <= 0:
+        return " " * len(tail)
+    return "".join(EIGHTHS[min(8, int(round(v / top * 8)))] for v in tail)
+
+
+def rate_chart(steps: list[tuple[str, Any]], width: int) -> list[str]:
+    """p99 response time against offered rate: one horizontal bar per step, in the order
+    measured, on one linear scale from zero (a step that could not keep up is marked)."""
+    from ortbench_tui.text import format_ms
+
+    rows = [(n, s) for n, s in steps if s.response_ms.get("p99") is not None]
+    if not rows:
+        return []
+    top = max(float(s.response_ms["p99"]) for _, s in rows)
+    names = len({n for n, _ in rows}) > 1
+    labels = [(f"{n} " if names else "") + f"{s.offered_per_s:,.0f}/s" for n, s in rows]
+    pad = max(len(x) for x in labels)
+    room = max(4, width - pad - 14)
+    out = [f"p99 response against offered rate (top {format_ms(top)})"]
+    for label, (_, s) in zip(labels, rows, strict=True):
+        p99 = float(s.response_ms["p99"])
+        eighths = int(round(p99 / top * room * 8)) if top > 0 else 0
+        bar = "█" * (eighths // 8) + (EIGHTHS[eighths % 8] if eighths % 8 else "")
+        mark = "" if s.kept_up or s.stopped else " ✗"
+        out.append(f"{label.rjust(pad)} {bar.ljust(room)} {format_ms(p99)}{mark}")
+    return out
+
+
+def ask_load(screen: Screen[Any], model: Any, entry: Any, blink: bool) -> None:
+    """The rates and settings, checked as they are typed; then the load screen."""
+    from .dialogs import PromptDialog
+
+    def check(text: str) -> str | None:
+        try:
+            parse_load_text(text)
+        except OrtbenchError as exc:
+            return str(exc)
+        return None
+
+    def done(text: str | None) -> None:
+        if text:
+            screen.app.push_screen(LoadScreen(load_request(model.spec, entry.profile, text)))
+
+    screen.app.push_screen(
+        PromptDialog(
+            f"Open-loop load on {model.spec} with '{entry.name}'",
+            "rate=R[,R2]; workers=N; duration=S; arrivals=poisson|constant (or slo=p99=1ms):",
+            DEFAULT_TEXT,
+            check=check,
+            cursor_blink=blink,
+        ),
+        done,
+    )
+
+
+class LoadScreen(JobScreen):
+    """The live view of a load job: histogram, p99 and queue over time, rates, the steps."""
+
+    WORKER_GROUP = "load"
+    TITLE_ID = "#load-title"
+    STATUS_ID = "#load-status"
+    FAILED_TITLE = "Load failed"
+
+    BINDINGS = bindings("load")
+
+    DEFAULT_CSS = """
+    LoadScreen #load-title { height: 1; background: $panel; padding: 0 1; }
+    LoadScreen #load-rates { height: 1; padding: 0 1; }
+    LoadScreen #load-histogram { height: 1fr; min-height: 6; padding: 0 1; }
+    LoadScreen #load-bars { height: auto; min-height: 2; max-height: 9; padding: 0 1; }
+    LoadScreen #load-table { height: auto; max-height: 8; }
+    LoadScreen #load-status { height: auto; max-height: 5; padding: 0 1; }
+    """
+
+    class Live(Message):
+        """The step being measured (coalesced: the newest replaces a waiting one)."""
+
+        def __init__(self, view: dict[str, Any]) -> None:
+            super().__init__()
+            self.view = view
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, LoadScreen.Live)
+
+    class StepsChanged(Message):
+        def __init__(self, rows: list[tuple[str, Any]]) -> None:
+            super().__init__()
+            self.rows = rows
+
+    def __init__(
+        self,
+        request: Any,
+        *,
+        start: Callable[[Any], Any] | None = None,
+        save_dir: Path | None = None,
+    ) -> None:
+        """`request`: a LoadRequest. `start` makes the job (default `bench.load.LoadJob`);
+        `save_dir` is where m writes (default: the working folder)."""
+        super().__init__(request, start)
+        self.save_dir = Path(save_dir) if save_dir else None
+        self.result: Any = None
+        self.steps: list[tuple[str, Any]] = []
+        self.p99_ms: list[float] = []
+        self.queue: list[float] = []
+        self._current: tuple[str, int] | None = None
+        self._responses: list[np.ndarray] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self._title("starting…")), id="load-title")
+        yield Static("", id="load-rates")
+        yield LatencyHistogram(id="load-histogram")
+        yield Static("", id="load-bars")
+        yield DataTable(cursor_type="row", zebra_stripes=True, id="load-table")
+        yield Static("", id="load-status")
+        yield Footer()
+
+    def _title(self, status: str) -> str:
+        req = self.request
+        what = (
+            f"find max rate for {req.slo.text}"
+            if req.find_max
+            else ", ".join(f"{r:g}/s" for r in req.rates)
+        )
+        return (
+            f"Open-loop load · {req.model} · {what} · {req.arrivals} · {req.workers} thread(s)"
+            f" · {status}"
+        )
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*COLUMNS)
+        table.focus()
+        self.running = True
+        self._run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=WORKER_GROUP)
+    def _run(self) -> None:
+        from ortbench_tui.bench.load import LoadJob
+
+        self._pump(
+            lambda: (self._start or LoadJob)(self.request),
+            self._event,
+            "the load job stopped without a result",
+        )
+
+    def _live_view(self, ev: Any) -> dict[str, Any]:
+        """What the screen draws, made in the worker thread (the UI thread only draws)."""
+        live = ev.live
+        key = (ev.profile, ev.step)
+        if key != self._current:
+            self._current, self._responses = key, []
+            self.p99_ms, self.queue = [], []
+        if live.response_ns.size:
+            self._responses.append(live.response_ns)
+            self.p99_ms.append(float(np.percentile(live.response_ns, 99)) / 1e6)
+        else:
+            self.p99_ms.append(0.0)
+        self.queue.append(float(live.queue))
+        del self.p99_ms[:-HISTORY_TICKS], self.queue[:-HISTORY_TICKS]
+        samples = np.concatenate(self._responses) if self._responses else np.empty(0, np.int64)
+        if samples.size > LIVE_SAMPLES:
+            samples = samples[-LIVE_SAMPLES:]
+            self._responses = [samples]
+        elapsed = max(live.elapsed_s, 1e-3)
+        p50 = float(np.percentile(samples, 50)) / 1e6 if samples.size else None
+        p99 = float(np.percentile(samples, 99)) / 1e6 if samples.size else None
+        return {
+            "profile": ev.profile,
+            "rate": ev.rate,
+            "offered": live.issued / elapsed,
+            "achieved": live.done / elapsed,
+            "issued": live.issued,
+            "total": live.total,
+            "queue": live.queue,
+            "samples": samples,
+            "p50": p50,
+            "p99": p99,
+            "p99_series": list(self.p99_ms),
+            "queue_series": list(self.queue),
+        }
+
+    def _event(self, ev: Any) -> bool:
+        """One event of the job (in the worker); True when it is the result."""
+        from ortbench_tui.bench.job import JobFailed
+        from ortbench_tui.bench.load import LoadFinished, LoadLive, LoadStepDone
+
+        if isinstance(ev, LoadLive):
+            self.post_message(self.Live(self._live_view(ev)))
+        elif isinstance(ev, LoadStepDone):
+            self.steps.append((ev.profile, ev.step))
+            self.post_message(self.StepsChanged(list(self.steps)))
+        elif isinstance(ev, LoadFinished):
+            self.post_message(self.Done(ev))
+            return True
+        elif isinstance(ev, JobFailed):
+            self.post_message(self.Done(error=ev.message))
+            return True
+        return False
+
+    @on(Live)
+    def _live(self, event: Live) -> None:
+        if not self.running:
+            return
+        v = event.view
+        self._set_title(f"{v['profile']} at {v['rate']:g}/s · {v['issued']}/{v['total']}")
+        self.query_one("#load-rates", Static).update(
+            literal(
+                f"offered {v['offered']:,.0f}/s · achieved {v['achieved']:,.0f}/s · "
+                f"queue {v['queue']}"
+            )
+        )
+        hist = self.query_one(LatencyHistogram)
+        hi = v["p99"] * 1.5 if v["p99"] else None
+        hist.show(v["samples"], v["p50"], v["p99"], hi)
+        width = max(10, self.query_one("#load-bars", Static).content_size.width - 12)
+        p99_top = max(v["p99_series"], default=0.0)
+        q_top = max(v["queue_series"], default=0.0)
+        self.query_one("#load-bars", Static).update(
+            Text(
+                f"p99   {bars(v['p99_series'], width)} {p99_top:.3g} ms\n"
+                f"queue {bars(v['queue_series'], width)} {q_top:.0f}",
+                no_wrap=True,
+                overflow="crop",
+            )
+        )
+
+    @on(StepsChanged)
+    def _steps(self, event: StepsChanged) -> None:
+        from ortbench_tui.bench.load.report import step_row
+
+        table = self.query_one(DataTable)
+        table.clear()
+        for name, s in event.rows:
+            row = step_row(name, s)
+            cells = [Text(row[j]) for j in ORDER]
+            if not s.kept_up and not s.stopped:
+                cells[6] = Text(row[12], style="bold red")
+            table.add_row(*cells)
+
+    @on(JobScreen.Done)
+    def _done(self, event: JobScreen.Done) -> None:
+        from ortbench_tui.bench.load.report import answer_lines, keep_up_lines, verdict_lines
+
+        if self._finished(event.error):
+            return
+        self.result = event.result
+        res = event.result
+        self._set_title("stopped (kept what was measured)" if res.cancelled else "done")
+        lines = Text()
+        for line in answer_lines(res.result) + verdict_lines(res.result):
+            lines.append(f"{line}\n", style="bold")
+        for line in keep_up_lines(res.result):
+            lines.append(f"{line}\n", style="red")
+        if res.path:
+            lines.append(f"saved {res.path} · ", style="dim")
+        lines.append("m writes the table as Markdown\n", style="dim")
+        self.query_one("#load-status", Static).update(lines)
+        if len(self.steps) > 1:
+            bars_box = self.query_one("#load-bars", Static)
+            chart = rate_chart(self.steps, max(30, bars_box.content_size.width))
+            bars_box.update(Text("\n".join(chart), no_wrap=True, overflow="crop"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return True if self.result is not None else None
+        return True
+
+    def action_export(self) -> None:
+        from ortbench_tui.bench.load import load_markdown
+
+        if self.result is None:
+            return
+        text = load_markdown(self.result.result)
+        self._write_export((self.save_dir or Path.cwd()) / export_name("load", "md"), text)
