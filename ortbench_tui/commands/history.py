@@ -92,7 +92,7 @@ def model_name(spec: str) -> str:
 
 
 def _trend(results: list[Any], args: argparse.Namespace) -> int:
-    from ..bench.trend import trends
+    from ..bench.trend import trend_json, trend_lines, trends
     from ..errors import OrtbenchError
 
     name = model_name(args.trend)
@@ -117,64 +117,3 @@ def _trend(results: list[Any], args: argparse.Namespace) -> int:
         print("\n".join(trend_lines(trend)))
         print()
     return 0
-
-
-def trend_json(trend: Any) -> dict[str, Any]:
-    step = trend.step()
-    return {
-        "model": trend.model,
-        "profile": trend.profile,
-        "inputs": trend.inputs,
-        "points": [
-            {
-                "created": p.created,
-                "p50_ms": p.p50_ms,
-                "p99_ms": p.p99_ms,
-                "ort_version": p.ort_version,
-                "model_sha256": p.model_sha256,
-                "machine": p.machine,
-                "path": str(p.path) if p.path else None,
-            }
-            for p in trend.points
-        ],
-        "changes": [{"index": i, "what": what} for i, what in trend.changes()],
-        "step": None
-        if step is None
-        else {
-            "index": step.index,
-            "ratio": step.ratio,
-            "ci": [step.low, step.high],
-            "p_value": step.p_value,
-            "since": step.since,
-            "created": step.created,
-            "text": step.sentence(),
-        },
-    }
-
-
-def trend_lines(trend: Any) -> list[str]:
-    from ..text import aligned_table, format_ms, printable
-
-    step = trend.step()
-    changes = dict(trend.changes())
-    top = max(p.p50_ms for p in trend.points)
-    lines = [
-        f"{printable(trend.model)}  ·  profile {printable(trend.profile)}"
-        + (f"  ·  inputs {printable(trend.inputs)}" if trend.inputs else "")
-        + f"  ·  {len(trend.points)} runs"
-    ]
-    rows = [("created", "p50", "p99", "", "ORT", "changed")]
-    for i, p in enumerate(trend.points):
-        bar = "█" * max(1, round(20 * p.p50_ms / top))
-        mark = changes.get(i, "")
-        if step is not None and i == step.index:
-            mark = f"STEP {mark}".strip()
-        rows.append(
-            (p.created[:19], format_ms(p.p50_ms), format_ms(p.p99_ms), bar, p.ort_version, mark)
-        )
-    lines += aligned_table(rows, {1, 2}, indent="  ")
-    if step is not None:
-        lines.append(f"step: {step.sentence()} (permutation p = {step.p_value:.3f})")
-    else:
-        lines.append("step: none (the trend rule names none; see README, History and trends)")
-    return [line.rstrip() for line in lines]
