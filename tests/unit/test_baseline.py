@@ -219,24 +219,56 @@ def test_the_budget_ends_the_check_with_a_last_look(monkeypatch):
 # --- real runs ----------------------------------------------------------------------------------
 
 
+def identity_chain_model(path, k: int):
+    """sample:mlp with k Identity nodes after its output: at graph level "disable" ORT keeps
+    them, and each costs a kernel call (about 1.4 µs here, measured by call-level alternation:
+    62 of them made mlp 1.086x slower), so k = 150 is a regression of about 20%."""
+    import onnx
+    from onnx import helper
+
+    from ortbench_tui.samples import resolve_model
+
+    model = onnx.load(str(resolve_model("sample:mlp")))
+    graph = model.graph
+    out = graph.output[0].name
+    last = out
+    for i in range(k):
+        name = f"{out}_id{i}"
+        graph.node.append(helper.make_node("Identity", [last], [name], name=f"id{i}"))
+        last = name
+    if k:
+        graph.node.append(helper.make_node("Identity", [last], ["chain_out"], name="id_out"))
+        graph.output[0].name = "chain_out"
+    onnx.save(model, str(path))
+    return str(path)
+
+
 @pytest.mark.slow
-def test_real_runs_exit_3_for_a_slower_model_0_for_the_same_and_2_for_another(tmp_path, capsys):
-    """sample:tiny (a few µs) as the baseline; sample:conv (hundreds of µs) checked against it
-    with --compare-anyway is a >10x regression: exit 3 whatever the load. The same model
-    checked again exits 0 with a 50% margin: on this 2-core machine, loaded by the suite
-    itself, units differ by up to ±13% (measured at load 9), and 50% keeps the chance of an
-    undecided answer negligible while still testing the whole path. Another model without
-    --compare-anyway exits 2 before measuring."""
-    common = ["--set", "session.intra_op_num_threads=1", "--unit-seconds", "0.3", "-q"]
-    assert main(["baseline", "save", "sample:tiny", "--name", "t", "--units", "3", *common]) == 0
+def test_a_20_percent_regression_exits_3_the_same_model_0_and_another_model_2(tmp_path, capsys):
+    """The baseline is sample:mlp (plus an empty chain) at graph level "disable", one thread;
+    the same model with 150 Identity nodes, checked with --compare-anyway, is about 1.2x:
+    with a 3% margin the rule needs the interval's low end above 1.03, which the units'
+    spread on this loaded 2-core machine (up to ±13% at load 14, measured) still reaches
+    within the 120 s budget. The same model checked again exits 0 with a 25% margin (a
+    generous bound so that a loaded CI machine never leaves it undecided). Another model
+    without --compare-anyway exits 2 before anything is measured."""
+    plain = identity_chain_model(tmp_path / "plain.onnx", 0)
+    slower = identity_chain_model(tmp_path / "slower.onnx", 150)
+    common = [
+        "--set",
+        "session.intra_op_num_threads=1",
+        "--set",
+        "session.graph_optimization_level=disable",
+    ]
+    save = ["baseline", "save", plain, "--name", "p", "--units", "6", "--unit-seconds", "0.5"]
+    assert main([*save, *common, "-q"]) == 0
     out = tmp_path / "check.json"
-    code = main(
-        ["check", "sample:conv", "--baseline", "t", "--compare-anyway", "-q", "--json", str(out)]
-    )
+    check = ["check", slower, "--baseline", "p", "--compare-anyway", "--margin", "3%", "-q"]
+    code = main([*check, "--json", str(out)])
     report = json.loads(out.read_text())
-    assert code == 3 and report["outcome"] == "regression" and report["ratio"] > 2
-    assert report["differences"][0].startswith("model:")
-    assert main(["check", "--baseline", "t", "--margin", "50%", "-q", "--budget", "90"]) == 0
+    assert code == 3 and report["outcome"] == "regression", report
+    assert 1.08 < report["ratio"] < 1.5 and report["differences"][0].startswith("model:")
+    assert main(["check", plain, "--baseline", "p", "--margin", "25%", "-q"]) == 0
     capsys.readouterr()
-    assert main(["check", "sample:mlp", "--baseline", "t", "-q"]) == 2
+    assert main(["check", "sample:mlp", "--baseline", "p", "-q"]) == 2
     assert "not comparable" in capsys.readouterr().err
