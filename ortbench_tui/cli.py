@@ -30,6 +30,9 @@ COMMANDS = {
     "fleet": "run models and profiles on every node of a Ray cluster, one table across them",
     "curve": "latency and throughput across batch sizes, sequence lengths and concurrency",
     "load": "open-loop traffic: response time from arrival, the highest rate an SLO allows",
+    "baseline": "save, list, show or remove named baselines for `check`",
+    "check": "did a model get slower than its baseline? (exit 0 no, 3 yes, 4 undecided)",
+    "history": "saved runs, and the trend of one model and profile over time",
 }
 
 

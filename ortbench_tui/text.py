@@ -155,3 +155,11 @@ def toml_value(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return json.dumps(str(value))
+
+
+def printable(text: str) -> str:
+    """Text from a user or a file, safe to print: control characters (escape sequences,
+    newlines) shown escaped, everything else as it is."""
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )

@@ -17,6 +17,7 @@ SCOPE_TITLES = {
     "profiles": "Profile list",
     "editor": "Profile editor",
     "history": "History",
+    "trend": "Trend of a run's group",
     "detail": "A past run / comparison",
     "compare": "Comparison",
     "sweep": "Sweep",
@@ -261,7 +262,17 @@ COMMANDS: list[Command] = [
         "machine's own); an empty glob shows every run",
         palette="Filter history by host",
     ),
+    Command(
+        "history",
+        "t",
+        "trend",
+        "Trend",
+        "The highlighted run's model + profile + inputs over time: p50/p99 per run, where ORT, "
+        "the model file or the machine changed, and a step if the trend rule finds one",
+        show=False,
+    ),
     Command("history", "escape", "close", "Back", "Back to the main screen"),
+    Command("trend", "escape", "close", "Back", "Back to the history"),
     Command("detail", "escape", "close", "Back", "Back to the previous screen"),
     Command("compare", "escape", "stop_or_close", "Stop/Back", "Stop the comparison, or go back"),
     Command(

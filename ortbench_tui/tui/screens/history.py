@@ -74,7 +74,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            "History · enter opens a run · space picks · c compares two · v side by side",
+            "History · enter opens a run · space picks · c compares two · v side by side · t trend",
             id="history-title",
         )
         yield DataTable(cursor_type="row", zebra_stripes=True, id="history-table")
@@ -217,6 +217,14 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         row = self._row()
         if row is not None:
             self.app.push_screen(RunDetailScreen(self.entries[row].path))
+
+    def action_trend(self) -> None:
+        """The highlighted run's group (model + profile + inputs) over time."""
+        from .trend import TrendScreen
+
+        row = self._row()
+        if row is not None:
+            self.app.push_screen(TrendScreen(self.entries[row].path))
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:

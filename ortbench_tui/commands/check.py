@@ -1,0 +1,140 @@
+"""`ortbench check MODEL --baseline NAME`: did the model get slower than its baseline?
+
+Exit codes (for CI): 0 no regression beyond the margin, 3 a decided regression, 4 undecided
+within the budget, 2 not comparable (another model file, other inputs, another machine)
+unless --compare-anyway, or bad input; 1 a run that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .common import add_json_argument, emit_json, positive_float
+
+EPILOG = (
+    "exit 0: no regression beyond the margin; 3: a decided regression; 4: undecided within "
+    "the budget; 2: not comparable (or bad input); 1: a run failed"
+)
+
+
+def percent(text: str) -> float:
+    """'3%' or '3' -> 0.03."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage like 3%, got {text!r}") from None
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage in [0, 100), got {text!r}")
+    return value / 100.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "model",
+        nargs="?",
+        help="the model to check (default: the baseline's own model path or sample)",
+    )
+    parser.add_argument("--baseline", required=True, metavar="NAME", help="see `baseline list`")
+    parser.add_argument(
+        "--margin",
+        type=percent,
+        metavar="X%",
+        help="a slowdown below this is no regression (default 5%%)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=positive_float,
+        metavar="S",
+        help="wall seconds at most, set-up included (default 120)",
+    )
+    parser.add_argument(
+        "--compare-anyway",
+        action="store_true",
+        help="measure even when the model file, inputs or machine differ (and say what differs)",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    add_json_argument(parser)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from ..bench.baseline.decide import DEFAULT_MARGIN
+    from ..bench.baseline.jobs import DEFAULT_BUDGET_S, CheckJob, CheckResult
+    from ..bench.baseline.store import load_baseline
+    from ..bench.job import drive
+    from .job_progress import JobProgressLine
+
+    baseline = load_baseline(args.baseline)
+    job = CheckJob(
+        baseline,
+        model=args.model,
+        margin=DEFAULT_MARGIN if args.margin is None else args.margin,
+        budget_s=args.budget or DEFAULT_BUDGET_S,
+        compare_anyway=args.compare_anyway,
+    )
+    progress = JobProgressLine(not args.quiet)
+    try:
+        result = drive(job, CheckResult, progress, "check")
+    except KeyboardInterrupt:
+        job.cancel()
+        raise
+    finally:
+        progress.clear()
+    if args.json:
+        emit_json(check_json(result), args.json)
+    if args.json != "-":
+        print("\n".join(check_lines(result)))
+    return result.exit_code
+
+
+def check_json(result: Any) -> dict[str, Any]:
+    v = result.verdict
+    return {
+        "kind": "check",
+        "baseline": result.baseline.name,
+        "model": {
+            "spec": result.model.spec,
+            "path": str(result.model.path),
+            "sha256": result.model.sha256,
+        },
+        "outcome": v.outcome.value if v else "undecided",
+        "exit_code": result.exit_code,
+        "ratio": v.ratio if v else None,
+        "ci": [v.low, v.high] if v else None,
+        "ci_level": v.level if v else None,
+        "margin": v.margin if v else None,
+        "units": len(result.units),
+        "baseline_units": len(result.baseline.log_values),
+        "unit_spread_pct": {"baseline": v.baseline_spread_pct, "now": v.spread_pct} if v else None,
+        "reason": result.reason(),
+        "differences": result.differences,
+        "notes": result.notes,
+        "wall_s": result.wall_s,
+        "budget_s": result.budget_s,
+        "cancelled": result.cancelled,
+    }
+
+
+def check_lines(result: Any) -> list[str]:
+    from ..text import format_ms
+
+    v = result.verdict
+    now_ms = None
+    if result.units:
+        import math
+
+        now_ms = math.exp(sum(u.log_value for u in result.units) / len(result.units))
+    lines = [
+        f"baseline  {result.baseline.name}  p50 {format_ms(result.baseline.record.get('p50_ms'))}"
+        f"  ({len(result.baseline.log_values)} units, {result.baseline.record.get('created')})",
+        f"now       {result.model.name}  p50 {format_ms(now_ms)}  ({len(result.units)} units, "
+        f"{result.wall_s:.1f} s of a {result.budget_s:g} s budget)",
+        f"verdict   {v.sentence() if v else 'undecided: no verdict yet'}",
+    ]
+    reason = result.reason()
+    if reason:
+        lines.append(f"why       {reason}")
+    lines += [f"note: {n}" for n in result.notes]
+    if result.cancelled:
+        lines.append("note: cancelled; the verdict is from the units measured before")
+    return lines
