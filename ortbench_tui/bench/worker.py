@@ -44,7 +44,12 @@ from .protocol import (
     StopListener,
     Stopped,
 )
-from .run_inputs import prepare_request_inputs, run_error_message
+from .run_inputs import (
+    binding_off_warning,
+    prepare_request_inputs,
+    run_error_message,
+    unbindable,
+)
 
 if TYPE_CHECKING:
     from ..feeds import PreparedInputs
@@ -102,6 +107,7 @@ class Measurement:
         info = inspect_model(model_path)
         self.prepared = prepare_request_inputs(self.request, self.profile, info.inputs)
         self.feeds = self.prepared.sets
+        self.warnings.extend(self.prepared.warnings)
         gpu = self._prepare_gpu(model_path, info.inputs)
         try:
             self.sess, report, create_ms = create_session(
@@ -170,6 +176,13 @@ class Measurement:
         """One Call per input set; the timed loop only indexes and calls."""
         if not self.profile.run.io_binding:
             return [(self.sess.run, (None, feed)) for feed in self.feeds]
+        outputs = dict(zip(self.output_names, self.first_outputs or [], strict=False))
+        strings = unbindable(self.feeds[0]) + unbindable(
+            {n: o for n, o in outputs.items() if isinstance(o, np.ndarray)}
+        )
+        if strings:
+            self.warnings.append(binding_off_warning(strings))
+            return [(self.sess.run, (None, feed)) for feed in self.feeds]
         return self._bound_calls()
 
     def _bound_calls(self) -> list[Call]:
@@ -232,6 +245,8 @@ class Measurement:
             start = pc()
             by_time = run.duration_s > 0
             deadline = start + int(run.duration_s * 1e9)
+            cap = count_cap_s(run)
+            cap_at = start + int(cap * 1e9) if cap else None
             total = 0
             while True:
                 n = self.batch_size(estimate)
@@ -244,6 +259,9 @@ class Measurement:
                     gpu.sample()
                 total += n
                 if (by_time and pc() >= deadline) or (not by_time and total >= run.timed_runs):
+                    break
+                if cap_at is not None and pc() >= cap_at:
+                    self.warnings.append(capped_warning(total, run.timed_runs, cap))
                     break
                 self.stop.check()
         except Stopped:
@@ -264,6 +282,21 @@ class Measurement:
             t0 = pc()
             fn(*args)
             buf[i] = pc() - t0
+
+
+def count_cap_s(run: Any) -> float:
+    """The time cap of runs by count (run.max_duration_s), 0 when none applies: runs by time
+    and until a precision have their own end, and a cap of 0 means none."""
+    if run.duration_s > 0 or run.until_ci_pct > 0:
+        return 0.0
+    return float(max(run.max_duration_s, 0.0))
+
+
+def capped_warning(done: int, planned: int, cap_s: float) -> str:
+    return (
+        f"stopped at the time cap: {done} of {planned} timed runs in {cap_s:g} s "
+        f"(run.max_duration_s; --max-duration S to run longer, 0 for no cap)"
+    )
 
 
 def prepare_child(pin_cpus: list[int]) -> None:
