@@ -51,6 +51,19 @@ def unset_inputs(
     return out
 
 
+def unsized_input_dims(inputs: Sequence[TensorInfo], spec: InputSpec) -> list[str]:
+    """The inputs' named dims that no saved shape or file sizes (free_dimensions aside)."""
+    if spec.files:
+        return []
+    out: dict[str, None] = {}
+    for t in inputs:
+        value = spec.values.get(t.name)
+        if t.name in spec.shapes or (value is not None and value.kind in ("npy", "none")):
+            continue
+        out.update(dict.fromkeys(t.symbolic_dims))
+    return list(out)
+
+
 def build_rows(
     inputs: Sequence[TensorInfo],
     spec: InputSpec,
@@ -113,4 +126,11 @@ def check_rows(
     return spec
 
 
-__all__ = ["InputRow", "build_rows", "check_rows", "spec_from_rows", "unset_inputs"]
+__all__ = [
+    "InputRow",
+    "build_rows",
+    "check_rows",
+    "spec_from_rows",
+    "unset_inputs",
+    "unsized_input_dims",
+]

@@ -230,7 +230,7 @@ async def test_free_dimensions_follow_the_selected_model(app_factory, runner):
         await pilot.press("k")
         await pilot.pause()
         assert (
-            "symbolic dims without a value" not in app.screen.query_one("#run-notes", Notes).plain
+            "input dims without a size" not in app.screen.query_one("#run-notes", Notes).plain
         )
 
 
