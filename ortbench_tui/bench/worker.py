@@ -44,6 +44,7 @@ from .protocol import (
     StopListener,
     Stopped,
 )
+from .run_eta import capped_warning, count_cap_s
 from .run_inputs import (
     binding_off_warning,
     prepare_request_inputs,
@@ -282,21 +283,6 @@ class Measurement:
             t0 = pc()
             fn(*args)
             buf[i] = pc() - t0
-
-
-def count_cap_s(run: Any) -> float:
-    """The time cap of runs by count (run.max_duration_s), 0 when none applies: runs by time
-    and until a precision have their own end, and a cap of 0 means none."""
-    if run.duration_s > 0 or run.until_ci_pct > 0:
-        return 0.0
-    return float(max(run.max_duration_s, 0.0))
-
-
-def capped_warning(done: int, planned: int, cap_s: float) -> str:
-    return (
-        f"stopped at the time cap: {done} of {planned} timed runs in {cap_s:g} s "
-        f"(run.max_duration_s; --max-duration S to run longer, 0 for no cap)"
-    )
 
 
 def prepare_child(pin_cpus: list[int]) -> None:

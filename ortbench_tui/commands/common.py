@@ -87,6 +87,7 @@ def _number(
 positive_int = _number(int, 1, False, "a positive integer")
 non_negative_int = _number(int, 0, False, "an integer >= 0")
 positive_float = _number(float, 0.0, True, "a positive number")
+non_negative_float = _number(float, 0.0, False, "a number >= 0")
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
