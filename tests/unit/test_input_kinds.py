@@ -266,3 +266,19 @@ def test_models_says_what_each_input_is_fed_by_default_and_why(tmp_path: Path, c
     (info,) = json.loads(capsys.readouterr().out)
     fed = {i["name"]: i["fed_by_default"] for i in info["inputs"]}
     assert fed["token_type_ids"]["spec"] == "int:0..1" and "Gather" in fed["token_type_ids"]["why"]
+
+
+def test_rows_show_the_graph_default_and_why(tmp_path):
+    """The form's values placeholder is what a run feeds; a default read from the graph says
+    where it came from (issue 19 item 7)."""
+    from ortbench_tui.inputs import InputSpec
+    from ortbench_tui.models import inspect_model
+    from ortbench_tui.tui.input_rows import build_rows
+
+    rows = {
+        r.name: r
+        for r in build_rows(inspect_model(im.text_encoder(tmp_path)).inputs, InputSpec(), {})
+    }
+    assert rows["input_ids"].default_values_text == f"int:0..{im.VOCAB - 1}"
+    assert "Gather 'words'" in rows["input_ids"].default_why
+    assert rows["attention_mask"].default_values_text == "ones"
