@@ -91,7 +91,12 @@ def default_for(t: TensorInfo) -> tuple[ValueSpec | None, str]:
     if t.kind == "sequence":
         return None, sequence_refusal(t)
     if t.default:
-        return parse_value_spec(t.default, f"graph default of {t.name!r}"), t.default_reason
+        suggested = parse_value_spec(t.default, f"graph default of {t.name!r}")
+        try:  # a table too big for an int8 index, say: then the dtype's default
+            validate_spec(InputSpec(values={t.name: suggested}), [t])
+            return suggested, t.default_reason
+        except OrtbenchError:
+            pass
     v = default_values(t.dtype)
     if v is None:
         return None, (
@@ -120,11 +125,7 @@ def _draw(rng: np.random.Generator, v: ValueSpec, dtype: str, shape: tuple[int, 
     if v.kind == "str":
         # object arrays of str: what ORT takes and gives back for string tensors
         words = np.array(v.words, dtype=object)
-        return (
-            words[rng.integers(0, len(words), size=shape)]
-            if len(words) > 1
-            else np.full(shape, v.words[0], dtype=object)
-        )
+        return np.asarray(words[rng.integers(0, len(words), size=shape)], dtype=object)
     if v.kind == "normal":
         # float16 from float32 draws: numpy has no float16 generator
         gen_dtype = np.float32 if dtype in ("float16", "float32") else np.float64
