@@ -21,7 +21,7 @@ SHORT_HINTS = {
     "provider.fallback": "EP names, e.g. cpu",
     "run.timed_runs": "used when duration_s = 0",
     "run.duration_s": "seconds; 0 = count timed_runs",
-    "run.max_duration_s": "seconds at most (count runs, until ±%)",
+    "run.max_duration_s": "seconds at most, with until ±%",
     "run.input_sets": "distinct random inputs",
     "run.inputs_npz": "empty = random inputs",
 }

@@ -136,7 +136,7 @@ async def test_the_editor_offers_until_next_to_runs_and_duration(app_factory, ru
             "row-f-run-max-duration-s",
         ]
         assert "0 = off" in row(editor, "#f-run-until-ci-pct").hint
-        assert "until ±%" in row(editor, "#f-run-max-duration-s").hint
+        assert "with until ±%" in row(editor, "#f-run-max-duration-s").hint
         await type_into(pilot, "#f-run-until-ci-pct", "2")
         assert row(editor, "#f-run-until-ci-pct").hint.startswith("until p50 is known to ±2%")
         form = editor.query_one(ProfileForm)
