@@ -88,7 +88,7 @@ def default_values(dtype: str) -> ValueSpec | None:
 
 def default_for(t: TensorInfo) -> tuple[ValueSpec | None, str]:
     """What a run feeds `t` when nothing is said, and why (or None and what to do instead)."""
-    if t.kind == "sequence":
+    if not t.feedable:
         return None, sequence_refusal(t)
     if t.default:
         suggested = parse_value_spec(t.default, f"graph default of {t.name!r}")
@@ -148,7 +148,7 @@ def _value_spec(t: TensorInfo, spec: InputSpec) -> ValueSpec:
     v = spec.values.get(t.name)
     if v is not None:
         return v
-    if t.kind == "sequence":
+    if not t.feedable:
         raise OrtbenchError(sequence_refusal(t))
     v, _why = default_for(t)
     if v is None:
@@ -205,7 +205,7 @@ def prepare_inputs(
         raise OrtbenchError(f"input_sets must be at least 1, got {sets}")
     validate_spec(spec, list(inputs))
     for t in inputs:
-        if t.kind == "sequence":
+        if not t.feedable:
             raise OrtbenchError(sequence_refusal(t))
     arrays = _load_arrays(inputs, spec)
     left_out = [n for n, v in spec.values.items() if v.kind == "none"]

@@ -58,21 +58,27 @@ class TensorInfo:
     """Why: ``indices into Gather 'emb' (table of 30522 rows)``."""
 
     @property
+    def feedable(self) -> bool:
+        """A tensor, or an optional tensor: what ortbench can feed (sequences, maps and
+        nested types are not yet)."""
+        return self.kind in ("tensor", "optional") and not self.dtype.endswith("_type")
+
+    @property
     def type_text(self) -> str:
         """``float32``, ``optional(float32)``, ``sequence(float32)``."""
         return self.dtype if self.kind == "tensor" else f"{self.kind}({self.dtype})"
 
     @property
     def symbolic_dims(self) -> list[str]:
-        if self.kind == "sequence":
-            return []  # its elements' dims: not fed by ortbench, so nothing to size
+        if not self.feedable:
+            return []  # not fed by ortbench, so nothing to size
         return list(dict.fromkeys(d for d in self.shape if isinstance(d, str)))
 
     @property
     def dynamic_dims(self) -> list[int]:
         """Positions of the dims a run must size: named, unnamed and -1 (none for a sequence,
         which ortbench does not feed)."""
-        return dynamic_indices(self.shape) if self.has_shape and self.kind != "sequence" else []
+        return dynamic_indices(self.shape) if self.has_shape and self.feedable else []
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -187,9 +193,12 @@ def _tensor_info(vi: onnx.ValueInfoProto) -> TensorInfo:
         tp = getattr(tp, kind).elem_type
         kind = tp.WhichOneof("value")
     if kind != "tensor_type":
-        # map / sparse / nested types: report the kind, no shape to feed
-        name = vi.type.WhichOneof("value") or "unknown"
-        return TensorInfo(vi.name, name, [], has_shape=False, kind=name.removesuffix("_type"))
+        # map / sparse / nested types (optional(sequence), sequence(map)): named, not fed
+        outer = vi.type.WhichOneof("value") or "unknown"
+        inner = kind or "unknown"
+        if wrapper == "tensor":
+            return TensorInfo(vi.name, outer, [], has_shape=False, kind=outer.removesuffix("_type"))
+        return TensorInfo(vi.name, inner, [], has_shape=False, kind=wrapper)
     tt = tp.tensor_type
     if not tt.HasField("shape"):
         return TensorInfo(vi.name, _dtype_name(tt.elem_type), [], has_shape=False, kind=wrapper)
@@ -240,7 +249,7 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
         t.values.name for t in graph.sparse_initializer
     }
     inputs = [_tensor_info(vi) for vi in graph.input if vi.name not in init_names]
-    suggested = graph_defaults(graph, {t.name: t.dtype for t in inputs if t.kind != "sequence"})
+    suggested = graph_defaults(graph, {t.name: t.dtype for t in inputs if t.feedable})
     for t in inputs:
         if t.name in suggested:
             t.default, t.default_reason = suggested[t.name].spec, suggested[t.name].reason
@@ -289,7 +298,7 @@ def _fmt_shape(t: TensorInfo) -> str:
 
 
 def _dynamic_note(t: TensorInfo) -> str:
-    if t.kind == "sequence":
+    if not t.feedable:
         return ""
     if not t.has_shape:
         return f"  dynamic: rank unknown (give its shape with --shape {t.name}=AxB or a file)"

@@ -175,7 +175,7 @@ def resolve_shapes(
     what is odd but runs (a named dim given two sizes) is appended to `warnings`."""
     arrays = arrays or {}
     warnings = [] if warnings is None else warnings
-    inputs = [t for t in inputs if t.kind != "sequence"]  # never fed: nothing to size
+    inputs = [t for t in inputs if t.feedable]  # never fed: nothing to size
     named = _check_free_dims(free_dims)
     explicit: dict[str, tuple[int, ...]] = {}
     for t in inputs:

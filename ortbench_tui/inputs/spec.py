@@ -318,7 +318,7 @@ def validate_spec(spec: InputSpec, inputs: list[TensorInfo], source: str = "inpu
     for name in [*spec.shapes, *spec.values]:
         if name not in by_name:
             raise OrtbenchError(f"{source}: unknown input {name!r}; the model's inputs are {known}")
-        if by_name[name].kind == "sequence":
+        if not by_name[name].feedable:
             raise OrtbenchError(f"{source}: {sequence_refusal(by_name[name])}")
     for name, shape in spec.shapes.items():
         t = by_name[name]
@@ -341,9 +341,11 @@ def validate_spec(spec: InputSpec, inputs: list[TensorInfo], source: str = "inpu
 
 
 def sequence_refusal(t: TensorInfo) -> str:
-    """What to say about a sequence input: plainly not supported, never a hint that fails."""
+    """What to say about an input ortbench cannot feed (a sequence, a map, a nested type):
+    plainly not supported, never a hint that fails."""
+    what = "sequence inputs" if t.kind == "sequence" else f"{t.type_text} inputs"
     return (
-        f"input {t.name!r} is a {t.type_text}: ortbench cannot feed sequence inputs yet "
+        f"input {t.name!r} is a {t.type_text}: ortbench cannot feed {what} yet "
         "(no --shape, --input or file route works for it); run this model with ORT directly"
     )
 

@@ -43,7 +43,7 @@ def unset_inputs(
         value = spec.values.get(t.name)
         if t.name in spec.shapes or (value is not None and value.kind in ("npy", "none")):
             continue
-        if t.kind == "sequence":
+        if not t.feedable:
             continue  # not fed by ortbench: its run says so plainly
         if not t.has_shape:
             out.append(t.name)

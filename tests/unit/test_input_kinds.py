@@ -282,3 +282,25 @@ def test_rows_show_the_graph_default_and_why(tmp_path):
     assert rows["input_ids"].default_values_text == f"int:0..{im.VOCAB - 1}"
     assert "Gather 'words'" in rows["input_ids"].default_why
     assert rows["attention_mask"].default_values_text == "ones"
+
+
+def test_nested_types_are_named_and_refused_plainly(tmp_path: Path):
+    """optional(sequence(tensor)): no hint to feed it a FILE.npy, which could not work."""
+    from onnx import TensorProto, helper
+
+    seq = helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, [2]))
+    graph = helper.make_graph(
+        [helper.make_node("OptionalHasElement", ["maybe"], ["has"])],
+        "nested",
+        [helper.make_value_info("maybe", helper.make_optional_type_proto(seq))],
+        [helper.make_tensor_value_info("has", TensorProto.BOOL, [])],
+    )
+    path = tmp_path / "nested.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    (t,) = inspect_model(path).inputs
+    assert not t.feedable and t.type_text == "optional(sequence_type)"
+    spec, why = default_for(t)
+    assert spec is None and "cannot feed" in why and "FILE.npy" not in why
+    with pytest.raises(OrtbenchError, match="cannot feed") as exc:
+        prepare_inputs([t], InputSpec(), {})
+    assert "FILE.npy" not in str(exc.value)
