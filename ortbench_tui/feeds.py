@@ -2,15 +2,17 @@
 
 Generated values are seeded so two runs (or two profiles being compared) see the same data,
 and several distinct sets can be rotated so caches do not flatter a model fed one buffer.
-Inputs without a value spec get inputs.DEFAULT_VALUES; integers stay in 0..100 because they
-are often indices (token ids, gather indices) that fail when out of range.
+Inputs without a value spec get what the graph suggests (graph_defaults: a Gather's table
+size, the constants an Equal tests, ones for a mask), else inputs.DEFAULT_VALUES; integers stay
+in 0..100 because they are often indices (token ids, gather indices) that fail when out of
+range. `default_for` says which, and why, for `models` and the inputs form.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,8 +24,11 @@ from .inputs.spec import (
     FLOAT_DTYPES,
     INT_DEFAULT_HIGH,
     INT_DTYPES,
+    STRING_DEFAULT,
     InputSpec,
     ValueSpec,
+    parse_value_spec,
+    sequence_refusal,
     validate_spec,
 )
 from .models import TensorInfo
@@ -32,7 +37,7 @@ from .text import aligned_table
 Feeds = dict[str, np.ndarray]
 
 INT_MAX = INT_DEFAULT_HIGH  # kept for callers of the earlier name
-_RANDOM_KINDS = ("int", "uniform", "normal")
+_RANDOM_KINDS = ("int", "uniform", "normal", "str")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class PreparedInputs:
 
     sets: list[Feeds]
     records: list[InputRecord]
+    warnings: list[str] = field(default_factory=list)
+    """Said with the result: e.g. a named dim two inputs give different sizes."""
 
     def records_dicts(self) -> list[dict[str, object]]:
         return [r.to_dict() for r in self.records]
@@ -74,7 +81,38 @@ def default_values(dtype: str) -> ValueSpec | None:
         return ValueSpec("int", 0, min(int(np.iinfo(dtype).max), INT_DEFAULT_HIGH))
     if dtype == "bool":
         return ValueSpec("int", 0, 1)
+    if dtype == "string":
+        return ValueSpec("str", words=STRING_DEFAULT)
     return None
+
+
+def default_for(t: TensorInfo) -> tuple[ValueSpec | None, str]:
+    """What a run feeds `t` when nothing is said, and why (or None and what to do instead)."""
+    if not t.feedable:
+        return None, sequence_refusal(t)
+    if t.default:
+        suggested = parse_value_spec(t.default, f"graph default of {t.name!r}")
+        try:  # a table too big for an int8 index, say: then the dtype's default
+            validate_spec(InputSpec(values={t.name: suggested}), [t])
+            return suggested, t.default_reason
+        except OrtbenchError:
+            pass
+    v = default_values(t.dtype)
+    if v is None:
+        return None, (
+            f"ortbench cannot generate {t.dtype} data: give it with --input {t.name}=FILE.npy "
+            "or --inputs"
+        )
+    why = f"the default for {t.dtype}"
+    return v, why + (
+        f"; optional: --input {t.name}=none leaves it out" if t.kind == "optional" else ""
+    )
+
+
+def fed_note(t: TensorInfo) -> str:
+    """``fed by default: int:0..30521 (indices into Gather 'words', ...)``, for `models`."""
+    spec, why = default_for(t)
+    return f"fed by default: {spec.text} ({why})" if spec is not None else why
 
 
 def _c_contiguous(arr: np.ndarray) -> np.ndarray:
@@ -84,6 +122,10 @@ def _c_contiguous(arr: np.ndarray) -> np.ndarray:
 
 def _draw(rng: np.random.Generator, v: ValueSpec, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
     arr: np.ndarray
+    if v.kind == "str":
+        # object arrays of str: what ORT takes and gives back for string tensors
+        words = np.array(v.words, dtype=object)
+        return np.asarray(words[rng.integers(0, len(words), size=shape)], dtype=object)
     if v.kind == "normal":
         # float16 from float32 draws: numpy has no float16 generator
         gen_dtype = np.float32 if dtype in ("float16", "float32") else np.float64
@@ -103,9 +145,14 @@ def _draw(rng: np.random.Generator, v: ValueSpec, dtype: str, shape: tuple[int, 
 
 
 def _value_spec(t: TensorInfo, spec: InputSpec) -> ValueSpec:
-    v = spec.values.get(t.name) or default_values(t.dtype)
+    v = spec.values.get(t.name)
+    if v is not None:
+        return v
+    if not t.feedable:
+        raise OrtbenchError(sequence_refusal(t))
+    v, _why = default_for(t)
     if v is None:
-        supported = ", ".join((*FLOAT_DTYPES, *INT_DTYPES, "bool"))
+        supported = ", ".join((*FLOAT_DTYPES, *INT_DTYPES, "bool", "string"))
         raise OrtbenchError(
             f"input {t.name!r} has dtype {t.dtype}, which ortbench cannot generate data for "
             f"(supported: {supported}); give its data with --input {t.name}=FILE.npy or --inputs"
@@ -157,8 +204,15 @@ def prepare_inputs(
     if sets < 1:
         raise OrtbenchError(f"input_sets must be at least 1, got {sets}")
     validate_spec(spec, list(inputs))
+    for t in inputs:
+        if not t.feedable:
+            raise OrtbenchError(sequence_refusal(t))
     arrays = _load_arrays(inputs, spec)
-    shapes = resolve_shapes(inputs, spec, free_dims, arrays)
+    left_out = [n for n, v in spec.values.items() if v.kind == "none"]
+    fed = [t for t in inputs if t.name not in left_out]
+    warnings: list[str] = []
+    shapes = resolve_shapes(fed, spec, free_dims, arrays, warnings)
+    shapes |= dict.fromkeys(left_out, ())
     values = {t.name: _value_spec(t, spec) for t in inputs if t.name not in arrays}
     random = any(v.kind in _RANDOM_KINDS for v in values.values())
     n = _set_count(arrays, random, sets)
@@ -167,12 +221,14 @@ def prepare_inputs(
     fixed = {
         name: _draw(rng, v, t.dtype, shapes[name])
         for t in inputs
-        if (v := values.get(name := t.name)) is not None and v.kind not in _RANDOM_KINDS
+        if (v := values.get(name := t.name)) is not None and v.kind not in (*_RANDOM_KINDS, "none")
     }
     out: list[Feeds] = []
     for k in range(n):
         feed: Feeds = {}
         for t in inputs:
+            if t.name in left_out:
+                continue  # an optional input ORT runs without
             if t.name in arrays:
                 feed[t.name] = _c_contiguous(arrays[t.name].one(k))
             elif t.name in fixed:
@@ -185,13 +241,17 @@ def prepare_inputs(
     for t in inputs:
         if t.name in arrays:
             source = arrays[t.name].source()
+        elif t.name in left_out:
+            source = {"kind": "none"}
         else:
             v = values[t.name]
             source = {"kind": "generator", "spec": v.text, "default": t.name not in spec.values}
+            if source["default"] and t.default:
+                source["why"] = t.default_reason
             if v.kind in _RANDOM_KINDS:
                 source |= {"seed": seed, "sets": n}
         records.append(InputRecord(t.name, t.dtype, shapes[t.name], source))
-    return PreparedInputs(out, records)
+    return PreparedInputs(out, records, warnings)
 
 
 def describe_inputs(records: Sequence[InputRecord]) -> list[str]:
@@ -202,8 +262,11 @@ def describe_inputs(records: Sequence[InputRecord]) -> list[str]:
         if s.get("kind") == "file":
             key = f"[{s['array']}]" if "array" in s else ""
             origin = f"{s['path']}{key}  sha256 {str(s['sha256'])[:12]}"
+        elif s.get("kind") == "none":
+            origin = "none: left out (optional)"
         else:
-            origin = str(s["spec"]) + (" (default)" if s.get("default") else "")
+            default = f" (default: {s['why']})" if s.get("why") else " (default)"
+            origin = str(s["spec"]) + (default if s.get("default") else "")
             origin += f"  seed {s['seed']}" if "seed" in s else ""
         rows.append([r.name, r.dtype, format_shape(list(r.shape)), origin])
     return aligned_table(rows, right=set())
@@ -236,8 +299,10 @@ __all__ = [
     "InputRecord",
     "PreparedInputs",
     "concrete_shape",
+    "default_for",
     "default_values",
     "describe_inputs",
+    "fed_note",
     "load_npz_feeds",
     "make_feeds",
     "prepare_inputs",

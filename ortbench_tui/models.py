@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .dims import (
     placeholder_sizes,
     shape_flags,
 )
+from .graph_defaults import graph_defaults
 from .text import human_bytes, human_count
 
 MODEL_LIMIT = 1 << 40
@@ -47,15 +49,36 @@ class TensorInfo:
     dtype: str
     shape: list[Dim]
     has_shape: bool = True
+    kind: str = "tensor"
+    """tensor, optional (of a tensor: dtype and shape are the element's), sequence (dtype and
+    shape of its elements), or ONNX's name of another type (map, sparse_tensor...)."""
+    default: str = ""
+    """The value spec the graph suggests (``int:0..30521``, ``ones``, ``16000``), or ""."""
+    default_reason: str = ""
+    """Why: ``indices into Gather 'emb' (table of 30522 rows)``."""
+
+    @property
+    def feedable(self) -> bool:
+        """A tensor, or an optional tensor: what ortbench can feed (sequences, maps and
+        nested types are not yet)."""
+        return self.kind in ("tensor", "optional") and not self.dtype.endswith("_type")
+
+    @property
+    def type_text(self) -> str:
+        """``float32``, ``optional(float32)``, ``sequence(float32)``."""
+        return self.dtype if self.kind == "tensor" else f"{self.kind}({self.dtype})"
 
     @property
     def symbolic_dims(self) -> list[str]:
+        if not self.feedable:
+            return []  # not fed by ortbench, so nothing to size
         return list(dict.fromkeys(d for d in self.shape if isinstance(d, str)))
 
     @property
     def dynamic_dims(self) -> list[int]:
-        """Positions of the dims a run must size: named, unnamed and -1."""
-        return dynamic_indices(self.shape) if self.has_shape else []
+        """Positions of the dims a run must size: named, unnamed and -1 (none for a sequence,
+        which ortbench does not feed)."""
+        return dynamic_indices(self.shape) if self.has_shape and self.feedable else []
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -64,6 +87,9 @@ class TensorInfo:
             "shape": list(self.shape) if self.has_shape else None,
             "symbolic_dims": self.symbolic_dims,
             "dynamic_dims": self.dynamic_dims,
+            "kind": self.kind,
+            "default": self.default,
+            "default_reason": self.default_reason,
         }
 
 
@@ -85,6 +111,11 @@ class ModelInfo:
     symbolic_dims: list[str] = field(default_factory=list)
     missing_external_data: list[str] = field(default_factory=list)
     """External data files the model names that are not beside it."""
+
+    @property
+    def input_dims(self) -> list[str]:
+        """The named dims of the inputs: the ones a run sizes (output dims follow from them)."""
+        return list(dict.fromkeys(d for t in self.inputs for d in t.symbolic_dims))
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -139,23 +170,40 @@ def _dtype_name(elem_type: int) -> str:
             return f"onnx_type_{elem_type}"
 
 
+_PLACEHOLDER_DIM = re.compile(r"\?|-1|None|none|unk__\d+|")
+"""dim_params that mean "any size", not a symbol shared between dims: Paddle writes ``?`` for
+every unknown dim, onnx shape inference ``unk__N``, some exporters ``-1`` or ``None``."""
+
+
+def _dim(d: onnx.TensorShapeProto.Dimension) -> Dim:
+    if d.HasField("dim_value"):
+        return int(d.dim_value)
+    if d.HasField("dim_param") and not _PLACEHOLDER_DIM.fullmatch(d.dim_param.strip()):
+        return d.dim_param
+    return None
+
+
 def _tensor_info(vi: onnx.ValueInfoProto) -> TensorInfo:
     kind = vi.type.WhichOneof("value")
+    tp = vi.type
+    wrapper = "tensor"
+    if kind in ("optional_type", "sequence_type"):
+        # optional(tensor) and sequence(tensor): the element's dtype and shape
+        wrapper = kind.removesuffix("_type")
+        tp = getattr(tp, kind).elem_type
+        kind = tp.WhichOneof("value")
     if kind != "tensor_type":
-        # sequence / map / optional / sparse: report the kind, no shape to feed
-        return TensorInfo(vi.name, kind or "unknown", [], has_shape=False)
-    tt = vi.type.tensor_type
+        # map / sparse / nested types (optional(sequence), sequence(map)): named, not fed
+        outer = vi.type.WhichOneof("value") or "unknown"
+        inner = kind or "unknown"
+        if wrapper == "tensor":
+            return TensorInfo(vi.name, outer, [], has_shape=False, kind=outer.removesuffix("_type"))
+        return TensorInfo(vi.name, inner, [], has_shape=False, kind=wrapper)
+    tt = tp.tensor_type
     if not tt.HasField("shape"):
-        return TensorInfo(vi.name, _dtype_name(tt.elem_type), [], has_shape=False)
-    shape: list[Dim] = []
-    for d in tt.shape.dim:
-        if d.HasField("dim_value"):
-            shape.append(int(d.dim_value))
-        elif d.HasField("dim_param") and d.dim_param:
-            shape.append(d.dim_param)
-        else:
-            shape.append(None)
-    return TensorInfo(vi.name, _dtype_name(tt.elem_type), shape)
+        return TensorInfo(vi.name, _dtype_name(tt.elem_type), [], has_shape=False, kind=wrapper)
+    shape = [_dim(d) for d in tt.shape.dim]
+    return TensorInfo(vi.name, _dtype_name(tt.elem_type), shape, kind=wrapper)
 
 
 def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
@@ -201,6 +249,10 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
         t.values.name for t in graph.sparse_initializer
     }
     inputs = [_tensor_info(vi) for vi in graph.input if vi.name not in init_names]
+    suggested = graph_defaults(graph, {t.name: t.dtype for t in inputs if t.feedable})
+    for t in inputs:
+        if t.name in suggested:
+            t.default, t.default_reason = suggested[t.name].spec, suggested[t.name].reason
     outputs = [_tensor_info(vi) for vi in graph.output]
 
     counts: Counter[str] = Counter()
@@ -246,13 +298,18 @@ def _fmt_shape(t: TensorInfo) -> str:
 
 
 def _dynamic_note(t: TensorInfo) -> str:
+    if not t.feedable:
+        return ""
     if not t.has_shape:
-        return "  dynamic: rank unknown (give its data with --input NAME=FILE.npy or --inputs)"
+        return f"  dynamic: rank unknown (give its shape with --shape {t.name}=AxB or a file)"
     return f"  dynamic: {describe_dynamic(t.shape)}" if t.dynamic_dims else ""
 
 
-def format_model(info: ModelInfo, top_ops: int = 8) -> str:
-    """Human-readable summary for `ortbench models`."""
+def format_model(
+    info: ModelInfo, top_ops: int = 8, fed: Callable[[TensorInfo], str] | None = None
+) -> str:
+    """Human-readable summary for `ortbench models`; `fed` says what a run feeds an input
+    by default and why (feeds.fed_note: it builds on this module)."""
     lines = [
         f"{info.name}",
         f"  path       {info.path}",
@@ -283,7 +340,9 @@ def format_model(info: ModelInfo, top_ops: int = 8) -> str:
             lines.append("    (none)")
         for t in tensors:
             note = _dynamic_note(t) if title == "inputs" else ""
-            lines.append(f"    {t.name}  {t.dtype}  {_fmt_shape(t)}{note}")
+            lines.append(f"    {t.name}  {t.type_text}  {_fmt_shape(t)}{note}")
+            if title == "inputs" and fed is not None:
+                lines.append(f"      {fed(t)}")
     flags = suggested_shape_flags(info.inputs)
     if flags:
         lines.append("  dynamic dims: size them per run (1 stands for each dynamic dim: use yours)")

@@ -28,13 +28,17 @@ def _suspects(records: Sequence[InputRecord]) -> list[InputRecord]:
 
 
 def _flag_examples(records: Sequence[InputRecord], index_high: int | None) -> list[str]:
+    """Flags that run as typed (never a placeholder such as VALUE): ORT's index range when it
+    says it, else a small range; 1 for a number, true for a bool."""
     out = []
     for r in _suspects(records):
         if r.dtype in INT_DTYPES and r.shape != ():
-            hi = index_high if index_high is not None and index_high >= 0 else "HI"
+            hi = index_high if index_high is not None and index_high >= 0 else 9
             out.append(f"--input {r.name}=int:0..{hi}")
+        elif r.dtype == "bool":
+            out.append(f"--input {r.name}=true")
         else:
-            out.append(f"--input {r.name}=VALUE")
+            out.append(f"--input {r.name}=1")
     return out
 
 
@@ -55,7 +59,7 @@ def explain_run_error(error: BaseException | str, records: Sequence[InputRecord]
     examples = _flag_examples(records, int(m.group(2)) if m else None)
     lines.append(
         "hint: the input values or sizes may not suit this model (an index past a table, "
-        "a value a branch rejects, a length too short for a Pad); set them with "
+        "a value a branch rejects, a length too short for a Pad); set them, e.g. "
         + (" ".join(examples) + ", " if examples else "")
         + "--input NAME=SPEC (a number, int:LO..HI, uniform:LO..HI, FILE.npy), "
         "--shape NAME=AxB, or real data with --inputs FILE.npz|DIR"

@@ -49,6 +49,18 @@ def prepare_request_inputs(
     )
 
 
+def unbindable(feed: dict[str, Any]) -> list[str]:
+    """Inputs (or outputs) IO binding cannot take: ORT binds only non-string tensors."""
+    return [n for n, a in feed.items() if getattr(getattr(a, "dtype", None), "kind", "O") in "OUS"]
+
+
+def binding_off_warning(names: Sequence[str]) -> str:
+    return (
+        f"IO binding off: ORT binds no string tensors ({', '.join(map(repr, names))}); "
+        "the runs call session.run with the inputs"
+    )
+
+
 def is_ort_error(exc: BaseException) -> bool:
     """An error raised by onnxruntime itself (its pybind exceptions), not by ortbench."""
     return type(exc).__module__.startswith("onnxruntime")
@@ -109,6 +121,7 @@ def shape_mismatch_warning(names: Sequence[str], results: Sequence[dict[str, Any
 
 
 __all__ = [
+    "binding_off_warning",
     "effective_spec",
     "input_lines",
     "is_ort_error",
@@ -118,4 +131,5 @@ __all__ = [
     "shape_mismatch_warning",
     "shapes_of",
     "shapes_text",
+    "unbindable",
 ]

@@ -44,7 +44,13 @@ from .protocol import (
     StopListener,
     Stopped,
 )
-from .run_inputs import prepare_request_inputs, run_error_message
+from .run_eta import capped_warning, count_cap_s
+from .run_inputs import (
+    binding_off_warning,
+    prepare_request_inputs,
+    run_error_message,
+    unbindable,
+)
 
 if TYPE_CHECKING:
     from ..feeds import PreparedInputs
@@ -102,6 +108,7 @@ class Measurement:
         info = inspect_model(model_path)
         self.prepared = prepare_request_inputs(self.request, self.profile, info.inputs)
         self.feeds = self.prepared.sets
+        self.warnings.extend(self.prepared.warnings)
         gpu = self._prepare_gpu(model_path, info.inputs)
         self._session_args = (model_path, gpu.options.provider_options)
         try:
@@ -187,6 +194,13 @@ class Measurement:
         """One Call per input set; the timed loop only indexes and calls."""
         if not self.profile.run.io_binding:
             return [(self.sess.run, (None, feed)) for feed in self.feeds]
+        outputs = dict(zip(self.output_names, self.first_outputs or [], strict=False))
+        strings = unbindable(self.feeds[0]) + unbindable(
+            {n: o for n, o in outputs.items() if isinstance(o, np.ndarray)}
+        )
+        if strings:
+            self.warnings.append(binding_off_warning(strings))
+            return [(self.sess.run, (None, feed)) for feed in self.feeds]
         return self._bound_calls()
 
     def _bound_calls(self) -> list[Call]:
@@ -249,6 +263,8 @@ class Measurement:
             start = pc()
             by_time = run.duration_s > 0
             deadline = start + int(run.duration_s * 1e9)
+            cap = count_cap_s(run)
+            cap_at = start + int(cap * 1e9) if cap else None
             total = 0
             while True:
                 n = self.batch_size(estimate)
@@ -261,6 +277,9 @@ class Measurement:
                     gpu.sample()
                 total += n
                 if (by_time and pc() >= deadline) or (not by_time and total >= run.timed_runs):
+                    break
+                if cap_at is not None and pc() >= cap_at:
+                    self.warnings.append(capped_warning(total, run.timed_runs, cap))
                     break
                 self.stop.check()
         except Stopped:

@@ -87,6 +87,7 @@ def _number(
 positive_int = _number(int, 1, False, "a positive integer")
 non_negative_int = _number(int, 0, False, "an integer >= 0")
 positive_float = _number(float, 0.0, True, "a positive number")
+non_negative_float = _number(float, 0.0, False, "a number >= 0")
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
@@ -146,8 +147,10 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=SPEC",
         dest="input_values",
-        help="the values of input NAME: a number, int:LO..HI, uniform:LO..HI, normal, zeros, "
-        "ones or FILE.npy (repeatable; default: floats normal, integers int:0..100)",
+        help="the values of input NAME: a number, true/false, int:LO..HI, uniform:LO..HI, "
+        "normal, zeros, ones, str:W1,W2, none (an optional input left out) or FILE.npy "
+        "(repeatable; default: what the graph suggests, else floats normal, integers "
+        "int:0..100, strings str:the,quick,brown,fox; `ortbench models` says which)",
     )
     group.add_argument(
         "--inputs",

@@ -16,10 +16,12 @@ from typing import Any
 
 from ..errors import RunFailed
 from .common import (
+    add_input_arguments,
     add_json_argument,
     add_profile_arguments,
     count_overrides,
     emit_json,
+    input_spec_from_args,
     non_negative_int,
     positive_float,
     positive_int,
@@ -50,14 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--duration", type=positive_float, metavar="S", help="seconds of timed requests per point"
     )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up requests per point")
-    shape_help = "an input's shape (its swept dims are set per point)"
-    value_help = "an input's values (int:LO..HI, normal, ...)"
-    parser.add_argument("--shape", action="append", default=[], metavar="NAME=AxB", help=shape_help)
-    parser.add_argument(
-        "--input", action="append", default=[], metavar="NAME=SPEC", dest="input_values",
-        help=value_help,
-    )  # fmt: skip
-    parser.add_argument("--inputs", metavar="PATH", help="inputs file: .npz, folder or .toml")
+    add_input_arguments(parser)  # as every job reads them, `--inputs saved` included
     add_json_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
     parser.add_argument("--csv", metavar="OUT", help="write the table as CSV")
@@ -104,7 +99,6 @@ def execute(args: argparse.Namespace) -> int:
         parse_dims,
         run_curve,
     )
-    from ..inputs.spec import spec_from_flags
     from ..profile import atomic_write_text
 
     dims = parse_dims(args.dim)
@@ -113,7 +107,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..profile import apply_overrides
 
     profile = apply_overrides(profile, count_overrides(args.runs, args.duration, args.warmup))
-    inputs = spec_from_flags(args.shape, args.input_values, args.inputs)
+    inputs = input_spec_from_args(args, args.model)
     request = CurveRequest(
         model=args.model,
         profile=profile,

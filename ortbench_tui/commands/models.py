@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import OrtbenchError
 from .common import add_json_argument, emit_json
@@ -41,9 +42,21 @@ def expand(paths: list[str]) -> list[str]:
     return out
 
 
+def with_fed(info: Any) -> dict[str, Any]:
+    """The model's JSON with, per input, `fed_by_default`: {spec (null when none), why}."""
+    from ..feeds import default_for
+
+    data: dict[str, Any] = info.to_dict()
+    for t, entry in zip(info.inputs, data["inputs"], strict=True):
+        spec, why = default_for(t)
+        entry["fed_by_default"] = {"spec": spec.text if spec else None, "why": why}
+    return data
+
+
 def execute(args: argparse.Namespace) -> int:
     """Every model is inspected; one that cannot be is reported on stderr and the others are
     still listed (exit 2 at the end when any failed)."""
+    from ..feeds import fed_note
     from ..models import format_model, inspect_model
     from ..samples import resolve_model
 
@@ -62,7 +75,7 @@ def execute(args: argparse.Namespace) -> int:
                 f"ortbench: warning: {info.path}: external data missing: {missing}", file=sys.stderr
             )
     if args.json:
-        emit_json([info.to_dict() for info in infos], args.json)
+        emit_json([with_fed(info) for info in infos], args.json)
     elif infos:
-        print("\n\n".join(format_model(info) for info in infos))
+        print("\n\n".join(format_model(info, fed=fed_note) for info in infos))
     return 2 if failed else 0

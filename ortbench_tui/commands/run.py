@@ -17,6 +17,7 @@ from .common import (
     add_profile_arguments,
     count_overrides,
     input_spec_from_args,
+    non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
@@ -47,9 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-duration",
-        type=positive_float,
+        type=non_negative_float,
         metavar="S",
-        help="with --precision: seconds of timed runs at most (run.max_duration_s, default 60)",
+        help="seconds of timed runs at most, by count or with --precision (run.max_duration_s, "
+        "default 60; 0 = no cap for runs by count)",
     )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs")
     parser.add_argument(
@@ -82,8 +84,28 @@ def precision_overrides(precision: float | None, max_duration: float | None) -> 
 class ProgressLine:
     """One self-overwriting progress line on stderr, only when stderr is a terminal."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, run: Any = None) -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self.run = run
+        """The profile's [run]: its counts and cap give the ETA (bench.run_eta)."""
+        self.before_timed_s = 0.0
+        self.timed_from_s: float | None = None
+
+    def eta(self, event: Progress) -> str:
+        """`` ETA 12 s`` for the timed runs, "" before them or when it cannot tell yet."""
+        from ..bench.run_eta import eta_text, run_eta
+
+        if event.phase != "timed":
+            self.before_timed_s = event.elapsed_s
+            return ""
+        if self.timed_from_s is None:
+            self.timed_from_s = self.before_timed_s
+        if self.run is None:
+            return ""
+        text = eta_text(
+            run_eta(self.run, event.done, event.total, event.elapsed_s - self.timed_from_s)
+        )
+        return f"  {text}" if text else ""
 
     def __call__(self, event: Event) -> None:
         if not self.enabled or not isinstance(event, Progress):
@@ -96,7 +118,8 @@ class ProgressLine:
             watch = event.precision
             if watch is not None and watch.half_width is not None:
                 ci = f" CI ±{watch.half_width:.1%} (target ±{watch.target:.1%})"
-            line = f"{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s{ci} "
+            eta = self.eta(event)
+            line = f"{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s{ci}{eta} "
             sys.stderr.write(f"\r{line}")
         sys.stderr.flush()
 
@@ -154,15 +177,17 @@ def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
-    if args.max_duration is not None and args.precision is None:
-        raise OrtbenchError("--max-duration: only with --precision")
+    if args.max_duration is not None and args.duration is not None:
+        raise OrtbenchError("--max-duration: not with --duration (a run by time has its end)")
+    if args.max_duration == 0 and args.precision is not None:
+        raise OrtbenchError("--max-duration: with --precision it must be above 0")
     profile = profile_from_args(
         args.profile,
         args.overrides,
         count_overrides(args.runs, args.duration, args.warmup)
         + precision_overrides(args.precision, args.max_duration),
     )
-    progress = ProgressLine(not args.quiet)
+    progress = ProgressLine(not args.quiet, profile.run)
     inputs = input_spec_from_args(args, args.model)
     handle = start_run(RunRequest(model=args.model, profile=profile, inputs=inputs))
     try:

@@ -1,12 +1,17 @@
 """Arrays the user supplies: one .npy per input, an .npz keyed by input name, or a folder of
 ONNX ``input_N.pb`` TensorProto files (the model zoo's ``test_data_set_0/`` layout).
 
-Pickles are refused: loading one runs code from the file. Every array is checked against the
-input's dtype here; shapes are checked where all dims are resolved (input_shapes).
+Pickles are refused: loading one runs code from the file. The one exception is an object array
+of str (how pandas and scikit-learn users save text): it is read by `_StrArrayReader`, which
+builds nothing but an ndarray and its dtype, and the array is kept only if every element is a
+str. Every array is checked against the input's dtype here; shapes are checked where all dims
+are resolved (input_shapes).
 """
 
 from __future__ import annotations
 
+import io
+import pickle
 import re
 import zipfile
 from dataclasses import dataclass
@@ -66,13 +71,86 @@ def _magic(p: Path) -> bytes:
         raise OrtbenchError(f"cannot read {p}: {exc}") from None
 
 
-def _check_dtype(arr: np.ndarray, t: TensorInfo, where: str) -> None:
+class _StrArrayReader(pickle.Unpickler):
+    """Unpickles exactly what np.save writes for an object array, and nothing else: the only
+    callables it will find are numpy's array reconstructor, ndarray and dtype, so no code from
+    the file runs; whether the elements are all str is checked after."""
+
+    ALLOWED = frozenset(
+        {
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused: {module}.{name}")
+        return super().find_class(module, name)
+
+
+_STR_ONLY = "an object array is read only when every element is a str"
+
+
+def read_str_object_array(fh: io.BufferedIOBase | io.BytesIO, where: str) -> np.ndarray:
+    """An .npy stream holding an object array of str, read without running code from it."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        if not dtype.hasobject:
+            raise OrtbenchError(f"{where}: expected an object array of str, got {dtype}")
+        arr = _StrArrayReader(fh).load()
+    except OrtbenchError:
+        raise
+    except Exception as exc:  # a bad header, a refused global, a truncated pickle
+        raise OrtbenchError(f"{where}: {_PICKLE_HINT} ({_STR_ONLY}: {exc})") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype != object or arr.shape != tuple(shape):
+        raise OrtbenchError(f"{where}: {_PICKLE_HINT} ({_STR_ONLY})")
+    bad = next((x for x in arr.reshape(-1) if not isinstance(x, str)), None)
+    if bad is not None:
+        raise OrtbenchError(f"{where}: {_PICKLE_HINT} ({_STR_ONLY}; found a {type(bad).__name__})")
+    return np.asfortranarray(arr) if fortran else arr
+
+
+def _strings(arr: np.ndarray, t: TensorInfo, where: str) -> np.ndarray:
+    """A string input's array: unicode as is, object arrays of str, bytes decoded as UTF-8."""
+    if arr.dtype.kind == "U":
+        return arr
+    if arr.dtype.kind == "S":
+        try:
+            return np.char.decode(arr, "utf-8")
+        except UnicodeDecodeError as exc:
+            raise OrtbenchError(
+                f"{where}: input {t.name!r}: bytes that are not UTF-8: {exc}"
+            ) from None
+    if arr.dtype == object:
+        bad = next((x for x in arr.reshape(-1) if not isinstance(x, str | bytes)), None)
+        if bad is None:
+            flat = [x.decode("utf-8") if isinstance(x, bytes) else x for x in arr.reshape(-1)]
+            return np.array(flat, dtype=object).reshape(arr.shape)
+        raise OrtbenchError(
+            f"{where}: input {t.name!r} expects strings, got an object array holding a "
+            f"{type(bad).__name__}"
+        )
+    raise OrtbenchError(f"{where}: input {t.name!r} expects strings, got {arr.dtype.name}")
+
+
+def _check_dtype(arr: np.ndarray, t: TensorInfo, where: str) -> np.ndarray:
+    """The array as fed: checked against the input's dtype (strings normalized)."""
+    if t.dtype == "string":
+        return _strings(arr, t, where)
     if arr.dtype == object:
         raise OrtbenchError(f"{where}: input {t.name!r}: {_PICKLE_HINT} of dtype {t.dtype}")
     if arr.dtype.name != t.dtype:
         raise OrtbenchError(
             f"{where}: input {t.name!r} expects dtype {t.dtype}, got {arr.dtype.name}"
         )
+    return arr
 
 
 def _stacked(arr: np.ndarray, t: TensorInfo) -> bool:
@@ -92,14 +170,17 @@ def load_npy(path: str | Path, t: TensorInfo) -> FileArray:
     try:
         arr = np.load(p, allow_pickle=False)
     except ValueError as exc:
-        if "allow_pickle" in str(exc):
+        if "allow_pickle" not in str(exc):
+            raise OrtbenchError(f"{p}: input {t.name!r}: not a readable .npy file: {exc}") from None
+        if t.dtype != "string":
             raise OrtbenchError(f"{p}: input {t.name!r}: {_PICKLE_HINT} (np.save)") from None
-        raise OrtbenchError(f"{p}: input {t.name!r}: not a readable .npy file: {exc}") from None
+        with open(p, "rb") as fh:
+            arr = read_str_object_array(fh, f"{p}: input {t.name!r}")
     except (OSError, EOFError) as exc:
         raise OrtbenchError(f"{p}: input {t.name!r}: not a readable .npy file: {exc}") from None
     if not isinstance(arr, np.ndarray):
         raise OrtbenchError(f"{p}: input {t.name!r}: expected an .npy array, got an archive")
-    _check_dtype(arr, t, str(p))
+    arr = _check_dtype(arr, t, str(p))
     return FileArray(arr, str(p), file_sha256(p), "", _stacked(arr, t))
 
 
@@ -125,11 +206,12 @@ def _load_npz(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str,
         raise OrtbenchError(f"{p}: {_PICKLE_HINT} (np.savez)")
     if not magic.startswith(b"PK"):  # np.load would try anything else as a pickle
         raise OrtbenchError(f"{p} is not an .npz file (not a zip archive; np.savez writes one)")
+    strings = {t.name for t in inputs if t.dtype == "string"}
     try:
         with np.load(p, allow_pickle=False) as npz:
             names = list(npz.files)
             _names_check(str(p), names, wanted, [t.name for t in inputs])
-            arrays = {k: npz[k] for k in names}
+            arrays = {k: _npz_member(npz, k, k in strings, p) for k in names}
         for name, arr in arrays.items():
             if not isinstance(arr, np.ndarray):  # numpy hands back a non-.npy member as bytes
                 raise OrtbenchError(
@@ -145,10 +227,20 @@ def _load_npz(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str,
     out = {}
     for t in inputs:
         if t.name in arrays:
-            arr = arrays[t.name]
-            _check_dtype(arr, t, str(p))
+            arr = _check_dtype(arrays[t.name], t, str(p))
             out[t.name] = FileArray(arr, str(p), digest, t.name, _stacked(arr, t))
     return out
+
+
+def _npz_member(npz: np.lib.npyio.NpzFile, key: str, strings: bool, p: Path) -> np.ndarray:
+    """One member; for a string input an object member is read as str only (no pickle)."""
+    try:
+        return npz[key]
+    except ValueError as exc:
+        if not strings or "allow_pickle" not in str(exc):
+            raise
+    with zipfile.ZipFile(p) as archive, archive.open(f"{key}.npy") as fh:
+        return read_str_object_array(io.BytesIO(fh.read()), f"{p}: member {key!r}")
 
 
 def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str, FileArray]:
@@ -171,7 +263,7 @@ def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[s
     for t in inputs:
         if t.name in loaded:
             arr, f = loaded[t.name]
-            _check_dtype(arr, t, str(f))
+            arr = _check_dtype(arr, t, str(f))
             out[t.name] = FileArray(arr, str(f), file_sha256(f), f.name)
     return out
 
@@ -193,4 +285,4 @@ def load_file_set(
     return _load_npz(p, inputs, wanted)
 
 
-__all__ = ["FileArray", "load_file_set", "load_npy"]
+__all__ = ["FileArray", "load_file_set", "load_npy", "read_str_object_array"]

@@ -1,9 +1,13 @@
 """Concrete input shapes from the model, the input spec, user arrays and free_dimensions.
 
-A named dim takes one size for the whole run: from the profile's ``free_dimensions``, a
-``--shape`` or a user array, and every source that states it must agree (ORT sizes the
-session with free_dimensions, so a disagreeing input would be rejected or measured wrong).
-A dim no source sizes is never guessed: one error lists all of them with lines to paste.
+A named dim takes its size from the profile's ``free_dimensions``, a ``--shape`` or a user
+array. ``free_dimensions`` binds the session, so a shape that disagrees with it is refused. A
+``--shape`` (or an array) states its input's whole shape and wins: when two of them give one
+named dim different sizes, that is a warning naming both (ORT itself does not enforce named
+dims between inputs), not a refusal. Placeholder names (``?``, ``unk__0``) are read as
+unnamed dims by models.py, so they tie nothing together. An input without a stated shape takes
+a named dim's first size. A dim no source sizes is never guessed: one error lists all of them
+with lines to paste.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from .spec import InputSpec
 class _Size:
     value: int
     source: str
+    binding: bool = False
+    """True for free_dimensions: the session is built for this size, so nothing may differ."""
 
 
 def _check_free_dims(free_dims: Mapping[str, object]) -> dict[str, _Size]:
@@ -41,7 +47,9 @@ def _check_free_dims(free_dims: Mapping[str, object]) -> dict[str, _Size]:
             raise OrtbenchError(
                 f"free_dimensions.{toml_key(name)} must be a non-negative integer, got {v!r}"
             )
-        named[name] = _Size(v, f"the profile's free_dimensions sets {toml_key(name)} = {v}")
+        named[name] = _Size(
+            v, f"the profile's free_dimensions sets {toml_key(name)} = {v}", binding=True
+        )
     return named
 
 
@@ -69,7 +77,13 @@ def _explicit_shape(
     return None
 
 
-def _bind(t: TensorInfo, shape: tuple[int, ...], source: str, named: dict[str, _Size]) -> None:
+def _bind(
+    t: TensorInfo,
+    shape: tuple[int, ...],
+    source: str,
+    named: dict[str, _Size],
+    warnings: list[str],
+) -> None:
     """Check a stated shape against the model's fixed dims and the named sizes so far."""
     for i, (want, got) in enumerate(zip(t.shape, shape, strict=True)):
         if isinstance(want, int) and want >= 0 and want != got:
@@ -80,10 +94,17 @@ def _bind(t: TensorInfo, shape: tuple[int, ...], source: str, named: dict[str, _
         if isinstance(want, str):
             have = named.get(want)
             if have is not None and have.value != got:
-                raise OrtbenchError(
-                    f"dim {want!r} of input {t.name!r} disagrees: {source} makes it {got}, "
-                    f"but {have.source}; make them agree"
+                if have.binding:
+                    raise OrtbenchError(
+                        f"dim {want!r} of input {t.name!r} disagrees: {source} makes it {got}, "
+                        f"but {have.source}; make them agree"
+                    )
+                warnings.append(
+                    f"named dim {want!r} has two sizes: {source} makes it {got} (dim #{i} of "
+                    f"{t.name!r}), but {have.source}; both are fed as stated (ORT does not "
+                    "enforce it), check the model accepts them"
                 )
+                continue
             named.setdefault(want, _Size(got, f"{source} makes it {got}"))
 
 
@@ -148,9 +169,13 @@ def resolve_shapes(
     spec: InputSpec,
     free_dims: Mapping[str, object],
     arrays: Mapping[str, FileArray] | None = None,
+    warnings: list[str] | None = None,
 ) -> dict[str, tuple[int, ...]]:
-    """The shape of every input, or OrtbenchError (exit 2) naming what is unset or at odds."""
+    """The shape of every input, or OrtbenchError (exit 2) naming what is unset or at odds;
+    what is odd but runs (a named dim given two sizes) is appended to `warnings`."""
     arrays = arrays or {}
+    warnings = [] if warnings is None else warnings
+    inputs = [t for t in inputs if t.feedable]  # never fed: nothing to size
     named = _check_free_dims(free_dims)
     explicit: dict[str, tuple[int, ...]] = {}
     for t in inputs:
@@ -164,7 +189,7 @@ def resolve_shapes(
                     f"{stated[1]}: input {t.name!r} has rank {len(t.shape)} "
                     f"{format_shape(t.shape)}, got {len(stated[0])} dims"
                 )
-            _bind(t, stated[0], stated[1], named)
+            _bind(t, stated[0], stated[1], named, warnings)
 
     shapes: dict[str, tuple[int, ...]] = {}
     unset: dict[str, list[int]] = {}

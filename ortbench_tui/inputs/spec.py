@@ -5,9 +5,11 @@ values come from (``--input NAME=SPEC``), plus an optional file set for every in
 (``--inputs PATH``: an .npz or a folder of ONNX ``input_N.pb`` files). The same spec is
 saved as TOML (see inputs.store) and travels to the worker as a plain dict.
 
-Value specs: a number (constant fill), ``int:LO..HI`` and ``uniform:LO..HI`` (inclusive,
-seeded), ``normal``, ``zeros``, ``ones``, or a path ending in ``.npy``. Inputs without one
-get DEFAULT_VALUES: floats normal(0, 1), integers int:0..100, uint8 0..255, bool 0/1.
+Value specs: a number (constant fill; ``true``/``false`` for bools), ``int:LO..HI`` and
+``uniform:LO..HI`` (inclusive, seeded), ``normal``, ``zeros``, ``ones``, ``str:W1,W2`` (strings
+drawn from those words), ``none`` (an optional input left out), or a path ending in ``.npy``.
+Inputs without one get what the graph suggests (graph_defaults), else DEFAULT_VALUES: floats
+normal(0, 1), integers int:0..100, uint8 0..255, bool 0/1, strings STRING_DEFAULT.
 """
 
 from __future__ import annotations
@@ -32,13 +34,18 @@ INT_DEFAULT_HIGH = 100
 """Integers default to int:0..100: non-negative and small, since integer inputs are often
 indices (token ids, class ids); set a range with --input NAME=int:LO..HI."""
 
-DEFAULT_VALUES = "floats normal, integers int:0..100, uint8 int:0..255, bool int:0..1"
+STRING_DEFAULT = ("the", "quick", "brown", "fox")
+"""Words a string input is filled with when nothing else is said (--input NAME=str:W1,W2)."""
+DEFAULT_VALUES = (
+    "floats normal, integers int:0..100, uint8 int:0..255, bool int:0..1, "
+    f"strings str:{','.join(STRING_DEFAULT)}"
+)
 FLOAT_DTYPES = ("float16", "float32", "float64")
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
-KINDS = ("const", "int", "uniform", "normal", "zeros", "ones", "npy")
+KINDS = ("const", "int", "uniform", "normal", "zeros", "ones", "str", "none", "npy")
 FLAG_HELP = (
-    "--shape NAME=1x128, --input NAME=SPEC (a number, int:LO..HI, uniform:LO..HI, normal, "
-    "zeros, ones, FILE.npy), --inputs FILE.npz|DIR"
+    "--shape NAME=1x128, --input NAME=SPEC (a number, true/false, int:LO..HI, uniform:LO..HI, "
+    "normal, zeros, ones, str:W1,W2, none, FILE.npy), --inputs FILE.npz|DIR"
 )
 _RANGE = re.compile(r"^(int|uniform):(.+?)\.\.(.+)$")
 
@@ -51,9 +58,13 @@ class ValueSpec:
     low: float = 0.0
     high: float = 0.0
     path: str = ""
+    words: tuple[str, ...] = ()
+    """The strings of a ``str:`` spec."""
 
     @property
     def text(self) -> str:
+        if self.kind == "str":
+            return "str:" + ",".join(self.words)
         if self.kind == "const":
             return _num(self.low)
         if self.kind in ("int", "uniform"):
@@ -136,9 +147,16 @@ def parse_shape(text: str, what: str) -> tuple[int, ...]:
 
 def parse_value_spec(text: str, what: str, base_dir: Path | None = None) -> ValueSpec:
     """One value spec; a relative .npy path is taken from `base_dir` (a spec file's folder)."""
+    if text.startswith("str:"):
+        words = tuple(text[4:].split(","))
+        if not text[4:]:
+            raise OrtbenchError(f"{what}: str: needs at least one word, e.g. str:hello,world")
+        return ValueSpec("str", words=words)
     text = text.strip()
-    if text in ("normal", "zeros", "ones"):
+    if text in ("normal", "zeros", "ones", "none"):
         return ValueSpec(text)
+    if text.lower() in ("true", "false"):
+        return ValueSpec("const", 1.0 if text.lower() == "true" else 0.0)
     if text.lower().endswith(".npy"):
         path = Path(text).expanduser()
         if base_dir is not None and not path.is_absolute():
@@ -159,8 +177,8 @@ def parse_value_spec(text: str, what: str, base_dir: Path | None = None) -> Valu
         return ValueSpec("const", _number(text, what))
     except OrtbenchError:
         raise OrtbenchError(
-            f"{what}: unknown value spec {text!r}; expected a number, int:LO..HI, "
-            "uniform:LO..HI, normal, zeros, ones, or a .npy file"
+            f"{what}: unknown value spec {text!r}; expected a number, true/false, int:LO..HI, "
+            "uniform:LO..HI, normal, zeros, ones, str:W1,W2, none, or a .npy file"
         ) from None
 
 
@@ -254,6 +272,21 @@ def dumps_spec(spec: InputSpec, model: str = "") -> str:
 
 
 def _check_values(t: TensorInfo, v: ValueSpec, what: str) -> None:
+    if v.kind == "none":
+        if t.kind != "optional":
+            raise OrtbenchError(
+                f"{what}: input {t.name!r} is not optional ({t.type_text}): the model needs it"
+            )
+        return
+    if t.dtype == "string":
+        if v.kind not in ("str", "npy"):
+            raise OrtbenchError(
+                f"{what}: input {t.name!r} holds strings; give words with "
+                f"--input {t.name}=str:hello,world or a .npy of str"
+            )
+        return
+    if v.kind == "str":
+        raise OrtbenchError(f"{what}: input {t.name!r} is {t.dtype}, not string; str: is for text")
     if v.kind == "npy" or v.kind in ("zeros", "ones"):
         return
     if t.dtype not in (*FLOAT_DTYPES, *INT_DTYPES, "bool"):
@@ -285,6 +318,8 @@ def validate_spec(spec: InputSpec, inputs: list[TensorInfo], source: str = "inpu
     for name in [*spec.shapes, *spec.values]:
         if name not in by_name:
             raise OrtbenchError(f"{source}: unknown input {name!r}; the model's inputs are {known}")
+        if not by_name[name].feedable:
+            raise OrtbenchError(f"{source}: {sequence_refusal(by_name[name])}")
     for name, shape in spec.shapes.items():
         t = by_name[name]
         what = f"{source}: --shape {name}={shape_text(shape)}"
@@ -305,6 +340,16 @@ def validate_spec(spec: InputSpec, inputs: list[TensorInfo], source: str = "inpu
         _check_values(by_name[name], value, f"{source}: --input {name}={value.text}")
 
 
+def sequence_refusal(t: TensorInfo) -> str:
+    """What to say about an input ortbench cannot feed (a sequence, a map, a nested type):
+    plainly not supported, never a hint that fails."""
+    what = "sequence inputs" if t.kind == "sequence" else f"{t.type_text} inputs"
+    return (
+        f"input {t.name!r} is a {t.type_text}: ortbench cannot feed {what} yet "
+        "(no --shape, --input or file route works for it); run this model with ORT directly"
+    )
+
+
 def with_values(spec: InputSpec, name: str, value: ValueSpec | None) -> InputSpec:
     """A copy with one input's value spec set (or cleared): handy for a form."""
     values = dict(spec.values)
@@ -320,12 +365,14 @@ __all__ = [
     "FLAG_HELP",
     "INT_DEFAULT_HIGH",
     "KINDS",
+    "STRING_DEFAULT",
     "InputSpec",
     "ValueSpec",
     "dumps_spec",
     "load_spec",
     "parse_shape",
     "parse_value_spec",
+    "sequence_refusal",
     "spec_from_dict",
     "spec_from_flags",
     "validate_spec",

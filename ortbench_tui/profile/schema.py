@@ -103,7 +103,10 @@ class RunSettings:
         "float",
     )
     max_duration_s: float = knob(
-        60.0, "With until_ci_pct: stop after this many seconds of timed runs at most.", "float"
+        60.0,
+        "Stop after this many seconds of timed runs at most: runs by count and until_ci_pct; "
+        "0 = no cap on runs by count.",
+        "float",
     )
     io_binding: bool = knob(False, "Bind inputs and outputs once, outside the timed loop.", "bool")
     precision: str = knob("fp32", "Run the model as fp32, fp16 or int8.", "enum", PRECISIONS)

@@ -153,14 +153,17 @@ def model_lines(info: Any) -> list[Line]:
     lines: list[Line] = []
     for tensor in info.inputs:
         lines.append(
-            ("info", f"in  {tensor.name}: {tensor.dtype} {_shape(tensor.shape, tensor.has_shape)}")
+            (
+                "info",
+                f"in  {tensor.name}: {tensor.type_text} {_shape(tensor.shape, tensor.has_shape)}",
+            )
         )
     for tensor in info.outputs:
         lines.append(
             ("info", f"out {tensor.name}: {tensor.dtype} {_shape(tensor.shape, tensor.has_shape)}")
         )
-    if info.symbolic_dims:
-        lines.append(("warning", "symbolic dims: " + ", ".join(info.symbolic_dims)))
+    if info.input_dims:  # output dims follow from the inputs': nothing to size
+        lines.append(("warning", "symbolic dims: " + ", ".join(info.input_dims)))
     lines.append(
         (
             "muted",
@@ -226,9 +229,9 @@ def readiness_lines(
         lines.append(
             (
                 "warning",
-                "⚠ symbolic dims without a value: "
+                "⚠ input dims without a size: "
                 + ", ".join(missing)
-                + " (set session.free_dimensions in the editor)",
+                + " (size them in the inputs form: I)",
             )
         )
     want = profile.provider_ep

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ortbench_tui.dims import dynamic_indices, format_shape, placeholder_sizes, shape_text
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.feeds import default_values
+from ortbench_tui.feeds import default_for
 from ortbench_tui.inputs.shapes import resolve_shapes
 from ortbench_tui.inputs.spec import InputSpec, parse_shape, parse_value_spec, validate_spec
 from ortbench_tui.models import TensorInfo
@@ -28,6 +28,8 @@ class InputRow:
     values: str
     """A value spec, or "" for the default shown in `default_values_text`."""
     default_values_text: str
+    default_why: str = ""
+    """Where the default comes from when the graph suggests it (graph_defaults), else ""."""
 
 
 def unset_inputs(
@@ -39,8 +41,10 @@ def unset_inputs(
     out = []
     for t in inputs:
         value = spec.values.get(t.name)
-        if t.name in spec.shapes or (value is not None and value.kind == "npy"):
+        if t.name in spec.shapes or (value is not None and value.kind in ("npy", "none")):
             continue
+        if not t.feedable:
+            continue  # not fed by ortbench: its run says so plainly
         if not t.has_shape:
             out.append(t.name)
         elif any(
@@ -49,6 +53,19 @@ def unset_inputs(
         ):
             out.append(t.name)
     return out
+
+
+def unsized_input_dims(inputs: Sequence[TensorInfo], spec: InputSpec) -> list[str]:
+    """The inputs' named dims that no saved shape or file sizes (free_dimensions aside)."""
+    if spec.files:
+        return []
+    out: dict[str, None] = {}
+    for t in inputs:
+        value = spec.values.get(t.name)
+        if t.name in spec.shapes or (value is not None and value.kind in ("npy", "none")):
+            continue
+        out.update(dict.fromkeys(t.symbolic_dims))
+    return list(out)
 
 
 def build_rows(
@@ -68,16 +85,17 @@ def build_rows(
             shape = shape_text(placeholder_sizes(t.shape, known))
         else:
             shape = ""
-        default = default_values(t.dtype)
+        default, why = default_for(t)
         rows.append(
             InputRow(
                 name=t.name,
-                dtype=t.dtype,
+                dtype=t.type_text,
                 model_shape=format_shape(t.shape) if t.has_shape else "rank unknown",
                 dynamic=bool(t.dynamic_dims) or not t.has_shape,
                 shape=shape,
                 values=spec.values[t.name].text if t.name in spec.values else "",
                 default_values_text=default.text if default else "give a FILE.npy",
+                default_why=why if t.default else "",
             )
         )
     return rows
@@ -113,4 +131,11 @@ def check_rows(
     return spec
 
 
-__all__ = ["InputRow", "build_rows", "check_rows", "spec_from_rows", "unset_inputs"]
+__all__ = [
+    "InputRow",
+    "build_rows",
+    "check_rows",
+    "spec_from_rows",
+    "unset_inputs",
+    "unsized_input_dims",
+]

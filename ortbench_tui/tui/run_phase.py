@@ -37,17 +37,24 @@ def position(
         return "first run…", 0, 1
     if phase == "warmup":
         return f"warm-up {done}/{total}", done, total or 1
-    if total is not None:
-        return f"timed {done}/{total}", done, total
     started = timed_started_s or elapsed_s
+    run = getattr(getattr(request, "profile", None), "run", None)
+    eta = ""
+    if run is not None:
+        from ortbench_tui.bench.run_eta import eta_text, run_eta
+
+        eta = eta_text(run_eta(run, done, total, elapsed_s - started))
+        eta = f"  · {eta}" if eta else ""
+    if total is not None:
+        return f"timed {done}/{total}{eta}", done, total
     target = until_pct(request)
     if target > 0:
         cap = float(request.profile.run.max_duration_s)
         spent = min(max(elapsed_s - started, 0.0), cap)
-        return precision_label(precision, target, spent), spent, cap
+        return precision_label(precision, target, spent) + eta, spent, cap
     duration = float(request.profile.run.duration_s) if request else 0.0
     spent = min(max(elapsed_s - started, 0.0), duration)
-    return f"timed {spent:.1f}/{duration:g} s", spent, duration or 1
+    return f"timed {spent:.1f}/{duration:g} s{eta}", spent, duration or 1
 
 
 def planned_runs(streamed_total: int | None, request: Any) -> int | None:

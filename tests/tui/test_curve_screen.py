@@ -24,6 +24,7 @@ from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile
 from ortbench_tui.tui.screens.curve import (
     CurveScreen,
+    curve_request,
     default_curve_text,
     parse_curve_text,
 )
@@ -102,6 +103,17 @@ def test_prompt_text_parses_and_bad_text_is_caught():
     assert parse_curve_text("C=2") == ({}, [2])
     with pytest.raises(OrtbenchError, match="below 1"):
         parse_curve_text("batch=0")
+
+
+def test_the_curve_runs_on_the_inputs_saved_for_the_model():
+    """Issue 19 item 6: the TUI's curve took no inputs, so a saved `zeros` was ignored."""
+    from ortbench_tui.inputs import spec_from_flags
+    from ortbench_tui.inputs.store import save_spec
+
+    saved = spec_from_flags(shapes=["tokens=1x8x64"], values=["tokens=zeros"])
+    save_spec("sample:encoder", saved)
+    request = curve_request("sample:encoder", Profile(), "batch=1,2; concurrency=1", None)
+    assert request.inputs == saved
 
 
 def test_chart_picture_draws_p50_p99_and_throughput_per_point():

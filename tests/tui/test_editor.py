@@ -229,9 +229,7 @@ async def test_free_dimensions_follow_the_selected_model(app_factory, runner):
         await pilot.pause()
         await pilot.press("k")
         await pilot.pause()
-        assert (
-            "symbolic dims without a value" not in app.screen.query_one("#run-notes", Notes).plain
-        )
+        assert "input dims without a size" not in app.screen.query_one("#run-notes", Notes).plain
 
 
 async def test_editor_at_80x24(app_factory, runner):

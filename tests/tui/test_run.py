@@ -55,7 +55,20 @@ async def test_symbolic_dims_of_a_model_are_shown_and_checked(app_factory, runne
         await settle(pilot)
         assert "symbolic dims: batch, sequence" in app.screen.query_one(ModelDetails).plain
         # cpu-latency fixes batch only: the missing seq is said before r is pressed.
-        assert "symbolic dims without a value: sequence" in notes(app)
+        assert "input dims without a size: sequence" in notes(app)
+
+
+async def test_saved_inputs_size_the_dims_so_no_warning_is_left(app_factory, runner):
+    """Issue 19 item 5: once the inputs form saved a shape, its dims are no longer unsized."""
+    from ortbench_tui.inputs import InputSpec
+    from ortbench_tui.inputs.store import save_spec
+
+    save_spec("sample:encoder", InputSpec(shapes={"tokens": (1, 8, 64)}))
+    app = app_factory(start_run=runner, initial_model="sample:encoder")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "input dims without a size" not in notes(app)
+        assert "free_dimensions in the editor" not in notes(app)
 
 
 async def test_run_streams_then_shows_the_result(app_factory):

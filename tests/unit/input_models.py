@@ -103,3 +103,109 @@ def pb_folder(folder: Path, arrays: dict[str, np.ndarray], named: bool = True) -
         proto = numpy_helper.from_array(arr, name if named else "")
         (folder / f"input_{n}.pb").write_bytes(proto.SerializeToString())
     return folder
+
+
+def paddle_placeholders(folder: Path) -> Path:
+    """x [-1, 3, ?, ?] as Paddle writes it: dim_param "?" for each unknown dim (no shared size)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [-1, 3, "?", "?"])
+    return _save(
+        folder / "paddle_cls.onnx",
+        [helper.make_node("Relu", ["x"], ["y"])],
+        [x],
+        [_vi("y", TensorProto.FLOAT, ["unk__0", 3, "?", "?"])],
+    )
+
+
+def shared_batch(folder: Path) -> Path:
+    """a [batch, 4] and b [batch, 2]: a real symbol ORT does not enforce between inputs."""
+    return _save(
+        folder / "shared.onnx",
+        [
+            helper.make_node("ReduceSum", ["a"], ["sa"], keepdims=0),
+            helper.make_node("ReduceSum", ["b"], ["sb"], keepdims=0),
+        ],
+        [_vi("a", TensorProto.FLOAT, ["batch", 4]), _vi("b", TensorProto.FLOAT, ["batch", 2])],
+        [_vi("sa", TensorProto.FLOAT, []), _vi("sb", TensorProto.FLOAT, [])],
+    )
+
+
+def strings(folder: Path) -> Path:
+    """text string [n]: its shape and an identity (a string output) as a text pipeline has."""
+    return _save(
+        folder / "strings.onnx",
+        [
+            helper.make_node("Shape", ["text"], ["n"]),
+            helper.make_node("Identity", ["text"], ["echo"]),
+        ],
+        [_vi("text", TensorProto.STRING, ["n"])],
+        [_vi("n", TensorProto.INT64, [1]), _vi("echo", TensorProto.STRING, ["n"])],
+    )
+
+
+def optional_input(folder: Path) -> Path:
+    """o optional(tensor(float)[4]): whether it was given, and its element."""
+    opt = helper.make_optional_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, [4]))
+    graph = helper.make_graph(
+        [helper.make_node("OptionalHasElement", ["o"], ["has"])],
+        "optional",
+        [helper.make_value_info("o", opt)],
+        [_vi("has", TensorProto.BOOL, [])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
+    path = folder / "optional.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+def sequence_input(folder: Path) -> Path:
+    """seq sequence(tensor(float)): how many tensors it holds."""
+    seq = helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, ["n"]))
+    graph = helper.make_graph(
+        [helper.make_node("SequenceLength", ["seq"], ["count"])],
+        "sequence",
+        [helper.make_value_info("seq", seq)],
+        [_vi("count", TensorProto.INT64, [])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+    path = folder / "sequence.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+VOCAB = 30522
+
+
+def text_encoder(folder: Path) -> Path:
+    """A MiniLM-like front: input_ids [batch, seq] (cast to int32 on the way) index a
+    VOCAB-row embedding, token_type_ids a 2-row one; attention_mask [batch, seq] is float."""
+    word = numpy_helper.from_array(np.zeros((VOCAB, 2), np.float32), "word_embeddings")
+    kind = numpy_helper.from_array(np.zeros((2, 2), np.float32), "type_embeddings")
+    dims = ["batch", "sequence"]
+    return _save(
+        folder / "encoder.onnx",
+        [
+            helper.make_node("Cast", ["input_ids"], ["ids32"], to=TensorProto.INT32),
+            helper.make_node("Gather", ["word_embeddings", "ids32"], ["we"], name="words"),
+            helper.make_node("Gather", ["type_embeddings", "token_type_ids"], ["te"], name="types"),
+            helper.make_node("Add", ["we", "te"], ["emb"]),
+            helper.make_node("Unsqueeze", ["attention_mask", "axis"], ["m"]),
+            helper.make_node("Mul", ["emb", "m"], ["y"]),
+        ],
+        [
+            _vi("input_ids", TensorProto.INT64, dims),
+            _vi("token_type_ids", TensorProto.INT64, dims),
+            _vi("attention_mask", TensorProto.FLOAT, dims),
+        ],
+        [_vi("y", TensorProto.FLOAT, [*dims, 2])],
+        [word, kind, numpy_helper.from_array(np.array([2], np.int64), "axis")],
+    )
+
+
+def flag_input(folder: Path) -> Path:
+    """flag bool []: Not of it."""
+    return _save(
+        folder / "flag.onnx",
+        [helper.make_node("Not", ["flag"], ["y"])],
+        [_vi("flag", TensorProto.BOOL, [])],
+        [_vi("y", TensorProto.BOOL, [])],
+    )

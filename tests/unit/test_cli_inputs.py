@@ -76,24 +76,29 @@ def test_unnamed_and_minus_one_dims_need_a_shape(capsys, tmp_path):
 
 def test_gather_on_a_short_table_fails_with_orts_words_then_runs_with_a_range(capsys, tmp_path):
     model = models.gather_table(tmp_path)
-    code, _, err = cli(capsys, "run", str(model), *FAST, "--no-history", "--shape", "ids=1x8")
+    wide = ["--shape", "ids=1x8", "--input", "ids=int:0..100"]
+    code, _, err = cli(capsys, "run", str(model), *FAST, "--no-history", *wide)
     assert code == 1 and "Traceback" not in err and "ValueError" not in err
     assert "Gather node 'embed'" in err and "out of data bounds" in err
     assert f"--input ids=int:0..{models.TABLE_ROWS - 1}" in err
     result = run_json(capsys, model, "--shape", "ids=1x8", "--input", "ids=int:0..9")
     source = result["inputs"][0]["source"]
     assert source["kind"] == "generator" and source["spec"] == "int:0..9" and "seed" in source
+    # with no --input, the graph's table bounds the ids, and the record says so
+    source = run_json(capsys, model, "--shape", "ids=1x8")["inputs"][0]["source"]
+    assert source["spec"] == "int:0..9" and source["default"] and "Gather 'embed'" in source["why"]
 
 
 def test_if_checked_scalar_fails_naming_both_nodes_then_runs_with_its_value(capsys, tmp_path):
     model = models.sample_rate_if(tmp_path)
-    code, _, err = cli(capsys, "run", str(model), *FAST, "--no-history")
+    code, _, err = cli(capsys, "run", str(model), *FAST, "--no-history", "--input", "rate=8000")
     assert code == 1 and "Traceback" not in err
     assert "If node 'check_rate' > Reshape node 'unsupported_rate'" in err
-    assert "--input rate=VALUE" in err
-    result = run_json(capsys, model, "--input", f"rate={models.SAMPLE_RATE}")
+    assert "--input rate=1" in err and "VALUE" not in err
+    result = run_json(capsys, model)  # the default is the constant the graph tests
     rate = next(r for r in result["inputs"] if r["name"] == "rate")
     assert rate["shape"] == [] and rate["source"]["spec"] == str(models.SAMPLE_RATE)
+    assert "Equal" in rate["source"]["why"]
 
 
 def test_pad_too_short_fails_clearly_then_runs_long_enough(capsys, tmp_path):

@@ -310,3 +310,18 @@ def test_a_curve_file_without_samples_compares_without_a_ci(tmp_path):
     assert comp.rows[0].ratio == pytest.approx(1.0) and comp.rows[0].ci is None
     assert comp.rows[0].note == "no raw samples: no CI"
     assert np.isfinite(comp.rows[0].a_p50_ms)
+
+
+def test_curve_cli_reads_the_saved_inputs_when_asked(capsys, tmp_path):
+    """`--inputs saved` is the spec the TUI saved, read as every other job reads it."""
+    import input_models
+
+    from ortbench_tui.inputs import spec_from_flags
+    from ortbench_tui.inputs.store import save_spec
+
+    model = str(input_models.gather_table(tmp_path))
+    save_spec(model, spec_from_flags(values=["ids=int:3..3"]))
+    argv = ["--dim", "batch=1", "--runs", "4", "--warmup", "1", "--no-history", "-q"]
+    code, out, err = run_cli(capsys, "curve", model, *argv, "--inputs", "saved", "--json", "-")
+    assert code == 0, err
+    assert json.loads(out)["inputs"] == {"inputs": {"ids": {"values": "int:3..3"}}}

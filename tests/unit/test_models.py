@@ -94,6 +94,9 @@ def test_to_dict_is_json_safe():
         "shape": ["batch", "sequence", 64],
         "symbolic_dims": ["batch", "sequence"],
         "dynamic_dims": [0, 1],
+        "kind": "tensor",
+        "default": "",
+        "default_reason": "",
     }
     assert d["symbolic_dims"] == ["batch", "sequence"]
     assert d["shape_flags"] == "--shape tokens=1x1x64"

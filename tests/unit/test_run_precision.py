@@ -67,6 +67,6 @@ def test_cli_run_until_precision_and_until_max_duration(tmp_path, capsys):
     assert "target ±0.01% not reached" in capsys.readouterr().out
 
 
-def test_cli_max_duration_needs_precision(capsys):
-    assert main(["run", "sample:tiny", "--max-duration", "3"]) == 2
-    assert "--max-duration: only with --precision" in capsys.readouterr().err
+def test_cli_max_duration_is_refused_with_a_duration(capsys):
+    assert main(["run", "sample:tiny", "--duration", "1", "--max-duration", "3"]) == 2
+    assert "--max-duration: not with --duration" in capsys.readouterr().err

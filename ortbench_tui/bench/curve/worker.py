@@ -35,6 +35,7 @@ from ..protocol import (
     Stop,
     Stopped,
 )
+from ..run_inputs import unbindable
 from ..worker import prepare_child, redirect_native_output, send_error
 
 CHUNK = 1 << 16
@@ -112,13 +113,14 @@ class CurveWorker:
 
     def __init__(self, conn: Connection, request: dict[str, Any]) -> None:
         from ...hardware import physical_cores
-        from ...inputs.spec import spec_from_dict
         from ...profile import profile_from_dict
+        from ..run_inputs import effective_spec
 
         self.conn = conn
         self.request = request
         self.profile = profile_from_dict(request["profile"], source="profile")
-        self.spec = spec_from_dict(request["inputs"], "inputs")
+        # the same reading as every run's (bench.run_inputs), profile's inputs_npz included
+        self.spec = effective_spec(request["inputs"], self.profile)
         self.physical = physical_cores()
         self.stop_requested = False
         self.warnings: list[str] = []
@@ -157,7 +159,7 @@ class CurveWorker:
         """Per thread, one Call per input set; with IO binding each thread binds its own
         outputs (threads never write into one buffer)."""
         first = self.sess.run(None, feeds[0])  # untimed: output shapes for the bindings
-        if not self.profile.run.io_binding:
+        if not self.profile.run.io_binding or unbindable(feeds[0]):
             return [[(self.sess.run, (None, f)) for f in feeds] for _ in range(threads)]
         import onnxruntime as ort
 

@@ -57,7 +57,10 @@ def parse_curve_text(text: str) -> tuple[dict[str, list[int]], list[int]]:
 
 
 def curve_request(model: str, profile: Any, text: str, hardware: Any) -> Any:
+    """The curve the prompt asks for, on the inputs saved for the model (as every job)."""
     from ortbench_tui.bench.curve import CurveRequest
+
+    from ..run_requests import saved_inputs
 
     dims, levels = parse_curve_text(text)
     return CurveRequest(
@@ -66,6 +69,7 @@ def curve_request(model: str, profile: Any, text: str, hardware: Any) -> Any:
         dims=dims,
         concurrency=levels,
         hardware=hardware.to_dict() if hardware is not None else None,
+        inputs=saved_inputs(model),
     )
 
 
@@ -83,10 +87,14 @@ def ask_curve(
         return None
 
     def done(text: str | None) -> None:
-        if text:
-            screen.app.push_screen(
-                CurveScreen(curve_request(model.spec, entry.profile, text, hardware))
-            )
+        if not text:
+            return
+        try:
+            request = curve_request(model.spec, entry.profile, text, hardware)
+        except OrtbenchError as exc:  # the saved inputs cannot be read
+            screen.notify(str(exc), title="Saved inputs unreadable", severity="error")
+            return
+        screen.app.push_screen(CurveScreen(request))
 
     screen.app.push_screen(
         PromptDialog(

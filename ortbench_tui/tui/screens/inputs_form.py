@@ -89,6 +89,8 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
                 for i, row in enumerate(self.rows):
                     mark = "* " if row.dynamic else "  "
                     head = f"{mark}{row.name}  {row.dtype}  {row.model_shape}"
+                    if row.default_why:
+                        head += f"  · default {row.default_values_text}: {row.default_why}"
                     yield Static(Text(head), classes="input-head")
                     with Horizontal(classes="input-row"):
                         yield Label("shape")

@@ -169,7 +169,27 @@ class MainScreen(WorkerErrors, Screen[None]):
         if self.current_model is None:
             return []
         info = self.workbench.model_infos.get(self.current_model.spec)
-        return list(getattr(info, "symbolic_dims", []) or [])
+        # the inputs' named dims only: output dims follow from them and are never asked for
+        return list(getattr(info, "input_dims", []) or [])
+
+    def unsized_dims(self) -> list[str]:
+        """Input dims neither the saved inputs nor a file size (the profile's free_dimensions
+        are checked by the readiness lines)."""
+        from ortbench_tui.models import ModelInfo
+
+        from ..input_rows import unsized_input_dims
+        from ..run_requests import saved_inputs
+
+        if self.current_model is None:
+            return []
+        info = self.workbench.model_infos.get(self.current_model.spec)
+        if not isinstance(info, ModelInfo):
+            return []
+        try:
+            spec = saved_inputs(self.current_model.spec)
+        except OrtbenchError:
+            return info.input_dims  # unreadable: the inputs form says so when opened
+        return unsized_input_dims(info.inputs, spec)
 
     def _refresh_profile_views(self) -> None:
         entry = self.current_profile
@@ -191,7 +211,7 @@ class MainScreen(WorkerErrors, Screen[None]):
         return (self.current_model.spec, self.current_profile.name)
 
     def readiness(self) -> list[tuple[str, str]]:
-        return entry_readiness(self.current_profile, self.symbolic_dims(), self.workbench.hardware)
+        return entry_readiness(self.current_profile, self.unsized_dims(), self.workbench.hardware)
 
     def _refresh_readiness(self) -> None:
         panel = self.run_panel
