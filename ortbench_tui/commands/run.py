@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
 from ..errors import OrtbenchError, RunFailed
-from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..text import format_ms
 from .common import (
     add_input_arguments,
@@ -23,7 +18,11 @@ from .common import (
     profile_from_args,
     text_histogram,
 )
+from .progress import ProgressLine
 from .run_outputs import keep_run
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,32 +78,6 @@ def precision_overrides(precision: float | None, max_duration: float | None) -> 
     return out + ([f"run.max_duration_s={max_duration:g}"] if max_duration is not None else [])
 
 
-class ProgressLine:
-    """One self-overwriting progress line on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-
-    def __call__(self, event: Event) -> None:
-        if not self.enabled or not isinstance(event, Progress):
-            return
-        total = f"/{event.total}" if event.total else ""
-        if event.phase == BUILD_PHASE:  # done counts the build's seconds
-            sys.stderr.write(f"\r\033[K{BUILD_PHASE_TEXT}… {event.done} s (Ctrl-C cancels) ")
-        else:
-            ci = ""
-            watch = event.precision
-            if watch is not None and watch.half_width is not None:
-                ci = f" CI ±{watch.half_width:.1%} (target ±{watch.target:.1%})"
-            line = f"{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s{ci} "
-            sys.stderr.write(f"\r{line}")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-
-
 def format_result(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     prov = result["providers"]
@@ -154,6 +127,9 @@ def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..bench.job import JobFailed
+    from ..bench.runner import RunRequest, follow_run, start_run
+
     if args.max_duration is not None and args.precision is None:
         raise OrtbenchError("--max-duration: only with --precision")
     profile = profile_from_args(
@@ -175,7 +151,7 @@ def execute(args: argparse.Namespace) -> int:
             keep_run(partial, handle.samples.view().copy(), args, show_result)
         raise
     progress.clear()
-    if isinstance(outcome, Failed):
+    if isinstance(outcome, JobFailed):
         if outcome.kind == "input":
             raise OrtbenchError(outcome.message)
         if outcome.partial:

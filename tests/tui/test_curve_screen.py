@@ -75,7 +75,9 @@ class FakeCurveRun:
         pts = self.request.points()
         done: list[PointResult] = []
         for p, res in zip(pts, FIXED, strict=True):
-            yield CurveProgress(p, "timed", 250, 500, 0.5, len(pts))
+            yield CurveProgress(
+                "timed", 250, 500, 0.5, None, f"[1/{len(pts)}] {p.label}", p, len(pts)
+            )
             done.append(res)
             yield CurvePointDone(res, list(done), None, 1.0)
             if self.hold:

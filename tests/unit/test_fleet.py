@@ -153,9 +153,9 @@ class _FailingHandle:
         self._partial = partial
 
     def events(self):
-        from ortbench_tui.bench.runner import Failed
+        from ortbench_tui.bench.job import JobFailed
 
-        yield Failed("run", "the worker died (signal 9)", self._partial)
+        yield JobFailed("run", "the worker died (signal 9)", self._partial)
 
     def cancel(self) -> None:
         pass
@@ -173,10 +173,11 @@ def test_a_job_that_fails_mid_run_sends_back_its_partial_result(monkeypatch, tmp
     )
     identity = {"hostname": "h", "node_id": "n1", "ip": "10.0.0.1", "ray_version": "x"}
     [msg] = list(agent.NodeAgent()._run_one(_job(), None, identity))
-    kind, index, status, message, result, samples = msg
-    assert (kind, index, status) == ("failed", 0, "run") and "signal 9" in message
-    assert result["status"] == "failed" and result["host"] == "h"
-    assert samples.tolist() == [10, 11, 12]
+    assert isinstance(msg, agent.AgentFailed)
+    assert (msg.index, msg.status) == (0, "run") and "signal 9" in msg.message
+    assert msg.partial is not None
+    assert msg.partial["status"] == "failed" and msg.partial["host"] == "h"
+    assert msg.samples_ns is not None and msg.samples_ns.tolist() == [10, 11, 12]
 
 
 def _failed_outcome(samples: np.ndarray) -> JobOutcome:

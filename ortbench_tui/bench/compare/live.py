@@ -18,9 +18,10 @@ import numpy as np
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
+from ..job import JobFailed, drive, eta_from_budget, eta_from_fraction
 from ..protocol import Block, Done, Error, PhaseProgress, Schedule, SessionReady
 from ..run_inputs import request_inputs
-from ..runner import Failed, Finished, Progress, RunHandle, RunRequest, drain
+from ..runner import Finished, RunHandle, RunProgress, RunRequest
 from ..worker import worker_main
 from .collect import Collector
 from .request import (
@@ -72,6 +73,7 @@ class CompareRun:
         self._interleave_target = interleave_target
         self._run_target = run_target or worker_main
         self.started = time.perf_counter()
+        self._timed_since: float | None = None
         self.collect = Collector(
             request, self.model_path, self.model_sha256, self.run_id, self.names, self.mode
         )
@@ -103,6 +105,17 @@ class CompareRun:
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    def _eta(self, timed_fraction: float | None) -> float | None:
+        """Interleaved: until decided, the wall budget left; else, once timing has started,
+        the planned rounds at the pace so far; before it, the seconds asked for, if by time."""
+        req = self.request
+        if req.until_decided is not None:
+            return eta_from_budget(self.started, req.until_decided.budget_s)
+        if self._timed_since is None or timed_fraction is None:
+            seconds = req.profiles[0].run.duration_s * len(req.profiles)
+            return seconds if seconds > 0 else None
+        return eta_from_fraction(time.perf_counter() - self._timed_since, timed_fraction)
 
     def events(self) -> Iterator[CompareEvent]:
         if self.request.interleave:
@@ -171,11 +184,12 @@ class CompareRun:
             if isinstance(msg, SessionReady):
                 metas[msg.index] = msg.meta
                 ready = sum(1 for m in metas if m)
-                yield CompareProgress("setup", ready, len(units), elapsed)
+                yield CompareProgress("setup", ready, len(units), elapsed, self._eta(None))
             elif isinstance(msg, PhaseProgress):
-                yield CompareProgress(msg.phase, msg.done, msg.total, elapsed)
+                yield CompareProgress(msg.phase, msg.done, msg.total, elapsed, self._eta(None))
             elif isinstance(msg, Schedule):
                 planned = msg.rounds
+                self._timed_since = time.perf_counter()
                 if until is not None:
                     until.timed_started()
             elif isinstance(msg, Block):
@@ -183,11 +197,13 @@ class CompareRun:
                 rounds_seen = max(rounds_seen, msg.round + 1)
                 if until is not None and not self._cancelled:
                     until.add_block(msg.index, msg.samples_ns)
+                fraction = rounds_seen / planned if planned else None
                 yield CompareProgress(
                     "timed",
                     rounds_seen,
                     planned,
                     elapsed,
+                    self._eta(fraction),
                     profile=units[msg.index][1],
                     new_samples_ns=msg.samples_ns,
                     decide=until.states() if until is not None else None,
@@ -203,10 +219,10 @@ class CompareRun:
                     until.apply(end.comparison)
                 yield end
             elif isinstance(msg, Error):
-                yield Failed(msg.kind, msg.message, None)
+                yield JobFailed(msg.kind, msg.message, None)
             elif isinstance(msg, ChildDied):
                 done = min((len(b) for b in blocks), default=0)
-                yield Failed("run", f"{msg.message} (after {done} complete rounds)", None)
+                yield JobFailed("run", f"{msg.message} (after {done} complete rounds)", None)
 
     # -- sequential: normal runs, A B A B ... -------------------------------------------------
 
@@ -230,12 +246,16 @@ class CompareRun:
                 step += 1
                 detail = f"run {step}/{total}: {self.names[p]} (session {s + 1})"
                 for ev in handle.events():
-                    if isinstance(ev, Progress):
+                    if isinstance(ev, RunProgress):
+                        within = ev.fraction if ev.phase == "timed" else 0.0
+                        elapsed = self._elapsed()
+                        fraction = (step - 1 + (within or 0.0)) / total
                         yield CompareProgress(
                             ev.phase,
                             ev.done,
                             ev.total,
-                            self._elapsed(),
+                            elapsed,
+                            eta_from_fraction(elapsed, fraction),
                             profile=p,
                             new_samples_ns=ev.new_samples_ns,
                             detail=detail,
@@ -243,8 +263,8 @@ class CompareRun:
                     elif isinstance(ev, Finished):
                         if ev.samples_ns.size:
                             per_profile[p].append((handle, ev))
-                    elif isinstance(ev, Failed):
-                        yield Failed(ev.kind, f"{self.names[p]}: {ev.message}", ev.partial)
+                    elif isinstance(ev, JobFailed):
+                        yield JobFailed(ev.kind, f"{self.names[p]}: {ev.message}", ev.partial)
                         return
         yield self.collect.sequential(per_profile, self._cancelled)
 
@@ -270,4 +290,4 @@ def run_compare(
     request: CompareRequest, on_event: Callable[[CompareEvent], None] | None = None
 ) -> CompareFinished:
     """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
-    return drain(start_compare(request).events(), CompareFinished, on_event, "comparison")
+    return drive(start_compare(request), CompareFinished, on_event, "comparison")

@@ -9,9 +9,8 @@ measured; m writes the table as Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -25,7 +24,11 @@ from ortbench_tui.errors import OrtbenchError
 from ..keys import bindings
 from ..literal import literal
 from ..widgets.curve_chart import CurveChart
-from .job_screen import JobScreen, export_name
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.curve import CurveRequest
+
+from .job_screen import JobScreen, Start, export_name
 
 COLUMNS = ("point", "p50", "p99", "req/s", "items/s", "p50 95% CI", "CV", "status")
 ORDER = (0, 1, 4, 7, 8, 2, 6, 9)
@@ -100,7 +103,7 @@ def ask_curve(
     )
 
 
-class CurveScreen(JobScreen):
+class CurveScreen(JobScreen["CurveRequest"]):
     """The live table and chart of a load curve."""
 
     WORKER_GROUP = "curve"
@@ -134,9 +137,9 @@ class CurveScreen(JobScreen):
 
     def __init__(
         self,
-        request: Any,
+        request: CurveRequest,
         *,
-        start: Callable[[Any], Any] | None = None,
+        start: Start[CurveRequest] | None = None,
         save_dir: Path | None = None,
     ) -> None:
         """`request`: a CurveRequest. `start` makes the run (default `bench.curve.CurveRun`);
@@ -179,13 +182,7 @@ class CurveScreen(JobScreen):
         from ortbench_tui.bench.curve import CurveFinished, CurvePointDone, CurveProgress
 
         if isinstance(ev, CurveProgress):
-            total = f"/{ev.total}" if ev.total else ""
-            self.post_message(
-                self.Progress(
-                    f"point {ev.point.index + 1}/{ev.points_total} {ev.point.label} · "
-                    f"{ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s"
-                )
-            )
+            self.post_message(self.Progress(ev.line()))
         elif isinstance(ev, CurvePointDone):
             self.post_message(self.PointsChanged(list(ev.points)))
         elif isinstance(ev, CurveFinished):
@@ -222,10 +219,13 @@ class CurveScreen(JobScreen):
 
     @on(JobScreen.Done)
     def _done(self, event: JobScreen.Done) -> None:
+        from ortbench_tui.bench.curve import CurveFinished
+
         if self._finished(event.error):
             return
-        self.result = event.result
         res = event.result
+        assert isinstance(res, CurveFinished)
+        self.result = res
         self._set_title("stopped" if res.cancelled else "done")
         lines = Text()
         for knee in res.result.get("knee", []):

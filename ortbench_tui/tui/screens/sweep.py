@@ -11,9 +11,8 @@ table as Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,7 +23,11 @@ from textual.widgets import DataTable, Footer, Static
 from ..columns import Column, fill_table
 from ..keys import bindings
 from ..literal import literal
-from .job_screen import JobScreen, export_name
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.sweep import SweepRequest
+
+from .job_screen import JobScreen, Start, export_name
 from .new_profiles import free_path, profile_folder, save_new_profile
 
 COLUMNS = (
@@ -51,7 +54,7 @@ def short_status(status: str) -> str:
     return "skipped" if status.startswith("skipped") else status
 
 
-class SweepScreen(JobScreen):
+class SweepScreen(JobScreen["SweepRequest"]):
     """The live ranked table of a sweep."""
 
     WORKER_GROUP = "sweep"
@@ -80,9 +83,9 @@ class SweepScreen(JobScreen):
 
     def __init__(
         self,
-        request: Any,
+        request: SweepRequest,
         *,
-        start: Callable[[Any], Any] | None = None,
+        start: Start[SweepRequest] | None = None,
         save_dir: Path | None = None,
     ) -> None:
         """`request`: a SweepRequest. `start` makes the run (default `bench.sweep.SweepRun`);
@@ -122,10 +125,11 @@ class SweepScreen(JobScreen):
 
     def _event(self, ev: Any) -> bool:
         """One event of the sweep (in the worker); True when it is the result."""
+        from ortbench_tui.bench.job import format_eta
         from ortbench_tui.bench.sweep import SweepResult, SweepUpdate, sweep_rows
 
         if isinstance(ev, SweepUpdate):
-            status = f"{ev.message} · {ev.elapsed_s:.1f} s"
+            status = f"{ev.message} · {ev.elapsed_s:.1f} s · ETA {format_eta(ev.eta_s)}"
             self.post_message(self.Updated(sweep_rows(ev.candidates), status, False))
         elif isinstance(ev, SweepResult):
             done = "stopped" if ev.cancelled else "done"
@@ -167,16 +171,20 @@ class SweepScreen(JobScreen):
 
     @on(JobScreen.Done)
     def _done(self, event: JobScreen.Done) -> None:
+        from ortbench_tui.bench.sweep import SweepResult
+
         if self._finished(event.error):
             return
-        self.result = event.result
-        w = event.result.winner
+        result = event.result
+        assert isinstance(result, SweepResult)
+        self.result = result
+        w = result.winner
         lines = Text()
         if w is not None:
             lines.append(f"best: #{w.index} {w.label}\n", style="bold")
         lines.append("s saves it as a profile · m writes the table as Markdown\n", style="dim")
         lines.append(VS_BEST_LEGEND + "\n", style="dim")
-        for warning in event.result.warnings:
+        for warning in result.warnings:
             lines.append(f"⚠ {warning}\n", style="yellow")
         self.query_one("#sweep-status", Static).update(lines)
 
