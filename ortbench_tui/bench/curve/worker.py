@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..child_main import ChildContext, run_child
 from ..protocol import (
     Connection,
     Done,
@@ -35,7 +36,6 @@ from ..protocol import (
     Stop,
     Stopped,
 )
-from ..worker import prepare_child, redirect_native_output, send_error
 
 CHUNK = 1 << 16
 """Samples per preallocated array; a thread that fills one takes the next (outside timing)."""
@@ -257,23 +257,19 @@ def point_error(exc: BaseException) -> str:
 
 def curve_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
     """Entry point of the curve's child process: points from request["start"] on."""
-    redirect_native_output(log_path)
-    try:
-        prepare_child(request["profile"]["run"].get("pin_cpus") or [])
-        w = CurveWorker(conn, request)
-        conn.send(SessionReady(0, w.setup()))
-        for point in request["points"][request.get("start", 0) :]:
-            try:
-                w.measure(point)
-            except Stopped:
-                break
-            except Exception as exc:
-                print(traceback.format_exc(), file=sys.stderr)
-                conn.send(PointFailed(point["index"], point_error(exc)))
-        conn.send(Done({"cancelled": w.stop_requested, "warnings": w.warnings}))
-    except Exception as exc:
-        send_error(conn, exc)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        conn.close()
+    run_child(conn, request, log_path, request["profile"]["run"].get("pin_cpus") or [], _points)
+
+
+def _points(child: ChildContext) -> None:
+    conn, request = child.conn, child.request
+    w = CurveWorker(conn, request)
+    conn.send(SessionReady(0, w.setup()))
+    for point in request["points"][request.get("start", 0) :]:
+        try:
+            w.measure(point)
+        except Stopped:
+            break
+        except Exception as exc:
+            print(traceback.format_exc(), file=sys.stderr)
+            conn.send(PointFailed(point["index"], point_error(exc)))
+    conn.send(Done({"cancelled": w.stop_requested, "warnings": w.warnings}))
