@@ -184,7 +184,7 @@ class ComparisonScreen(JobScreen["CompareRequest | None"]):
             "the comparison stopped without a result",
         )
 
-    def _live_event(self, ev: Any) -> bool:
+    def _live_event(self, ev: object) -> bool:
         """One event of a live comparison (in the worker); True when it is the result."""
         from ortbench_tui.bench.compare import CompareFinished, CompareProgress
 

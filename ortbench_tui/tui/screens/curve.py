@@ -26,14 +26,13 @@ from ..literal import literal
 from ..widgets.curve_chart import CurveChart
 
 if TYPE_CHECKING:
-    from ortbench_tui.bench.curve import CurveRequest
+    from ortbench_tui.bench.curve import CurveFinished, CurveRequest, PointResult
 
 from .job_screen import JobScreen, Start, export_name
 
 COLUMNS = ("point", "p50", "p99", "req/s", "items/s", "p50 95% CI", "CV", "status")
-ORDER = (0, 1, 4, 7, 8, 2, 6, 9)
-"""`bench.curve.point_row` columns (point, p50, CI, p90, p99, mean, CV, req/s, items/s,
-status) as shown here: what the curve is about first, so it fits in 80 columns."""
+"""The curve's columns as shown here (`_points` picks them from a `PointRow`): what the curve is
+about first, so it fits in 80 columns."""
 
 
 def default_curve_text(symbolic_dims: list[str]) -> str:
@@ -131,7 +130,7 @@ class CurveScreen(JobScreen["CurveRequest"]):
             return isinstance(message, CurveScreen.Progress)
 
     class PointsChanged(Message):
-        def __init__(self, points: list[Any]) -> None:
+        def __init__(self, points: list[PointResult]) -> None:
             super().__init__()
             self.points = points
 
@@ -146,8 +145,8 @@ class CurveScreen(JobScreen["CurveRequest"]):
         `save_dir` is where m writes (default: the working folder)."""
         super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
-        self.result: Any = None
-        self.points: list[Any] = []
+        self.result: CurveFinished | None = None
+        self.points: list[PointResult] = []
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="curve-title")
@@ -177,7 +176,7 @@ class CurveScreen(JobScreen["CurveRequest"]):
             "the curve stopped without a result",
         )
 
-    def _event(self, ev: Any) -> bool:
+    def _event(self, ev: object) -> bool:
         """One event of the curve (in the worker); True when it is the result."""
         from ortbench_tui.bench.curve import CurveFinished, CurvePointDone, CurveProgress
 
@@ -206,12 +205,14 @@ class CurveScreen(JobScreen["CurveRequest"]):
         table.clear()
         for p in event.points:
             row = point_row(p)
-            cells: list[Any] = [Text(row[j]) for j in ORDER]
-            if p.status == "failed":
-                cells[-1] = Text("failed", style="bold red")
-            elif p.status != "ok":
-                cells = [Text(row[j], style="dim") for j in ORDER[:-1]]
-                cells.append(Text(p.status, style="dim"))
+            shown = (row.point, row.p50, row.p99, row.requests_per_s, row.items_per_s, row.p50_ci,
+                     row.cv)  # fmt: skip
+            if p.status == "ok":
+                cells = [Text(c) for c in (*shown, row.status)]
+            elif p.status == "failed":
+                cells = [*(Text(c) for c in shown), Text("failed", style="bold red")]
+            else:
+                cells = [Text(c, style="dim") for c in (*shown, p.status)]
             table.add_row(*cells, key=str(p.index))
         if cursor is not None and 0 <= cursor < table.row_count:
             table.move_cursor(row=cursor)

@@ -25,7 +25,7 @@ from ..keys import bindings
 from ..literal import literal
 
 if TYPE_CHECKING:
-    from ortbench_tui.bench.practices import PracticesRequest
+    from ortbench_tui.bench.practices import PracticesReport, PracticesRequest
 
 from .job_screen import JobScreen, Start, export_name
 from .new_profiles import free_path, profile_folder, save_new_profile
@@ -86,7 +86,7 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
         `bench.practices.PracticesRun`); `export_dir` is where m writes (default: .)."""
         super().__init__(request, start)
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
-        self.report: Any = None
+        self.report: PracticesReport | None = None
         self.exported: Path | None = None
         self.saved: Path | None = None
         self.rows: list[list[Any]] = []
@@ -125,7 +125,7 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
             "the check stopped without a report",
         )
 
-    def _event(self, ev: Any) -> bool:
+    def _event(self, ev: object) -> bool:
         """One event of the check (in the worker); True when it is the report."""
         from ortbench_tui.bench.practices import PracticesProgress, PracticesReport
 
@@ -225,15 +225,16 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
         from ortbench_tui.bench.practices import best_profile, choose_practices
         from ortbench_tui.profile import save_profile
 
-        if self.report is None:
+        report = self.report
+        if report is None:
             return
-        if not choose_practices(self.report)[0]:
+        if not choose_practices(report)[0]:
             self.notify("no practice was measured faster: nothing to save", severity="warning")
             return
         path = free_path(profile_folder(self, None), f"{self.request.base.name}-practices")
 
         def write(target: Path) -> Path:
-            profile, header = best_profile(self.report, self.request.base, target.stem)
+            profile, header = best_profile(report, self.request.base, target.stem)
             return save_profile(profile, target, header=header)
 
         def saved(target: Path) -> None:

@@ -12,7 +12,7 @@ table as Markdown.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -25,7 +25,8 @@ from ..keys import bindings
 from ..literal import literal
 
 if TYPE_CHECKING:
-    from ortbench_tui.bench.sweep import SweepRequest
+    from ortbench_tui.bench.sweep import SweepRequest, SweepResult
+    from ortbench_tui.bench.sweep.report import SweepRow
 
 from .job_screen import JobScreen, Start, export_name
 from .new_profiles import free_path, profile_folder, save_new_profile
@@ -40,9 +41,8 @@ COLUMNS = (
     Column("95% CI", 5),
     Column("runs", 4),
 )
-ORDER = (0, 1, 3, 5, 7, 2, 4, 6)
-"""`sweep_rows` columns (rank, #, settings, median, CI, vs best, runs, status) as shown here,
-chosen by the width: what decides first; long settings and skip reasons are also shown in
+"""The sweep's columns as shown here, chosen by the width (`_fill` picks them from a
+`SweepRow`): what decides first; long settings and skip reasons are also shown in
 full under the table for the highlighted row."""
 VS_BEST_LEGEND = (
     "vs round best: median / the fastest median of the same round (each round is its own "
@@ -74,7 +74,7 @@ class SweepScreen(JobScreen["SweepRequest"]):
     class Updated(Message):
         """New table rows (coalesced: the newest replaces a waiting one)."""
 
-        def __init__(self, rows: list[tuple[str, ...]], status: str, final: bool) -> None:
+        def __init__(self, rows: list[SweepRow], status: str, final: bool) -> None:
             super().__init__()
             self.rows, self.status, self.final = rows, status, final
 
@@ -92,9 +92,9 @@ class SweepScreen(JobScreen["SweepRequest"]):
         `save_dir` is where s and m write (default: ./profiles for s, . for m)."""
         super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
-        self.result: Any = None
+        self.result: SweepResult | None = None
         self.saved: Path | None = None
-        self.rows: list[tuple[str, ...]] = []
+        self.rows: list[SweepRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="sweep-title")
@@ -123,7 +123,7 @@ class SweepScreen(JobScreen["SweepRequest"]):
             "the sweep stopped without a result",
         )
 
-    def _event(self, ev: Any) -> bool:
+    def _event(self, ev: object) -> bool:
         """One event of the sweep (in the worker); True when it is the result."""
         from ortbench_tui.bench.job import format_eta
         from ortbench_tui.bench.sweep import SweepResult, SweepUpdate, sweep_rows
@@ -149,11 +149,12 @@ class SweepScreen(JobScreen["SweepRequest"]):
     def _fill(self) -> None:
         cells_of_rows = []
         for row in self.rows:
-            cells: list[Any] = [row[j] for j in ORDER]
-            cells[4] = short_status(cells[4])
-            if row[-1] == "winner":
-                cells[4] = Text("winner", style="bold green")
-            elif row[-1].startswith("skipped"):
+            status: str | Text = short_status(row.status)
+            if row.status == "winner":
+                status = Text("winner", style="bold green")
+            cells: list[str | Text] = [row.rank, row.number, row.median, row.vs_best, status]
+            cells += [row.settings, row.ci, row.runs]
+            if row.status.startswith("skipped"):
                 cells = [Text(str(c), style="dim") for c in cells]
             cells_of_rows.append(cells)
         keys = [str(i) for i in range(len(self.rows))]
@@ -167,7 +168,9 @@ class SweepScreen(JobScreen["SweepRequest"]):
         row = event.cursor_row
         if 0 <= row < len(self.rows):
             r = self.rows[row]
-            self.query_one("#sweep-row", Static).update(literal(f"#{r[1]} {r[2]} · {r[-1]}"))
+            self.query_one("#sweep-row", Static).update(
+                literal(f"#{r.number} {r.settings} · {r.status}")
+            )
 
     @on(JobScreen.Done)
     def _done(self, event: JobScreen.Done) -> None:
