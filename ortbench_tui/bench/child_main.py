@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from .protocol import Error
 from .run_inputs import run_error_message
@@ -27,13 +27,17 @@ class Prepares(Protocol):
     prepared: PreparedInputs | None
 
 
+R = TypeVar("R")
+"""The child's request: a `protocol` TypedDict (RunChildRequest, InterleaveChildRequest, ...)."""
+
+
 @dataclass
-class ChildContext:
+class ChildContext(Generic[R]):
     """What a child's body gets: the pipe, the request, and where to list the measurements
     it builds (a failure is explained with the inputs they prepared)."""
 
     conn: Any
-    request: dict[str, Any]
+    request: R
     measurements: Sequence[Prepares] = field(default_factory=list)
 
     def prepared(self) -> PreparedInputs | None:
@@ -42,10 +46,10 @@ class ChildContext:
 
 def run_child(
     conn: Any,
-    request: dict[str, Any],
+    request: R,
     log_path: str,
     pin_cpus: list[int],
-    body: Callable[[ChildContext], None],
+    body: Callable[[ChildContext[R]], None],
 ) -> None:
     """Run `body` as the child's whole life: redirect, prepare, body, error, flush, close."""
     redirect_native_output(log_path)

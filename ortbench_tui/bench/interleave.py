@@ -39,6 +39,7 @@ from .protocol import (
     Block,
     Connection,
     Done,
+    InterleaveChildRequest,
     PhaseProgress,
     Schedule,
     SessionReady,
@@ -122,7 +123,10 @@ class Interleaved:
     """The sessions of all profiles, warmed up, then alternated in blocks."""
 
     def __init__(
-        self, conn: Connection, request: dict[str, Any], gpu: GpuMemorySampler | None = None
+        self,
+        conn: Connection,
+        request: InterleaveChildRequest,
+        gpu: GpuMemorySampler | None = None,
     ) -> None:
         self.conn = conn
         self.stop = StopListener(conn)
@@ -250,13 +254,13 @@ class Interleaved:
         return {"finals": finals, "rounds": done_rounds}
 
 
-def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+def interleave_main(conn: Any, request: InterleaveChildRequest, log_path: str) -> None:
     """Entry point of the child process of an interleaved comparison."""
     pins = request["profiles"][0]["run"].get("pin_cpus") or []
     run_child(conn, request, log_path, pins, _interleaved)
 
 
-def _interleaved(child: ChildContext) -> None:
+def _interleaved(child: ChildContext[InterleaveChildRequest]) -> None:
     request = child.request
     job = Interleaved(child.conn, request)
     child.measurements = job.measurements

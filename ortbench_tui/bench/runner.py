@@ -21,7 +21,15 @@ from .buffer import SampleBuffer
 from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
 from .job import JobFailed, JobProgress, drive, eta_from_budget, eta_from_fraction
 from .precision_stop import PrecisionState
-from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
+from .protocol import (
+    Done,
+    Error,
+    PhaseProgress,
+    RunChildRequest,
+    SampleBatch,
+    SessionMeta,
+    SessionReady,
+)
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, precision_target
 from .stalls import StallWatch
@@ -116,7 +124,7 @@ class RunHandle:
         if precision:  # the worker runs by time up to the cap; the parent stops it sooner
             child_profile = child_profile.copy()
             child_profile.run.duration_s = precision[1]
-        child_request = {
+        child_request: RunChildRequest = {
             "model_path": str(self.model_path),
             "profile": profile_to_dict(child_profile),
             "profiling_prefix": self.profiling_prefix,
@@ -125,7 +133,7 @@ class RunHandle:
         self.started = time.perf_counter()
         self.child = ChildProcess(target, child_request, "ortbench-worker-")
         self.samples = SampleBuffer()
-        self.meta: dict[str, Any] = {}
+        self.meta: SessionMeta = {}
         self.final: dict[str, Any] | None = None
         """The worker's own final figures, once it has sent them."""
         self._user_cancelled = False
@@ -166,8 +174,8 @@ class RunHandle:
                 yield self._progress(msg.phase, msg.done, msg.total, now)
             elif isinstance(msg, SampleBatch):
                 self.stalls.batch(time.perf_counter())
-                if self.timed_since is None:
-                    self.timed_since = now
+                if self.timed_since is None:  # the first batch took about its samples' sum
+                    self.timed_since = now - float(msg.samples_ns.sum()) / 1e9
                 self.samples.extend(msg.samples_ns)
                 self.batches.add(msg.samples_ns)
                 state = None

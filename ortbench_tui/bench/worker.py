@@ -37,7 +37,9 @@ from .protocol import (
     Connection,
     Done,
     PhaseProgress,
+    RunChildRequest,
     SampleBatch,
+    SessionMeta,
     SessionReady,
     StopListener,
     Stopped,
@@ -57,7 +59,7 @@ Call = tuple[Callable[..., Any], tuple[Any, ...]]
 class Measurement:
     """Session, inputs and the timed loop for one profile on one model."""
 
-    def __init__(self, conn: Connection, request: dict[str, Any]) -> None:
+    def __init__(self, conn: Connection, request: RunChildRequest) -> None:
         from ..hardware import physical_cores
         from ..profile import profile_from_dict
 
@@ -77,7 +79,7 @@ class Measurement:
 
     # -- set-up: where a profile becomes a session ------------------------------------------
 
-    def setup(self) -> dict[str, Any]:
+    def setup(self) -> SessionMeta:
         from ..hardware import detect
         from ..models import inspect_model
         from ..session import create_session
@@ -279,12 +281,12 @@ def rss_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+def worker_main(conn: Any, request: RunChildRequest, log_path: str) -> None:
     """Entry point of the child process of a single run."""
     run_child(conn, request, log_path, request["profile"]["run"].get("pin_cpus") or [], _single_run)
 
 
-def _single_run(child: ChildContext) -> None:
+def _single_run(child: ChildContext[RunChildRequest]) -> None:
     conn, request = child.conn, child.request
     try:
         m = Measurement(conn, request)

@@ -19,7 +19,17 @@ from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
 from ..job import JobFailed, drive, eta_from_budget, eta_from_fraction
-from ..protocol import Block, Done, Error, PhaseProgress, Schedule, SessionReady
+from ..protocol import (
+    Block,
+    Done,
+    Error,
+    InterleaveChildRequest,
+    PhaseProgress,
+    Schedule,
+    ScheduleRequest,
+    SessionMeta,
+    SessionReady,
+)
 from ..run_inputs import request_inputs
 from ..runner import Finished, RunHandle, RunProgress, RunRequest
 from ..worker import worker_main
@@ -131,7 +141,7 @@ class CompareRun:
         units = [(s, p) for s in range(n_sess) for p in range(n_prof)]
         first = req.profiles[0]
         by_time = first.run.duration_s > 0
-        schedule: dict[str, Any] = {
+        schedule: ScheduleRequest = {
             # Each profile gets the timed runs (or seconds) of the first profile, split
             # among its sessions; by time the child's clock covers all profiles.
             "timed_runs": math.ceil(first.run.timed_runs / n_sess),
@@ -141,8 +151,9 @@ class CompareRun:
         }
         if req.until_decided is not None:
             # Open-ended: the parent stops it; timed seconds can never pass the wall budget.
-            schedule.update(open=True, duration_s=req.until_decided.budget_s)
-        child_request = {
+            schedule["open"] = True
+            schedule["duration_s"] = req.until_decided.budget_s
+        child_request: InterleaveChildRequest = {
             "model_path": str(self.model_path),
             "profiles": [profile_to_dict(req.profiles[p]) for _, p in units],
             "schedule": schedule,
@@ -175,7 +186,7 @@ class CompareRun:
                 _sender(proc),
                 req.decide_pairs,
             )
-        metas: list[dict[str, Any]] = [{} for _ in units]
+        metas: list[SessionMeta] = [{} for _ in units]
         blocks: list[list[np.ndarray]] = [[] for _ in units]
         planned: int | None = None
         rounds_seen = 0

@@ -19,7 +19,16 @@ from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
 from ..job import JobFailed, JobProgress, drive, eta_from_fraction
-from ..protocol import Done, Error, PointDone, PointFailed, PointProgress, SessionReady
+from ..protocol import (
+    CurveChildRequest,
+    Done,
+    Error,
+    PointDone,
+    PointFailed,
+    PointProgress,
+    SessionMeta,
+    SessionReady,
+)
 from .points import PointResult, failed_point, knee_lines, summarize_point
 from .request import CurveRequest, Point, base_free_dims, batch_dim, check_dims, point_spec
 from .worker import curve_main
@@ -91,7 +100,7 @@ class CurveRun:
         self._child: ChildProcess | None = None
         self._cancelled = False
         self.started = time.perf_counter()
-        self.meta: dict[str, Any] = {}
+        self.meta: SessionMeta = {}
         self.warnings: list[str] = []
 
     def cancel(self) -> None:
@@ -103,7 +112,7 @@ class CurveRun:
     def cancelled(self) -> bool:
         return self._cancelled
 
-    def _child_request(self, start: int) -> dict[str, Any]:
+    def _child_request(self, start: int) -> CurveChildRequest:
         return {
             "model_path": str(self.model_path),
             "profile": profile_to_dict(self.request.profile),

@@ -28,10 +28,12 @@ import numpy as np
 from ..child_main import ChildContext, run_child
 from ..protocol import (
     Connection,
+    CurveChildRequest,
     Done,
     PointDone,
     PointFailed,
     PointProgress,
+    SessionMeta,
     SessionReady,
     Stop,
     Stopped,
@@ -110,7 +112,7 @@ class ThreadLoop:
 class CurveWorker:
     """The session and the model's inputs, and the measurement of one point at a time."""
 
-    def __init__(self, conn: Connection, request: dict[str, Any]) -> None:
+    def __init__(self, conn: Connection, request: CurveChildRequest) -> None:
         from ...hardware import physical_cores
         from ...inputs.spec import spec_from_dict
         from ...profile import profile_from_dict
@@ -123,7 +125,7 @@ class CurveWorker:
         self.stop_requested = False
         self.warnings: list[str] = []
 
-    def setup(self) -> dict[str, Any]:
+    def setup(self) -> SessionMeta:
         from ...hardware import detect
         from ...models import inspect_model
         from ...session import create_session
@@ -255,12 +257,12 @@ def point_error(exc: BaseException) -> str:
     return text.removeprefix("onnxruntime.capi.onnxruntime_pybind11_state.")
 
 
-def curve_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+def curve_main(conn: Any, request: CurveChildRequest, log_path: str) -> None:
     """Entry point of the curve's child process: points from request["start"] on."""
     run_child(conn, request, log_path, request["profile"]["run"].get("pin_cpus") or [], _points)
 
 
-def _points(child: ChildContext) -> None:
+def _points(child: ChildContext[CurveChildRequest]) -> None:
     conn, request = child.conn, child.request
     w = CurveWorker(conn, request)
     conn.send(SessionReady(0, w.setup()))
