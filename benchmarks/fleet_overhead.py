@@ -16,9 +16,9 @@ import argparse
 import statistics
 import time
 
-from ortbench_tui.bench.runner import Progress, RunRequest, start_run
+from ortbench_tui.bench.runner import RunProgress, RunRequest, start_run
 from ortbench_tui.fleet.cluster import cluster_nodes, connect, disconnect, select_nodes
-from ortbench_tui.fleet.driver import FleetRun, JobOutcome, JobProgress, NodeStatus
+from ortbench_tui.fleet.driver import FleetProgress, FleetRun, JobOutcome, NodeStatus
 from ortbench_tui.fleet.payload import plan_jobs
 from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.text import format_ms
@@ -30,9 +30,9 @@ def local_round(model: str, profile: Profile) -> tuple[float, float]:
     first = None
     handle = start_run(RunRequest(model=model, profile=profile))
     for event in handle.events():
-        if isinstance(event, Progress) and event.phase == "timed" and first is None:
+        if isinstance(event, RunProgress) and event.phase == "timed" and first is None:
             first = time.perf_counter() - submitted
-        if not isinstance(event, Progress):
+        if not isinstance(event, RunProgress):
             if not hasattr(event, "result"):
                 raise SystemExit(f"local run failed: {event}")
             return event.result["latency_ms"]["p50"], first or float("nan")
@@ -49,7 +49,7 @@ def fleet_round(model: str, profile: Profile) -> tuple[float, float, float]:
         now = time.perf_counter() - run.submitted_at
         if isinstance(event, NodeStatus) and event.state == "ready":
             ready = now
-        if isinstance(event, JobProgress) and event.phase == "timed" and first is None:
+        if isinstance(event, FleetProgress) and event.phase == "timed" and first is None:
             first = now
         if isinstance(event, JobOutcome):
             if event.status != "ok" or event.result is None:

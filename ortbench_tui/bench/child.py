@@ -12,7 +12,7 @@ import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ class ChildProcess:
     """One spawn-context child running `target(conn, request, log_path)`."""
 
     def __init__(
-        self, target: Callable[..., None], request: dict[str, Any], log_prefix: str
+        self, target: Callable[..., None], request: Mapping[str, Any], log_prefix: str
     ) -> None:
         fd, self.log_path = tempfile.mkstemp(prefix=log_prefix, suffix=".log")
         os.close(fd)

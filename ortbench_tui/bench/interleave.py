@@ -34,33 +34,26 @@ from __future__ import annotations
 
 import math
 import resource
-import sys
 import time
 from typing import Any
 
 import numpy as np
 
 from ..profile import Profile
+from .child_main import ChildContext, run_child
 from .gpu_memory import GpuMemorySampler
 from .protocol import (
     Block,
     Connection,
     Done,
+    InterleaveChildRequest,
     PhaseProgress,
     Schedule,
     SessionReady,
     StopListener,
     Stopped,
 )
-from .worker import (
-    MAX_BATCH,
-    Call,
-    Measurement,
-    prepare_child,
-    redirect_native_output,
-    rss_peak_mb,
-    send_error,
-)
+from .worker import MAX_BATCH, Call, Measurement, rss_peak_mb
 
 BLOCK_SECONDS = 0.05
 """Target length of one block's timed runs in duration mode."""
@@ -137,7 +130,10 @@ class Interleaved:
     """The sessions of all profiles, warmed up, then alternated in blocks."""
 
     def __init__(
-        self, conn: Connection, request: dict[str, Any], gpu: GpuMemorySampler | None = None
+        self,
+        conn: Connection,
+        request: InterleaveChildRequest,
+        gpu: GpuMemorySampler | None = None,
     ) -> None:
         self.conn = conn
         self.stop = StopListener(conn)
@@ -199,18 +195,15 @@ class Interleaved:
             warm_done = 0
             for i, m in enumerate(ms):
                 want = max(m.profile.run.warmup_runs, CALIBRATION_RUNS)
-                estimate = int((first_ms[i] or 0.0) * 1e6)
-                done = 0
-                while done < want:
-                    n = min(Measurement.batch_size(estimate), want - done)
-                    timed(calls[i], len(calls[i]), buf, done, n)
-                    estimate = int(np.median(buf[:n]))
-                    done += n
+                first_ns = int((first_ms[i] or 0.0) * 1e6)
+
+                def warmed(done: int, before: int = warm_done) -> None:
                     if warm_total:
-                        self.conn.send(
-                            PhaseProgress("warmup", min(warm_done + done, warm_total), warm_total)
-                        )
+                        at = min(before + done, warm_total)
+                        self.conn.send(PhaseProgress("warmup", at, warm_total))
                     self.stop.check()
+
+                estimate = Measurement.warm_up(calls[i], buf, want, first_ns, warmed)
                 warm_done += m.profile.run.warmup_runs
                 # Size the blocks from a settled session: one re-warm, then a short batch.
                 pooled[i] = has_thread_pool(m.profile, m.physical)
@@ -300,40 +293,36 @@ def involuntary_switches() -> int:
     return int(resource.getrusage(who).ru_nivcsw)
 
 
-def interleave_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+def interleave_main(conn: Any, request: InterleaveChildRequest, log_path: str) -> None:
     """Entry point of the child process of an interleaved comparison."""
-    redirect_native_output(log_path)
-    job: Interleaved | None = None
+    pins = request["profiles"][0]["run"].get("pin_cpus") or []
+    run_child(conn, request, log_path, pins, _interleaved)
+
+
+def _interleaved(child: ChildContext[InterleaveChildRequest]) -> None:
+    request = child.request
+    job = Interleaved(child.conn, request)
+    child.measurements = job.measurements
     try:
-        prepare_child(request["profiles"][0]["run"].get("pin_cpus") or [])
-        job = Interleaved(conn, request)
-        try:
-            job.setup()
-            job.gpu = GpuMemorySampler(any(m.device == "cuda" for m in job.measurements))
-            job.gpu.sample()
-            out = job.measure()
-        except Stopped:
-            out = {
-                "finals": [
-                    {"first_run_ms": None, "wall_s": 0.0, "cancelled": True, "warnings": []}
-                    for _ in request["profiles"]
-                ],
-                "rounds": 0,
-            }
-        rss = rss_peak_mb()
-        if job.gpu is not None:
-            gpu, note = job.gpu.finish()
-        else:
-            gpu, note = None, "cancelled before the timed runs"
-        for final in out["finals"]:
-            final["rss_peak_mb"] = rss
-            final["gpu_mem_peak_mb"] = gpu
-            final["gpu_mem_note"] = note
-        conn.send(Done(out))
-    except Exception as exc:
-        prepared = next((m.prepared for m in job.measurements if m.prepared), None) if job else None
-        send_error(conn, exc, prepared)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        conn.close()
+        job.setup()
+        job.gpu = GpuMemorySampler(any(m.device == "cuda" for m in job.measurements))
+        job.gpu.sample()
+        out = job.measure()
+    except Stopped:
+        out = {
+            "finals": [
+                {"first_run_ms": None, "wall_s": 0.0, "cancelled": True, "warnings": []}
+                for _ in request["profiles"]
+            ],
+            "rounds": 0,
+        }
+    rss = rss_peak_mb()
+    if job.gpu is not None:
+        gpu, note = job.gpu.finish()
+    else:
+        gpu, note = None, "cancelled before the timed runs"
+    for final in out["finals"]:
+        final["rss_peak_mb"] = rss
+        final["gpu_mem_peak_mb"] = gpu
+        final["gpu_mem_note"] = note
+    child.conn.send(Done(out))

@@ -46,6 +46,35 @@ class JobProgress:
             return None
         return min(1.0, max(0.0, self.done / self.total))
 
+    def line(self) -> str:
+        """`timed 400/1000 · 3.2 s · ETA 4.8 s · detail`: what the CLI's line and the TUI's
+        job title show, the same for every job."""
+        count = _count(self.done) + (f"/{_count(self.total)}" if self.total else "")
+        parts = [f"{self.phase} {count}", f"{self.elapsed_s:.1f} s"]
+        parts.append(f"ETA {format_eta(self.eta_s)}")
+        if self.detail:
+            parts.append(self.detail)
+        return " · ".join(parts)
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def format_eta(seconds: float | None) -> str:
+    """Seconds still to go, to a precision that means something: `?`, `8 s`, `3 min 10 s`."""
+    if seconds is None:
+        return "?"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
 
 @dataclass(frozen=True)
 class JobFailed:

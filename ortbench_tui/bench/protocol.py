@@ -20,16 +20,81 @@ the same protocol; the parent side (`bench.child.ChildProcess`) reads it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict
 
 import numpy as np
+
+
+class RunChildRequest(TypedDict):
+    """What the single-run child (`worker.worker_main`) is asked to measure."""
+
+    model_path: str
+    profile: dict[str, Any]
+    """`profile_to_dict` of the resolved profile (read back with `profile_from_dict`)."""
+    inputs: dict[str, Any]
+    """`InputSpec.to_dict()`."""
+    profiling_prefix: NotRequired[str | None]
+    """Where ORT's profiler writes its trace (`ortbench trace`), or None."""
+
+
+class ScheduleRequest(TypedDict):
+    """How an interleaved child splits its timed runs into rounds of blocks."""
+
+    timed_runs: int
+    duration_s: float
+    min_rounds: int
+    block_s: float
+    open: NotRequired[bool]
+    """Until decided: rounds go on until the parent stops them (duration_s is the cap)."""
+    recycle_rounds: NotRequired[int]
+    """Until decided, on CPU: every session is retired and made afresh after this many
+    rounds (0: never), so sessions are sampled, not fixed."""
+
+
+class InterleaveChildRequest(TypedDict):
+    """What the interleaved child (`interleave.interleave_main`) is asked to measure."""
+
+    model_path: str
+    profiles: list[dict[str, Any]]
+    """One per session, profile after profile within a session."""
+    schedule: ScheduleRequest
+    inputs: dict[str, Any]
+
+
+class CurveChildRequest(TypedDict):
+    """What the curve's child (`curve.worker.curve_main`) is asked to measure."""
+
+    model_path: str
+    profile: dict[str, Any]
+    inputs: dict[str, Any]
+    dims: dict[str, list[int]]
+    points: list[dict[str, Any]]
+    start: int
+    """The first point to measure (a fresh child goes on after one that died)."""
+
+
+class SessionMeta(TypedDict, total=False):
+    """What a child says of a session it created (the result JSON copies most of it)."""
+
+    providers: dict[str, Any]
+    """`session.ProviderReport.to_dict()`: requested, active, fallback."""
+    session_create_ms: float
+    intra_op_threads: int
+    run_model_path: str
+    """The model the session runs (a converted copy for fp16/int8)."""
+    worker_cpus: list[int]
+    hardware: dict[str, Any]
+    """`detect(probe_eps=False)` in the child: the UI process must not import onnxruntime."""
+    inputs: list[dict[str, Any]]
+    tensorrt: dict[str, Any] | None
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
 class SessionReady:
     index: int
     """Which session (0 for a single run; the unit index in an interleaved child)."""
-    meta: dict[str, Any]
+    meta: SessionMeta
 
 
 @dataclass(frozen=True)

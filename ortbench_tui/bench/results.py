@@ -18,6 +18,7 @@ from ..errors import OrtbenchError
 from ..fileio import RESULT_LIMIT, check_regular, read_regular, write_atomic
 from ..profile import Profile, profile_to_dict
 from ..text import plural
+from .protocol import SessionMeta
 from .result_check import SCHEMA, result_problem
 from .stats import PERCENTILE_METHOD, stability_warnings, summarize
 
@@ -70,7 +71,7 @@ def build_result(
     model_path: Path,
     model_sha256: str,
     profile: Profile,
-    meta: dict[str, Any],
+    meta: SessionMeta,
     final: dict[str, Any],
     samples_ns: np.ndarray,
     hardware: dict[str, Any] | None = None,

@@ -8,7 +8,7 @@ becomes a message naming the node and the input flags (`run_error_message`: exit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ def effective_spec(data: dict[str, Any] | None, profile: Profile) -> InputSpec:
 
 
 def prepare_request_inputs(
-    request: dict[str, Any], profile: Profile, tensors: Sequence[TensorInfo]
+    request: Mapping[str, Any], profile: Profile, tensors: Sequence[TensorInfo]
 ) -> PreparedInputs:
     """Input sets and their records for this request, or OrtbenchError before any timing."""
     from ..feeds import prepare_inputs

@@ -7,20 +7,30 @@ Used the same way by the CLI (`run_benchmark`, blocking) and by the TUI (`start_
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from ..errors import OrtbenchError, RunFailed
 from ..inputs.spec import InputSpec
 from ..profile import Profile, profile_to_dict
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .buffer import SampleBuffer
 from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
-from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
+from .job import JobFailed, JobProgress, drive
+from .precision_stop import PrecisionState
+from .protocol import (
+    Done,
+    Error,
+    PhaseProgress,
+    RunChildRequest,
+    SampleBatch,
+    SessionMeta,
+    SessionReady,
+)
+from .run_eta import run_eta
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, precision_target
 from .stalls import StallWatch
@@ -29,14 +39,12 @@ from .worker import BATCH_SECONDS, worker_main
 __all__ = [
     "STOP_GRACE_S",
     "Event",
-    "Failed",
     "Finished",
-    "Progress",
     "RunHandle",
+    "RunProgress",
     "RunRequest",
     "SampleBuffer",
     "death_message",
-    "drain",
     "ensure_spawn_ready",
     "follow_run",
     "run_benchmark",
@@ -44,8 +52,6 @@ __all__ = [
     "start_run",
     "traces_dir",
 ]
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -62,18 +68,14 @@ class RunRequest:
     """Shapes and values of the model's inputs (`--shape`, `--input`, `--inputs`)."""
 
 
-@dataclass
-class Progress:
-    """The worker's position: phase is build_engine (done = seconds so far; TensorRT only),
-    first_run, warmup or timed."""
+@dataclass(frozen=True)
+class RunProgress(JobProgress):
+    """The worker's position (the job's generic progress) plus what the run panel draws.
+    phase is build_engine (done = seconds so far; TensorRT only), first_run, warmup or timed."""
 
-    phase: str
-    done: int
-    total: int | None
-    elapsed_s: float
     new_samples_ns: np.ndarray | None = None
-    precision: Any = None
-    """run.until_ci_pct: the `precision_stop.PrecisionState` of the last look, if any."""
+    precision: PrecisionState | None = None
+    """run.until_ci_pct: the state of the precision rule at its last look, if any."""
     shifts: list[int] | None = None
     """Run indices where the latency shifted so far (`drift`), for the live plot."""
 
@@ -84,16 +86,7 @@ class Finished:
     samples_ns: np.ndarray
 
 
-@dataclass
-class Failed:
-    """kind is "input" (the user can fix it, exit 2) or "run" (it broke mid-run, exit 1)."""
-
-    kind: str
-    message: str
-    partial: dict[str, Any] | None = None
-
-
-Event = Progress | Finished | Failed
+Event = RunProgress | Finished | JobFailed
 
 
 def traces_dir() -> Path:
@@ -132,7 +125,7 @@ class RunHandle:
         if precision:  # the worker runs by time up to the cap; the parent stops it sooner
             child_profile = child_profile.copy()
             child_profile.run.duration_s = precision[1]
-        child_request = {
+        child_request: RunChildRequest = {
             "model_path": str(self.model_path),
             "profile": profile_to_dict(child_profile),
             "profiling_prefix": self.profiling_prefix,
@@ -141,13 +134,15 @@ class RunHandle:
         self.started = time.perf_counter()
         self.child = ChildProcess(target, child_request, "ortbench-worker-")
         self.samples = SampleBuffer()
-        self.meta: dict[str, Any] = {}
+        self.meta: SessionMeta = {}
         self.final: dict[str, Any] | None = None
         """The worker's own final figures, once it has sent them."""
         self._user_cancelled = False
         self.stalls = StallWatch(BATCH_SECONDS)
         self.building_since: float | None = None
         """When the worker said TensorRT started building (until its session is ready)."""
+        self.timed_since: float | None = None
+        """When the first timed samples came (the clock of the timed phase's ETA)."""
 
     @property
     def process(self) -> Any:
@@ -165,14 +160,11 @@ class RunHandle:
 
     def events(self, poll_s: float = 0.05) -> Iterator[Event]:
         """Yield progress until the run finishes, fails, or the worker dies."""
-        profile = self.request.profile
-        timed_total = None if profile.run.duration_s > 0 or self.watch else profile.run.timed_runs
         for msg in self.child.messages(poll_s, idle_s=BUILD_TICK_S):
             now = time.perf_counter()
-            elapsed = now - self.started
             if isinstance(msg, Idle):
                 if self.building_since is not None:  # the build phase's clock
-                    yield Progress(BUILD_PHASE, int(now - self.building_since), None, elapsed)
+                    yield self._progress(BUILD_PHASE, int(now - self.building_since), None, now)
             elif isinstance(msg, SessionReady):
                 self.meta = msg.meta
                 self.building_since = None
@@ -180,9 +172,11 @@ class RunHandle:
                 self.stalls.heard(now)
                 if msg.phase == BUILD_PHASE:
                     self.building_since = now
-                yield Progress(msg.phase, msg.done, msg.total, elapsed)
+                yield self._progress(msg.phase, msg.done, msg.total, now)
             elif isinstance(msg, SampleBatch):
                 self.stalls.batch(time.perf_counter())
+                if self.timed_since is None:  # the first batch took about its samples' sum
+                    self.timed_since = now - float(msg.samples_ns.sum()) / 1e9
                 self.samples.extend(msg.samples_ns)
                 self.batches.add(msg.samples_ns)
                 state = None
@@ -190,25 +184,75 @@ class RunHandle:
                     if self.watch.add(msg.samples_ns):
                         self.child.cancel()  # precision reached: a planned stop
                     state = self.watch.state()
-                yield Progress(
+                yield self._progress(
                     "timed",
                     self.samples.size,
-                    timed_total,
-                    elapsed,
-                    msg.samples_ns,
-                    state,
-                    self.batches.live_runs(),
+                    self.timed_total,
+                    now,
+                    new_samples_ns=msg.samples_ns,
+                    precision=state,
+                    shifts=self.batches.live_runs(),
                 )
             elif isinstance(msg, Done):
                 self.final = self._closing(msg.final)
                 yield Finished(self._build(self.final), self.samples.view().copy())
             elif isinstance(msg, Error):
-                yield Failed(msg.kind, msg.message, self.partial(msg.message))
+                yield JobFailed(msg.kind, msg.message, self.partial(msg.message))
             elif isinstance(msg, ChildDied):
                 if self.cancelled and self.building_since is not None:
-                    yield Failed("run", f"cancelled while {BUILD_PHASE_TEXT}: nothing measured")
+                    yield JobFailed("run", f"cancelled while {BUILD_PHASE_TEXT}: nothing measured")
                 else:
-                    yield Failed("run", msg.message, self.partial(msg.message))
+                    yield JobFailed("run", msg.message, self.partial(msg.message))
+
+    @property
+    def timed_total(self) -> int | None:
+        """Timed runs planned, or None when the run stops by time or by precision reached."""
+        run = self.request.profile.run
+        return None if run.duration_s > 0 or self.watch else run.timed_runs
+
+    def _progress(
+        self,
+        phase: str,
+        done: int,
+        total: int | None,
+        now: float,
+        new_samples_ns: np.ndarray | None = None,
+        precision: PrecisionState | None = None,
+        shifts: list[int] | None = None,
+    ) -> RunProgress:
+        return RunProgress(
+            phase,
+            done,
+            total,
+            now - self.started,
+            self._eta(phase, done, total, now, precision),
+            _detail(phase, done, precision),
+            new_samples_ns,
+            precision,
+            shifts,
+        )
+
+    def _eta(
+        self,
+        phase: str,
+        done: int,
+        total: int | None,
+        now: float,
+        precision: PrecisionState | None,
+    ) -> float | None:
+        """Timed runs by count: as fast as the runs so far, within the count's time cap; by
+        time (or up to a precision cap): the seconds left of it, or sooner where the precision
+        rule foresees its stop. Before timing starts, only a run by time can say."""
+        run = self.request.profile.run
+        seconds = self.watch.max_duration_s if self.watch else run.duration_s
+        if phase != "timed" or self.timed_since is None:
+            return seconds if seconds > 0 else None
+        # By count, by time, or up to a precision's cap (bench.run_eta, which knows the cap
+        # that bounds a run by count).
+        left = run_eta(run, done, total, now - self.timed_since)
+        if precision is not None and precision.eta_s is not None and left is not None:
+            return min(left, precision.eta_s)
+        return left
 
     def _closing(self, final: dict[str, Any]) -> dict[str, Any]:
         """The worker's figures plus what the parent saw: how it stopped, shifts."""
@@ -258,35 +302,27 @@ def start_run(request: RunRequest) -> RunHandle:
     return RunHandle(request)
 
 
-def drain(
-    events: Iterable[Any], done: type[T], on_event: Callable[[Any], None] | None, what: str
-) -> T:
-    """Follow an event stream to its end: return the `done` event; raise OrtbenchError for bad
-    input and RunFailed for a failed run. Shared by run, compare, sweep and practices."""
-    for event in events:
-        if on_event:
-            on_event(event)
-        if isinstance(event, done):
-            return event
-        if isinstance(event, Failed):
-            if event.kind == "input":
-                raise OrtbenchError(event.message)
-            raise RunFailed(event.message)
-    raise RunFailed(f"the {what} stopped without a result")
-
-
 def follow_run(
     handle: RunHandle, on_event: Callable[[Event], None] | None = None
-) -> Finished | Failed:
-    """Follow a run to its Finished, or its Failed (which carries any partial result)."""
+) -> Finished | JobFailed:
+    """Follow a run to its Finished, or its JobFailed (which carries any partial result)."""
     for event in handle.events():
         if on_event:
             on_event(event)
-        if isinstance(event, Finished | Failed):
+        if isinstance(event, Finished | JobFailed):
             return event
-    return Failed("run", "the worker stopped without a result", handle.partial("no result"))
+    return JobFailed("run", "the worker stopped without a result", handle.partial("no result"))
 
 
 def run_benchmark(request: RunRequest, on_event: Callable[[Event], None] | None = None) -> Finished:
     """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
-    return drain(start_run(request).events(), Finished, on_event, "worker")
+    return drive(start_run(request), Finished, on_event, "worker")
+
+
+def _detail(phase: str, done: int, precision: PrecisionState | None) -> str:
+    """The run's one line of state: the build's clock, or the CI reached against its target."""
+    if phase == BUILD_PHASE:
+        return f"{BUILD_PHASE_TEXT}… {done} s (Ctrl-C cancels)"
+    if precision is not None and precision.half_width is not None:
+        return f"CI ±{precision.half_width:.1%} (target ±{precision.target:.1%})"
+    return ""

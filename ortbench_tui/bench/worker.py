@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import os
 import resource
-import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..session import uses_cuda_graph
+from .child_main import ChildContext, run_child
 from .gpu_memory import GpuMemorySampler
 from .gpu_session import (
     GpuSessionSetup,
@@ -37,9 +36,10 @@ from .gpu_session import (
 from .protocol import (
     Connection,
     Done,
-    Error,
     PhaseProgress,
+    RunChildRequest,
     SampleBatch,
+    SessionMeta,
     SessionReady,
     StopListener,
     Stopped,
@@ -48,7 +48,6 @@ from .run_eta import capped_warning, count_cap_s
 from .run_inputs import (
     binding_off_warning,
     prepare_request_inputs,
-    run_error_message,
     unbindable,
 )
 
@@ -62,18 +61,10 @@ Call = tuple[Callable[..., Any], tuple[Any, ...]]
 """(callable, args): one inference, ready to call in the timed loop."""
 
 
-def redirect_native_output(log_path: str) -> None:
-    """Send this process's fd 1 and 2 (ORT's C++ noise) to a log the parent can read."""
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
 class Measurement:
     """Session, inputs and the timed loop for one profile on one model."""
 
-    def __init__(self, conn: Connection, request: dict[str, Any]) -> None:
+    def __init__(self, conn: Connection, request: RunChildRequest) -> None:
         from ..hardware import physical_cores
         from ..profile import profile_from_dict
 
@@ -93,7 +84,7 @@ class Measurement:
 
     # -- set-up: where a profile becomes a session ------------------------------------------
 
-    def setup(self) -> dict[str, Any]:
+    def setup(self) -> SessionMeta:
         from ..hardware import detect
         from ..models import inspect_model
         from ..session import create_session
@@ -249,17 +240,15 @@ class Measurement:
         self.conn.send(PhaseProgress("first_run", 1, 1))
 
         estimate = max(first_ns, 1000)
-        done = 0
         buf = np.empty(MAX_BATCH, dtype=np.int64)
         start = 0
+
+        def warmed(done: int) -> None:
+            self.conn.send(PhaseProgress("warmup", done, run.warmup_runs))
+            self.stop.check()
+
         try:
-            while done < run.warmup_runs:
-                n = min(self.batch_size(estimate), run.warmup_runs - done)
-                self.timed_loop(calls, k, buf, done, n)
-                estimate = int(np.median(buf[:n]))
-                done += n
-                self.conn.send(PhaseProgress("warmup", done, run.warmup_runs))
-                self.stop.check()
+            estimate = self.warm_up(calls, buf, run.warmup_runs, estimate, warmed)
             start = pc()
             by_time = run.duration_s > 0
             deadline = start + int(run.duration_s * 1e9)
@@ -287,6 +276,27 @@ class Measurement:
         wall_s = (pc() - start) / 1e9 if start else 0.0
         return {"first_run_ms": first_ns / 1e6, "wall_s": wall_s, "cancelled": self.stop_requested}
 
+    @classmethod
+    def warm_up(
+        cls,
+        calls: list[Call],
+        buf: np.ndarray,
+        runs: int,
+        estimate_ns: int,
+        after_batch: Callable[[int], None],
+    ) -> int:
+        """The warm-up loop (single runs and interleaved comparisons): `runs` runs in
+        batches of ~BATCH_SECONDS sized from the latest median, `after_batch(runs done)`
+        after each (progress, stop check). Returns the latest estimate of a run (ns)."""
+        done = 0
+        while done < runs:
+            n = min(cls.batch_size(estimate_ns), runs - done)
+            cls.timed_loop(calls, len(calls), buf, done, n)
+            estimate_ns = int(np.median(buf[:n]))
+            done += n
+            after_batch(done)
+        return estimate_ns
+
     @staticmethod
     def batch_size(estimate_ns: int) -> int:
         return int(min(MAX_BATCH, max(1, BATCH_SECONDS * 1e9 // max(estimate_ns, 1))))
@@ -302,32 +312,20 @@ class Measurement:
             buf[i] = pc() - t0
 
 
-def prepare_child(pin_cpus: list[int]) -> None:
-    """Quiet ORT's logger and pin this process where the profile asks."""
-    import onnxruntime as ort
-
-    from ..errors import OrtbenchError
-
-    ort.set_default_logger_severity(3)
-    if pin_cpus:
-        try:
-            os.sched_setaffinity(0, pin_cpus)
-        except (OSError, ValueError) as exc:
-            message = f"run.pin_cpus = {pin_cpus}: cannot pin the worker: {exc}"
-            raise OrtbenchError(message) from None
-
-
 def rss_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+def worker_main(conn: Any, request: RunChildRequest, log_path: str) -> None:
     """Entry point of the child process of a single run."""
-    redirect_native_output(log_path)
-    m: Measurement | None = None
+    run_child(conn, request, log_path, request["profile"]["run"].get("pin_cpus") or [], _single_run)
+
+
+def _single_run(child: ChildContext[RunChildRequest]) -> None:
+    conn, request = child.conn, child.request
     try:
-        prepare_child(request["profile"]["run"].get("pin_cpus") or [])
         m = Measurement(conn, request)
+        child.measurements = [m]
         meta = m.setup()
         conn.send(SessionReady(0, meta))
         m.stop.check()
@@ -366,27 +364,3 @@ def worker_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
                 }
             )
         )
-    except Exception as exc:
-        send_error(conn, exc, m.prepared if m is not None else None)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        conn.close()
-
-
-def send_error(conn: Any, exc: Exception, prepared: PreparedInputs | None = None) -> None:
-    """Bad input is the user's to fix ("input", exit 2); anything else is a failed run ("run",
-    exit 1) whose traceback goes to the worker's log for the parent to quote. ORT failing
-    on the inputs fed is explained with them (bench.run_inputs.run_error_message)."""
-    from ..errors import OrtbenchError
-
-    if isinstance(exc, OrtbenchError):
-        conn.send(Error("input", str(exc)))
-        return
-    explained = run_error_message(exc, prepared)
-    if explained is not None:
-        print(traceback.format_exc(), file=sys.stderr)
-        conn.send(Error("run", explained))
-        return
-    print(traceback.format_exc(), file=sys.stderr)
-    conn.send(Error("run", "".join(traceback.format_exception_only(exc)).strip()))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from .common import (
     positive_float,
     positive_int,
 )
+from .progress import ProgressLine
 
 _OVERRIDE = re.compile(r"\+(?=(?:session|provider|run)\.[A-Za-z_][\w.]*=|name=|description=)")
 
@@ -122,33 +122,6 @@ def parse_profile_spec(spec: str, common: list[str]) -> Profile:
     if label:
         profile.name = f"{profile.name}+{label}"
     return profile
-
-
-class CompareProgressLine:
-    """One self-overwriting progress line on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-
-    def __call__(self, event: Any) -> None:
-        from ..bench.compare import CompareProgress
-
-        if not self.enabled or not isinstance(event, CompareProgress):
-            return
-        total = f"/{event.total}" if event.total else ""
-        what = "round" if event.phase == "timed" and not event.detail else event.phase
-        text = (
-            f"{event.detail}  {what} {event.done}{total}"
-            if event.detail
-            else (f"{what} {event.done}{total}")
-        )
-        sys.stderr.write(f"\r\033[K{text}  {event.elapsed_s:5.1f} s")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def _is_result_file(text: str) -> bool:
@@ -250,7 +223,7 @@ def execute(args: argparse.Namespace) -> int:
         until_decided=_decide_settings(args),
         inputs=input_spec_from_args(args, args.inputs[0]),
     )
-    progress = CompareProgressLine(not args.quiet)
+    progress = ProgressLine(not args.quiet)
     try:
         finished = run_compare(request, progress)
     finally:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..errors import RunFailed
 from .common import (
@@ -27,6 +26,7 @@ from .common import (
     positive_int,
     profile_from_args,
 )
+from .progress import ProgressLine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,33 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
-class CurveProgressLine:
-    """On stderr: a self-overwriting line while a point runs (on a terminal), and one line
-    per finished point."""
+def curve_notes(event: object) -> str | None:
+    """A line that stays on stderr for each point measured (or failed)."""
+    from ..bench.curve import CurvePointDone, point_summary
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, event: Any) -> None:
-        from ..bench.curve import CurvePointDone, CurveProgress, point_row
-
-        if not self.enabled:
-            return
-        if isinstance(event, CurveProgress) and self.tty:
-            total = f"/{event.total}" if event.total else ""
-            sys.stderr.write(
-                f"\r\033[K[{event.point.index + 1}/{event.points_total}] {event.point.label}  "
-                f"{event.phase} {event.done}{total}  {event.elapsed_s:5.1f} s"
-            )
-            sys.stderr.flush()
-        elif isinstance(event, CurvePointDone):
-            row = point_row(event.point)
-            text = f"{row[0]}: p50 {row[1]} p99 {row[4]} {row[7]} req/s {row[8]} items/s"
-            if not event.point.ok:
-                text = f"{row[0]}: {row[-1]}"
-            sys.stderr.write(("\r\033[K" if self.tty else "") + text + "\n")
-            sys.stderr.flush()
+    return point_summary(event.point) if isinstance(event, CurvePointDone) else None
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -116,7 +94,11 @@ def execute(args: argparse.Namespace) -> int:
         inputs=inputs,
         save_history=not args.no_history,
     )
-    done = run_curve(request, CurveProgressLine(not args.quiet))
+    progress = ProgressLine(not args.quiet, curve_notes)
+    try:
+        done = run_curve(request, progress)
+    finally:
+        progress.clear()
     if args.markdown:
         atomic_write_text(Path(args.markdown), curve_markdown(done.result, done.points))
     if args.csv:

@@ -23,6 +23,7 @@ from .common import (
     positive_int,
     profile_from_args,
 )
+from .progress import ProgressLine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,9 +114,13 @@ def execute(args: argparse.Namespace) -> int:
     session = FleetSession(
         args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex, inputs=inputs
     )
-    progress = FleetProgress(enabled=not args.quiet)
-    report, version_skips = session.run(progress, keep=None if args.no_history else keep_in_history)
-    progress.clear()
+    progress = ProgressLine(not args.quiet, fleet_notes)
+    try:
+        report, version_skips = session.run(
+            progress, keep=None if args.no_history else keep_in_history
+        )
+    finally:
+        progress.clear()
     return _emit(args, report, version_skips)
 
 
@@ -135,50 +140,18 @@ def _emit(args: argparse.Namespace, report: Any, version_skips: int) -> int:
     return 2 if code == 0 and version_skips else code
 
 
-class FleetProgress:
-    """Per-node progress on stderr: one line per finished job and node event; on a terminal
-    also a self-overwriting line with every node's current phase."""
+def fleet_notes(event: object) -> str | None:
+    """The lines that stay on stderr: a node's news, and each job's outcome on its node."""
+    from ..fleet.driver import JobOutcome, NodeStatus
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.live = enabled and sys.stderr.isatty()
-        self.phase: dict[str, str] = {}
-
-    def __call__(self, event: Any) -> None:
-        from ..fleet.driver import JobOutcome, JobProgress, NodeStatus
-
-        if not self.enabled:
-            return
-        if isinstance(event, JobProgress):
-            total = f"/{event.total}" if event.total else ""
-            self.phase[event.node.label] = f"{event.phase} {event.done}{total}"
-            self._redraw()
-        elif isinstance(event, NodeStatus):
-            self.phase[event.node.label] = event.state
-            if event.message:
-                self._say(f"{event.node.label}: {event.message}")
-            self._redraw()
-        elif isinstance(event, JobOutcome):
-            job = f"{event.job.model_name} · {event.job.profile.get('name')}"
-            if event.status == "ok" and event.result:
-                lat = event.result["latency_ms"]
-                what = f"p50 {format_ms(lat['p50'])}  p99 {format_ms(lat['p99'])}"
-            else:
-                what = f"{event.status}: {event.message.removeprefix(event.node.label + ': ')}"
-            self._say(f"{event.node.label}: {job}: {what}")
-
-    def _say(self, line: str) -> None:
-        self.clear()
-        print(line, file=sys.stderr, flush=True)
-        self._redraw()
-
-    def _redraw(self) -> None:
-        if self.live:
-            text = "  ·  ".join(f"{label} {phase}" for label, phase in self.phase.items())
-            sys.stderr.write("\r\033[K" + text[:200])
-            sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.live:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+    if isinstance(event, NodeStatus) and event.message:
+        return f"{event.node.label}: {event.message}"
+    if isinstance(event, JobOutcome):
+        job = f"{event.job.model_name} · {event.job.profile.get('name')}"
+        if event.status == "ok" and event.result:
+            lat = event.result["latency_ms"]
+            what = f"p50 {format_ms(lat['p50'])}  p99 {format_ms(lat['p99'])}"
+        else:
+            what = f"{event.status}: {event.message.removeprefix(event.node.label + ': ')}"
+        return f"{event.node.label}: {job}: {what}"
+    return None

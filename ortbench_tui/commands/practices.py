@@ -8,9 +8,7 @@ ortbench practices MODEL [--profile BASE] [--set KEY=VALUE]... [--duration S | -
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Any
 
 from ..errors import OrtbenchError
 from .common import (
@@ -26,6 +24,7 @@ from .common import (
     profile_from_args,
 )
 from .decide_args import add_budget_argument, add_decide_arguments, decide_settings
+from .progress import ProgressLine
 
 DEFAULT_DURATION_S = 1.0
 EPILOG = (
@@ -80,23 +79,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
-class Progress:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-
-    def __call__(self, event: Any) -> None:
-        from ..bench.practices import PracticesProgress
-
-        if self.enabled and isinstance(event, PracticesProgress):
-            sys.stderr.write(f"\r\033[K{event.text()}")
-            sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
 def execute(args: argparse.Namespace) -> int:
     from ..bench.practices import PracticesRequest, format_report, report_markdown, run_practices
     from ..profile import atomic_write_text
@@ -120,7 +102,7 @@ def execute(args: argparse.Namespace) -> int:
         inputs=input_spec_from_args(args, args.model),
         until_decided=decide_settings(args, args.budget),
     )
-    progress = Progress(not args.quiet)
+    progress = ProgressLine(not args.quiet)
     try:
         report = run_practices(request, progress)
     finally:

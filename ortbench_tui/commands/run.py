@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
 from ..errors import OrtbenchError, RunFailed
-from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..text import format_ms
 from .common import (
     add_input_arguments,
@@ -24,7 +19,11 @@ from .common import (
     profile_from_args,
     text_histogram,
 )
+from .progress import ProgressLine
 from .run_outputs import keep_run
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,53 +80,6 @@ def precision_overrides(precision: float | None, max_duration: float | None) -> 
     return out + ([f"run.max_duration_s={max_duration:g}"] if max_duration is not None else [])
 
 
-class ProgressLine:
-    """One self-overwriting progress line on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool, run: Any = None) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.run = run
-        """The profile's [run]: its counts and cap give the ETA (bench.run_eta)."""
-        self.before_timed_s = 0.0
-        self.timed_from_s: float | None = None
-
-    def eta(self, event: Progress) -> str:
-        """`` ETA 12 s`` for the timed runs, "" before them or when it cannot tell yet."""
-        from ..bench.run_eta import eta_text, run_eta
-
-        if event.phase != "timed":
-            self.before_timed_s = event.elapsed_s
-            return ""
-        if self.timed_from_s is None:
-            self.timed_from_s = self.before_timed_s
-        if self.run is None:
-            return ""
-        text = eta_text(
-            run_eta(self.run, event.done, event.total, event.elapsed_s - self.timed_from_s)
-        )
-        return f"  {text}" if text else ""
-
-    def __call__(self, event: Event) -> None:
-        if not self.enabled or not isinstance(event, Progress):
-            return
-        total = f"/{event.total}" if event.total else ""
-        if event.phase == BUILD_PHASE:  # done counts the build's seconds
-            sys.stderr.write(f"\r\033[K{BUILD_PHASE_TEXT}… {event.done} s (Ctrl-C cancels) ")
-        else:
-            ci = ""
-            watch = event.precision
-            if watch is not None and watch.half_width is not None:
-                ci = f" CI ±{watch.half_width:.1%} (target ±{watch.target:.1%})"
-            eta = self.eta(event)
-            line = f"{event.phase:<9} {event.done}{total}  {event.elapsed_s:5.1f} s{ci}{eta} "
-            sys.stderr.write(f"\r{line}")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-
-
 def format_result(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     prov = result["providers"]
@@ -177,6 +129,9 @@ def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..bench.job import JobFailed
+    from ..bench.runner import RunRequest, follow_run, start_run
+
     if args.max_duration is not None and args.duration is not None:
         raise OrtbenchError("--max-duration: not with --duration (a run by time has its end)")
     if args.max_duration == 0 and args.precision is not None:
@@ -187,7 +142,7 @@ def execute(args: argparse.Namespace) -> int:
         count_overrides(args.runs, args.duration, args.warmup)
         + precision_overrides(args.precision, args.max_duration),
     )
-    progress = ProgressLine(not args.quiet, profile.run)
+    progress = ProgressLine(not args.quiet)
     inputs = input_spec_from_args(args, args.model)
     handle = start_run(RunRequest(model=args.model, profile=profile, inputs=inputs))
     try:
@@ -200,7 +155,7 @@ def execute(args: argparse.Namespace) -> int:
             keep_run(partial, handle.samples.view().copy(), args, show_result)
         raise
     progress.clear()
-    if isinstance(outcome, Failed):
+    if isinstance(outcome, JobFailed):
         if outcome.kind == "input":
             raise OrtbenchError(outcome.message)
         if outcome.partial:

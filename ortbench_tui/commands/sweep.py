@@ -9,9 +9,7 @@ Progress (each round's ranked table) goes to stderr; the final table to stdout.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Any
 
 from ..errors import OrtbenchError
 from .common import (
@@ -22,6 +20,7 @@ from .common import (
     input_spec_from_args,
     profile_from_args,
 )
+from .progress import ProgressLine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,32 +61,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
-class SweepProgress:
-    """Round by round on stderr: a line when a round starts, the ranked table when it ends."""
+def sweep_notes(event: object) -> str | None:
+    """The lines that stay on stderr: the plan, each round's start, and each round's
+    ranked table when it ends (the live line shows the rest)."""
+    from ..bench.sweep import SweepUpdate, format_table
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, event: Any) -> None:
-        from ..bench.sweep import SweepUpdate, format_table
-
-        if not self.enabled or not isinstance(event, SweepUpdate):
-            return
-        msg = event.message
-        if msg.endswith("measuring"):
-            if self.tty:
-                best = next((c for c in event.candidates if c.median_ms is not None), None)
-                lead = f" · leading #{best.index} {best.label}" if best else ""
-                sys.stderr.write(f"\r\033[K{msg} · {event.elapsed_s:5.1f} s{lead}"[:200])
-                sys.stderr.flush()
-            return
-        if self.tty:
-            sys.stderr.write("\r\033[K")
-        sys.stderr.write(f"[{event.elapsed_s:6.1f} s] {msg}\n")
-        if " done:" in msg:
-            sys.stderr.write(format_table(event.candidates) + "\n\n")
-        sys.stderr.flush()
+    if not isinstance(event, SweepUpdate) or event.stage == "measuring":
+        return None
+    line = f"[{event.elapsed_s:6.1f} s] {event.message}"
+    if event.stage == "round_done":
+        return f"{line}\n{format_table(event.candidates)}\n\n"
+    return line
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -118,7 +102,9 @@ def execute(args: argparse.Namespace) -> int:
         inputs=input_spec_from_args(args, args.model),
         until_decided=args.until_decided,
     )
-    result = run_sweep(request, SweepProgress(not args.quiet))
+    progress = ProgressLine(not args.quiet, sweep_notes)
+    result = run_sweep(request, progress)
+    progress.clear()
     saved = None
     if args.save_best:
         saved = result.save_best(args.save_best, overwrite=args.overwrite)

@@ -22,8 +22,12 @@ import time
 import types
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from ..bench.job import JobProgress
 from ..errors import OrtbenchError
 from .payload import FleetJob, node_input_spec, receive
 
@@ -93,6 +97,45 @@ def plain_main_module() -> Iterator[None]:
         sys.modules["__main__"] = saved
 
 
+@dataclass(frozen=True)
+class AgentReady:
+    """The agent's node, and what it found wrong there (hardware detection failed)."""
+
+    identity: dict[str, Any]
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class AgentProgress:
+    """Job `index` moved on: the node's run's generic progress, as it came."""
+
+    index: int
+    progress: JobProgress
+
+
+@dataclass(frozen=True)
+class AgentFinished:
+    index: int
+    result: dict[str, Any]
+    samples_ns: np.ndarray
+
+
+@dataclass(frozen=True)
+class AgentFailed:
+    """status: input (bad input on that node, exit 2), run (failed, exit 1), cancelled; a
+    partial result and its samples when it measured something."""
+
+    index: int
+    status: str
+    message: str
+    partial: dict[str, Any] | None = None
+    samples_ns: np.ndarray | None = None
+
+
+AgentMessage = AgentReady | AgentProgress | AgentFinished | AgentFailed
+"""What an agent streams back to the driver, job by job (through Ray's object store)."""
+
+
 class NodeAgent:
     """Created pinned to its node and holding the node's whole `ortbench` resource (see
     cluster.py), so no other ortbench benchmark runs there meanwhile. Threaded (two calls at
@@ -109,7 +152,9 @@ class NodeAgent:
             if self._handle is not None:
                 self._handle.cancel()
 
-    def run_jobs(self, jobs: list[FleetJob], hardware: dict[str, Any] | None) -> Iterator[Any]:
+    def run_jobs(
+        self, jobs: list[FleetJob], hardware: dict[str, Any] | None
+    ) -> Iterator[AgentMessage]:
         from ..hardware import detect_isolated
 
         identity = node_identity()
@@ -120,14 +165,15 @@ class NodeAgent:
                 hardware = detect_isolated().to_dict()
             except OrtbenchError as exc:
                 warnings.append(f"hardware detection failed: {exc}")
-        yield ("ready", identity, warnings)
+        yield AgentReady(identity, warnings)
         for job in jobs:
             yield from self._run_one(job, hardware, identity)
 
     def _run_one(
         self, job: FleetJob, hardware: dict[str, Any] | None, identity: dict[str, Any]
-    ) -> Iterator[Any]:
-        from ..bench.runner import Failed, Finished, Progress, RunRequest, start_run
+    ) -> Iterator[AgentMessage]:
+        from ..bench.job import JobFailed
+        from ..bench.runner import Finished, RunProgress, RunRequest, start_run
         from ..profile import profile_from_dict
 
         if self._cancelled:
@@ -162,17 +208,16 @@ class NodeAgent:
                 if now - last_scan > SCAN_EVERY_S:
                     seen |= other_ray_work()
                     last_scan = now
-                if isinstance(event, Progress) and now - last_progress >= PROGRESS_EVERY_S:
+                if isinstance(event, RunProgress) and now - last_progress >= PROGRESS_EVERY_S:
                     last_progress = now
-                    yield ("progress", job.index, event.phase, event.done, event.total,
-                           event.elapsed_s)  # fmt: skip
+                    yield AgentProgress(job.index, _generic(event))
                 elif isinstance(event, Finished):
                     result = with_node(event.result, job, identity, neighbour_warning(seen))
                     if self._handle.cancelled:  # stopped early: kept as cancelled, like a run's
                         yield failed(job, "cancelled", "cancelled", result, event.samples_ns)
                     else:
-                        yield ("finished", job.index, result, event.samples_ns)
-                elif isinstance(event, Failed):
+                        yield AgentFinished(job.index, result, event.samples_ns)
+                elif isinstance(event, JobFailed):
                     partial = event.partial
                     if partial is not None:
                         partial = with_node(partial, job, identity, neighbour_warning(seen))
@@ -188,9 +233,21 @@ def failed(
     kind: str,
     message: str,
     partial: dict[str, Any] | None = None,
-    samples_ns: Any = None,
-) -> tuple[Any, ...]:
-    return ("failed", job.index, kind, message, partial, samples_ns)
+    samples_ns: np.ndarray | None = None,
+) -> AgentFailed:
+    return AgentFailed(job.index, kind, message, partial, samples_ns)
+
+
+def _generic(progress: JobProgress) -> JobProgress:
+    """The generic part of a run's progress (its samples stay on the node)."""
+    return JobProgress(
+        progress.phase,
+        progress.done,
+        progress.total,
+        progress.elapsed_s,
+        progress.eta_s,
+        progress.detail,
+    )
 
 
 def with_node(

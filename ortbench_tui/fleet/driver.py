@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from .agent import NodeAgent, node_identity
+from ..bench.job import JobProgress, eta_from_fraction
+from .agent import (
+    AgentFailed,
+    AgentFinished,
+    AgentMessage,
+    AgentProgress,
+    AgentReady,
+    NodeAgent,
+    node_identity,
+)
 from .cluster import RESOURCE, NodeInfo
 from .payload import FleetJob
 
@@ -30,14 +39,13 @@ class NodeStatus:
     message: str = ""
 
 
-@dataclass
-class JobProgress:
-    node: NodeInfo
-    job: FleetJob
-    phase: str
-    done: int
-    total: int | None
-    elapsed_s: float
+@dataclass(frozen=True)
+class FleetProgress(JobProgress):
+    """The job that just moved on its node (`node`, `job`; phase, done and total are its
+    run's), with the ETA of the whole fleet run and every node's phase in `detail`."""
+
+    node: NodeInfo | None = None
+    job: FleetJob | None = None
 
 
 @dataclass
@@ -54,7 +62,19 @@ class JobOutcome:
     history_path: str | None = None
 
 
-FleetEvent = NodeStatus | JobProgress | JobOutcome
+@dataclass(frozen=True)
+class NodeLost:
+    """The node, or its agent, is gone (said by the driver's thread that followed it)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class AgentEnded:
+    """The agent's stream is over."""
+
+
+FleetEvent = NodeStatus | FleetProgress | JobOutcome
 
 
 def check_versions(nodes: list[NodeInfo]) -> tuple[list[NodeInfo], dict[str, str]]:
@@ -98,7 +118,9 @@ class FleetRun:
     def __init__(self, nodes: list[NodeInfo], jobs: list[FleetJob]) -> None:
         self.nodes = nodes
         self.jobs = jobs
-        self._queue: queue.Queue[tuple[NodeInfo, tuple[Any, ...]]] = queue.Queue()
+        self._queue: queue.Queue[tuple[NodeInfo, AgentMessage | NodeLost | AgentEnded]] = (
+            queue.Queue()
+        )
         self._agents: dict[str, Any] = {}
         self._threads: list[threading.Thread] = []
         self._cancelled = False
@@ -106,6 +128,10 @@ class FleetRun:
         self._pending = {n.node_id: set(self._by_index) for n in nodes}
         self._running = len(nodes)
         self.submitted_at = 0.0
+        self.started = time.perf_counter()
+        self._node_phase: dict[str, str] = {}
+        """Each node's phase as the last message said, for the live line."""
+        self._ended = 0
 
     def _start(self) -> None:
         import ray
@@ -137,8 +163,8 @@ class FleetRun:
             for ref in stream:
                 self._queue.put((node, ray.get(ref)))
         except Exception as exc:  # the node or its agent is gone: name it, the rest go on
-            self._queue.put((node, ("lost", first_line(exc))))
-        self._queue.put((node, ("end",)))
+            self._queue.put((node, NodeLost(first_line(exc))))
+        self._queue.put((node, AgentEnded()))
 
     def events(self) -> Iterator[FleetEvent]:
         """Node states, job progress and outcomes, as they come, until every agent is done."""
@@ -155,36 +181,55 @@ class FleetRun:
             node, msg = self._queue.get(timeout=timeout_s)
         except queue.Empty:
             return []
-        kind, pending = msg[0], self._pending[node.node_id]
-        if kind == "ready":
-            return [NodeStatus(node, "ready", "; ".join(msg[2]))]
-        if kind == "progress":
-            return [JobProgress(node, self._by_index[msg[1]], *msg[2:])]
-        if kind in ("finished", "failed"):
-            pending.discard(msg[1])
-            return [self._outcome(node, self._by_index[msg[1]], msg)]
-        if kind == "lost":
-            why = f"node {node.label} (id {node.node_id[:12]}, {node.ip}) was lost: {msg[1]}"
+        pending = self._pending[node.node_id]
+        if isinstance(msg, AgentReady):
+            return [NodeStatus(node, "ready", "; ".join(msg.warnings))]
+        if isinstance(msg, AgentProgress):
+            p = msg.progress
+            count = f"{p.done:.0f}/{p.total:.0f}" if p.total else f"{p.done:.0f}"
+            self._node_phase[node.label] = f"{p.phase} {count}"
+            return [self._progress(node, self._by_index[msg.index], p)]
+        if isinstance(msg, AgentFinished | AgentFailed):
+            pending.discard(msg.index)
+            self._ended += 1
+            return [self._outcome(node, self._by_index[msg.index], msg)]
+        if isinstance(msg, NodeLost):
+            why = f"node {node.label} (id {node.node_id[:12]}, {node.ip}) was lost: {msg.message}"
             status = "cancelled" if self._cancelled else "run"
             return [NodeStatus(node, "lost", why), *self._fail_pending(node, status, why)]
-        self._running -= 1  # "end"
+        self._running -= 1  # AgentEnded
         why = f"node {node.label} ended without a result for this job"
         return [*self._fail_pending(node, "run", why), NodeStatus(node, "done")]
+
+    def _progress(self, node: NodeInfo, job: FleetJob, run: JobProgress) -> FleetProgress:
+        """The ETA of every job at the pace of those ended so far, or the running job's own
+        while none has ended."""
+        total = len(self.jobs) * len(self.nodes)
+        elapsed = time.perf_counter() - self.started
+        eta = eta_from_fraction(elapsed, self._ended / total) if self._ended else run.eta_s
+        detail = "  ·  ".join(f"{label} {phase}" for label, phase in self._node_phase.items())
+        return FleetProgress(run.phase, run.done, run.total, elapsed, eta, detail, node, job)
 
     def _fail_pending(self, node: NodeInfo, status: str, why: str) -> list[FleetEvent]:
         pending = self._pending[node.node_id]
         out: list[FleetEvent] = [
             JobOutcome(node, self._by_index[i], status, message=why) for i in sorted(pending)
         ]
+        self._ended += len(pending)
         pending.clear()
         return out
 
     @staticmethod
-    def _outcome(node: NodeInfo, job: FleetJob, msg: tuple[Any, ...]) -> JobOutcome:
-        if msg[0] == "finished":
-            return JobOutcome(node, job, "ok", result=msg[2], samples_ns=msg[3])
-        _, _, status, message, partial, samples = msg
-        return JobOutcome(node, job, status, partial, samples, f"{node.label}: {message}")
+    def _outcome(node: NodeInfo, job: FleetJob, msg: AgentFinished | AgentFailed) -> JobOutcome:
+        if isinstance(msg, AgentFinished):
+            return JobOutcome(node, job, "ok", result=msg.result, samples_ns=msg.samples_ns)
+        return JobOutcome(
+            node, job, msg.status, msg.partial, msg.samples_ns, f"{node.label}: {msg.message}"
+        )
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
 
     def cancel(self) -> None:
         """Stop every remote worker after its current batch; jobs not started are cancelled."""

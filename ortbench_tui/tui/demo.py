@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ortbench_tui.bench.runner import Failed, Finished, Progress
+from ortbench_tui.bench.job import JobFailed
+from ortbench_tui.bench.runner import Finished, RunProgress
 from ortbench_tui.bench.stats import PERCENTILE_METHOD, summarize
 from ortbench_tui.hardware import HardwareInfo, ProviderProbe
 from ortbench_tui.profile import profile_to_dict
@@ -125,7 +126,7 @@ def fixed_result(
 
 
 class FakeHandle:
-    """Plays a run back: first run, warm-up, timed batches, then Finished (or Failed)."""
+    """Plays a run back: first run, warm-up, timed batches, then Finished (or JobFailed)."""
 
     def __init__(
         self,
@@ -157,14 +158,14 @@ class FakeHandle:
         return self._cancel.is_set()
 
     def events(self) -> Iterator[Any]:
-        yield Progress("first_run", 0, 1, 0.01)
-        yield Progress("warmup", 5, 5, 0.02)
+        yield RunProgress("first_run", 0, 1, 0.01, None)
+        yield RunProgress("warmup", 5, 5, 0.02, None)
         total = int(self.samples.size)
         done = 0
         chunks = np.array_split(self.samples, self.batches)
         for i, chunk in enumerate(chunks):
             done += chunk.size
-            yield Progress("timed", done, total, 0.05 + 0.05 * i, chunk)
+            yield RunProgress("timed", done, total, 0.05 + 0.05 * i, None, new_samples_ns=chunk)
             if self.hold and i == 0:
                 self._cancel.wait(20)
             if self.cancelled:
@@ -180,7 +181,7 @@ class FakeHandle:
                 )
                 return
         if self.failure is not None:
-            yield Failed(self.failure[0], self.failure[1], None)
+            yield JobFailed(self.failure[0], self.failure[1], None)
             return
         yield Finished(
             fixed_result(self.samples, self.request, warnings=self.warnings, active=self.active),

@@ -21,13 +21,23 @@ class LiveSamples(SampleBuffer):
         self.done = 0
         self.total: int | None = None
         self.elapsed_s = 0.0
+        self.eta_s: float | None = None
+        """The run's own estimate of the wall time still to go (None when it cannot say)."""
         self.timed_started_s: float | None = None
         """Elapsed time of the first timed batch minus its own length (for live throughput)."""
 
-    def set_position(self, phase: str, done: int, total: int | None, elapsed_s: float) -> None:
+    def set_position(
+        self,
+        phase: str,
+        done: int,
+        total: int | None,
+        elapsed_s: float,
+        eta_s: float | None = None,
+    ) -> None:
         if phase == "timed" and self.timed_started_s is None:
             self.timed_started_s = max(0.0, elapsed_s - 0.1)
         self.phase, self.done, self.total, self.elapsed_s = phase, done, total, elapsed_s
+        self.eta_s = eta_s
         self.touch()
 
 

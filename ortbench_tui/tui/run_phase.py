@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..bench.job import format_eta
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .formatting import precision_label
 
@@ -29,8 +30,26 @@ def position(
     request: Any,
     timed_started_s: float | None,
     precision: Any,
+    eta_s: float | None = None,
 ) -> Shown:
-    """The label and bar of a run in progress."""
+    """The label and bar of a run in progress; a timed phase with an estimate ends in `~ETA`."""
+    label, progress, total_shown = _position(
+        phase, done, total, elapsed_s, request, timed_started_s, precision
+    )
+    if phase == "timed" and eta_s is not None:
+        label = f"{label} ~{format_eta(eta_s)}"
+    return label, progress, total_shown
+
+
+def _position(
+    phase: str,
+    done: int,
+    total: int | None,
+    elapsed_s: float,
+    request: Any,
+    timed_started_s: float | None,
+    precision: Any,
+) -> Shown:
     if phase == BUILD_PHASE:  # done counts the build's seconds; Esc kills the worker
         return f"{BUILD_PHASE_TEXT}… {done} s", None, None
     if phase == "first_run":

@@ -78,7 +78,9 @@ class FakeCompareRun:
         ]
         for r in range(3):
             for i, s in enumerate(sets):
-                yield CompareProgress("timed", r + 1, 12, 0.1 * r, i, s.sessions[0][r])
+                yield CompareProgress(
+                    "timed", r + 1, 12, 0.1 * r, None, profile=i, new_samples_ns=s.sessions[0][r]
+                )
         if self.hold:
             while not self.cancelled.wait(0.02):
                 pass
@@ -289,7 +291,16 @@ class FakeSweepRun:
             c.vs_best = (i + 1.0, i + 0.9, i + 1.1) if i else (1.0, 1.0, 1.0)
             c.status = "kept" if i < 2 else "out"
             c.out_round = None if i < 2 else 1
-        yield SweepUpdate(1, 2, 0.5, list(self.cands), message="round 1 done: 2 kept")
+        yield SweepUpdate(
+            "round",
+            1,
+            2,
+            0.5,
+            None,
+            candidates=list(self.cands),
+            stage="round_done",
+            message="round 1 done: 2 kept",
+        )
         winner = self.cands[0]
         winner.status = "winner"
         yield SweepResult(
@@ -364,7 +375,7 @@ class FakePracticesRun:
         pass
 
     def events(self):
-        yield PracticesProgress("timed", 3, 10, 0.5, "7 profiles, interleaved")
+        yield PracticesProgress("timed", 3, 10, 0.5, None, "7 profiles, interleaved")
         time.sleep(0.05)
         rows = [
             PracticeRow(

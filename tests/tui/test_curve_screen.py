@@ -76,7 +76,9 @@ class FakeCurveRun:
         pts = self.request.points()
         done: list[PointResult] = []
         for p, res in zip(pts, FIXED, strict=True):
-            yield CurveProgress(p, "timed", 250, 500, 0.5, len(pts))
+            yield CurveProgress(
+                "timed", 250, 500, 0.5, None, f"[1/{len(pts)}] {p.label}", p, len(pts)
+            )
             done.append(res)
             yield CurvePointDone(res, list(done), None, 1.0)
             if self.hold:
@@ -161,6 +163,26 @@ async def test_escape_stops_and_keeps_the_points_measured():
         rows = cells(screen)
         assert rows[0][1] == "80 µs" and rows[1][-1] == "not run"
         assert "stopped" in str(screen.query_one("#curve-title", Static).render())
+
+
+@pytest.mark.asyncio
+async def test_the_title_shows_the_jobs_progress_line_with_its_eta():
+    """Every job screen shows the generic JobProgress line, ETA included."""
+
+    class Paused(FakeCurveRun):
+        def events(self):
+            p = self.request.points()[0]
+            yield CurveProgress("timed", 250, 500, 0.5, 3.0, f"[1/3] {p.label}", p, 3)
+            self._stop.wait(10)
+            yield from super().events()
+
+    screen = CurveScreen(request(), start=Paused)
+    async with Host(screen).run_test(size=(100, 24)) as pilot:
+        title = screen.query_one("#curve-title", Static)
+        await wait_for(pilot, lambda: "ETA 3.0 s" in str(title.render()))
+        assert "timed 250/500" in str(title.render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.result is not None)
 
 
 def test_curve_screen_snapshot(snap_compare):

@@ -85,9 +85,9 @@ async def test_practices_show_the_rows_being_measured_and_totals():
 
     class Stepping(FakePracticesRun):
         def events(self):
-            yield PracticesProgress("timed", 9, 40, 0.5, "7 profiles, interleaved")
+            yield PracticesProgress("timed", 9, 40, 0.5, None, "7 profiles, interleaved")
             step[0].wait(10)
-            yield PracticesProgress("timed", 2, 10, 1.0, "fp16 (normal runner)")
+            yield PracticesProgress("timed", 2, 10, 1.0, None, "fp16 (normal runner)")
             step[1].wait(10)
             yield from super().events()
 
@@ -95,12 +95,12 @@ async def test_practices_show_the_rows_being_measured_and_totals():
     app = Host(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         title = screen.query_one("#pr-title")
-        await wait_for(pilot, lambda: "timed 9 of 40" in str(title.render()))
+        await wait_for(pilot, lambda: "timed 9/40" in str(title.render()))
         verdicts = {str(r[0]): str(r[2]) for r in screen.rows}
         assert verdicts["1a"] == "measuring…" and verdicts["all"] == "measuring…"
         assert verdicts["7a"] == "waiting"  # the precision rows come after
         step[0].set()
-        await wait_for(pilot, lambda: "timed 2 of 10" in str(title.render()))
+        await wait_for(pilot, lambda: "timed 2/10" in str(title.render()))
         verdicts = {str(r[0]): str(r[2]) for r in screen.rows}
         assert verdicts["7a"] == "measuring…" and verdicts["7b"] == "waiting"
         assert verdicts["1a"] == "measured"

@@ -350,13 +350,14 @@ class BuildingHandle:
         return self._cancel.is_set()
 
     def events(self) -> Iterator[Any]:
-        from ortbench_tui.bench.runner import Failed, Progress
+        from ortbench_tui.bench.job import JobFailed
+        from ortbench_tui.bench.runner import RunProgress
         from ortbench_tui.session_gpu import BUILD_PHASE
 
-        yield Progress(BUILD_PHASE, 0, None, 0.5)
-        yield Progress(BUILD_PHASE, 7, None, 7.5)
+        yield RunProgress(BUILD_PHASE, 0, None, 0.5, None)
+        yield RunProgress(BUILD_PHASE, 7, None, 7.5, None)
         self._cancel.wait(20)
-        yield Failed("run", "cancelled while building TensorRT engine: nothing measured")
+        yield JobFailed("run", "cancelled while building TensorRT engine: nothing measured")
 
 
 async def test_the_tensorrt_build_shows_as_its_own_phase_and_esc_stops_it(app_factory):

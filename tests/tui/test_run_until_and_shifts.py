@@ -14,7 +14,7 @@ from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench.precision_stop import PrecisionState
 from ortbench_tui.bench.run_watch import precision_record
-from ortbench_tui.bench.runner import Finished, Progress
+from ortbench_tui.bench.runner import Finished, RunProgress
 from ortbench_tui.tui.widgets.form_rows import FormRow
 from ortbench_tui.tui.widgets.notes import Notes
 from ortbench_tui.tui.widgets.profile_form import ProfileForm
@@ -50,10 +50,28 @@ class PrecisionHandle:
     def events(self) -> Iterator[Any]:
         samples = fixed_samples()[:2000].copy()
         samples[1000:] = (samples[1000:] * 1.4).astype(np.int64)
-        yield Progress("first_run", 0, 1, 0.01)
-        yield Progress("timed", 1000, None, 1.5, samples[:1000], state(0.031), [])
+        yield RunProgress("first_run", 0, 1, 0.01, None)
+        yield RunProgress(
+            "timed",
+            1000,
+            None,
+            1.5,
+            None,
+            new_samples_ns=samples[:1000],
+            precision=state(0.031),
+            shifts=[],
+        )
         self.release.wait(20)
-        yield Progress("timed", 2000, None, 3.0, samples[1000:], state(0.018, "precision"), [1000])
+        yield RunProgress(
+            "timed",
+            2000,
+            None,
+            3.0,
+            None,
+            new_samples_ns=samples[1000:],
+            precision=state(0.018, "precision"),
+            shifts=[1000],
+        )
         result = fixed_result(samples, self.request, warnings=[SHIFT])
         result["stopping"] = precision_record(state(0.018, "precision"), 0.02, 30.0)
         result["shifts"] = [{"run": 1000, "at_s": 0.1, "ratio": 1.4}]
@@ -96,8 +114,17 @@ async def test_a_live_shift_is_marked_while_the_run_goes(app_factory):
     class LiveShift(PrecisionHandle):
         def events(self) -> Iterator[Any]:
             samples = fixed_samples()[:2000].copy()
-            yield Progress("first_run", 0, 1, 0.01)
-            yield Progress("timed", 2000, None, 1.5, samples, state(0.031), [1500])
+            yield RunProgress("first_run", 0, 1, 0.01, None)
+            yield RunProgress(
+                "timed",
+                2000,
+                None,
+                1.5,
+                None,
+                new_samples_ns=samples,
+                precision=state(0.031),
+                shifts=[1500],
+            )
             self.release.wait(20)
             yield Finished(fixed_result(samples, self.request), samples)
 

@@ -42,8 +42,8 @@ from ortbench_tui.bench.compare import (
     verdict,
 )
 from ortbench_tui.bench.interleave import Interleaved, plan_schedule, rotation
+from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.protocol import Block, Schedule
-from ortbench_tui.bench.runner import Failed
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
@@ -389,14 +389,14 @@ def test_a_real_slowdown_of_ten_percent_is_found(tmp_path):
 # --- live comparisons in child processes ---------------------------------------------------
 
 
-def drain(run: CompareRun, on_timed=None) -> tuple[list, CompareFinished | Failed]:
+def drain(run: CompareRun, on_timed=None) -> tuple[list, CompareFinished | JobFailed]:
     events = []
     for ev in run.events():
         events.append(ev)
         if on_timed and isinstance(ev, CompareProgress) and ev.phase == "timed":
             on_timed(run)
             on_timed = None
-        if isinstance(ev, (CompareFinished, Failed)):
+        if isinstance(ev, (CompareFinished, JobFailed)):
             return events, ev
     raise AssertionError("events() ended without a result")
 
@@ -470,11 +470,11 @@ def dying_child(conn, request, log_path):
 def test_a_child_that_dies_is_reported_not_hung():
     request = CompareRequest("sample:tiny", [prof("a"), prof("b")])
     _, end = drain(CompareRun(request, interleave_target=dying_child))
-    assert isinstance(end, Failed) and end.kind == "run"
+    assert isinstance(end, JobFailed) and end.kind == "run"
     assert "exited with code 3" in end.message and "after 0 complete rounds" in end.message
     seq = CompareRequest("sample:tiny", [prof("a"), prof("b")], interleave=False, sessions=1)
     _, end = drain(CompareRun(seq, run_target=dying_child))
-    assert isinstance(end, Failed) and end.message.startswith("a: the worker process died")
+    assert isinstance(end, JobFailed) and end.message.startswith("a: the worker process died")
 
 
 def test_a_killed_child_is_a_failed_run():
@@ -487,12 +487,12 @@ def test_a_killed_child_is_a_failed_run():
         os.kill(r._current.process.pid, signal.SIGKILL)
 
     _, end = drain(run, on_timed=kill)
-    assert isinstance(end, Failed) and "killed by SIGKILL" in end.message
+    assert isinstance(end, JobFailed) and "killed by SIGKILL" in end.message
 
 
 def test_bad_input_fails_as_input_or_before_spawning(tmp_path):
     _, end = drain(CompareRun(CompareRequest("sample:encoder", [prof("a"), prof("b")])))
-    assert isinstance(end, Failed) and end.kind == "input" and "batch" in end.message
+    assert isinstance(end, JobFailed) and end.kind == "input" and "batch" in end.message
     with pytest.raises(OrtbenchError, match="not found"):
         CompareRun(CompareRequest(str(tmp_path / "none.onnx"), [prof("a"), prof("b")]))
     with pytest.raises(OrtbenchError, match="at least two"):

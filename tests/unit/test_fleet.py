@@ -153,9 +153,9 @@ class _FailingHandle:
         self._partial = partial
 
     def events(self):
-        from ortbench_tui.bench.runner import Failed
+        from ortbench_tui.bench.job import JobFailed
 
-        yield Failed("run", "the worker died (signal 9)", self._partial)
+        yield JobFailed("run", "the worker died (signal 9)", self._partial)
 
     def cancel(self) -> None:
         pass
@@ -173,10 +173,42 @@ def test_a_job_that_fails_mid_run_sends_back_its_partial_result(monkeypatch, tmp
     )
     identity = {"hostname": "h", "node_id": "n1", "ip": "10.0.0.1", "ray_version": "x"}
     [msg] = list(agent.NodeAgent()._run_one(_job(), None, identity))
-    kind, index, status, message, result, samples = msg
-    assert (kind, index, status) == ("failed", 0, "run") and "signal 9" in message
-    assert result["status"] == "failed" and result["host"] == "h"
-    assert samples.tolist() == [10, 11, 12]
+    assert isinstance(msg, agent.AgentFailed)
+    assert (msg.index, msg.status) == (0, "run") and "signal 9" in msg.message
+    assert msg.partial is not None
+    assert msg.partial["status"] == "failed" and msg.partial["host"] == "h"
+    assert msg.samples_ns is not None and msg.samples_ns.tolist() == [10, 11, 12]
+
+
+def test_the_driver_turns_typed_agent_messages_into_progress_with_an_eta_and_outcomes():
+    """No Ray: the agents' messages are put in the driver's queue as its node threads would."""
+    from ortbench_tui.bench.job import JobProgress
+    from ortbench_tui.fleet import agent
+    from ortbench_tui.fleet.driver import AgentEnded, FleetProgress, FleetRun, NodeLost, NodeStatus
+
+    a = NodeInfo(node_id="a1", hostname="a", ip="10.0.0.1", label="a")
+    b = NodeInfo(node_id="b1", hostname="b", ip="10.0.0.2", label="b")
+    run = FleetRun([a, b], [_job()])
+    run._start = lambda: None  # type: ignore[method-assign]
+    samples = np.array([5, 6, 7], dtype=np.int64)
+    for node, msg in [
+        (a, agent.AgentReady({"hostname": "a"}, ["hardware detection failed: x"])),
+        (a, agent.AgentProgress(0, JobProgress("timed", 300, 1000, 1.0, 2.0))),
+        (a, agent.AgentFinished(0, {"status": "ok"}, samples)),
+        (a, AgentEnded()),
+        (b, NodeLost("connection reset")),
+        (b, AgentEnded()),
+    ]:
+        run._queue.put((node, msg))
+    events = list(run.events())
+    progress = [e for e in events if isinstance(e, FleetProgress)]
+    assert len(progress) == 1 and progress[0].phase == "timed" and progress[0].eta_s == 2.0
+    assert progress[0].node == a and "a timed 300/1000" in progress[0].detail
+    outcomes = {o.node.label: o for o in events if isinstance(o, JobOutcome)}
+    assert outcomes["a"].status == "ok" and outcomes["a"].samples_ns is samples
+    assert outcomes["b"].status == "run" and "connection reset" in outcomes["b"].message
+    ready = [e for e in events if isinstance(e, NodeStatus) and e.state == "ready"]
+    assert ready[0].message == "hardware detection failed: x"
 
 
 def _failed_outcome(samples: np.ndarray) -> JobOutcome:

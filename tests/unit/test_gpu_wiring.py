@@ -15,8 +15,9 @@ import pytest
 
 from ortbench_tui import session_gpu
 from ortbench_tui.bench import gpu_session
+from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.protocol import PhaseProgress
-from ortbench_tui.bench.runner import Failed, Progress, RunHandle, RunRequest
+from ortbench_tui.bench.runner import RunHandle, RunProgress, RunRequest
 from ortbench_tui.bench.worker import Measurement
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
@@ -75,7 +76,7 @@ def preload_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     def fake() -> PreloadReport:
         calls.append(1)
-        return PreloadReport(problems=("Failed to load libcudnn.so.9: simulated",))
+        return PreloadReport(problems=("JobFailed to load libcudnn.so.9: simulated",))
 
     monkeypatch.setattr(session_gpu, "preload_gpu_libraries", fake)
     session_gpu._preload_once.cache_clear()
@@ -92,7 +93,7 @@ def test_a_gpu_session_preloads_once_and_reports_what_failed(preload_calls):
     _sess, report, _ms = create_session(model, cuda, 1)
     create_session(model, cuda, 1)
     assert preload_calls == [1]  # once per process
-    assert report.warnings[0] == "GPU library preload: Failed to load libcudnn.so.9: simulated"
+    assert report.warnings[0] == "GPU library preload: JobFailed to load libcudnn.so.9: simulated"
     assert report.fallback  # the fallback is reported as before
 
 
@@ -301,16 +302,16 @@ def test_the_build_phase_ticks_and_a_cancel_kills_the_worker_at_once():
     end = None
     cancelled_at = None
     for event in handle.events():
-        if isinstance(event, Progress) and event.phase == BUILD_PHASE:
+        if isinstance(event, RunProgress) and event.phase == BUILD_PHASE:
             ticks.append(event.done)
             if len(ticks) == 3 and cancelled_at is None:
                 cancelled_at = time.perf_counter()
                 handle.cancel()
-        elif isinstance(event, Failed):
+        elif isinstance(event, JobFailed):
             end = event
     assert cancelled_at is not None
     waited = time.perf_counter() - cancelled_at
-    assert isinstance(end, Failed) and "cancelled while building TensorRT engine" in end.message
+    assert isinstance(end, JobFailed) and "cancelled while building TensorRT engine" in end.message
     # The kill follows the next poll (50 ms), not the 3 s grace a listening worker gets.
     assert waited < 2.0, waited
     assert ticks[0] == 0 and ticks == sorted(ticks)

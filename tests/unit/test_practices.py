@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ortbench_tui.bench.compare import profile_diff
+from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.practices import (
     NOT_APPLICABLE,
     NOT_YET,
@@ -18,7 +19,6 @@ from ortbench_tui.bench.practices import (
     format_report,
     report_markdown,
 )
-from ortbench_tui.bench.runner import Failed
 from ortbench_tui.cli import main
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
 
@@ -112,7 +112,7 @@ def test_precision_rows_run_through_the_normal_runner_when_available():
     details = []
     report = None
     for ev in run.events():
-        if isinstance(ev, Failed):
+        if isinstance(ev, JobFailed):
             pytest.fail(ev.message)
         if isinstance(ev, PracticesReport):
             report = ev

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from ortbench_tui.bench.gpu_memory import GpuMemorySampler
+from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.protocol import PhaseProgress, SampleBatch
-from ortbench_tui.bench.runner import Failed, Finished, Progress, RunHandle, RunRequest, start_run
+from ortbench_tui.bench.runner import Finished, RunHandle, RunProgress, RunRequest, start_run
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
 from ortbench_tui.samples import sample_path
@@ -45,16 +46,16 @@ def prof(*sets: str) -> Profile:
     return apply_overrides(Profile(name="t"), ["session.intra_op_num_threads=1", *sets])
 
 
-def drain(handle: RunHandle, on_first_batch=None) -> tuple[list, Finished | Failed]:
+def drain(handle: RunHandle, on_first_batch=None) -> tuple[list, Finished | JobFailed]:
     events = []
     for event in handle.events():
         events.append(event)
-        if isinstance(event, Progress) and event.phase == "timed" and on_first_batch:
+        if isinstance(event, RunProgress) and event.phase == "timed" and on_first_batch:
             on_first_batch(handle)
             on_first_batch = None
-        if isinstance(event, (Finished, Failed)):
+        if isinstance(event, (Finished, JobFailed)):
             return events, event
-    raise AssertionError("events() ended without Finished or Failed")
+    raise AssertionError("events() ended without Finished or JobFailed")
 
 
 @pytest.mark.parametrize("io_binding", ["false", "true"])
@@ -77,12 +78,12 @@ def test_counted_run_gives_a_complete_result(io_binding):
     assert r["gpu_mem_peak_mb"] is None and r["gpu_mem_note"] == "no GPU execution provider in use"
     assert r["profile"]["run"]["io_binding"] is (io_binding == "true")
     json.dumps(r, allow_nan=False)
-    phases = [e.phase for e in events if isinstance(e, Progress)]
+    phases = [e.phase for e in events if isinstance(e, RunProgress)]
     assert phases[0] == "first_run" and "warmup" in phases and phases[-1] == "timed"
     streamed = sum(
         e.new_samples_ns.size
         for e in events
-        if isinstance(e, Progress) and e.new_samples_ns is not None
+        if isinstance(e, RunProgress) and e.new_samples_ns is not None
     )
     assert streamed == 300
 
@@ -120,7 +121,7 @@ def test_cancel_keeps_the_partial_result():
 def test_killed_worker_becomes_a_failed_result_with_partial_samples():
     req = RunRequest("sample:tiny", prof("run.duration_s=60", "run.warmup_runs=1"))
     _, end = drain(start_run(req), on_first_batch=lambda h: os.kill(h.process.pid, signal.SIGKILL))
-    assert isinstance(end, Failed) and end.kind == "run"
+    assert isinstance(end, JobFailed) and end.kind == "run"
     assert "killed by SIGKILL" in end.message
     assert end.partial is not None and end.partial["status"] == "failed"
     assert end.partial["runs"] > 0
@@ -135,7 +136,7 @@ def exiting_worker(conn, request, log_path):
 def test_worker_that_exits_is_reported_not_hung():
     handle = RunHandle(RunRequest("sample:tiny", prof()), target=exiting_worker)
     _, end = drain(handle)
-    assert isinstance(end, Failed) and end.kind == "run"
+    assert isinstance(end, JobFailed) and end.kind == "run"
     assert "exited with code 3" in end.message
 
 
@@ -288,3 +289,25 @@ def test_gpu_memory_never_falls_back_to_pycuda(monkeypatch):
     sampler = GpuMemorySampler(on_gpu=True)
     sampler.sample()
     assert sampler.finish()[0] is None
+
+
+def test_a_run_by_count_streams_generic_progress_with_an_eta():
+    """Every job's progress is a JobProgress; a run by count estimates the time left from
+    the pace of its timed runs so far (none before its first timed batch is in)."""
+    from ortbench_tui.bench.job import JobProgress
+
+    profile = prof("run.timed_runs=3000", "run.warmup_runs=5", "run.duration_s=0")
+    events, end = drain(start_run(RunRequest("sample:tiny", profile)))
+    assert isinstance(end, Finished)
+    timed = [e for e in events if isinstance(e, RunProgress) and e.phase == "timed"]
+    assert timed and all(isinstance(e, JobProgress) for e in events[:-1])
+    assert all(e.eta_s is not None and e.eta_s >= 0 for e in timed)
+    assert all(e.total == 3000 for e in timed) and "ETA" in timed[-1].line()
+
+
+def test_a_run_by_time_says_the_seconds_left_of_it():
+    profile = prof("run.duration_s=0.6", "run.warmup_runs=5")
+    events, end = drain(start_run(RunRequest("sample:tiny", profile)))
+    assert isinstance(end, Finished)
+    timed = [e for e in events if isinstance(e, RunProgress) and e.phase == "timed"]
+    assert timed and all(e.eta_s is not None and 0 <= e.eta_s <= 0.6 for e in timed)

@@ -9,7 +9,7 @@ import tomllib
 
 import pytest
 
-from ortbench_tui.bench.runner import Failed
+from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.sweep import (
     Candidate,
     GridAxis,
@@ -250,7 +250,7 @@ def test_cancel_still_names_a_winner():
     for ev in run.events():
         if isinstance(ev, SweepUpdate) and ev.message.endswith("measuring"):
             run.cancel()
-        if isinstance(ev, (SweepResult, Failed)):
+        if isinstance(ev, (SweepResult, JobFailed)):
             result = ev
     assert isinstance(result, SweepResult) and result.cancelled
     assert result.winner is not None and any("cancelled" in w for w in result.warnings)

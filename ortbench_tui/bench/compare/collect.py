@@ -15,6 +15,7 @@ import numpy as np
 
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
+from ..protocol import SessionMeta
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from ..runner import Finished, RunHandle
 from .bootstrap import SampleSet, sequential_set
@@ -39,7 +40,7 @@ class Collector:
     def interleaved(
         self,
         units: list[tuple[int, int]],
-        metas: list[dict[str, Any]],
+        metas: list[SessionMeta],
         blocks: list[list[np.ndarray]],
         done: dict[str, Any],
         warnings: list[str],

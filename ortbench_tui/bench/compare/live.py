@@ -18,9 +18,20 @@ import numpy as np
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
-from ..protocol import Block, Done, Error, PhaseProgress, Schedule, SessionReady
+from ..job import JobFailed, drive, eta_from_budget, eta_from_fraction
+from ..protocol import (
+    Block,
+    Done,
+    Error,
+    InterleaveChildRequest,
+    PhaseProgress,
+    Schedule,
+    ScheduleRequest,
+    SessionMeta,
+    SessionReady,
+)
 from ..run_inputs import request_inputs
-from ..runner import Failed, Finished, Progress, RunHandle, RunRequest, drain
+from ..runner import Finished, RunHandle, RunProgress, RunRequest
 from ..worker import worker_main
 from .collect import Collector
 from .request import (
@@ -72,6 +83,7 @@ class CompareRun:
         self._interleave_target = interleave_target
         self._run_target = run_target or worker_main
         self.started = time.perf_counter()
+        self._timed_since: float | None = None
         self.collect = Collector(
             request, self.model_path, self.model_sha256, self.run_id, self.names, self.mode
         )
@@ -104,6 +116,17 @@ class CompareRun:
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    def _eta(self, timed_fraction: float | None) -> float | None:
+        """Interleaved: until decided, the wall budget left; else, once timing has started,
+        the planned rounds at the pace so far; before it, the seconds asked for, if by time."""
+        req = self.request
+        if req.until_decided is not None:
+            return eta_from_budget(self.started, req.until_decided.budget_s)
+        if self._timed_since is None or timed_fraction is None:
+            seconds = req.profiles[0].run.duration_s * len(req.profiles)
+            return seconds if seconds > 0 else None
+        return eta_from_fraction(time.perf_counter() - self._timed_since, timed_fraction)
+
     def events(self) -> Iterator[CompareEvent]:
         if self.request.interleave:
             yield from self._interleaved()
@@ -118,7 +141,7 @@ class CompareRun:
         units = [(s, p) for s in range(n_sess) for p in range(n_prof)]
         first = req.profiles[0]
         by_time = first.run.duration_s > 0
-        schedule: dict[str, Any] = {
+        schedule: ScheduleRequest = {
             # Each profile gets the timed runs (or seconds) of the first profile, split
             # among its sessions; by time the child's clock covers all profiles.
             "timed_runs": math.ceil(first.run.timed_runs / n_sess),
@@ -128,9 +151,10 @@ class CompareRun:
         }
         if req.until_decided is not None:
             # Open-ended: the parent stops it; timed seconds can never pass the wall budget.
-            schedule.update(open=True, duration_s=req.until_decided.budget_s)
+            schedule["open"] = True
+            schedule["duration_s"] = req.until_decided.budget_s
             schedule["recycle_rounds"] = req.until_decided.generation_rounds
-        child_request = {
+        child_request: InterleaveChildRequest = {
             "model_path": str(self.model_path),
             "profiles": [profile_to_dict(req.profiles[p]) for _, p in units],
             "schedule": schedule,
@@ -163,7 +187,7 @@ class CompareRun:
                 _sender(proc),
                 req.decide_pairs,
             )
-        metas: list[dict[str, Any]] = [{} for _ in units]
+        metas: list[SessionMeta] = [{} for _ in units]
         blocks: list[list[np.ndarray]] = [[] for _ in units]
         planned: int | None = None
         rounds_seen = 0
@@ -172,11 +196,12 @@ class CompareRun:
             if isinstance(msg, SessionReady):
                 metas[msg.index] = msg.meta
                 ready = sum(1 for m in metas if m)
-                yield CompareProgress("setup", ready, len(units), elapsed)
+                yield CompareProgress("setup", ready, len(units), elapsed, self._eta(None))
             elif isinstance(msg, PhaseProgress):
-                yield CompareProgress(msg.phase, msg.done, msg.total, elapsed)
+                yield CompareProgress(msg.phase, msg.done, msg.total, elapsed, self._eta(None))
             elif isinstance(msg, Schedule):
                 planned = msg.rounds
+                self._timed_since = time.perf_counter()
                 if until is not None:
                     until.timed_started()
             elif isinstance(msg, Block):
@@ -184,11 +209,13 @@ class CompareRun:
                 rounds_seen = max(rounds_seen, msg.round + 1)
                 if until is not None and not self._cancelled:
                     until.add_block(msg.index, msg.samples_ns, msg.switches)
+                fraction = rounds_seen / planned if planned else None
                 yield CompareProgress(
                     "timed",
                     rounds_seen,
                     planned,
                     elapsed,
+                    self._eta(fraction),
                     profile=units[msg.index][1],
                     new_samples_ns=msg.samples_ns,
                     decide=until.states() if until is not None else None,
@@ -204,10 +231,10 @@ class CompareRun:
                     until.apply(end.comparison)
                 yield end
             elif isinstance(msg, Error):
-                yield Failed(msg.kind, msg.message, None)
+                yield JobFailed(msg.kind, msg.message, None)
             elif isinstance(msg, ChildDied):
                 done = min((len(b) for b in blocks), default=0)
-                yield Failed("run", f"{msg.message} (after {done} complete rounds)", None)
+                yield JobFailed("run", f"{msg.message} (after {done} complete rounds)", None)
 
     # -- sequential: normal runs, A B A B ... -------------------------------------------------
 
@@ -231,12 +258,16 @@ class CompareRun:
                 step += 1
                 detail = f"run {step}/{total}: {self.names[p]} (session {s + 1})"
                 for ev in handle.events():
-                    if isinstance(ev, Progress):
+                    if isinstance(ev, RunProgress):
+                        within = ev.fraction if ev.phase == "timed" else 0.0
+                        elapsed = self._elapsed()
+                        fraction = (step - 1 + (within or 0.0)) / total
                         yield CompareProgress(
                             ev.phase,
                             ev.done,
                             ev.total,
-                            self._elapsed(),
+                            elapsed,
+                            eta_from_fraction(elapsed, fraction),
                             profile=p,
                             new_samples_ns=ev.new_samples_ns,
                             detail=detail,
@@ -244,8 +275,8 @@ class CompareRun:
                     elif isinstance(ev, Finished):
                         if ev.samples_ns.size:
                             per_profile[p].append((handle, ev))
-                    elif isinstance(ev, Failed):
-                        yield Failed(ev.kind, f"{self.names[p]}: {ev.message}", ev.partial)
+                    elif isinstance(ev, JobFailed):
+                        yield JobFailed(ev.kind, f"{self.names[p]}: {ev.message}", ev.partial)
                         return
         yield self.collect.sequential(per_profile, self._cancelled)
 
@@ -271,4 +302,4 @@ def run_compare(
     request: CompareRequest, on_event: Callable[[CompareEvent], None] | None = None
 ) -> CompareFinished:
     """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
-    return drain(start_compare(request).events(), CompareFinished, on_event, "comparison")
+    return drive(start_compare(request), CompareFinished, on_event, "comparison")

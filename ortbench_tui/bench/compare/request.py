@@ -9,7 +9,7 @@ import numpy as np
 
 from ...inputs.spec import InputSpec
 from ...profile import Profile
-from ..runner import Failed
+from ..job import JobFailed, JobProgress
 from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet
 from .model import Comparison
 from .until import DecideSettings
@@ -47,18 +47,13 @@ class CompareRequest:
     the rounds, as `sweep --until-decided` does); always so with `until_decided`."""
 
 
-@dataclass
-class CompareProgress:
-    """Where the comparison is. `profile` is the index of the profile the samples belong to."""
+@dataclass(frozen=True)
+class CompareProgress(JobProgress):
+    """Where the comparison is (phase: setup | first_run | warmup | timed), plus what its
+    screen draws: `profile` is the index of the profile the samples belong to."""
 
-    phase: str
-    """setup | first_run | warmup | timed"""
-    done: int
-    total: int | None
-    elapsed_s: float
     profile: int | None = None
     new_samples_ns: np.ndarray | None = None
-    detail: str = ""
     decide: list[Any] | None = None
     """`until_decided`: per profile, its pair's `stopping.ComparisonState` (None for A, and
     before the look plan is fixed)."""
@@ -75,7 +70,7 @@ class CompareFinished:
     """The samples as the bootstrap sees them (sessions of blocks), per profile."""
 
 
-CompareEvent = CompareProgress | CompareFinished | Failed
+CompareEvent = CompareProgress | CompareFinished | JobFailed
 
 
 def unique_names(profiles: list[Profile]) -> list[str]:

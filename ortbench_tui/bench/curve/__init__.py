@@ -17,7 +17,7 @@ session, each thread timing its own requests.
 from __future__ import annotations
 
 from .points import PointResult, batch_knee, concurrency_knee, knee_lines, summarize_point
-from .report import HEADER, curve_csv, curve_markdown, format_curve, point_row
+from .report import HEADER, curve_csv, curve_markdown, format_curve, point_row, point_summary
 from .request import CurveRequest, Point, parse_concurrency, parse_dims
 from .result import (
     KIND,
@@ -64,6 +64,7 @@ __all__ = [
     "parse_concurrency",
     "parse_dims",
     "point_row",
+    "point_summary",
     "run_curve",
     "start_curve",
     "summarize_point",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...text import aligned_table, csv_number, first_line, format_ms, md_table
 from .points import PointResult
@@ -22,12 +22,27 @@ def _rate(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f}".replace(",", " ")
 
 
-def point_row(p: PointResult) -> list[str]:
+class PointRow(NamedTuple):
+    """One point's cells, in the text table's order (HEADER); faces pick by name."""
+
+    point: str
+    p50: str
+    p50_ci: str
+    p90: str
+    p99: str
+    mean: str
+    cv: str
+    requests_per_s: str
+    items_per_s: str
+    status: str
+
+
+def point_row(p: PointResult) -> PointRow:
     """The table's cells for one point (the TUI's live table uses the same)."""
     lat = p.latency_ms
     ci = f"{format_ms(p.p50_ci[0])} – {format_ms(p.p50_ci[1])}" if p.p50_ci else "-"
     status = p.status if p.ok else f"{p.status}: {first_line(p.error)}"
-    return [
+    return PointRow(
         p.label,
         format_ms(lat.get("p50")),
         ci,
@@ -38,7 +53,19 @@ def point_row(p: PointResult) -> list[str]:
         _rate(p.requests_per_s),
         _rate(p.items_per_s),
         status,
-    ]
+    )
+
+
+def point_summary(p: PointResult) -> str:
+    """One line for a point just measured: `b=4: p50 1.2 ms p99 1.9 ms 812 req/s 3.2k items/s`,
+    or why it failed."""
+    if not p.ok:
+        return f"{p.label}: {p.status}: {first_line(p.error)}"
+    lat = p.latency_ms
+    return (
+        f"{p.label}: p50 {format_ms(lat.get('p50'))} p99 {format_ms(lat.get('p99'))} "
+        f"{_rate(p.requests_per_s)} req/s {_rate(p.items_per_s)} items/s"
+    )
 
 
 def footer_lines(points: Sequence[PointResult], knee: Sequence[str]) -> list[str]:

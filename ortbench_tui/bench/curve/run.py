@@ -18,22 +18,28 @@ import numpy as np
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
-from ..protocol import Done, Error, PointDone, PointFailed, PointProgress, SessionReady
-from ..runner import Failed, drain
+from ..job import JobFailed, JobProgress, drive, eta_from_fraction
+from ..protocol import (
+    CurveChildRequest,
+    Done,
+    Error,
+    PointDone,
+    PointFailed,
+    PointProgress,
+    SessionMeta,
+    SessionReady,
+)
 from .points import PointResult, failed_point, knee_lines, summarize_point
 from .request import CurveRequest, Point, base_free_dims, batch_dim, check_dims, point_spec
 from .worker import curve_main
 
 
-@dataclass
-class CurveProgress:
-    point: Point
-    phase: str
-    """warmup | timed"""
-    done: int
-    total: int | None
-    elapsed_s: float
-    points_total: int
+@dataclass(frozen=True)
+class CurveProgress(JobProgress):
+    """The point being measured (phase: warmup | timed), its place in the grid in `detail`."""
+
+    point: Point | None = None
+    points_total: int = 0
 
 
 @dataclass
@@ -56,7 +62,7 @@ class CurveFinished:
     failed: list[PointResult] = field(default_factory=list)
 
 
-CurveEvent = CurveProgress | CurvePointDone | CurveFinished | Failed
+CurveEvent = CurveProgress | CurvePointDone | CurveFinished | JobFailed
 
 
 def check_request(request: CurveRequest, inputs: list[Any], points: list[Point]) -> None:
@@ -94,7 +100,7 @@ class CurveRun:
         self._child: ChildProcess | None = None
         self._cancelled = False
         self.started = time.perf_counter()
-        self.meta: dict[str, Any] = {}
+        self.meta: SessionMeta = {}
         self.warnings: list[str] = []
 
     def cancel(self) -> None:
@@ -106,7 +112,7 @@ class CurveRun:
     def cancelled(self) -> bool:
         return self._cancelled
 
-    def _child_request(self, start: int) -> dict[str, Any]:
+    def _child_request(self, start: int) -> CurveChildRequest:
         return {
             "model_path": str(self.model_path),
             "profile": profile_to_dict(self.request.profile),
@@ -134,8 +140,17 @@ class CurveRun:
                 elif isinstance(msg, PointProgress):
                     current = msg.index
                     point = self.points[msg.index]
+                    within = msg.done / msg.total if msg.phase == "timed" and msg.total else 0.0
+                    fraction = (len(results) + within) / len(self.points)
                     yield CurveProgress(
-                        point, msg.phase, msg.done, msg.total, elapsed, len(self.points)
+                        msg.phase,
+                        msg.done,
+                        msg.total,
+                        elapsed,
+                        eta_from_fraction(elapsed, fraction),
+                        f"[{msg.index + 1}/{len(self.points)}] {point.label}",
+                        point,
+                        len(self.points),
                     )
                 elif isinstance(msg, PointDone | PointFailed):
                     point = self.points[msg.index]
@@ -153,14 +168,14 @@ class CurveRun:
                                       self.warnings]  # fmt: skip
                 elif isinstance(msg, Error):
                     if msg.kind == "input" or not results:
-                        yield Failed(msg.kind, msg.message)
+                        yield JobFailed(msg.kind, msg.message)
                         return
                     self.warnings.append(f"the worker failed: {msg.message}")
                 elif isinstance(msg, ChildDied):
                     if self._cancelled:
                         break
                     if not self.meta:
-                        yield Failed("run", msg.message)
+                        yield JobFailed("run", msg.message)
                         return
                     idx = current if current is not None else self._first_open(results, start)
                     if idx is None:
@@ -204,4 +219,4 @@ def run_curve(
     request: CurveRequest, on_event: Callable[[Any], None] | None = None
 ) -> CurveFinished:
     """Run every point; OrtbenchError for bad input, RunFailed when no session could run."""
-    return drain(start_curve(request).events(), CurveFinished, on_event, "curve worker")
+    return drive(start_curve(request), CurveFinished, on_event, "curve worker")

@@ -25,18 +25,20 @@ from typing import Any
 
 import numpy as np
 
+from ..child_main import ChildContext, run_child
 from ..protocol import (
     Connection,
+    CurveChildRequest,
     Done,
     PointDone,
     PointFailed,
     PointProgress,
+    SessionMeta,
     SessionReady,
     Stop,
     Stopped,
 )
 from ..run_inputs import unbindable
-from ..worker import prepare_child, redirect_native_output, send_error
 
 CHUNK = 1 << 16
 """Samples per preallocated array; a thread that fills one takes the next (outside timing)."""
@@ -111,7 +113,7 @@ class ThreadLoop:
 class CurveWorker:
     """The session and the model's inputs, and the measurement of one point at a time."""
 
-    def __init__(self, conn: Connection, request: dict[str, Any]) -> None:
+    def __init__(self, conn: Connection, request: CurveChildRequest) -> None:
         from ...hardware import physical_cores
         from ...profile import profile_from_dict
         from ..run_inputs import effective_spec
@@ -125,7 +127,7 @@ class CurveWorker:
         self.stop_requested = False
         self.warnings: list[str] = []
 
-    def setup(self) -> dict[str, Any]:
+    def setup(self) -> SessionMeta:
         from ...hardware import detect
         from ...models import inspect_model
         from ...session import create_session
@@ -257,25 +259,21 @@ def point_error(exc: BaseException) -> str:
     return text.removeprefix("onnxruntime.capi.onnxruntime_pybind11_state.")
 
 
-def curve_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+def curve_main(conn: Any, request: CurveChildRequest, log_path: str) -> None:
     """Entry point of the curve's child process: points from request["start"] on."""
-    redirect_native_output(log_path)
-    try:
-        prepare_child(request["profile"]["run"].get("pin_cpus") or [])
-        w = CurveWorker(conn, request)
-        conn.send(SessionReady(0, w.setup()))
-        for point in request["points"][request.get("start", 0) :]:
-            try:
-                w.measure(point)
-            except Stopped:
-                break
-            except Exception as exc:
-                print(traceback.format_exc(), file=sys.stderr)
-                conn.send(PointFailed(point["index"], point_error(exc)))
-        conn.send(Done({"cancelled": w.stop_requested, "warnings": w.warnings}))
-    except Exception as exc:
-        send_error(conn, exc)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        conn.close()
+    run_child(conn, request, log_path, request["profile"]["run"].get("pin_cpus") or [], _points)
+
+
+def _points(child: ChildContext[CurveChildRequest]) -> None:
+    conn, request = child.conn, child.request
+    w = CurveWorker(conn, request)
+    conn.send(SessionReady(0, w.setup()))
+    for point in request["points"][request.get("start", 0) :]:
+        try:
+            w.measure(point)
+        except Stopped:
+            break
+        except Exception as exc:
+            print(traceback.format_exc(), file=sys.stderr)
+            conn.send(PointFailed(point["index"], point_error(exc)))
+    conn.send(Done({"cancelled": w.stop_requested, "warnings": w.warnings}))

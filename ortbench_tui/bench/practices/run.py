@@ -10,6 +10,7 @@ the GPU-only practices) or, when the caller leaves the precision rows out, that 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from ..compare import (
     CompareRun,
 )
 from ..compare.until import DecideSettings
-from ..runner import Failed, drain
+from ..job import JobFailed, JobProgress, drive, eta_from_fraction
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
 from .rows import apply_decided, decided_pairs, fill_accuracy, fill_ratio, fill_warm_up
@@ -55,26 +56,19 @@ class PracticesRequest:
     decided rows stop early and the budget goes to the close calls."""
 
 
-@dataclass
-class PracticesProgress:
-    phase: str
-    done: int
-    total: int | None
-    elapsed_s: float
-    detail: str = ""
+@dataclass(frozen=True)
+class PracticesProgress(JobProgress):
+    """The check's progress; `detail` names the measurement running now."""
+
     step: int = 1
     """Which measurement of the check this is (the fp32 rows together, then each precision)."""
     steps: int = 1
     rows: tuple[str, ...] = ()
     """The numbers of the rows being timed now ("5", "7a"), for a UI to mark them."""
 
-    def text(self) -> str:
-        """`step 1 of 3 · 9 profiles, interleaved: timed 9 of 40 · 3.2 s`."""
-        count = f"{self.done} of {self.total}" if self.total else f"{self.done}"
-        return (
-            f"step {self.step} of {self.steps} · {self.detail}: {self.phase} {count} · "
-            f"{self.elapsed_s:.1f} s"
-        )
+    def line(self) -> str:
+        """`step 1 of 3 · timed 9/40 · 3.2 s · ETA 20 s · 9 profiles, interleaved`."""
+        return f"step {self.step} of {self.steps} · {super().line()}"
 
 
 def _gpu_reason(working: list[str], probe: bool) -> tuple[str | None, str]:
@@ -100,7 +94,7 @@ def _key(profile: Profile) -> str:
 
 
 class PracticesRun:
-    """Iterate `events()`: PracticesProgress ..., then PracticesReport or Failed."""
+    """Iterate `events()`: PracticesProgress ..., then PracticesReport or JobFailed."""
 
     def __init__(self, request: PracticesRequest, **targets: Any) -> None:
         from ...samples import resolve_model
@@ -128,11 +122,27 @@ class PracticesRun:
             from ... import precision  # noqa: F401
         self._current: CompareRun | None = None
         self._cancelled = False
+        self.started = time.perf_counter()
 
     def cancel(self) -> None:
         self._cancelled = True
         if self._current is not None:
             self._current.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def _eta(
+        self, step: tuple[int, int], step_elapsed_s: float, step_eta_s: float | None
+    ) -> float | None:
+        """The steps left as long as those so far, the current one as its comparison says."""
+        if step_eta_s is None:
+            return None
+        done_in_step = step_elapsed_s / (step_elapsed_s + step_eta_s) if step_eta_s else 1.0
+        number, steps = step
+        fraction = (number - 1 + done_in_step) / steps
+        return eta_from_fraction(time.perf_counter() - self.started, fraction)
 
     def _measure(
         self,
@@ -142,7 +152,7 @@ class PracticesRun:
         step: tuple[int, int],
         rows_of: Callable[[int | None], tuple[str, ...]],
         decide: list[tuple[int, int]] | None = None,
-    ) -> Iterator[PracticesProgress | Failed | CompareFinished]:
+    ) -> Iterator[PracticesProgress | JobFailed | CompareFinished]:
         req = self.request
         run = CompareRun(
             CompareRequest(
@@ -164,13 +174,20 @@ class PracticesRun:
         for ev in run.events():
             if isinstance(ev, CompareProgress):
                 yield PracticesProgress(
-                    ev.phase, ev.done, ev.total, ev.elapsed_s, label, *step, rows_of(ev.profile)
+                    ev.phase,
+                    ev.done,
+                    ev.total,
+                    ev.elapsed_s,
+                    self._eta(step, ev.elapsed_s, ev.eta_s),
+                    label,
+                    *step,
+                    rows_of(ev.profile),
                 )
             else:
                 yield ev
         self._current = None
 
-    def events(self) -> Iterator[PracticesProgress | PracticesReport | Failed]:
+    def events(self) -> Iterator[PracticesProgress | PracticesReport | JobFailed]:
         req = self.request
         base = req.base.copy()
         gpu = self.gpu_reason is None
@@ -246,7 +263,7 @@ class PracticesRun:
         finished: CompareFinished | None = None
         label = f"{len(profiles)} profiles, interleaved" + (", until decided" if decide else "")
         for ev in self._measure(profiles, True, label, (1, steps), fp32_rows, decide):
-            if isinstance(ev, Failed):
+            if isinstance(ev, JobFailed):
                 yield ev
                 return
             if isinstance(ev, CompareFinished):
@@ -254,7 +271,7 @@ class PracticesRun:
             else:
                 yield ev
         if finished is None:
-            yield Failed("run", "the measurement stopped without a result", None)
+            yield JobFailed("run", "the measurement stopped without a result", None)
             return
         sets = finished.sets
         method = ""
@@ -279,7 +296,7 @@ class PracticesRun:
                 (n, steps),
                 _only(rows[i].number),
             ):
-                if isinstance(ev, Failed):
+                if isinstance(ev, JobFailed):
                     rows[i].status, rows[i].reason = "failed", ev.message.splitlines()[0]
                     break
                 if isinstance(ev, CompareFinished):
@@ -313,4 +330,4 @@ def run_practices(
     request: PracticesRequest, on_event: Callable[[Any], None] | None = None
 ) -> PracticesReport:
     """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
-    return drain(PracticesRun(request).events(), PracticesReport, on_event, "practices check")
+    return drive(PracticesRun(request), PracticesReport, on_event, "practices check")

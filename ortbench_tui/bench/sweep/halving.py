@@ -21,13 +21,14 @@ from ..compare import (
     bootstrap_ratio,
     describe_method,
 )
-from ..runner import Failed, drain
+from ..job import JobFailed, drive, eta_from_budget
 from ..verdict import is_tie
 from .decide import RoundDecider
 from .grid import Candidate, build_candidates
 from .result import (
     SweepRequest,
     SweepResult,
+    SweepStage,
     SweepUpdate,
     halving_plan,
     pick_of_tie,
@@ -46,7 +47,7 @@ MIN_ROUNDS_PER_ROUND = 4
 
 
 class SweepRun:
-    """A running sweep. Iterate `events()` (SweepUpdate ..., then SweepResult or Failed);
+    """A running sweep. Iterate `events()` (SweepUpdate ..., then SweepResult or JobFailed);
     `cancel()` from any thread stops the current round and ranks what was measured."""
 
     def __init__(
@@ -95,15 +96,37 @@ class SweepRun:
         if self._current is not None:
             self._current.cancel()
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def _update(self, r: int, message: str = "", final: bool = False) -> SweepUpdate:
-        return SweepUpdate(r, len(self.plan), self.elapsed(), rank(self.candidates), final, message)
+    def _update(self, r: int, stage: SweepStage, message: str) -> SweepUpdate:
+        """The ranked table now; the ETA is the budget left (the plan spends all of it)."""
+        ranked = rank(self.candidates)
+        detail = ""
+        if stage == "measuring":
+            best = next((c for c in ranked if c.median_ms is not None), None)
+            detail = f"leading #{best.index} {best.label}" if best else ""
+        return SweepUpdate(
+            "round",
+            r,
+            len(self.plan),
+            self.elapsed(),
+            eta_from_budget(self.started, self.request.budget_s),
+            detail,
+            ranked,
+            stage,
+            message=message,
+        )
 
-    def events(self) -> Iterator[SweepUpdate | SweepResult | Failed]:
+    def events(self) -> Iterator[SweepUpdate | SweepResult | JobFailed]:
         req = self.request
-        yield self._update(0, f"{len(self.alive)} candidates, {len(self.plan)} rounds planned")
+        yield self._update(
+            0, "planned", f"{len(self.alive)} candidates, {len(self.plan)} rounds planned"
+        )
         fixed, per_cand = SETUP_GUESS_S, PER_CANDIDATE_GUESS_S
         survivors = list(self.alive)
         for r, _n in enumerate(self.plan, start=1):
@@ -117,6 +140,7 @@ class SweepRun:
                 c.status = "measuring"
             yield self._update(
                 r,
+                "round_started",
                 f"round {r}/{len(self.plan)}: {len(survivors)} candidates, "
                 f"{per_candidate:.2f} s of timed runs each",
             )
@@ -162,11 +186,13 @@ class SweepRun:
                                     x = np.concatenate(parts)
                                     c.median_ms = float(np.median(x)) / 1e6
                                     c.runs = int(x.size)
-                            yield self._update(r, f"round {r}/{len(self.plan)}: measuring")
+                            yield self._update(
+                                r, "measuring", f"round {r}/{len(self.plan)}: measuring"
+                            )
                 elif isinstance(ev, CompareFinished):
                     finished = ev
-                elif isinstance(ev, Failed):
-                    yield Failed(ev.kind, f"sweep round {r}: {ev.message}", None)
+                elif isinstance(ev, JobFailed):
+                    yield JobFailed(ev.kind, f"sweep round {r}: {ev.message}", None)
                     return
             self._current = None
             if finished is None:
@@ -179,7 +205,7 @@ class SweepRun:
                 self.inputs = finished.results[0].get("inputs") or []
             survivors = self._score_round(r, survivors, finished, decider)
             self.rounds_done = r
-            yield self._update(r, f"round {r} done: {len(survivors)} kept")
+            yield self._update(r, "round_done", f"round {r} done: {len(survivors)} kept")
         yield self._result(survivors)
 
     @staticmethod
@@ -339,4 +365,4 @@ class SweepRun:
 
 def run_sweep(request: SweepRequest, on_event: Callable[[Any], None] | None = None) -> SweepResult:
     """Run to the end; raise OrtbenchError for bad input, RunFailed for a failed run."""
-    return drain(SweepRun(request).events(), SweepResult, on_event, "sweep")
+    return drive(SweepRun(request), SweepResult, on_event, "sweep")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import NamedTuple
 
 from ...text import aligned_table, format_ms, md_table
 from .grid import Candidate
@@ -21,8 +22,21 @@ def _status_text(c: Candidate) -> str:
     return c.status
 
 
-def sweep_rows(candidates: list[Candidate]) -> list[tuple[str, ...]]:
-    rows: list[tuple[str, ...]] = []
+class SweepRow(NamedTuple):
+    """One candidate's cells, in the text table's order (SWEEP_HEADER); faces pick by name."""
+
+    rank: str
+    number: str
+    settings: str
+    median: str
+    ci: str
+    vs_best: str
+    runs: str
+    status: str
+
+
+def sweep_rows(candidates: list[Candidate]) -> list[SweepRow]:
+    rows: list[SweepRow] = []
     place = 0
     for c in rank(candidates):
         if c.skip or c.median_ms is None:
@@ -38,7 +52,7 @@ def sweep_rows(candidates: list[Candidate]) -> list[tuple[str, ...]]:
         else:
             vs = "-"
         rows.append(
-            (
+            SweepRow(
                 rank_text,
                 str(c.index),
                 c.label,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ...errors import OrtbenchError
 from ...inputs.spec import InputSpec
 from ...profile import Profile, profile_to_dict, save_profile
 from ...text import format_ms
 from ..compare import DEFAULT_MARGIN
+from ..job import JobProgress
 from .grid import Candidate, GridAxis
 
 
@@ -43,14 +44,17 @@ class SweepRequest:
     (`sweep.decide`), so the round's time goes to the close calls."""
 
 
-@dataclass
-class SweepUpdate:
-    """The table changed: rows are ranked (measured first, by median), skipped last."""
+SweepStage = Literal["planned", "round_started", "measuring", "round_done"]
+"""Where a sweep is: its plan made, a round started, a round streaming in, a round ranked."""
 
-    round: int
-    rounds: int
-    elapsed_s: float
-    candidates: list[Candidate]
+
+@dataclass(frozen=True)
+class SweepUpdate(JobProgress):
+    """The table changed (done/total count the halving rounds): rows are ranked (measured
+    first, by median), skipped last; `message` says it in words."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    stage: SweepStage = "measuring"
     final: bool = False
     message: str = ""
 

@@ -13,9 +13,8 @@ clipboard), r runs the comparison again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.text import Text
@@ -32,7 +31,11 @@ from ..columns import Column, fill_table
 from ..keys import bindings
 from ..literal import literal
 from ..widgets.overlay_histogram import OverlayHistogram
-from .job_screen import JobScreen, export_name
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.compare import CompareRequest
+
+from .job_screen import JobScreen, Start, export_name
 
 REDRAW_S = 0.1
 """The live histogram redraws at most ten times a second (DESIGN 5)."""
@@ -56,7 +59,7 @@ VERDICT_COLOURS = {"faster": "green", "slower": "red", "equal within margin": "c
 # --- the screen ------------------------------------------------------------------------------
 
 
-class ComparisonScreen(JobScreen):
+class ComparisonScreen(JobScreen["CompareRequest | None"]):
     """A live or offline comparison with verdicts, overlaid histograms and exports."""
 
     WORKER_GROUP = "compare"
@@ -97,10 +100,10 @@ class ComparisonScreen(JobScreen):
 
     def __init__(
         self,
-        request: Any = None,
+        request: CompareRequest | None = None,
         *,
         result_paths: list[Path] | None = None,
-        start: Callable[[Any], Any] | None = None,
+        start: Start[CompareRequest | None] | None = None,
         export_dir: Path | None = None,
     ) -> None:
         """`request`: a CompareRequest for a live run; or `result_paths` for saved results.
@@ -173,23 +176,22 @@ class ComparisonScreen(JobScreen):
     def _run_live(self) -> None:
         from ortbench_tui.bench.compare import start_compare
 
+        request = self.request
+        assert request is not None  # a live comparison has its request
         self._pump(
-            lambda: (self._start or start_compare)(self.request),
+            lambda: self._start(request) if self._start else start_compare(request),
             self._live_event,
             "the comparison stopped without a result",
         )
 
-    def _live_event(self, ev: Any) -> bool:
+    def _live_event(self, ev: object) -> bool:
         """One event of a live comparison (in the worker); True when it is the result."""
         from ortbench_tui.bench.compare import CompareFinished, CompareProgress
 
         if isinstance(ev, CompareProgress):
             if ev.new_samples_ns is not None and ev.profile is not None:
                 self._live[ev.profile].extend(ev.new_samples_ns)
-            total = f"/{ev.total}" if ev.total else ""
-            what = "round" if ev.phase == "timed" and self.request.interleave else ev.phase
-            text = f"{ev.detail + ' · ' if ev.detail else ''}{what} {ev.done}{total}"
-            self.post_message(self.Progressed(f"{text} · {ev.elapsed_s:.1f} s"))
+            self.post_message(self.Progressed(ev.line()))
         elif isinstance(ev, CompareFinished):
             self.post_message(self.Done(ev.comparison, ev.samples))
             return True

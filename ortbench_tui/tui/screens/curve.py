@@ -9,9 +9,8 @@ measured; m writes the table as Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -25,12 +24,15 @@ from ortbench_tui.errors import OrtbenchError
 from ..keys import bindings
 from ..literal import literal
 from ..widgets.curve_chart import CurveChart
-from .job_screen import JobScreen, export_name
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.curve import CurveFinished, CurveRequest, PointResult
+
+from .job_screen import JobScreen, Start, export_name
 
 COLUMNS = ("point", "p50", "p99", "req/s", "items/s", "p50 95% CI", "CV", "status")
-ORDER = (0, 1, 4, 7, 8, 2, 6, 9)
-"""`bench.curve.point_row` columns (point, p50, CI, p90, p99, mean, CV, req/s, items/s,
-status) as shown here: what the curve is about first, so it fits in 80 columns."""
+"""The curve's columns as shown here (`_points` picks them from a `PointRow`): what the curve is
+about first, so it fits in 80 columns."""
 
 
 def default_curve_text(symbolic_dims: list[str]) -> str:
@@ -108,7 +110,7 @@ def ask_curve(
     )
 
 
-class CurveScreen(JobScreen):
+class CurveScreen(JobScreen["CurveRequest"]):
     """The live table and chart of a load curve."""
 
     WORKER_GROUP = "curve"
@@ -136,23 +138,23 @@ class CurveScreen(JobScreen):
             return isinstance(message, CurveScreen.Progress)
 
     class PointsChanged(Message):
-        def __init__(self, points: list[Any]) -> None:
+        def __init__(self, points: list[PointResult]) -> None:
             super().__init__()
             self.points = points
 
     def __init__(
         self,
-        request: Any,
+        request: CurveRequest,
         *,
-        start: Callable[[Any], Any] | None = None,
+        start: Start[CurveRequest] | None = None,
         save_dir: Path | None = None,
     ) -> None:
         """`request`: a CurveRequest. `start` makes the run (default `bench.curve.CurveRun`);
         `save_dir` is where m writes (default: the working folder)."""
         super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
-        self.result: Any = None
-        self.points: list[Any] = []
+        self.result: CurveFinished | None = None
+        self.points: list[PointResult] = []
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="curve-title")
@@ -182,18 +184,12 @@ class CurveScreen(JobScreen):
             "the curve stopped without a result",
         )
 
-    def _event(self, ev: Any) -> bool:
+    def _event(self, ev: object) -> bool:
         """One event of the curve (in the worker); True when it is the result."""
         from ortbench_tui.bench.curve import CurveFinished, CurvePointDone, CurveProgress
 
         if isinstance(ev, CurveProgress):
-            total = f"/{ev.total}" if ev.total else ""
-            self.post_message(
-                self.Progress(
-                    f"point {ev.point.index + 1}/{ev.points_total} {ev.point.label} · "
-                    f"{ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s"
-                )
-            )
+            self.post_message(self.Progress(ev.line()))
         elif isinstance(ev, CurvePointDone):
             self.post_message(self.PointsChanged(list(ev.points)))
         elif isinstance(ev, CurveFinished):
@@ -217,12 +213,14 @@ class CurveScreen(JobScreen):
         table.clear()
         for p in event.points:
             row = point_row(p)
-            cells: list[Any] = [Text(row[j]) for j in ORDER]
-            if p.status == "failed":
-                cells[-1] = Text("failed", style="bold red")
-            elif p.status != "ok":
-                cells = [Text(row[j], style="dim") for j in ORDER[:-1]]
-                cells.append(Text(p.status, style="dim"))
+            shown = (row.point, row.p50, row.p99, row.requests_per_s, row.items_per_s, row.p50_ci,
+                     row.cv)  # fmt: skip
+            if p.status == "ok":
+                cells = [Text(c) for c in (*shown, row.status)]
+            elif p.status == "failed":
+                cells = [*(Text(c) for c in shown), Text("failed", style="bold red")]
+            else:
+                cells = [Text(c, style="dim") for c in (*shown, p.status)]
             table.add_row(*cells, key=str(p.index))
         if cursor is not None and 0 <= cursor < table.row_count:
             table.move_cursor(row=cursor)
@@ -230,10 +228,13 @@ class CurveScreen(JobScreen):
 
     @on(JobScreen.Done)
     def _done(self, event: JobScreen.Done) -> None:
+        from ortbench_tui.bench.curve import CurveFinished
+
         if self._finished(event.error):
             return
-        self.result = event.result
         res = event.result
+        assert isinstance(res, CurveFinished)
+        self.result = res
         self._set_title("stopped" if res.cancelled else "done")
         lines = Text()
         for knee in res.result.get("knee", []):

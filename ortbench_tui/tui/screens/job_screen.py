@@ -1,10 +1,11 @@
-"""What the compare, sweep and practices screens share: one engine job run from a screen.
+"""The one job screen: what the compare, sweep, practices and curve screens share.
 
-Each of those screens starts a run of the engine in a thread worker, turns its events into
-messages, shows a one-line title with the job's status, stops the run on escape (or goes
-back when nothing runs) and writes its report to a file and the clipboard. That common part
-lives here once; what each screen shows (its messages, table and texts) stays in its own
-module.
+Each of those screens starts a `Job` (bench/job.py) in a thread worker, turns its events
+into messages, shows a one-line title with the job's status (its `JobProgress` line, with
+the ETA), stops the job on escape (or goes back when nothing runs) and writes its report to
+a file and the clipboard. That common part lives here once; what each screen shows (its
+messages, table and texts) stays in its own module. A new job's screen subclasses
+`JobScreen[ItsRequest]`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from rich.text import Text
 from textual.message import Message
@@ -22,18 +23,40 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..literal import literal
 
+if TYPE_CHECKING:
+    from ortbench_tui.bench.job import Job
+
+RequestT = TypeVar("RequestT")
+
+Start = Callable[[RequestT], "Job[object]"]
+"""How a screen starts its job from its request (tests pass one that fakes the job)."""
+
+
+@runtime_checkable
+class NeedsProviders(Protocol):
+    """A request that runs on the EPs that work here (found once, in a child process)."""
+
+    working_providers: list[str] | None
+
+
+@runtime_checkable
+class ExplainsGpu(NeedsProviders, Protocol):
+    """A request that also says why the GPU practices cannot run (the practices check)."""
+
+    gpu_detail: str
+
 
 def export_name(kind: str, suffix: str) -> str:
     return f"ortbench-{kind}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.{suffix}"
 
 
-def fill_providers(request: Any) -> None:
+def fill_providers(request: object) -> None:
     """Give an engine request the EPs that work here, found in a child process.
 
     Probing EPs in this process would import ORT into the UI and redirect fd 2, where
     Textual draws (DESIGN 5); `detect_isolated` runs `ortbench detect` in a subprocess.
     """
-    if getattr(request, "working_providers", None) is not None:
+    if not isinstance(request, NeedsProviders) or request.working_providers is not None:
         return
     from ortbench_tui.errors import OrtbenchError
     from ortbench_tui.hardware import detect_isolated
@@ -44,14 +67,14 @@ def fill_providers(request: Any) -> None:
         request.working_providers = ["CPUExecutionProvider"]
         return
     request.working_providers = info.working_providers
-    if hasattr(request, "gpu_detail") and not request.gpu_detail:
+    if isinstance(request, ExplainsGpu) and not request.gpu_detail:
         request.gpu_detail = next(
             (p.reason for p in info.providers if p.name == "CUDAExecutionProvider"), ""
         )
 
 
-class JobScreen(Screen[None]):
-    """A screen that runs one engine job (a handle with `events()` and `cancel()`).
+class JobScreen(Screen[None], Generic[RequestT]):
+    """A screen that runs one engine job (a `Job`: `events()`, `cancel()`, `cancelled`).
 
     A subclass sets the class constants, defines `_title(status)`, runs `_pump` from a
     thread worker in `WORKER_GROUP`, and calls `_finished` first in its `Done` handler (a
@@ -61,7 +84,7 @@ class JobScreen(Screen[None]):
     class Done(Message):
         """The job ended: its result (the engine's last event), or why it failed."""
 
-        def __init__(self, result: Any = None, error: str | None = None) -> None:
+        def __init__(self, result: object = None, error: str | None = None) -> None:
             super().__init__()
             self.result, self.error = result, error
 
@@ -74,12 +97,12 @@ class JobScreen(Screen[None]):
     FAILED_TITLE: ClassVar[str]
     """The title of the notification that says the job failed."""
 
-    def __init__(self, request: Any, start: Callable[[Any], Any] | None) -> None:
+    def __init__(self, request: RequestT, start: Start[RequestT] | None) -> None:
         super().__init__()
         self.request = request
         self._start = start
         self.running = False
-        self._handle: Any = None
+        self._handle: Job[object] | None = None
 
     def _title(self, status: str) -> str:
         raise NotImplementedError
@@ -89,20 +112,22 @@ class JobScreen(Screen[None]):
 
     # -- the worker (runs in a thread) ---------------------------------------------------------
 
-    def _start_with_providers(self, default: Callable[[Any], Any]) -> Any:
+    def _start_with_providers(self, default: Start[RequestT]) -> Job[object]:
         """Start the job; the default engine run first needs the EPs that work here."""
         if self._start is None:
             fill_providers(self.request)
         return (self._start or default)(self.request)
 
-    def _pump(self, start: Callable[[], Any], on_event: Callable[[Any], bool], ended: str) -> None:
+    def _pump(
+        self, start: Callable[[], Job[object]], on_event: Callable[[object], bool], ended: str
+    ) -> None:
         """Start the job and hand its events to `on_event` until it returns True (the result).
 
-        Called from the screen's thread worker. A failure to start, a `Failed` event, or
+        Called from the screen's thread worker. A failure to start, a `JobFailed` event, or
         events that end without a result become `Done(error=...)`; a cancelled worker
         cancels the job, whose last events still come through (what was measured is kept).
         """
-        from ortbench_tui.bench.runner import Failed
+        from ortbench_tui.bench.job import JobFailed
         from ortbench_tui.errors import OrtbenchError
 
         worker = get_current_worker()
@@ -117,7 +142,7 @@ class JobScreen(Screen[None]):
                 handle.cancel()
             if on_event(ev):
                 return
-            if isinstance(ev, Failed):
+            if isinstance(ev, JobFailed):
                 self.post_message(self.Done(error=ev.message))
                 return
         self.post_message(self.Done(error=ended))

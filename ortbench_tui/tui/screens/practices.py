@@ -11,9 +11,8 @@ with every practice measured faster; m saves the report as Markdown (and copies 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,7 +23,11 @@ from textual.widgets import DataTable, Footer, Static
 from ..columns import Column, fill_table, middle_ellipsis
 from ..keys import bindings
 from ..literal import literal
-from .job_screen import JobScreen, export_name
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.practices import PracticesReport, PracticesRequest
+
+from .job_screen import JobScreen, Start, export_name
 from .new_profiles import free_path, profile_folder, save_new_profile
 
 COLUMNS = (
@@ -47,7 +50,7 @@ VERDICT_STYLE = {
 MEASURING = Text("measuring…", style="bold yellow")
 
 
-class PracticesScreen(JobScreen):
+class PracticesScreen(JobScreen["PracticesRequest"]):
     """The practices table of one model."""
 
     WORKER_GROUP = "practices"
@@ -74,16 +77,16 @@ class PracticesScreen(JobScreen):
 
     def __init__(
         self,
-        request: Any,
+        request: PracticesRequest,
         *,
-        start: Callable[[Any], Any] | None = None,
+        start: Start[PracticesRequest] | None = None,
         export_dir: Path | None = None,
     ) -> None:
         """`request`: a PracticesRequest. `start` makes the run (default
         `bench.practices.PracticesRun`); `export_dir` is where m writes (default: .)."""
         super().__init__(request, start)
         self.export_dir = Path(export_dir) if export_dir else Path.cwd()
-        self.report: Any = None
+        self.report: PracticesReport | None = None
         self.exported: Path | None = None
         self.saved: Path | None = None
         self.rows: list[list[Any]] = []
@@ -122,14 +125,12 @@ class PracticesScreen(JobScreen):
             "the check stopped without a report",
         )
 
-    def _event(self, ev: Any) -> bool:
+    def _event(self, ev: object) -> bool:
         """One event of the check (in the worker); True when it is the report."""
         from ortbench_tui.bench.practices import PracticesProgress, PracticesReport
 
         if isinstance(ev, PracticesProgress):
-            total = f" of {ev.total}" if ev.total else ""
-            text = f"{ev.detail}: {ev.phase} {ev.done}{total} · {ev.elapsed_s:.1f} s"
-            self.post_message(self.Progressed(text, ev.detail))
+            self.post_message(self.Progressed(ev.line(), ev.detail))
         elif isinstance(ev, PracticesReport):
             self.post_message(self.Done(ev))
             return True
@@ -174,14 +175,16 @@ class PracticesScreen(JobScreen):
 
     @on(JobScreen.Done)
     def _done(self, event: JobScreen.Done) -> None:
-        from ortbench_tui.bench.practices import report_rows
+        from ortbench_tui.bench.practices import PracticesReport, report_rows
 
         if self._finished(event.error):
             return
-        self.report = event.result
+        report = event.result
+        assert isinstance(report, PracticesReport)
+        self.report = report
         table = self.query_one(DataTable)
         self.rows = []
-        for row, data in zip(report_rows(event.result), event.result.rows, strict=True):
+        for row, data in zip(report_rows(report), report.rows, strict=True):
             number, practice, _compared, without, with_, ratio, _word = row[:7]
             word = data.verdict or "no verdict" if data.status == "measured" else data.status
             word = SHORT_STATUS.get(word, word)
@@ -192,8 +195,8 @@ class PracticesScreen(JobScreen):
         self._fill()
         table.move_cursor(row=0)
         status = Text()
-        status.append(f"CI: {event.result.method}\n", style="dim")
-        for w in event.result.warnings[:3]:
+        status.append(f"CI: {report.method}\n", style="dim")
+        for w in report.warnings[:3]:
             status.append(f"⚠ {w}\n", style="yellow")
         self.query_one("#pr-status", Static).update(status)
         self._set_title("done")
@@ -222,15 +225,16 @@ class PracticesScreen(JobScreen):
         from ortbench_tui.bench.practices import best_profile, choose_practices
         from ortbench_tui.profile import save_profile
 
-        if self.report is None:
+        report = self.report
+        if report is None:
             return
-        if not choose_practices(self.report)[0]:
+        if not choose_practices(report)[0]:
             self.notify("no practice was measured faster: nothing to save", severity="warning")
             return
         path = free_path(profile_folder(self, None), f"{self.request.base.name}-practices")
 
         def write(target: Path) -> Path:
-            profile, header = best_profile(self.report, self.request.base, target.stem)
+            profile, header = best_profile(report, self.request.base, target.stem)
             return save_profile(profile, target, header=header)
 
         def saved(target: Path) -> None:

@@ -11,9 +11,8 @@ table as Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -24,7 +23,12 @@ from textual.widgets import DataTable, Footer, Static
 from ..columns import Column, fill_table
 from ..keys import bindings
 from ..literal import literal
-from .job_screen import JobScreen, export_name
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.sweep import SweepRequest, SweepResult
+    from ortbench_tui.bench.sweep.report import SweepRow
+
+from .job_screen import JobScreen, Start, export_name
 from .new_profiles import free_path, profile_folder, save_new_profile
 
 COLUMNS = (
@@ -37,9 +41,8 @@ COLUMNS = (
     Column("95% CI", 5),
     Column("runs", 4),
 )
-ORDER = (0, 1, 3, 5, 7, 2, 4, 6)
-"""`sweep_rows` columns (rank, #, settings, median, CI, vs best, runs, status) as shown here,
-chosen by the width: what decides first; long settings and skip reasons are also shown in
+"""The sweep's columns as shown here, chosen by the width (`_fill` picks them from a
+`SweepRow`): what decides first; long settings and skip reasons are also shown in
 full under the table for the highlighted row."""
 VS_BEST_LEGEND = (
     "vs round best: median / the fastest median of the same round (each round is its own "
@@ -51,7 +54,7 @@ def short_status(status: str) -> str:
     return "skipped" if status.startswith("skipped") else status
 
 
-class SweepScreen(JobScreen):
+class SweepScreen(JobScreen["SweepRequest"]):
     """The live ranked table of a sweep."""
 
     WORKER_GROUP = "sweep"
@@ -71,7 +74,7 @@ class SweepScreen(JobScreen):
     class Updated(Message):
         """New table rows (coalesced: the newest replaces a waiting one)."""
 
-        def __init__(self, rows: list[tuple[str, ...]], status: str, final: bool) -> None:
+        def __init__(self, rows: list[SweepRow], status: str, final: bool) -> None:
             super().__init__()
             self.rows, self.status, self.final = rows, status, final
 
@@ -80,18 +83,18 @@ class SweepScreen(JobScreen):
 
     def __init__(
         self,
-        request: Any,
+        request: SweepRequest,
         *,
-        start: Callable[[Any], Any] | None = None,
+        start: Start[SweepRequest] | None = None,
         save_dir: Path | None = None,
     ) -> None:
         """`request`: a SweepRequest. `start` makes the run (default `bench.sweep.SweepRun`);
         `save_dir` is where s and m write (default: ./profiles for s, . for m)."""
         super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
-        self.result: Any = None
+        self.result: SweepResult | None = None
         self.saved: Path | None = None
-        self.rows: list[tuple[str, ...]] = []
+        self.rows: list[SweepRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="sweep-title")
@@ -120,12 +123,13 @@ class SweepScreen(JobScreen):
             "the sweep stopped without a result",
         )
 
-    def _event(self, ev: Any) -> bool:
+    def _event(self, ev: object) -> bool:
         """One event of the sweep (in the worker); True when it is the result."""
+        from ortbench_tui.bench.job import format_eta
         from ortbench_tui.bench.sweep import SweepResult, SweepUpdate, sweep_rows
 
         if isinstance(ev, SweepUpdate):
-            status = f"{ev.message} · {ev.elapsed_s:.1f} s"
+            status = f"{ev.message} · {ev.elapsed_s:.1f} s · ETA {format_eta(ev.eta_s)}"
             self.post_message(self.Updated(sweep_rows(ev.candidates), status, False))
         elif isinstance(ev, SweepResult):
             done = "stopped" if ev.cancelled else "done"
@@ -145,13 +149,14 @@ class SweepScreen(JobScreen):
     def _fill(self) -> None:
         cells_of_rows = []
         for row in self.rows:
-            cells: list[Any] = [row[j] for j in ORDER]
-            cells[4] = short_status(cells[4])
-            if row[-1] == "winner":
-                cells[4] = Text("winner", style="bold green")
-            elif row[-1] == "tie":
-                cells[4] = Text("tie", style="bold yellow")
-            elif row[-1].startswith("skipped"):
+            status: str | Text = short_status(row.status)
+            if row.status == "winner":
+                status = Text("winner", style="bold green")
+            elif row.status == "tie":
+                status = Text("tie", style="bold yellow")
+            cells: list[str | Text] = [row.rank, row.number, row.median, row.vs_best, status]
+            cells += [row.settings, row.ci, row.runs]
+            if row.status.startswith("skipped"):
                 cells = [Text(str(c), style="dim") for c in cells]
             cells_of_rows.append(cells)
         keys = [str(i) for i in range(len(self.rows))]
@@ -165,22 +170,28 @@ class SweepScreen(JobScreen):
         row = event.cursor_row
         if 0 <= row < len(self.rows):
             r = self.rows[row]
-            self.query_one("#sweep-row", Static).update(literal(f"#{r[1]} {r[2]} · {r[-1]}"))
+            self.query_one("#sweep-row", Static).update(
+                literal(f"#{r.number} {r.settings} · {r.status}")
+            )
 
     @on(JobScreen.Done)
     def _done(self, event: JobScreen.Done) -> None:
+        from ortbench_tui.bench.sweep import SweepResult
+
         if self._finished(event.error):
             return
-        self.result = event.result
-        w = event.result.winner
+        result = event.result
+        assert isinstance(result, SweepResult)
+        self.result = result
+        w = result.winner
         lines = Text()
-        if w is not None and event.result.decided:
+        if w is not None and result.decided:
             lines.append(f"best: #{w.index} {w.label}\n", style="bold")
         elif w is not None:
-            lines.append(event.result.tie_text() + "\n", style="bold yellow")
+            lines.append(result.tie_text() + "\n", style="bold yellow")
         lines.append("s saves it as a profile · m writes the table as Markdown\n", style="dim")
         lines.append(VS_BEST_LEGEND + "\n", style="dim")
-        for warning in event.result.warnings:
+        for warning in result.warnings:
             lines.append(f"⚠ {warning}\n", style="yellow")
         self.query_one("#sweep-status", Static).update(lines)
 

@@ -59,9 +59,17 @@ class RunPanel(WorkerErrors, Vertical):
     class Progress(Message):
         """The run moved on (phase and counts); replaceable, so a burst costs one redraw."""
 
-        def __init__(self, phase: str, done: int, total: int | None, elapsed_s: float) -> None:
+        def __init__(
+            self,
+            phase: str,
+            done: int,
+            total: int | None,
+            elapsed_s: float,
+            eta_s: float | None = None,
+        ) -> None:
             super().__init__()
             self.phase, self.done, self.total, self.elapsed_s = phase, done, total, elapsed_s
+            self.eta_s = eta_s
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, RunPanel.Progress)
@@ -225,7 +233,8 @@ class RunPanel(WorkerErrors, Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="bench", description="benchmark")
     def _stream(self, request: Any) -> None:
-        from ortbench_tui.bench.runner import Failed, Finished
+        from ortbench_tui.bench.job import JobFailed
+        from ortbench_tui.bench.runner import Finished
         from ortbench_tui.errors import OrtbenchError
 
         worker = get_current_worker()
@@ -245,17 +254,20 @@ class RunPanel(WorkerErrors, Vertical):
                 saved, save_error = self._save(event.result, event.samples_ns)
                 self.post_message(self.Finished(event.result, event.samples_ns, saved, save_error))
                 return
-            if isinstance(event, Failed):
+            if isinstance(event, JobFailed):
                 self.post_message(self.Failed(event.kind, event.message, event.partial))
                 return
             if event.new_samples_ns is not None:
                 live.extend(event.new_samples_ns)
-            if getattr(event, "precision", None) is not None:
+            if event.precision is not None:
                 self.precision = event.precision
-            if getattr(event, "shifts", None) is not None:
+            if event.shifts is not None:
                 self.shifts = list(event.shifts)
-            live.set_position(event.phase, event.done, event.total, event.elapsed_s)
-            self.post_message(self.Progress(event.phase, event.done, event.total, event.elapsed_s))
+            done = int(event.done)
+            live.set_position(event.phase, done, event.total, event.elapsed_s, event.eta_s)
+            self.post_message(
+                self.Progress(event.phase, done, event.total, event.elapsed_s, event.eta_s)
+            )
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
 
     def _save(self, result: dict[str, Any], samples: np.ndarray) -> tuple[Path | None, str | None]:
@@ -276,9 +288,18 @@ class RunPanel(WorkerErrors, Vertical):
         # here only the phases before it, and the switch into it.
         if not self.running or (message.phase == "timed" and self._shown_phase == "timed"):
             return
-        self._show_position(message.phase, message.done, message.total, message.elapsed_s)
+        self._show_position(
+            message.phase, message.done, message.total, message.elapsed_s, message.eta_s
+        )
 
-    def _show_position(self, phase: str, done: int, total: int | None, elapsed_s: float) -> None:
+    def _show_position(
+        self,
+        phase: str,
+        done: int,
+        total: int | None,
+        elapsed_s: float,
+        eta_s: float | None = None,
+    ) -> None:
         self._shown_phase = phase
         if self._cancel_requested:
             self._set_phase("stopping…", None, None)
@@ -291,6 +312,7 @@ class RunPanel(WorkerErrors, Vertical):
             request=self._request,
             timed_started_s=self.live.timed_started_s,
             precision=self.precision,
+            eta_s=eta_s,
         )
         self._set_phase(*shown)
 
@@ -390,4 +412,4 @@ class RunPanel(WorkerErrors, Vertical):
         self._throttle.finish(started)
         # The position (progress messages of the timed phase are not drawn one by one).
         if size and not self._cancel_requested:
-            self._show_position(live.phase, live.done, live.total, live.elapsed_s)
+            self._show_position(live.phase, live.done, live.total, live.elapsed_s, live.eta_s)
