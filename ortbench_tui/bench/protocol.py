@@ -73,6 +73,16 @@ class CurveChildRequest(TypedDict):
     """The first point to measure (a fresh child goes on after one that died)."""
 
 
+class LoadChildRequest(CurveChildRequest):
+    """What the load job's child (`load.worker.load_main`) is asked to serve: a curve's
+    session (its `points` empty) plus the shapes of the request mix and the serving threads."""
+
+    shapes: list[dict[str, int]]
+    """One dims mapping per shape of the mix (one empty mapping without a mix)."""
+    weights: list[float] | None
+    workers: int
+
+
 class SessionMeta(TypedDict, total=False):
     """What a child says of a session it created (the result JSON copies most of it)."""
 
@@ -88,6 +98,10 @@ class SessionMeta(TypedDict, total=False):
     inputs: list[dict[str, Any]]
     tensorrt: dict[str, Any] | None
     warnings: list[str]
+    warm_service_ms: float
+    """Load only: the warm-up's median service time (where a --find-max search starts)."""
+    shapes: list[dict[str, list[int]]]
+    """Load only: per shape of the mix, each input's shape."""
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ def _save(args: argparse.Namespace) -> int:
     from ..bench.job import drive
     from ..profile import profile_to_dict
     from .common import input_spec_from_args, profile_from_args
-    from .job_progress import JobProgressLine
+    from .progress import ProgressLine
 
     profile = profile_from_args(args.profile, args.overrides)
     name = check_name(args.name or default_name(args.model, profile.name))
@@ -91,7 +91,7 @@ def _save(args: argparse.Namespace) -> int:
     inputs = input_spec_from_args(args, args.model)
     plan = UnitPlan(seconds=args.unit_seconds or UNIT_SECONDS)
     job = BaselineJob(args.model, profile, inputs, args.units or DEFAULT_UNITS, plan)
-    progress = JobProgressLine(not args.quiet)
+    progress = ProgressLine(not args.quiet)
     try:
         measured = drive(job, UnitsMeasured, progress, "baseline")
     except KeyboardInterrupt:

@@ -62,7 +62,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..bench.baseline.jobs import DEFAULT_BUDGET_S, CheckJob, CheckResult
     from ..bench.baseline.store import load_baseline
     from ..bench.job import drive
-    from .job_progress import JobProgressLine
+    from .progress import ProgressLine
 
     baseline = load_baseline(args.baseline)
     job = CheckJob(
@@ -72,7 +72,7 @@ def execute(args: argparse.Namespace) -> int:
         budget_s=args.budget or DEFAULT_BUDGET_S,
         compare_anyway=args.compare_anyway,
     )
-    progress = JobProgressLine(not args.quiet)
+    progress = ProgressLine(not args.quiet)
     try:
         result = drive(job, CheckResult, progress, "check")
     except KeyboardInterrupt:

@@ -71,7 +71,7 @@ def execute(args: argparse.Namespace) -> int:
     profile = profile_from_args(
         args.profile, args.overrides, count_overrides(args.runs, None, args.warmup)
     )
-    progress = ProgressLine(not args.quiet, profile.run)
+    progress = ProgressLine(not args.quiet)
     request = RunRequest(
         model=args.model, profile=profile, trace=True, inputs=input_spec_from_args(args, args.model)
     )

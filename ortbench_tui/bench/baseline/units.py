@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,8 +24,16 @@ from ...errors import OrtbenchError
 from ...inputs.spec import InputSpec
 from ...profile import Profile, profile_to_dict
 from ..child import ChildDied, ChildProcess
-from ..job import JobFailed, JobProgress, eta_from_fraction
-from ..protocol import Block, Done, Error, PhaseProgress, SessionReady
+from ..job import JobFailed, JobProgress
+from ..protocol import (
+    Block,
+    Done,
+    Error,
+    InterleaveChildRequest,
+    PhaseProgress,
+    SessionMeta,
+    SessionReady,
+)
 from ..run_inputs import request_inputs
 
 UNIT_SESSIONS = 4
@@ -42,7 +49,7 @@ class Unit:
     """One worker process's measurement: per session, its timed samples in ns."""
 
     sessions: list[np.ndarray]
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: SessionMeta = field(default_factory=lambda: SessionMeta())
     """The first session's SessionReady meta (providers, hardware, inputs fed)."""
 
     @property
@@ -78,7 +85,7 @@ class UnitPlan:
 
 def unit_request(
     model_path: Path, profile: Profile, inputs: InputSpec, plan: UnitPlan
-) -> dict[str, Any]:
+) -> InterleaveChildRequest:
     """The interleaved child's request for one unit: the profile listed once per session."""
     return {
         "model_path": str(model_path),
@@ -137,14 +144,14 @@ class UnitRunner:
         child = ChildProcess(self.target, self.request, "ortbench-unit-")
         self._current = child
         samples: list[list[np.ndarray]] = [[] for _ in range(self.plan.sessions)]
-        meta: dict[str, Any] = {}
+        meta: SessionMeta = {}
         timed_s = 0.0
         try:
             for msg in child.messages():
                 elapsed = time.perf_counter() - started
                 if isinstance(msg, SessionReady):
                     if msg.index == 0:
-                        meta = dict(msg.meta)
+                        meta = msg.meta
                 elif isinstance(msg, PhaseProgress):
                     yield JobProgress(msg.phase, msg.done, msg.total, elapsed, None)
                 elif isinstance(msg, Block):
@@ -170,7 +177,3 @@ class UnitRunner:
         finally:
             child.close()
             self._current = None
-
-
-def fraction_eta(elapsed_s: float, done_units: int, total_units: int) -> float | None:
-    return eta_from_fraction(elapsed_s, done_units / total_units if total_units else None)

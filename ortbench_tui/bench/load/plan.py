@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..protocol import SessionMeta
 from ..stats import min_samples_for
 from .request import LoadRequest
 
@@ -58,7 +59,7 @@ class FixedRates:
     def total(self) -> int | None:
         return len(self.request.rates)
 
-    def first(self, meta: dict[str, Any]) -> StepSpec | None:
+    def first(self, meta: SessionMeta) -> StepSpec | None:
         return self._pop()
 
     def next(self, outcome: str | None) -> StepSpec | None:
@@ -89,7 +90,7 @@ class FindMax:
     def total(self) -> int | None:
         return None
 
-    def first(self, meta: dict[str, Any]) -> StepSpec | None:
+    def first(self, meta: SessionMeta) -> StepSpec | None:
         rate = self.request.start_rate
         if rate is None:
             service_ms = float(meta.get("warm_service_ms") or 1.0)

@@ -23,6 +23,7 @@ from ... import __version__
 from ...errors import OrtbenchError
 from ...fileio import write_atomic
 from ...profile import Profile, profile_to_dict
+from ..protocol import SessionMeta
 from ..results import results_dir, write_result_json
 from ..stats import PERCENTILE_METHOD
 from .decide import compare_percentile
@@ -40,7 +41,7 @@ class ProfileLoad:
     """One profile's part of the job: its session's facts, its steps and their timelines."""
 
     profile: Profile
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: SessionMeta = field(default_factory=lambda: SessionMeta())
     steps: list[StepSummary] = field(default_factory=list)
     timelines: list[Timeline] = field(default_factory=list)
     find_max: dict[str, Any] | None = None

@@ -21,7 +21,7 @@ from ...errors import OrtbenchError
 from ...profile import Profile, profile_to_dict
 from ..child import ChildDied, ChildProcess
 from ..job import JobFailed, JobProgress, drive, eta_from_fraction
-from ..protocol import Done, Error, SessionReady
+from ..protocol import Done, Error, LoadChildRequest, SessionReady
 from .decide import judge_step
 from .harness import Timeline
 from .messages import NoMoreSteps, StepDone, StepLive, StepRequest
@@ -91,13 +91,15 @@ class LoadJob:
     def cancelled(self) -> bool:
         return self._cancelled
 
-    def _child_request(self, profile: Profile) -> dict[str, Any]:
+    def _child_request(self, profile: Profile) -> LoadChildRequest:
         req = self.request
         return {
             "model_path": str(self.model_path),
             "profile": profile_to_dict(profile),
             "inputs": req.inputs.to_dict(),
             "dims": {req.mix.dim: list(req.mix.values)} if req.mix else {},
+            "points": [],
+            "start": 0,
             "shapes": req.shape_dims(),
             "weights": list(req.mix.weights) if req.mix else None,
             "workers": req.workers,

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from ..child_main import ChildContext, run_child
 from ..curve.worker import CurveWorker
-from ..protocol import Done, SessionReady, Stop
-from ..worker import prepare_child, redirect_native_output, send_error
+from ..protocol import Done, LoadChildRequest, SessionReady, Stop
 from .harness import Call, OpenLoop
 from .messages import NoMoreSteps, StepDone, StepLive, StepRequest
 from .schedule import Schedule, make_schedule
@@ -33,6 +33,8 @@ over, instead of 5 ms, which would show as issue lag."""
 
 class LoadWorker(CurveWorker):
     """The session, every shape's calls per serving thread, and the steps."""
+
+    request: LoadChildRequest
 
     def prepare_calls(self) -> list[list[list[Call]]]:
         """calls[thread][shape]: each shape's input sets, bound per thread."""
@@ -111,30 +113,26 @@ class LoadWorker(CurveWorker):
         return stop_seen[0]
 
 
-def load_main(conn: Any, request: dict[str, Any], log_path: str) -> None:
+def load_main(conn: Any, request: LoadChildRequest, log_path: str) -> None:
     """Entry point of the load job's child process."""
-    redirect_native_output(log_path)
-    try:
-        prepare_child(request["profile"]["run"].get("pin_cpus") or [])
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
-        w = LoadWorker(conn, request)
-        meta = w.setup()
-        calls = w.prepare_calls()
-        meta["warm_service_ms"] = w.warm_up(calls)
-        meta["shapes"] = w.shape_records
-        conn.send(SessionReady(0, meta))
-        stopped = False
-        while not stopped:
-            msg = conn.recv()
-            if isinstance(msg, StepRequest):
-                stopped = w.step(calls, msg)
-            elif isinstance(msg, Stop | NoMoreSteps):
-                stopped = isinstance(msg, Stop)
-                break
-        conn.send(Done({"cancelled": stopped, "warnings": w.warnings}))
-    except Exception as exc:
-        send_error(conn, exc)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        conn.close()
+    run_child(conn, request, log_path, request["profile"]["run"].get("pin_cpus") or [], _serve)
+
+
+def _serve(child: ChildContext[LoadChildRequest]) -> None:
+    conn = child.conn
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    w = LoadWorker(conn, child.request)
+    meta = w.setup()
+    calls = w.prepare_calls()
+    meta["warm_service_ms"] = w.warm_up(calls)
+    meta["shapes"] = w.shape_records
+    conn.send(SessionReady(0, meta))
+    stopped = False
+    while not stopped:
+        msg = conn.recv()
+        if isinstance(msg, StepRequest):
+            stopped = w.step(calls, msg)
+        elif isinstance(msg, Stop | NoMoreSteps):
+            stopped = isinstance(msg, Stop)
+            break
+    conn.send(Done({"cancelled": stopped, "warnings": w.warnings}))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.text import Text
@@ -29,6 +29,9 @@ from ..keys import bindings
 from ..literal import literal
 from ..widgets.histogram import LatencyHistogram
 from .job_screen import JobScreen, export_name
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.load import LoadRequest  # noqa: F401  (the screen's request)
 
 COLUMNS = ("profile", "offered/s", "achieved/s", "resp p50", "resp p99", "serv p99", "kept up",
            "SLO")  # fmt: skip
@@ -154,7 +157,7 @@ def ask_load(screen: Screen[Any], model: Any, entry: Any, blink: bool) -> None:
     )
 
 
-class LoadScreen(JobScreen):
+class LoadScreen(JobScreen["LoadRequest"]):
     """The live view of a load job: histogram, p99 and queue over time, rates, the steps."""
 
     WORKER_GROUP = "load"
@@ -219,7 +222,7 @@ class LoadScreen(JobScreen):
         req = self.request
         what = (
             f"find max rate for {req.slo.text}"
-            if req.find_max
+            if req.find_max and req.slo is not None
             else ", ".join(f"{r:g}/s" for r in req.rates)
         )
         return (
@@ -341,11 +344,13 @@ class LoadScreen(JobScreen):
     @on(JobScreen.Done)
     def _done(self, event: JobScreen.Done) -> None:
         from ortbench_tui.bench.load.report import answer_lines, keep_up_lines, verdict_lines
+        from ortbench_tui.bench.load.run import LoadFinished
 
         if self._finished(event.error):
             return
-        self.result = event.result
         res = event.result
+        assert isinstance(res, LoadFinished)
+        self.result = res
         self._set_title("stopped (kept what was measured)" if res.cancelled else "done")
         lines = Text()
         for line in answer_lines(res.result) + verdict_lines(res.result):
