@@ -7,13 +7,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError
 from ..profile import Profile, apply_overrides, load_profile_arg, override_label
 from ..text import format_ms
+
+if TYPE_CHECKING:  # numpy is imported where a command runs, not when the parser is built
+    import numpy as np
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:

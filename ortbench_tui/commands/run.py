@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
 from ..errors import OrtbenchError, RunFailed
-from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..text import format_ms
 from .common import (
     add_input_arguments,
@@ -24,6 +20,11 @@ from .common import (
     text_histogram,
 )
 from .run_outputs import keep_run
+
+if TYPE_CHECKING:  # the engine is imported where a command runs, not when the parser is built
+    import numpy as np
+
+    from ..bench.runner import Event
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +87,9 @@ class ProgressLine:
         self.enabled = enabled and sys.stderr.isatty()
 
     def __call__(self, event: Event) -> None:
+        from ..bench.runner import Progress
+        from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
+
         if not self.enabled or not isinstance(event, Progress):
             return
         total = f"/{event.total}" if event.total else ""
@@ -154,6 +158,8 @@ def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..bench.runner import Failed, RunRequest, follow_run, start_run
+
     if args.max_duration is not None and args.precision is None:
         raise OrtbenchError("--max-duration: only with --precision")
     profile = profile_from_args(

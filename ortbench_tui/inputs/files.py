@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import numpy_helper
 
 from ..errors import OrtbenchError
 from ..fileio import check_regular
@@ -155,6 +153,11 @@ def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[s
     files = sorted((int(m.group(1)), f) for f in p.iterdir() if (m := _PB_NAME.fullmatch(f.name)))
     if not files:
         raise OrtbenchError(f"{p}: no input_N.pb files (the model zoo's test_data_set_0 layout)")
+    # Imported here, not at the top: the TUI imports this module before its first frame, and
+    # importing onnx takes longer than that frame (ARCHITECTURE.md, start-up).
+    import onnx
+    from onnx import numpy_helper
+
     loaded: dict[str, tuple[np.ndarray, Path]] = {}
     for n, f in files:
         proto = onnx.TensorProto()

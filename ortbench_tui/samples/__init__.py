@@ -22,14 +22,12 @@ from .catalog import (
     samples_dir,
     write_samples,
 )
-from .generated import GENERATED_SAMPLES, IR_VERSION, OPSET, SAMPLES_VERSION
+from .names import GENERATED_SAMPLES, SAMPLES_VERSION
 
 __all__ = [
     "BUILTIN_SAMPLES",
     "CACHE_ENV",
     "GENERATED_SAMPLES",
-    "IR_VERSION",
-    "OPSET",
     "SAMPLES_VERSION",
     "SAMPLE_PREFIX",
     "SampleInfo",
