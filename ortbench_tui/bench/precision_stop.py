@@ -17,8 +17,6 @@ import numpy as np
 from .level_bootstrap import MIN_ROUNDS, SKETCH_POINTS, median_spread, sketch_block
 from .stopping import DEFAULT_REPS, FIRST_LOOK_ROUNDS, eta_seconds
 
-DEFAULT_PRECISION_BUDGET_S = 60.0
-"""`run --precision` without `--max-duration`."""
 PRECISION_LEVEL = 0.95
 PRECISION_GROWTH = 1.25
 """Looks come each time the block count has grown by a quarter: the stop overshoots little."""

@@ -116,13 +116,6 @@ def text_histogram(samples_ns: np.ndarray, width: int = 40, rows: int = 8) -> st
     return "\n".join(lines)
 
 
-def require_file(path: str, what: str) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise OrtbenchError(f"{what} not found: {p}")
-    return p
-
-
 SAVED_INPUTS = "saved"
 """`--inputs saved`: the spec the TUI saved for this model (inputs.store)."""
 

@@ -265,11 +265,3 @@ def inputs_text(inputs: Any) -> str:
         dims = ", ".join(str(d) for d in shape) if isinstance(shape, list) else "?"
         parts.append(f"{record.get('name', '?')} {record.get('dtype', '?')} [{dims}]")
     return "; ".join(parts)
-
-
-def run_label(result: dict[str, Any]) -> str:
-    """What tells two runs apart at a glance: precision (when not fp32) and input shapes."""
-    run = (result.get("profile") or {}).get("run") or {}
-    precision = str(run.get("precision", "fp32"))
-    shapes = inputs_text(result.get("inputs"))
-    return " · ".join(part for part in (precision, shapes) if part)
