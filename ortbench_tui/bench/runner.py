@@ -73,7 +73,7 @@ class Progress:
     elapsed_s: float
     new_samples_ns: np.ndarray | None = None
     precision: Any = None
-    """run.until_ci_pct: the `precision_stop.PrecisionState` of the last look, if any."""
+    """run.until_ci_pct: the `ci_stop.CiWidthState` of the last look, if any."""
     shifts: list[int] | None = None
     """Run indices where the latency shifted so far (`drift`), for the live plot."""
 

@@ -29,7 +29,7 @@ good, calls A against A "different" several times as often (see the tests).
 A budget given in seconds is turned into rounds up front (`max_rounds_for`); if time runs
 out first, `finish` makes one last look, spending the share of a look that will not happen.
 
-`run --precision` uses the same block bootstrap, see `precision_stop`.
+`run --until-ci` uses the same block bootstrap, see `ci_stop`.
 """
 
 from __future__ import annotations

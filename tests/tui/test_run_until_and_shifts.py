@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
-from ortbench_tui.bench.precision_stop import PrecisionState
+from ortbench_tui.bench.ci_stop import CiWidthState
 from ortbench_tui.bench.run_watch import precision_record
 from ortbench_tui.bench.runner import Finished, Progress
 from ortbench_tui.tui.widgets.form_rows import FormRow
@@ -26,11 +26,11 @@ pytestmark = pytest.mark.asyncio
 SHIFT = "latency shifted +40% at 0.1 s: another process may have taken the core"
 
 
-def state(half: float | None, reason: str = "") -> PrecisionState:
+def state(half: float | None, reason: str = "") -> CiWidthState:
     p50 = 420_000.0
     low = None if half is None else p50 * (1 - half)
     high = None if half is None else p50 * (1 + half)
-    return PrecisionState(1000, 12, 0.95, p50, low, high, half, 0.02, reason, None)
+    return CiWidthState(1000, 12, 0.95, p50, low, high, half, 0.02, reason, None)
 
 
 class PrecisionHandle:

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from ortbench_tui.bench import compare
+from ortbench_tui.bench.ci_stop import SequentialCiWidth, precision_reached
 from ortbench_tui.bench.drift import describe_shifts, find_shifts
 from ortbench_tui.bench.level_bootstrap import median_spread, sketch_block, t_quantile
-from ortbench_tui.bench.precision_stop import SequentialPrecision, precision_reached
 from ortbench_tui.bench.stopping import (
     DEFAULT_MARGIN,
     EQUAL,
@@ -256,9 +256,9 @@ def lognormal_stream(seed: int, n: int, sigma: float = 0.2) -> np.ndarray:
     return np.exp(math.log(1e6) + noise(rng, (n,), "ar1") * sigma / 0.1).astype(np.int64)
 
 
-def test_precision_stops_when_the_ci_is_within_target():
+def test_ci_stops_when_the_ci_is_within_target():
     stream = lognormal_stream(0, 50_000)
-    run = SequentialPrecision(0.02, block_runs=50, reps=300)
+    run = SequentialCiWidth(0.02, block_runs=50, reps=300)
     for i in range(0, stream.size, 500):
         run.add_samples(stream[i : i + 500], elapsed_s=i / 1000)
         if run.should_stop():
@@ -270,7 +270,7 @@ def test_precision_stops_when_the_ci_is_within_target():
 
 
 def test_precision_budget_out_reports_what_it_reached():
-    run = SequentialPrecision(0.002, block_runs=50, max_blocks=20, reps=300)
+    run = SequentialCiWidth(0.002, block_runs=50, max_blocks=20, reps=300)
     run.add_samples(lognormal_stream(1, 1000), elapsed_s=1.0)
     s = run.state()
     assert s.stop_reason == "budget" and s.half_width is not None and s.half_width > 0.002
@@ -283,7 +283,7 @@ def test_precision_ci_covers_the_true_median():
     hits = 0
     for seed in range(60):
         stream = lognormal_stream(100 + seed, 20_000)
-        run = SequentialPrecision(0.02, block_runs=50, reps=200, points=8, seed=seed)
+        run = SequentialCiWidth(0.02, block_runs=50, reps=200, points=8, seed=seed)
         for i in range(0, stream.size, 1000):
             run.add_samples(stream[i : i + 1000])
             if run.should_stop():

@@ -18,7 +18,7 @@ interval comes from a hierarchical bootstrap, computed with numpy only:
   are cut into contiguous chunks, resampled independently (drift between the runs is then
   part of the difference, which is why interleaving is preferred).
 * The interval is `level_bootstrap`'s at level 0.95, the very code `--until-decided` and
-  `--precision` use at their own levels: the exact log estimate (from all samples) plus or
+  `--until-ci` use at their own levels: the exact log estimate (from all samples) plus or
   minus Student's t times the bootstrap's standard deviation, split into a rounds part (t
   with rounds - 1 degrees of freedom) and a sessions part (t with the sessions' degrees of
   freedom), each corrected for the bootstrap's n / (n - 1) shrinkage. Percentiles of the
@@ -192,7 +192,7 @@ def describe_method(
     return (
         f"hierarchical bootstrap, {reps} resamples: {sess}, {unit}; 95% CI = estimate "
         f"± Student t × the bootstrap's spread ({parts}, each with its own degrees of "
-        "freedom), the same rule --until-decided and --precision use"
+        "freedom), the same rule --until-decided and --until-ci use"
     )
 
 
