@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     import onnx
 
 # `onnx` is imported where a model is read, not here: its import (ml_dtypes' extension alone)
-# costs more than the TUI's whole first frame, and the CLI parser and the TUI import this module.
+# costs more than the TUI's whole first frame, and the CLI parser and the TUI import this
+# module (ARCHITECTURE.md §6.4).
 
 MODEL_LIMIT = 1 << 40
 """No real limit on a model's size; the check is about what kind of file it is."""

@@ -154,7 +154,7 @@ def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[s
     if not files:
         raise OrtbenchError(f"{p}: no input_N.pb files (the model zoo's test_data_set_0 layout)")
     # Imported here, not at the top: the TUI imports this module before its first frame, and
-    # importing onnx takes longer than that frame (ARCHITECTURE.md, start-up).
+    # importing onnx takes longer than that frame (ARCHITECTURE.md §6.4).
     import onnx
     from onnx import numpy_helper
 
