@@ -74,7 +74,8 @@ def build_result(
     samples_ns: np.ndarray,
     hardware: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the result object (ARCHITECTURE.md §5) from what the parent and the worker measured."""
+    """Assemble the result object (ARCHITECTURE.md §5) from what the parent and the worker
+    measured."""
     hardware = hardware or meta.get("hardware") or {}
     n = int(samples_ns.size)
     # NaN (no samples) is not JSON: such figures become null.
