@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .level_bootstrap import MIN_ROUNDS, SKETCH_POINTS, median_spread, sketch_block
-from .stopping import DEFAULT_REPS, FIRST_LOOK_ROUNDS, eta_seconds
+from .level_bootstrap import LOOK_REPS, MIN_CI_ROUNDS, SKETCH_POINTS, median_spread, sketch_block
+from .stopping import FIRST_LOOK_ROUNDS, eta_seconds
 
 CI_LEVEL = 0.95
 PRECISION_GROWTH = 1.25
@@ -67,7 +67,7 @@ class SequentialCiWidth:
         max_blocks: int | None = None,
         level: float = CI_LEVEL,
         first_look: int = FIRST_LOOK_ROUNDS,
-        reps: int = DEFAULT_REPS,
+        reps: int = LOOK_REPS,
         points: int = SKETCH_POINTS,
         seed: int = 0,
     ) -> None:
@@ -75,7 +75,7 @@ class SequentialCiWidth:
         self._block_runs, self._max_blocks = block_runs, max_blocks
         self._reps, self._points = reps, points
         self._rng = np.random.default_rng(seed)
-        self._next_look = max(first_look, MIN_ROUNDS)
+        self._next_look = max(first_look, MIN_CI_ROUNDS)
         self._sketches: list[np.ndarray] = []
         self._raw: list[np.ndarray] = []
         self._pending = np.empty(0, dtype=np.int64)
@@ -117,7 +117,7 @@ class SequentialCiWidth:
             self._elapsed_s = elapsed_s
         if self._state.stopped:
             return self._state
-        if len(self._raw) < MIN_ROUNDS:
+        if len(self._raw) < MIN_CI_ROUNDS:
             self._state = CiWidthState(
                 self.samples, len(self._raw), self.level, None, None, None, None,
                 self.target, "budget", None,

@@ -18,9 +18,7 @@ import numpy as np
 from ..profile import Profile
 from .ci_stop import CiWidthState, SequentialCiWidth
 from .drift import Shift, describe_shifts, find_shifts
-
-BLOCK_SECONDS = 0.05
-"""Runs per bootstrap block: ~50 ms of them (the interleaved comparison's block length)."""
+from .level_bootstrap import BLOCK_SECONDS
 
 
 def block_runs_for(median_ns: float, block_s: float = BLOCK_SECONDS) -> int:

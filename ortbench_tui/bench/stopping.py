@@ -40,7 +40,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .level_bootstrap import MIN_ROUNDS, SKETCH_POINTS, Spread, ratio_spread, sketch_block
+from .level_bootstrap import (
+    LOOK_REPS,
+    MIN_CI_ROUNDS,
+    SKETCH_POINTS,
+    Spread,
+    ratio_spread,
+    sketch_block,
+)
 
 DEFAULT_ALPHA = 0.05
 DEFAULT_MARGIN = 0.01
@@ -48,7 +55,6 @@ DEFAULT_MARGIN = 0.01
 FIRST_LOOK_ROUNDS = 10
 """The first look: fewer rounds give a t quantile so wide no verdict could come of it."""
 LOOK_GROWTH = 2.0
-DEFAULT_REPS = 1000
 DEFAULT_DECIDE_BUDGET_S = 120.0
 """`compare --until-decided` without `--max-duration`."""
 
@@ -83,9 +89,9 @@ def plan_looks(
     alpha: float = DEFAULT_ALPHA,
 ) -> LookPlan:
     """Looks at `first`, `first * growth`, ... and at `max_rounds`, the budget's end."""
-    first = max(first, MIN_ROUNDS)
+    first = max(first, MIN_CI_ROUNDS)
     if max_rounds < first:
-        return LookPlan((max(max_rounds, MIN_ROUNDS),), alpha)
+        return LookPlan((max(max_rounds, MIN_CI_ROUNDS),), alpha)
     looks: list[int] = []
     n = first
     while n < max_rounds:
@@ -197,7 +203,7 @@ class SequentialComparison:
         margin: float = DEFAULT_MARGIN,
         alpha: float = DEFAULT_ALPHA,
         first_look: int = FIRST_LOOK_ROUNDS,
-        reps: int = DEFAULT_REPS,
+        reps: int = LOOK_REPS,
         points: int = SKETCH_POINTS,
         seed: int = 0,
     ) -> None:
@@ -251,7 +257,7 @@ class SequentialComparison:
             self._elapsed_s = elapsed_s
         if self._state.stopped:
             return self._state
-        if self.rounds < MIN_ROUNDS:
+        if self.rounds < MIN_CI_ROUNDS:
             self._state = ComparisonState(
                 self.rounds, self._state.looks_done, self.plan.looks, self._state.level,
                 None, None, None, NO_CLEAR, "budget", None, None,

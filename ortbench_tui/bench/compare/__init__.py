@@ -17,8 +17,6 @@ from __future__ import annotations
 from .bootstrap import (
     CHUNKS_PER_RUN,
     DEFAULT_MARGIN,
-    DEFAULT_REPS,
-    MIN_UNITS,
     SKETCH_POINTS,
     VERDICTS,
     Interval,
@@ -61,12 +59,10 @@ from .request import (
 __all__ = [
     "CHUNKS_PER_RUN",
     "DEFAULT_MARGIN",
-    "DEFAULT_REPS",
     "DEFAULT_SESSIONS",
     "HARDWARE_KEYS",
     "LETTERS",
     "MACHINE_WARNINGS",
-    "MIN_UNITS",
     "SKETCH_POINTS",
     "TABLE_HEADER",
     "VERDICTS",

@@ -41,7 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..level_bootstrap import (
-    MIN_ROUNDS,
+    BOOTSTRAP_REPS,
+    LOOK_REPS,
+    MIN_CI_ROUNDS,
     median_spread,
     ratio_spread,
     sketch_block,
@@ -50,11 +52,9 @@ from ..level_bootstrap import (
 from ..level_bootstrap import SKETCH_POINTS as SKETCH_POINTS
 
 DEFAULT_MARGIN = 0.01
-DEFAULT_REPS = 2000
 LEVEL = 0.95
 CHUNKS_PER_RUN = 20
 """Contiguous chunks a sequential run is cut into for the bootstrap."""
-MIN_UNITS = MIN_ROUNDS
 VERDICTS = ("faster", "slower", "no clear difference", "equal within margin")
 """The last only from `--until-decided` (a fixed-length CI wholly inside the margin is still
 reported as "no clear difference": its 95% was not planned for that question)."""
@@ -130,14 +130,14 @@ def _points(*sets: SampleSet) -> int:
 
 
 def bootstrap_ratio(
-    a: SampleSet, b: SampleSet, reps: int = DEFAULT_REPS, seed: int = 0
+    a: SampleSet, b: SampleSet, reps: int = BOOTSTRAP_REPS, seed: int = 0
 ) -> Interval | None:
     """95% CI of median(b) / median(a); None when there is too little to resample."""
     if not a.sessions or not b.sessions:
         return None
     paired = a.paired and b.paired and a.run_id == b.run_id and a.run_id != ""
     units = min(a.rounds, b.rounds)
-    if units < MIN_UNITS:
+    if units < MIN_CI_ROUNDS:
         return None
     q = _points(a, b)
     exact = math.log(np.median(b.flat()) / np.median(a.flat()))
@@ -154,9 +154,9 @@ def bootstrap_ratio(
     return Interval(low, high, method)
 
 
-def bootstrap_median(s: SampleSet, reps: int = 1000, seed: int = 0) -> Interval | None:
+def bootstrap_median(s: SampleSet, reps: int = LOOK_REPS, seed: int = 0) -> Interval | None:
     """95% CI of one profile's median (ms), with the same resampling (sessions, then blocks)."""
-    if not s.sessions or s.rounds < MIN_UNITS:
+    if not s.sessions or s.rounds < MIN_CI_ROUNDS:
         return None
     q = _points(s)
     spread = median_spread(

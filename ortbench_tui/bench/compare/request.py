@@ -9,8 +9,9 @@ import numpy as np
 
 from ...inputs.spec import InputSpec
 from ...profile import Profile
+from ..level_bootstrap import BOOTSTRAP_REPS
 from ..runner import Failed
-from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet
+from .bootstrap import DEFAULT_MARGIN, SampleSet
 from .model import Comparison
 from .until import DecideSettings
 
@@ -27,7 +28,7 @@ class CompareRequest:
     sessions: int = DEFAULT_SESSIONS
     """Sessions per profile: the unit the CI resamples (see the module docstring)."""
     margin: float = DEFAULT_MARGIN
-    reps: int = DEFAULT_REPS
+    reps: int = BOOTSTRAP_REPS
     seed: int = 0
     save_history: bool = False
     min_rounds: int = 10

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..level_bootstrap import MIN_ROUNDS
+from ..level_bootstrap import MIN_CI_ROUNDS
 from ..stopping import (
     DECIDED,
     DEFAULT_ALPHA,
@@ -113,7 +113,7 @@ class UntilDecided:
             self._feed(i)
         # The budget ends it once every profile has the rounds a CI needs (a loaded machine
         # may take longer than the budget to get them; stopping earlier would decide nothing).
-        if self.elapsed_s >= self.settings.budget_s and self._all_rounds() >= MIN_ROUNDS:
+        if self.elapsed_s >= self.settings.budget_s and self._all_rounds() >= MIN_CI_ROUNDS:
             self.finish()
         self._maybe_stop_child()
 

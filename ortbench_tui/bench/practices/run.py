@@ -24,6 +24,7 @@ from ..compare import (
     CompareRun,
 )
 from ..compare.until import DecideSettings
+from ..level_bootstrap import LOOK_REPS
 from ..runner import Failed, drain
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
@@ -150,7 +151,7 @@ class PracticesRun:
                 profiles,
                 interleave=interleave,
                 sessions=req.sessions,
-                reps=1000,
+                reps=LOOK_REPS,
                 inputs=req.inputs,
                 margin=req.margin,
                 until_decided=req.until_decided if decide else None,
