@@ -2,7 +2,7 @@
 
 `SequentialCiWidth` cuts the stream into blocks and looks at the 95% CI of the p50 (the
 same block bootstrap) on a 1.25x geometric schedule, stopping once it lies within +-target
-of the p50 (`precision_reached`) or the budget is spent. This stops on the CI's *width*,
+of the p50 (`ci_width_reached`) or the budget is spent. This stops on the CI's *width*,
 which hardly depends on where the estimate fell, so the reported 95% needs no correction
 (Chow and Robbins' fixed-width sequential intervals; the tests check its coverage).
 """
@@ -23,7 +23,7 @@ PRECISION_GROWTH = 1.25
 DEFAULT_BLOCK_RUNS = 50
 
 
-def precision_reached(p50: float, ci: tuple[float, float], target: float) -> bool:
+def ci_width_reached(p50: float, ci: tuple[float, float], target: float) -> bool:
     """The CI lies within +-target (a fraction: 0.02 for 2%) of the p50."""
     return ci[0] >= p50 * (1 - target) and ci[1] <= p50 * (1 + target)
 
@@ -136,7 +136,7 @@ class SequentialCiWidth:
         low, high = sp.interval(self.level)
         p50 = sp.estimate
         half = relative_half_width(p50, (low, high))
-        reached = precision_reached(p50, (low, high), self.target)
+        reached = ci_width_reached(p50, (low, high), self.target)
         reason = "precision" if reached else ("budget" if final else "")
         n = len(self._raw)
         needed = n * (half / self.target) ** 2 if half > 0 else float(n)

@@ -1,4 +1,4 @@
-"""What the parent of a single run watches in the streamed samples: the precision reached
+"""What the parent of a single run watches in the streamed samples: the CI width reached
 (`run --until-ci`, run.until_ci_pct) and sudden shifts of the per-batch medians.
 
 Precision: the worker runs by time for run.max_duration_s; every batch it streams feeds
@@ -108,10 +108,10 @@ class PrecisionWatch:
         if self.rule is not None:
             elapsed = time.perf_counter() - (self._t0 or time.perf_counter())
             state = self.rule.finish(elapsed)
-        return precision_record(state, self.target, self.max_duration_s)
+        return ci_width_record(state, self.target, self.max_duration_s)
 
 
-def precision_record(
+def ci_width_record(
     state: CiWidthState | None, target: float, max_duration_s: float
 ) -> dict[str, Any]:
     reason = state.stop_reason if state is not None else "budget"
@@ -149,7 +149,7 @@ def describe_stop(stopping: dict[str, Any]) -> str:
     )
 
 
-def precision_target(profile: Profile) -> tuple[float, float] | None:
+def ci_width_target(profile: Profile) -> tuple[float, float] | None:
     """(target %, max seconds) when the profile asks to run until a precision, else None."""
     pct = float(profile.run.until_ci_pct)
     return (pct, float(profile.run.max_duration_s)) if pct > 0 else None

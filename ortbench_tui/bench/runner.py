@@ -22,7 +22,7 @@ from .buffer import SampleBuffer
 from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
 from .run_inputs import request_inputs
-from .run_watch import BatchMedians, PrecisionWatch, precision_target
+from .run_watch import BatchMedians, PrecisionWatch, ci_width_target
 from .stalls import StallWatch
 from .worker import BATCH_SECONDS, worker_main
 
@@ -125,7 +125,7 @@ class RunHandle:
         self.model_path = resolve_model(request.model)
         self.model_sha256 = file_sha256(self.model_path)
         self.profiling_prefix = str(traces_dir() / "ort") if request.trace else None
-        precision = precision_target(request.profile)
+        precision = ci_width_target(request.profile)
         self.watch = PrecisionWatch(*precision) if precision else None
         self.batches = BatchMedians()
         child_profile = request.profile

@@ -68,7 +68,7 @@ def stop_lines(result: dict[str, Any]) -> list[Line]:
     return [("ok" if reached else "warning", text)]
 
 
-def precision_label(state: Any, target_pct: float, spent_s: float) -> str:
+def ci_width_label(state: Any, target_pct: float, spent_s: float) -> str:
     """The run panel's phase label while an "until ±x%" run goes (24 columns at most)."""
     half = getattr(state, "half_width", None)
     now = f"±{half:.1%}" if half is not None else "…"

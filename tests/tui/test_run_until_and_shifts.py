@@ -13,7 +13,7 @@ import pytest
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench.ci_stop import CiWidthState
-from ortbench_tui.bench.run_watch import precision_record
+from ortbench_tui.bench.run_watch import ci_width_record
 from ortbench_tui.bench.runner import Finished, Progress
 from ortbench_tui.tui.widgets.form_rows import FormRow
 from ortbench_tui.tui.widgets.notes import Notes
@@ -55,7 +55,7 @@ class PrecisionHandle:
         self.release.wait(20)
         yield Progress("timed", 2000, None, 3.0, samples[1000:], state(0.018, "precision"), [1000])
         result = fixed_result(samples, self.request, warnings=[SHIFT])
-        result["stopping"] = precision_record(state(0.018, "precision"), 0.02, 30.0)
+        result["stopping"] = ci_width_record(state(0.018, "precision"), 0.02, 30.0)
         result["shifts"] = [{"run": 1000, "at_s": 0.1, "ratio": 1.4}]
         yield Finished(result, samples)
 

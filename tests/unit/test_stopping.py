@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ortbench_tui.bench import compare
-from ortbench_tui.bench.ci_stop import SequentialCiWidth, precision_reached
+from ortbench_tui.bench.ci_stop import SequentialCiWidth, ci_width_reached
 from ortbench_tui.bench.drift import describe_shifts, find_shifts
 from ortbench_tui.bench.level_bootstrap import median_spread, sketch_block, t_quantile
 from ortbench_tui.bench.stopping import (
@@ -270,7 +270,7 @@ def test_ci_stops_when_the_ci_is_within_target():
             break
     s = run.state()
     assert s.stop_reason == "precision" and s.half_width is not None and s.half_width <= 0.02
-    assert s.p50_ns is not None and precision_reached(s.p50_ns, (s.low_ns, s.high_ns), 0.02)
+    assert s.p50_ns is not None and ci_width_reached(s.p50_ns, (s.low_ns, s.high_ns), 0.02)
     assert s.samples < stream.size  # stopped early
 
 
