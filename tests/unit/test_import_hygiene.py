@@ -112,3 +112,21 @@ def test_ortbench_help_imports_no_engine():
         "        pass\n"
     )
     assert engine_imported_by(code) == []
+
+
+def test_no_module_imports_another_modules_private_names():
+    """What two modules share is public in one of them (`fileio.slug`, not three `_slug`s)."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "ortbench_tui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            ours = isinstance(node, ast.ImportFrom) and (
+                node.level > 0 or (node.module or "").startswith("ortbench_tui")
+            )
+            if ours:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private = [n for n in private if not (n.startswith("__") and n.endswith("__"))]
+                if private:
+                    offenders.append(f"{path.relative_to(ROOT)}: {', '.join(private)}")
+    assert not offenders, offenders
