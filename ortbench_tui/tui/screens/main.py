@@ -132,9 +132,7 @@ class MainScreen(WorkerErrors, Screen[None]):
         details = self.query_one(ModelDetails)
         if cached is None:
             details.show_pending(event.entry.spec)
-            # After the next frame: inspecting imports onnx, which would hold the first frame
-            # back when the list picks its first model at start-up.
-            self.call_after_refresh(self._inspect, event.entry.spec)
+            self._inspect(event.entry.spec)
         else:
             details.show_value(event.entry.spec, cached)
         self._refresh_title()
