@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
-.PHONY: run test lint screenshots bench clean
+.PHONY: run test check lint screenshots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(DEV)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+# The fast part of the suite, for the edit-test loop: no calibration experiments (repeated A/A,
+# power and coverage runs), no Ray cluster, no tmux (marked slow or e2e). `make test` runs all.
+check: $(DEV)
+	$(BIN)/python -m pytest -q -m "not slow and not e2e"
 
 lint: $(DEV)
 	$(BIN)/ruff check ortbench_tui tests benchmarks

@@ -4,10 +4,11 @@ Each round starts a fresh interpreter on a pseudo-terminal (120x40) that runs ex
 the `ortbench` command runs (`ortbench_tui.cli.main(["tui"])`), with one addition: when the
 app is ready (Textual's Ready: the DOM is mounted and the first frame has been written to
 the terminal) it records the time since its process was created and quits. The median over
-rounds is reported, with the import of onnxruntime checked (the UI must not import it to
-start).
+rounds is reported, with the imports of onnx and onnxruntime checked (the UI must import
+neither to start: onnx's import alone, ml_dtypes' extension included, takes longer than the
+whole first frame should).
 
-Target: under 1.5 s on a 2-core machine.
+Target: median at most 0.5 s on a quiet 2-core machine.
 
     .venv/bin/python benchmarks/startup.py [--rounds 7]
 """
@@ -44,7 +45,8 @@ def run(self, *args, **kwargs):
     async def first_frame(pilot):
         elapsed = time.time() - born
         with open(out, "w") as fh:
-            fh.write(f"{elapsed} {int('onnxruntime' in sys.modules)}\n")
+            engine = 'onnx' in sys.modules or 'onnxruntime' in sys.modules
+            fh.write(f"{elapsed} {int(engine)}\n")
         pilot.app.exit()
     return original_run(self, *args, auto_pilot=first_frame, **kwargs)
 
@@ -90,6 +92,9 @@ def one_round(work: Path, env: dict[str, str]) -> tuple[float, bool]:
     return float(elapsed), ort == "1"
 
 
+TARGET_S = 0.5
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -109,14 +114,15 @@ def main() -> int:
             times.append(elapsed)
             imported.append(ort)
             print(f"  round {i + 1}: {elapsed * 1e3:.0f} ms", file=sys.stderr)
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print()
     print(f"start-up to first frame, {args.rounds} rounds (120x40 pseudo-terminal)")
-    print(f"{'median':>8} {'min':>8} {'max':>8}  onnxruntime imported before the first frame")
+    print(f"{'median':>8} {'min':>8} {'max':>8}  onnx or onnxruntime imported before it")
     print(
         f"{statistics.median(times) * 1e3:>5.0f} ms {min(times) * 1e3:>5.0f} ms "
         f"{max(times) * 1e3:>5.0f} ms  {'yes' if any(imported) else 'no'}"
     )
-    print("target: median under 1500 ms")
+    print(f"target: median at most {TARGET_S * 1e3:.0f} ms (quiet); load average now {load}")
     return 0
 
 

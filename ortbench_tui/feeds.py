@@ -36,7 +36,6 @@ from .text import aligned_table
 
 Feeds = dict[str, np.ndarray]
 
-INT_MAX = INT_DEFAULT_HIGH  # kept for callers of the earlier name
 _RANDOM_KINDS = ("int", "uniform", "normal", "str")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -38,6 +39,14 @@ _USER_PATH_ERRNOS = {
     errno.ELOOP,
     errno.EEXIST,
 }
+
+
+def slug(text: str, empty: str, limit: int | None = None) -> str:
+    """`text` as a file-name part: runs of anything but letters, digits, `_`, `.` and `-` become
+    one `-`, with no `-` or `.` at either end (no hidden files), cut to `limit` characters;
+    `empty` where nothing is left. Result, derived-model and profile file names all use it."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")
+    return cleaned[:limit].rstrip("-.") or empty
 
 
 def write_error(path: Path, exc: OSError) -> OrtbenchError | WriteFailed:

@@ -15,9 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import onnx
-from onnx import TensorProto
+from typing import TYPE_CHECKING
 
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.fileio import check_regular
@@ -33,6 +31,13 @@ from .dims import (
 )
 from .graph_defaults import graph_defaults
 from .text import human_bytes, human_count
+
+if TYPE_CHECKING:
+    import onnx
+
+# `onnx` is imported where a model is read, not here: its import (ml_dtypes' extension alone)
+# costs more than the TUI's whole first frame, and the CLI parser and the TUI import this
+# module (ARCHITECTURE.md §6.4).
 
 MODEL_LIMIT = 1 << 40
 """No real limit on a model's size; the check is about what kind of file it is."""
@@ -159,6 +164,9 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 def _dtype_name(elem_type: int) -> str:
     """numpy-style dtype name ("float32", "int64", "bool"); ONNX's own name where numpy has none."""
+    import onnx
+    from onnx import TensorProto
+
     if elem_type == TensorProto.STRING:
         return "string"
     try:
@@ -208,6 +216,8 @@ def _tensor_info(vi: onnx.ValueInfoProto) -> TensorInfo:
 
 def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
     """The graph and every subgraph (If/Loop/Scan bodies), depth first."""
+    import onnx
+
     yield graph
     for node in graph.node:
         for attr in node.attribute:
@@ -233,6 +243,9 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
         check_regular(p, MODEL_LIMIT, "model file")  # a FIFO or a device: say which
     if p.stat().st_size == 0:
         raise OrtbenchError(f"{p} is not a valid ONNX model: the file is empty")
+    import onnx
+    from onnx import TensorProto
+
     try:
         # format="protobuf": ORT reads only binary protobuf, whatever the extension says
         model = onnx.load(str(p), format="protobuf", load_external_data=False)

@@ -25,7 +25,6 @@ OPT_LEVEL_NAMES = {
 }
 EXECUTION_MODE_NAMES = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
 
-GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
 
 # ORT's own exception types (onnxruntime.capi.onnxruntime_pybind11_state) for a session that
 # could not be made on good input: the device, the EP or ORT itself failed.

@@ -42,6 +42,7 @@ import numpy as np
 from ..profile import Profile
 from .child_main import ChildContext, run_child
 from .gpu_memory import GpuMemorySampler
+from .level_bootstrap import BLOCK_SECONDS, MIN_CI_ROUNDS
 from .protocol import (
     Block,
     Connection,
@@ -55,8 +56,6 @@ from .protocol import (
 )
 from .worker import MAX_BATCH, Call, Measurement, rss_peak_mb
 
-BLOCK_SECONDS = 0.05
-"""Target length of one block's timed runs in duration mode."""
 REWARM_SECONDS = 0.04
 """Untimed runs that open every block of a session with a thread pool. Measured here (2
 cores, 2 intra-op threads, sample:conv, 12 sessions alternated): after its turn comes back,
@@ -65,10 +64,9 @@ of its own, so short blocks ran at one-thread speed (1.2 ms instead of 0.69 ms).
 runs (~15 ms) were not enough, 40 (~30 ms) were; sleeping between blocks did not help."""
 REWARM_SINGLE_SECONDS = 0.002
 """Sessions without a pool (one intra-op thread, sequential) only need their caches back."""
-MIN_ROUNDS = 10
-"""Fewer rounds than this make the block-pair bootstrap unreliable."""
-MIN_OPEN_ROUNDS = 4
-"""An open-ended run's safety cap waits for this many rounds (the fewest a CI is made of)."""
+MIN_COMPARE_ROUNDS = 10
+"""A fixed-length comparison runs at least this many rounds: fewer make the block-pair
+bootstrap unreliable (its t quantile is too wide for a verdict; `stopping.FIRST_LOOK_ROUNDS`)."""
 MAX_ROUNDS_BY_COUNT = 20
 MAX_ROUNDS_BY_TIME = 400
 CALIBRATION_RUNS = 3
@@ -92,7 +90,7 @@ def plan_schedule(
     timed_runs: int,
     duration_s: float,
     block_s: float = BLOCK_SECONDS,
-    min_rounds: int = MIN_ROUNDS,
+    min_rounds: int = MIN_COMPARE_ROUNDS,
     open_ended: bool = False,
 ) -> tuple[int | None, list[int]]:
     """(planned rounds, timed runs per block of each session).
@@ -217,12 +215,12 @@ class Interleaved:
                 int(sched["timed_runs"]),
                 float(sched["duration_s"]),
                 float(sched.get("block_s", BLOCK_SECONDS)),
-                int(sched.get("min_rounds", MIN_ROUNDS)),
+                int(sched.get("min_rounds", MIN_COMPARE_ROUNDS)),
                 bool(sched.get("open", False)),
             )
             open_ended = bool(sched.get("open", False))
             rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
-            min_rounds = int(sched.get("min_rounds", MIN_ROUNDS))
+            min_rounds = int(sched.get("min_rounds", MIN_COMPARE_ROUNDS))
             # Sessions on a GPU keep theirs (a CUDA graph or TensorRT engine is costly to redo).
             recycle = int(sched.get("recycle_rounds", 0) or 0)
             if any(m.device != "cpu" for m in ms):
@@ -266,7 +264,7 @@ class Interleaved:
                 # By time, never fewer than min_rounds rounds: under load the blocks take
                 # longer than calibrated, and a run cut short of them has no CI at all.
                 if open_ended:
-                    if budget_ns and sum(spent_ns) >= budget_ns and r >= MIN_OPEN_ROUNDS:
+                    if budget_ns and sum(spent_ns) >= budget_ns and r >= MIN_CI_ROUNDS:
                         break
                 elif rounds is None and sum(spent_ns) >= budget_ns and r >= min_rounds:
                     break

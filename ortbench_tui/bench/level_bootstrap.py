@@ -34,7 +34,26 @@ import numpy as np
 
 SKETCH_POINTS = 16
 """Quantiles a block is reduced to (the exact estimate always comes from all samples)."""
-MIN_ROUNDS = 4
+MIN_CI_ROUNDS = 4
+"""The fewest rounds a CI is made of: with fewer, t with rounds - 1 degrees of freedom is so wide
+(t(0.975, 2) = 4.3) that no CI could say anything."""
+BLOCK_SECONDS = 0.05
+"""Timed runs per block: ~50 ms of them, in interleaved comparisons and `run --until-ci` alike.
+Long enough that a block's median is not one scheduler tick's noise, short enough that a few
+seconds give the tens of rounds a CI needs (shorter blocks make every CI too narrow, above)."""
+
+# Bootstrap repetitions. The CI is t times the bootstrap's standard deviation, whose relative
+# Monte Carlo error with B repetitions is about 1 / sqrt(2 B): 1.6% at 2000, 2.2% at 1000,
+# 3.5% at 400. Each value is the cheapest that keeps that error small beside its use.
+BOOTSTRAP_REPS = 2000
+"""A CI that is reported as the answer (compare, offline or live): 1.6% on its width."""
+LOOK_REPS = 1000
+"""A CI recomputed many times in one job: every look of `--until-decided` and `--until-ci`,
+every row of practices, a median's CI (2.2%; the rule's alpha spending, not this, sets the
+error rate)."""
+HALVING_REPS = 400
+"""Sweep's halving: every candidate's CIs in every round and at every look (3.5%); a round
+only has to drop clear losers, and its ranking is by the exact medians, not by the CIs."""
 _CHUNK_ELEMENTS = 4_000_000
 """Resamples are drawn in slices of about this many numbers, to bound memory."""
 
@@ -181,8 +200,8 @@ def _check(sketches: list[np.ndarray], generations: int = 1) -> int:
         raise ValueError("sketches must be (sessions, rounds, points) with the same rounds")
     if generations < 1 or any(s.shape[0] % generations for s in sketches):
         raise ValueError(f"sessions must come in {generations} generations of equal size")
-    if rounds < MIN_ROUNDS:
-        raise ValueError(f"need at least {MIN_ROUNDS} rounds, got {rounds}")
+    if rounds < MIN_CI_ROUNDS:
+        raise ValueError(f"need at least {MIN_CI_ROUNDS} rounds, got {rounds}")
     return int(rounds)
 
 
@@ -190,7 +209,7 @@ def ratio_spread(
     a: np.ndarray,
     b: np.ndarray,
     exact_log_ratio: float | None = None,
-    reps: int = 1000,
+    reps: int = LOOK_REPS,
     rng: np.random.Generator | None = None,
     paired: bool = True,
     generations: int = 1,
@@ -224,7 +243,7 @@ def ratio_spread(
 def median_spread(
     x: np.ndarray,
     exact_log_median: float | None = None,
-    reps: int = 1000,
+    reps: int = LOOK_REPS,
     rng: np.random.Generator | None = None,
     paired: bool = True,
 ) -> Spread:

@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import OrtbenchError
-from ..fileio import RESULT_LIMIT, check_regular, read_regular, write_atomic
+from ..fileio import RESULT_LIMIT, check_regular, read_regular, slug, write_atomic
 from ..profile import Profile, profile_to_dict
 from ..text import plural
 from .protocol import SessionMeta
@@ -43,7 +42,7 @@ def set_parent_process(description: str) -> None:
     _PARENT["name"] = description
 
 
-def _environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[str]:
+def environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[str]:
     warnings = []
     logical = hardware.get("logical_cores") or 0
     load = (hardware.get("load_avg") or [0.0])[0]
@@ -76,7 +75,8 @@ def build_result(
     samples_ns: np.ndarray,
     hardware: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble the result object of DESIGN.md from what the parent and the worker measured."""
+    """Assemble the result object (ARCHITECTURE.md §5) from what the parent and the worker
+    measured."""
     hardware = hardware or meta.get("hardware") or {}
     n = int(samples_ns.size)
     # NaN (no samples) is not JSON: such figures become null.
@@ -87,7 +87,7 @@ def build_result(
     warnings = list(meta.get("warnings", [])) + list(final.get("warnings", []))
     if n:
         warnings += stability_warnings({**latency, "cv": cv}, n)
-    warnings += _environment_warnings(hardware, profile.run.pin_cpus)
+    warnings += environment_warnings(hardware, profile.run.pin_cpus)
     status = "failed" if final.get("failed") else "cancelled" if final.get("cancelled") else "ok"
     reason = final.get("reason") or ("the worker stopped early" if status == "failed" else "")
     if status != "ok":
@@ -107,7 +107,7 @@ def build_result(
             "spec": model_spec,
             "path": str(model_path),
             "sha256": model_sha256,
-            "name": _model_name(model_spec, model_path),
+            "name": model_name(model_spec, model_path),
         },
         "profile": profile_to_dict(profile),
         "hardware": hardware,
@@ -137,12 +137,8 @@ def build_result(
     return result
 
 
-def _model_name(spec: str, path: Path) -> str:
+def model_name(spec: str, path: Path) -> str:
     return spec if spec.startswith("sample:") else path.stem
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:40] or "run"
 
 
 def write_result_json(
@@ -161,7 +157,8 @@ def save_to_history(result: dict[str, Any], samples_ns: np.ndarray) -> Path:
     """
     folder = results_dir()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    stem = f"{stamp}-{_slug(result['model']['name'])}-{_slug(result['profile']['name'])}"
+    model, profile = (slug(result[k]["name"], "run", 40) for k in ("model", "profile"))
+    stem = f"{stamp}-{model}-{profile}"
     for attempt in range(1, 100):
         path = folder / (f"{stem}.json" if attempt == 1 else f"{stem}-{attempt}.json")
         try:

@@ -1,8 +1,8 @@
-"""What the parent of a single run watches in the streamed samples: the precision reached
-(`run --precision`, run.until_ci_pct) and sudden shifts of the per-batch medians.
+"""What the parent of a single run watches in the streamed samples: the CI width reached
+(`run --until-ci`, run.until_ci_pct) and sudden shifts of the per-batch medians.
 
 Precision: the worker runs by time for run.max_duration_s; every batch it streams feeds
-`precision_stop.SequentialPrecision`, in blocks of ~50 ms of runs (sized from the first
+`ci_stop.SequentialCiWidth`, in blocks of ~50 ms of runs (sized from the first
 batch, taken after warm-up: long enough for the stream's correlation, see level_bootstrap),
 and the parent sends a Stop once the p50's 95% CI is within +-target of it.
 """
@@ -16,11 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..profile import Profile
+from .ci_stop import CiWidthState, SequentialCiWidth
 from .drift import Shift, describe_shifts, find_shifts
-from .precision_stop import PrecisionState, SequentialPrecision
-
-BLOCK_SECONDS = 0.05
-"""Runs per bootstrap block: ~50 ms of them (the interleaved comparison's block length)."""
+from .level_bootstrap import BLOCK_SECONDS
 
 
 def block_runs_for(median_ns: float, block_s: float = BLOCK_SECONDS) -> int:
@@ -83,7 +81,7 @@ class PrecisionWatch:
     def __init__(self, target_pct: float, max_duration_s: float) -> None:
         self.target = target_pct / 100.0
         self.max_duration_s = max_duration_s
-        self.rule: SequentialPrecision | None = None
+        self.rule: SequentialCiWidth | None = None
         self._t0: float | None = None
 
     def add(self, samples_ns: np.ndarray) -> bool:
@@ -93,7 +91,7 @@ class PrecisionWatch:
         now = time.perf_counter()
         if self.rule is None:
             self._t0 = now
-            self.rule = SequentialPrecision(
+            self.rule = SequentialCiWidth(
                 self.target, block_runs=block_runs_for(float(np.median(samples_ns)))
             )
         if self.rule.should_stop():
@@ -101,7 +99,7 @@ class PrecisionWatch:
         self.rule.add_samples(samples_ns, now - (self._t0 or now))
         return self.rule.should_stop()
 
-    def state(self) -> PrecisionState | None:
+    def state(self) -> CiWidthState | None:
         return self.rule.state() if self.rule is not None else None
 
     def finish(self) -> dict[str, Any]:
@@ -110,11 +108,11 @@ class PrecisionWatch:
         if self.rule is not None:
             elapsed = time.perf_counter() - (self._t0 or time.perf_counter())
             state = self.rule.finish(elapsed)
-        return precision_record(state, self.target, self.max_duration_s)
+        return ci_width_record(state, self.target, self.max_duration_s)
 
 
-def precision_record(
-    state: PrecisionState | None, target: float, max_duration_s: float
+def ci_width_record(
+    state: CiWidthState | None, target: float, max_duration_s: float
 ) -> dict[str, Any]:
     reason = state.stop_reason if state is not None else "budget"
     return {
@@ -151,7 +149,7 @@ def describe_stop(stopping: dict[str, Any]) -> str:
     )
 
 
-def precision_target(profile: Profile) -> tuple[float, float] | None:
+def ci_width_target(profile: Profile) -> tuple[float, float] | None:
     """(target %, max seconds) when the profile asks to run until a precision, else None."""
     pct = float(profile.run.until_ci_pct)
     return (pct, float(profile.run.max_duration_s)) if pct > 0 else None

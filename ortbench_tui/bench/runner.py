@@ -19,8 +19,8 @@ from ..profile import Profile, profile_to_dict
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .buffer import SampleBuffer
 from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
+from .ci_stop import CiWidthState
 from .job import JobFailed, JobProgress, drive
-from .precision_stop import PrecisionState
 from .protocol import (
     Done,
     Error,
@@ -32,7 +32,7 @@ from .protocol import (
 )
 from .run_eta import run_eta
 from .run_inputs import request_inputs
-from .run_watch import BatchMedians, PrecisionWatch, precision_target
+from .run_watch import BatchMedians, PrecisionWatch, ci_width_target
 from .stalls import StallWatch
 from .worker import BATCH_SECONDS, worker_main
 
@@ -74,8 +74,8 @@ class RunProgress(JobProgress):
     phase is build_engine (done = seconds so far; TensorRT only), first_run, warmup or timed."""
 
     new_samples_ns: np.ndarray | None = None
-    precision: PrecisionState | None = None
-    """run.until_ci_pct: the state of the precision rule at its last look, if any."""
+    precision: CiWidthState | None = None
+    """run.until_ci_pct: the state of the CI-width rule at its last look, if any."""
     shifts: list[int] | None = None
     """Run indices where the latency shifted so far (`drift`), for the live plot."""
 
@@ -118,7 +118,7 @@ class RunHandle:
         self.model_path = resolve_model(request.model)
         self.model_sha256 = file_sha256(self.model_path)
         self.profiling_prefix = str(traces_dir() / "ort") if request.trace else None
-        precision = precision_target(request.profile)
+        precision = ci_width_target(request.profile)
         self.watch = PrecisionWatch(*precision) if precision else None
         self.batches = BatchMedians()
         child_profile = request.profile
@@ -217,7 +217,7 @@ class RunHandle:
         total: int | None,
         now: float,
         new_samples_ns: np.ndarray | None = None,
-        precision: PrecisionState | None = None,
+        precision: CiWidthState | None = None,
         shifts: list[int] | None = None,
     ) -> RunProgress:
         return RunProgress(
@@ -238,7 +238,7 @@ class RunHandle:
         done: int,
         total: int | None,
         now: float,
-        precision: PrecisionState | None,
+        precision: CiWidthState | None,
     ) -> float | None:
         """Timed runs by count: as fast as the runs so far, within the count's time cap; by
         time (or up to a precision cap): the seconds left of it, or sooner where the precision
@@ -319,7 +319,7 @@ def run_benchmark(request: RunRequest, on_event: Callable[[Event], None] | None 
     return drive(start_run(request), Finished, on_event, "worker")
 
 
-def _detail(phase: str, done: int, precision: PrecisionState | None) -> str:
+def _detail(phase: str, done: int, precision: CiWidthState | None) -> str:
     """The run's one line of state: the build's clock, or the CI reached against its target."""
     if phase == BUILD_PHASE:
         return f"{BUILD_PHASE_TEXT}… {done} s (Ctrl-C cancels)"

@@ -36,7 +36,7 @@ bootstrap as sessions of their own, each generation with its own rounds
 (`level_bootstrap.ratio_spread(generations=)`), so the sessions part of the CI rests on every
 session measured so far; the first look comes after one generation.
 
-`run --precision` uses the same block bootstrap, see `precision_stop`.
+`run --until-ci` uses the same block bootstrap, see `ci_stop`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .level_bootstrap import MIN_ROUNDS, SKETCH_POINTS, Spread, ratio_spread, sketch_block
+from .level_bootstrap import (
+    LOOK_REPS,
+    MIN_CI_ROUNDS,
+    SKETCH_POINTS,
+    Spread,
+    ratio_spread,
+    sketch_block,
+)
 from .undecided import Undecided, why_undecided
 from .verdict import Verdict, judge
 
@@ -57,7 +64,6 @@ DEFAULT_MARGIN = 0.01
 FIRST_LOOK_ROUNDS = 10
 """The first look: fewer rounds give a t quantile so wide no verdict could come of it."""
 LOOK_GROWTH = 2.0
-DEFAULT_REPS = 1000
 DEFAULT_DECIDE_BUDGET_S = 120.0
 """`compare --until-decided` without `--max-duration`."""
 
@@ -92,9 +98,9 @@ def plan_looks(
     alpha: float = DEFAULT_ALPHA,
 ) -> LookPlan:
     """Looks at `first`, `first * growth`, ... and at `max_rounds`, the budget's end."""
-    first = max(first, MIN_ROUNDS)
+    first = max(first, MIN_CI_ROUNDS)
     if max_rounds < first:
-        return LookPlan((max(max_rounds, MIN_ROUNDS),), alpha)
+        return LookPlan((max(max_rounds, MIN_CI_ROUNDS),), alpha)
     looks: list[int] = []
     n = first
     while n < max_rounds:
@@ -205,7 +211,7 @@ class SequentialComparison:
         margin: float = DEFAULT_MARGIN,
         alpha: float = DEFAULT_ALPHA,
         first_look: int = FIRST_LOOK_ROUNDS,
-        reps: int = DEFAULT_REPS,
+        reps: int = LOOK_REPS,
         points: int = SKETCH_POINTS,
         seed: int = 0,
         generation_rounds: int = 0,
@@ -215,9 +221,10 @@ class SequentialComparison:
         sample of the session's effect (see `spread`)."""
         self.plan = plan_looks(max_rounds, first_look, LOOK_GROWTH, alpha)
         self.margin = margin
-        if generation_rounds and not MIN_ROUNDS <= generation_rounds <= self.plan.rounds[0]:
+        if generation_rounds and not MIN_CI_ROUNDS <= generation_rounds <= self.plan.rounds[0]:
             raise ValueError(
-                f"a generation needs {MIN_ROUNDS} to {self.plan.rounds[0]} rounds (the first look)"
+                f"a generation needs {MIN_CI_ROUNDS} to {self.plan.rounds[0]} rounds "
+                "(the first look)"
             )
         self.generation_rounds = generation_rounds
         self._reps, self._points = reps, points
@@ -275,7 +282,7 @@ class SequentialComparison:
             self._elapsed_s = elapsed_s
         if self._state.stopped:
             return self._state
-        if self.usable_rounds < MIN_ROUNDS:
+        if self.usable_rounds < MIN_CI_ROUNDS:
             self._state = ComparisonState(
                 self.rounds, self._state.looks_done, self.plan.looks, self._state.level,
                 None, None, None, NO_CLEAR, "budget", None, None,

@@ -63,11 +63,10 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def default_name(model: str, profile_name: str) -> str:
-    import re
+    from ..fileio import slug
 
     stem = model.removeprefix("sample:").rsplit("/", 1)[-1].removesuffix(".onnx")
-    text = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{stem}-{profile_name}").strip("-.")
-    return (text or "baseline")[:64].lstrip("-.") or "baseline"
+    return slug(f"{stem}-{profile_name}", "baseline", 64)
 
 
 def _save(args: argparse.Namespace) -> int:

@@ -7,13 +7,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError
 from ..profile import Profile, apply_overrides, load_profile_arg, override_label
 from ..text import format_ms
+
+if TYPE_CHECKING:  # numpy is imported where a command runs, not when the parser is built
+    import numpy as np
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,13 +115,6 @@ def text_histogram(samples_ns: np.ndarray, width: int = 40, rows: int = 8) -> st
         bar = "█" * int(round(width * count / peak))
         lines.append(f"{format_ms(lo):>9} – {format_ms(hi):<9} {bar} {count}")
     return "\n".join(lines)
-
-
-def require_file(path: str, what: str) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise OrtbenchError(f"{what} not found: {p}")
-    return p
 
 
 SAVED_INPUTS = "saved"

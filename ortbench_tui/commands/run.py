@@ -39,17 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="time by wall clock for S seconds (overrides run.duration_s)",
     )
     count.add_argument(
-        "--precision",
+        "--until-ci",
+        "--precision",  # the earlier name, kept: "precision" is otherwise the dtype
+        dest="until_ci",
         type=percent,
         metavar="X%",
         help="measure until the p50's 95%% CI is within ±X%% of it, e.g. 2%% (sets "
-        "run.until_ci_pct), or until --max-duration",
+        "run.until_ci_pct), or until --max-duration; --precision is the same flag",
     )
     parser.add_argument(
         "--max-duration",
         type=non_negative_float,
         metavar="S",
-        help="seconds of timed runs at most, by count or with --precision (run.max_duration_s, "
+        help="seconds of timed runs at most, by count or with --until-ci (run.max_duration_s, "
         "default 60; 0 = no cap for runs by count)",
     )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs")
@@ -75,8 +77,8 @@ def percent(text: str) -> float:
     return value
 
 
-def precision_overrides(precision: float | None, max_duration: float | None) -> list[str]:
-    out = [f"run.until_ci_pct={precision:g}"] if precision is not None else []
+def until_ci_overrides(until_ci: float | None, max_duration: float | None) -> list[str]:
+    out = [f"run.until_ci_pct={until_ci:g}"] if until_ci is not None else []
     return out + ([f"run.max_duration_s={max_duration:g}"] if max_duration is not None else [])
 
 
@@ -134,13 +136,13 @@ def execute(args: argparse.Namespace) -> int:
 
     if args.max_duration is not None and args.duration is not None:
         raise OrtbenchError("--max-duration: not with --duration (a run by time has its end)")
-    if args.max_duration == 0 and args.precision is not None:
-        raise OrtbenchError("--max-duration: with --precision it must be above 0")
+    if args.max_duration == 0 and args.until_ci is not None:
+        raise OrtbenchError("--max-duration: with --until-ci it must be above 0")
     profile = profile_from_args(
         args.profile,
         args.overrides,
         count_overrides(args.runs, args.duration, args.warmup)
-        + precision_overrides(args.precision, args.max_duration),
+        + until_ci_overrides(args.until_ci, args.max_duration),
     )
     progress = ProgressLine(not args.quiet)
     inputs = input_spec_from_args(args, args.model)

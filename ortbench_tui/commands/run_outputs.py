@@ -8,11 +8,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError, WriteFailed
+
+if TYPE_CHECKING:  # numpy is imported where a command runs, not when the parser is built
+    import numpy as np
 
 
 def _warn(message: str) -> None:

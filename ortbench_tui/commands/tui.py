@@ -38,7 +38,7 @@ def execute(args: argparse.Namespace) -> int:
 
     app = make_app(model_dirs=args.models, profile_dirs=args.profiles, cwd=Path(os.getcwd()))
     # Before App.run(): started from inside Textual, multiprocessing's resource tracker fails
-    # (DESIGN 5, "bad value(s) in fds_to_keep").
+    # (ARCHITECTURE.md §6.2, "bad value(s) in fds_to_keep").
     ensure_spawn_ready()
     set_parent_process("the ortbench UI")
     app.run()

@@ -21,10 +21,6 @@ Keeper = Callable[[dict[str, Any], np.ndarray], None]
 result's `history_path`, or adds a warning to it and says so when the history cannot take it."""
 
 
-def host_of(result: dict[str, Any]) -> str:
-    return host_label(str(result.get("host") or ""))
-
-
 def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
     """Save one node's result as it arrives: a finished job's, and a failed or cancelled one's
     partial result when it measured something (as a local run keeps it). `fleet.run_id` ties

@@ -116,12 +116,12 @@ def model_bundle(path: Path) -> Bundle:
 
 def input_bundle(path: Path) -> Bundle:
     """One input file, or a folder's input_N.pb files (all that `inputs.files` reads there)."""
-    from ..inputs.files import _PB_NAME
+    from ..inputs.files import PB_NAME
 
     if not path.is_dir():
         return Bundle(path.name, [ship_file(path)])
     try:
-        members = sorted(f for f in path.iterdir() if _PB_NAME.fullmatch(f.name))
+        members = sorted(f for f in path.iterdir() if PB_NAME.fullmatch(f.name))
     except OSError as exc:
         raise OrtbenchError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not members:

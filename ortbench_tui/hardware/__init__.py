@@ -8,19 +8,16 @@ package: never imports Textual.
 
 from __future__ import annotations
 
-from .cpu import cpu_governor, cpu_model_name, logical_cores, physical_cores
+from .cpu import logical_cores, physical_cores
 from .machine import HardwareInfo, detect, detect_isolated
 from .nvidia import GpuInfo, detect_gpus, parse_nvidia_smi
-from .providers import CPU_EP, ProviderProbe, failure_reason, probe_providers
+from .providers import ProviderProbe, failure_reason, probe_providers
 from .report import format_hardware, one_line_summary
 
 __all__ = [
-    "CPU_EP",
     "GpuInfo",
     "HardwareInfo",
     "ProviderProbe",
-    "cpu_governor",
-    "cpu_model_name",
     "detect",
     "detect_gpus",
     "detect_isolated",

@@ -9,37 +9,23 @@ feeds.py turns a resolved spec into arrays for the worker.
 """
 
 from .spec import (
-    DEFAULT_VALUES,
     FLAG_HELP,
-    FLOAT_DTYPES,
-    INT_DEFAULT_HIGH,
-    INT_DTYPES,
     InputSpec,
     ValueSpec,
     dumps_spec,
     load_spec,
-    parse_shape,
     parse_value_spec,
-    spec_from_dict,
     spec_from_flags,
     validate_spec,
-    with_values,
 )
 
 __all__ = [
-    "DEFAULT_VALUES",
     "FLAG_HELP",
-    "FLOAT_DTYPES",
-    "INT_DEFAULT_HIGH",
-    "INT_DTYPES",
     "InputSpec",
     "ValueSpec",
     "dumps_spec",
     "load_spec",
-    "parse_shape",
     "parse_value_spec",
-    "spec_from_dict",
     "spec_from_flags",
     "validate_spec",
-    "with_values",
 ]

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import numpy_helper
 
 from ..errors import OrtbenchError
 from ..fileio import check_regular
 from ..models import TensorInfo, file_sha256
 
-_PB_NAME = re.compile(r"input_(\d+)\.pb$")
+PB_NAME = re.compile(r"input_(\d+)\.pb$")
+"""An ONNX test-data input file (the model zoo's test_data_set_0/input_N.pb); fleet ships them."""
 INPUT_FILE_LIMIT = 16 << 30
 """Input arrays can be big; past this a file is a mistake, not inputs (the arrays go to RAM)."""
 
@@ -244,9 +243,14 @@ def _npz_member(npz: np.lib.npyio.NpzFile, key: str, strings: bool, p: Path) -> 
 
 
 def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str, FileArray]:
-    files = sorted((int(m.group(1)), f) for f in p.iterdir() if (m := _PB_NAME.fullmatch(f.name)))
+    files = sorted((int(m.group(1)), f) for f in p.iterdir() if (m := PB_NAME.fullmatch(f.name)))
     if not files:
         raise OrtbenchError(f"{p}: no input_N.pb files (the model zoo's test_data_set_0 layout)")
+    # Imported here, not at the top: the TUI imports this module before its first frame, and
+    # importing onnx takes longer than that frame (ARCHITECTURE.md §6.4).
+    import onnx
+    from onnx import numpy_helper
+
     loaded: dict[str, tuple[np.ndarray, Path]] = {}
     for n, f in files:
         proto = onnx.TensorProto()
@@ -275,7 +279,7 @@ def load_file_set(
     p = Path(path).expanduser()
     wanted = [t.name for t in inputs] if wanted is None else wanted
     if p.is_dir():
-        if not any(_PB_NAME.fullmatch(f.name) for f in p.iterdir()):
+        if not any(PB_NAME.fullmatch(f.name) for f in p.iterdir()):
             raise OrtbenchError(
                 f"{p} is a folder, not an .npz file; a folder of inputs holds input_N.pb files "
                 "(the model zoo's test_data_set_0 layout) and this one has none"

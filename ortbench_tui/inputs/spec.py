@@ -20,15 +20,16 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import tomli_w
 
 from ..dims import format_shape, shape_text, toml_key
 from ..errors import OrtbenchError
 from ..fileio import SPEC_LIMIT, read_regular
-from ..models import TensorInfo
+
+if TYPE_CHECKING:
+    from ..models import TensorInfo
 
 INT_DEFAULT_HIGH = 100
 """Integers default to int:0..100: non-negative and small, since integer inputs are often
@@ -302,6 +303,8 @@ def _check_values(t: TensorInfo, v: ValueSpec, what: str) -> None:
     if t.dtype == "bool":
         lo_ok, hi_ok = 0, 1
     else:
+        import numpy as np  # here: the CLI parser imports this module (start-up)
+
         lo_ok, hi_ok = int(np.iinfo(t.dtype).min), int(np.iinfo(t.dtype).max)
     lo, hi = (v.low, v.low) if v.kind == "const" else (v.low, v.high)
     if not (float(lo).is_integer() and float(hi).is_integer()) or lo < lo_ok or hi > hi_ok:

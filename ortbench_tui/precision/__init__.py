@@ -35,45 +35,22 @@ Modules: `plan` (cache key, path, calibration data), `fp16` and `int8` (the conv
 from __future__ import annotations
 
 from .accuracy import (
-    ACCURACY_PROVIDER,
     accuracy_figures,
     accuracy_lines,
     accuracy_report,
     accuracy_summary,
     calibration_note,
 )
-from .derive import LARGE_MODEL_BYTES, derive_model
-from .failures import STEP_CALIBRATION, STEP_FP16, STEP_INT8, failing_node
-from .plan import (
-    DERIVED_VERSION,
-    DerivationPlan,
-    calibration_feeds,
-    converter_settings,
-    derived_dir,
-    feeds_sha256,
-    plan_derivation,
-    precision_tag,
-)
+from .derive import derive_model
+from .plan import derived_dir, plan_derivation
 
 __all__ = [
-    "ACCURACY_PROVIDER",
-    "DERIVED_VERSION",
-    "LARGE_MODEL_BYTES",
-    "STEP_CALIBRATION",
-    "STEP_FP16",
-    "STEP_INT8",
-    "DerivationPlan",
     "accuracy_figures",
     "accuracy_lines",
     "calibration_note",
     "accuracy_report",
     "accuracy_summary",
-    "calibration_feeds",
-    "converter_settings",
     "derive_model",
     "derived_dir",
-    "failing_node",
-    "feeds_sha256",
     "plan_derivation",
-    "precision_tag",
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import OrtbenchError
+from ..fileio import slug
 from ..profile import Profile
 from .failures import STEP_CALIBRATION
 
@@ -120,10 +120,6 @@ def derived_dir() -> Path:
     return cache_root() / "derived" / f"v{DERIVED_VERSION}"
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:40] or "model"
-
-
 def plan_derivation(model_path: str | os.PathLike[str], profile: Profile) -> DerivationPlan:
     """The cache entry `derive_model` would use for this model and profile (no conversion)."""
     from ..models import file_sha256
@@ -140,5 +136,5 @@ def plan_derivation(model_path: str | os.PathLike[str], profile: Profile) -> Der
     key = hashlib.sha256(
         json.dumps({"source_sha256": sha, **settings}, sort_keys=True).encode()
     ).hexdigest()
-    name = f"{_slug(source.stem)}-{sha[:12]}-{tag}-{key[:12]}.onnx"
+    name = f"{slug(source.stem, 'model', 40)}-{sha[:12]}-{tag}-{key[:12]}.onnx"
     return DerivationPlan(source, sha, tag, settings, derived_dir() / name, calibration)

@@ -11,33 +11,20 @@ from __future__ import annotations
 
 from .catalog import (
     BUILTIN_SAMPLES,
-    CACHE_ENV,
-    SAMPLE_PREFIX,
-    SampleInfo,
-    build_sample,
     cache_root,
     list_samples,
     resolve_model,
     sample_path,
-    samples_dir,
     write_samples,
 )
-from .generated import GENERATED_SAMPLES, IR_VERSION, OPSET, SAMPLES_VERSION
+from .names import GENERATED_SAMPLES
 
 __all__ = [
     "BUILTIN_SAMPLES",
-    "CACHE_ENV",
     "GENERATED_SAMPLES",
-    "IR_VERSION",
-    "OPSET",
-    "SAMPLES_VERSION",
-    "SAMPLE_PREFIX",
-    "SampleInfo",
-    "build_sample",
     "cache_root",
     "list_samples",
     "resolve_model",
     "sample_path",
-    "samples_dir",
     "write_samples",
 ]

@@ -3,23 +3,26 @@ light architectures used in place, and MODEL specs (``sample:NAME`` or a path) r
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import onnx
-
 from ..errors import OrtbenchError
 from ..fileio import write_atomic
-from .generated import GENERATED_SAMPLES, GENERATORS, SAMPLES_VERSION
+from .names import GENERATED_SAMPLES, SAMPLES_VERSION
 
 SAMPLE_PREFIX = "sample:"
 CACHE_ENV = "ORTBENCH_CACHE_DIR"
 
 
 def _light_dir() -> Path:
-    return Path(os.path.dirname(onnx.__file__)) / "backend" / "test" / "data" / "light"
+    # Found without importing onnx (see names.py).
+    spec = importlib.util.find_spec("onnx")
+    if spec is None or not spec.submodule_search_locations:
+        return Path(os.devnull)
+    return Path(spec.submodule_search_locations[0]) / "backend" / "test" / "data" / "light"
 
 
 def _light_samples() -> dict[str, Path]:
@@ -63,6 +66,8 @@ def samples_dir() -> Path:
 
 def build_sample(name: str) -> bytes:
     """The serialized bytes of a generated sample (deterministic)."""
+    from .generated import GENERATORS
+
     if name not in GENERATORS:
         raise _unknown(name)
     return bytes(GENERATORS[name]().SerializeToString(deterministic=True))
@@ -80,14 +85,16 @@ def _unknown(name: str) -> OrtbenchError:
 
 def list_samples() -> list[SampleInfo]:
     return [
-        SampleInfo(name, SAMPLE_PREFIX + name, desc, "generated" if name in GENERATORS else "light")
+        SampleInfo(
+            name, SAMPLE_PREFIX + name, desc, "generated" if name in GENERATED_SAMPLES else "light"
+        )
         for name, desc in BUILTIN_SAMPLES.items()
     ]
 
 
 def sample_path(name: str) -> Path:
     """Path of a built-in sample; generated samples are written to the cache on first use."""
-    if name in GENERATORS:
+    if name in GENERATED_SAMPLES:
         try:
             path = samples_dir() / f"{name}.onnx"
             if not path.is_file():
@@ -129,7 +136,7 @@ def write_samples(out_dir: Path, overwrite: bool = False) -> list[Path]:
     if out_dir.exists() and not out_dir.is_dir():
         raise OrtbenchError(f"--out must be a directory: {out_dir}")
     written = []
-    for name in GENERATORS:
+    for name in GENERATED_SAMPLES:
         src = sample_path(name)
         dst = out_dir / f"{name}.onnx"
         data = src.read_bytes()

@@ -12,20 +12,11 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from .names import SAMPLES_VERSION
+
 OPSET = 17
 # ORT >= 1.17 loads IR 10; onnx 1.23's default (IR 11+) is too new for older ORT releases.
 IR_VERSION = 10
-# Bump when a generator changes: cached files live under a versioned folder, so a stale
-# cache is never mistaken for the current sample.
-SAMPLES_VERSION = 1
-
-GENERATED_SAMPLES: dict[str, str] = {
-    "tiny": "Add + Mul + Relu on float32 [1, 16]; a few microseconds, shows harness overhead",
-    "mlp": "3 x (Gemm + Relu) + Gemm, 256 -> 1024 -> 1024 -> 1024 -> 10, batch 1; ~0.1 ms on CPU",
-    "conv": "3 x (Conv 3x3 + Relu), 2 MaxPool, GlobalAveragePool, Gemm on [1, 3, 64, 64]; ~1 ms",
-    "encoder": "transformer encoder block, d_model 64, 4 heads, FFN 256; "
-    "symbolic batch and sequence",
-}
 
 
 def _w(rng: np.random.Generator, *shape: int, fan_in: int) -> np.ndarray:

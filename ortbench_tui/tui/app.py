@@ -199,7 +199,8 @@ def make_app(
     from ortbench_tui.bench.runner import ensure_spawn_ready
 
     # Runs start spawn children from a thread of the running app: the resource tracker must
-    # already run by then (DESIGN 5). The CLI calls this too; here it guards every other use.
+    # already run by then (ARCHITECTURE.md §6.2). The CLI calls this too; here it guards every
+    # other use.
     ensure_spawn_ready()
     if added_models_file is True:
         from .added_models import default_path

@@ -68,7 +68,7 @@ def stop_lines(result: dict[str, Any]) -> list[Line]:
     return [("ok" if reached else "warning", text)]
 
 
-def precision_label(state: Any, target_pct: float, spent_s: float) -> str:
+def ci_width_label(state: Any, target_pct: float, spent_s: float) -> str:
     """The run panel's phase label while an "until ±x%" run goes (24 columns at most)."""
     half = getattr(state, "half_width", None)
     now = f"±{half:.1%}" if half is not None else "…"
@@ -268,11 +268,3 @@ def inputs_text(inputs: Any) -> str:
         dims = ", ".join(str(d) for d in shape) if isinstance(shape, list) else "?"
         parts.append(f"{record.get('name', '?')} {record.get('dtype', '?')} [{dims}]")
     return "; ".join(parts)
-
-
-def run_label(result: dict[str, Any]) -> str:
-    """What tells two runs apart at a glance: precision (when not fp32) and input shapes."""
-    run = (result.get("profile") or {}).get("run") or {}
-    precision = str(run.get("precision", "fp32"))
-    shapes = inputs_text(result.get("inputs"))
-    return " · ".join(part for part in (precision, shapes) if part)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..bench.job import format_eta
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
-from .formatting import precision_label
+from .formatting import ci_width_label
 
 Shown = tuple[str, float | None, float | None]
 """(label, progress, total); a None progress or total leaves the bar as it is."""
@@ -70,7 +70,7 @@ def _position(
     if target > 0:
         cap = float(request.profile.run.max_duration_s)
         spent = min(max(elapsed_s - started, 0.0), cap)
-        return precision_label(precision, target, spent) + eta, spent, cap
+        return ci_width_label(precision, target, spent) + eta, spent, cap
     duration = float(request.profile.run.duration_s) if request else 0.0
     spent = min(max(elapsed_s - started, 0.0), duration)
     return f"timed {spent:.1f}/{duration:g} s{eta}", spent, duration or 1

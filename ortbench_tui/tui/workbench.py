@@ -1,5 +1,5 @@
 """What a screen needs from the app, as a Protocol: screens type against this, never against
-`app.py`, so the app can import its screens without an import circle (DESIGN 1)."""
+`app.py`, so the app can import its screens without an import circle (ARCHITECTURE.md §1)."""
 
 from __future__ import annotations
 

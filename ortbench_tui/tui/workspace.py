@@ -6,12 +6,12 @@ Python, so they are tested without an app and the widgets stay thin.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.fileio import slug
 from ortbench_tui.profile import (
     Profile,
     load_profile,
@@ -70,10 +70,6 @@ class ProfileEntry:
         if self.error:
             return f"✗ {self.path.name if self.path else self.name}"
         return self.name + ("*" if self.dirty else "")
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "profile"
 
 
 def _onnx_files(folder: Path) -> list[Path]:
@@ -194,11 +190,11 @@ class Workspace:
                 if real in seen:
                     continue
                 seen.add(real)
-                out.append(self._load_entry(path, writable))
+                out.append(self.load_entry(path, writable))
         return out
 
     @staticmethod
-    def _load_entry(path: Path, writable: bool) -> ProfileEntry:
+    def load_entry(path: Path, writable: bool) -> ProfileEntry:
         try:
             # load_profile refuses a FIFO, a device or an oversized file before reading it,
             # so a hostile file in ./profiles never holds the first frame.
@@ -257,7 +253,7 @@ class Workspace:
 
     def path_for(self, name: str) -> Path:
         """Where a profile called `name` is saved when it has no file of its own yet."""
-        return self.save_dir / f"{_slug(name)}.toml"
+        return self.save_dir / f"{slug(name, 'profile')}.toml"
 
     def find_profile(self, name: str) -> ProfileEntry | None:
         return next((e for e in self.profiles if e.name == name and not e.error), None)
@@ -311,7 +307,7 @@ class Workspace:
 
     def duplicate(self, entry: ProfileEntry, name: str) -> ProfileEntry:
         """A copy under a new name, written at once to the save folder."""
-        self._check_new_name(name)
+        self.check_new_name(name)
         profile = entry.profile.copy()
         profile.name = name
         copy_entry = ProfileEntry(profile, None, None, True)
@@ -326,7 +322,7 @@ class Workspace:
         """Rename the profile and its file (new file first, then the old one goes)."""
         if not entry.writable:
             raise OrtbenchError(f"'{entry.name}' ships with ortbench; duplicate it to change it")
-        self._check_new_name(name, allow=entry)
+        self.check_new_name(name, allow=entry)
         old_path = entry.path
         target = self.path_for(name)
         if target.exists() and (old_path is None or target.resolve() != old_path.resolve()):
@@ -359,7 +355,7 @@ class Workspace:
     def adopt(self, path: Path) -> ProfileEntry:
         """A profile file written elsewhere in the workbench (sweep or practices `s`): listed
         at once, in the profile list and the compare picker."""
-        entry = self._load_entry(path, True)
+        entry = self.load_entry(path, True)
         old = self._entry_at(path)
         if old is not None:
             self.profiles[self.profiles.index(old)] = entry
@@ -372,10 +368,10 @@ class Workspace:
         self.profiles.append(entry)
         return entry
 
-    def _check_new_name(self, name: str, allow: ProfileEntry | None = None) -> None:
+    def check_new_name(self, name: str, allow: ProfileEntry | None = None) -> None:
         if not name.strip():
             raise OrtbenchError("a profile needs a name")
-        if _slug(name) != name:
+        if slug(name, "profile") != name:
             raise OrtbenchError(
                 f"'{name}': use letters, digits, '-', '_' or '.' (it becomes the file name)"
             )

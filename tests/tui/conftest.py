@@ -15,7 +15,7 @@ from ortbench_tui.tui.app import OrtbenchApp, make_app
 
 @pytest.fixture(scope="session", autouse=True)
 def _spawn_ready() -> None:
-    # DESIGN 5: the resource tracker must run before any app starts a spawn child.
+    # ARCHITECTURE.md §6.2: the resource tracker must run before any app starts a spawn child.
     ensure_spawn_ready()
 
 

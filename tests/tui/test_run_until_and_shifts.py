@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
-from ortbench_tui.bench.precision_stop import PrecisionState
-from ortbench_tui.bench.run_watch import precision_record
+from ortbench_tui.bench.ci_stop import CiWidthState
+from ortbench_tui.bench.run_watch import ci_width_record
 from ortbench_tui.bench.runner import Finished, RunProgress
 from ortbench_tui.tui.widgets.form_rows import FormRow
 from ortbench_tui.tui.widgets.notes import Notes
@@ -26,11 +26,11 @@ pytestmark = pytest.mark.asyncio
 SHIFT = "latency shifted +40% at 0.1 s: another process may have taken the core"
 
 
-def state(half: float | None, reason: str = "") -> PrecisionState:
+def state(half: float | None, reason: str = "") -> CiWidthState:
     p50 = 420_000.0
     low = None if half is None else p50 * (1 - half)
     high = None if half is None else p50 * (1 + half)
-    return PrecisionState(1000, 12, 0.95, p50, low, high, half, 0.02, reason, None)
+    return CiWidthState(1000, 12, 0.95, p50, low, high, half, 0.02, reason, None)
 
 
 class PrecisionHandle:
@@ -73,7 +73,7 @@ class PrecisionHandle:
             shifts=[1000],
         )
         result = fixed_result(samples, self.request, warnings=[SHIFT])
-        result["stopping"] = precision_record(state(0.018, "precision"), 0.02, 30.0)
+        result["stopping"] = ci_width_record(state(0.018, "precision"), 0.02, 30.0)
         result["shifts"] = [{"run": 1000, "at_s": 0.1, "ratio": 1.4}]
         yield Finished(result, samples)
 

@@ -28,6 +28,65 @@ def test_building_the_app_does_not_import_onnxruntime():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+ENGINE_IMPORTS = ("onnx", "onnxruntime", "ml_dtypes")
+"""Packages the first frame must not wait for: onnx alone (ml_dtypes' extension included) takes
+longer to import than the whole first frame should (benchmarks/startup.py)."""
+
+FIRST_FRAME_PROBE = r"""
+import asyncio, sys, threading
+watched = set(sys.argv[1].split(","))
+state = {"ready": False}
+early = []
+
+class Watch:
+    # Records each watched package whose import starts before the app is ready, in any thread
+    # (a lookup by importlib.util.find_spec, which imports nothing, is not an import).
+    def find_spec(self, name, path=None, target=None):
+        importing = sys._getframe(2).f_code.co_name == "_find_and_load_unlocked"
+        if name in watched and importing and not state["ready"]:
+            early.append(f"{name} ({threading.current_thread().name})")
+        return None
+
+sys.meta_path.insert(0, Watch())
+from ortbench_tui.tui.app import make_app
+
+app = make_app(cwd=None)
+app_ready = app._ready
+
+async def ready():
+    # Textual calls this once the DOM is mounted, before it processes any message.
+    state["ready"] = True
+    await app_ready()
+
+app._ready = ready
+
+async def main():
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    print("early:" + ",".join(early))
+
+asyncio.run(main())
+"""
+
+
+def test_first_frame_imports_neither_onnx_nor_onnxruntime(tmp_path):
+    """The real app (built-in samples, ./models, shipped profiles) up to its first frame: no
+    import of onnx, onnxruntime or ml_dtypes starts before it, in the UI thread or a worker."""
+    env = {**os.environ, "ORTBENCH_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_PROBE, ",".join(ENGINE_IMPORTS)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = proc.stdout.strip().splitlines()[-1:]
+    assert report and report[0].startswith("early:"), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert report[0] == "early:", f"imported before the first frame: {report[0]}"
+
+
 def test_header_line_names_gpus_with_sm_counts():
     from ortbench_tui.hardware import GpuInfo
 

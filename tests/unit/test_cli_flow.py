@@ -59,10 +59,10 @@ def test_the_cli_does_not_blame_a_ui_for_shared_cores(monkeypatch):
     from ortbench_tui.bench import results
 
     hw = {"logical_cores": 2}
-    (cli,) = results._environment_warnings(hw, [])
+    (cli,) = results.environment_warnings(hw, [])
     assert "UI" not in cli and "everything else running here" in cli
     monkeypatch.setitem(results._PARENT, "name", "the ortbench UI")
-    (tui,) = results._environment_warnings(hw, [])
+    (tui,) = results.environment_warnings(hw, [])
     assert "(the ortbench UI included)" in tui
 
 

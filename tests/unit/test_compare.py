@@ -106,6 +106,7 @@ def test_paired_rounds_cancel_drift_that_hits_both_sides():
     assert unpaired is not None and unpaired.high - unpaired.low > 2 * (paired.high - paired.low)
 
 
+@pytest.mark.slow
 def test_session_offsets_widen_the_interval_instead_of_lying():
     """Sessions of one profile differing by a few per cent (measured on sample:mlp) must not
     turn A against A into a verdict: the false-positive rate stays far below 5%."""
@@ -319,6 +320,7 @@ def test_by_time_a_loaded_machine_still_gets_the_minimum_rounds(monkeypatch):
     assert out["rounds"] == 6
 
 
+@pytest.mark.slow
 def test_a_against_a_says_no_clear_difference_in_19_of_20_repeats():
     one = prof("A", "session.intra_op_num_threads=1", "run.warmup_runs=20")
     words = []
@@ -359,6 +361,7 @@ def identity_chain_model(path: Path, identities: int = 15) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_real_slowdown_of_ten_percent_is_found(tmp_path):
     """A ~10% slowdown (the Identity chain only the unoptimized session runs) is called
     "slower" in at least 4 of 10 independent interleaved comparisons, and never "faster".

@@ -282,3 +282,13 @@ def test_relative_inputs_npz_in_a_profile_means_next_to_the_profile(tmp_path, mo
     save_profile(loaded, folder / "p.toml", overwrite=True)  # written back relative
     assert 'inputs_npz = "data/in.npz"' in (folder / "p.toml").read_text()
     assert load_profile(folder / "p.toml").run.inputs_npz == str(folder / "data" / "in.npz")
+
+
+def test_slug_makes_one_file_name_part_for_results_profiles_and_derived_models():
+    from ortbench_tui.fileio import slug
+
+    assert slug("cpu latency/fp16 (x2)", "run") == "cpu-latency-fp16-x2"
+    assert slug("..hidden.", "profile") == "hidden"  # never a hidden or dotted-end file
+    assert slug("///", "run") == "run" and slug("", "model") == "model"
+    assert slug("a" * 30 + " " + "b" * 30, "run", 40) == "a" * 30 + "-" + "b" * 9
+    assert slug("a" * 39 + " b", "run", 40) == "a" * 39  # no dash left at the cut

@@ -351,6 +351,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
 QUICK = ["--runs", "200", "--warmup", "5", "--quiet"]
 
 
+@pytest.mark.slow
 def test_every_job_runs_on_every_node_with_its_files_into_the_history(
     cluster, isolated_dirs, tmp_path, capsys
 ):
@@ -395,6 +396,7 @@ def test_every_job_runs_on_every_node_with_its_files_into_the_history(
     assert len(history_by_host(results[0]["host"])[0]) == 6
 
 
+@pytest.mark.slow
 def test_input_files_travel_checked_and_land_beside_each_other(cluster, tmp_path, monkeypatch):
     """An input_N.pb folder arrives as a folder, an .npy by itself; a damaged one is refused."""
     from onnx import numpy_helper
@@ -421,6 +423,7 @@ def test_input_files_travel_checked_and_land_beside_each_other(cluster, tmp_path
         receive(bundle)
 
 
+@pytest.mark.slow
 def test_an_ep_that_does_not_load_is_bad_input_on_each_node_not_a_traceback(
     cluster, isolated_dirs, capsys
 ):
@@ -431,6 +434,7 @@ def test_an_ep_that_does_not_load_is_bad_input_on_each_node_not_a_traceback(
     assert "Traceback" not in captured.out + captured.err
 
 
+@pytest.mark.slow
 def test_a_different_ortbench_version_is_named_per_node(cluster, monkeypatch, capsys):
     monkeypatch.setattr("ortbench_tui.fleet.driver.__version__", "9.9.9")
     assert cli.main(["fleet", "sample:tiny", *QUICK]) == 2
@@ -446,6 +450,7 @@ def _session(selectors: list[str], duration: float):
     return FleetSession(["sample:tiny"], [profile], None, selectors, run_id="t")
 
 
+@pytest.mark.slow
 def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
     """A second fleet run on a busy node waits for the node's ortbench resource."""
     node = ray.nodes()[0]["NodeID"]
@@ -470,6 +475,7 @@ def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
     assert starts[second] >= ends[first] - 0.05
 
 
+@pytest.mark.slow
 def test_cancel_stops_every_remote_worker(cluster, isolated_dirs):
     session = _session([], 30.0)
     run, _ = session.prepare(lambda e: None)
@@ -489,6 +495,7 @@ def test_cancel_stops_every_remote_worker(cluster, isolated_dirs):
     assert time.monotonic() - start < 20
 
 
+@pytest.mark.slow
 def test_a_node_removed_mid_run_fails_its_jobs_by_name_and_the_others_finish(
     cluster, isolated_dirs
 ):

@@ -6,6 +6,7 @@ tests check what really happens at run time, and that a new module cannot slip p
 
 from __future__ import annotations
 
+import json
 import pkgutil
 import subprocess
 import sys
@@ -64,3 +65,68 @@ def test_every_engine_module_is_under_the_engine_contract():
     }
     missing = sorted(top_level - listed)
     assert not missing, f"add these engine modules to the import-linter contract: {missing}"
+
+
+ENGINE_AT_START = ("onnx", "onnxruntime", "ml_dtypes", "numpy", "textual", "ray")
+"""Packages the CLI must not import before a command runs (README "Set-up", start-up)."""
+ENGINE_MODULES_AT_START = (
+    "ortbench_tui.bench",
+    "ortbench_tui.fleet",
+    "ortbench_tui.tui",
+    "ortbench_tui.session",
+    "ortbench_tui.feeds",
+    "ortbench_tui.samples.generated",
+    "ortbench_tui.precision",
+)
+"""ortbench's own modules that import the packages above (or start processes)."""
+
+
+def engine_imported_by(code: str) -> list[str]:
+    probe = (
+        "import json, sys\n"
+        f"{code}\n"
+        f"heavy = {ENGINE_AT_START!r}\n"
+        f"ours = {ENGINE_MODULES_AT_START!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy"
+        " or m.startswith(ours))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return imported
+
+
+def test_building_the_cli_parser_imports_no_engine():
+    """Every command's arguments are declared without its engine: that is `ortbench`'s start."""
+    code = "from ortbench_tui.cli import build_parser\nbuild_parser()"
+    assert engine_imported_by(code) == []
+
+
+def test_ortbench_help_imports_no_engine():
+    code = (
+        "from ortbench_tui.cli import main\n"
+        "for argv in (['--help'], ['run', '--help'], ['trace', '--help'], ['fleet', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+    )
+    assert engine_imported_by(code) == []
+
+
+def test_no_module_imports_another_modules_private_names():
+    """What two modules share is public in one of them (`fileio.slug`, not three `_slug`s)."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "ortbench_tui").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            ours = isinstance(node, ast.ImportFrom) and (
+                node.level > 0 or (node.module or "").startswith("ortbench_tui")
+            )
+            if ours:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private = [n for n in private if not (n.startswith("__") and n.endswith("__"))]
+                if private:
+                    offenders.append(f"{path.relative_to(ROOT)}: {', '.join(private)}")
+    assert not offenders, offenders

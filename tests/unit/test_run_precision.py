@@ -70,3 +70,15 @@ def test_cli_run_until_precision_and_until_max_duration(tmp_path, capsys):
 def test_cli_max_duration_is_refused_with_a_duration(capsys):
     assert main(["run", "sample:tiny", "--duration", "1", "--max-duration", "3"]) == 2
     assert "--max-duration: not with --duration" in capsys.readouterr().err
+
+
+def test_until_ci_is_the_flag_and_precision_its_kept_alias():
+    from ortbench_tui.cli import build_parser
+
+    parser = build_parser()
+    new = parser.parse_args(["run", "sample:tiny", "--until-ci", "2%"])
+    old = parser.parse_args(["run", "sample:tiny", "--precision", "2%"])
+    assert new.until_ci == old.until_ci == 2.0
+    with pytest.raises(SystemExit) as exc:  # still one of runs / duration / CI target
+        parser.parse_args(["run", "sample:tiny", "--until-ci", "2%", "--runs", "10"])
+    assert exc.value.code == 2

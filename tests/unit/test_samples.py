@@ -73,7 +73,7 @@ def test_encoder_output_depends_on_input():
 def test_generated_models_declare_opset_17_and_an_ir_ort_loads():
     for name in GENERATED:
         model = onnx.load(str(sample_path(name)))
-        assert model.ir_version == samples.IR_VERSION <= 10
+        assert model.ir_version == generated.IR_VERSION <= 10
         assert [(o.domain, o.version) for o in model.opset_import] == [("", 17)]
         onnx.checker.check_model(model)
 
@@ -214,3 +214,8 @@ def test_write_samples_into_a_file_is_an_error(tmp_path: Path):
     f.write_text("x")
     with pytest.raises(OrtbenchError, match="directory"):
         write_samples(f)
+
+
+def test_every_generator_is_listed_by_name_and_every_name_has_a_generator():
+    # The catalog lists samples from names.py without importing the generators (start-up).
+    assert list(generated.GENERATORS) == list(samples.GENERATED_SAMPLES)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from ortbench_tui.bench import compare
+from ortbench_tui.bench.ci_stop import SequentialCiWidth, ci_width_reached
 from ortbench_tui.bench.drift import describe_shifts, find_shifts
 from ortbench_tui.bench.level_bootstrap import median_spread, sketch_block, t_quantile
-from ortbench_tui.bench.precision_stop import SequentialPrecision, precision_reached
 from ortbench_tui.bench.stopping import (
     DEFAULT_MARGIN,
     EQUAL,
@@ -165,6 +165,7 @@ def test_eta_follows_the_inverse_square_root_shrink():
 # --- the guarantee ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_against_a_stays_honest_under_repeated_looks_and_naive_looks_do_not():
     """150 A-against-A comparisons per noise kind, margin 0 (so any "faster"/"slower" is a
     CI that missed the truth), 80 rounds, looks at 10/20/40/80. The sequential rule must be
@@ -186,6 +187,7 @@ def test_a_against_a_stays_honest_under_repeated_looks_and_naive_looks_do_not():
     assert binomial_tail(naive_total, 450, 0.05) < 1e-4, naive_total
 
 
+@pytest.mark.slow
 def test_a_against_a_with_the_default_margin_is_rarely_called_different():
     """The issue's check: at most 1 of 20 says faster/slower (measured: none); the bound above
     makes two or more a 26% event at worst, zero here because the margin adds room."""
@@ -195,6 +197,7 @@ def test_a_against_a_with_the_default_margin_is_rarely_called_different():
     assert sum(v in (FASTER, SLOWER) for v in verdicts) <= 1
 
 
+@pytest.mark.slow
 def test_a_ten_percent_difference_is_decided_early():
     """B 10% slower, 40 repeats: "slower" every time, most at the first look (power ~1: the
     CI's half-width at 10 rounds is ~3%, so missing would be a >5-sigma event)."""
@@ -205,6 +208,7 @@ def test_a_ten_percent_difference_is_decided_early():
     assert all(1.05 < c.state().ratio < 1.15 for c in comps)
 
 
+@pytest.mark.slow
 def test_a_half_percent_difference_is_equal_within_a_two_percent_margin():
     """0.5% apart, margin 2%, 30 repeats: "equal within margin", never faster or slower."""
     comps = [run_until_decided(s, KINDS[s % 3], 1.005, 0.02, max_rounds=320) for s in range(30)]
@@ -213,6 +217,7 @@ def test_a_half_percent_difference_is_equal_within_a_two_percent_margin():
     assert verdicts.count(EQUAL) >= 27
 
 
+@pytest.mark.slow
 def test_a_budget_out_says_no_clear_difference_with_the_ci_and_an_eta():
     """2% apart with a 1% margin and only 20 rounds: too close to call that fast; the ETA
     predicts the rounds a long run then needs, within a factor of 3 (median over 12)."""
@@ -256,34 +261,35 @@ def lognormal_stream(seed: int, n: int, sigma: float = 0.2) -> np.ndarray:
     return np.exp(math.log(1e6) + noise(rng, (n,), "ar1") * sigma / 0.1).astype(np.int64)
 
 
-def test_precision_stops_when_the_ci_is_within_target():
+def test_ci_stops_when_the_ci_is_within_target():
     stream = lognormal_stream(0, 50_000)
-    run = SequentialPrecision(0.02, block_runs=50, reps=300)
+    run = SequentialCiWidth(0.02, block_runs=50, reps=300)
     for i in range(0, stream.size, 500):
         run.add_samples(stream[i : i + 500], elapsed_s=i / 1000)
         if run.should_stop():
             break
     s = run.state()
     assert s.stop_reason == "precision" and s.half_width is not None and s.half_width <= 0.02
-    assert s.p50_ns is not None and precision_reached(s.p50_ns, (s.low_ns, s.high_ns), 0.02)
+    assert s.p50_ns is not None and ci_width_reached(s.p50_ns, (s.low_ns, s.high_ns), 0.02)
     assert s.samples < stream.size  # stopped early
 
 
 def test_precision_budget_out_reports_what_it_reached():
-    run = SequentialPrecision(0.002, block_runs=50, max_blocks=20, reps=300)
+    run = SequentialCiWidth(0.002, block_runs=50, max_blocks=20, reps=300)
     run.add_samples(lognormal_stream(1, 1000), elapsed_s=1.0)
     s = run.state()
     assert s.stop_reason == "budget" and s.half_width is not None and s.half_width > 0.002
     assert s.eta_s is not None and s.eta_s > 1.0
 
 
+@pytest.mark.slow
 def test_precision_ci_covers_the_true_median():
     """Stopping on the CI's width does not bias it: 60 AR(1) streams, true median 1 ms; at
     95% coverage, 51 or fewer hits out of 60 has probability 1%."""
     hits = 0
     for seed in range(60):
         stream = lognormal_stream(100 + seed, 20_000)
-        run = SequentialPrecision(0.02, block_runs=50, reps=200, points=8, seed=seed)
+        run = SequentialCiWidth(0.02, block_runs=50, reps=200, points=8, seed=seed)
         for i in range(0, stream.size, 1000):
             run.add_samples(stream[i : i + 1000])
             if run.should_stop():
@@ -327,6 +333,7 @@ def test_a_stall_is_one_episode():
     assert line.startswith("latency rose +") and "batch 1" in line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_stationary_noise_raises_no_shift(kind):
     """30 streams of 300 batches per kind: none may report a shift (the threshold sits above

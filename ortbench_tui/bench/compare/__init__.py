@@ -15,13 +15,8 @@ hierarchical bootstrap 95% CI (see `bootstrap`) and a verdict against a margin.
 from __future__ import annotations
 
 from .bootstrap import (
-    CHUNKS_PER_RUN,
     DEFAULT_MARGIN,
-    DEFAULT_REPS,
-    MIN_UNITS,
-    SKETCH_POINTS,
     VERDICTS,
-    Interval,
     SampleSet,
     bootstrap_median,
     bootstrap_ratio,
@@ -31,55 +26,20 @@ from .bootstrap import (
     t_975,
     verdict,
 )
-from .collect import MACHINE_WARNINGS, Collector, merge_finals, summarize_warnings
 from .live import CompareRun, run_compare, start_compare
-from .model import (
-    LETTERS,
-    Comparison,
-    PairResult,
-    ProfileRow,
-    build_comparison,
-    profile_diff,
-)
-from .offline import (
-    HARDWARE_KEYS,
-    compare_files,
-    environment_warnings,
-    sample_set_from_result,
-)
-from .render import TABLE_HEADER, comparison_csv, comparison_markdown, format_comparison, table_rows
-from .request import (
-    DEFAULT_SESSIONS,
-    CompareEvent,
-    CompareFinished,
-    CompareProgress,
-    CompareRequest,
-    split_count,
-    unique_names,
-)
+from .model import LETTERS, build_comparison, profile_diff
+from .offline import compare_files, sample_set_from_result
+from .render import comparison_csv, comparison_markdown, format_comparison, table_rows
+from .request import CompareFinished, CompareProgress, CompareRequest, unique_names
 
 __all__ = [
-    "CHUNKS_PER_RUN",
     "DEFAULT_MARGIN",
-    "DEFAULT_REPS",
-    "DEFAULT_SESSIONS",
-    "HARDWARE_KEYS",
     "LETTERS",
-    "MACHINE_WARNINGS",
-    "MIN_UNITS",
-    "SKETCH_POINTS",
-    "TABLE_HEADER",
     "VERDICTS",
-    "Collector",
-    "CompareEvent",
     "CompareFinished",
     "CompareProgress",
     "CompareRequest",
     "CompareRun",
-    "Comparison",
-    "Interval",
-    "PairResult",
-    "ProfileRow",
     "SampleSet",
     "bootstrap_median",
     "bootstrap_ratio",
@@ -89,16 +49,12 @@ __all__ = [
     "comparison_csv",
     "comparison_markdown",
     "describe_method",
-    "environment_warnings",
     "format_comparison",
-    "merge_finals",
     "profile_diff",
     "run_compare",
     "sample_set_from_result",
     "sequential_set",
-    "split_count",
     "start_compare",
-    "summarize_warnings",
     "t_975",
     "table_rows",
     "unique_names",

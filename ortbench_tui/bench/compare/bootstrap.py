@@ -18,7 +18,7 @@ interval comes from a hierarchical bootstrap, computed with numpy only:
   are cut into contiguous chunks, resampled independently (drift between the runs is then
   part of the difference, which is why interleaving is preferred).
 * The interval is `level_bootstrap`'s at level 0.95, the very code `--until-decided` and
-  `--precision` use at their own levels: the exact log estimate (from all samples) plus or
+  `--until-ci` use at their own levels: the exact log estimate (from all samples) plus or
   minus Student's t times the bootstrap's standard deviation, split into a rounds part (t
   with rounds - 1 degrees of freedom) and a sessions part (t with the sessions' degrees of
   freedom), each corrected for the bootstrap's n / (n - 1) shrinkage. Percentiles of the
@@ -41,7 +41,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..level_bootstrap import (
-    MIN_ROUNDS,
+    BOOTSTRAP_REPS,
+    LOOK_REPS,
+    MIN_CI_ROUNDS,
     median_spread,
     ratio_spread,
     sketch_block,
@@ -51,11 +53,10 @@ from ..level_bootstrap import SKETCH_POINTS as SKETCH_POINTS
 from ..verdict import Verdict, judge
 
 DEFAULT_MARGIN = 0.01
-DEFAULT_REPS = 2000
 LEVEL = 0.95
 CHUNKS_PER_RUN = 20
 """Contiguous chunks a sequential run is cut into for the bootstrap."""
-MIN_UNITS = MIN_ROUNDS
+MIN_UNITS = MIN_CI_ROUNDS
 VERDICTS = tuple(v.value for v in (Verdict.FASTER, Verdict.SLOWER, Verdict.NO_CLEAR, Verdict.EQUAL))
 """The last only from `--until-decided` (a fixed-length CI wholly inside the margin is still
 reported as "no clear difference": its 95% was not planned for that question)."""
@@ -131,14 +132,14 @@ def _points(*sets: SampleSet) -> int:
 
 
 def bootstrap_ratio(
-    a: SampleSet, b: SampleSet, reps: int = DEFAULT_REPS, seed: int = 0
+    a: SampleSet, b: SampleSet, reps: int = BOOTSTRAP_REPS, seed: int = 0
 ) -> Interval | None:
     """95% CI of median(b) / median(a); None when there is too little to resample."""
     if not a.sessions or not b.sessions:
         return None
     paired = a.paired and b.paired and a.run_id == b.run_id and a.run_id != ""
     units = min(a.rounds, b.rounds)
-    if units < MIN_UNITS:
+    if units < MIN_CI_ROUNDS:
         return None
     q = _points(a, b)
     exact = math.log(np.median(b.flat()) / np.median(a.flat()))
@@ -155,9 +156,9 @@ def bootstrap_ratio(
     return Interval(low, high, method)
 
 
-def bootstrap_median(s: SampleSet, reps: int = 1000, seed: int = 0) -> Interval | None:
+def bootstrap_median(s: SampleSet, reps: int = LOOK_REPS, seed: int = 0) -> Interval | None:
     """95% CI of one profile's median (ms), with the same resampling (sessions, then blocks)."""
-    if not s.sessions or s.rounds < MIN_UNITS:
+    if not s.sessions or s.rounds < MIN_CI_ROUNDS:
         return None
     q = _points(s)
     spread = median_spread(
@@ -193,7 +194,7 @@ def describe_method(
     return (
         f"hierarchical bootstrap, {reps} resamples: {sess}, {unit}; 95% CI = estimate "
         f"± Student t × the bootstrap's spread ({parts}, each with its own degrees of "
-        "freedom), the same rule --until-decided and --precision use"
+        "freedom), the same rule --until-decided and --until-ci use"
     )
 
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...text import format_ratio, toml_value
+from ..level_bootstrap import BOOTSTRAP_REPS
 from ..stats import PERCENTILE_METHOD, summarize
 from .bootstrap import (
     DEFAULT_MARGIN,
-    DEFAULT_REPS,
     SampleSet,
     bootstrap_median,
     bootstrap_ratio,
@@ -155,7 +155,7 @@ def build_comparison(
     summaries: list[dict[str, Any]],
     profiles: list[dict[str, Any]] | None = None,
     margin: float = DEFAULT_MARGIN,
-    reps: int = DEFAULT_REPS,
+    reps: int = BOOTSTRAP_REPS,
     seed: int = 0,
     warnings: list[str] | None = None,
     hardware: dict[str, Any] | None = None,

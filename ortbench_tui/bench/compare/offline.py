@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import OrtbenchError
+from ..level_bootstrap import BOOTSTRAP_REPS
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
-from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet, sequential_set
+from .bootstrap import DEFAULT_MARGIN, SampleSet, sequential_set
 from .model import LETTERS, Comparison, build_comparison
 
 HARDWARE_KEYS = ("cpu_model", "physical_cores", "logical_cores", "ort_version")
@@ -65,7 +66,7 @@ def sample_set_from_result(result: dict[str, Any], samples: np.ndarray) -> Sampl
 def compare_files(
     paths: list[str | Path],
     margin: float = DEFAULT_MARGIN,
-    reps: int = DEFAULT_REPS,
+    reps: int = BOOTSTRAP_REPS,
     seed: int = 0,
 ) -> tuple[Comparison, list[dict[str, Any]]]:
     """Compare saved results (each against the first), from their .npy samples if saved."""

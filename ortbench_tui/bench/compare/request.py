@@ -10,7 +10,8 @@ import numpy as np
 from ...inputs.spec import InputSpec
 from ...profile import Profile
 from ..job import JobFailed, JobProgress
-from .bootstrap import DEFAULT_MARGIN, DEFAULT_REPS, SampleSet
+from ..level_bootstrap import BOOTSTRAP_REPS
+from .bootstrap import DEFAULT_MARGIN, SampleSet
 from .model import Comparison
 from .until import DecideSettings
 
@@ -27,7 +28,7 @@ class CompareRequest:
     sessions: int = DEFAULT_SESSIONS
     """Sessions per profile: the unit the CI resamples (see the module docstring)."""
     margin: float = DEFAULT_MARGIN
-    reps: int = DEFAULT_REPS
+    reps: int = BOOTSTRAP_REPS
     seed: int = 0
     save_history: bool = False
     min_rounds: int = 10

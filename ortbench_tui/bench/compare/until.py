@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..level_bootstrap import MIN_ROUNDS
+from ..level_bootstrap import MIN_CI_ROUNDS
 from ..stopping import (
     DECIDED,
     DEFAULT_ALPHA,
@@ -132,7 +132,7 @@ class UntilDecided:
             self._feed(i)
         # The budget ends it once every profile has the rounds a CI needs (a loaded machine
         # may take longer than the budget to get them; stopping earlier would decide nothing).
-        if self.elapsed_s >= self.settings.budget_s and self._all_rounds() >= MIN_ROUNDS:
+        if self.elapsed_s >= self.settings.budget_s and self._all_rounds() >= MIN_CI_ROUNDS:
             self.finish()
         self._maybe_stop_child()
 
@@ -162,7 +162,7 @@ class UntilDecided:
         # The first look comes after one generation: a large difference is then decided in
         # a couple of seconds (one more look spends a little more alpha per look).
         gen = self.settings.generation_rounds
-        first_look = gen if MIN_ROUNDS <= gen else FIRST_LOOK_ROUNDS
+        first_look = gen if MIN_CI_ROUNDS <= gen else FIRST_LOOK_ROUNDS
         first = plan_looks(max_rounds, first_look).rounds[0]
         for i, (_, b) in enumerate(self.pairs):
             self.rules[i] = SequentialComparison(
@@ -171,7 +171,7 @@ class UntilDecided:
                 self.alpha,
                 first_look=first_look,
                 seed=self.seed + b,
-                generation_rounds=gen if MIN_ROUNDS <= gen <= first else 0,
+                generation_rounds=gen if MIN_CI_ROUNDS <= gen <= first else 0,
             )
 
     def _feed(self, i: int) -> None:
@@ -258,8 +258,8 @@ class UntilDecided:
             "pairs": stops,
         }
         g = self.settings.generation_rounds
-        looks = f"{g}, {2 * g}, {4 * g}" if g >= MIN_ROUNDS else "10, 20, 40"
-        renew = f", sessions renewed every {g} rounds" if g >= MIN_ROUNDS else ""
+        looks = f"{g}, {2 * g}, {4 * g}" if g >= MIN_CI_ROUNDS else "10, 20, 40"
+        renew = f", sessions renewed every {g} rounds" if g >= MIN_CI_ROUNDS else ""
         comp.method += (
             f"; until decided{renew}: looks at {looks} ... rounds, each CI at 1 - "
             f"{self.alpha:g}/looks (Bonferroni), so all looks together keep the error rate"

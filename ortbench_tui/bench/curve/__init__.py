@@ -16,39 +16,24 @@ session, each thread timing its own requests.
 
 from __future__ import annotations
 
-from .points import PointResult, batch_knee, concurrency_knee, knee_lines, summarize_point
-from .report import HEADER, curve_csv, curve_markdown, format_curve, point_row, point_summary
-from .request import CurveRequest, Point, parse_concurrency, parse_dims
+from .points import PointResult, batch_knee, concurrency_knee, knee_lines
+from .report import curve_csv, curve_markdown, format_curve, point_row, point_summary
+from .request import CurveRequest, parse_concurrency, parse_dims
 from .result import (
-    KIND,
-    CurveComparison,
     compare_curves,
     format_curve_comparison,
     is_curve_file,
     load_curve,
     load_curve_samples,
 )
-from .run import (
-    CurveEvent,
-    CurveFinished,
-    CurvePointDone,
-    CurveProgress,
-    CurveRun,
-    run_curve,
-    start_curve,
-)
+from .run import CurveFinished, CurvePointDone, CurveProgress, CurveRun, run_curve
 
 __all__ = [
-    "HEADER",
-    "KIND",
-    "CurveComparison",
-    "CurveEvent",
     "CurveFinished",
     "CurvePointDone",
     "CurveProgress",
     "CurveRequest",
     "CurveRun",
-    "Point",
     "PointResult",
     "batch_knee",
     "compare_curves",
@@ -66,6 +51,4 @@ __all__ = [
     "point_row",
     "point_summary",
     "run_curve",
-    "start_curve",
-    "summarize_point",
 ]

@@ -20,11 +20,11 @@ import numpy as np
 
 from ... import __version__
 from ...errors import OrtbenchError
-from ...fileio import write_atomic
+from ...fileio import slug, write_atomic
 from ...profile import profile_to_dict
 from ...text import format_ms, format_ratio
 from ..compare.bootstrap import DEFAULT_MARGIN, bootstrap_ratio, sequential_set, verdict
-from ..results import _environment_warnings, _model_name, _slug, results_dir, write_result_json
+from ..results import environment_warnings, model_name, results_dir, write_result_json
 from ..stats import PERCENTILE_METHOD
 from .points import PointResult, knee_lines
 
@@ -40,7 +40,7 @@ def build_curve_result(run: Any, points: list[PointResult]) -> dict[str, Any]:
     hardware = req.hardware or meta.get("hardware") or {}
     failed = [p.label for p in points if p.status == "failed"]
     status = "cancelled" if run.cancelled else "failed" if failed else "ok"
-    warnings = list(run.warnings) + _environment_warnings(hardware, prof.run.pin_cpus)
+    warnings = list(run.warnings) + environment_warnings(hardware, prof.run.pin_cpus)
     by_time = prof.run.duration_s > 0
     return {
         "schema": SCHEMA,
@@ -52,7 +52,7 @@ def build_curve_result(run: Any, points: list[PointResult]) -> dict[str, Any]:
             "spec": req.model,
             "path": str(run.model_path),
             "sha256": run.model_sha256,
-            "name": _model_name(req.model, run.model_path),
+            "name": model_name(req.model, run.model_path),
         },
         "profile": profile_to_dict(prof),
         "inputs": req.inputs.to_dict(),
@@ -82,7 +82,8 @@ def save_curve(result: dict[str, Any], samples: dict[str, np.ndarray]) -> Path:
     """Keep the curve in the history folder: its samples as .npz, then the JSON beside them
     (so no curve JSON is ever kept without its samples)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    stem = f"{stamp}-{_slug(result['model']['name'])}-{_slug(result['profile']['name'])}-curve"
+    model, profile = (slug(result[k]["name"], "run", 40) for k in ("model", "profile"))
+    stem = f"{stamp}-{model}-{profile}-curve"
     path = results_dir() / f"{stem}.json"
     npz = save_curve_samples(samples, path.with_suffix(".npz"), make_parents=True)
     try:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..compare.bootstrap import CHUNKS_PER_RUN, DEFAULT_MARGIN, verdict
-from ..level_bootstrap import MIN_ROUNDS, Spread
+from ..level_bootstrap import MIN_CI_ROUNDS, Spread
 
 REPS = 400
 LEVEL = 0.95
@@ -34,7 +34,7 @@ def _tails(values: np.ndarray, pct: float, chunks: int) -> tuple[np.ndarray, int
     and the percentile's rank from the top in a pool of all chunks."""
     x = np.asarray(values, dtype=np.float64)
     k = min(chunks, x.size // 20)
-    if k < MIN_ROUNDS:
+    if k < MIN_CI_ROUNDS:
         return None
     m = x.size // k
     blocks = x[: k * m].reshape(k, m)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +20,7 @@ import numpy as np
 
 from ... import __version__
 from ...errors import OrtbenchError
-from ...fileio import write_atomic
+from ...fileio import slug, write_atomic
 from ...profile import Profile, profile_to_dict
 from ..protocol import SessionMeta
 from ..results import results_dir, write_result_json
@@ -58,10 +57,6 @@ class LoadSource(Protocol):
 
     @property
     def cancelled(self) -> bool: ...
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:40] or "load"
 
 
 def comparisons(job: LoadSource, parts: list[ProfileLoad]) -> list[dict[str, Any]]:
@@ -191,8 +186,8 @@ def timeline_arrays(parts: list[ProfileLoad]) -> dict[str, np.ndarray]:
 def save_load(result: dict[str, Any], parts: list[ProfileLoad]) -> Path:
     """Keep the job in the history folder: its timelines (.npz) first, then the JSON."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    names = "-vs-".join(_slug(p["profile"]["name"]) for p in result["profiles"])
-    stem = f"{stamp}-{_slug(result['model']['name'])}-{names[:60]}-load"
+    names = "-vs-".join(slug(p["profile"]["name"], "load", 40) for p in result["profiles"])
+    stem = f"{stamp}-{slug(result['model']['name'], 'load', 40)}-{names[:60]}-load"
     path = results_dir() / f"{stem}.json"
     buffer = io.BytesIO()
     np.savez(buffer, **timeline_arrays(parts))  # type: ignore[arg-type]

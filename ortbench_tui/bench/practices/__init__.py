@@ -9,16 +9,13 @@ best        the base profile with the practices that measured faster (`--save-be
 
 from __future__ import annotations
 
-from .best import MIN_COSINE, best_profile, choose_practices, save_best
-from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
+from .best import best_profile, choose_practices, save_best
+from .catalogue import PRACTICES, all_together
 from .report import (
     ARTICLE,
-    FULL_HEADER,
-    HEADER,
     PracticeRow,
     PracticesReport,
     format_report,
-    full_rows,
     report_markdown,
     report_rows,
 )
@@ -33,14 +30,9 @@ from .run import (
 
 __all__ = [
     "ARTICLE",
-    "FULL_HEADER",
-    "GPU_EPS",
-    "HEADER",
-    "MIN_COSINE",
     "NOT_APPLICABLE",
     "NOT_YET",
     "PRACTICES",
-    "Practice",
     "PracticeRow",
     "PracticesProgress",
     "PracticesReport",
@@ -50,7 +42,6 @@ __all__ = [
     "best_profile",
     "choose_practices",
     "format_report",
-    "full_rows",
     "report_markdown",
     "report_rows",
     "run_practices",

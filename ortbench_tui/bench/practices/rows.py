@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..compare import CompareFinished, SampleSet, bootstrap_ratio, verdict
+from ..level_bootstrap import LOOK_REPS
 from .report import PracticeRow
 
 
@@ -27,7 +28,7 @@ def fill_ratio(
         row.verdict = "no clear difference"
         row.method = "same profile on both sides"
         return
-    ci = bootstrap_ratio(ref, var, reps=1000)
+    ci = bootstrap_ratio(ref, var, reps=LOOK_REPS)
     if ci is None:
         row.verdict, row.reason = None, "too few blocks for a CI"
         return

@@ -26,6 +26,7 @@ from ..compare import (
 )
 from ..compare.until import DecideSettings
 from ..job import JobFailed, JobProgress, drive, eta_from_fraction
+from ..level_bootstrap import LOOK_REPS
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
 from .rows import apply_decided, decided_pairs, fill_accuracy, fill_ratio, fill_warm_up
@@ -160,7 +161,7 @@ class PracticesRun:
                 profiles,
                 interleave=interleave,
                 sessions=req.sessions,
-                reps=1000,
+                reps=LOOK_REPS,
                 inputs=req.inputs,
                 margin=req.margin,
                 until_decided=req.until_decided if decide else None,

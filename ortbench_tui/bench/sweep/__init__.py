@@ -20,23 +20,9 @@ alike and the ranking stays fair. Each round makes fresh sessions.
 
 from __future__ import annotations
 
-from .grid import (
-    GPU_OPTION_NAMES,
-    Candidate,
-    GridAxis,
-    build_candidates,
-    parse_grid,
-    skip_reason,
-)
-from .halving import (
-    LIVE_INTERVAL_S,
-    MIN_ROUNDS_PER_ROUND,
-    PER_CANDIDATE_GUESS_S,
-    SETUP_GUESS_S,
-    SweepRun,
-    run_sweep,
-)
-from .report import SWEEP_HEADER, format_sweep, format_table, sweep_csv, sweep_markdown, sweep_rows
+from .grid import Candidate, GridAxis, build_candidates, parse_grid, skip_reason
+from .halving import SweepRun, run_sweep
+from .report import format_sweep, format_table, sweep_csv, sweep_markdown, sweep_rows
 from .result import (
     SweepRequest,
     SweepResult,
@@ -48,12 +34,6 @@ from .result import (
 )
 
 __all__ = [
-    "GPU_OPTION_NAMES",
-    "LIVE_INTERVAL_S",
-    "MIN_ROUNDS_PER_ROUND",
-    "PER_CANDIDATE_GUESS_S",
-    "SETUP_GUESS_S",
-    "SWEEP_HEADER",
     "Candidate",
     "GridAxis",
     "SweepRequest",

@@ -25,12 +25,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..level_bootstrap import ratio_spread, sketch_block
+from ..level_bootstrap import HALVING_REPS, ratio_spread, sketch_block
 from ..stopping import DEFAULT_ALPHA, LookPlan, plan_looks
 from ..verdict import Verdict, judge
 
-REPS = 400
-FIRST_LOOK_ROUNDS = 5
+HALVING_FIRST_LOOK_ROUNDS = 5
 """Earlier than compare's first look (10): a halving round has tens of rounds, not hundreds,
 and the clear losers it exists to drop show even through the wide CI of a few rounds."""
 
@@ -54,7 +53,7 @@ class RoundDecider:
         self.n = candidates
         self.names = names or list(range(candidates))
         self.plan: LookPlan = plan_looks(
-            max_rounds, FIRST_LOOK_ROUNDS, alpha=alpha / max(candidates - 1, 1)
+            max_rounds, HALVING_FIRST_LOOK_ROUNDS, alpha=alpha / max(candidates - 1, 1)
         )
         self.margin = margin
         self._drop, self._end = drop, end
@@ -94,7 +93,7 @@ class RoundDecider:
                 continue
             b = np.stack(self._sketches[c][:rounds])[None]
             exact = math.log(medians[c] / medians[best])
-            low, high = ratio_spread(a, b, exact, REPS, self._rng).interval(level)
+            low, high = ratio_spread(a, b, exact, HALVING_REPS, self._rng).interval(level)
             if judge(low, high, self.margin) is Verdict.SLOWER:
                 self.dropped[c] = (
                     f"decided slower than #{self.names[best]} after {rounds} rounds "

@@ -22,6 +22,7 @@ from ..compare import (
     describe_method,
 )
 from ..job import JobFailed, drive, eta_from_budget
+from ..level_bootstrap import HALVING_REPS
 from ..verdict import is_tie
 from .decide import RoundDecider
 from .grid import Candidate, build_candidates
@@ -157,7 +158,7 @@ class SweepRun:
                     profiles,
                     interleave=True,
                     sessions=1,
-                    reps=400,
+                    reps=HALVING_REPS,
                     min_rounds=MIN_ROUNDS_PER_ROUND,
                     block_s=block_s,
                     inputs=req.inputs,
@@ -276,7 +277,7 @@ class SweepRun:
             c.median_ms = float(np.median(flat)) / 1e6
             c.p99_ms = float(np.percentile(flat, 99)) / 1e6
             c.runs = int(flat.size)
-            ci = bootstrap_median(s, reps=400)
+            ci = bootstrap_median(s, reps=HALVING_REPS)
             c.median_ci = (ci.low, ci.high) if ci else None
         measured = [
             (c, s, c.median_ms)
@@ -292,7 +293,7 @@ class SweepRun:
             if c is best:
                 c.vs_best = (1.0, 1.0, 1.0)
                 continue
-            ci = bootstrap_ratio(best_set, s, reps=400)
+            ci = bootstrap_ratio(best_set, s, reps=HALVING_REPS)
             ratio = median / best_median
             c.vs_best = (ratio, ci.low, ci.high) if ci else (ratio, math.nan, math.nan)
             # Without a CI nothing tells it from the best either.

@@ -32,12 +32,6 @@ from __future__ import annotations
 
 from .report import format_trace
 from .summary import (
-    CPU_EP,
-    GPU_EPS,
-    MEMCPY_OPS,
-    NODE_SUFFIX,
-    RUN_EVENT,
-    SUMMARY_VERSION,
     load_trace_events,
     node_names,
     short_ep,
@@ -47,12 +41,6 @@ from .summary import (
 )
 
 __all__ = [
-    "CPU_EP",
-    "GPU_EPS",
-    "MEMCPY_OPS",
-    "NODE_SUFFIX",
-    "RUN_EVENT",
-    "SUMMARY_VERSION",
     "format_trace",
     "load_trace_events",
     "node_names",

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 from .job_screen import JobScreen, Start, export_name
 
 REDRAW_S = 0.1
-"""The live histogram redraws at most ten times a second (DESIGN 5)."""
+"""The live histogram redraws at most ten times a second (ARCHITECTURE.md §6.1)."""
 TABLE_COLUMNS = (
     Column("#", 0),
     Column("profile", 4, min_width=14, flex=True),

@@ -62,7 +62,7 @@ class EditorScreen(Screen[None]):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         row = next((a for a in event.widget.ancestors_with_self if isinstance(a, FormRow)), None)
-        doc = f"{row._key_text}: {row.doc}" if row is not None and row.doc else ""
+        doc = f"{row.key_text}: {row.doc}" if row is not None and row.doc else ""
         self.query_one("#editor-doc", Static).update(doc)
 
     @property

@@ -54,7 +54,8 @@ def fill_providers(request: object) -> None:
     """Give an engine request the EPs that work here, found in a child process.
 
     Probing EPs in this process would import ORT into the UI and redirect fd 2, where
-    Textual draws (DESIGN 5); `detect_isolated` runs `ortbench detect` in a subprocess.
+    Textual draws (ARCHITECTURE.md §6.3); `detect_isolated` runs `ortbench detect` in a
+    subprocess.
     """
     if not isinstance(request, NeedsProviders) or request.working_providers is not None:
         return

@@ -11,9 +11,10 @@ from typing import Any
 from textual.screen import Screen
 
 from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.fileio import slug
 
 from ..workbench import workbench
-from ..workspace import ProfileEntry, _slug
+from ..workspace import ProfileEntry
 from .dialogs import ConfirmDialog, PromptDialog, confirm_then
 
 
@@ -29,7 +30,7 @@ def short_path(path: Path | None) -> str:
 def name_check(ws: Any, allow: ProfileEntry | None = None) -> Any:
     def check(name: str) -> str | None:
         try:
-            ws._check_new_name(name, allow=allow)
+            ws.check_new_name(name, allow=allow)
         except OrtbenchError as exc:
             return str(exc)
         return None
@@ -84,7 +85,7 @@ def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None
     def check(name: str) -> str | None:
         if not name:
             return "a profile needs a name"
-        if _slug(name) != name:
+        if slug(name, "profile") != name:
             return f"'{name}': use letters, digits, '-', '_' or '.'"
         return None
 
@@ -99,7 +100,7 @@ def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None
             screen.notify(str(exc), title="Not saved", severity="error", timeout=10)
             return
         if old_path is not None and old_path.exists() and old_path.resolve() != target.resolve():
-            kept = ws._load_entry(old_path, old_writable)
+            kept = ws.load_entry(old_path, old_writable)
             ws.profiles.insert(ws.profiles.index(entry), kept)
         screen.notify(f"saved as {short_path(target)}", title="Saved")
         if on_saved:

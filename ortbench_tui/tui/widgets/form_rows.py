@@ -39,15 +39,15 @@ class FormRow(Horizontal):
 
     def __init__(self, key_text: str, control: Widget, hint: str, doc: str, row_id: str) -> None:
         super().__init__(id=row_id)
-        self._key_text, self._control, self._hint, self._doc = key_text, control, hint, doc
+        self.key_text, self.control, self._hint, self._doc = key_text, control, hint, doc
         self.doc = doc
         """The key's documentation (the editor shows it for the focused row)."""
 
     def compose(self) -> ComposeResult:
-        key = Label(literal(self._key_text), classes="form-key")
+        key = Label(literal(self.key_text), classes="form-key")
         key.tooltip = literal(self._doc)
         yield key
-        yield self._control
+        yield self.control
         yield Label(literal(self._hint), classes="form-hint")
 
     @property

@@ -165,7 +165,7 @@ class ProfileForm(VerticalScroll):
 
     def _row_for_path(self, path: str) -> FormRow | None:
         for row in self.query(FormRow):
-            control = row._control
+            control = row.control
             if control.id and self._path_of(control.id) == path:
                 return row
         return None

@@ -3,7 +3,7 @@
 The child process does the timing; a thread worker here reads its events, appends the
 samples to a shared buffer and posts a replaceable progress message. A timer redraws the
 histogram, the run-index chart and the statistics from the buffer at most ~10 times a
-second, whatever the run rate (DESIGN 5: the UI must not perturb the measurement).
+second, whatever the run rate (ARCHITECTURE.md §6.1: the UI must not perturb the measurement).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Measure one stream until the p50 is known to a precision (`run --precision 2%`).
+"""Measure one stream until the p50 is known to within a CI width (`run --until-ci 2%`).
 
-`SequentialPrecision` cuts the stream into blocks and looks at the 95% CI of the p50 (the
+`SequentialCiWidth` cuts the stream into blocks and looks at the 95% CI of the p50 (the
 same block bootstrap) on a 1.25x geometric schedule, stopping once it lies within +-target
-of the p50 (`precision_reached`) or the budget is spent. This stops on the CI's *width*,
+of the p50 (`ci_width_reached`) or the budget is spent. This stops on the CI's *width*,
 which hardly depends on where the estimate fell, so the reported 95% needs no correction
 (Chow and Robbins' fixed-width sequential intervals; the tests check its coverage).
 """
@@ -14,18 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .level_bootstrap import MIN_ROUNDS, SKETCH_POINTS, median_spread, sketch_block
-from .stopping import DEFAULT_REPS, FIRST_LOOK_ROUNDS, eta_seconds
+from .level_bootstrap import LOOK_REPS, MIN_CI_ROUNDS, SKETCH_POINTS, median_spread, sketch_block
+from .stopping import FIRST_LOOK_ROUNDS, eta_seconds
 
-DEFAULT_PRECISION_BUDGET_S = 60.0
-"""`run --precision` without `--max-duration`."""
-PRECISION_LEVEL = 0.95
+CI_LEVEL = 0.95
 PRECISION_GROWTH = 1.25
 """Looks come each time the block count has grown by a quarter: the stop overshoots little."""
 DEFAULT_BLOCK_RUNS = 50
 
 
-def precision_reached(p50: float, ci: tuple[float, float], target: float) -> bool:
+def ci_width_reached(p50: float, ci: tuple[float, float], target: float) -> bool:
     """The CI lies within +-target (a fraction: 0.02 for 2%) of the p50."""
     return ci[0] >= p50 * (1 - target) and ci[1] <= p50 * (1 + target)
 
@@ -36,7 +34,7 @@ def relative_half_width(p50: float, ci: tuple[float, float]) -> float:
 
 
 @dataclass(frozen=True)
-class PrecisionState:
+class CiWidthState:
     samples: int
     blocks: int
     level: float
@@ -56,7 +54,7 @@ class PrecisionState:
         return bool(self.stop_reason)
 
 
-class SequentialPrecision:
+class SequentialCiWidth:
     """One stream of samples, measured until the p50's 95% CI is within +-target of it.
 
     Wiring: `add_samples(new_samples_ns, elapsed_s)` with each progress message's samples,
@@ -67,9 +65,9 @@ class SequentialPrecision:
         target: float,
         block_runs: int = DEFAULT_BLOCK_RUNS,
         max_blocks: int | None = None,
-        level: float = PRECISION_LEVEL,
+        level: float = CI_LEVEL,
         first_look: int = FIRST_LOOK_ROUNDS,
-        reps: int = DEFAULT_REPS,
+        reps: int = LOOK_REPS,
         points: int = SKETCH_POINTS,
         seed: int = 0,
     ) -> None:
@@ -77,16 +75,16 @@ class SequentialPrecision:
         self._block_runs, self._max_blocks = block_runs, max_blocks
         self._reps, self._points = reps, points
         self._rng = np.random.default_rng(seed)
-        self._next_look = max(first_look, MIN_ROUNDS)
+        self._next_look = max(first_look, MIN_CI_ROUNDS)
         self._sketches: list[np.ndarray] = []
         self._raw: list[np.ndarray] = []
         self._pending = np.empty(0, dtype=np.int64)
         self._elapsed_s: float | None = None
-        self._state = PrecisionState(0, 0, level, None, None, None, None, target, "", None)
+        self._state = CiWidthState(0, 0, level, None, None, None, None, target, "", None)
 
     def add_samples(
         self, samples_ns: np.ndarray, elapsed_s: float | None = None
-    ) -> PrecisionState | None:
+    ) -> CiWidthState | None:
         """Take new samples; the new state when a look happened, else None."""
         if self._state.stopped:
             raise RuntimeError("the run has stopped; start a new one")
@@ -110,17 +108,17 @@ class SequentialPrecision:
     def should_stop(self) -> bool:
         return self._state.stopped
 
-    def state(self) -> PrecisionState:
+    def state(self) -> CiWidthState:
         return self._state
 
-    def finish(self, elapsed_s: float | None = None) -> PrecisionState:
+    def finish(self, elapsed_s: float | None = None) -> CiWidthState:
         """The budget ran out: one last look on every complete block, then stop."""
         if elapsed_s is not None:
             self._elapsed_s = elapsed_s
         if self._state.stopped:
             return self._state
-        if len(self._raw) < MIN_ROUNDS:
-            self._state = PrecisionState(
+        if len(self._raw) < MIN_CI_ROUNDS:
+            self._state = CiWidthState(
                 self.samples, len(self._raw), self.level, None, None, None, None,
                 self.target, "budget", None,
             )  # fmt: skip
@@ -131,18 +129,18 @@ class SequentialPrecision:
     def samples(self) -> int:
         return sum(b.size for b in self._raw) + int(self._pending.size)
 
-    def _look(self, final: bool) -> PrecisionState:
+    def _look(self, final: bool) -> CiWidthState:
         sk = np.stack(self._sketches)[None]  # one session: (1, blocks, points)
         exact = math.log(float(np.median(np.concatenate(self._raw))))
         sp = median_spread(sk, exact, self._reps, self._rng)
         low, high = sp.interval(self.level)
         p50 = sp.estimate
         half = relative_half_width(p50, (low, high))
-        reached = precision_reached(p50, (low, high), self.target)
+        reached = ci_width_reached(p50, (low, high), self.target)
         reason = "precision" if reached else ("budget" if final else "")
         n = len(self._raw)
         needed = n * (half / self.target) ** 2 if half > 0 else float(n)
-        self._state = PrecisionState(
+        self._state = CiWidthState(
             self.samples, n, self.level, p50, low, high, half, self.target, reason,
             eta_seconds(needed, n, self._elapsed_s),
         )  # fmt: skip
