@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,9 @@ from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..text import format_ms
 from .common import (
     add_input_arguments,
+    add_overwrite_argument,
     add_profile_arguments,
+    check_outputs,
     count_overrides,
     input_spec_from_args,
     non_negative_int,
@@ -59,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(OUT.npy), so `ortbench compare a.json b.json` gives a verdict",
     )
     parser.add_argument("--samples", metavar="OUT.npy", help="write raw samples (ns, int64)")
+    add_overwrite_argument(parser)
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
@@ -153,9 +157,18 @@ def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
     return f"{format_result(result)}\n\n{text_histogram(samples_ns)}"
 
 
+def check_run_outputs(args: argparse.Namespace) -> None:
+    """--json (and the samples it gets beside it) and --samples, checked before measuring."""
+    outputs = {"--json": args.json, "--samples": args.samples}
+    if args.json and args.json != "-":
+        outputs["--json (its samples)"] = str(Path(args.json).with_suffix(".npy"))
+    check_outputs(outputs, args.overwrite)
+
+
 def execute(args: argparse.Namespace) -> int:
     if args.max_duration is not None and args.precision is None:
         raise OrtbenchError("--max-duration: only with --precision")
+    check_run_outputs(args)
     profile = profile_from_args(
         args.profile,
         args.overrides,

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ortbench_tui.bench.trace import short_ep
+from ortbench_tui.bench.trace import indented_name, nested_order, short_ep
 from ortbench_tui.text import format_us, share_bar
 
 from ..keys import bindings
@@ -185,8 +185,13 @@ class TraceScreen(Screen[None]):
         return NODE_COLUMNS if self.view == "nodes" else OP_COLUMNS
 
     def rows(self) -> list[dict[str, Any]]:
+        """The rows in the chosen order; in the node view a subgraph's nodes under their
+        If/Loop/Scan (with their depth), whatever the order."""
         source = self.summary.get("nodes" if self.view == "nodes" else "op_types") or []
-        return sort_rows(list(source), self.sort_key, self.reverse)
+        rows = sort_rows(list(source), self.sort_key, self.reverse)
+        if self.view != "nodes":
+            return rows
+        return [{**row, "depth": depth} for row, depth in nested_order(rows)]
 
     def _cells(self, row: dict[str, Any], peak: float) -> list[Any]:
         if self.view == "ops":
@@ -206,7 +211,7 @@ class TraceScreen(Screen[None]):
         else:
             flag, style = Text(""), ""
         return [
-            row["name"],
+            indented_name(row["name"], row.get("depth", 0)),
             row["op_type"],
             short_ep(row["provider"]),
             Text(str(row["calls"]), justify="right"),
