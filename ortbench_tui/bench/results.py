@@ -22,6 +22,12 @@ from .result_check import SCHEMA, result_problem
 from .stats import PERCENTILE_METHOD, stability_warnings, summarize
 
 
+def exports_dir() -> Path:
+    """Where the TUI's exports (Markdown, CSV tables) go unless another path is typed:
+    `exports` beside the history, in the data dir."""
+    return results_dir().parent / "exports"
+
+
 def results_dir() -> Path:
     """Where history lives: $ORTBENCH_DATA_DIR/results, else the user data dir."""
     root = os.environ.get("ORTBENCH_DATA_DIR")

@@ -128,7 +128,10 @@ async def test_curve_screen_fills_point_by_point_and_states_the_knee(tmp_path: P
         assert len(screen.query_one(CurveChart).points) == 3
         await pilot.press("m")
         await pilot.pause()
-        assert list(tmp_path.glob("ortbench-curve-*.md"))
+        await pilot.press("enter")
+        await settle(pilot)
+        (md,) = tmp_path.glob("ortbench-curve-*.md")
+        assert "Inputs: `" in md.read_text()
 
 
 @pytest.mark.asyncio

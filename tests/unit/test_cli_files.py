@@ -224,3 +224,21 @@ def test_overwrite_lets_run_replace_its_outputs(capsys, tmp_path):
     assert code == 0, err
     assert json.loads(out.read_text())["runs"] == 20
     assert np.load(out.with_suffix(".npy")).size == 20
+
+
+def test_profile_accepts_an_existing_name_that_starts_with_a_dash(capsys, tmp_path, monkeypatch):
+    """A profile saved as `-tmp-newcomer-best` (older TUI default names) failed as
+    `--profile -tmp-...`: "expected one argument"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "-tmp-newcomer-best.toml").write_text(
+        'name = "-tmp-newcomer-best"\n[run]\nwarmup_runs = 1\n'
+    )
+    code, out, err = run_cli(
+        capsys, "run", "sample:tiny", "--profile", "-tmp-newcomer-best", "--runs", "5", "-q"
+    )
+    assert code == 0, err
+    assert "-tmp-newcomer-best" in out
+    with pytest.raises(SystemExit) as exited:  # a short flag stays a flag
+        main(["run", "sample:tiny", "--profile", "-q"])
+    assert exited.value.code == 2 and "expected one argument" in capsys.readouterr().err

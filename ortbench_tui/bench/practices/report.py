@@ -150,6 +150,8 @@ def accuracy_notes(report: PracticesReport) -> list[str]:
 
 
 def report_markdown(report: PracticesReport) -> str:
+    from ..run_inputs import inputs_markdown
+
     hw = report.hardware
     machine = (
         f"{hw.get('cpu_model')}, {hw.get('physical_cores')} physical / "
@@ -161,6 +163,8 @@ def report_markdown(report: PracticesReport) -> str:
         f"### ortbench practices · {report.model}",
         "",
         f"Base profile: {report.base_name}. Machine: {machine}. Practices from {ARTICLE}.",
+        "",
+        inputs_markdown(report.inputs),
         "",
         *md_table(FULL_HEADER, full_rows(report)),
         "",

@@ -140,7 +140,7 @@ class CurveScreen(JobScreen):
         save_dir: Path | None = None,
     ) -> None:
         """`request`: a CurveRequest. `start` makes the run (default `bench.curve.CurveRun`);
-        `save_dir` is where m writes (default: the working folder)."""
+        `save_dir` is where m offers to write (default: the data dir's exports)."""
         super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
         self.result: Any = None
@@ -248,4 +248,4 @@ class CurveScreen(JobScreen):
         if self.result is None:
             return
         text = curve_markdown(self.result.result, self.result.points)
-        self._write_export((self.save_dir or Path.cwd()) / export_name("curve", "md"), text)
+        self._export(self.save_dir, export_name("curve", "md"), text)

@@ -25,7 +25,7 @@ from ..columns import Column, fill_table
 from ..keys import bindings
 from ..literal import literal
 from .job_screen import JobScreen, export_name
-from .new_profiles import free_path, profile_folder, save_new_profile
+from .new_profiles import default_profile_name, profile_folder, save_new_profile
 
 COLUMNS = (
     Column("rank", 0),
@@ -187,10 +187,6 @@ class SweepScreen(JobScreen):
             return True if self.result is not None else None
         return True
 
-    def _best_path(self) -> Path:
-        stem = self.request.model.removeprefix("sample:").replace("/", "-")
-        return free_path(profile_folder(self, self.save_dir), Path(stem).stem + "-sweep-best")
-
     def action_save_best(self) -> None:
         result = self.result
         if result is None or result.winner is None:
@@ -201,7 +197,9 @@ class SweepScreen(JobScreen):
             self.saved = path
             self.notify(f"saved {path} (listed under Profiles)", title="Best profile saved")
 
-        save_new_profile(self, self._best_path(), self.saved, result.save_best, saved)
+        folder = profile_folder(self, self.save_dir)
+        name = default_profile_name(self.request.model)
+        save_new_profile(self, folder, name, result.save_best, saved)
 
     def action_export(self) -> None:
         from ortbench_tui.bench.sweep import sweep_markdown
@@ -209,4 +207,4 @@ class SweepScreen(JobScreen):
         if self.result is None:
             return
         text = sweep_markdown(self.result)
-        self._write_export((self.save_dir or Path.cwd()) / export_name("sweep", "md"), text)
+        self._export(self.save_dir, export_name("sweep", "md"), text)
