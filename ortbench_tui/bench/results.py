@@ -253,6 +253,9 @@ class HistoryEntry:
     host: str = ""
     """The fleet node that measured it; "" for a run on this machine."""
     fleet_run: str = ""
+    kind: str = "run"
+    """"run", or "curve" for a load curve (`ortbench curve`): p50/p99 are then those of its
+    first measured point, runs its requests in all, status its points."""
 
 
 @dataclass
@@ -284,6 +287,10 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
         return scan
     for path in paths:
         try:
+            curve = _curve_entry(path)
+            if curve is not None:
+                scan.entries.append(curve)
+                continue
             r = load_result(path)
         except OrtbenchError as exc:
             # The file is named beside its reason: keep the path out of the reason itself.
@@ -307,6 +314,40 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
             )
         )
     return scan
+
+
+def _curve_entry(path: Path) -> HistoryEntry | None:
+    """The history line of a curve file (None when `path` is not one); OrtbenchError naming
+    what is wrong with a curve file that cannot be read."""
+    from .curve.result import is_curve_file, load_curve
+
+    # save_curve names them `…-curve.json`: other files are not read twice.
+    if not path.stem.endswith("-curve") or not is_curve_file(path):
+        return None
+    c = load_curve(path)
+    points = [p for p in c["points"] if isinstance(p, dict)]
+    ok = [p for p in points if p.get("status") == "ok"]
+    first = (ok[0].get("latency_ms") or {}) if ok else {}
+    return HistoryEntry(
+        path=path,
+        created=str(c.get("created", "")),
+        model=str((c.get("model") or {}).get("name", "?")),
+        profile=str((c.get("profile") or {}).get("name", "?")),
+        p50_ms=_ms(first.get("p50")),
+        p99_ms=_ms(first.get("p99")),
+        runs=sum(int(p.get("requests") or 0) for p in points),
+        status=f"curve {len(ok)}/{len(points)}",
+        precision=str(((c.get("profile") or {}).get("run") or {}).get("precision", "fp32")),
+        inputs=", ".join(str(p.get("label") or _point_label(p)) for p in points[:4])
+        + (" …" if len(points) > 4 else ""),
+        host=str(c.get("host") or ""),
+        kind="curve",
+    )
+
+
+def _point_label(point: dict[str, Any]) -> str:
+    dims = point.get("dims") or {}
+    return " ".join([*(f"{k}={v}" for k, v in dims.items()), f"C={point.get('concurrency', 1)}"])
 
 
 def _fleet_run(result: dict[str, Any]) -> str:

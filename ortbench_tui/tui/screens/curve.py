@@ -249,3 +249,37 @@ class CurveScreen(JobScreen):
             return
         text = curve_markdown(self.result.result, self.result.points)
         self._export(self.save_dir, export_name("curve", "md"), text)
+
+
+class SavedCurve:
+    """A curve from the history as a finished job: its one event is the saved result, so the
+    curve screen shows it as it showed it live (nothing is measured again)."""
+
+    def __init__(self, path: Path) -> None:
+        from ortbench_tui.bench.curve import PointResult, load_curve, load_curve_samples
+
+        self.path = path
+        self.result = load_curve(path)
+        self.samples = load_curve_samples(path)
+        self.model = str(self.result["model"].get("path") or self.result["model"].get("name"))
+        self.saved_points = [PointResult.from_dict(p) for p in self.result["points"]]
+
+    def points(self) -> list[Any]:
+        return self.saved_points
+
+    def events(self) -> Any:
+        from ortbench_tui.bench.curve import CurveFinished
+
+        failed = [p for p in self.saved_points if p.status == "failed"]
+        yield CurveFinished(
+            self.result, self.samples, self.saved_points, path=self.path, failed=failed
+        )
+
+    def cancel(self) -> None:
+        """Nothing runs."""
+
+
+def saved_curve_screen(path: Path) -> CurveScreen:
+    """The curve screen over a curve kept in the history; OrtbenchError if it cannot be read."""
+    saved = SavedCurve(path)
+    return CurveScreen(saved, start=lambda _request: saved)
