@@ -134,9 +134,14 @@ def build_result(
         "inputs": list(meta.get("inputs") or []),
         "warnings": warnings,
     }
-    for extra in ("accuracy", "trace", "stopping", "shifts"):
+    for extra in ("accuracy", "quantization", "trace", "stopping", "shifts"):
         if extra in final:
             result[extra] = final[extra]
+    quantized = final.get("quantization")
+    if isinstance(quantized, dict) and quantized.get("quantized_nodes") == 0:
+        from ..precision.int8 import quantization_note
+
+        result["warnings"] = [*warnings, quantization_note(quantized)]
     if meta.get("tensorrt"):  # engine_from_cache, build_s, cache_dir (bench.gpu_session)
         result["tensorrt"] = meta["tensorrt"]
     return result

@@ -141,6 +141,10 @@ def format_result(result: dict[str, Any]) -> str:
         from ..precision import accuracy_lines, calibration_note
 
         lines.append(f"accuracy of {precision} against fp32 on the same inputs:")
+        if result.get("quantization"):
+            from ..precision.int8 import quantization_note
+
+            lines.append(f"  quantization: {quantization_note(result['quantization'])}")
         lines += [f"  {line}" for line in accuracy_lines(result.get("accuracy"))]
         note = calibration_note(result["profile"]["run"])
         if note:

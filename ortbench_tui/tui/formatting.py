@@ -50,7 +50,14 @@ def accuracy_notes(result: dict[str, Any]) -> list[Line]:
     precision = ((result.get("profile") or {}).get("run") or {}).get("precision", "")
     head = f"accuracy of {precision} vs fp32" if precision else "accuracy vs fp32"
     severity = "error" if isinstance(accuracy, dict) and accuracy.get("error") else "info"
-    return [(severity, f"{head} · {line}") for line in accuracy_lines(accuracy)]
+    lines: list[Line] = [(severity, f"{head} · {line}") for line in accuracy_lines(accuracy)]
+    quantization = result.get("quantization")
+    if isinstance(quantization, dict):
+        from ortbench_tui.precision.int8 import quantization_note
+
+        none = quantization.get("quantized_nodes") == 0
+        lines.append(("warning" if none else "info", f"int8 · {quantization_note(quantization)}"))
+    return lines
 
 
 def stop_lines(result: dict[str, Any]) -> list[Line]:
