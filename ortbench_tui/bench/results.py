@@ -21,6 +21,10 @@ from ..text import plural
 from .result_check import SCHEMA, result_problem
 from .stats import PERCENTILE_METHOD, stability_warnings, summarize
 
+CURVE_KIND = "curve"
+"""The `kind` of a curve result (`ortbench curve`); run results have none."""
+CURVE_SCHEMA = 1
+
 
 def exports_dir() -> Path:
     """Where the TUI's exports (Markdown, CSV tables) go unless another path is typed:
@@ -324,12 +328,18 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
 def _curve_entry(path: Path) -> HistoryEntry | None:
     """The history line of a curve file (None when `path` is not one); OrtbenchError naming
     what is wrong with a curve file that cannot be read."""
-    from .curve.result import is_curve_file, load_curve
-
     # save_curve names them `…-curve.json`: other files are not read twice.
-    if not path.stem.endswith("-curve") or not is_curve_file(path):
+    if not path.stem.endswith("-curve"):
         return None
-    c = load_curve(path)
+    raw = read_regular(path, RESULT_LIMIT, "curve file")
+    try:
+        c = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None  # not JSON: load_result says what is wrong
+    if not isinstance(c, dict) or c.get("kind") != CURVE_KIND:
+        return None
+    if c.get("schema") != CURVE_SCHEMA or not isinstance(c.get("points"), list):
+        raise OrtbenchError(f"curve schema {c.get('schema')}, this ortbench reads {CURVE_SCHEMA}")
     points = [p for p in c["points"] if isinstance(p, dict)]
     ok = [p for p in points if p.get("status") == "ok"]
     first = (ok[0].get("latency_ms") or {}) if ok else {}
