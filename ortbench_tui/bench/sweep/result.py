@@ -53,6 +53,8 @@ class SweepUpdate:
     candidates: list[Candidate]
     final: bool = False
     message: str = ""
+    eta_s: float | None = None
+    """Seconds left: what the budget has not spent yet (the budget bounds the wall time)."""
 
 
 @dataclass
@@ -108,8 +110,9 @@ class SweepResult:
             f"Found by `ortbench sweep` on {self.model} (sha256 {self.model_sha256[:16]})",
             f"date: {self.created}",
             f"grid ({len(self.candidates)} points, {len(skipped)} skipped): {grid}",
-            f"search: successive halving, eta {self.eta}, within a {self.budget_s:g} s budget "
-            f"({self.elapsed_s:.1f} s used); {self.rounds_done} rounds: "
+            f"search: successive halving, eta {self.eta}, within a {self.budget_s:g} s budget of "
+            f"wall time, set-up and sessions included ({self.elapsed_s:.1f} s used); "
+            f"{self.rounds_done} rounds: "
             + " -> ".join(str(n) for n in self.plan[: self.rounds_done])
             + " -> 1 candidates",
         ]
