@@ -145,7 +145,9 @@ class CompareProgressLine:
             if event.detail
             else (f"{what} {event.done}{total}")
         )
-        sys.stderr.write(f"\r\033[K{text}  {event.elapsed_s:5.1f} s")
+        eta = event.eta_s
+        left = f" · ~{eta:.0f} s left" if eta is not None else ""
+        sys.stderr.write(f"\r\033[K{text}  {event.elapsed_s:5.1f} s{left}")
         sys.stderr.flush()
 
     def clear(self) -> None:

@@ -79,7 +79,9 @@ class SweepProgress:
             if self.tty:
                 best = next((c for c in event.candidates if c.median_ms is not None), None)
                 lead = f" · leading #{best.index} {best.label}" if best else ""
-                sys.stderr.write(f"\r\033[K{msg} · {event.elapsed_s:5.1f} s{lead}"[:200])
+                left = f" · ≤{event.eta_s:.0f} s left" if event.eta_s is not None else ""
+                line = f"{msg} · {event.elapsed_s:5.1f} s{left}{lead}"
+                sys.stderr.write(f"\r\033[K{line}"[:200])
                 sys.stderr.flush()
             return
         if self.tty:

@@ -161,3 +161,22 @@ def test_cli_practices_markdown_and_json(capsys, tmp_path):
     assert "| all | all together |" in md.read_text()
     assert "left out (--no-precision)" in out
     assert main(["practices", str(tmp_path / "none.onnx")]) == 2
+
+
+def test_practices_progress_estimates_the_time_left():
+    from ortbench_tui.bench.practices.run import PracticesProgress
+
+    first = PracticesProgress("timed", 10, 40, 5.0, "9 profiles, interleaved", step=1, steps=2)
+    assert first.eta_s == pytest.approx(5.0 * (1 - 0.125) / 0.125)
+    assert first.text().endswith("· 5.0 s · ~35 s left")
+    half = PracticesProgress("timed", 0, 10, 20.0, "fp16", step=2, steps=2)
+    assert half.eta_s == pytest.approx(20.0)
+    assert PracticesProgress("setup", 0, None, 0.1, "x").eta_s is None  # nothing done yet
+
+
+def test_compare_progress_estimates_the_time_left_of_its_timed_rounds():
+    from ortbench_tui.bench.compare import CompareProgress
+
+    assert CompareProgress("timed", 5, 20, 10.0).eta_s == pytest.approx(30.0)
+    assert CompareProgress("setup", 0, None, 1.0).eta_s is None
+    assert CompareProgress("timed", 5, None, 10.0).eta_s is None  # until decided: no plan

@@ -102,7 +102,7 @@ def test_precision_rows_show_their_accuracy_beside_the_ratio():
 
 def test_progress_says_the_totals():
     ev = PracticesProgress("timed", 9, 40, 3.21, "12 profiles, interleaved", 1, 3, ("5",))
-    assert ev.text() == "step 1 of 3 · 12 profiles, interleaved: timed 9 of 40 · 3.2 s"
+    assert ev.text() == "step 1 of 3 · 12 profiles, interleaved: timed 9 of 40 · 3.2 s · ~40 s left"
 
 
 def test_practices_help_names_the_article(capsys):

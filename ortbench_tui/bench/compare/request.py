@@ -63,6 +63,16 @@ class CompareProgress:
     """`until_decided`: per profile, its pair's `stopping.ComparisonState` (None for A, and
     before the look plan is fixed)."""
 
+    @property
+    def eta_s(self) -> float | None:
+        """The time left if the timed rounds go on as they went (None before they start, or
+        without a planned count: until decided stops when it knows)."""
+        from ..job import eta_from_fraction
+
+        if self.phase != "timed" or not self.total:
+            return None
+        return eta_from_fraction(self.elapsed_s, self.done / self.total)
+
 
 @dataclass
 class CompareFinished:

@@ -68,12 +68,24 @@ class PracticesProgress:
     rows: tuple[str, ...] = ()
     """The numbers of the rows being timed now ("5", "7a"), for a UI to mark them."""
 
+    @property
+    def eta_s(self) -> float | None:
+        """The time left, if the steps to come go as the ones done (each step weighs the
+        same: the fp32 rows together, then each precision)."""
+        from ..job import eta_from_fraction
+
+        inner = self.done / self.total if self.total and self.phase == "timed" else 0.0
+        steps = max(self.steps, 1)
+        return eta_from_fraction(self.elapsed_s, (self.step - 1 + min(inner, 1.0)) / steps)
+
     def text(self) -> str:
-        """`step 1 of 3 · 9 profiles, interleaved: timed 9 of 40 · 3.2 s`."""
+        """`step 1 of 3 · 9 profiles, interleaved: timed 9 of 40 · 3.2 s · ~41 s left`."""
         count = f"{self.done} of {self.total}" if self.total else f"{self.done}"
+        eta = self.eta_s
+        left = f" · ~{eta:.0f} s left" if eta is not None else ""
         return (
             f"step {self.step} of {self.steps} · {self.detail}: {self.phase} {count} · "
-            f"{self.elapsed_s:.1f} s"
+            f"{self.elapsed_s:.1f} s{left}"
         )
 
 

@@ -99,7 +99,9 @@ class SweepRun:
     def remaining_s(self) -> float:
         """The time the budget has left (the sweep ends by then, give or take
         BUDGET_MARGIN_S): its estimate of the time to the end."""
-        return max(0.0, self.request.budget_s - self.elapsed())
+        from ..job import eta_from_budget
+
+        return eta_from_budget(self.started, self.request.budget_s) or 0.0
 
     def _update(self, r: int, message: str = "", final: bool = False) -> SweepUpdate:
         return SweepUpdate(
