@@ -273,6 +273,10 @@ async def test_keys_are_in_the_palette_and_hidden_while_a_run_goes(app_factory):
         await wait_for(pilot, lambda: app.screen.query_one(RunPanel).live.version > 0, timeout=10)
         titles = [hit.text async for hit in provider.discover()]
         assert not any(t.startswith(("Trace", "Compare", "Check", "Sweep")) for t in titles)
+        # The footer greys what does nothing during a run (check_action), keeps stop and quit.
+        enabled = {k: b.enabled for k, b in app.screen.active_bindings.items()}
+        assert not any(enabled.get(k, False) for k in ("e", "t", "c", "p", "w", "r"))
+        assert enabled["escape"] and enabled["q"]
         await pilot.press("t", "c", "p", "w")  # disabled: nothing opens
         await pilot.pause()
         assert app.screen.id == "main"
