@@ -82,6 +82,20 @@ def precision_label(state: Any, target_pct: float, spent_s: float) -> str:
     return f"until ±{target_pct:g}%: {now} · {spent_s:.0f} s"[:24]
 
 
+def memory_text(result: dict[str, Any]) -> str:
+    """`peak RSS 212 MiB · GPU memory 1.2 GiB peak` as the CLI prints it; the GPU part says
+    why when it was not measured (no GPU, or no NVML)."""
+    rss = result.get("rss_peak_mb")
+    text = f"peak RSS {rss:.0f} MiB" if isinstance(rss, (int, float)) else "peak RSS n/a"
+    gpu = result.get("gpu_mem_peak_mb")
+    active = ((result.get("providers") or {}).get("active") or ["CPUExecutionProvider"])[0]
+    if isinstance(gpu, (int, float)):
+        text += f" · GPU memory peak {gpu:.0f} MiB"
+    elif result.get("gpu_mem_note") and active != "CPUExecutionProvider":
+        text += f" · GPU memory: {result['gpu_mem_note']}"
+    return text
+
+
 def result_lines(
     result: dict[str, Any], saved: str | None = None, save_error: str | None = None
 ) -> list[Line]:
@@ -105,6 +119,7 @@ def result_lines(
     if threads is not None:
         timing += f" · intra-op threads {threads}"
     lines.append(("info", timing))
+    lines.append(("info", memory_text(result)))
     lines += stop_lines(result)
     for warning in result.get("warnings") or []:
         if warning.startswith("cancelled:"):
