@@ -281,10 +281,6 @@ class TraceScreen(Screen[None]):
             for i, body in zip(rows, short, strict=True):
                 cells[i][0] = head + body
 
-    def on_resize(self) -> None:
-        if self.is_mounted:
-            self.refresh_table()
-
     # -- actions --------------------------------------------------------------------------------
 
     def action_cycle_sort(self) -> None:
