@@ -5,13 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
 from ..errors import OrtbenchError, RunFailed
-from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from ..text import format_ms
 from .common import (
     add_input_arguments,
@@ -27,6 +23,11 @@ from .common import (
     text_histogram,
 )
 from .run_outputs import keep_run
+
+if TYPE_CHECKING:  # the engine is imported when a command runs, not to build the parser
+    import numpy as np
+
+    from ..bench.runner import Event
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +91,9 @@ class ProgressLine:
         self.enabled = enabled and sys.stderr.isatty()
 
     def __call__(self, event: Event) -> None:
+        from ..bench.runner import Progress
+        from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
+
         if not self.enabled or not isinstance(event, Progress):
             return
         total = f"/{event.total}" if event.total else ""
@@ -170,6 +174,8 @@ def check_run_outputs(args: argparse.Namespace) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..bench.runner import Failed, RunRequest, follow_run, start_run
+
     if args.max_duration is not None and args.precision is None:
         raise OrtbenchError("--max-duration: only with --precision")
     check_run_outputs(args)

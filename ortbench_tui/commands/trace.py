@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..bench.runner import RunRequest, run_benchmark
-from ..bench.trace import format_trace
 from ..errors import RunFailed
 from ..text import format_us
 from .common import (
@@ -70,6 +68,9 @@ def format_header(result: dict[str, Any]) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..bench.runner import RunRequest, run_benchmark
+    from ..bench.trace import format_trace
+
     check_outputs({"--json": args.json}, args.overwrite)
     profile = profile_from_args(
         args.profile, args.overrides, count_overrides(args.runs, None, args.warmup)

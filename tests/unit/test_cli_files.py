@@ -154,8 +154,8 @@ def test_unwritable_home_keeps_ort_telemetry_off_stderr(tmp_path):
 # --- output files are checked before anything is measured --------------------------------------
 
 MEASURES = {
-    "run": "ortbench_tui.commands.run.start_run",
-    "trace": "ortbench_tui.commands.trace.run_benchmark",
+    "run": "ortbench_tui.bench.runner.start_run",
+    "trace": "ortbench_tui.bench.runner.run_benchmark",
     "curve": "ortbench_tui.bench.curve.run_curve",
     "compare": "ortbench_tui.bench.compare.run_compare",
     "sweep": "ortbench_tui.bench.sweep.run_sweep",

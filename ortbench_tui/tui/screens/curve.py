@@ -28,6 +28,37 @@ from ..widgets.curve_chart import CurveChart
 from .job_screen import JobScreen, export_name
 
 COLUMNS = ("point", "p50", "p99", "req/s", "items/s", "p50 95% CI", "CV", "status")
+ALIAS_OVER = 6
+"""Dim names longer than this get a short alias in the point column (legend below)."""
+
+
+def dim_aliases(names: list[str]) -> dict[str, str]:
+    """Short, distinct aliases for long dim names (`encoder_sequence_length` -> `e`,
+    `batch_size` and `beam_width` -> `ba`, `be`): the shortest prefix no other dim shares.
+    Short names keep themselves; {} when none is long."""
+    if not any(len(n) > ALIAS_OVER for n in names):
+        return {}
+    aliases: dict[str, str] = {}
+    for name in names:
+        if len(name) <= ALIAS_OVER:
+            continue
+        others = [o for o in names if o != name]
+        size = 1
+        while size < len(name) and any(o.startswith(name[:size]) for o in others):
+            size += 1
+        alias = name[:size]
+        aliases[name] = alias if alias not in names else name
+    return aliases
+
+
+def point_label(point: Any, aliases: dict[str, str]) -> str:
+    """The point's label with its dims under their aliases: `e=128 b=4 C=2`."""
+    dims = " ".join(f"{aliases.get(k, k)}={v}" for k, v in point.dims.items())
+    return " ".join(part for part in (dims, f"C={point.concurrency}") if part)
+
+
+def alias_legend(aliases: dict[str, str]) -> str:
+    return " · ".join(f"{a} = {name}" for name, a in aliases.items() if a != name)
 ORDER = (0, 1, 4, 7, 8, 2, 6, 9)
 """`bench.curve.point_row` columns (point, p50, CI, p90, p99, mean, CV, req/s, items/s,
 status) as shown here: what the curve is about first, so it fits in 80 columns."""
@@ -145,6 +176,7 @@ class CurveScreen(JobScreen):
         self.save_dir = Path(save_dir) if save_dir else None
         self.result: Any = None
         self.points: list[Any] = []
+        self.aliases: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="curve-title")
@@ -207,8 +239,11 @@ class CurveScreen(JobScreen):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
+        names = list(dict.fromkeys(k for p in event.points for k in p.dims))
+        self.aliases = dim_aliases(names)
         for p in event.points:
             row = point_row(p)
+            row[0] = point_label(p, self.aliases)
             cells: list[Any] = [Text(row[j]) for j in ORDER]
             if p.status == "failed":
                 cells[-1] = Text("failed", style="bold red")
@@ -234,6 +269,9 @@ class CurveScreen(JobScreen):
             lines.append(f"✗ {p.label}: {p.error.splitlines()[0] if p.error else ''}\n", "red")
         if res.path:
             lines.append(f"saved {res.path} · ", style="dim")
+        legend = alias_legend(self.aliases)
+        if legend:
+            lines.append(f"{legend}\n", style="dim")
         lines.append("m writes the table as Markdown\n", style="dim")
         self.query_one("#curve-status", Static).update(lines)
 
