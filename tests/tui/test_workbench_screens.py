@@ -189,7 +189,10 @@ async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
         await wait_for(pilot, lambda: len(screen.rows) == 16, timeout=20)
         await wait_for(pilot, lambda: screen.result is not None, timeout=40)
         statuses = [r[-1] for r in screen.rows]
-        assert "winner" in statuses
+        if "winner" not in statuses:  # the 8 s budget bounds wall time: on a loaded machine
+            # creating 16 sessions can take it all, which the result says, nothing left running
+            assert any("budget ran out" in w for w in screen.result.warnings)
+            assert "measuring" not in statuses
         assert screen.query_one(DataTable).row_count == 16
         assert not errors(app)
 

@@ -343,6 +343,9 @@ class SweepRun:
         runner_up = measured[1] if len(measured) > 1 else None
         if winner is not None:
             winner.status = "winner"
+        for c in self.candidates:
+            if c.status == "measuring":  # a round ended before it measured them
+                c.status = "not measured"
         warnings = []
         if self._cancelled:
             warnings.append(f"cancelled after {self.rounds_done} of {len(self.plan)} rounds")

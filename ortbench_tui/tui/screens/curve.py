@@ -59,6 +59,8 @@ def point_label(point: Any, aliases: dict[str, str]) -> str:
 
 def alias_legend(aliases: dict[str, str]) -> str:
     return " · ".join(f"{a} = {name}" for name, a in aliases.items() if a != name)
+
+
 ORDER = (0, 1, 4, 7, 8, 2, 6, 9)
 """`bench.curve.point_row` columns (point, p50, CI, p90, p99, mean, CV, req/s, items/s,
 status) as shown here: what the curve is about first, so it fits in 80 columns."""
