@@ -12,9 +12,13 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from . import __version__
 from .errors import OrtbenchError, RunFailed, WriteFailed
+
+STARTED = time.perf_counter()
+"""When this process reached ortbench: a job's wall-time budget (sweep) counts from here."""
 
 COMMANDS = {
     "tui": "open the terminal workbench (the default)",

@@ -92,6 +92,14 @@ class SweepProgress:
         sys.stderr.flush()
 
 
+def process_started() -> float | None:
+    """When `ortbench` started (cli.STARTED), so the budget includes its start-up; None when
+    the command runs without the CLI entry point."""
+    cli = sys.modules.get("ortbench_tui.cli")
+    started = getattr(cli, "STARTED", None)
+    return float(started) if isinstance(started, float) else None
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.sweep import (
         SweepRequest,
@@ -126,6 +134,7 @@ def execute(args: argparse.Namespace) -> int:
         eta=args.eta,
         inputs=input_spec_from_args(args, args.model),
         until_decided=args.until_decided,
+        started=process_started(),
     )
     result = run_sweep(request, SweepProgress(not args.quiet))
     saved = None

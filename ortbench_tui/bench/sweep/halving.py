@@ -53,8 +53,9 @@ class SweepRun:
         from ...models import file_sha256
         from ...samples import resolve_model
 
-        # The budget is the wall time the user waits: set-up (hashing, probing EPs) counts.
-        self.started = time.perf_counter()
+        # The budget is the wall time the user waits: the command's start-up and set-up
+        # (imports, hashing, probing EPs) count.
+        self.started = request.started if request.started is not None else time.perf_counter()
         if request.budget_s <= 0:
             raise OrtbenchError("--budget must be positive")
         if request.eta < 2:

@@ -41,6 +41,9 @@ class SweepRequest:
     until_decided: bool = False
     """Within each round, stop measuring candidates decided slower than the round's best
     (`sweep.decide`), so the round's time goes to the close calls."""
+    started: float | None = None
+    """When the user started waiting (`time.perf_counter()`: the CLI's start, the TUI's
+    Enter); the budget counts from there. None: from the sweep's own start."""
 
 
 @dataclass
