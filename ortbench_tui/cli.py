@@ -12,9 +12,13 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from . import __version__
 from .errors import OrtbenchError, RunFailed, WriteFailed
+
+STARTED = time.perf_counter()
+"""When this process reached ortbench: a job's wall-time budget (sweep) counts from here."""
 
 COMMANDS = {
     "tui": "open the terminal workbench (the default)",
@@ -62,8 +66,29 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+VALUE_OPTIONS = ("--profile",)
+"""Options whose value may be a name that starts with '-' (a profile saved as `-tmp-x`)."""
+
+
+def glue_dash_values(argv: list[str]) -> list[str]:
+    """`--profile -tmp-x` -> `--profile=-tmp-x`: argparse would read `-tmp-x` as an option
+    ("expected one argument"). Only values longer than a short flag (`-q` stays a flag)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        value = argv[i + 1] if i + 1 < len(argv) else ""
+        if arg in VALUE_OPTIONS and len(value) > 2 and value[0] == "-" and value[1] != "-":
+            out.append(f"{arg}={value}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = glue_dash_values(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
     args = parser.parse_args(argv or ["tui"])
     if not args.command:

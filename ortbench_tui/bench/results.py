@@ -21,6 +21,16 @@ from .protocol import SessionMeta
 from .result_check import SCHEMA, result_problem
 from .stats import PERCENTILE_METHOD, stability_warnings, summarize
 
+CURVE_KIND = "curve"
+"""The `kind` of a curve result (`ortbench curve`); run results have none."""
+CURVE_SCHEMA = 1
+
+
+def exports_dir() -> Path:
+    """Where the TUI's exports (Markdown, CSV tables) go unless another path is typed:
+    `exports` beside the history, in the data dir."""
+    return results_dir().parent / "exports"
+
 
 def results_dir() -> Path:
     """Where history lives: $ORTBENCH_DATA_DIR/results, else the user data dir."""
@@ -129,9 +139,14 @@ def build_result(
         "inputs": list(meta.get("inputs") or []),
         "warnings": warnings,
     }
-    for extra in ("accuracy", "trace", "stopping", "shifts"):
+    for extra in ("accuracy", "quantization", "trace", "stopping", "shifts"):
         if extra in final:
             result[extra] = final[extra]
+    quantized = final.get("quantization")
+    if isinstance(quantized, dict) and quantized.get("quantized_nodes") == 0:
+        from ..precision.int8 import quantization_note
+
+        result["warnings"] = [*warnings, quantization_note(quantized)]
     if meta.get("tensorrt"):  # engine_from_cache, build_s, cache_dir (bench.gpu_session)
         result["tensorrt"] = meta["tensorrt"]
     return result
@@ -245,6 +260,9 @@ class HistoryEntry:
     host: str = ""
     """The fleet node that measured it; "" for a run on this machine."""
     fleet_run: str = ""
+    kind: str = "run"
+    """"run", or "curve" for a load curve (`ortbench curve`): p50/p99 are then those of its
+    first measured point, runs its requests in all, status its points."""
 
 
 @dataclass
@@ -276,6 +294,10 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
         return scan
     for path in paths:
         try:
+            curve = _curve_entry(path)
+            if curve is not None:
+                scan.entries.append(curve)
+                continue
             r = load_result(path)
         except OrtbenchError as exc:
             if _job_kind(path):  # another job's result (a curve, a load): not a run, not bad
@@ -312,6 +334,46 @@ def _job_kind(path: Path) -> str:
         return ""
     kind = data.get("kind") if isinstance(data, dict) else None
     return kind if isinstance(kind, str) else ""
+
+
+def _curve_entry(path: Path) -> HistoryEntry | None:
+    """The history line of a curve file (None when `path` is not one); OrtbenchError naming
+    what is wrong with a curve file that cannot be read."""
+    # save_curve names them `…-curve.json`: other files are not read twice.
+    if not path.stem.endswith("-curve"):
+        return None
+    raw = read_regular(path, RESULT_LIMIT, "curve file")
+    try:
+        c = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None  # not JSON: load_result says what is wrong
+    if not isinstance(c, dict) or c.get("kind") != CURVE_KIND:
+        return None
+    if c.get("schema") != CURVE_SCHEMA or not isinstance(c.get("points"), list):
+        raise OrtbenchError(f"curve schema {c.get('schema')}, this ortbench reads {CURVE_SCHEMA}")
+    points = [p for p in c["points"] if isinstance(p, dict)]
+    ok = [p for p in points if p.get("status") == "ok"]
+    first = (ok[0].get("latency_ms") or {}) if ok else {}
+    return HistoryEntry(
+        path=path,
+        created=str(c.get("created", "")),
+        model=str((c.get("model") or {}).get("name", "?")),
+        profile=str((c.get("profile") or {}).get("name", "?")),
+        p50_ms=_ms(first.get("p50")),
+        p99_ms=_ms(first.get("p99")),
+        runs=sum(int(p.get("requests") or 0) for p in points),
+        status=f"curve {len(ok)}/{len(points)}",
+        precision=str(((c.get("profile") or {}).get("run") or {}).get("precision", "fp32")),
+        inputs=", ".join(str(p.get("label") or _point_label(p)) for p in points[:4])
+        + (" …" if len(points) > 4 else ""),
+        host=str(c.get("host") or ""),
+        kind="curve",
+    )
+
+
+def _point_label(point: dict[str, Any]) -> str:
+    dims = point.get("dims") or {}
+    return " ".join([*(f"{k}={v}" for k, v in dims.items()), f"C={point.get('concurrency', 1)}"])
 
 
 def _fleet_run(result: dict[str, Any]) -> str:

@@ -107,6 +107,22 @@ def shapes_text(shapes: dict[str, tuple[int, ...]] | None) -> str:
     return ", ".join(f"{n} {'x'.join(map(str, s)) or '()'}" for n, s in shapes.items())
 
 
+def inputs_markdown(records: Sequence[dict[str, Any]]) -> str:
+    """One Markdown line naming the inputs measured: ``Inputs: `x` float32 1x3x224x224 (normal)``;
+    "unrecorded" when the result predates input records."""
+    if not records:
+        return "Inputs: unrecorded."
+    parts = []
+    for r in records:
+        shape = "x".join(str(int(d)) for d in r.get("shape") or []) or "()"
+        source = r.get("source") or {}
+        how = source.get("spec") or source.get("kind") or ""
+        parts.append(
+            f"`{r.get('name', '')}` {r.get('dtype', '')} {shape}" + (f" ({how})" if how else "")
+        )
+    return "Inputs: " + ", ".join(parts) + "."
+
+
 def shape_mismatch_warning(names: Sequence[str], results: Sequence[dict[str, Any]]) -> str | None:
     """A warning when the results were measured on different input shapes (or some unknown)."""
     shapes = [shapes_of(r) for r in results]

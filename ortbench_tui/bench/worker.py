@@ -312,6 +312,17 @@ class Measurement:
             buf[i] = pc() - t0
 
 
+def quantization_section(derived: Path, source: Path) -> dict[str, Any]:
+    """The result's `quantization` (int8 only): how many nodes the quantizer changed. Never
+    raises: a model it cannot read gives {"error": ...} and the run keeps its result."""
+    from ..precision.int8 import quantization_summary
+
+    try:
+        return quantization_summary(derived, source)
+    except Exception as exc:
+        return {"error": f"cannot count the quantized nodes: {exc}"}
+
+
 def rss_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -341,6 +352,8 @@ def _single_run(child: ChildContext[RunChildRequest]) -> None:
             final["accuracy"] = accuracy_report(
                 m.model_path, Path(meta["run_model_path"]), m.feeds, m.profile
             )
+        if m.profile.run.precision == "int8":
+            final["quantization"] = quantization_section(Path(meta["run_model_path"]), m.model_path)
         final["warnings"] = m.warnings
         prefix = request.get("profiling_prefix")
         if prefix:

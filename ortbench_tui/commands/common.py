@@ -56,8 +56,9 @@ def count_overrides(runs: int | None, duration: float | None, warmup: int | None
     return extra
 
 
-def emit_json(obj: Any, dest: str) -> None:
-    """`-` writes to stdout (and nothing else goes there); a path is written atomically."""
+def emit_json(obj: Any, dest: str, overwrite: bool = True) -> None:
+    """`-` writes to stdout (and nothing else goes there); a path is written atomically,
+    replacing an existing file only when `overwrite`."""
     from ..profile import atomic_write_text
 
     text = json.dumps(obj, indent=2, allow_nan=False) + "\n"
@@ -65,7 +66,34 @@ def emit_json(obj: Any, dest: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        atomic_write_text(Path(dest), text, overwrite=True, make_parents=False)
+        atomic_write_text(Path(dest), text, overwrite=overwrite, make_parents=False)
+
+
+OVERWRITE_HELP = "let the files this command writes (--json, --markdown, ...) replace existing ones"
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser, help: str = OVERWRITE_HELP) -> None:
+    parser.add_argument("--overwrite", action="store_true", help=help)
+
+
+def check_outputs(outputs: dict[str, str | None], overwrite: bool) -> None:
+    """Refuse, before anything is measured, an output path that could not be written at the
+    end: an existing file (without --overwrite), a folder, or a path whose folder is missing.
+    `outputs` maps each flag to the path given (None or "-" when it writes nowhere)."""
+    for flag, given in outputs.items():
+        if not given or given == "-":
+            continue
+        path = Path(given)
+        if path.is_dir():
+            raise OrtbenchError(f"{flag} {given}: it is a folder; expected a file name")
+        if path.exists() and not overwrite:
+            raise OrtbenchError(
+                f"{flag} {given}: the file already exists (use --overwrite to replace it, "
+                "or choose another name)"
+            )
+        folder = path.parent
+        if not folder.is_dir():
+            raise OrtbenchError(f"{flag} {given}: the folder {folder} does not exist")
 
 
 def _number(

@@ -20,6 +20,8 @@ from ..profile import Profile, apply_override, apply_overrides, load_profile_arg
 from .common import (
     add_input_arguments,
     add_json_argument,
+    add_overwrite_argument,
+    check_outputs,
     count_overrides,
     emit_json,
     has_input_flags,
@@ -98,6 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_json_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
     parser.add_argument("--csv", metavar="OUT", help="write the table as CSV")
+    add_overwrite_argument(parser)
     parser.add_argument("--no-history", action="store_true", help="do not keep the results")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
@@ -134,12 +137,18 @@ def _write_outputs(args: argparse.Namespace, comp: Any, results: list[dict[str, 
 
     if args.markdown:
         atomic_write_text(
-            Path(args.markdown), comparison_markdown(comp), overwrite=True, make_parents=False
+            Path(args.markdown),
+            comparison_markdown(comp),
+            overwrite=args.overwrite,
+            make_parents=False,
         )
     if args.csv:
-        atomic_write_text(Path(args.csv), comparison_csv(comp), overwrite=True, make_parents=False)
+        atomic_write_text(
+            Path(args.csv), comparison_csv(comp), overwrite=args.overwrite, make_parents=False
+        )
     if args.json:
-        emit_json({"comparison": comp.to_dict(), "results": results}, args.json)
+        out = {"comparison": comp.to_dict(), "results": results}
+        emit_json(out, args.json, overwrite=args.overwrite)
 
 
 def _decide_settings(args: argparse.Namespace) -> Any:
@@ -159,7 +168,7 @@ def _compare_curves(args: argparse.Namespace) -> int:
         raise OrtbenchError("curves compare two at a time: CURVE_A.json CURVE_B.json")
     comp = compare_curves(args.inputs[0], args.inputs[1], margin=args.margin)
     if args.json:
-        emit_json(comp.to_dict(), args.json)
+        emit_json(comp.to_dict(), args.json, overwrite=args.overwrite)
     if args.json != "-":
         print(format_curve_comparison(comp))
     return 0
@@ -171,6 +180,9 @@ def execute(args: argparse.Namespace) -> int:
 
     if not 0 <= args.margin < 1:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
+    check_outputs(
+        {"--markdown": args.markdown, "--csv": args.csv, "--json": args.json}, args.overwrite
+    )
     if all(_is_result_file(x) for x in args.inputs):
         live_only = [
             flag

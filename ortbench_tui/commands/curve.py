@@ -17,7 +17,9 @@ from ..errors import RunFailed
 from .common import (
     add_input_arguments,
     add_json_argument,
+    add_overwrite_argument,
     add_profile_arguments,
+    check_outputs,
     count_overrides,
     emit_json,
     input_spec_from_args,
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_json_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
     parser.add_argument("--csv", metavar="OUT", help="write the table as CSV")
+    add_overwrite_argument(parser)
     parser.add_argument("--no-history", action="store_true", help="do not keep the curve")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
@@ -79,6 +82,9 @@ def execute(args: argparse.Namespace) -> int:
     )
     from ..profile import atomic_write_text
 
+    check_outputs(
+        {"--markdown": args.markdown, "--csv": args.csv, "--json": args.json}, args.overwrite
+    )
     dims = parse_dims(args.dim)
     levels = parse_concurrency(args.concurrency)
     profile = profile_from_args(args.profile, args.overrides)
@@ -100,11 +106,19 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     if args.markdown:
-        atomic_write_text(Path(args.markdown), curve_markdown(done.result, done.points))
+        atomic_write_text(
+            Path(args.markdown),
+            curve_markdown(done.result, done.points),
+            overwrite=args.overwrite,
+            make_parents=False,
+        )
     if args.csv:
-        atomic_write_text(Path(args.csv), curve_csv(done.points))
+        atomic_write_text(
+            Path(args.csv), curve_csv(done.points), overwrite=args.overwrite, make_parents=False
+        )
     if args.json:
-        emit_json({**done.result, "saved": str(done.path) if done.path else None}, args.json)
+        saved = {**done.result, "saved": str(done.path) if done.path else None}
+        emit_json(saved, args.json, overwrite=args.overwrite)
     if args.json != "-":
         print(format_curve(done.result, done.points))
         if done.path:

@@ -15,6 +15,8 @@ from ..profile import Profile
 from ..text import aligned_table, format_ms
 from .common import (
     add_input_arguments,
+    add_overwrite_argument,
+    check_outputs,
     count_overrides,
     emit_json,
     input_spec_from_args,
@@ -55,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="OUT", help="write the fleet report JSON (- for stdout)")
     parser.add_argument("--markdown", metavar="OUT", help="write the report as Markdown")
     parser.add_argument("--csv", metavar="OUT", help="write one CSV line per job")
+    add_overwrite_argument(parser)
     parser.add_argument("--no-history", action="store_true", help="do not keep the results")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     parser.add_argument(
@@ -104,6 +107,9 @@ def show_history(args: argparse.Namespace) -> int:
 def execute(args: argparse.Namespace) -> int:
     if args.history:
         return show_history(args)
+    check_outputs(
+        {"--markdown": args.markdown, "--csv": args.csv, "--json": args.json}, args.overwrite
+    )
     if not args.models:
         raise OrtbenchError("fleet needs at least one MODEL (or --history)")
     profiles = _profiles(args)
@@ -129,11 +135,18 @@ def _emit(args: argparse.Namespace, report: Any, version_skips: int) -> int:
     from ..profile import atomic_write_text
 
     if args.json:
-        emit_json(report_dict(report), args.json)
+        emit_json(report_dict(report), args.json, overwrite=args.overwrite)
     if args.markdown:
-        atomic_write_text(Path(args.markdown), report_markdown(report), overwrite=True)
+        atomic_write_text(
+            Path(args.markdown),
+            report_markdown(report),
+            overwrite=args.overwrite,
+            make_parents=False,
+        )
     if args.csv:
-        atomic_write_text(Path(args.csv), report_csv(report), overwrite=True)
+        atomic_write_text(
+            Path(args.csv), report_csv(report), overwrite=args.overwrite, make_parents=False
+        )
     if args.json != "-":
         print(format_report(report))
     code = exit_code(report)

@@ -14,7 +14,9 @@ from ..errors import OrtbenchError
 from .common import (
     add_input_arguments,
     add_json_argument,
+    add_overwrite_argument,
     add_profile_arguments,
+    check_outputs,
     count_overrides,
     emit_json,
     input_spec_from_args,
@@ -73,9 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the base profile with every practice that measured faster applied (a "
         "faster FP16/INT8 also needs cosine >= 0.999 against fp32); its header says why",
     )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="let --save-best replace an existing file"
-    )
+    add_overwrite_argument(parser)
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
@@ -90,8 +90,15 @@ def execute(args: argparse.Namespace) -> int:
     duration = None if args.runs is not None else (args.duration or DEFAULT_DURATION_S)
     extra = count_overrides(args.runs, duration, args.warmup)
     base = profile_from_args(args.profile, args.overrides, extra)
-    if args.save_best and Path(args.save_best).exists() and not args.overwrite:
-        raise OrtbenchError(f"{args.save_best} already exists (use --overwrite to replace it)")
+    check_outputs(
+        {
+            "--save-best": args.save_best,
+            "--markdown": args.markdown,
+            "--csv": getattr(args, "csv", None),
+            "--json": args.json,
+        },
+        args.overwrite,
+    )
     request = PracticesRequest(
         model=args.model,
         base=base,
@@ -118,12 +125,15 @@ def execute(args: argparse.Namespace) -> int:
         saved = save_best(report, plain, args.save_best, args.overwrite, based_on=source)
     if args.markdown:
         atomic_write_text(
-            Path(args.markdown), report_markdown(report), overwrite=True, make_parents=False
+            Path(args.markdown),
+            report_markdown(report),
+            overwrite=args.overwrite,
+            make_parents=False,
         )
     if args.json:
         out = report.to_dict()
         out["saved_best"] = str(saved) if saved else None
-        emit_json(out, args.json)
+        emit_json(out, args.json, overwrite=args.overwrite)
     if args.json != "-":
         print(format_report(report))
         if saved:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError, RunFailed
 from ..text import format_ms
 from .common import (
     add_input_arguments,
+    add_overwrite_argument,
     add_profile_arguments,
+    check_outputs,
     count_overrides,
     input_spec_from_args,
     non_negative_float,
@@ -62,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(OUT.npy), so `ortbench compare a.json b.json` gives a verdict",
     )
     parser.add_argument("--samples", metavar="OUT.npy", help="write raw samples (ns, int64)")
+    add_overwrite_argument(parser)
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
@@ -114,6 +118,10 @@ def format_result(result: dict[str, Any]) -> str:
         from ..precision import accuracy_lines, calibration_note
 
         lines.append(f"accuracy of {precision} against fp32 on the same inputs:")
+        if result.get("quantization"):
+            from ..precision.int8 import quantization_note
+
+            lines.append(f"  quantization: {quantization_note(result['quantization'])}")
         lines += [f"  {line}" for line in accuracy_lines(result.get("accuracy"))]
         note = calibration_note(result["profile"]["run"])
         if note:
@@ -130,6 +138,14 @@ def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
     return f"{format_result(result)}\n\n{text_histogram(samples_ns)}"
 
 
+def check_run_outputs(args: argparse.Namespace) -> None:
+    """--json (and the samples it gets beside it) and --samples, checked before measuring."""
+    outputs = {"--json": args.json, "--samples": args.samples}
+    if args.json and args.json != "-":
+        outputs["--json (its samples)"] = str(Path(args.json).with_suffix(".npy"))
+    check_outputs(outputs, args.overwrite)
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.job import JobFailed
     from ..bench.runner import RunRequest, follow_run, start_run
@@ -138,6 +154,7 @@ def execute(args: argparse.Namespace) -> int:
         raise OrtbenchError("--max-duration: not with --duration (a run by time has its end)")
     if args.max_duration == 0 and args.until_ci is not None:
         raise OrtbenchError("--max-duration: with --until-ci it must be above 0")
+    check_run_outputs(args)
     profile = profile_from_args(
         args.profile,
         args.overrides,

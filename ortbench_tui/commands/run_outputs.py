@@ -49,18 +49,19 @@ def keep_run(
     failures: list[Exception] = []
     if args.samples:
         try:
-            save_samples(samples_ns, Path(args.samples))
+            save_samples(samples_ns, Path(args.samples), overwrite=args.overwrite)
         except Exception as exc:
             failures.append(exc)
     if args.json and args.json != "-":
         # The samples beside the JSON make the file enough for `compare a.json b.json`.
         try:
-            result["samples_path"] = str(save_samples(samples_ns, json_samples(args.json)))
+            path = save_samples(samples_ns, json_samples(args.json), overwrite=args.overwrite)
+            result["samples_path"] = str(path)
         except Exception as exc:
             failures.append(exc)
     if args.json:
         try:
-            emit_json(result, args.json)
+            emit_json(result, args.json, overwrite=args.overwrite)
         except Exception as exc:
             failures.append(exc)
     if args.json != "-":

@@ -9,13 +9,16 @@ Progress (each round's ranked table) goes to stderr; the final table to stdout.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import OrtbenchError
 from .common import (
     add_input_arguments,
     add_json_argument,
+    add_overwrite_argument,
     add_profile_arguments,
+    check_outputs,
     emit_json,
     input_spec_from_args,
     profile_from_args,
@@ -52,9 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "round's best (5%% error per candidate), so the time goes to the close calls",
     )
     parser.add_argument("--save-best", metavar="FILE", help="save the winner as a TOML profile")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="let --save-best replace an existing file"
-    )
+    add_overwrite_argument(parser)
     add_json_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the ranked table as Markdown")
     parser.add_argument("--csv", metavar="OUT", help="write the ranked table as CSV")
@@ -74,6 +75,14 @@ def sweep_notes(event: object) -> str | None:
     return line
 
 
+def process_started() -> float | None:
+    """When `ortbench` started (cli.STARTED), so the budget includes its start-up; None when
+    the command runs without the CLI entry point."""
+    cli = sys.modules.get("ortbench_tui.cli")
+    started = getattr(cli, "STARTED", None)
+    return float(started) if isinstance(started, float) else None
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.sweep import (
         SweepRequest,
@@ -91,8 +100,15 @@ def execute(args: argparse.Namespace) -> int:
         raise OrtbenchError(f"--eta: expected an integer >= 2, got {args.eta}")
     axes = parse_grid(args.grid)
     base = profile_from_args(args.profile, args.overrides)
-    if args.save_best and Path(args.save_best).exists() and not args.overwrite:
-        raise OrtbenchError(f"{args.save_best} already exists (use --overwrite to replace it)")
+    check_outputs(
+        {
+            "--save-best": args.save_best,
+            "--markdown": args.markdown,
+            "--csv": getattr(args, "csv", None),
+            "--json": args.json,
+        },
+        args.overwrite,
+    )
     request = SweepRequest(
         model=args.model,
         base=base,
@@ -101,6 +117,7 @@ def execute(args: argparse.Namespace) -> int:
         eta=args.eta,
         inputs=input_spec_from_args(args, args.model),
         until_decided=args.until_decided,
+        started=process_started(),
     )
     progress = ProgressLine(not args.quiet, sweep_notes)
     result = run_sweep(request, progress)
@@ -110,14 +127,19 @@ def execute(args: argparse.Namespace) -> int:
         saved = result.save_best(args.save_best, overwrite=args.overwrite)
     if args.markdown:
         atomic_write_text(
-            Path(args.markdown), sweep_markdown(result), overwrite=True, make_parents=False
+            Path(args.markdown),
+            sweep_markdown(result),
+            overwrite=args.overwrite,
+            make_parents=False,
         )
     if args.csv:
-        atomic_write_text(Path(args.csv), sweep_csv(result), overwrite=True, make_parents=False)
+        atomic_write_text(
+            Path(args.csv), sweep_csv(result), overwrite=args.overwrite, make_parents=False
+        )
     if args.json:
         out = result.to_dict()
         out["saved_best"] = str(saved) if saved else None
-        emit_json(out, args.json)
+        emit_json(out, args.json, overwrite=args.overwrite)
     if args.json != "-":
         print(format_sweep(result))
         if saved:

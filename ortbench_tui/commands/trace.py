@@ -15,7 +15,9 @@ from ..errors import RunFailed
 from ..text import format_us
 from .common import (
     add_input_arguments,
+    add_overwrite_argument,
     add_profile_arguments,
+    check_outputs,
     count_overrides,
     emit_json,
     input_spec_from_args,
@@ -45,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--top", type=non_negative_int, default=15, help="nodes and op types shown (0 = all)"
     )
+    add_overwrite_argument(parser)
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
@@ -68,6 +71,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..bench.runner import RunRequest, run_benchmark
     from ..bench.trace import format_trace
 
+    check_outputs({"--json": args.json}, args.overwrite)
     profile = profile_from_args(
         args.profile, args.overrides, count_overrides(args.runs, None, args.warmup)
     )
@@ -82,7 +86,7 @@ def execute(args: argparse.Namespace) -> int:
     if summary is None:
         raise RunFailed("the worker returned no trace")
     if args.json:
-        emit_json(result, args.json)
+        emit_json(result, args.json, overwrite=args.overwrite)
     if args.json != "-":
         print(format_header(result))
         print()

@@ -56,7 +56,8 @@ def _gib_short(mb: int | None) -> str:
 
 
 def one_line_summary(info: HardwareInfo) -> str:
-    """Header line for the TUI: CPU, cores, memory, GPUs with SM counts, ORT, working EPs."""
+    """Header line for the TUI: working EPs, ORT, GPUs with SM counts, cores, memory, CPU.
+    What decides a run comes first: at 80 columns the CPU's long model name is what is cut."""
     if info.gpus:
         sms = [f"{g.sm_count} SMs" if g.sm_count else "SMs ?" for g in info.gpus]
         gpu = ", ".join(
@@ -67,6 +68,6 @@ def one_line_summary(info: HardwareInfo) -> str:
         gpu = "no GPU"
     eps = ", ".join(_short_ep(n) for n in info.working_providers) or "none"
     return (
-        f"{info.cpu_model} · {info.physical_cores} phys / {info.logical_cores} log cores · "
-        f"{_gib_short(info.memory_mb)} · {gpu} · ORT {info.ort_version} · EPs: {eps}"
+        f"EPs: {eps} · ORT {info.ort_version} · {gpu} · {info.physical_cores} phys / "
+        f"{info.logical_cores} log cores · {_gib_short(info.memory_mb)} · {info.cpu_model}"
     )

@@ -63,3 +63,75 @@ def quantize_int8_static(src: Path, dst: Path, large: bool, feeds: list[Feeds]) 
         calibrate_method=CalibrationMethod.MinMax,
         calibration_providers=["CPUExecutionProvider"],
     )
+
+
+INTEGER_OPS = frozenset(
+    {
+        "MatMulInteger",
+        "ConvInteger",
+        "DynamicQuantizeMatMul",
+        "MatMulIntegerToFloat",
+        "QGemm",
+        "QAttention",
+        "DynamicQuantizeLSTM",
+        "QEmbedLayerNormalization",
+    }
+)
+"""Ops that compute in int8 (dynamic quantization writes these; static writes QLinear* or
+Q/DQ pairs around float ops, which ORT fuses)."""
+QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"})
+
+
+def quantization_summary(path: Path, source: Path) -> dict[str, Any]:
+    """How much of `source` the quantizer turned into int8 in `path`: `quantized_nodes` (int8
+    ops, and float ops fed by a DequantizeLinear, which ORT runs as int8 in QDQ form) of
+    `nodes` (the source model's nodes), with the quantized op types. A quantizer that found
+    nothing it could quantize leaves the model as it was: 0 of N."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    nodes = list(_all_nodes(model.graph))
+    source_nodes = sum(
+        1 for _ in _all_nodes(onnx.load(str(source), load_external_data=False).graph)
+    )
+    dequantized = {out for n in nodes if n.op_type == "DequantizeLinear" for out in n.output}
+    compute = [n for n in nodes if n.op_type not in QDQ_OPS]
+    quantized = [
+        n
+        for n in compute
+        if n.op_type in INTEGER_OPS
+        or n.op_type.startswith("QLinear")
+        or any(i in dequantized for i in n.input)
+    ]
+    by_op: dict[str, int] = {}
+    for n in quantized:
+        by_op[n.op_type] = by_op.get(n.op_type, 0) + 1
+    return {"quantized_nodes": len(quantized), "nodes": source_nodes, "by_op": by_op}
+
+
+def _all_nodes(graph: Any) -> Any:
+    """The graph's nodes and those of its subgraphs (If/Loop/Scan bodies)."""
+    for node in graph.node:
+        yield node
+        for attr in node.attribute:
+            if attr.g is not None and attr.g.node:
+                yield from _all_nodes(attr.g)
+            for sub in attr.graphs:
+                yield from _all_nodes(sub)
+
+
+def quantization_note(summary: dict[str, Any] | None) -> str | None:
+    """`12 of 40 nodes quantized (MatMulInteger 12)`, or the warning for none; None when
+    there is no summary (not int8)."""
+    if not summary:
+        return None
+    if summary.get("error"):
+        return f"quantized nodes unknown: {summary['error']}"
+    n, total = int(summary.get("quantized_nodes", 0)), int(summary.get("nodes", 0))
+    if n == 0:
+        return (
+            f"INT8 quantized none of the {total} nodes: the quantizer found nothing it "
+            "quantizes, so this model runs as fp32 (same speed, same outputs)"
+        )
+    ops = ", ".join(f"{op} {k}" for op, k in sorted(summary.get("by_op", {}).items()))
+    return f"{n} of {total} nodes quantized ({ops})"

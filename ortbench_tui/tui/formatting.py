@@ -50,7 +50,14 @@ def accuracy_notes(result: dict[str, Any]) -> list[Line]:
     precision = ((result.get("profile") or {}).get("run") or {}).get("precision", "")
     head = f"accuracy of {precision} vs fp32" if precision else "accuracy vs fp32"
     severity = "error" if isinstance(accuracy, dict) and accuracy.get("error") else "info"
-    return [(severity, f"{head} · {line}") for line in accuracy_lines(accuracy)]
+    lines: list[Line] = [(severity, f"{head} · {line}") for line in accuracy_lines(accuracy)]
+    quantization = result.get("quantization")
+    if isinstance(quantization, dict):
+        from ortbench_tui.precision.int8 import quantization_note
+
+        none = quantization.get("quantized_nodes") == 0
+        lines.append(("warning" if none else "info", f"int8 · {quantization_note(quantization)}"))
+    return lines
 
 
 def stop_lines(result: dict[str, Any]) -> list[Line]:
@@ -73,6 +80,20 @@ def ci_width_label(state: Any, target_pct: float, spent_s: float) -> str:
     half = getattr(state, "half_width", None)
     now = f"±{half:.1%}" if half is not None else "…"
     return f"until ±{target_pct:g}%: {now} · {spent_s:.0f} s"[:24]
+
+
+def memory_text(result: dict[str, Any]) -> str:
+    """`peak RSS 212 MiB · GPU memory 1.2 GiB peak` as the CLI prints it; the GPU part says
+    why when it was not measured (no GPU, or no NVML)."""
+    rss = result.get("rss_peak_mb")
+    text = f"peak RSS {rss:.0f} MiB" if isinstance(rss, (int, float)) else "peak RSS n/a"
+    gpu = result.get("gpu_mem_peak_mb")
+    active = ((result.get("providers") or {}).get("active") or ["CPUExecutionProvider"])[0]
+    if isinstance(gpu, (int, float)):
+        text += f" · GPU memory peak {gpu:.0f} MiB"
+    elif result.get("gpu_mem_note") and active != "CPUExecutionProvider":
+        text += f" · GPU memory: {result['gpu_mem_note']}"
+    return text
 
 
 def result_lines(
@@ -98,6 +119,7 @@ def result_lines(
     if threads is not None:
         timing += f" · intra-op threads {threads}"
     lines.append(("info", timing))
+    lines.append(("info", memory_text(result)))
     lines += stop_lines(result)
     for warning in result.get("warnings") or []:
         if warning.startswith("cancelled:"):

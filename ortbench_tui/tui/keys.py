@@ -137,7 +137,6 @@ COMMANDS: list[Command] = [
         palette="Load curve",
         help="Latency (p50, p99) and throughput of the selected model across batch sizes, "
         "sequence lengths and concurrent requests, with the knee stated",
-        show=False,
     ),
     Command(
         "main",

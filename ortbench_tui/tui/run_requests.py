@@ -3,6 +3,7 @@ a sweep, a comparison. Plain functions (no Textual), so the screen only decides 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ortbench_tui.errors import OrtbenchError
@@ -103,6 +104,7 @@ def sweep_request(
         budget_s=budget,
         working_providers=working,
         inputs=saved_inputs(model.spec),
+        started=time.perf_counter(),  # the user's Enter: the EP probe before it starts counts
     )
 
 

@@ -109,15 +109,16 @@ def test_run_tiny_from_the_keyboard_and_read_p50(tmp_path: Path):
         tmux("kill-server", check=False)
 
 
-def start_ortbench(tmux: Tmux, work: Path, env: dict[str, str]) -> None:
+def start_ortbench(
+    tmux: Tmux, work: Path, env: dict[str, str], size: tuple[int, int] = (120, 40)
+) -> None:
     command = " ".join(
         ["-u COLUMNS -u LINES"]
         + [f"{k}={shlex.quote(v)}" for k, v in env.items()]
         + [shlex.quote(part) for part in ortbench_command()]
     )
-    tmux(
-        "new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", "-c", str(work), f"env {command}"
-    )
+    x, y = (str(n) for n in size)
+    tmux("new-session", "-d", "-s", "e2e", "-x", x, "-y", y, "-c", str(work), f"env {command}")
 
 
 def wait_gone(tmux: Tmux, what: str) -> None:
@@ -180,3 +181,72 @@ def test_edit_quit_asks_save_then_run_twice_and_compare_from_history(tmp_path: P
         wait_gone(tmux, "ortbench did not quit on q")
     finally:
         tmux("kill-server", check=False)
+
+
+SWEEP_BUDGET_S = 12.0
+SWEEP_MARGIN_S = 15.0
+"""What the e2e allows beyond the sweep's budget, from the Enter that starts it to the
+ranked table on screen: the sweep's own overrun (bench.sweep.halving.BUDGET_MARGIN_S, 2 s),
+the EP probe the job screen runs before the sweep starts, and tmux polling, on a loaded
+2-core machine."""
+
+
+def test_80x24_run_a_budgeted_sweep_and_trace_an_if_model(tmp_path: Path):
+    """At the SSH baseline (80x24): run a model with an If node, sweep it within a budget
+    (the wall time stays within budget + SWEEP_MARGIN_S), trace it: the subgraph's nodes
+    are listed under the If, and the footer keeps ? and q."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "unit"))
+    from control_flow_models import if_model
+
+    work = tmp_path / "work"
+    (work / "profiles").mkdir(parents=True)
+    (work / "profiles" / "a-quick.toml").write_text(QUICK_PROFILE)
+    if_model(work / "models" / "if_branching.onnx")
+    env = {
+        "ORTBENCH_DATA_DIR": str(tmp_path / "data"),
+        "ORTBENCH_CACHE_DIR": str(tmp_path / "cache"),
+        "TERM": "xterm-256color",
+    }
+    tmux = Tmux(f"ortbench-e2e-80-{os.getpid()}")
+    keys = lambda *k: tmux("send-keys", "-t", "e2e", *k)  # noqa: E731
+    selected = "Run: if_branching.onnx × a-quick"
+    try:
+        start_ortbench(tmux, work, env, size=(80, 24))
+        screen = tmux.wait_for(
+            lambda s: "a-quick" in s and "EPs: CPU" in s.splitlines()[0], 60, "the EPs detected"
+        )  # the header keeps the EPs at 80 columns
+        last = screen.splitlines()[-1]
+        assert "? " in last + " " and " q" in last and "v Curve" in last, last
+        for key in ("End", "Home"):
+            keys(key)
+            try:
+                tmux.wait_for(lambda s: selected in s, 5, "the If model selected")
+                break
+            except AssertionError:
+                continue
+        tmux.wait_for(lambda s: selected in s, 5, "the If model selected")
+        # 1. Run it.
+        keys("r")
+        tmux.wait_for(lambda s: " done " in s and "peak RSS" in s, 90, "a finished run")
+        # 2. Sweep it within a budget.
+        keys("w")
+        tmux.wait_for(lambda s: "budget=" in s, 15, "the sweep prompt")
+        keys("-l", f"run.io_binding=false,true; budget={SWEEP_BUDGET_S:g}")
+        started = time.monotonic()
+        keys("Enter")
+        tmux.wait_for(lambda s: "best: #" in s, SWEEP_BUDGET_S + SWEEP_MARGIN_S, "the sweep's best")
+        took = time.monotonic() - started
+        assert took <= SWEEP_BUDGET_S + SWEEP_MARGIN_S
+        keys("Escape")
+        tmux.wait_for(lambda s: selected in s, 15, "back on the main screen")
+        # 3. Trace it: the then-branch's nodes under the If, time columns on screen.
+        keys("t")
+        screen = tmux.wait_for(lambda s: "↳" in s, 90, "the trace with the subgraph")
+        assert "If" in screen and "share of run" in screen and "total" in screen
+        keys("Escape")
+        tmux.wait_for(lambda s: selected in s, 15, "back on the main screen")
+        keys("q")
+        wait_gone(tmux, f"ortbench did not quit on q:\n{tmux.screen()}")
+    finally:
+        tmux("kill-server", check=False)
+    print(f"e2e sweep: {took:.1f} s for a {SWEEP_BUDGET_S:g} s budget")

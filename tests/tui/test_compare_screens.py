@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from textual.app import App
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 from tui_fakes import settle, wait_for
 
 from ortbench_tui.bench.compare import (
@@ -34,6 +34,7 @@ from ortbench_tui.bench.sweep import (
 )
 from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.tui.screens.compare import ComparisonScreen
+from ortbench_tui.tui.screens.dialogs import PromptDialog
 from ortbench_tui.tui.screens.practices import PracticesScreen
 from ortbench_tui.tui.screens.sweep import SweepScreen
 from ortbench_tui.tui.widgets.overlay_histogram import OverlayHistogram, overlay_columns
@@ -133,7 +134,14 @@ async def test_compare_screen_shows_verdicts_histograms_and_exports(tmp_path):
         hist = str(screen.query_one(OverlayHistogram).render())
         assert "A one-thread" in hist and "B two-threads" in hist and "█" in hist
         await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)  # says where, lets another path be typed
+        assert app.screen.query_one(Input).value.startswith(f"{tmp_path}/ortbench-compare-")
+        await pilot.press("enter")
+        await settle(pilot)
         await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("enter")
         await settle(pilot)
         md = next(tmp_path.glob("*.md")).read_text()
         csv = next(tmp_path.glob("*.csv")).read_text()
@@ -337,10 +345,15 @@ async def test_sweep_screen_ranks_live_and_saves_the_best(tmp_path):
         row_line = str(screen.query_one("#sweep-row", Static).render())
         assert row_line == "#1 intra_op_num_threads=1 io_binding=false · winner"
         await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")  # the name asked: tiny-best
+        await settle(pilot)
         await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("enter")
         await settle(pilot)
         saved = screen.saved
-        assert saved is not None and saved.parent == tmp_path
+        assert saved == tmp_path / "tiny-best.toml"
         text = saved.read_text()
         assert text.startswith("# Found by `ortbench sweep` on sample:tiny")
         assert "successive halving" in text and "winner: #1" in text
@@ -432,8 +445,18 @@ async def test_practices_screen_table_and_markdown(tmp_path):
         detail = str(screen.query_one("#pr-row", Static).render())
         assert detail == "4 CUDA graphs: on vs off · not applicable here: no working CUDA EP here"
         await pilot.press("m")
+        await pilot.pause()
+        typed = tmp_path / "sub" / "mine.md"
+        app.screen.query_one(Input).value = str(typed)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "does not exist" in str(app.screen.query_one("#prompt-error").render())
+        typed.parent.mkdir()
+        await pilot.press("enter")
         await settle(pilot)
+        assert screen.exported == typed
         md = screen.exported.read_text()
+        assert "Inputs: unrecorded." in md or "Inputs: `" in md
         assert md.startswith("### ortbench practices · sample:mlp")
         assert "| 4 | CUDA graphs |" in md
         await pilot.press("escape")

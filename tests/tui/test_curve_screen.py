@@ -142,7 +142,10 @@ async def test_curve_screen_fills_point_by_point_and_states_the_knee(tmp_path: P
         assert len(screen.query_one(CurveChart).points) == 3
         await pilot.press("m")
         await pilot.pause()
-        assert list(tmp_path.glob("ortbench-curve-*.md"))
+        await pilot.press("enter")
+        await settle(pilot)
+        (md,) = tmp_path.glob("ortbench-curve-*.md")
+        assert "Inputs: " in md.read_text()  # the fake points record no shapes
 
 
 @pytest.mark.asyncio
@@ -229,3 +232,50 @@ async def test_v_on_the_main_screen_prompts_then_measures_a_real_curve(app_facto
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.id == "main"
+
+
+def test_long_dim_names_get_short_distinct_aliases():
+    from ortbench_tui.tui.screens.curve import alias_legend, dim_aliases
+
+    names = ["batch_size", "beam_width", "encoder_sequence_length", "C2"]
+    aliases = dim_aliases(names)
+    assert aliases == {"batch_size": "ba", "beam_width": "be", "encoder_sequence_length": "e"}
+    assert (
+        alias_legend(aliases) == "ba = batch_size · be = beam_width · e = encoder_sequence_length"
+    )
+    assert dim_aliases(["batch", "seq"]) == {}  # short names stay as they are
+
+
+@pytest.mark.asyncio
+async def test_at_80x24_long_dims_show_by_alias_with_a_legend(tmp_path: Path):
+    """`encoder_sequence_length=512 batch_size=16 C=4` would push the numbers off screen."""
+    long_dims = [
+        PointResult(
+            i,
+            {"encoder_sequence_length": seq, "batch_size": 16},
+            4,
+            requests=100,
+            wall_s=1.0,
+            items_per_request=16,
+            latency_ms={"p50": 1.0 + i, "p99": 2.0 + i},
+            cv=0.05,
+            requests_per_s=100.0,
+            items_per_s=1600.0,
+        )  # fmt: skip
+        for i, seq in enumerate((128, 512))
+    ]
+
+    class LongDims(FakeCurveRun):
+        def events(self):
+            result = {"knee": [], "model": {"name": "m"}, "profile": {"name": "p"}}
+            yield CurveFinished(result, {}, long_dims, None, False, [])
+
+    req = CurveRequest("sample:encoder", Profile(name="quick"), {"batch": [1, 2]}, concurrency=[1])
+    screen = CurveScreen(req, start=LongDims, save_dir=tmp_path)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: screen.result is not None)
+        await settle(pilot)
+        rows = cells(screen)
+        assert [r[0] for r in rows] == ["e=128 b=16 C=4", "e=512 b=16 C=4"]
+        status = str(screen.query_one("#curve-status", Static).render())
+        assert "e = encoder_sequence_length · b = batch_size" in status

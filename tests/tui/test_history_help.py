@@ -235,3 +235,46 @@ async def test_bad_history_files_are_named_once_and_the_good_runs_open(app_facto
         notes = app.screen.query_one("#run-notes", Notes).plain
         assert "raw samples could not be read" in notes and "EPs: CPU" in notes
         assert not app.query("MessageDialog")
+
+
+async def test_a_curve_lists_in_history_and_opens_as_a_curve(app_factory, runner):
+    """ortbench's own curve results used to be "history files that could not be read:
+    ... missing latency_ms, runs"."""
+    from ortbench_tui.bench.curve import CurveRequest, run_curve
+    from ortbench_tui.bench.results import scan_history
+    from ortbench_tui.profile import Profile, apply_overrides
+    from ortbench_tui.tui.screens.curve import CurveScreen
+
+    quick = apply_overrides(
+        Profile(name="quick"),
+        ["run.timed_runs=40", "run.warmup_runs=2", "session.intra_op_num_threads=1"],
+    )
+    done = run_curve(CurveRequest("sample:mlp", quick, concurrency=[1, 2]))
+    assert done.path is not None and done.path.parent == results_dir()
+    two_saved_runs()
+    scan = scan_history()
+    assert scan.skipped == []
+    (curve,) = [e for e in scan.entries if e.kind == "curve"]
+    assert curve.path == done.path and curve.status == "curve 2/2" and curve.runs == 80
+    assert curve.p50_ms == done.points[0].latency_ms["p50"]
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 3
+        assert "could not be read" not in str(app.screen.query_one("#history-skipped").render())
+        row = next(r for r in range(3) if app.screen.entries[r].kind == "curve")
+        table.move_cursor(row=row)
+        await pilot.press("space")  # a curve is not picked for a run comparison
+        await pilot.pause()
+        assert app.screen.picked == []
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CurveScreen)
+        await wait_for(pilot, lambda: screen.result is not None)
+        rows = [str(screen.query_one(DataTable).get_row_at(i)[0]) for i in range(2)]
+        assert rows == ["C=1", "C=2"]
+        assert "done" in str(screen.query_one("#curve-title").render())

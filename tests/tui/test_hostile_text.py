@@ -100,7 +100,7 @@ async def test_main_screen_editor_prompts_and_notifications(app_factory, hostile
         # The launch that crashed: the lists, the panels, the broken file's notification.
         await wait_for(pilot, lambda: "[x]" in screen_text(app))
         assert_shown(app, FAST, BOLD, MODEL_FILE, "in  [x]", "[n]", "tuned for [v2] hosts")
-        assert_shown(app, "broken[v2].toml", f"Run: {hostile} × {FAST}")
+        assert_shown(app, "broken[v2].toml", f"Run: {Path(hostile).name} × {FAST}")
         # An ORT error from a run, in a notification and in the run panel.
         await pilot.press("r")
         await wait_for(pilot, lambda: not app.screen.run_panel.running)

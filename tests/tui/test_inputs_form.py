@@ -89,3 +89,26 @@ async def test_typed_text_in_an_error_is_shown_as_text_not_markup(app_factory):
         await pilot.pause()
         status = str(form.query_one("#inputs-status").render())
         assert "'[bold]x'" in status and "unknown value spec" in status
+
+
+async def test_escape_with_edits_asks_before_they_are_lost(app_factory):
+    from ortbench_tui.tui.screens.dialogs import ConfirmDialog
+
+    app = app_factory(start_run=fake_runner(), initial_model=ENCODER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_form(pilot)
+        await pilot.press("escape")  # nothing typed: closes at once
+        await wait_for(pilot, lambda: not isinstance(app.screen, InputsScreen))
+        form = await open_form(pilot)
+        form.query_one("#shape-0", Input).value = "1x32x64"
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")  # keep editing
+        await wait_for(pilot, lambda: app.screen is form)
+        assert form.query_one("#shape-0", Input).value == "1x32x64"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")  # discard
+        await wait_for(pilot, lambda: not isinstance(app.screen, (InputsScreen, ConfirmDialog)))
+        assert load_saved_spec(ENCODER) is None

@@ -1,5 +1,6 @@
-"""Profiles written from the sweep and practices screens: listed at once in the workbench,
-a second `s` asks before writing `-2`; the practices screen shows what it is measuring."""
+"""Profiles written from the sweep and practices screens: `s` asks for the name (the model's
+stem and `-best`, then `-2`…), never one starting with `-`; listed at once in the workbench;
+the practices screen shows what it is measuring."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import tomllib
 
 import pytest
 from test_compare_screens import FakePracticesRun, FakeSweepRun, Host, prof, sweep_request
+from textual.widgets import Input
 from tui_fakes import settle, wait_for
 
 from ortbench_tui.bench.practices import PracticesProgress, PracticesRequest
-from ortbench_tui.tui.screens.dialogs import ConfirmDialog
+from ortbench_tui.tui.screens.dialogs import PromptDialog
 from ortbench_tui.tui.screens.practices import PracticesScreen
 from ortbench_tui.tui.screens.sweep import VS_BEST_LEGEND, SweepScreen
 from ortbench_tui.tui.widgets.lists import ProfileList
@@ -29,25 +31,41 @@ async def test_sweep_best_is_listed_at_once_and_a_second_save_asks(app_factory, 
         await settle(pilot)
         assert VS_BEST_LEGEND in str(screen.query_one("#sweep-status").render())
         await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)  # asks for the name, short default
+        assert app.screen.query_one(Input).value == "tiny-best"
+        await pilot.press("enter")
         await settle(pilot)
-        first = workdir / "profiles" / "tiny-sweep-best.toml"
+        first = workdir / "profiles" / "tiny-best.toml"
         assert screen.saved == first and first.exists()
-        assert app.workspace.find_profile("tiny-sweep-best") is not None  # compare picker
+        first_text = first.read_text()
+        assert app.workspace.find_profile("tiny-best") is not None  # compare picker
         await pilot.press("s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)  # asks before writing -2
-        await pilot.press("n")
+        assert app.screen.query_one(Input).value == "tiny-best-2"
+        await pilot.press("escape")  # cancelled: nothing written
         await pilot.pause()
-        assert not (workdir / "profiles" / "tiny-sweep-best-2.toml").exists()
+        assert not (workdir / "profiles" / "tiny-best-2.toml").exists()
         await pilot.press("s")
         await pilot.pause()
-        await pilot.press("y")
+        app.screen.query_one(Input).value = "-tmp-newcomer-best"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptDialog)  # refused, says why
+        assert "cannot start with '-'" in str(app.screen.query_one("#prompt-error").render())
+        app.screen.query_one(Input).value = "tiny-best"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "exists already" in str(app.screen.query_one("#prompt-error").render())
+        app.screen.query_one(Input).value = "tiny-best-2"
+        await pilot.press("enter")
         await settle(pilot)
-        assert (workdir / "profiles" / "tiny-sweep-best-2.toml").exists()
+        assert (workdir / "profiles" / "tiny-best-2.toml").exists()
+        assert first.read_text() == first_text  # never replaced
         await pilot.press("escape")
         await settle(pilot)
         names = [e.name for e in app.screen.query_one(ProfileList).entries]
-        assert {"tiny-sweep-best", "tiny-sweep-best-2"} <= set(names)
+        assert {"tiny-best", "tiny-best-2"} <= set(names)
 
 
 async def test_practices_save_best_applies_the_faster_rows(app_factory, runner, workdir):
@@ -60,8 +78,10 @@ async def test_practices_save_best_applies_the_faster_rows(app_factory, runner, 
         await wait_for(pilot, lambda: screen.report is not None)
         await settle(pilot)
         await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")
         await settle(pilot)
-        path = workdir / "profiles" / "ort-defaults-practices.toml"
+        path = workdir / "profiles" / "mlp-best.toml"
         assert screen.saved == path
         text = path.read_text()
         assert text.startswith("# Written by `ortbench practices --save-best`")
@@ -72,12 +92,13 @@ async def test_practices_save_best_applies_the_faster_rows(app_factory, runner, 
         )
         # 1a (faster) is on; the not-applicable and not-measured rows changed nothing.
         data = tomllib.loads(text)
-        assert data["name"] == "ort-defaults-practices"
+        assert data["name"] == "mlp-best"
         assert data["session"]["graph_optimization_level"] == "extended"
-        assert app.workspace.find_profile("ort-defaults-practices") is not None
+        assert app.workspace.find_profile("mlp-best") is not None
         await pilot.press("s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(app.screen, PromptDialog)
+        assert app.screen.query_one(Input).value == "mlp-best-2"
 
 
 async def test_practices_show_the_rows_being_measured_and_totals():
@@ -106,3 +127,13 @@ async def test_practices_show_the_rows_being_measured_and_totals():
         assert verdicts["1a"] == "measured"
         step[1].set()
         await wait_for(pilot, lambda: screen.report is not None)
+
+
+def test_default_names_are_short_and_never_start_with_a_dash():
+    from ortbench_tui.tui.screens.new_profiles import default_profile_name
+
+    long = "/tmp/newcomer/models/ch_PP-OCRv4_det_infer.onnx"
+    assert default_profile_name(long) == "ch_PP-OCRv4_det_infer-best"
+    assert default_profile_name("sample:resnet50-light") == "resnet50-light-best"
+    assert default_profile_name("/x/--odd name.onnx") == "odd-name-best"
+    assert default_profile_name("/x/-.onnx") == "best"

@@ -253,3 +253,13 @@ def test_columns_are_chosen_by_importance_when_narrow():
     rows = [(" ", "a-very-long-model-name.onnx", "44.8 µs", "2026-01-02 03:04")]
     assert fit_widths(columns, rows, 30) == [1, 16, 7, None]  # when left out, name grows
     assert fit_widths(columns, rows, 80) == [1, 27, 7, 16]
+
+
+def test_result_lines_show_peak_rss_and_gpu_memory_as_the_cli_does():
+    result = fixed_result(fixed_samples(100))
+    assert ("info", "peak RSS 80 MiB") in result_lines(result)
+    result.update(gpu_mem_peak_mb=1234.0, rss_peak_mb=512.4)
+    assert ("info", "peak RSS 512 MiB · GPU memory peak 1234 MiB") in result_lines(result)
+    cuda = fixed_result(fixed_samples(100), active=["CUDAExecutionProvider"])
+    cuda.update(gpu_mem_peak_mb=None, gpu_mem_note="NVML not available")
+    assert ("info", "peak RSS 80 MiB · GPU memory: NVML not available") in result_lines(cuda)

@@ -376,3 +376,14 @@ async def test_the_tensorrt_build_shows_as_its_own_phase_and_esc_stops_it(app_fa
         await pilot.press("escape")
         await wait_for(pilot, lambda: started[0].cancelled)
         await wait_for(pilot, lambda: not app.screen.query_one(RunPanel).running)
+
+
+async def test_the_run_panel_shows_peak_rss_at_80_columns(app_factory, runner):
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = str(app.screen.query_one(HardwareLine).render())
+        assert line.startswith("ortbench · EPs: CPU")  # the EPs before the long CPU name
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "peak RSS" in notes(app), timeout=15)
+        assert "peak RSS 80 MiB" in notes(app)

@@ -125,3 +125,42 @@ def test_trace(snap_compare):
         await settle(pilot)
 
     assert snap_compare(Host(screen), terminal_size=SIZE, run_before=shown)
+
+
+def control_flow_summary() -> dict:
+    """An If whose then-branch holds long, real-looking node names (as exported models
+    name them), with exclusive times: the If's own time is what its subgraph leaves."""
+    names = [
+        ("/model/decoder/layers.11/self_attn/q_proj/MatMul", "MatMul", 40),
+        ("/model/decoder/layers.11/self_attn/k_proj/MatMul", "MatMul", 38),
+        ("/model/decoder/layers.11/self_attn/Softmax", "Softmax", 12),
+    ]
+    events = [{"cat": "Session", "name": "model_run", "ts": 0, "dur": 200, "pid": 1, "tid": 1}]
+    ts = 20
+    for name, op, dur in names:
+        events.append(
+            {"cat": "Node", "name": f"{name}_kernel_time", "ts": ts, "dur": dur, "pid": 1,
+             "tid": 1, "args": {"op_name": op, "provider": "CPUExecutionProvider"}}
+        )  # fmt: skip
+        ts += dur + 2
+    events.append(
+        {"cat": "Node", "name": "/model/decoder/use_cache_branch/If_kernel_time", "ts": 10,
+         "dur": ts - 5, "pid": 1, "tid": 1,
+         "args": {"op_name": "If", "provider": "CPUExecutionProvider"}}
+    )  # fmt: skip
+    events.append(
+        {"cat": "Node", "name": "/model/decoder/final_layer_norm/LayerNormalization_kernel_time",
+         "ts": ts + 10, "dur": 30, "pid": 1, "tid": 1,
+         "args": {"op_name": "LayerNormalization", "provider": "CPUExecutionProvider"}}
+    )  # fmt: skip
+    return summarize_trace(events)
+
+
+def test_trace_of_a_control_flow_model(snap_compare):
+    """Subgraph nodes under their If; long names shortened so mean, total and share stay."""
+    screen = TraceScreen(control_flow_summary(), "decoder_model_merged.onnx × cpu-latency")
+
+    async def shown(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(Host(screen), terminal_size=SIZE, run_before=shown)

@@ -136,3 +136,21 @@ async def test_a_trace_that_could_not_be_read_says_so():
         screen = app.screen
         assert "boom" in str(screen.query_one("#trace-placement", Static).render())
         assert screen.query_one(DataTable).row_count == 0
+
+
+async def test_at_80_columns_long_names_shorten_and_the_time_columns_stay():
+    from test_table_snapshots import control_flow_summary
+
+    app = TraceApp(control_flow_summary())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert labels(table)[:7] == ["node", "op type", "EP", "calls", "mean", "total ▼",
+                                     "share of run ▼"]  # fmt: skip
+        widths = sum(c.get_render_width(table) for c in table.ordered_columns[:7])
+        assert widths <= 80
+        names = column(table, 0)
+        assert "use" in names[0] and "…" in names[0]  # the If, by the part that differs
+        children = [n for n in names if n.startswith("↳ ")]
+        assert len(children) == 3 and all("…" in n for n in children)
+        assert len(set(children)) == 3  # q_proj, k_proj, Softmax stay apart

@@ -189,7 +189,10 @@ async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
         await wait_for(pilot, lambda: len(screen.rows) == 16, timeout=20)
         await wait_for(pilot, lambda: screen.result is not None, timeout=40)
         statuses = [r[-1] for r in screen.rows]
-        assert "winner" in statuses
+        if "winner" not in statuses:  # the 8 s budget bounds wall time: on a loaded machine
+            # creating 16 sessions can take it all, which the result says, nothing left running
+            assert any("budget ran out" in w for w in screen.result.warnings)
+            assert "measuring" not in statuses
         assert screen.query_one(DataTable).row_count == 16
         assert not errors(app)
 
@@ -273,6 +276,10 @@ async def test_keys_are_in_the_palette_and_hidden_while_a_run_goes(app_factory):
         await wait_for(pilot, lambda: app.screen.query_one(RunPanel).live.version > 0, timeout=10)
         titles = [hit.text async for hit in provider.discover()]
         assert not any(t.startswith(("Trace", "Compare", "Check", "Sweep")) for t in titles)
+        # The footer greys what does nothing during a run (check_action), keeps stop and quit.
+        enabled = {k: b.enabled for k, b in app.screen.active_bindings.items()}
+        assert not any(enabled.get(k, False) for k in ("e", "t", "c", "p", "w", "r"))
+        assert enabled["escape"] and enabled["q"]
         await pilot.press("t", "c", "p", "w")  # disabled: nothing opens
         await pilot.pause()
         assert app.screen.id == "main"

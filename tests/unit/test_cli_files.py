@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from ortbench_tui.bench.results import save_to_history
@@ -148,3 +149,96 @@ def test_unwritable_home_keeps_ort_telemetry_off_stderr(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "telemetry" not in proc.stderr and proc.stderr == ""
+
+
+# --- output files are checked before anything is measured --------------------------------------
+
+MEASURES = {
+    "run": "ortbench_tui.bench.runner.start_run",
+    "trace": "ortbench_tui.bench.runner.run_benchmark",
+    "curve": "ortbench_tui.bench.curve.run_curve",
+    "compare": "ortbench_tui.bench.compare.run_compare",
+    "sweep": "ortbench_tui.bench.sweep.run_sweep",
+    "practices": "ortbench_tui.bench.practices.run_practices",
+}
+ARGS = {
+    "run": ["sample:tiny"],
+    "trace": ["sample:tiny"],
+    "curve": ["sample:encoder", "--dim", "batch=1,2"],
+    "compare": ["sample:tiny", "--profile", "defaults", "--profile", "defaults"],
+    "sweep": ["sample:tiny", "--grid", "session.intra_op_num_threads=1,2"],
+    "practices": ["sample:tiny"],
+}
+FLAGS = {
+    "run": ["--json", "--samples"],
+    "trace": ["--json"],
+    "curve": ["--json", "--markdown", "--csv"],
+    "compare": ["--json", "--markdown", "--csv"],
+    "sweep": ["--json", "--markdown", "--csv", "--save-best"],
+    "practices": ["--json", "--markdown", "--save-best"],
+}
+CASES = [(command, flag) for command, flags in FLAGS.items() for flag in flags]
+
+
+def _never_measure(monkeypatch, command: str) -> None:
+    def measured(*args, **kwargs):
+        raise AssertionError(f"{command} measured before refusing its output file")
+
+    monkeypatch.setattr(MEASURES[command], measured)
+
+
+@pytest.mark.parametrize(("command", "flag"), CASES)
+def test_an_existing_output_file_is_refused_before_measuring(
+    capsys, tmp_path, monkeypatch, command, flag
+):
+    """A 22 s curve used to end with "curve.md already exists" and no table."""
+    _never_measure(monkeypatch, command)
+    existing = tmp_path / "out.txt"
+    existing.write_text("keep me")
+    code, out, err = run_cli(capsys, command, *ARGS[command], flag, str(existing), "-q")
+    assert code == 2, err
+    assert f"{flag} {existing}" in err and "already exists" in err and "--overwrite" in err
+    assert existing.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("command", sorted(FLAGS))
+def test_an_output_in_a_missing_folder_or_onto_a_folder_is_refused_first(
+    capsys, tmp_path, monkeypatch, command
+):
+    _never_measure(monkeypatch, command)
+    flag = FLAGS[command][0]
+    missing = tmp_path / "no-such-folder" / "out.json"
+    code, _, err = run_cli(capsys, command, *ARGS[command], flag, str(missing), "-q")
+    assert code == 2 and "does not exist" in err and str(missing.parent) in err
+    code, _, err = run_cli(capsys, command, *ARGS[command], flag, str(tmp_path), "-q")
+    assert code == 2 and "it is a folder" in err
+
+
+def test_overwrite_lets_run_replace_its_outputs(capsys, tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text("old")
+    out.with_suffix(".npy").write_text("old")
+    code, _, err = run_cli(
+        capsys, "run", "sample:tiny", *FAST, "--json", str(out), "-q", "--overwrite"
+    )
+    assert code == 0, err
+    assert json.loads(out.read_text())["runs"] == 20
+    assert np.load(out.with_suffix(".npy")).size == 20
+
+
+def test_profile_accepts_an_existing_name_that_starts_with_a_dash(capsys, tmp_path, monkeypatch):
+    """A profile saved as `-tmp-newcomer-best` (older TUI default names) failed as
+    `--profile -tmp-...`: "expected one argument"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "-tmp-newcomer-best.toml").write_text(
+        'name = "-tmp-newcomer-best"\n[run]\nwarmup_runs = 1\n'
+    )
+    code, out, err = run_cli(
+        capsys, "run", "sample:tiny", "--profile", "-tmp-newcomer-best", "--runs", "5", "-q"
+    )
+    assert code == 0, err
+    assert "-tmp-newcomer-best" in out
+    with pytest.raises(SystemExit) as exited:  # a short flag stays a flag
+        main(["run", "sample:tiny", "--profile", "-q"])
+    assert exited.value.code == 2 and "expected one argument" in capsys.readouterr().err

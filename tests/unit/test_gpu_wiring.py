@@ -170,7 +170,7 @@ def no_run(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a session was started")
 
-    monkeypatch.setattr("ortbench_tui.commands.run.start_run", refuse)
+    monkeypatch.setattr("ortbench_tui.bench.runner.start_run", refuse)
 
 
 def test_cli_refuses_a_bad_cuda_option_before_any_session(capsys, no_run):

@@ -386,3 +386,42 @@ def test_precision_and_trace_modules_do_not_import_textual():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# --- INT8 that quantized nothing says so -------------------------------------------------------
+
+
+def test_quantization_summary_counts_int8_nodes_and_finds_none_in_an_add_only_model():
+    from ortbench_tui.precision.int8 import quantization_note, quantization_summary
+
+    int8 = prof("run.precision=int8", "run.int8_mode=dynamic")
+    mlp = sample_path("mlp")
+    summary = quantization_summary(precision.derive_model(mlp, int8), mlp)
+    assert summary["quantized_nodes"] > 0 and summary["by_op"].get("MatMulInteger", 0) > 0
+    assert summary["nodes"] == len(onnx.load(str(mlp)).graph.node)
+    tiny = sample_path("tiny")  # no MatMul/Conv/Gemm: dynamic quantization has nothing to do
+    none = quantization_summary(precision.derive_model(tiny, int8), tiny)
+    assert none["quantized_nodes"] == 0 and none["by_op"] == {}
+    assert "quantized none of the" in (quantization_note(none) or "")
+
+
+def test_an_int8_run_that_quantized_nothing_warns_and_the_practices_row_says_so(capsys):
+    from ortbench_tui.bench.practices.report import PracticeRow
+    from ortbench_tui.bench.practices.rows import fill_accuracy
+    from ortbench_tui.cli import main
+
+    code = main(
+        ["run", "sample:tiny", "--set", "run.precision=int8", "--set", "run.int8_mode=dynamic",
+         "--runs", "5", "--warmup", "1", "--no-history", "-q"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "quantization: INT8 quantized none of the" in out
+    assert "warning: INT8 quantized none of the" in out
+    result = run_benchmark(
+        RunRequest("sample:tiny", prof("run.precision=int8", "run.timed_runs=5"))
+    ).result
+    assert result["quantization"]["quantized_nodes"] == 0
+    row = PracticeRow("7b", "INT8", "int8 vs fp32", "measured")
+    fill_accuracy(row, result)
+    assert row.quantized_nodes == 0 and "NO node quantized" in row.accuracy_text()

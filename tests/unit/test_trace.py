@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import control_flow_models
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -25,6 +26,7 @@ from ortbench_tui.bench.runner import RunRequest, run_benchmark
 from ortbench_tui.bench.trace import (
     format_trace,
     load_trace_events,
+    nested_order,
     node_names,
     summarize_trace,
     trace_section,
@@ -338,3 +340,100 @@ def test_gpu_trace_flags_cpu_fallback_and_memcpy(tmp_path):
     assert_shares_add_up(s)
     if os.environ.get("ORTBENCH_RECORD_TRACES") == "1":
         shutil.copy(s["file"], DATA / "ort_trace_cuda_fallback.json")
+
+
+# --- control flow: a subgraph's nodes run inside their If/Loop's kernel call ----------------
+
+
+def _event(name: str, op: str, ts: float, dur: float) -> dict:
+    return {
+        "cat": "Node",
+        "name": f"{name}_kernel_time",
+        "ph": "X",
+        "pid": 1,
+        "tid": 7,
+        "ts": ts,
+        "dur": dur,
+        "args": {"op_name": op, "provider": CPU},
+    }
+
+
+def _run(ts: float, dur: float) -> dict:
+    return {
+        "cat": "Session",
+        "name": "model_run",
+        "ph": "X",
+        "pid": 1,
+        "tid": 7,
+        "ts": ts,
+        "dur": dur,
+    }
+
+
+def test_a_loop_node_counts_its_own_time_and_its_body_nodes_sit_under_it():
+    """Hand-made events in ORT's shape: a Loop spans 100..300 µs and its body's two nodes
+    (50 µs and 100 µs) run inside it; the Loop's own time is the 50 µs left."""
+    events = [
+        _run(90, 250),
+        _event("body_mm", "MatMul", 110, 50),
+        _event("body_relu", "Relu", 170, 100),
+        _event("repeat", "Loop", 100, 200),
+        _event("after", "Sigmoid", 310, 20),
+    ]
+    s = summarize_trace(events)
+    by_name = {n["name"]: n for n in s["nodes"]}
+    assert by_name["repeat"]["total_us"] == 50 and by_name["repeat"]["inclusive_us"] == 200
+    assert by_name["repeat"]["subgraph_us"] == 150 and by_name["repeat"]["parent"] is None
+    assert by_name["body_mm"]["parent"] == by_name["body_relu"]["parent"] == "repeat"
+    assert s["node_time_us"] == 220 and s["nodes_share"] == pytest.approx(220 / 250)
+    assert sum(o["share"] for o in s["op_types"]) == pytest.approx(220 / 250)
+    assert s["op_types"][0]["op_type"] == "Relu"  # not the Loop that holds it
+    assert not any("overlapped" in w for w in s["warnings"])
+    order = [(n["name"], depth) for n, depth in nested_order(s["nodes"])]
+    assert order == [("repeat", 0), ("body_relu", 1), ("body_mm", 1), ("after", 0)]
+    text = format_trace(s)
+    assert text.index("repeat") < text.index("↳ body_relu") < text.index("↳ body_mm")
+
+
+def _profiled(model: Path, tmp_path: Path, runs: int = 6) -> str:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.enable_profiling = True
+    so.profile_file_prefix = str(tmp_path / "cf")
+    session = ort.InferenceSession(str(model), so, providers=[CPU])
+    x = np.ones((control_flow_models.SIZE, control_flow_models.SIZE), np.float32)
+    for _ in range(runs):
+        session.run(None, {"x": x})
+    return session.end_profiling()
+
+
+@pytest.mark.parametrize(
+    ("build", "parent", "op_type"),
+    [
+        (control_flow_models.if_model, "choose", "If"),
+        (control_flow_models.loop_model, "repeat", "Loop"),
+    ],
+)
+def test_real_control_flow_traces_add_up_to_the_run(build, parent, op_type, tmp_path):
+    """A real ORT trace of an If (or Loop) model: before exclusive times the control-flow
+    node's span counted its subgraph a second time and node shares passed 100%."""
+    trace = _profiled(build(tmp_path / f"{op_type}.onnx"), tmp_path)
+    s = summarize_trace(trace, skip_runs=1)
+    assert_shares_add_up(s)
+    assert 0 < s["nodes_share"] <= 1.0 + 1e-9
+    assert sum(o["share"] for o in s["op_types"]) <= 1.0 + 1e-9
+    assert not any("overlapped" in w for w in s["warnings"])
+    holder = next(n for n in s["nodes"] if n["op_type"] == op_type)
+    children = [n for n in s["nodes"] if n.get("parent") == parent]
+    assert holder["name"] == parent and holder["parent"] is None
+    assert {n["op_type"] for n in children} >= {"MatMul", "Relu"}
+    # the holder's own time is what its span leaves after its subgraph's nodes
+    assert holder["inclusive_us"] == pytest.approx(
+        holder["total_us"] + sum(n["inclusive_us"] for n in children)
+    )
+    order = nested_order(s["nodes"])
+    at = [n["name"] for n, _ in order].index(parent)
+    assert {n["name"] for n, _ in order[at + 1 : at + 1 + len(children)]} == {
+        n["name"] for n in children
+    }
+    assert all(depth == 1 for _, depth in order[at + 1 : at + 1 + len(children)])

@@ -72,6 +72,17 @@ def machine_text(hardware: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _inputs_line(comp: Comparison) -> str:
+    """The input shapes measured: one line when every profile ran the same, else per label."""
+    shapes = list(comp.inputs)
+    if not shapes or all(s == "unrecorded" for s in shapes):
+        return "Inputs: unrecorded."
+    if all(s == shapes[0] for s in shapes):
+        return f"Inputs: {shapes[0]}."
+    labels = [p.label for p in comp.profiles]
+    return "Inputs: " + "; ".join(f"{lb}: {s}" for lb, s in zip(labels, shapes, strict=False)) + "."
+
+
 def comparison_markdown(comp: Comparison) -> str:
     """A table ready to paste into a pull request: where it was measured, what differs."""
     title = f"### ortbench compare{f' · {comp.model}' if comp.model else ''} ({comp.mode})"
@@ -79,6 +90,8 @@ def comparison_markdown(comp: Comparison) -> str:
     notes = [
         "",
         f"Machine: {machine_text(comp.hardware)}.",
+        "",
+        _inputs_line(comp),
         "",
     ]
     notes += [

@@ -90,9 +90,23 @@ def format_curve(result: dict[str, Any], points: Sequence[PointResult]) -> str:
     return "\n".join(lines)
 
 
+def _inputs_line(points: Sequence[PointResult]) -> str:
+    """The input shapes of each point (the swept dims change them)."""
+    seen: list[str] = []
+    for p in points:
+        text = ", ".join(f"`{n}` {'x'.join(map(str, s)) or '()'}" for n, s in p.shapes.items())
+        if text and text not in seen:
+            seen.append(text)
+    if not seen:
+        return "Inputs: unrecorded."
+    return "Inputs: " + "; ".join(seen) + "."
+
+
 def curve_markdown(result: dict[str, Any], points: Sequence[PointResult]) -> str:
     lines = [
         f"## Load curve: {result['model']['name']} · {result['profile']['name']}",
+        "",
+        _inputs_line(points),
         "",
         *md_table(HEADER, [point_row(p) for p in points]),
         "",

@@ -24,12 +24,19 @@ from ...fileio import slug, write_atomic
 from ...profile import profile_to_dict
 from ...text import format_ms, format_ratio
 from ..compare.bootstrap import DEFAULT_MARGIN, bootstrap_ratio, sequential_set, verdict
-from ..results import environment_warnings, model_name, results_dir, write_result_json
+from ..results import (
+    CURVE_KIND,
+    CURVE_SCHEMA,
+    environment_warnings,
+    model_name,
+    results_dir,
+    write_result_json,
+)
 from ..stats import PERCENTILE_METHOD
 from .points import PointResult, knee_lines
 
-SCHEMA = 1
-KIND = "curve"
+SCHEMA = CURVE_SCHEMA
+KIND = CURVE_KIND
 
 
 def build_curve_result(run: Any, points: list[PointResult]) -> dict[str, Any]:

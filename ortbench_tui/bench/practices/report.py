@@ -33,6 +33,8 @@ class PracticeRow:
     """Precision rows: the largest absolute error of any output against fp32."""
     accuracy_note: str = ""
     """Precision rows: what the accuracy figures mean (static int8: calibration data)."""
+    quantized_nodes: int | None = None
+    """The INT8 row: how many nodes the quantizer changed (0: it ran the fp32 model again)."""
 
     def toggles_text(self) -> str:
         return ", ".join(self.toggles) or "-"
@@ -43,7 +45,12 @@ class PracticeRow:
             return ""
         err = f" · max err {self.max_abs_err:.3g}" if self.max_abs_err is not None else ""
         calib = " (calibration data)" if self.accuracy_note else ""
-        return f"cos {self.cosine:.5f}{err}{calib}"
+        quantized = ""
+        if self.quantized_nodes == 0:
+            quantized = " · NO node quantized"
+        elif self.quantized_nodes is not None:
+            quantized = f" · {self.quantized_nodes} nodes int8"
+        return f"cos {self.cosine:.5f}{err}{calib}{quantized}"
 
     rounds: int | None = None
     """Until decided: the interleaved rounds this row's pair took (decided rows stop early)."""
@@ -146,10 +153,19 @@ def format_report(report: PracticesReport) -> str:
 
 
 def accuracy_notes(report: PracticesReport) -> list[str]:
-    return [f"{r.number} {r.practice}: {r.accuracy_note}" for r in report.rows if r.accuracy_note]
+    notes = [f"{r.number} {r.practice}: {r.accuracy_note}" for r in report.rows if r.accuracy_note]
+    notes += [
+        f"{r.number} {r.practice}: the quantizer changed no node; the row measured the fp32 "
+        "model again (cos 1, no error), not INT8"
+        for r in report.rows
+        if r.quantized_nodes == 0
+    ]
+    return notes
 
 
 def report_markdown(report: PracticesReport) -> str:
+    from ..run_inputs import inputs_markdown
+
     hw = report.hardware
     machine = (
         f"{hw.get('cpu_model')}, {hw.get('physical_cores')} physical / "
@@ -161,6 +177,8 @@ def report_markdown(report: PracticesReport) -> str:
         f"### ortbench practices · {report.model}",
         "",
         f"Base profile: {report.base_name}. Machine: {machine}. Practices from {ARTICLE}.",
+        "",
+        inputs_markdown(report.inputs),
         "",
         *md_table(FULL_HEADER, full_rows(report)),
         "",

@@ -78,6 +78,9 @@ def fill_accuracy(row: PracticeRow, result: dict[str, Any] | None) -> None:
     if summary is not None:
         row.cosine, row.max_abs_err = summary
     row.accuracy_note = calibration_note((result.get("profile") or {}).get("run") or {}) or ""
+    quantization = result.get("quantization")
+    if isinstance(quantization, dict) and "quantized_nodes" in quantization:
+        row.quantized_nodes = int(quantization["quantized_nodes"])
 
 
 def decided_pairs(finished: CompareFinished) -> dict[tuple[int, int], dict[str, Any]]:

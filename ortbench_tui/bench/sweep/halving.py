@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -45,6 +46,9 @@ PER_CANDIDATE_GUESS_S = 0.35
 """Session creation, warm-up and re-warm runs per candidate and round, before measured."""
 MIN_ROUNDS_PER_ROUND = 4
 """Interleaved rounds in a halving round: enough to rank, few enough to leave time to run."""
+BUDGET_MARGIN_S = 2.0
+"""What the budget may be overrun by: a round told to end finishes its interleaved round of
+blocks and closes its sessions (README "Sweep": measured figures)."""
 
 
 class SweepRun:
@@ -60,6 +64,9 @@ class SweepRun:
         from ...models import file_sha256
         from ...samples import resolve_model
 
+        # The budget is the wall time the user waits: the command's start-up and set-up
+        # (imports, hashing, probing EPs) count.
+        self.started = request.started if request.started is not None else time.perf_counter()
         if request.budget_s <= 0:
             raise OrtbenchError("--budget must be positive")
         if request.eta < 2:
@@ -87,7 +94,8 @@ class SweepRun:
         self._target = interleave_target
         self._current: CompareRun | None = None
         self._cancelled = False
-        self.started = time.perf_counter()
+        self._budget_spent_in: int | None = None
+        self._round_end: tuple[CompareFinished | None, JobFailed | None] = (None, None)
         self.hardware: dict[str, Any] = {}
         self.inputs: list[dict[str, Any]] = []
         self.rounds_done = 0
@@ -116,12 +124,23 @@ class SweepRun:
             r,
             len(self.plan),
             self.elapsed(),
-            eta_from_budget(self.started, self.request.budget_s),
+            self.remaining_s(),
             detail,
             ranked,
             stage,
             message=message,
         )
+
+    def remaining_s(self) -> float:
+        """The time the budget has left (the sweep ends by then, give or take
+        BUDGET_MARGIN_S): its estimate of the time to the end."""
+        return eta_from_budget(self.started, self.request.budget_s) or 0.0
+
+    def _budget_spent(self, r: int, run: CompareRun) -> None:
+        """The budget ran out during round `r`: end it at its next round of blocks (what it
+        measured is kept and ranked), and start no other round."""
+        self._budget_spent_in = r
+        run.end_early()
 
     def events(self) -> Iterator[SweepUpdate | SweepResult | JobFailed]:
         req = self.request
@@ -131,7 +150,10 @@ class SweepRun:
         fixed, per_cand = SETUP_GUESS_S, PER_CANDIDATE_GUESS_S
         survivors = list(self.alive)
         for r, _n in enumerate(self.plan, start=1):
-            if self._cancelled or len(survivors) < 2:
+            if self._cancelled or len(survivors) < 2 or self._budget_spent_in is not None:
+                break
+            if self.rounds_done and self.remaining_s() <= 0:
+                self._budget_spent_in = r - 1
                 break
             rounds_left = len(self.plan) - r + 1
             wall = max(0.0, req.budget_s - self.elapsed()) / rounds_left
@@ -173,28 +195,17 @@ class SweepRun:
             live: list[list[np.ndarray]] = [[] for _ in survivors]
             last = 0.0
             finished: CompareFinished | None = None
-            for ev in run.events():
-                if isinstance(ev, CompareProgress):
-                    if ev.new_samples_ns is not None and ev.profile is not None:
-                        live[ev.profile].append(ev.new_samples_ns)
-                        if decider is not None and ev.phase == "timed":
-                            decider.add_block(ev.profile, ev.new_samples_ns)
-                        now = time.perf_counter()
-                        if now - last >= LIVE_INTERVAL_S:
-                            last = now
-                            for c, parts in zip(survivors, live, strict=True):
-                                if parts:
-                                    x = np.concatenate(parts)
-                                    c.median_ms = float(np.median(x)) / 1e6
-                                    c.runs = int(x.size)
-                            yield self._update(
-                                r, "measuring", f"round {r}/{len(self.plan)}: measuring"
-                            )
-                elif isinstance(ev, CompareFinished):
-                    finished = ev
-                elif isinstance(ev, JobFailed):
-                    yield JobFailed(ev.kind, f"sweep round {r}: {ev.message}", None)
-                    return
+            timer = threading.Timer(self.remaining_s(), self._budget_spent, (r, run))
+            timer.daemon = True
+            timer.start()
+            try:
+                yield from self._stream(r, run, survivors, live, decider, last)
+            finally:
+                timer.cancel()
+            finished, failed = self._round_end
+            if failed is not None:
+                yield failed
+                return
             self._current = None
             if finished is None:
                 break
@@ -208,6 +219,46 @@ class SweepRun:
             self.rounds_done = r
             yield self._update(r, "round_done", f"round {r} done: {len(survivors)} kept")
         yield self._result(survivors)
+
+    def _stream(
+        self,
+        r: int,
+        run: CompareRun,
+        survivors: list[Candidate],
+        live: list[list[np.ndarray]],
+        decider: RoundDecider | None,
+        last: float,
+    ) -> Iterator[SweepUpdate]:
+        """The round's events as live table updates; its end (CompareFinished or Failed)
+        is left in self._round_end."""
+        finished: CompareFinished | None = None
+        self._round_end = (None, None)
+        for ev in run.events():
+            if isinstance(ev, CompareProgress):
+                if ev.new_samples_ns is not None and ev.profile is not None:
+                    live[ev.profile].append(ev.new_samples_ns)
+                    if decider is not None and ev.phase == "timed":
+                        decider.add_block(ev.profile, ev.new_samples_ns)
+                    now = time.perf_counter()
+                    if now - last >= LIVE_INTERVAL_S:
+                        last = now
+                        for c, parts in zip(survivors, live, strict=True):
+                            if parts:
+                                x = np.concatenate(parts)
+                                c.median_ms = float(np.median(x)) / 1e6
+                                c.runs = int(x.size)
+                        yield self._update(r, "measuring", f"round {r}/{len(self.plan)}: measuring")
+            elif isinstance(ev, CompareFinished):
+                finished = ev
+            elif isinstance(ev, JobFailed):
+                if self._budget_spent_in == r:
+                    # Ended for the budget before it had anything whole (still creating its
+                    # sessions): the rounds before it are ranked.
+                    return
+                failed = JobFailed(ev.kind, f"sweep round {r}: {ev.message}", None)
+                self._round_end = (None, failed)
+                return
+        self._round_end = (finished, None)
 
     @staticmethod
     def _plan_round(
@@ -325,12 +376,26 @@ class SweepRun:
             winner.status = "winner" if not tied else "tie"
         for c in tied:
             c.status = "tie"
+        for c in self.candidates:
+            if c.status == "measuring":  # a round ended before it measured them
+                c.status = "not measured"
         pick, pick_reason = pick_of_tie(winner, tied, physical_cores())
         warnings = []
         if self._cancelled:
             warnings.append(f"cancelled after {self.rounds_done} of {len(self.plan)} rounds")
+        spent = self._budget_spent_in
+        if spent is not None and winner is None:
+            warnings.append(
+                f"the {self.request.budget_s:g} s budget ran out before any candidate was "
+                f"measured (set-up and session creation took it): give a larger --budget"
+            )
+        elif spent is not None:
+            warnings.append(
+                f"the {self.request.budget_s:g} s budget ran out in round {max(spent, 1)} of "
+                f"{len(self.plan)}: ranked on what was measured by then"
+            )
         method = (
-            describe_method(True, 1, 0, 400, units_text="the round's")
+            describe_method(True, 1, 0, HALVING_REPS, units_text="the round's")
             + "; each round uses fresh sessions"
         )
         if self.request.until_decided:

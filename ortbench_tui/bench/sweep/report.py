@@ -92,7 +92,10 @@ def format_sweep(result: SweepResult) -> str:
 
 def sweep_markdown(result: SweepResult) -> str:
     table = md_table(SWEEP_HEADER, sweep_rows(result.candidates))
-    text = [f"### ortbench sweep · {result.model}", "", *table, ""]
+    from ..run_inputs import inputs_markdown
+
+    text = [f"### ortbench sweep · {result.model}", "", inputs_markdown(result.inputs), ""]
+    text += [*table, ""]
     text.append(result.header().replace("\n", "  \n"))
     return "\n".join(text) + "\n"
 

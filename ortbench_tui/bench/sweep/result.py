@@ -42,6 +42,9 @@ class SweepRequest:
     until_decided: bool = False
     """Within each round, stop measuring candidates decided slower than the round's best
     (`sweep.decide`), so the round's time goes to the close calls."""
+    started: float | None = None
+    """When the user started waiting (`time.perf_counter()`: the CLI's start, the TUI's
+    Enter); the budget counts from there. None: from the sweep's own start."""
 
 
 SweepStage = Literal["planned", "round_started", "measuring", "round_done"]
@@ -57,6 +60,8 @@ class SweepUpdate(JobProgress):
     stage: SweepStage = "measuring"
     final: bool = False
     message: str = ""
+    eta_s: float | None = None
+    """Seconds left: what the budget has not spent yet (the budget bounds the wall time)."""
 
 
 @dataclass
@@ -154,8 +159,9 @@ class SweepResult:
             f"Found by `ortbench sweep` on {self.model} (sha256 {self.model_sha256[:16]})",
             f"date: {self.created}",
             f"grid ({len(self.candidates)} points, {len(skipped)} skipped): {grid}",
-            f"search: successive halving, eta {self.eta}, within a {self.budget_s:g} s budget "
-            f"({self.elapsed_s:.1f} s used); {self.rounds_done} rounds: "
+            f"search: successive halving, eta {self.eta}, within a {self.budget_s:g} s budget of "
+            f"wall time, set-up and sessions included ({self.elapsed_s:.1f} s used); "
+            f"{self.rounds_done} rounds: "
             + " -> ".join(str(n) for n in self.plan[: self.rounds_done])
             + " -> 1 candidates",
         ]

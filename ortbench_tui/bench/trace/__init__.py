@@ -15,6 +15,13 @@ was requested (fallback), the Memcpy nodes ORT inserted between EPs (count, call
 and the share of run time the nodes account for; the rest is framework overhead (input
 and output handling, allocation, scheduling, the profiler itself).
 
+Control-flow nodes (If, Loop, Scan) run their subgraphs inside their own kernel call, and
+ORT records the subgraph's nodes as events of their own within that call's span (same
+thread). A node's time is therefore its *exclusive* time: its span less the spans nested
+directly in it (`inclusive_us` keeps the whole span, `subgraph_us` the difference), and each
+subgraph node names its `parent`. So node times add up to the run's, never count a subgraph
+twice, and the slowest op type is the one whose own kernels took the time.
+
 Runs before the timed ones (the first run and the warm-up) are left out,
 so the figures describe the steady state the timed loop measured. Shares are fractions of
 the total `model_run` time of the runs kept; node shares plus the overhead share add up to
@@ -32,7 +39,9 @@ from __future__ import annotations
 
 from .report import format_trace
 from .summary import (
+    indented_name,
     load_trace_events,
+    nested_order,
     node_names,
     short_ep,
     summarize_trace,
@@ -42,7 +51,9 @@ from .summary import (
 
 __all__ = [
     "format_trace",
+    "indented_name",
     "load_trace_events",
+    "nested_order",
     "node_names",
     "short_ep",
     "summarize_trace",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...text import aligned_table, format_us, plural, share_bar
-from .summary import short_ep
+from .summary import indented_name, nested_order, short_ep
 
 # --- text --------------------------------------------------------------------------------------
 
@@ -42,14 +42,18 @@ def format_trace(summary: dict[str, Any], top: int = 15, bar_width: int = 20) ->
 
     nodes = summary["nodes"]
     shown = nodes[:top] if top > 0 else nodes
-    lines += ["", f"top {len(shown)} of {len(nodes)} nodes by total time"]
+    lines += ["", f"top {len(shown)} of {len(nodes)} nodes by own time"]
+    if any(n.get("parent") for n in nodes):
+        lines.append(
+            "  own time per node (an If/Loop/Scan without its subgraph; ↳ = in a subgraph)"
+        )
     rows = [["node", "op type", "EP", "calls", "mean", "total", "share", ""]]
     peak = max((n["share"] for n in shown), default=0.0) or 1.0  # bars: the largest fills
-    for n in shown:
+    for n, depth in nested_order(shown):
         flag = "  CPU FALLBACK" if n["fallback"] else ""
         rows.append(
             [
-                n["name"],
+                indented_name(n["name"], depth),
                 n["op_type"],
                 short_ep(n["provider"]),
                 str(n["calls"]),

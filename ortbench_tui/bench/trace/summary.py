@@ -17,7 +17,8 @@ GPU_EPS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionP
 NODE_SUFFIX = "_kernel_time"
 MEMCPY_OPS = ("MemcpyToHost", "MemcpyFromHost")
 RUN_EVENT = "model_run"
-SUMMARY_VERSION = 1
+# 2: node times are exclusive (a control-flow node without its subgraphs: inclusive_us has them)
+SUMMARY_VERSION = 2
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -96,6 +97,89 @@ def _run_spans(events: list[dict[str, Any]]) -> list[tuple[float, float]]:
     return sorted(spans)
 
 
+# ORT stamps a control-flow node's (If, Loop, Scan) kernel time around the run of its
+# subgraphs, whose nodes get events of their own on the same thread: a node is a child of the
+# innermost node whose span holds it. A few microseconds of slack absorb the rounding of ts/dur.
+NEST_SLACK_US = 2.0
+
+
+def _nest(kept: list[dict[str, Any]]) -> tuple[list[float], list[int | None]]:
+    """For each event of `kept`: the time spent in events nested directly inside it (its
+    subgraphs' nodes), and the index of the event it is nested in (None at top level)."""
+    child_us = [0.0] * len(kept)
+    parent: list[int | None] = [None] * len(kept)
+    by_thread: dict[tuple[Any, Any], list[int]] = defaultdict(list)
+    for i, e in enumerate(kept):
+        by_thread[(e.get("pid"), e.get("tid"))].append(i)
+    for indices in by_thread.values():
+        indices.sort(key=lambda i: (float(kept[i].get("ts", 0)), -float(kept[i]["dur"])))
+        stack: list[int] = []
+        for i in indices:
+            start = float(kept[i].get("ts", 0))
+            end = start + float(kept[i]["dur"])
+            while stack:
+                top = kept[stack[-1]]
+                if float(top.get("ts", 0)) + float(top["dur"]) + NEST_SLACK_US >= end:
+                    break
+                stack.pop()
+            if stack:
+                parent[i] = stack[-1]
+                child_us[stack[-1]] += float(kept[i]["dur"])
+            stack.append(i)
+    return child_us, parent
+
+
+def nested_order(nodes: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+    """`nodes` (in any order, e.g. sorted by a column) with each subgraph node moved right
+    under its parent node (when the parent is among them), keeping the given order among
+    siblings; each with its depth (0 at the top level, 1 in a subgraph, ...)."""
+    present = {n["name"] for n in nodes}
+    children: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    roots = []
+    for n in nodes:
+        parent = n.get("parent")
+        if parent and parent in present and parent != n["name"]:
+            children[parent].append(n)
+        else:
+            roots.append(n)
+    out: list[tuple[dict[str, Any], int]] = []
+    seen: set[str] = set()
+
+    def visit(n: dict[str, Any], depth: int) -> None:
+        if n["name"] in seen:
+            return
+        seen.add(n["name"])
+        out.append((n, depth))
+        for child in children.get(n["name"], []):
+            visit(child, depth + 1)
+
+    # A parent comes where the first of its family would: sorted by time, an If whose own
+    # time is small still lists at the place of its slowest subgraph node.
+    by_name = {n["name"]: n for n in nodes}
+
+    def root_of(n: dict[str, Any]) -> str:
+        seen_up: set[str] = set()
+        while n.get("parent") in by_name and n["name"] not in seen_up:
+            seen_up.add(n["name"])
+            n = by_name[n["parent"]]
+        return str(n["name"])
+
+    first: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        first.setdefault(root_of(n), i)
+    roots.sort(key=lambda n: first.get(n["name"], len(nodes)))
+    for n in roots:
+        visit(n, 0)
+    for n in nodes:  # a cycle of parents (a malformed trace) still lists every node
+        visit(n, 0)
+    return out
+
+
+def indented_name(name: str, depth: int) -> str:
+    """A node's name indented under its parent: `  ↳ then_matmul_0`."""
+    return f"{'  ' * (depth - 1)}↳ {name}" if depth > 0 else name
+
+
 def short_ep(name: str) -> str:
     """CUDAExecutionProvider -> CUDA."""
     return name.removesuffix("ExecutionProvider") or name
@@ -155,8 +239,9 @@ def summarize_trace(
     if outside:
         warnings.append(f"{outside} node events fall outside every run and are left out")
 
+    child_us, parent_of = _nest(kept)
     per_node: dict[str, dict[str, Any]] = {}
-    for e in kept:
+    for index, e in enumerate(kept):
         name = str(e["name"])[: -len(NODE_SUFFIX)]
         args = e.get("args") or {}
         node = per_node.get(name)
@@ -167,13 +252,20 @@ def summarize_trace(
                 "provider": str(args.get("provider") or "?"),
                 "calls": 0,
                 "total_us": 0.0,
+                "inclusive_us": 0.0,
                 "max_us": 0.0,
                 "first_ts": float(e.get("ts", 0)),
+                "parents": defaultdict(int),
             }
         dur = float(e["dur"])
+        own = max(dur - child_us[index], 0.0)
         node["calls"] += 1
-        node["total_us"] += dur
-        node["max_us"] = max(node["max_us"], dur)
+        node["total_us"] += own
+        node["inclusive_us"] += dur
+        node["max_us"] = max(node["max_us"], own)
+        up = parent_of[index]
+        if up is not None:
+            node["parents"][str(kept[up]["name"])[: -len(NODE_SUFFIX)]] += 1
 
     node_time = sum(n["total_us"] for n in per_node.values())
     whole = run_time if spans else node_time
@@ -183,6 +275,8 @@ def summarize_trace(
     nodes = []
     # Graph order (first call) breaks ties, so equal totals list in execution order.
     for n in sorted(per_node.values(), key=lambda n: (-n["total_us"], n["first_ts"])):
+        parents = n["parents"]
+        parent = max(parents, key=parents.get) if parents else None
         nodes.append(
             {
                 "name": n["name"],
@@ -190,6 +284,9 @@ def summarize_trace(
                 "provider": n["provider"],
                 "calls": n["calls"],
                 "total_us": n["total_us"],
+                "inclusive_us": n["inclusive_us"],
+                "subgraph_us": n["inclusive_us"] - n["total_us"],
+                "parent": parent,
                 "mean_us": n["total_us"] / n["calls"],
                 "max_us": n["max_us"],
                 "per_run_us": n["total_us"] / runs_used if runs_used else 0.0,

@@ -108,12 +108,12 @@ class ComparisonScreen(JobScreen["CompareRequest | None"]):
     ) -> None:
         """`request`: a CompareRequest for a live run; or `result_paths` for saved results.
         `start` makes the run (default `bench.compare.start_compare`); `export_dir` is where
-        m and c write (default: the current folder)."""
+        m and c offer to write (default: the data dir's exports)."""
         super().__init__(request, start)
         if (request is None) == (result_paths is None):
             raise ValueError("give a CompareRequest or result paths, not both")
         self.result_paths = [Path(p) for p in result_paths] if result_paths else None
-        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        self.export_dir = Path(export_dir) if export_dir else None
         self.comparison: Any = None
         self._live: list[SampleBuffer] = []
         self._drawn_versions: list[int] = []
@@ -304,6 +304,4 @@ class ComparisonScreen(JobScreen["CompareRequest | None"]):
             if kind == "md"
             else comparison_csv(self.comparison)
         )
-        path = self.export_dir / export_name("compare", kind)
-        if self._write_export(path, text):
-            self.exported.append(path)
+        self._export(self.export_dir, export_name("compare", kind), text, self.exported.append)

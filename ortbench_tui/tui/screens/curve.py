@@ -35,6 +35,39 @@ COLUMNS = ("point", "p50", "p99", "req/s", "items/s", "p50 95% CI", "CV", "statu
 about first, so it fits in 80 columns."""
 
 
+ALIAS_OVER = 6
+"""Dim names longer than this get a short alias in the point column (legend below)."""
+
+
+def dim_aliases(names: list[str]) -> dict[str, str]:
+    """Short, distinct aliases for long dim names (`encoder_sequence_length` -> `e`,
+    `batch_size` and `beam_width` -> `ba`, `be`): the shortest prefix no other dim shares.
+    Short names keep themselves; {} when none is long."""
+    if not any(len(n) > ALIAS_OVER for n in names):
+        return {}
+    aliases: dict[str, str] = {}
+    for name in names:
+        if len(name) <= ALIAS_OVER:
+            continue
+        others = [o for o in names if o != name]
+        size = 1
+        while size < len(name) and any(o.startswith(name[:size]) for o in others):
+            size += 1
+        alias = name[:size]
+        aliases[name] = alias if alias not in names else name
+    return aliases
+
+
+def point_label(point: Any, aliases: dict[str, str]) -> str:
+    """The point's label with its dims under their aliases: `e=128 b=4 C=2`."""
+    dims = " ".join(f"{aliases.get(k, k)}={v}" for k, v in point.dims.items())
+    return " ".join(part for part in (dims, f"C={point.concurrency}") if part)
+
+
+def alias_legend(aliases: dict[str, str]) -> str:
+    return " · ".join(f"{a} = {name}" for name, a in aliases.items() if a != name)
+
+
 def default_curve_text(symbolic_dims: list[str]) -> str:
     """The prompt's first text: the first named dim swept, the others at one size."""
     parts = [f"{d}={'1,4,16' if i == 0 else '16'}" for i, d in enumerate(symbolic_dims)]
@@ -150,11 +183,12 @@ class CurveScreen(JobScreen["CurveRequest"]):
         save_dir: Path | None = None,
     ) -> None:
         """`request`: a CurveRequest. `start` makes the run (default `bench.curve.CurveRun`);
-        `save_dir` is where m writes (default: the working folder)."""
+        `save_dir` is where m offers to write (default: the data dir's exports)."""
         super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
         self.result: CurveFinished | None = None
         self.points: list[PointResult] = []
+        self.aliases: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="curve-title")
@@ -211,10 +245,12 @@ class CurveScreen(JobScreen["CurveRequest"]):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
+        names = list(dict.fromkeys(k for p in event.points for k in p.dims))
+        self.aliases = dim_aliases(names)
         for p in event.points:
             row = point_row(p)
-            shown = (row.point, row.p50, row.p99, row.requests_per_s, row.items_per_s, row.p50_ci,
-                     row.cv)  # fmt: skip
+            shown = (point_label(p, self.aliases), row.p50, row.p99, row.requests_per_s,
+                     row.items_per_s, row.p50_ci, row.cv)  # fmt: skip
             if p.status == "ok":
                 cells = [Text(c) for c in (*shown, row.status)]
             elif p.status == "failed":
@@ -243,6 +279,9 @@ class CurveScreen(JobScreen["CurveRequest"]):
             lines.append(f"✗ {p.label}: {p.error.splitlines()[0] if p.error else ''}\n", "red")
         if res.path:
             lines.append(f"saved {res.path} · ", style="dim")
+        legend = alias_legend(self.aliases)
+        if legend:
+            lines.append(f"{legend}\n", style="dim")
         lines.append("m writes the table as Markdown\n", style="dim")
         self.query_one("#curve-status", Static).update(lines)
 
@@ -257,4 +296,46 @@ class CurveScreen(JobScreen["CurveRequest"]):
         if self.result is None:
             return
         text = curve_markdown(self.result.result, self.result.points)
-        self._write_export((self.save_dir or Path.cwd()) / export_name("curve", "md"), text)
+        self._export(self.save_dir, export_name("curve", "md"), text)
+
+
+class SavedCurve:
+    """A curve from the history as a finished job: its one event is the saved result, so the
+    curve screen shows it as it showed it live (nothing is measured again)."""
+
+    def __init__(self, path: Path) -> None:
+        from ortbench_tui.bench.curve import PointResult, load_curve, load_curve_samples
+
+        self.path = path
+        self.result = load_curve(path)
+        self.samples = load_curve_samples(path)
+        self.model = str(self.result["model"].get("path") or self.result["model"].get("name"))
+        self.saved_points = [PointResult.from_dict(p) for p in self.result["points"]]
+
+    def points(self) -> list[Any]:
+        return self.saved_points
+
+    def events(self) -> Any:
+        from ortbench_tui.bench.curve import CurveFinished
+
+        failed = [p for p in self.saved_points if p.status == "failed"]
+        yield CurveFinished(
+            self.result, self.samples, self.saved_points, path=self.path, failed=failed
+        )
+
+    def cancel(self) -> None:
+        """Nothing runs."""
+
+    @property
+    def cancelled(self) -> bool:
+        return False
+
+
+def saved_curve_screen(path: Path) -> CurveScreen:
+    """The curve screen over a curve kept in the history; OrtbenchError if it cannot be read."""
+    from typing import cast
+
+    saved = SavedCurve(path)
+    # The screen reads only `model` and `points()` of its request: the saved curve has both.
+    request = cast("CurveRequest", saved)
+    return CurveScreen(request, start=lambda _request: saved)

@@ -212,11 +212,22 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         return table.cursor_row if 0 <= table.cursor_row < len(self.entries) else None
 
     def action_open(self) -> None:
+        from ortbench_tui.errors import OrtbenchError
+
+        from .curve import saved_curve_screen
         from .detail import RunDetailScreen
 
         row = self._row()
-        if row is not None:
-            self.app.push_screen(RunDetailScreen(self.entries[row].path))
+        if row is None:
+            return
+        entry = self.entries[row]
+        if entry.kind != "curve":
+            self.app.push_screen(RunDetailScreen(entry.path))
+            return
+        try:
+            self.app.push_screen(saved_curve_screen(entry.path))
+        except OrtbenchError as exc:
+            self.notify(str(exc), title="Cannot open the curve", severity="error")
 
     def action_trend(self) -> None:
         """The highlighted run's group (model + profile + inputs) over time."""
@@ -233,6 +244,12 @@ class HistoryScreen(WorkerErrors, Screen[None]):
     def action_pick(self) -> None:
         row = self._row()
         if row is None:
+            return
+        if self.entries[row].kind == "curve" and row not in self.picked:
+            self.notify(
+                "a curve compares with another curve: ortbench compare A-curve.json B-curve.json",
+                severity="warning",
+            )
             return
         if row in self.picked:
             self.picked.remove(row)

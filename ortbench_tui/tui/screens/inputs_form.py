@@ -68,6 +68,7 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
         self.free_dims = dict(free_dims)
         self.files = spec.files
         self.rows: list[InputRow] = build_rows(inputs, spec, free_dims, prefill)
+        self._as_opened = [(r.shape, r.values) for r in self.rows]
         self.prefill = prefill
         if save is None:
             from ortbench_tui.inputs.store import save_spec
@@ -160,8 +161,30 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
     def action_save_and_run(self) -> None:
         self._finish(run=True)
 
+    @property
+    def edited(self) -> bool:
+        """Something was typed since the form opened (and not saved)."""
+        return [(r.shape, r.values) for r in self.rows] != self._as_opened
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close without saving; with edits, ask first (as the profile editor does)."""
+        if not self.edited:
+            self.dismiss(None)
+            return
+        from .dialogs import ConfirmDialog
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Discard the edited inputs?",
+                "The shapes or values were changed and not saved (ctrl+s saves).",
+                yes="Discard",
+            ),
+            answered,
+        )
 
 
 __all__ = ["InputsOutcome", "InputsScreen"]

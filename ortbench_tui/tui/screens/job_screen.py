@@ -22,6 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..literal import literal
+from .dialogs import PromptDialog
 
 if TYPE_CHECKING:
     from ortbench_tui.bench.job import Job
@@ -171,13 +172,51 @@ class JobScreen(Screen[None], Generic[RequestT]):
         self.query_one(self.STATUS_ID, Static).update(Text(f"✗ {message}", style="bold red"))
         self.notify(message.splitlines()[0], title=self.FAILED_TITLE, severity="error")
 
+    def _export(
+        self,
+        folder: Path | None,
+        name: str,
+        text: str,
+        on_written: Callable[[Path], None] | None = None,
+        title: str = "Exported",
+    ) -> None:
+        """Ask where to write `text` (default: `folder/name`, `folder` being the data dir's
+        exports unless the screen was given one), write it, copy it to the clipboard and say
+        where it went. An existing file is never replaced."""
+        from ortbench_tui.bench.results import exports_dir
+
+        default_folder = folder if folder is not None else exports_dir()
+
+        def problem(typed: str) -> str | None:
+            if not typed:
+                return "a file path is needed"
+            path = Path(typed).expanduser()
+            if path.is_dir():
+                return f"{path} is a folder: add a file name"
+            if path.exists():
+                return f"{path} exists already: choose another name"
+            if path.parent != default_folder and not path.parent.is_dir():
+                return f"the folder {path.parent} does not exist"
+            return None
+
+        def chosen(typed: str | None) -> None:
+            if typed and self._write_export(Path(typed).expanduser(), text, title):
+                if on_written is not None:
+                    on_written(Path(typed).expanduser())
+
+        self.app.push_screen(
+            PromptDialog(title, "write to (a file path)", str(default_folder / name), problem),
+            chosen,
+        )
+
     def _write_export(self, path: Path, text: str, title: str = "Exported") -> bool:
-        """Write `text` to `path` and copy it to the clipboard; False when it cannot write."""
+        """Write `text` to `path` (making the data dir's exports folder if need be) and copy it
+        to the clipboard; False when it cannot write."""
         from ortbench_tui.errors import OrtbenchError
         from ortbench_tui.profile import atomic_write_text
 
         try:
-            atomic_write_text(path, text)
+            atomic_write_text(path, text, make_parents=True)
         except OrtbenchError as exc:
             self.notify(str(exc), title="Export failed", severity="error")
             return False

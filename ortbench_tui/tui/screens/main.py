@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from ortbench_tui.errors import OrtbenchError
 
+from ..columns import middle_ellipsis
 from ..formatting import entry_readiness
 from ..keys import bindings
 from ..literal import literal
@@ -48,6 +49,20 @@ WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep", "curve", "load")
 """Actions that need a model and a profile, and no run going."""
 WORKBENCH_ACTION_OF = {"comparison": "compare", "practices check": "practices"}
 """`_runnable`'s words for the actions, where they differ from the action's name."""
+
+
+def run_title(model: str, profile: str, width: int) -> str:
+    """`Run: MODEL × PROFILE` in a panel `width` wide: the profile `r` will use is kept whole
+    (up to half the room) and the model shortened in the middle, so a long path never hides
+    it. A path shows from its file name on."""
+    from pathlib import PurePath
+
+    room = max(width - 6, 20)  # the border's corners and padding
+    fixed = len("Run:  × ")
+    profile = middle_ellipsis(profile, max(room // 2, room - fixed - 12))
+    shown = model if model.startswith("sample:") else PurePath(model).name or model
+    shown = middle_ellipsis(shown, max(room - fixed - len(profile), 8))
+    return f"Run: {shown} × {profile}"
 
 
 class MainScreen(WorkerErrors, Screen[None]):
@@ -203,7 +218,11 @@ class MainScreen(WorkerErrors, Screen[None]):
             return  # the title names the pair being measured until it ends
         model = self.current_model.spec if self.current_model else "no model"
         profile = self.current_profile.label if self.current_profile else "no profile"
-        self.run_panel.border_title = literal(f"Run: {model} × {profile}")
+        width = self.run_panel.size.width or self.size.width or 80
+        self.run_panel.border_title = literal(run_title(model, profile, width))
+
+    def on_resize(self) -> None:
+        self._refresh_title()
 
     def _pair(self) -> tuple[str, str] | None:
         if self.current_model is None or self.current_profile is None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ortbench_tui.bench.practices import PracticesReport, PracticesRequest
 
 from .job_screen import JobScreen, Start, export_name
-from .new_profiles import free_path, profile_folder, save_new_profile
+from .new_profiles import default_profile_name, profile_folder, save_new_profile
 
 COLUMNS = (
     Column("#", 0),
@@ -83,9 +83,10 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
         export_dir: Path | None = None,
     ) -> None:
         """`request`: a PracticesRequest. `start` makes the run (default
-        `bench.practices.PracticesRun`); `export_dir` is where m writes (default: .)."""
+        `bench.practices.PracticesRun`); `export_dir` is where m offers to write (default:
+        the data dir's exports)."""
         super().__init__(request, start)
-        self.export_dir = Path(export_dir) if export_dir else Path.cwd()
+        self.export_dir = Path(export_dir) if export_dir else None
         self.report: PracticesReport | None = None
         self.exported: Path | None = None
         self.saved: Path | None = None
@@ -231,7 +232,6 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
         if not choose_practices(report)[0]:
             self.notify("no practice was measured faster: nothing to save", severity="warning")
             return
-        path = free_path(profile_folder(self, None), f"{self.request.base.name}-practices")
 
         def write(target: Path) -> Path:
             profile, header = best_profile(report, self.request.base, target.stem)
@@ -241,7 +241,8 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
             self.saved = target
             self.notify(f"saved {target} (listed under Profiles)", title="Profile saved")
 
-        save_new_profile(self, path, self.saved, write, saved)
+        folder = profile_folder(self, None)
+        save_new_profile(self, folder, default_profile_name(self.request.model), write, saved)
 
     def action_export(self) -> None:
         from ortbench_tui.bench.practices import report_markdown
@@ -249,6 +250,8 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
         if self.report is None:
             return
         text = report_markdown(self.report)
-        path = self.export_dir / export_name("practices", "md")
-        if self._write_export(path, text, title="Saved"):
+
+        def written(path: Path) -> None:
             self.exported = path
+
+        self._export(self.export_dir, export_name("practices", "md"), text, written, "Saved")

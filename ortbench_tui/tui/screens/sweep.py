@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ortbench_tui.bench.sweep.report import SweepRow
 
 from .job_screen import JobScreen, Start, export_name
-from .new_profiles import free_path, profile_folder, save_new_profile
+from .new_profiles import default_profile_name, profile_folder, save_new_profile
 
 COLUMNS = (
     Column("rank", 0),
@@ -202,10 +202,6 @@ class SweepScreen(JobScreen["SweepRequest"]):
             return True if self.result is not None else None
         return True
 
-    def _best_path(self) -> Path:
-        stem = self.request.model.removeprefix("sample:").replace("/", "-")
-        return free_path(profile_folder(self, self.save_dir), Path(stem).stem + "-sweep-best")
-
     def action_save_best(self) -> None:
         result = self.result
         if result is None or result.winner is None:
@@ -216,7 +212,9 @@ class SweepScreen(JobScreen["SweepRequest"]):
             self.saved = path
             self.notify(f"saved {path} (listed under Profiles)", title="Best profile saved")
 
-        save_new_profile(self, self._best_path(), self.saved, result.save_best, saved)
+        folder = profile_folder(self, self.save_dir)
+        name = default_profile_name(self.request.model)
+        save_new_profile(self, folder, name, result.save_best, saved)
 
     def action_export(self) -> None:
         from ortbench_tui.bench.sweep import sweep_markdown
@@ -224,4 +222,4 @@ class SweepScreen(JobScreen["SweepRequest"]):
         if self.result is None:
             return
         text = sweep_markdown(self.result)
-        self._write_export((self.save_dir or Path.cwd()) / export_name("sweep", "md"), text)
+        self._export(self.save_dir, export_name("sweep", "md"), text)

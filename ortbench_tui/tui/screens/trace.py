@@ -20,13 +20,17 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ortbench_tui.bench.trace import short_ep
+from ortbench_tui.bench.trace import indented_name, nested_order, short_ep
 from ortbench_tui.text import format_us, share_bar
 
 from ..keys import bindings
 from ..literal import literal, literal_cells
 
 BAR_WIDTH = 16
+NARROW_BAR_WIDTH = 6
+"""Below NARROW columns the bars shrink, so the time columns stay on screen."""
+NARROW = 110
+MIN_NAME_WIDTH = 10
 
 NODE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("name", "node"),
@@ -123,9 +127,9 @@ def header_text(summary: dict[str, Any], title: str) -> str:
     return " · ".join(parts)
 
 
-def _bar_cell(share: float, peak: float, style: str = "") -> Text:
+def _bar_cell(share: float, peak: float, style: str = "", width: int = BAR_WIDTH) -> Text:
     """The share as a bar scaled to the largest one shown (it fills the column), then as %."""
-    text = Text(share_bar(share / peak if peak > 0 else 0.0, BAR_WIDTH), style=style or "green")
+    text = Text(share_bar(share / peak if peak > 0 else 0.0, width), style=style or "green")
     text.append(f" {share:6.1%}", style="")
     return text
 
@@ -185,8 +189,13 @@ class TraceScreen(Screen[None]):
         return NODE_COLUMNS if self.view == "nodes" else OP_COLUMNS
 
     def rows(self) -> list[dict[str, Any]]:
+        """The rows in the chosen order; in the node view a subgraph's nodes under their
+        If/Loop/Scan (with their depth), whatever the order."""
         source = self.summary.get("nodes" if self.view == "nodes" else "op_types") or []
-        return sort_rows(list(source), self.sort_key, self.reverse)
+        rows = sort_rows(list(source), self.sort_key, self.reverse)
+        if self.view != "nodes":
+            return rows
+        return [{**row, "depth": depth} for row, depth in nested_order(rows)]
 
     def _cells(self, row: dict[str, Any], peak: float) -> list[Any]:
         if self.view == "ops":
@@ -197,7 +206,7 @@ class TraceScreen(Screen[None]):
                 Text(str(row["calls"]), justify="right"),
                 Text(format_us(row["mean_us"]), justify="right"),
                 Text(format_us(row["total_us"]), justify="right"),
-                _bar_cell(row["share"], peak),
+                _bar_cell(row["share"], peak, width=self.bar_width),
             ]
         if row.get("fallback"):
             flag, style = Text("CPU fallback", style="bold red"), "red"
@@ -206,13 +215,13 @@ class TraceScreen(Screen[None]):
         else:
             flag, style = Text(""), ""
         return [
-            row["name"],
+            indented_name(row["name"], row.get("depth", 0)),
             row["op_type"],
             short_ep(row["provider"]),
             Text(str(row["calls"]), justify="right"),
             Text(format_us(row["mean_us"]), justify="right"),
             Text(format_us(row["total_us"]), justify="right"),
-            _bar_cell(row["share"], peak, style),
+            _bar_cell(row["share"], peak, style, self.bar_width),
             flag,
         ]
 
@@ -228,8 +237,11 @@ class TraceScreen(Screen[None]):
             table.add_column(label + arrow, key=key)
         rows = self.rows()
         peak = max((r.get("share") or 0.0 for r in rows), default=0.0)
-        for i, row in enumerate(rows):
-            table.add_row(*literal_cells(self._cells(row, peak)), key=f"{self.view}-{i}")
+        cells = [self._cells(row, peak) for row in rows]
+        if self.view == "nodes" and cells:
+            self._fit_names(cells)
+        for i, row_cells in enumerate(cells):
+            table.add_row(*literal_cells(row_cells), key=f"{self.view}-{i}")
         what = "nodes" if self.view == "nodes" else "op types"
         order = SORT_LABELS.get(self.sort_key, self.sort_key)
         direction = " (reversed)" if self.reverse else ""
@@ -237,6 +249,37 @@ class TraceScreen(Screen[None]):
             f"{table.row_count} {what} by {order}{direction} · s sort · r reverse · "
             "o nodes/op types · click a header to sort by it"
         )
+
+    @property
+    def bar_width(self) -> int:
+        return BAR_WIDTH if (self.size.width or 80) >= NARROW else NARROW_BAR_WIDTH
+
+    def _fit_names(self, cells: list[list[Any]]) -> None:
+        """Node names shortened (around the part that tells them apart) to the room the other
+        columns leave, so mean, total and share stay on screen at 80 columns."""
+        from ..columns import CELL_PADDING, SCROLLBAR, shorten_apart
+
+        def plain(cell: Any) -> str:
+            return cell.plain if isinstance(cell, Text) else str(cell)
+
+        others = sum(
+            max(len(label) + 2, *(len(plain(row[j])) for row in cells)) + CELL_PADDING
+            for j, (_, label) in enumerate(self.columns)
+            if j > 0
+        )
+        room = max(MIN_NAME_WIDTH, (self.size.width or 80) - SCROLLBAR - CELL_PADDING - others)
+        names = [plain(row[0]) for row in cells]
+        if all(len(n) <= room for n in names):
+            return
+        # Keep the ↳ indent of subgraph nodes in front; shorten the names themselves.
+        heads = [n[: len(n) - len(n.lstrip(" ↳"))] for n in names]
+        bodies = [n[len(h) :] for n, h in zip(names, heads, strict=True)]
+        # Shortened level by level: siblings share their parent's prefix, which says least.
+        for head in set(heads):
+            rows = [i for i, h in enumerate(heads) if h == head]
+            short = shorten_apart([bodies[i] for i in rows], max(room - len(head), 4))
+            for i, body in zip(rows, short, strict=True):
+                cells[i][0] = head + body
 
     # -- actions --------------------------------------------------------------------------------
 
