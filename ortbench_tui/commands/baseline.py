@@ -15,7 +15,9 @@ from typing import Any
 from .common import (
     add_input_arguments,
     add_json_argument,
+    add_overwrite_argument,
     add_profile_arguments,
+    check_outputs,
     emit_json,
     positive_float,
     positive_int,
@@ -48,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     save.add_argument("--replace", action="store_true", help="replace a baseline of that name")
     save.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     add_json_argument(save)
+    add_overwrite_argument(save)
     listing = sub.add_parser("list", help="the stored baselines")
     add_json_argument(listing)
     show = sub.add_parser("show", help="one baseline in full")
@@ -87,6 +90,7 @@ def _save(args: argparse.Namespace) -> int:
         raise OrtbenchError(
             f"baseline '{name}' already exists ({target}); give another --name, or --replace"
         )
+    check_outputs({"--json": args.json}, args.overwrite)
     inputs = input_spec_from_args(args, args.model)
     plan = UnitPlan(seconds=args.unit_seconds or UNIT_SECONDS)
     job = BaselineJob(args.model, profile, inputs, args.units or DEFAULT_UNITS, plan)
@@ -115,7 +119,7 @@ def _save(args: argparse.Namespace) -> int:
     )
     path = save_baseline(record, measured.units, overwrite=args.replace)
     if args.json:
-        emit_json(record, args.json)
+        emit_json(record, args.json, overwrite=args.overwrite)
     if args.json != "-":
         print("\n".join(describe(record)))
         print(f"saved     {path}")

@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import add_json_argument, emit_json, positive_float
+from .common import (
+    add_json_argument,
+    add_overwrite_argument,
+    check_outputs,
+    emit_json,
+    positive_float,
+)
 
 EPILOG = (
     "exit 0: no regression beyond the margin; 3: a decided regression; 4: undecided within "
@@ -55,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     add_json_argument(parser)
+    add_overwrite_argument(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -64,6 +71,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..bench.job import drive
     from .progress import ProgressLine
 
+    check_outputs({"--json": args.json}, args.overwrite)
     baseline = load_baseline(args.baseline)
     job = CheckJob(
         baseline,
@@ -81,7 +89,7 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         progress.clear()
     if args.json:
-        emit_json(check_json(result), args.json)
+        emit_json(check_json(result), args.json, overwrite=args.overwrite)
     if args.json != "-":
         print("\n".join(check_lines(result)))
     return result.exit_code

@@ -17,8 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from .common import (
+    add_input_arguments,
     add_json_argument,
+    add_overwrite_argument,
+    check_outputs,
     emit_json,
+    input_spec_from_args,
     non_negative_int,
     positive_float,
     positive_int,
@@ -102,14 +106,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "step's length); what is left is given up and counted",
     )  # fmt: skip
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs per profile")
-    parser.add_argument("--shape", action="append", default=[], metavar="NAME=AxB",
-                        help="an input's shape")  # fmt: skip
-    parser.add_argument(
-        "--input", action="append", default=[], metavar="NAME=SPEC", dest="input_values",
-        help="an input's values (int:LO..HI, normal, ...)",
-    )  # fmt: skip
-    parser.add_argument("--inputs", metavar="PATH", help="inputs file: .npz, folder or .toml")
+    add_input_arguments(parser)
     add_json_argument(parser)
+    add_overwrite_argument(parser)
     parser.add_argument("--markdown", metavar="OUT", help="write the table as Markdown")
     parser.add_argument("--csv", metavar="OUT", help="write one row per step as CSV")
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
@@ -187,7 +186,6 @@ def execute(args: argparse.Namespace) -> int:
         read_trace,
     )
     from ..errors import OrtbenchError, RunFailed
-    from ..inputs.spec import spec_from_flags
     from ..profile import atomic_write_text
     from .compare import parse_profile_spec
 
@@ -217,7 +215,7 @@ def execute(args: argparse.Namespace) -> int:
         workers=args.workers,
         seed=args.seed,
         mix=parse_mix(args.mix) if args.mix else None,
-        inputs=spec_from_flags(args.shape, args.input_values, args.inputs),
+        inputs=input_spec_from_args(args, args.model),
         drain_s=args.drain,
         start_rate=args.start_rate,
         max_steps=args.max_steps,
@@ -226,13 +224,17 @@ def execute(args: argparse.Namespace) -> int:
     )
     if args.duration is not None:
         request.duration_s = args.duration
+    check_outputs(
+        {"--json": args.json, "--markdown": args.markdown, "--csv": args.csv}, args.overwrite
+    )
     done = run_keeping_partial(request, LoadProgressLine(not args.quiet))
     if args.markdown:
-        atomic_write_text(Path(args.markdown), load_markdown(done.result))
+        atomic_write_text(Path(args.markdown), load_markdown(done.result), args.overwrite)
     if args.csv:
-        atomic_write_text(Path(args.csv), load_csv(done.result))
+        atomic_write_text(Path(args.csv), load_csv(done.result), args.overwrite)
     if args.json:
-        emit_json({**done.result, "saved": str(done.path) if done.path else None}, args.json)
+        result = {**done.result, "saved": str(done.path) if done.path else None}
+        emit_json(result, args.json, overwrite=args.overwrite)
     if args.json != "-":
         print(format_load(done.result))
         if done.path:
