@@ -17,7 +17,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..errors import OrtbenchError
-from ..fileio import check_regular
+from ..fileio import check_regular, read_regular
 from ..models import TensorInfo, file_sha256
 
 _PB_NAME = re.compile(r"input_(\d+)\.pb$")
@@ -155,16 +155,27 @@ def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[s
     files = sorted((int(m.group(1)), f) for f in p.iterdir() if (m := _PB_NAME.fullmatch(f.name)))
     if not files:
         raise OrtbenchError(f"{p}: no input_N.pb files (the model zoo's test_data_set_0 layout)")
+    numbered: dict[int, Path] = {}
+    for n, f in files:  # input_1.pb and input_01.pb both claim input 1: say so, keep neither
+        if n in numbered:
+            raise OrtbenchError(f"{p}: {numbered[n].name} and {f.name} are both input {n}")
+        numbered[n] = f
     loaded: dict[str, tuple[np.ndarray, Path]] = {}
     for n, f in files:
+        # A regular file within the limit: a link to /dev/zero or a FIFO is refused, not read.
+        data = read_regular(f, INPUT_FILE_LIMIT, "input file")
         proto = onnx.TensorProto()
         try:
-            proto.ParseFromString(f.read_bytes())
+            proto.ParseFromString(data)
             arr = numpy_helper.to_array(proto)
         except Exception as exc:  # protobuf and onnx raise many kinds on a bad file
             raise OrtbenchError(f"{f}: not a readable ONNX TensorProto: {exc}") from None
         # ONNX test data names its tensors; unnamed ones follow the model's input order
         name = proto.name or (inputs[n].name if n < len(inputs) else f"input_{n}")
+        if name in loaded:
+            raise OrtbenchError(
+                f"{p}: {loaded[name][1].name} and {f.name} both hold input {name!r}; keep one"
+            )
         loaded[name] = (arr, f)
     _names_check(str(p), list(loaded), wanted, [t.name for t in inputs])
     out = {}
