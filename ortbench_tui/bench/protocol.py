@@ -38,6 +38,8 @@ class PhaseProgress:
     """first_run | warmup"""
     done: int
     total: int | None
+    first_run_ms: float | None = None
+    """With the first_run phase: its latency, so a run that dies later still reports it."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,15 @@ from ..inputs.spec import InputSpec
 from ..profile import Profile, profile_to_dict
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .buffer import SampleBuffer
-from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
+from .child import (
+    STOP_GRACE_S,
+    ChildDied,
+    ChildProcess,
+    Idle,
+    death_message,
+    peak_rss_mb,
+    send_stop,
+)
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, precision_target
@@ -148,6 +156,12 @@ class RunHandle:
         self.stalls = StallWatch(BATCH_SECONDS)
         self.building_since: float | None = None
         """When the worker said TensorRT started building (until its session is ready)."""
+        self.first_run_ms: float | None = None
+        self.timed_span: tuple[float, float] | None = None
+        """(start, end) of the timed phase as the parent saw it: the first batch's arrival less
+        its own duration, and the last batch's arrival (for a partial run's wall_s)."""
+        self.rss_peak_mb: float | None = None
+        """The worker's peak RSS, read from /proc at each batch (for a partial run)."""
 
     @property
     def process(self) -> Any:
@@ -180,9 +194,12 @@ class RunHandle:
                 self.stalls.heard(now)
                 if msg.phase == BUILD_PHASE:
                     self.building_since = now
+                if msg.first_run_ms is not None:
+                    self.first_run_ms = msg.first_run_ms
                 yield Progress(msg.phase, msg.done, msg.total, elapsed)
             elif isinstance(msg, SampleBatch):
                 self.stalls.batch(time.perf_counter())
+                self._timed_batch(now, msg.samples_ns)
                 self.samples.extend(msg.samples_ns)
                 self.batches.add(msg.samples_ns)
                 state = None
@@ -207,6 +224,17 @@ class RunHandle:
             elif isinstance(msg, ChildDied):
                 if self.cancelled and self.building_since is not None:
                     yield Failed("run", f"cancelled while {BUILD_PHASE_TEXT}: nothing measured")
+                elif self.cancelled and self.child.killed_after_stop:
+                    # The kill was ours, not the kernel's: a cancel, not an out-of-memory death.
+                    reason = (
+                        "cancelled; the worker did not stop within "
+                        f"{STOP_GRACE_S:g} s (stuck inside one inference) and was killed"
+                    )
+                    partial = self.partial(reason, cancelled=True)
+                    if partial is not None:
+                        yield Finished(partial, self.samples.view().copy())
+                    else:
+                        yield Failed("run", f"{reason}: nothing measured")
                 else:
                     yield Failed("run", msg.message, self.partial(msg.message))
 
@@ -222,14 +250,38 @@ class RunHandle:
             final["cancelled"] = self._user_cancelled
         return final
 
+    def _timed_batch(self, now: float, samples_ns: np.ndarray) -> None:
+        if self.timed_span is None:
+            start = now - float(samples_ns.sum()) / 1e9
+        else:
+            start = self.timed_span[0]
+        self.timed_span = (start, now)
+        rss = peak_rss_mb(self.child.process.pid)
+        if rss is not None:
+            self.rss_peak_mb = max(rss, self.rss_peak_mb or 0.0)
+
     def partial(self, reason: str, cancelled: bool = False) -> dict[str, Any] | None:
         """What a failed, killed or interrupted run still measured, marked as such with the
-        reason (cancelled when the user stopped it, else failed); None without samples."""
+        reason (cancelled when the user stopped it, else failed); None without samples. The
+        worker never sent its final figures, so wall time, first run and peak RSS are the
+        parent's own: the timed batches' span, the first_run message, /proc at each batch."""
         if not self.samples.size:
             return None
+        return self._build(self.partial_final(reason, cancelled))
+
+    def partial_final(self, reason: str, cancelled: bool = False) -> dict[str, Any]:
+        """The final figures of `partial`, as the worker would have sent them."""
         cancelled = cancelled or self.cancelled
-        final = {"cancelled": cancelled, "failed": not cancelled, "reason": reason}
-        return self._build({**final, "warnings": []})
+        wall_s = self.timed_span[1] - self.timed_span[0] if self.timed_span else 0.0
+        return {
+            "cancelled": cancelled,
+            "failed": not cancelled,
+            "reason": reason,
+            "wall_s": wall_s,
+            "first_run_ms": self.first_run_ms,
+            "rss_peak_mb": self.rss_peak_mb,
+            "warnings": [],
+        }
 
     def _build(self, final: dict[str, Any]) -> dict[str, Any]:
         from .results import build_result

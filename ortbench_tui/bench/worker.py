@@ -215,7 +215,7 @@ class Measurement:
         first_ns = self.first_run()
         calls = self.make_calls()
         k = len(calls)
-        self.conn.send(PhaseProgress("first_run", 1, 1))
+        self.conn.send(PhaseProgress("first_run", 1, 1, first_ns / 1e6))
 
         estimate = max(first_ns, 1000)
         done = 0

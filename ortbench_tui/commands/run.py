@@ -17,6 +17,7 @@ from .common import (
     add_profile_arguments,
     count_overrides,
     input_spec_from_args,
+    interruption,
     non_negative_int,
     positive_float,
     positive_int,
@@ -167,10 +168,13 @@ def execute(args: argparse.Namespace) -> int:
     handle = start_run(RunRequest(model=args.model, profile=profile, inputs=inputs))
     try:
         outcome = follow_run(handle, progress)
-    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.py makes it SystemExit)
-        progress.clear()
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM or SIGHUP (see cli.py)
+        try:
+            progress.clear()
+        except OSError:  # the terminal is gone
+            pass
         handle.close()
-        partial = handle.partial("interrupted (Ctrl-C or SIGTERM)", cancelled=True)
+        partial = handle.partial(interruption(exc), cancelled=True)
         if partial:
             keep_run(partial, handle.samples.view().copy(), args, show_result)
         raise

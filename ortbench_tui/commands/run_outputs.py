@@ -63,10 +63,16 @@ def keep_run(
         except Exception as exc:
             failures.append(exc)
     if args.json != "-":
-        print(show(result, samples_ns))
-        sys.stdout.flush()
+        try:
+            print(show(result, samples_ns))
+            sys.stdout.flush()
+        except OSError:  # the terminal is gone (SSH dropped): history and files are kept
+            pass
     for failure in failures:
-        print(f"ortbench: error: {failure}", file=sys.stderr)
+        try:
+            print(f"ortbench: error: {failure}", file=sys.stderr)
+        except OSError:
+            pass
     if not failures:
         return 0
     bad_path = any(

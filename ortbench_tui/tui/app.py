@@ -80,7 +80,18 @@ class OrtbenchApp(WorkerErrors, App[None]):
 
         return MainScreen()
 
+    catch_hang_up = False
+    """Set by `ortbench tui`: SIGHUP (an SSH drop, a killed tmux session) and SIGTERM end the
+    app like q does, so a run in progress stops at once and its partial result is kept."""
+
     def on_mount(self) -> None:
+        if self.catch_hang_up:
+            import asyncio
+            import signal
+
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._quit_now, 128 + signum)
         if self._injected_hardware is not None:
             self.hardware = self._injected_hardware
         else:
@@ -152,13 +163,15 @@ class OrtbenchApp(WorkerErrors, App[None]):
 
         ask_before_quit(self, self._quit_now)
 
-    def _quit_now(self) -> None:
+    def _quit_now(self, return_code: int = 0) -> None:
+        """Stop every run (each keeps its partial result: the app's last thread workers
+        finish before the process ends) and leave."""
         from .widgets.run_panel import RunPanel
 
         for screen in self.screen_stack:
             for panel in screen.query(RunPanel):
                 panel.cancel()
-        self.exit()
+        self.exit(return_code=return_code)
 
 
 def make_app(

@@ -170,6 +170,8 @@ async def test_real_cancel_stops_the_child_quickly(app_factory, tmp_path):
         assert panel.last_result["status"] == "cancelled"
         assert panel.last_result["runs"] > 0
         assert panel.last_result["wall_s"] < 15
+        # Issue 20 item 16: a cancelled result says why (it was null from the TUI).
+        assert panel.last_result["reason"] == "cancelled before the planned end"
 
 
 @pytest.mark.parametrize(
