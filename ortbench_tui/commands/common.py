@@ -186,3 +186,26 @@ def input_spec_from_args(args: argparse.Namespace, model: str) -> Any:
 
 def has_input_flags(args: argparse.Namespace) -> bool:
     return bool(args.input_shapes or args.input_values or getattr(args, "inputs_path", None))
+
+
+def interruption(exc: BaseException) -> str:
+    """The reason a partial result records for Ctrl-C (KeyboardInterrupt) or a signal that
+    cli.py turned into SystemExit(128 + signal)."""
+    import signal
+
+    if isinstance(exc, SystemExit) and isinstance(exc.code, int) and exc.code > 128:
+        try:
+            name = signal.Signals(exc.code - 128).name
+        except ValueError:
+            name = f"signal {exc.code - 128}"
+        what = " (the terminal hung up)" if name == "SIGHUP" else ""
+        return f"interrupted by {name}{what}"
+    return "interrupted (Ctrl-C)"
+
+
+def quietly(write: Callable[[], object]) -> None:
+    """Write to a terminal that may be gone (SSH dropped): what was kept elsewhere stands."""
+    try:
+        write()
+    except OSError:
+        pass

@@ -24,6 +24,7 @@ from .common import (
     positive_float,
     positive_int,
     profile_from_args,
+    quietly,
 )
 
 
@@ -94,18 +95,33 @@ class CurveProgressLine:
             sys.stderr.flush()
 
 
+def _outputs(args: argparse.Namespace, done: Any) -> None:
+    """--markdown, --csv, --json and the table of a finished or interrupted curve."""
+    from ..bench.curve import curve_csv, curve_markdown, format_curve
+    from ..profile import atomic_write_text
+
+    if args.markdown:
+        atomic_write_text(Path(args.markdown), curve_markdown(done.result, done.points))
+    if args.csv:
+        atomic_write_text(Path(args.csv), curve_csv(done.points))
+    if args.json:
+        emit_json({**done.result, "saved": str(done.path) if done.path else None}, args.json)
+    if args.json != "-":
+        print(format_curve(done.result, done.points))
+        if done.path:
+            print(f"saved {done.path}")
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.curve import (
+        CurveFinished,
         CurveRequest,
-        curve_csv,
-        curve_markdown,
-        format_curve,
         parse_concurrency,
         parse_dims,
-        run_curve,
+        start_curve,
     )
+    from ..bench.runner import drain
     from ..inputs.spec import spec_from_flags
-    from ..profile import atomic_write_text
 
     dims = parse_dims(args.dim)
     levels = parse_concurrency(args.concurrency)
@@ -122,17 +138,15 @@ def execute(args: argparse.Namespace) -> int:
         inputs=inputs,
         save_history=not args.no_history,
     )
-    done = run_curve(request, CurveProgressLine(not args.quiet))
-    if args.markdown:
-        atomic_write_text(Path(args.markdown), curve_markdown(done.result, done.points))
-    if args.csv:
-        atomic_write_text(Path(args.csv), curve_csv(done.points))
-    if args.json:
-        emit_json({**done.result, "saved": str(done.path) if done.path else None}, args.json)
-    if args.json != "-":
-        print(format_curve(done.result, done.points))
-        if done.path:
-            print(f"saved {done.path}")
+    job = start_curve(request)
+    try:
+        done = drain(job.events(), CurveFinished, CurveProgressLine(not args.quiet), "curve")
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        partial = job.partial()  # kept in history by the job; here the files and the table
+        if any(p.ok for p in partial.points):
+            quietly(lambda: _outputs(args, partial))
+        raise
+    _outputs(args, done)
     if not any(p.ok for p in done.points) and not done.cancelled:
         raise RunFailed("no point of the curve could be measured")
     if done.failed:

@@ -20,10 +20,12 @@ from .common import (
     count_overrides,
     emit_json,
     input_spec_from_args,
+    interruption,
     non_negative_int,
     positive_float,
     positive_int,
     profile_from_args,
+    quietly,
 )
 from .decide_args import add_budget_argument, add_decide_arguments, decide_settings
 
@@ -98,8 +100,8 @@ class Progress:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..bench.practices import PracticesRequest, format_report, report_markdown, run_practices
-    from ..profile import atomic_write_text
+    from ..bench.practices import PracticesReport, PracticesRequest, PracticesRun
+    from ..bench.runner import drain
 
     if not 0 <= args.margin < 1:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
@@ -121,10 +123,17 @@ def execute(args: argparse.Namespace) -> int:
         until_decided=decide_settings(args, args.budget),
     )
     progress = Progress(not args.quiet)
+    job = PracticesRun(request)
     try:
-        report = run_practices(request, progress)
+        report = drain(job.events(), PracticesReport, progress, "practices check")
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        quietly(progress.clear)
+        partial = job.partial(interruption(exc))
+        if partial is not None:  # the rows so far, marked cancelled: --json and the table
+            quietly(lambda: _outputs(args, partial, None))
+        raise
     finally:
-        progress.clear()
+        quietly(progress.clear)
     saved = None
     if args.save_best:
         from ..bench.practices import save_best
@@ -134,6 +143,15 @@ def execute(args: argparse.Namespace) -> int:
         plain = profile_from_args(args.profile, args.overrides)
         source = resolve_profile_path(args.profile) if args.profile else None
         saved = save_best(report, plain, args.save_best, args.overwrite, based_on=source)
+    _outputs(args, report, saved)
+    return 0
+
+
+def _outputs(args: argparse.Namespace, report: Any, saved: Path | None) -> None:
+    """--markdown, --json and the table of a finished or interrupted check."""
+    from ..bench.practices import format_report, report_markdown
+    from ..profile import atomic_write_text
+
     if args.markdown:
         atomic_write_text(
             Path(args.markdown), report_markdown(report), overwrite=True, make_parents=False
@@ -146,4 +164,3 @@ def execute(args: argparse.Namespace) -> int:
         print(format_report(report))
         if saved:
             print(f"saved the base with the faster practices as {saved}")
-    return 0

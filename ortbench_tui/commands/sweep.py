@@ -21,6 +21,7 @@ from .common import (
     emit_json,
     input_spec_from_args,
     profile_from_args,
+    quietly,
 )
 
 
@@ -91,15 +92,8 @@ class SweepProgress:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..bench.sweep import (
-        SweepRequest,
-        format_sweep,
-        parse_grid,
-        run_sweep,
-        sweep_csv,
-        sweep_markdown,
-    )
-    from ..profile import atomic_write_text
+    from ..bench.runner import drain
+    from ..bench.sweep import SweepRequest, SweepResult, SweepRun, parse_grid
 
     if args.budget <= 0:
         raise OrtbenchError(f"--budget: expected a positive number of seconds, got {args.budget}")
@@ -118,10 +112,25 @@ def execute(args: argparse.Namespace) -> int:
         inputs=input_spec_from_args(args, args.model),
         until_decided=args.until_decided,
     )
-    result = run_sweep(request, SweepProgress(not args.quiet))
+    job = SweepRun(request)
+    try:
+        result = drain(job.events(), SweepResult, SweepProgress(not args.quiet), "sweep")
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        partial = job.partial()  # the ranking so far, marked cancelled: --json and the table
+        quietly(lambda: _outputs(args, partial, None))
+        raise
     saved = None
     if args.save_best:
         saved = result.save_best(args.save_best, overwrite=args.overwrite)
+    _outputs(args, result, saved)
+    return 0
+
+
+def _outputs(args: argparse.Namespace, result: Any, saved: Path | None) -> None:
+    """--markdown, --csv, --json and the table of a finished or interrupted sweep."""
+    from ..bench.sweep import format_sweep, sweep_csv, sweep_markdown
+    from ..profile import atomic_write_text
+
     if args.markdown:
         atomic_write_text(
             Path(args.markdown), sweep_markdown(result), overwrite=True, make_parents=False
@@ -136,4 +145,3 @@ def execute(args: argparse.Namespace) -> int:
         print(format_sweep(result))
         if saved:
             print(f"saved the best as {saved}")
-    return 0

@@ -75,6 +75,8 @@ class CompareRun:
         self.collect = Collector(
             request, self.model_path, self.model_sha256, self.run_id, self.names, self.mode
         )
+        self._measured: Callable[[str], CompareFinished | None] = lambda reason: None
+        """What `partial` builds from: set by the running mode as soon as it measures."""
 
     @property
     def mode(self) -> str:
@@ -103,6 +105,13 @@ class CompareRun:
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    def partial(self, reason: str) -> CompareFinished | None:
+        """What was measured when the events stopped early (Ctrl-C, SIGTERM or SIGHUP
+        unwound the caller): every profile's results so far, marked cancelled, compared and
+        kept in history like a finished comparison's; None when nothing was measured."""
+        self._cancelled = True
+        return self._measured(reason)
 
     def events(self) -> Iterator[CompareEvent]:
         if self.request.interleave:
@@ -165,6 +174,23 @@ class CompareRun:
         metas: list[dict[str, Any]] = [{} for _ in units]
         blocks: list[list[np.ndarray]] = [[] for _ in units]
         planned: int | None = None
+
+        def measured(reason: str) -> CompareFinished | None:
+            if not all(blocks):
+                return None
+            finals = [
+                {
+                    "cancelled": True,
+                    "reason": reason,
+                    "wall_s": float(sum(int(b.sum()) for b in unit)) / 1e9,
+                    "warnings": [],
+                }
+                for unit in blocks
+            ]
+            done = {"cancelled": True, "finals": finals}
+            return self.collect.interleaved(units, metas, blocks, done, list(warnings))
+
+        self._measured = measured
         rounds_seen = 0
         for msg in proc.messages():
             elapsed = self._elapsed()
@@ -216,6 +242,21 @@ class CompareRun:
         per_profile: list[list[tuple[RunHandle, Finished]]] = [[] for _ in range(n_prof)]
         total = n_prof * req.sessions
         step = 0
+        current: tuple[int, RunHandle] | None = None
+
+        def measured(reason: str) -> CompareFinished | None:
+            kept = [list(runs) for runs in per_profile]
+            if current is not None:  # the run that was going: its samples so far
+                p, handle = current
+                partial = handle.partial(reason, cancelled=True)
+                if partial is not None:
+                    handle.final = handle.partial_final(reason, cancelled=True)
+                    kept[p].append((handle, Finished(partial, handle.samples.view().copy())))
+            if not any(kept):
+                return None
+            return self.collect.sequential(kept, True)
+
+        self._measured = measured
         for s in range(req.sessions):
             for p, profile in enumerate(req.profiles):
                 if self._cancelled:
@@ -225,6 +266,7 @@ class CompareRun:
                     target=self._run_target,
                 )
                 self._current = handle
+                current = (p, handle)
                 if self._cancelled:
                     handle.cancel()
                 step += 1
@@ -241,6 +283,7 @@ class CompareRun:
                             detail=detail,
                         )
                     elif isinstance(ev, Finished):
+                        current = None
                         if ev.samples_ns.size:
                             per_profile[p].append((handle, ev))
                     elif isinstance(ev, Failed):

@@ -96,6 +96,9 @@ class CurveRun:
         self.started = time.perf_counter()
         self.meta: dict[str, Any] = {}
         self.warnings: list[str] = []
+        self._results: dict[int, PointResult] = {}
+        self._samples: dict[str, np.ndarray] = {}
+        """Measured points, by index, and their samples: what `partial` keeps."""
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -116,9 +119,15 @@ class CurveRun:
             "start": start,
         }
 
+    def partial(self) -> CurveFinished:
+        """The points measured when the events stopped early (Ctrl-C, SIGTERM or SIGHUP
+        unwound the caller), the rest "not run", cancelled and kept like a finished curve."""
+        self._cancelled = True
+        return self._finish(self._results, self._samples)
+
     def events(self, poll_s: float = 0.05) -> Iterator[CurveEvent]:
-        results: dict[int, PointResult] = {}
-        samples: dict[str, np.ndarray] = {}
+        results = self._results
+        samples = self._samples
         start = 0
         while start < len(self.points) and not self._cancelled:
             child = ChildProcess(self._target, self._child_request(start), "ortbench-curve-")
@@ -178,7 +187,9 @@ class CurveRun:
     def _ordered(self, results: dict[int, PointResult]) -> list[PointResult]:
         return [results[i] for i in sorted(results)]
 
-    def _finish(self, results: dict[int, PointResult], samples: dict[str, np.ndarray]) -> Any:
+    def _finish(
+        self, results: dict[int, PointResult], samples: dict[str, np.ndarray]
+    ) -> CurveFinished:
         from .result import build_curve_result, save_curve
 
         points = [
