@@ -8,6 +8,7 @@ are often indices (token ids, gather indices) that fail when out of range.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 
 from .dims import format_shape
 from .errors import OrtbenchError
-from .inputs.files import FileArray, load_file_set, load_npy
+from .inputs.files import MAX_INPUT_SETS, FileArray, load_file_set, load_npy
 from .inputs.shapes import resolve_shapes
 from .inputs.spec import (
     FLOAT_DTYPES,
@@ -33,6 +34,15 @@ Feeds = dict[str, np.ndarray]
 
 INT_MAX = INT_DEFAULT_HIGH  # kept for callers of the earlier name
 _RANDOM_KINDS = ("int", "uniform", "normal")
+
+
+def input_memory_budget() -> int:
+    """Generated inputs may take at most half this machine's memory (8 GiB where it cannot be
+    read): past that the worker would swap or be killed instead of measuring."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
 
 
 @dataclass(frozen=True)
@@ -142,8 +152,40 @@ def _set_count(arrays: dict[str, FileArray], generated: bool, sets: int) -> int:
             f"but other inputs hold {k1} ({first!r})"
         )
     if counts:
-        return counts.pop()
+        count = counts.pop()
+        if not 1 <= count <= MAX_INPUT_SETS:
+            name = next(iter(stacked))
+            raise OrtbenchError(
+                f"input {name!r} holds {count} sets on its leading axis; expected 1 to "
+                f"{MAX_INPUT_SETS} (an array of one input's shape holds one set)"
+            )
+        return count
     return sets if generated else 1
+
+
+def _check_memory(
+    inputs: Sequence[TensorInfo], shapes: dict[str, tuple[int, ...]], counts: dict[str, int]
+) -> None:
+    """Refuse generated inputs larger than the budget before allocating them, with the size."""
+    from .text import human_bytes
+
+    sizes = {}
+    for t in inputs:
+        if t.name in counts:
+            try:
+                itemsize = np.dtype(t.dtype).itemsize
+            except TypeError:  # strings and other dtypes without a fixed size
+                itemsize = 1
+            sizes[t.name] = itemsize * counts[t.name] * math.prod(shapes[t.name])
+    total, budget = sum(sizes.values()), input_memory_budget()
+    if total > budget:
+        name = max(sizes, key=lambda n: sizes[n])
+        raise OrtbenchError(
+            f"the inputs would take {human_bytes(total)} of memory (input {name!r}: shape "
+            f"{format_shape(shapes[name])} {next(t.dtype for t in inputs if t.name == name)}, "
+            f"{counts[name]} set(s)); at most {human_bytes(budget)}, half this machine's "
+            "memory: give smaller shapes (--shape) or fewer run.input_sets"
+        )
 
 
 def prepare_inputs(
@@ -154,14 +196,21 @@ def prepare_inputs(
     sets: int = 1,
 ) -> PreparedInputs:
     """Validated, resolved input sets and their records; OrtbenchError on any bad input."""
-    if sets < 1:
-        raise OrtbenchError(f"input_sets must be at least 1, got {sets}")
+    if not 1 <= sets <= MAX_INPUT_SETS:
+        raise OrtbenchError(
+            f"run.input_sets: expected at least 1 and at most {MAX_INPUT_SETS}, got {sets}"
+        )
     validate_spec(spec, list(inputs))
     arrays = _load_arrays(inputs, spec)
     shapes = resolve_shapes(inputs, spec, free_dims, arrays)
     values = {t.name: _value_spec(t, spec) for t in inputs if t.name not in arrays}
     random = any(v.kind in _RANDOM_KINDS for v in values.values())
     n = _set_count(arrays, random, sets)
+    _check_memory(
+        inputs,
+        shapes,
+        {name: n if v.kind in _RANDOM_KINDS else 1 for name, v in values.items()},
+    )
 
     rng = np.random.default_rng(seed)
     fixed = {

@@ -52,13 +52,13 @@ def format_ratio(ratio: float | None, low: float | None, high: float | None) -> 
 
 
 def human_bytes(n: int) -> str:
-    """1023 B, 1.5 KiB, 2.0 MiB, 3.1 GiB (binary units, one decimal above bytes)."""
+    """1023 B, 1.5 KiB, 2.0 MiB, 3.1 GiB, 3.6 PiB (binary units, one decimal above bytes)."""
     size = float(n)
-    for unit in ("B", "KiB", "MiB"):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
-    return f"{size:.1f} GiB"
+    return f"{size:.1f} PiB"
 
 
 def human_count(n: int) -> str:

@@ -128,7 +128,11 @@ class RunHandle:
         """`target` is the child's entry point; tests swap in one that crashes on purpose."""
         from ..models import file_sha256
         from ..samples import resolve_model
+        from ..session import thread_problems
 
+        problems = thread_problems(request.profile)
+        if problems:  # before any process starts, like a bad model path
+            raise OrtbenchError("; ".join(problems))
         self.request = request
         self.model_path = resolve_model(request.model)
         self.model_sha256 = file_sha256(self.model_path)
@@ -190,6 +194,11 @@ class RunHandle:
             elif isinstance(msg, SessionReady):
                 self.meta = msg.meta
                 self.building_since = None
+                changed = model_changed(self.model_path, self.model_sha256, msg.meta)
+                if changed:
+                    self.child.cancel(0.0)
+                    yield Failed("input", changed)
+                    return
             elif isinstance(msg, PhaseProgress):
                 self.stalls.heard(now)
                 if msg.phase == BUILD_PHASE:
@@ -299,6 +308,18 @@ class RunHandle:
 
     def close(self) -> None:
         self.child.close()
+
+
+def model_changed(path: Path, parent_sha256: str, meta: dict[str, Any]) -> str | None:
+    """Why a worker's session is not of the model the parent hashed (the file was replaced
+    between the two), or None when it is the same."""
+    loaded = meta.get("model_sha256")
+    if loaded is None or loaded == parent_sha256:
+        return None
+    return (
+        f"{path} changed on disk while the run started (sha256 {parent_sha256[:12]}… when "
+        f"read, {loaded[:12]}… when loaded): nothing measured; run it again once it is written"
+    )
 
 
 BUILD_TICK_S = 0.5

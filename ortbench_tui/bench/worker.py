@@ -115,6 +115,11 @@ class Measurement:
             raise self._capture_error(exc, model_path) from None
         self.warnings.extend(report.warnings)
         self.output_names = [o.name for o in self.sess.get_outputs()]
+        from ..models import file_sha256
+
+        # Hashed after the load: a model replaced on disk since the parent hashed it shows
+        # here, so a result never pairs one model's hash with another's latency.
+        loaded_sha256 = file_sha256(self.model_path)
         self.device = (
             "cuda"
             if report.active[0] in ("CUDAExecutionProvider", "TensorrtExecutionProvider")
@@ -125,6 +130,7 @@ class Measurement:
             "session_create_ms": create_ms,
             "intra_op_threads": self.profile.resolved_intra_threads(self.physical),
             "run_model_path": str(model_path),
+            "model_sha256": loaded_sha256,
             "worker_cpus": sorted(os.sched_getaffinity(0)),
             # Detected here, not in the parent: the UI process must not import onnxruntime.
             "hardware": detect(probe_eps=False).to_dict(),
@@ -342,10 +348,14 @@ def send_error(conn: Any, exc: Exception, prepared: PreparedInputs | None = None
     """Bad input is the user's to fix ("input", exit 2); anything else is a failed run ("run",
     exit 1) whose traceback goes to the worker's log for the parent to quote. ORT failing
     on the inputs fed is explained with them (bench.run_inputs.run_error_message)."""
-    from ..errors import OrtbenchError
+    from ..errors import OrtbenchError, RunFailed
 
     if isinstance(exc, OrtbenchError):
         conn.send(Error("input", str(exc)))
+        return
+    if isinstance(exc, RunFailed):  # ortbench's own sentence: never "ortbench_tui.errors..."
+        print(traceback.format_exc(), file=sys.stderr)
+        conn.send(Error("run", str(exc)))
         return
     explained = run_error_message(exc, prepared)
     if explained is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -77,7 +78,7 @@ def _number(
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if value < minimum or (strict and value == minimum):
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 
@@ -86,7 +87,7 @@ def _number(
 
 positive_int = _number(int, 1, False, "a positive integer")
 non_negative_int = _number(int, 0, False, "an integer >= 0")
-positive_float = _number(float, 0.0, True, "a positive number")
+positive_float = _number(float, 0.0, True, "a finite positive number")
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,9 @@ from ..fileio import check_regular, read_regular
 from ..models import TensorInfo, file_sha256
 
 _PB_NAME = re.compile(r"input_(\d+)\.pb$")
+MAX_INPUT_SETS = 1024
+"""Distinct input sets rotated run by run (run.input_sets, or a file's leading axis): more buys
+no realism, only memory."""
 INPUT_FILE_LIMIT = 16 << 30
 """Input arrays can be big; past this a file is a mistake, not inputs (the arrays go to RAM)."""
 
@@ -75,8 +78,14 @@ def _check_dtype(arr: np.ndarray, t: TensorInfo, where: str) -> None:
         )
 
 
-def _stacked(arr: np.ndarray, t: TensorInfo) -> bool:
-    return t.has_shape and arr.ndim == len(t.shape) + 1
+def _stacked(arr: np.ndarray, t: TensorInfo, where: str) -> bool:
+    stacked = t.has_shape and arr.ndim == len(t.shape) + 1
+    if stacked and arr.shape[0] == 0:  # K = 0 sets: nothing to feed
+        raise OrtbenchError(
+            f"{where}: input {t.name!r} holds 0 sets on its leading axis; expected 1 to "
+            f"{MAX_INPUT_SETS} (an array of one input's shape holds one set)"
+        )
+    return stacked
 
 
 def load_npy(path: str | Path, t: TensorInfo) -> FileArray:
@@ -100,7 +109,7 @@ def load_npy(path: str | Path, t: TensorInfo) -> FileArray:
     if not isinstance(arr, np.ndarray):
         raise OrtbenchError(f"{p}: input {t.name!r}: expected an .npy array, got an archive")
     _check_dtype(arr, t, str(p))
-    return FileArray(arr, str(p), file_sha256(p), "", _stacked(arr, t))
+    return FileArray(arr, str(p), file_sha256(p), "", _stacked(arr, t, str(p)))
 
 
 def _names_check(where: str, got: list[str], wanted: list[str], known: list[str]) -> None:
@@ -147,7 +156,7 @@ def _load_npz(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str,
         if t.name in arrays:
             arr = arrays[t.name]
             _check_dtype(arr, t, str(p))
-            out[t.name] = FileArray(arr, str(p), digest, t.name, _stacked(arr, t))
+            out[t.name] = FileArray(arr, str(p), digest, t.name, _stacked(arr, t, str(p)))
     return out
 
 
@@ -204,4 +213,4 @@ def load_file_set(
     return _load_npz(p, inputs, wanted)
 
 
-__all__ = ["FileArray", "load_file_set", "load_npy"]
+__all__ = ["MAX_INPUT_SETS", "FileArray", "load_file_set", "load_npy"]

@@ -151,6 +151,15 @@ class OrtbenchApp(WorkerErrors, App[None]):
 
     # -- actions ------------------------------------------------------------------------------
 
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette that closes once (`palette.WorkbenchPalette`)."""
+        from textual.command import CommandPalette
+
+        from .palette import WorkbenchPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(WorkbenchPalette(id="--command-palette"))
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 

@@ -76,6 +76,21 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "profile"
 
 
+MAX_NAME_CHARS = 100
+"""A profile's name becomes its file name: file systems stop at 255 bytes, people far sooner."""
+
+
+def profile_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a profile file, or None."""
+    if not name.strip():
+        return "a profile needs a name"
+    if len(name) > MAX_NAME_CHARS:
+        return f"a profile name has at most {MAX_NAME_CHARS} characters (this one {len(name)})"
+    if _slug(name) != name:
+        return f"'{name}': use letters, digits, '-', '_' or '.' (it becomes the file name)"
+    return None
+
+
 def _onnx_files(folder: Path) -> list[Path]:
     try:
         return sorted(p for p in folder.glob("*.onnx") if p.is_file())
@@ -373,12 +388,9 @@ class Workspace:
         return entry
 
     def _check_new_name(self, name: str, allow: ProfileEntry | None = None) -> None:
-        if not name.strip():
-            raise OrtbenchError("a profile needs a name")
-        if _slug(name) != name:
-            raise OrtbenchError(
-                f"'{name}': use letters, digits, '-', '_' or '.' (it becomes the file name)"
-            )
+        problem = profile_name_problem(name)
+        if problem:
+            raise OrtbenchError(problem)
         other = self.find_profile(name)
         if other is not None and other is not allow:
             raise OrtbenchError(f"a profile called '{name}' exists already")

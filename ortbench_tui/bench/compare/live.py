@@ -20,7 +20,15 @@ from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
 from ..protocol import Block, Done, Error, PhaseProgress, Schedule, SessionReady
 from ..run_inputs import request_inputs
-from ..runner import Failed, Finished, Progress, RunHandle, RunRequest, drain
+from ..runner import (
+    Failed,
+    Finished,
+    Progress,
+    RunHandle,
+    RunRequest,
+    drain,
+    model_changed,
+)
 from ..worker import worker_main
 from .collect import Collector
 from .request import (
@@ -195,6 +203,11 @@ class CompareRun:
         for msg in proc.messages():
             elapsed = self._elapsed()
             if isinstance(msg, SessionReady):
+                changed = model_changed(self.model_path, self.model_sha256, msg.meta)
+                if changed:  # one model's sessions against another's: refused, not mixed
+                    proc.cancel(0.0)
+                    yield Failed("run", changed, None)
+                    return
                 metas[msg.index] = msg.meta
                 ready = sum(1 for m in metas if m)
                 yield CompareProgress("setup", ready, len(units), elapsed)
@@ -261,10 +274,28 @@ class CompareRun:
             for p, profile in enumerate(req.profiles):
                 if self._cancelled:
                     break
-                handle = RunHandle(
-                    RunRequest(req.model, split_count(profile, req.sessions, s), inputs=req.inputs),
-                    target=self._run_target,
-                )
+                try:
+                    handle = RunHandle(
+                        RunRequest(
+                            req.model, split_count(profile, req.sessions, s), inputs=req.inputs
+                        ),
+                        target=self._run_target,
+                    )
+                except OrtbenchError as exc:
+                    if step == 0:  # nothing started yet: bad input (exit 2)
+                        raise
+                    # The model went away mid-comparison: a comparison that failed (exit 1).
+                    yield Failed("run", f"{self.names[p]}: {exc}", None)
+                    return
+                if handle.model_sha256 != self.model_sha256:
+                    handle.close()
+                    yield Failed(
+                        "run",
+                        f"{self.model_path} changed on disk during the comparison: "
+                        "refusing to compare runs of two different models",
+                        None,
+                    )
+                    return
                 self._current = handle
                 current = (p, handle)
                 if self._cancelled:

@@ -63,7 +63,11 @@ def check_request(request: CurveRequest, inputs: list[Any], points: list[Point])
     """Bad input before any process starts (exit 2): unknown dims, shapes that cannot resolve."""
     from ...inputs.shapes import resolve_shapes
     from ...inputs.spec import validate_spec
+    from ...session import thread_problems
 
+    problems = thread_problems(request.profile)
+    if problems:
+        raise OrtbenchError("; ".join(problems))
     check_dims(request.dims, inputs, request.model)
     if any(c < 1 for c in request.concurrency) or not request.concurrency:
         raise OrtbenchError(f"--concurrency: levels must be at least 1, got {request.concurrency}")

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from ortbench_tui.errors import OrtbenchError
 
 from ..workbench import workbench
-from ..workspace import ProfileEntry, _slug
+from ..workspace import ProfileEntry, profile_name_problem
 from .dialogs import ConfirmDialog, PromptDialog, confirm_then
 
 
@@ -82,11 +82,7 @@ def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None
         return
 
     def check(name: str) -> str | None:
-        if not name:
-            return "a profile needs a name"
-        if _slug(name) != name:
-            return f"'{name}': use letters, digits, '-', '_' or '.'"
-        return None
+        return profile_name_problem(name)
 
     def write(name: str, overwrite: bool) -> None:
         old_path, old_name, old_writable = entry.path, entry.profile.name, entry.writable
@@ -109,7 +105,12 @@ def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None
         if not name:
             return
         target = ws.path_for(name)
-        if target.exists() and (entry.path is None or target.resolve() != entry.path.resolve()):
+        try:
+            exists = target.exists()
+        except OSError as exc:  # a name the file system refuses: say so, keep the edits
+            screen.notify(f"{target}: {exc.strerror}", title="Not saved", severity="error")
+            return
+        if exists and (entry.path is None or target.resolve() != entry.path.resolve()):
             screen.app.push_screen(
                 ConfirmDialog(
                     "Overwrite?",
