@@ -16,6 +16,7 @@ from typing import Any
 
 from . import __version__
 from .errors import OrtbenchError, RunFailed, WriteFailed
+from .text import printable
 
 COMMANDS = {
     "tui": "open the terminal workbench (the default)",
@@ -87,13 +88,13 @@ def _execute(args: argparse.Namespace) -> int:
     try:
         return int(args._module.execute(args))
     except WriteFailed as exc:  # before OrtbenchError: the path was fine, the write was not
-        print(f"ortbench: error: {exc}", file=sys.stderr)
+        print(f"ortbench: error: {printable(exc)}", file=sys.stderr)
         return 1
-    except OrtbenchError as exc:
-        print(f"ortbench: error: {exc}", file=sys.stderr)
+    except OrtbenchError as exc:  # names in messages come from users: never raw escapes
+        print(f"ortbench: error: {printable(exc)}", file=sys.stderr)
         return 2
     except RunFailed as exc:
-        print(f"ortbench: run failed: {exc}", file=sys.stderr)
+        print(f"ortbench: run failed: {printable(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # `ortbench ... | head`: the reader left; not an error worth a traceback.

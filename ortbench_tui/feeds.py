@@ -243,6 +243,23 @@ def prepare_inputs(
     return PreparedInputs(out, records)
 
 
+def nonfinite_warnings(prepared: PreparedInputs) -> list[str]:
+    """One warning per float input whose values hold NaN or infinity (a file's, or `--input
+    NAME=nan`): latency on such values can differ from real data's (denormals, early exits)."""
+    out = []
+    for record in prepared.records:
+        arrays = [feed[record.name] for feed in prepared.sets if record.name in feed]
+        if not arrays or not np.issubdtype(arrays[0].dtype, np.floating):
+            continue
+        bad = sum(int(np.count_nonzero(~np.isfinite(a))) for a in arrays)
+        if bad:
+            out.append(
+                f"input {record.name!r}: {bad} value(s) are NaN or infinite; latency on them "
+                "may not be latency on real data"
+            )
+    return out
+
+
 def describe_inputs(records: Sequence[InputRecord]) -> list[str]:
     """One line per input for a run's output: name, dtype, shape, where the values came from."""
     rows = []

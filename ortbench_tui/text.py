@@ -70,6 +70,18 @@ def human_count(n: int) -> str:
     return str(n)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(value: object, one_line: bool = False) -> str:
+    """`value` with control characters shown escaped (ESC as \\x1b), so a file name holding an
+    escape sequence cannot clear or recolour the terminal; `one_line` escapes newlines and
+    tabs too (a name must not split a row)."""
+    pattern = _CONTROL_ANY if one_line else _CONTROL
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+
+
 def first_line(value: object) -> str:
     """The first line of a message (an exception, a tool's output), stripped; "" if empty."""
     text = str(value).strip()

@@ -101,6 +101,9 @@ class Measurement:
             model_path = derive_model(model_path, self.profile)
         info = inspect_model(model_path)
         self.prepared = prepare_request_inputs(self.request, self.profile, info.inputs)
+        from ..feeds import nonfinite_warnings
+
+        self.warnings.extend(nonfinite_warnings(self.prepared))
         self.feeds = self.prepared.sets
         gpu = self._prepare_gpu(model_path, info.inputs)
         try:

@@ -11,7 +11,7 @@ import numpy as np
 from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
 from ..errors import OrtbenchError, RunFailed
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
-from ..text import format_ms
+from ..text import format_ms, printable
 from .common import (
     add_input_arguments,
     add_profile_arguments,
@@ -110,8 +110,10 @@ def format_result(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     prov = result["providers"]
     lines = [
-        f"model    {result['model']['name']}  ({result['model']['path']})",
-        f"profile  {result['profile']['name']}  ·  {result['profile']['run']['precision']}  ·  "
+        f"model    {printable(result['model']['name'], True)}  "
+        f"({printable(result['model']['path'], True)})",
+        f"profile  {printable(result['profile']['name'], True)}  ·  "
+        f"{result['profile']['run']['precision']}  ·  "
         f"EPs: {', '.join(prov['active'])}" + ("  (FALLBACK)" if prov.get("fallback") else ""),
         f"runs     {result['runs']} timed after {result['warmup_runs']} warm-up"
         f"  ·  {result['wall_s']:.2f} s  ·  status {result['status']}",
@@ -146,7 +148,7 @@ def format_result(result: dict[str, Any]) -> str:
         from ..bench.run_watch import describe_stop
 
         lines.append(describe_stop(result["stopping"]))
-    lines += [f"warning: {w}" for w in result["warnings"]]
+    lines += [f"warning: {printable(w)}" for w in result["warnings"]]
     return "\n".join(lines)
 
 

@@ -167,10 +167,27 @@ class OrtbenchApp(WorkerErrors, App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        """q and ctrl+q, from any screen: unsaved profile edits are asked about first."""
+        """q and ctrl+q, from any screen: a run in progress and unsaved profile edits are
+        asked about first."""
+        from .screens.dialogs import ConfirmDialog
         from .screens.unsaved import ask_before_quit
+        from .widgets.run_panel import RunPanel
 
-        ask_before_quit(self, self._quit_now)
+        running = any(p.running for s in self.screen_stack for p in s.query(RunPanel))
+        if not running:
+            ask_before_quit(self, self._quit_now)
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return  # already asking
+        self.push_screen(
+            ConfirmDialog(
+                "A run is in progress",
+                "Quit? The run stops now; what it measured is kept in history as a "
+                "cancelled result.",
+                yes="Quit",
+            ),
+            lambda yes: ask_before_quit(self, self._quit_now) if yes else None,
+        )
 
     def _quit_now(self, return_code: int = 0) -> None:
         """Stop every run (each keeps its partial result: the app's last thread workers
