@@ -13,8 +13,8 @@ from textual.screen import Screen
 from ortbench_tui.errors import OrtbenchError
 
 from ..workbench import workbench
-from ..workspace import ProfileEntry, profile_name_problem
-from .dialogs import ConfirmDialog, PromptDialog, confirm_then
+from ..workspace import ProfileChangedOnDisk, ProfileEntry, profile_name_problem
+from .dialogs import ChoiceDialog, ConfirmDialog, PromptDialog, confirm_then
 
 
 def short_path(path: Path | None) -> str:
@@ -51,6 +51,9 @@ def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -
         was_shipped = not entry.writable
         try:
             ws.save(entry, target, overwrite=overwrite)
+        except ProfileChangedOnDisk as exc:  # never silently undo either side's edits
+            ask_changed_on_disk(screen, entry, str(exc), lambda: write(True), on_saved)
+            return
         except OrtbenchError as exc:
             screen.notify(str(exc), title="Not saved", severity="error", timeout=10)
             return
@@ -70,6 +73,42 @@ def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -
         )
     else:
         write(False)
+
+
+def ask_changed_on_disk(
+    screen: Screen[Any],
+    entry: ProfileEntry,
+    why: str,
+    overwrite: Callable[[], None],
+    on_saved: Any = None,
+) -> None:
+    """The file was edited elsewhere since it was read: reload it (the edits here go),
+    overwrite it (the edits there go), save as another name (both kept), or cancel."""
+    ws = workbench(screen).workspace
+
+    def chosen(choice: str | None) -> None:
+        if choice == "overwrite":
+            overwrite()
+        elif choice == "save-as":
+            save_entry_as(screen, entry, on_saved)
+        elif choice == "reload":
+            ws.reload(entry)
+            screen.notify(f"reloaded {short_path(entry.path)}", title="Reloaded")
+            if on_saved:
+                on_saved()
+
+    screen.app.push_screen(
+        ChoiceDialog(
+            "Changed on disk",
+            why,
+            [
+                ("reload", "Reload the file (drop the edits made here)"),
+                ("overwrite", "Overwrite the file (drop the edits made there)"),
+                ("save-as", "Save as another name (keep both)"),
+            ],
+        ),
+        chosen,
+    )
 
 
 def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
