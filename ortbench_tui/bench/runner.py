@@ -235,9 +235,10 @@ class RunHandle:
                     yield Failed("run", f"cancelled while {BUILD_PHASE_TEXT}: nothing measured")
                 elif self.cancelled and self.child.killed_after_stop:
                     # The kill was ours, not the kernel's: a cancel, not an out-of-memory death.
+                    stuck = " (stuck inside one inference)" if self.samples.size else ""
                     reason = (
-                        "cancelled; the worker did not stop within "
-                        f"{STOP_GRACE_S:g} s (stuck inside one inference) and was killed"
+                        f"cancelled; the worker did not stop within {STOP_GRACE_S:g} s{stuck} "
+                        "and was killed"
                     )
                     partial = self.partial(reason, cancelled=True)
                     if partial is not None:
