@@ -51,13 +51,20 @@ def keep_run(
             save_samples(samples_ns, Path(args.samples))
         except Exception as exc:
             failures.append(exc)
+    json_ok = True
     if args.json and args.json != "-":
-        # The samples beside the JSON make the file enough for `compare a.json b.json`.
+        # The samples beside the JSON make the file enough for `compare a.json b.json`; a
+        # JSON whose samples could not be written (a full disk) is not written either.
         try:
             result["samples_path"] = str(save_samples(samples_ns, json_samples(args.json)))
         except Exception as exc:
             failures.append(exc)
-    if args.json:
+            if isinstance(exc, WriteFailed):  # a bad path is the JSON's own error, below
+                json_ok = False
+                failures.append(
+                    WriteFailed(f"{args.json} not written: its samples could not be written")
+                )
+    if args.json and json_ok:
         try:
             emit_json(result, args.json)
         except Exception as exc:

@@ -3,11 +3,14 @@ test_hostile_files.py)."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
 
 from ortbench_tui.bench.run_watch import describe_stop
+from ortbench_tui.cli import main
 from ortbench_tui.feeds import nonfinite_warnings, prepare_inputs
 from ortbench_tui.inputs.spec import spec_from_flags
 from ortbench_tui.models import inspect_model
@@ -34,3 +37,27 @@ def test_the_precision_ci_is_in_the_unit_of_a_microsecond_p50():
     assert "[12.31, 12.35] µs" in describe_stop(stop)
     slow = {**stop, "p50_ci_ms": [2.5, 2.6]}
     assert "[2.5, 2.6] ms" in describe_stop(slow)
+
+
+def test_a_json_whose_samples_hit_a_full_disk_is_not_left_without_them(
+    capsys, tmp_path: Path, monkeypatch
+):
+    """On a full disk `out.json` was left without `out.npy` (the small file fit, the big one
+    did not): `compare out.json ...` then had no samples. Neither is left; the run is printed."""
+    real = os.write
+
+    def full_for_npy(fd, data):
+        target = os.readlink(f"/proc/self/fd/{fd}") if fd > 2 else ""
+        if ".npy" in target and target.endswith(".tmp"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", full_for_npy)
+    out = tmp_path / "out.json"
+    code = main(["run", "sample:tiny", "--runs", "50", "--no-history", "--json", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "No space left on device" in captured.err
+    assert f"{out} not written: its samples could not be written" in captured.err
+    assert os.listdir(tmp_path) == []
+    assert "p50" in captured.out
