@@ -13,9 +13,11 @@ import signal
 import sys
 import threading
 import time
+from typing import Any
 
 from . import __version__
 from .errors import OrtbenchError, RunFailed, WriteFailed
+from .text import printable
 
 STARTED = time.perf_counter()
 """When this process reached ortbench: a job's wall-time budget (sweep) counts from here."""
@@ -93,29 +95,35 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv or ["tui"])
     if not args.command:
         args = parser.parse_args(["tui", *argv])
-    previous = None
+    previous: dict[int, Any] = {}
     if args.command != "tui" and threading.current_thread() is threading.main_thread():
-        # SIGTERM unwinds like Ctrl-C, so the worker is stopped, its log removed and a
-        # partial run kept (the default action would end this process on the spot).
-        previous = signal.signal(signal.SIGTERM, _terminated)
+        # SIGTERM and SIGHUP (an SSH session dropped, a tmux session killed) unwind like
+        # Ctrl-C, so the worker is stopped, its log removed and a partial run kept (the default
+        # action would end this process on the spot and leave the worker running).
+        for signum in UNWINDING_SIGNALS:
+            previous[signum] = signal.signal(signum, _terminated)
     try:
         return _execute(args)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for restored, handler in previous.items():
+            signal.signal(restored, handler)
+
+
+UNWINDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end a command like Ctrl-C does (exit 128 + the signal), keeping what it measured."""
 
 
 def _execute(args: argparse.Namespace) -> int:
     try:
         return int(args._module.execute(args))
     except WriteFailed as exc:  # before OrtbenchError: the path was fine, the write was not
-        print(f"ortbench: error: {exc}", file=sys.stderr)
+        print(f"ortbench: error: {printable(exc)}", file=sys.stderr)
         return 1
-    except OrtbenchError as exc:
-        print(f"ortbench: error: {exc}", file=sys.stderr)
+    except OrtbenchError as exc:  # names in messages come from users: never raw escapes
+        print(f"ortbench: error: {printable(exc)}", file=sys.stderr)
         return 2
     except RunFailed as exc:
-        print(f"ortbench: run failed: {exc}", file=sys.stderr)
+        print(f"ortbench: run failed: {printable(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # `ortbench ... | head`: the reader left; not an error worth a traceback.

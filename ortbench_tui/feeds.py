@@ -10,6 +10,7 @@ range. `default_for` says which, and why, for `models` and the inputs form.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 
 from .dims import format_shape
 from .errors import OrtbenchError
-from .inputs.files import FileArray, load_file_set, load_npy
+from .inputs.files import MAX_INPUT_SETS, FileArray, load_file_set, load_npy
 from .inputs.shapes import resolve_shapes
 from .inputs.spec import (
     FLOAT_DTYPES,
@@ -37,6 +38,15 @@ from .text import aligned_table
 Feeds = dict[str, np.ndarray]
 
 _RANDOM_KINDS = ("int", "uniform", "normal", "str")
+
+
+def input_memory_budget() -> int:
+    """Generated inputs may take at most half this machine's memory (8 GiB where it cannot be
+    read): past that the worker would swap or be killed instead of measuring."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
 
 
 @dataclass(frozen=True)
@@ -188,8 +198,40 @@ def _set_count(arrays: dict[str, FileArray], generated: bool, sets: int) -> int:
             f"but other inputs hold {k1} ({first!r})"
         )
     if counts:
-        return counts.pop()
+        count = counts.pop()
+        if not 1 <= count <= MAX_INPUT_SETS:
+            name = next(iter(stacked))
+            raise OrtbenchError(
+                f"input {name!r} holds {count} sets on its leading axis; expected 1 to "
+                f"{MAX_INPUT_SETS} (an array of one input's shape holds one set)"
+            )
+        return count
     return sets if generated else 1
+
+
+def _check_memory(
+    inputs: Sequence[TensorInfo], shapes: dict[str, tuple[int, ...]], counts: dict[str, int]
+) -> None:
+    """Refuse generated inputs larger than the budget before allocating them, with the size."""
+    from .text import human_bytes
+
+    sizes = {}
+    for t in inputs:
+        if t.name in counts:
+            try:
+                itemsize = np.dtype(t.dtype).itemsize
+            except TypeError:  # strings and other dtypes without a fixed size
+                itemsize = 1
+            sizes[t.name] = itemsize * counts[t.name] * math.prod(shapes[t.name])
+    total, budget = sum(sizes.values()), input_memory_budget()
+    if total > budget:
+        name = max(sizes, key=lambda n: sizes[n])
+        raise OrtbenchError(
+            f"the inputs would take {human_bytes(total)} of memory (input {name!r}: shape "
+            f"{format_shape(shapes[name])} {next(t.dtype for t in inputs if t.name == name)}, "
+            f"{counts[name]} set(s)); at most {human_bytes(budget)}, half this machine's "
+            "memory: give smaller shapes (--shape) or fewer run.input_sets"
+        )
 
 
 def prepare_inputs(
@@ -200,8 +242,10 @@ def prepare_inputs(
     sets: int = 1,
 ) -> PreparedInputs:
     """Validated, resolved input sets and their records; OrtbenchError on any bad input."""
-    if sets < 1:
-        raise OrtbenchError(f"input_sets must be at least 1, got {sets}")
+    if not 1 <= sets <= MAX_INPUT_SETS:
+        raise OrtbenchError(
+            f"run.input_sets: expected at least 1 and at most {MAX_INPUT_SETS}, got {sets}"
+        )
     validate_spec(spec, list(inputs))
     for t in inputs:
         if not t.feedable:
@@ -215,6 +259,11 @@ def prepare_inputs(
     values = {t.name: _value_spec(t, spec) for t in inputs if t.name not in arrays}
     random = any(v.kind in _RANDOM_KINDS for v in values.values())
     n = _set_count(arrays, random, sets)
+    _check_memory(
+        inputs,
+        shapes,
+        {name: n if v.kind in _RANDOM_KINDS else 1 for name, v in values.items()},
+    )
 
     rng = np.random.default_rng(seed)
     fixed = {
@@ -251,6 +300,23 @@ def prepare_inputs(
                 source |= {"seed": seed, "sets": n}
         records.append(InputRecord(t.name, t.dtype, shapes[t.name], source))
     return PreparedInputs(out, records, warnings)
+
+
+def nonfinite_warnings(prepared: PreparedInputs) -> list[str]:
+    """One warning per float input whose values hold NaN or infinity (a file's, or `--input
+    NAME=nan`): latency on such values can differ from real data's (denormals, early exits)."""
+    out = []
+    for record in prepared.records:
+        arrays = [feed[record.name] for feed in prepared.sets if record.name in feed]
+        if not arrays or not np.issubdtype(arrays[0].dtype, np.floating):
+            continue
+        bad = sum(int(np.count_nonzero(~np.isfinite(a))) for a in arrays)
+        if bad:
+            out.append(
+                f"input {record.name!r}: {bad} value(s) are NaN or infinite; latency on them "
+                "may not be latency on real data"
+            )
+    return out
 
 
 def describe_inputs(records: Sequence[InputRecord]) -> list[str]:

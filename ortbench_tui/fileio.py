@@ -19,7 +19,9 @@ import os
 import re
 import stat
 import tempfile
+import tomllib
 from pathlib import Path
+from typing import Any
 
 from .errors import OrtbenchError, WriteFailed
 
@@ -239,13 +241,37 @@ def read_regular(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
     return data
 
 
+def parse_toml(raw: bytes, path: str | os.PathLike[str], what: str) -> dict[str, Any]:
+    """A TOML document from `raw`, or OrtbenchError naming the file: a UTF-8 byte-order mark
+    (Windows editors write one) is allowed, bad UTF-8 or TOML is named, and a document nested
+    too deeply for the parser (hundreds of inline tables) is refused rather than crashing."""
+    try:
+        return tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise OrtbenchError(f"cannot read {what} {path}: not UTF-8 text ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise OrtbenchError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise OrtbenchError(
+            f"{path}: not a usable {what}: its tables or arrays are nested too deeply"
+        ) from None
+
+
+def read_toml(path: str | os.PathLike[str], limit: int, what: str) -> dict[str, Any]:
+    """`read_regular` then `parse_toml`: the one way a TOML file a user could have edited is
+    read."""
+    return parse_toml(read_regular(path, limit, what), path, what)
+
+
 __all__ = [
     "PROFILE_LIMIT",
     "RESULT_LIMIT",
     "SPEC_LIMIT",
     "WriteFailed",
     "check_regular",
+    "parse_toml",
     "read_regular",
+    "read_toml",
     "write_atomic",
     "write_error",
 ]

@@ -87,7 +87,32 @@ def uses_cuda_graph(profile: Profile) -> bool:
 def profile_problems(profile: Profile) -> list[str]:
     """Combinations that cannot work, found before a session is made (the model's shapes and
     node placement are checked by the worker: `session_gpu.cuda_graph_check`)."""
-    return cuda_graph_problems(graph_settings(profile), False, profile.session.execution_mode)
+    problems = cuda_graph_problems(graph_settings(profile), False, profile.session.execution_mode)
+    return problems + thread_problems(profile)
+
+
+OVERSUBSCRIBE_ENV = "ORTBENCH_ALLOW_OVERSUBSCRIPTION"
+"""Set to 1 to run thread counts past this machine's logical cores (on purpose)."""
+
+
+def thread_problems(profile: Profile, logical_cores: int | None = None) -> list[str]:
+    """Thread counts past the logical cores: each is a thread ORT starts and spins, so 10,000
+    of them bury the machine (load average 500) rather than measure anything. Refused unless
+    ORTBENCH_ALLOW_OVERSUBSCRIPTION=1 says it is meant."""
+    import os
+
+    if os.environ.get(OVERSUBSCRIBE_ENV) == "1":
+        return []
+    cores = logical_cores or os.cpu_count() or 1
+    out = []
+    for key in ("intra_op_num_threads", "inter_op_num_threads"):
+        value = getattr(profile.session, key)
+        if isinstance(value, int) and value > cores:
+            out.append(
+                f"session.{key} = {value} is more than this machine's {cores} logical cores; "
+                f"set {OVERSUBSCRIBE_ENV}=1 to run it anyway"
+            )
+    return out
 
 
 def build_session_options(

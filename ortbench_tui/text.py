@@ -52,13 +52,13 @@ def format_ratio(ratio: float | None, low: float | None, high: float | None) -> 
 
 
 def human_bytes(n: int) -> str:
-    """1023 B, 1.5 KiB, 2.0 MiB, 3.1 GiB (binary units, one decimal above bytes)."""
+    """1023 B, 1.5 KiB, 2.0 MiB, 3.1 GiB, 3.6 PiB (binary units, one decimal above bytes)."""
     size = float(n)
-    for unit in ("B", "KiB", "MiB"):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
-    return f"{size:.1f} GiB"
+    return f"{size:.1f} PiB"
 
 
 def human_count(n: int) -> str:
@@ -68,6 +68,18 @@ def human_count(n: int) -> str:
     if n >= 10_000:
         return f"{n / 1e3:.0f} k"
     return str(n)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(value: object, one_line: bool = False) -> str:
+    """`value` with control characters shown escaped (ESC as \\x1b), so a file name holding an
+    escape sequence cannot clear or recolour the terminal; `one_line` escapes newlines and
+    tabs too (a name must not split a row)."""
+    pattern = _CONTROL_ANY if one_line else _CONTROL
+    return pattern.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
 
 
 def first_line(value: object) -> str:
@@ -155,11 +167,3 @@ def toml_value(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return json.dumps(str(value))
-
-
-def printable(text: str) -> str:
-    """Text from a user or a file, safe to print: control characters (escape sequences,
-    newlines) shown escaped, everything else as it is."""
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )

@@ -55,6 +55,21 @@ def death_message(exitcode: int | None, log_path: str) -> str:
     return f"the worker process died ({how})" + (f"; its last output:\n{tail}" if tail else "")
 
 
+def peak_rss_mb(pid: int | None) -> float | None:
+    """A live process's peak resident set (VmHWM) in MiB, read by its parent so a run that
+    dies still reports it; None where /proc is not there (not Linux) or the process is gone."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def send_stop(conn: Any) -> None:
     """Ask a child to stop after its current block; a child already gone needs nothing."""
     try:
@@ -78,6 +93,8 @@ class ChildProcess:
         )
         self._cancel_at: float | None = None
         self._grace_s = STOP_GRACE_S
+        self.killed_after_stop = False
+        """The parent killed it: asked to stop, it did not within the grace (stuck in ORT)."""
         try:
             self.process.start()
         except BaseException:  # no child, so nothing else would remove its log
@@ -117,6 +134,7 @@ class ChildProcess:
         try:
             while True:
                 if self._cancel_at and time.perf_counter() - self._cancel_at >= self._grace_s:
+                    self.killed_after_stop = True
                     self.process.kill()
                 if not self._conn.poll(poll_s):
                     if not self.process.is_alive() and not self._conn.poll(0):

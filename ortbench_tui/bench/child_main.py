@@ -92,10 +92,14 @@ def send_error(conn: Any, exc: Exception, prepared: PreparedInputs | None = None
     """Bad input is the user's to fix ("input", exit 2); anything else is a failed run ("run",
     exit 1) whose traceback goes to the worker's log for the parent to quote. ORT failing
     on the inputs fed is explained with them (bench.run_inputs.run_error_message)."""
-    from ..errors import OrtbenchError
+    from ..errors import OrtbenchError, RunFailed
 
     if isinstance(exc, OrtbenchError):
         conn.send(Error("input", str(exc)))
+        return
+    if isinstance(exc, RunFailed):  # ortbench's own sentence: never "ortbench_tui.errors..."
+        print(traceback.format_exc(), file=sys.stderr)
+        conn.send(Error("run", str(exc)))
         return
     explained = run_error_message(exc, prepared)
     if explained is not None:

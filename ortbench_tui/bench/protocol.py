@@ -92,6 +92,8 @@ class SessionMeta(TypedDict, total=False):
     intra_op_threads: int
     run_model_path: str
     """The model the session runs (a converted copy for fp16/int8)."""
+    model_sha256: str
+    """The sha256 of the model file the worker loaded (the parent refuses a replaced one)."""
     worker_cpus: list[int]
     hardware: dict[str, Any]
     """`detect(probe_eps=False)` in the child: the UI process must not import onnxruntime."""
@@ -117,6 +119,8 @@ class PhaseProgress:
     """first_run | warmup"""
     done: int
     total: int | None
+    first_run_ms: float | None = None
+    """With the first_run phase: its latency, so a run that dies later still reports it."""
 
 
 @dataclass(frozen=True)

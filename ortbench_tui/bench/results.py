@@ -99,7 +99,10 @@ def build_result(
         warnings += stability_warnings({**latency, "cv": cv}, n)
     warnings += environment_warnings(hardware, profile.run.pin_cpus)
     status = "failed" if final.get("failed") else "cancelled" if final.get("cancelled") else "ok"
-    reason = final.get("reason") or ("the worker stopped early" if status == "failed" else "")
+    reason = final.get("reason") or {
+        "failed": "the worker stopped early",
+        "cancelled": "cancelled before the planned end",
+    }.get(status, "")
     if status != "ok":
         first_line = str(reason).splitlines()[0] if reason else ""
         warnings.append(

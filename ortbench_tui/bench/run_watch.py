@@ -138,7 +138,10 @@ def describe_stop(stopping: dict[str, Any]) -> str:
     half = stopping.get("half_width")
     reached = f"±{half:.1%}" if half is not None else "no CI (too few blocks)"
     ci = stopping.get("p50_ci_ms")
-    ci_text = f" [{ci[0]:.4g}, {ci[1]:.4g}] ms" if ci else ""
+    ci_text = ""
+    if ci:  # in the unit of the p50 itself: a 12 µs p50 reads [12.31, 12.35] µs, not ms
+        scale, unit = (1e3, "µs") if ci[1] < 1 else (1.0, "ms")
+        ci_text = f" [{ci[0] * scale:.4g}, {ci[1] * scale:.4g}] {unit}"
     if stopping["stopped_by"] == "precision reached":
         return f"stopped: precision reached, p50 95% CI {reached}{ci_text} (target {target})"
     eta = stopping.get("eta_s")

@@ -18,7 +18,15 @@ from ..inputs.spec import InputSpec
 from ..profile import Profile, profile_to_dict
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .buffer import SampleBuffer
-from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, send_stop
+from .child import (
+    STOP_GRACE_S,
+    ChildDied,
+    ChildProcess,
+    Idle,
+    death_message,
+    peak_rss_mb,
+    send_stop,
+)
 from .ci_stop import CiWidthState
 from .job import JobFailed, JobProgress, drive
 from .protocol import (
@@ -111,9 +119,14 @@ class RunHandle:
 
     def __init__(self, request: RunRequest, target: Callable[..., None] = worker_main) -> None:
         """`target` is the child's entry point; tests swap in one that crashes on purpose."""
+        from ..errors import OrtbenchError
         from ..models import file_sha256
         from ..samples import resolve_model
+        from ..session import thread_problems
 
+        problems = thread_problems(request.profile)
+        if problems:  # before any process starts, like a bad model path
+            raise OrtbenchError("; ".join(problems))
         self.request = request
         self.model_path = resolve_model(request.model)
         self.model_sha256 = file_sha256(self.model_path)
@@ -141,8 +154,12 @@ class RunHandle:
         self.stalls = StallWatch(BATCH_SECONDS)
         self.building_since: float | None = None
         """When the worker said TensorRT started building (until its session is ready)."""
-        self.timed_since: float | None = None
-        """When the first timed samples came (the clock of the timed phase's ETA)."""
+        self.first_run_ms: float | None = None
+        self.timed_span: tuple[float, float] | None = None
+        """(start, end) of the timed phase as the parent saw it: the first batch's arrival less
+        its own duration, and the last batch's arrival (for a partial run's wall_s)."""
+        self.rss_peak_mb: float | None = None
+        """The worker's peak RSS, read from /proc at each batch (for a partial run)."""
 
     @property
     def process(self) -> Any:
@@ -168,15 +185,21 @@ class RunHandle:
             elif isinstance(msg, SessionReady):
                 self.meta = msg.meta
                 self.building_since = None
+                changed = model_changed(self.model_path, self.model_sha256, msg.meta)
+                if changed:
+                    self.child.cancel(0.0)
+                    yield JobFailed("input", changed)
+                    return
             elif isinstance(msg, PhaseProgress):
                 self.stalls.heard(now)
                 if msg.phase == BUILD_PHASE:
                     self.building_since = now
+                if msg.first_run_ms is not None:
+                    self.first_run_ms = msg.first_run_ms
                 yield self._progress(msg.phase, msg.done, msg.total, now)
             elif isinstance(msg, SampleBatch):
                 self.stalls.batch(time.perf_counter())
-                if self.timed_since is None:  # the first batch took about its samples' sum
-                    self.timed_since = now - float(msg.samples_ns.sum()) / 1e9
+                self._timed_batch(now, msg.samples_ns)
                 self.samples.extend(msg.samples_ns)
                 self.batches.add(msg.samples_ns)
                 state = None
@@ -201,6 +224,18 @@ class RunHandle:
             elif isinstance(msg, ChildDied):
                 if self.cancelled and self.building_since is not None:
                     yield JobFailed("run", f"cancelled while {BUILD_PHASE_TEXT}: nothing measured")
+                elif self.cancelled and self.child.killed_after_stop:
+                    # The kill was ours, not the kernel's: a cancel, not an out-of-memory death.
+                    stuck = " (stuck inside one inference)" if self.samples.size else ""
+                    reason = (
+                        f"cancelled; the worker did not stop within {STOP_GRACE_S:g} s{stuck} "
+                        "and was killed"
+                    )
+                    partial = self.partial(reason, cancelled=True)
+                    if partial is not None:
+                        yield Finished(partial, self.samples.view().copy())
+                    else:
+                        yield JobFailed("run", f"{reason}: nothing measured")
                 else:
                     yield JobFailed("run", msg.message, self.partial(msg.message))
 
@@ -266,14 +301,43 @@ class RunHandle:
             final["cancelled"] = self._user_cancelled
         return final
 
+    @property
+    def timed_since(self) -> float | None:
+        """When the timed phase started (the clock of its ETA)."""
+        return self.timed_span[0] if self.timed_span is not None else None
+
+    def _timed_batch(self, now: float, samples_ns: np.ndarray) -> None:
+        if self.timed_span is None:  # the first batch took about its samples' sum
+            start = now - float(samples_ns.sum()) / 1e9
+        else:
+            start = self.timed_span[0]
+        self.timed_span = (start, now)
+        rss = peak_rss_mb(self.child.process.pid)
+        if rss is not None:
+            self.rss_peak_mb = max(rss, self.rss_peak_mb or 0.0)
+
     def partial(self, reason: str, cancelled: bool = False) -> dict[str, Any] | None:
         """What a failed, killed or interrupted run still measured, marked as such with the
-        reason (cancelled when the user stopped it, else failed); None without samples."""
+        reason (cancelled when the user stopped it, else failed); None without samples. The
+        worker never sent its final figures, so wall time, first run and peak RSS are the
+        parent's own: the timed batches' span, the first_run message, /proc at each batch."""
         if not self.samples.size:
             return None
+        return self._build(self.partial_final(reason, cancelled))
+
+    def partial_final(self, reason: str, cancelled: bool = False) -> dict[str, Any]:
+        """The final figures of `partial`, as the worker would have sent them."""
         cancelled = cancelled or self.cancelled
-        final = {"cancelled": cancelled, "failed": not cancelled, "reason": reason}
-        return self._build({**final, "warnings": []})
+        wall_s = self.timed_span[1] - self.timed_span[0] if self.timed_span else 0.0
+        return {
+            "cancelled": cancelled,
+            "failed": not cancelled,
+            "reason": reason,
+            "wall_s": wall_s,
+            "first_run_ms": self.first_run_ms,
+            "rss_peak_mb": self.rss_peak_mb,
+            "warnings": [],
+        }
 
     def _build(self, final: dict[str, Any]) -> dict[str, Any]:
         from .results import build_result
@@ -291,6 +355,18 @@ class RunHandle:
 
     def close(self) -> None:
         self.child.close()
+
+
+def model_changed(path: Path, parent_sha256: str, meta: SessionMeta) -> str | None:
+    """Why a worker's session is not of the model the parent hashed (the file was replaced
+    between the two), or None when it is the same."""
+    loaded = meta.get("model_sha256")
+    if loaded is None or loaded == parent_sha256:
+        return None
+    return (
+        f"{path} changed on disk while the run started (sha256 {parent_sha256[:12]}… when "
+        f"read, {loaded[:12]}… when loaded): nothing measured; run it again once it is written"
+    )
 
 
 BUILD_TICK_S = 0.5

@@ -241,8 +241,9 @@ def trend_lines(trend: Trend) -> list[str]:
     changes = dict(trend.changes())
     top = max(p.p50_ms for p in trend.points)
     lines = [
-        f"{printable(trend.model)}  ·  profile {printable(trend.profile)}"
-        + (f"  ·  inputs {printable(trend.inputs)}" if trend.inputs else "")
+        f"{printable(trend.model, one_line=True)}  ·  "
+        f"profile {printable(trend.profile, one_line=True)}"
+        + (f"  ·  inputs {printable(trend.inputs, one_line=True)}" if trend.inputs else "")
         + f"  ·  {len(trend.points)} runs"
     ]
     rows = [("created", "p50", "p99", "", "ORT", "changed")]

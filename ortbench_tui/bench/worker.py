@@ -98,6 +98,9 @@ class Measurement:
             model_path = derive_model(model_path, self.profile)
         info = inspect_model(model_path)
         self.prepared = prepare_request_inputs(self.request, self.profile, info.inputs)
+        from ..feeds import nonfinite_warnings
+
+        self.warnings.extend(nonfinite_warnings(self.prepared))
         self.feeds = self.prepared.sets
         self.warnings.extend(self.prepared.warnings)
         gpu = self._prepare_gpu(model_path, info.inputs)
@@ -114,6 +117,11 @@ class Measurement:
             raise self._capture_error(exc, model_path) from None
         self.warnings.extend(report.warnings)
         self.output_names = [o.name for o in self.sess.get_outputs()]
+        from ..models import file_sha256
+
+        # Hashed after the load: a model replaced on disk since the parent hashed it shows
+        # here, so a result never pairs one model's hash with another's latency.
+        loaded_sha256 = file_sha256(self.model_path)
         self.device = (
             "cuda"
             if report.active[0] in ("CUDAExecutionProvider", "TensorrtExecutionProvider")
@@ -124,6 +132,7 @@ class Measurement:
             "session_create_ms": create_ms,
             "intra_op_threads": self.profile.resolved_intra_threads(self.physical),
             "run_model_path": str(model_path),
+            "model_sha256": loaded_sha256,
             "worker_cpus": sorted(os.sched_getaffinity(0)),
             # Detected here, not in the parent: the UI process must not import onnxruntime.
             "hardware": detect(probe_eps=False).to_dict(),
@@ -237,7 +246,7 @@ class Measurement:
         first_ns = self.first_run()
         calls = self.make_calls()
         k = len(calls)
-        self.conn.send(PhaseProgress("first_run", 1, 1))
+        self.conn.send(PhaseProgress("first_run", 1, 1, first_ns / 1e6))
 
         estimate = max(first_ns, 1000)
         buf = np.empty(MAX_BATCH, dtype=np.int64)

@@ -170,9 +170,9 @@ def _list(args: argparse.Namespace) -> int:
             r = b.record
             rows.append(
                 (
-                    printable(b.name),
-                    printable(str(r["model"].get("name"))),
-                    printable(str(r["profile"].get("name", "?"))),
+                    printable(b.name, one_line=True),
+                    printable(str(r["model"].get("name")), one_line=True),
+                    printable(str(r["profile"].get("name", "?")), one_line=True),
                     format_ms(r.get("p50_ms")),
                     str(r["fingerprint"].get("ort_version")),
                     str(r.get("created", "")),

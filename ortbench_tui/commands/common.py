@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -106,7 +107,7 @@ def _number(
             value = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if value < minimum or (strict and value == minimum):
+        if not math.isfinite(value) or value < minimum or (strict and value == minimum):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 
@@ -115,8 +116,8 @@ def _number(
 
 positive_int = _number(int, 1, False, "a positive integer")
 non_negative_int = _number(int, 0, False, "an integer >= 0")
-positive_float = _number(float, 0.0, True, "a positive number")
-non_negative_float = _number(float, 0.0, False, "a number >= 0")
+positive_float = _number(float, 0.0, True, "a finite positive number")
+non_negative_float = _number(float, 0.0, False, "a finite number >= 0")
 
 
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
@@ -211,3 +212,26 @@ def input_spec_from_args(args: argparse.Namespace, model: str) -> Any:
 
 def has_input_flags(args: argparse.Namespace) -> bool:
     return bool(args.input_shapes or args.input_values or getattr(args, "inputs_path", None))
+
+
+def interruption(exc: BaseException) -> str:
+    """The reason a partial result records for Ctrl-C (KeyboardInterrupt) or a signal that
+    cli.py turned into SystemExit(128 + signal)."""
+    import signal
+
+    if isinstance(exc, SystemExit) and isinstance(exc.code, int) and exc.code > 128:
+        try:
+            name = signal.Signals(exc.code - 128).name
+        except ValueError:
+            name = f"signal {exc.code - 128}"
+        what = " (the terminal hung up)" if name == "SIGHUP" else ""
+        return f"interrupted by {name}{what}"
+    return "interrupted (Ctrl-C)"
+
+
+def quietly(write: Callable[[], object]) -> None:
+    """Write to a terminal that may be gone (SSH dropped): what was kept elsewhere stands."""
+    try:
+        write()
+    except OSError:
+        pass

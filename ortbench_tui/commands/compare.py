@@ -26,9 +26,11 @@ from .common import (
     emit_json,
     has_input_flags,
     input_spec_from_args,
+    interruption,
     non_negative_int,
     positive_float,
     positive_int,
+    quietly,
 )
 from .progress import ProgressLine
 
@@ -175,8 +177,9 @@ def _compare_curves(args: argparse.Namespace) -> int:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..bench.compare import CompareRequest, format_comparison, run_compare
+    from ..bench.compare import CompareFinished, CompareRequest, format_comparison, start_compare
     from ..bench.compare import compare_files as offline
+    from ..bench.job import drive
 
     if not 0 <= args.margin < 1:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
@@ -236,11 +239,24 @@ def execute(args: argparse.Namespace) -> int:
         inputs=input_spec_from_args(args, args.inputs[0]),
     )
     progress = ProgressLine(not args.quiet)
+    job = start_compare(request)
     try:
-        finished = run_compare(request, progress)
+        finished = drive(job, CompareFinished, progress, "comparison")
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        quietly(progress.clear)
+        partial = job.partial(interruption(exc))
+        if partial is not None:  # kept in history by the job; here --json and the table
+            quietly(lambda: _show(args, partial))
+        raise
     finally:
-        progress.clear()
+        quietly(progress.clear)
+    _show(args, finished)
+    return 0
+
+
+def _show(args: argparse.Namespace, finished: Any) -> None:
+    from ..bench.compare import format_comparison
+
     _write_outputs(args, finished.comparison, finished.results)
     if args.json != "-":
         print(format_comparison(finished.comparison))
-    return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import RunFailed
 from .common import (
@@ -27,6 +28,7 @@ from .common import (
     positive_float,
     positive_int,
     profile_from_args,
+    quietly,
 )
 from .progress import ProgressLine
 
@@ -70,17 +72,40 @@ def curve_notes(event: object) -> str | None:
     return point_summary(event.point) if isinstance(event, CurvePointDone) else None
 
 
+def _outputs(args: argparse.Namespace, done: Any) -> None:
+    """--markdown, --csv, --json and the table of a finished or interrupted curve."""
+    from ..bench.curve import curve_csv, curve_markdown, format_curve
+    from ..profile import atomic_write_text
+
+    if args.markdown:
+        atomic_write_text(
+            Path(args.markdown),
+            curve_markdown(done.result, done.points),
+            overwrite=args.overwrite,
+            make_parents=False,
+        )
+    if args.csv:
+        atomic_write_text(
+            Path(args.csv), curve_csv(done.points), overwrite=args.overwrite, make_parents=False
+        )
+    if args.json:
+        saved = {**done.result, "saved": str(done.path) if done.path else None}
+        emit_json(saved, args.json, overwrite=args.overwrite)
+    if args.json != "-":
+        print(format_curve(done.result, done.points))
+        if done.path:
+            print(f"saved {done.path}")
+
+
 def execute(args: argparse.Namespace) -> int:
     from ..bench.curve import (
+        CurveFinished,
         CurveRequest,
-        curve_csv,
-        curve_markdown,
-        format_curve,
         parse_concurrency,
         parse_dims,
-        run_curve,
+        start_curve,
     )
-    from ..profile import atomic_write_text
+    from ..bench.job import drive
 
     check_outputs(
         {"--markdown": args.markdown, "--csv": args.csv, "--json": args.json}, args.overwrite
@@ -101,28 +126,18 @@ def execute(args: argparse.Namespace) -> int:
         save_history=not args.no_history,
     )
     progress = ProgressLine(not args.quiet, curve_notes)
+    job = start_curve(request)
     try:
-        done = run_curve(request, progress)
+        done = drive(job, CurveFinished, progress, "curve")
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        quietly(progress.clear)
+        partial = job.partial()  # kept in history by the job; here the files and the table
+        if any(p.ok for p in partial.points):
+            quietly(lambda: _outputs(args, partial))
+        raise
     finally:
-        progress.clear()
-    if args.markdown:
-        atomic_write_text(
-            Path(args.markdown),
-            curve_markdown(done.result, done.points),
-            overwrite=args.overwrite,
-            make_parents=False,
-        )
-    if args.csv:
-        atomic_write_text(
-            Path(args.csv), curve_csv(done.points), overwrite=args.overwrite, make_parents=False
-        )
-    if args.json:
-        saved = {**done.result, "saved": str(done.path) if done.path else None}
-        emit_json(saved, args.json, overwrite=args.overwrite)
-    if args.json != "-":
-        print(format_curve(done.result, done.points))
-        if done.path:
-            print(f"saved {done.path}")
+        quietly(progress.clear)
+    _outputs(args, done)
     if not any(p.ok for p in done.points) and not done.cancelled:
         raise RunFailed("no point of the curve could be measured")
     if done.failed:

@@ -5,8 +5,11 @@ their host. Ray is imported only when a fleet run starts (the extra `[fleet]`)."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from .common import (
     positive_float,
     positive_int,
     profile_from_args,
+    quietly,
 )
 from .progress import ProgressLine
 
@@ -122,12 +126,35 @@ def execute(args: argparse.Namespace) -> int:
     )
     progress = ProgressLine(not args.quiet, fleet_notes)
     try:
-        report, version_skips = session.run(
-            progress, keep=None if args.no_history else keep_in_history
-        )
+        # Ray's text (a raylet's note on a dead worker, in colour) goes to stdout at any time:
+        # while Ray runs, fd 1 is stderr, so stdout holds only what ortbench writes after.
+        with stdout_to_stderr():
+            report, version_skips = session.run(
+                progress, keep=None if args.no_history else keep_in_history
+            )
+    except (KeyboardInterrupt, SystemExit):  # kept in history already; --json and the table
+        partial = session.partial_report
+        if partial is not None:
+            quietly(progress.clear)
+            quietly(lambda: _emit(args, partial, 0))
+        raise
     finally:
-        progress.clear()
+        quietly(progress.clear)
     return _emit(args, report, version_skips)
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """fd 1 points at stderr inside (for this process and every process it starts)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _emit(args: argparse.Namespace, report: Any, version_skips: int) -> int:

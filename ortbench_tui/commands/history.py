@@ -71,8 +71,8 @@ def _list(entries: list[Any], args: argparse.Namespace) -> int:
         rows.append(
             (
                 e.created[:19],
-                printable(e.model),
-                printable(e.profile),
+                printable(e.model, one_line=True),
+                printable(e.profile, one_line=True),
                 format_ms(e.p50_ms),
                 format_ms(e.p99_ms),
                 str(e.runs),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ..errors import OrtbenchError
 from .common import (
@@ -20,10 +21,12 @@ from .common import (
     count_overrides,
     emit_json,
     input_spec_from_args,
+    interruption,
     non_negative_int,
     positive_float,
     positive_int,
     profile_from_args,
+    quietly,
 )
 from .decide_args import add_budget_argument, add_decide_arguments, decide_settings
 from .progress import ProgressLine
@@ -80,8 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..bench.practices import PracticesRequest, format_report, report_markdown, run_practices
-    from ..profile import atomic_write_text
+    from ..bench.job import drive
+    from ..bench.practices import PracticesReport, PracticesRequest, PracticesRun
 
     if not 0 <= args.margin < 1:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
@@ -110,10 +113,17 @@ def execute(args: argparse.Namespace) -> int:
         until_decided=decide_settings(args, args.budget),
     )
     progress = ProgressLine(not args.quiet)
+    job = PracticesRun(request)
     try:
-        report = run_practices(request, progress)
+        report = drive(job, PracticesReport, progress, "practices check")
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        quietly(progress.clear)
+        partial = job.partial(interruption(exc))
+        if partial is not None:  # the rows so far, marked cancelled: --json and the table
+            quietly(lambda: _outputs(args, partial, None))
+        raise
     finally:
-        progress.clear()
+        quietly(progress.clear)
     saved = None
     if args.save_best:
         from ..bench.practices import save_best
@@ -123,6 +133,15 @@ def execute(args: argparse.Namespace) -> int:
         plain = profile_from_args(args.profile, args.overrides)
         source = resolve_profile_path(args.profile) if args.profile else None
         saved = save_best(report, plain, args.save_best, args.overwrite, based_on=source)
+    _outputs(args, report, saved)
+    return 0
+
+
+def _outputs(args: argparse.Namespace, report: Any, saved: Path | None) -> None:
+    """--markdown, --json and the table of a finished or interrupted check."""
+    from ..bench.practices import format_report, report_markdown
+    from ..profile import atomic_write_text
+
     if args.markdown:
         atomic_write_text(
             Path(args.markdown),
@@ -138,4 +157,3 @@ def execute(args: argparse.Namespace) -> int:
         print(format_report(report))
         if saved:
             print(f"saved the base with the faster practices as {saved}")
-    return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError, RunFailed
-from ..text import format_ms
+from ..text import format_ms, printable
 from .common import (
     add_input_arguments,
     add_overwrite_argument,
@@ -15,6 +15,7 @@ from .common import (
     check_outputs,
     count_overrides,
     input_spec_from_args,
+    interruption,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -90,8 +91,10 @@ def format_result(result: dict[str, Any]) -> str:
     lat = result["latency_ms"]
     prov = result["providers"]
     lines = [
-        f"model    {result['model']['name']}  ({result['model']['path']})",
-        f"profile  {result['profile']['name']}  ·  {result['profile']['run']['precision']}  ·  "
+        f"model    {printable(result['model']['name'], True)}  "
+        f"({printable(result['model']['path'], True)})",
+        f"profile  {printable(result['profile']['name'], True)}  ·  "
+        f"{result['profile']['run']['precision']}  ·  "
         f"EPs: {', '.join(prov['active'])}" + ("  (FALLBACK)" if prov.get("fallback") else ""),
         f"runs     {result['runs']} timed after {result['warmup_runs']} warm-up"
         f"  ·  {result['wall_s']:.2f} s  ·  status {result['status']}",
@@ -130,7 +133,7 @@ def format_result(result: dict[str, Any]) -> str:
         from ..bench.run_watch import describe_stop
 
         lines.append(describe_stop(result["stopping"]))
-    lines += [f"warning: {w}" for w in result["warnings"]]
+    lines += [f"warning: {printable(w)}" for w in result["warnings"]]
     return "\n".join(lines)
 
 
@@ -166,10 +169,13 @@ def execute(args: argparse.Namespace) -> int:
     handle = start_run(RunRequest(model=args.model, profile=profile, inputs=inputs))
     try:
         outcome = follow_run(handle, progress)
-    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, or SIGTERM (cli.py makes it SystemExit)
-        progress.clear()
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM or SIGHUP (see cli.py)
+        try:
+            progress.clear()
+        except OSError:  # the terminal is gone
+            pass
         handle.close()
-        partial = handle.partial("interrupted (Ctrl-C or SIGTERM)", cancelled=True)
+        partial = handle.partial(interruption(exc), cancelled=True)
         if partial:
             keep_run(partial, handle.samples.view().copy(), args, show_result)
         raise

@@ -52,23 +52,36 @@ def keep_run(
             save_samples(samples_ns, Path(args.samples), overwrite=args.overwrite)
         except Exception as exc:
             failures.append(exc)
+    json_ok = True
     if args.json and args.json != "-":
-        # The samples beside the JSON make the file enough for `compare a.json b.json`.
+        # The samples beside the JSON make the file enough for `compare a.json b.json`; a
+        # JSON whose samples could not be written (a full disk) is not written either.
         try:
             path = save_samples(samples_ns, json_samples(args.json), overwrite=args.overwrite)
             result["samples_path"] = str(path)
         except Exception as exc:
             failures.append(exc)
-    if args.json:
+            if isinstance(exc, WriteFailed):  # a bad path is the JSON's own error, below
+                json_ok = False
+                failures.append(
+                    WriteFailed(f"{args.json} not written: its samples could not be written")
+                )
+    if args.json and json_ok:
         try:
             emit_json(result, args.json, overwrite=args.overwrite)
         except Exception as exc:
             failures.append(exc)
     if args.json != "-":
-        print(show(result, samples_ns))
-        sys.stdout.flush()
+        try:
+            print(show(result, samples_ns))
+            sys.stdout.flush()
+        except OSError:  # the terminal is gone (SSH dropped): history and files are kept
+            pass
     for failure in failures:
-        print(f"ortbench: error: {failure}", file=sys.stderr)
+        try:
+            print(f"ortbench: error: {failure}", file=sys.stderr)
+        except OSError:
+            pass
     if not failures:
         return 0
     bad_path = any(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import OrtbenchError
 from .common import (
@@ -22,6 +23,7 @@ from .common import (
     emit_json,
     input_spec_from_args,
     profile_from_args,
+    quietly,
 )
 from .progress import ProgressLine
 
@@ -84,15 +86,8 @@ def process_started() -> float | None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..bench.sweep import (
-        SweepRequest,
-        format_sweep,
-        parse_grid,
-        run_sweep,
-        sweep_csv,
-        sweep_markdown,
-    )
-    from ..profile import atomic_write_text
+    from ..bench.job import drive
+    from ..bench.sweep import SweepRequest, SweepResult, SweepRun, parse_grid
 
     if args.budget <= 0:
         raise OrtbenchError(f"--budget: expected a positive number of seconds, got {args.budget}")
@@ -120,11 +115,28 @@ def execute(args: argparse.Namespace) -> int:
         started=process_started(),
     )
     progress = ProgressLine(not args.quiet, sweep_notes)
-    result = run_sweep(request, progress)
-    progress.clear()
+    job = SweepRun(request)
+    try:
+        result = drive(job, SweepResult, progress, "sweep")
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        quietly(progress.clear)
+        partial = job.partial()  # the ranking so far, marked cancelled: --json and the table
+        quietly(lambda: _outputs(args, partial, None))
+        raise
+    finally:
+        quietly(progress.clear)
     saved = None
     if args.save_best:
         saved = result.save_best(args.save_best, overwrite=args.overwrite)
+    _outputs(args, result, saved)
+    return 0
+
+
+def _outputs(args: argparse.Namespace, result: Any, saved: Path | None) -> None:
+    """--markdown, --csv, --json and the table of a finished or interrupted sweep."""
+    from ..bench.sweep import format_sweep, sweep_csv, sweep_markdown
+    from ..profile import atomic_write_text
+
     if args.markdown:
         atomic_write_text(
             Path(args.markdown),
@@ -144,4 +156,3 @@ def execute(args: argparse.Namespace) -> int:
         print(format_sweep(result))
         if saved:
             print(f"saved the best as {saved}")
-    return 0

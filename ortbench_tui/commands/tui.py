@@ -41,5 +41,6 @@ def execute(args: argparse.Namespace) -> int:
     # (ARCHITECTURE.md §6.2, "bad value(s) in fds_to_keep").
     ensure_spawn_ready()
     set_parent_process("the ortbench UI")
+    app.catch_hang_up = True
     app.run()
     return int(app.return_code or 0)

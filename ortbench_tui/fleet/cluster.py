@@ -13,6 +13,8 @@ import fnmatch
 import logging
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +52,32 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
+@contextmanager
+def _ray_owns_neither_stdout_nor_signals() -> Iterator[None]:
+    """Around ray.init: the processes it starts (raylet, GCS) inherit fd 1, and their coloured
+    text on a worker's death would land in `--json -`; they get stderr instead. And ray.init
+    replaces the SIGTERM handler with its own (exit 15, a native stack dump): ortbench's
+    (unwind, keep what was measured, exit 143) is put back."""
+    import signal
+    import sys
+    import threading
+
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        for signum, handler in handlers.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+
+
 def connect(address: str | None) -> bool:
     """Join the cluster at `address` (auto, local, HOST:PORT; None: RAY_ADDRESS or auto).
     Returns whether this call started the connection (and so should end it)."""
@@ -63,13 +91,14 @@ def connect(address: str | None) -> bool:
         "namespace": NAMESPACE,
     }
     try:
-        if address == "local":
-            # A one-machine cluster for trying fleet runs out: this machine takes benchmarks.
-            ray.init(resources={RESOURCE: 1}, include_dashboard=False, **quiet)
-        else:
-            if address != "auto":
-                _check_reachable(address)
-            ray.init(address=address, **quiet)
+        with _ray_owns_neither_stdout_nor_signals():
+            if address == "local":
+                # A one-machine cluster for trying fleet runs out: this machine takes benchmarks.
+                ray.init(resources={RESOURCE: 1}, include_dashboard=False, **quiet)
+            else:
+                if address != "auto":
+                    _check_reachable(address)
+                ray.init(address=address, **quiet)
     except ConnectionError as exc:
         raise OrtbenchError(
             f"no Ray cluster at --ray {address}: {str(exc).rstrip('.')}. Start one with "

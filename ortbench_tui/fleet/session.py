@@ -35,6 +35,8 @@ class FleetSession:
         self.run_id = run_id
         self.node_messages: dict[str, list[str]] = {}
         self.current: FleetRun | None = None
+        self.partial_report: FleetReport | None = None
+        """Set when the run was interrupted: the jobs so far, cancelled ones marked."""
 
     def _note(self, node: NodeInfo | str, message: str) -> None:
         label = node if isinstance(node, str) else node.label
@@ -82,10 +84,12 @@ class FleetSession:
         try:
             for event in run.events():
                 take(event)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM or SIGHUP (cli.py)
             run.cancel()
             for event in run.finish_cancelled():
                 take(event)
+            # What finished or was cut short, for --json and the table on the way out.
+            self.partial_report = build_report(run.nodes, outcomes, self.node_messages)
             raise
         finally:
             run.close()

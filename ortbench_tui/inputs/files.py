@@ -20,11 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OrtbenchError
-from ..fileio import check_regular
+from ..fileio import check_regular, read_regular
 from ..models import TensorInfo, file_sha256
 
 PB_NAME = re.compile(r"input_(\d+)\.pb$")
 """An ONNX test-data input file (the model zoo's test_data_set_0/input_N.pb); fleet ships them."""
+MAX_INPUT_SETS = 1024
+"""Distinct input sets rotated run by run (run.input_sets, or a file's leading axis): more buys
+no realism, only memory."""
 INPUT_FILE_LIMIT = 16 << 30
 """Input arrays can be big; past this a file is a mistake, not inputs (the arrays go to RAM)."""
 
@@ -152,8 +155,14 @@ def _check_dtype(arr: np.ndarray, t: TensorInfo, where: str) -> np.ndarray:
     return arr
 
 
-def _stacked(arr: np.ndarray, t: TensorInfo) -> bool:
-    return t.has_shape and arr.ndim == len(t.shape) + 1
+def _stacked(arr: np.ndarray, t: TensorInfo, where: str) -> bool:
+    stacked = t.has_shape and arr.ndim == len(t.shape) + 1
+    if stacked and arr.shape[0] == 0:  # K = 0 sets: nothing to feed
+        raise OrtbenchError(
+            f"{where}: input {t.name!r} holds 0 sets on its leading axis; expected 1 to "
+            f"{MAX_INPUT_SETS} (an array of one input's shape holds one set)"
+        )
+    return stacked
 
 
 def load_npy(path: str | Path, t: TensorInfo) -> FileArray:
@@ -180,7 +189,7 @@ def load_npy(path: str | Path, t: TensorInfo) -> FileArray:
     if not isinstance(arr, np.ndarray):
         raise OrtbenchError(f"{p}: input {t.name!r}: expected an .npy array, got an archive")
     arr = _check_dtype(arr, t, str(p))
-    return FileArray(arr, str(p), file_sha256(p), "", _stacked(arr, t))
+    return FileArray(arr, str(p), file_sha256(p), "", _stacked(arr, t, str(p)))
 
 
 def _names_check(where: str, got: list[str], wanted: list[str], known: list[str]) -> None:
@@ -227,7 +236,7 @@ def _load_npz(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[str,
     for t in inputs:
         if t.name in arrays:
             arr = _check_dtype(arrays[t.name], t, str(p))
-            out[t.name] = FileArray(arr, str(p), digest, t.name, _stacked(arr, t))
+            out[t.name] = FileArray(arr, str(p), digest, t.name, _stacked(arr, t, str(p)))
     return out
 
 
@@ -251,16 +260,27 @@ def _load_pb_dir(p: Path, inputs: list[TensorInfo], wanted: list[str]) -> dict[s
     import onnx
     from onnx import numpy_helper
 
+    numbered: dict[int, Path] = {}
+    for n, f in files:  # input_1.pb and input_01.pb both claim input 1: say so, keep neither
+        if n in numbered:
+            raise OrtbenchError(f"{p}: {numbered[n].name} and {f.name} are both input {n}")
+        numbered[n] = f
     loaded: dict[str, tuple[np.ndarray, Path]] = {}
     for n, f in files:
+        # A regular file within the limit: a link to /dev/zero or a FIFO is refused, not read.
+        data = read_regular(f, INPUT_FILE_LIMIT, "input file")
         proto = onnx.TensorProto()
         try:
-            proto.ParseFromString(f.read_bytes())
+            proto.ParseFromString(data)
             arr = numpy_helper.to_array(proto)
         except Exception as exc:  # protobuf and onnx raise many kinds on a bad file
             raise OrtbenchError(f"{f}: not a readable ONNX TensorProto: {exc}") from None
         # ONNX test data names its tensors; unnamed ones follow the model's input order
         name = proto.name or (inputs[n].name if n < len(inputs) else f"input_{n}")
+        if name in loaded:
+            raise OrtbenchError(
+                f"{p}: {loaded[name][1].name} and {f.name} both hold input {name!r}; keep one"
+            )
         loaded[name] = (arr, f)
     _names_check(str(p), list(loaded), wanted, [t.name for t in inputs])
     out = {}
@@ -289,4 +309,4 @@ def load_file_set(
     return _load_npz(p, inputs, wanted)
 
 
-__all__ = ["FileArray", "load_file_set", "load_npy", "read_str_object_array"]
+__all__ = ["MAX_INPUT_SETS", "FileArray", "load_file_set", "load_npy", "read_str_object_array"]

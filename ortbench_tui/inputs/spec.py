@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,7 +25,7 @@ import tomli_w
 
 from ..dims import format_shape, shape_text, toml_key
 from ..errors import OrtbenchError
-from ..fileio import SPEC_LIMIT, read_regular
+from ..fileio import SPEC_LIMIT, read_toml
 
 if TYPE_CHECKING:
     from ..models import TensorInfo
@@ -256,13 +255,7 @@ def spec_from_dict(data: Mapping[str, Any], source: str, base_dir: Path | None =
 def load_spec(path: str | Path) -> InputSpec:
     """A saved spec (TOML); relative paths inside are taken from the file's folder."""
     p = Path(path).expanduser()
-    raw = read_regular(p, SPEC_LIMIT, "inputs file")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise OrtbenchError(f"cannot read inputs file {p}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise OrtbenchError(f"{p}: not valid TOML: {exc}") from None
+    data = read_toml(p, SPEC_LIMIT, "inputs file")
     return spec_from_dict(data, str(p), p.parent)
 
 

@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from ..errors import OrtbenchError
 from ..profile import atomic_write_text
 from .spec import InputSpec, dumps_spec, load_spec
 
@@ -31,7 +32,10 @@ def model_key(model: str | os.PathLike[str]) -> str:
     text = os.fspath(model)
     if text.startswith("sample:"):
         return text
-    return str(Path(text).expanduser().resolve())
+    try:
+        return str(Path(text).expanduser().resolve())
+    except (RuntimeError, OSError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
+        raise OrtbenchError(f"model path {text}: cannot be resolved ({exc})") from None
 
 
 def saved_spec_path(model: str | os.PathLike[str]) -> Path:

@@ -9,13 +9,12 @@ need.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from pathlib import Path
 
 import tomli_w
 
 from ..errors import OrtbenchError
-from ..fileio import PROFILE_LIMIT, read_regular, write_atomic
+from ..fileio import PROFILE_LIMIT, read_regular, read_toml, write_atomic
 from .locate import (
     ProfileLocation,
     list_profiles,
@@ -47,13 +46,7 @@ def load_profile(path: str | Path) -> Profile:
     """Read a profile TOML file. The name defaults to the file's stem; a relative
     `run.inputs_npz` means relative to the profile's folder."""
     path = Path(path)
-    raw = read_regular(path, PROFILE_LIMIT, "profile file")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise OrtbenchError(f"cannot read profile {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise OrtbenchError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, PROFILE_LIMIT, "profile file")
     data.setdefault("name", path.stem)
     run = data.get("run")
     if isinstance(run, dict) and isinstance(run.get("inputs_npz"), str) and run["inputs_npz"]:
@@ -111,7 +104,7 @@ def _edited_text(profile: Profile, source: Path | None, header: str) -> str | No
     if source is None or not source.is_file():
         return None
     try:
-        old_text = read_regular(source, PROFILE_LIMIT, "profile file").decode("utf-8")
+        old_text = read_regular(source, PROFILE_LIMIT, "profile file").decode("utf-8-sig")
         old = profile_to_dict(load_profile(source))
     except (OrtbenchError, OSError, UnicodeDecodeError):
         return None

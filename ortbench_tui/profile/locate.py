@@ -10,11 +10,11 @@ never silently picks one of two different files.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import OrtbenchError
+from ..fileio import PROFILE_LIMIT, read_toml
 
 SHIPPED = "shipped"
 LOCAL = "./profiles"
@@ -73,9 +73,9 @@ class ProfileLocation:
 
 def _peek(path: Path, where: str) -> ProfileLocation:
     """Name, description and provider, read without validating the whole profile."""
-    try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    try:  # one bad file (a FIFO, deep nesting, bad TOML) is listed with its error, never fatal
+        data = read_toml(path, PROFILE_LIMIT, "profile file")
+    except OrtbenchError as exc:
         return ProfileLocation(path.stem, where, path, error=str(exc))
     provider = data.get("provider")
     provider_name = provider.get("name", "cpu") if isinstance(provider, dict) else "cpu"

@@ -15,7 +15,7 @@ def _parse_literal(raw: str) -> Any:
     """A TOML literal (1, 2.5, true, "x", [1, 2], { a = 1 }), else the raw text."""
     try:
         return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):  # nested past the parser: plain text
         return raw
 
 

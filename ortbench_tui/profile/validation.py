@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import fields
 from typing import Any
 
@@ -10,13 +11,18 @@ from ..errors import OrtbenchError
 from ..gpu.ep_options import validate_provider_options
 from .schema import PROVIDER_ALIASES, SECTIONS, Profile, ep_full_name
 
+MAX_THREADS = 1024
+"""A thread count past this is a typo, not a setting (ORT's C int would overflow further on);
+counts past the machine's logical cores are checked where the run starts
+(`session.thread_problems`)."""
+
 _EXPECTED = {
     "int": "a non-negative integer",
-    "float": "a non-negative number",
+    "float": "a finite non-negative number",
     "bool": "true or false",
     "str": "a string",
     "enum": "one of {choices}",
-    "threads": 'a non-negative integer or "physical"',
+    "threads": f'an integer from 0 to {MAX_THREADS} or "physical"',
     "provider": "an EP name (cpu, cuda, tensorrt, ...) or an ORT name ending in ExecutionProvider",
     "dims": "a table of dimension name = positive integer",
     "scalars": "a table of key = string, number or boolean",
@@ -49,6 +55,8 @@ def check_value(
     elif kind == "float":
         if not (_is_int(value) or isinstance(value, float)) or value < 0:
             raise bad
+        if not math.isfinite(value):  # nan, inf: a run that never ends, or no number at all
+            raise bad
         value = float(value)
     elif kind == "bool":
         if not isinstance(value, bool):
@@ -61,7 +69,7 @@ def check_value(
             raise bad
         value = value.lower()
     elif kind == "threads":
-        if not (value == "physical" or (_is_int(value) and value >= 0)):
+        if not (value == "physical" or (_is_int(value) and 0 <= value <= MAX_THREADS)):
             raise bad
     elif kind == "provider":
         if not isinstance(value, str) or not (

@@ -80,7 +80,18 @@ class OrtbenchApp(WorkerErrors, App[None]):
 
         return MainScreen()
 
+    catch_hang_up = False
+    """Set by `ortbench tui`: SIGHUP (an SSH drop, a killed tmux session) and SIGTERM end the
+    app like q does, so a run in progress stops at once and its partial result is kept."""
+
     def on_mount(self) -> None:
+        if self.catch_hang_up:
+            import asyncio
+            import signal
+
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._quit_now, 128 + signum)
         if self._injected_hardware is not None:
             self.hardware = self._injected_hardware
         else:
@@ -140,6 +151,15 @@ class OrtbenchApp(WorkerErrors, App[None]):
 
     # -- actions ------------------------------------------------------------------------------
 
+    def action_command_palette(self) -> None:
+        """ctrl+p: the palette that closes once (`palette.WorkbenchPalette`)."""
+        from textual.command import CommandPalette
+
+        from .palette import WorkbenchPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(WorkbenchPalette(id="--command-palette"))
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
@@ -147,18 +167,37 @@ class OrtbenchApp(WorkerErrors, App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        """q and ctrl+q, from any screen: unsaved profile edits are asked about first."""
+        """q and ctrl+q, from any screen: a run in progress and unsaved profile edits are
+        asked about first."""
+        from .screens.dialogs import ConfirmDialog
         from .screens.unsaved import ask_before_quit
+        from .widgets.run_panel import RunPanel
 
-        ask_before_quit(self, self._quit_now)
+        running = any(p.running for s in self.screen_stack for p in s.query(RunPanel))
+        if not running:
+            ask_before_quit(self, self._quit_now)
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return  # already asking
+        self.push_screen(
+            ConfirmDialog(
+                "A run is in progress",
+                "Quit? The run stops now; what it measured is kept in history as a "
+                "cancelled result.",
+                yes="Quit",
+            ),
+            lambda yes: ask_before_quit(self, self._quit_now) if yes else None,
+        )
 
-    def _quit_now(self) -> None:
+    def _quit_now(self, return_code: int = 0) -> None:
+        """Stop every run (each keeps its partial result: the app's last thread workers
+        finish before the process ends) and leave."""
         from .widgets.run_panel import RunPanel
 
         for screen in self.screen_stack:
             for panel in screen.query(RunPanel):
                 panel.cancel()
-        self.exit()
+        self.exit(return_code=return_code)
 
 
 def make_app(

@@ -200,14 +200,21 @@ def model_lines(info: Any) -> list[Line]:
 
 
 def failed_lines(
-    kind: str, message: str, partial: dict[str, Any] | None, streamed_runs: int
+    kind: str,
+    message: str,
+    partial: dict[str, Any] | None,
+    streamed_runs: int,
+    saved: str | None = None,
+    save_error: str | None = None,
 ) -> list[Line]:
-    """Why a run gave no result, and what it measured before (never saved)."""
+    """Why a run gave no full result, and what it measured before (kept in history as a
+    partial result when the worker got that far)."""
     what = "bad input" if kind == "input" else "run failed"
     lines: list[Line] = [("error", f"✗ {what}: {message}")]
     if partial:
         runs = partial.get("runs", 0)
-        lines.append(("warning", f"partial result from {runs} runs (not saved)"))
+        kept = f"saved as {saved}" if saved else f"not saved: {save_error or 'history is off'}"
+        lines.append(("warning", f"partial result from {runs} runs ({kept})"))
         lines += result_lines(partial)
     elif streamed_runs:
         lines.append(

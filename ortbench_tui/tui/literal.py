@@ -15,12 +15,19 @@ from typing import Any
 from rich.text import Text
 from textual.content import Content
 
+from ortbench_tui.text import printable
 
-def literal(text: object) -> Content:
-    """`text` as Textual content, exactly as written."""
-    return Content(str(text))
+
+def literal(text: object, one_line: bool = False) -> Content:
+    """`text` as Textual content, exactly as written, control characters shown escaped (an
+    escape sequence in a file name must not reach the terminal); `one_line` for list rows,
+    where a newline would split the row."""
+    return Content(printable(text, one_line))
 
 
 def literal_cells(cells: Iterable[Any]) -> list[Any]:
     """A DataTable row whose strings show exactly as written (other renderables pass)."""
-    return [Text(cell, end="") if isinstance(cell, str) else cell for cell in cells]
+    return [
+        Text(printable(cell, one_line=True), end="") if isinstance(cell, str) else cell
+        for cell in cells
+    ]

@@ -8,8 +8,9 @@ from functools import partial
 from typing import Any
 
 from textual.actions import parse
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
 
@@ -61,3 +62,17 @@ class WorkbenchCommands(Provider):
             score = max(matcher.match(title), matcher.match(command.help) * 0.5)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=command.help)
+
+
+class WorkbenchPalette(CommandPalette):
+    """Textual's palette, closed once. Two Enters typed quickly both reach it before the first
+    has closed it: the second dismissed it again, popped the screen beneath and ended the app
+    (`ScreenStackError: Can't pop screen`), then ran the command a second time."""
+
+    def dismiss(self, result: Any = None) -> AwaitComplete:
+        if self not in self.app.screen_stack:  # closed already by the first Enter
+            # The caller runs its selected command after this: make that a no-op.
+            self._selected_command = DiscoveryHit("", lambda: None)
+            done: AwaitComplete = AwaitComplete.nothing()  # type: ignore[no-untyped-call]
+            return done
+        return super().dismiss(result)

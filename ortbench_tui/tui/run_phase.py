@@ -97,4 +97,8 @@ def end_phase(result: dict[str, Any], planned: int | None) -> tuple[str, tuple[i
         return "done", None
     runs = int(result.get("runs") or 0)
     bar = (planned, runs) if planned and runs < planned else (1, 0)
+    run = (result.get("profile") or {}).get("run") or {}
+    duration, wall = run.get("duration_s") or 0, result.get("wall_s") or 0
+    if not planned and duration > 0 and wall > 0:  # a duration run: the share of its time
+        bar = (1000, min(999, round(1000 * wall / duration)))
     return f"{status} after {runs} runs", bar

@@ -53,6 +53,9 @@ class ProfileEntry:
     """The text the user typed for the invalid keys, so reopening the editor shows it."""
     error: str | None = None
     """The load error of a file that could not be read (the entry cannot be used)."""
+    disk_sha256: str | None = None
+    """The file's sha256 when it was read or last saved here: a save over a file that has
+    changed since (a hand edit, another ortbench) is refused rather than silently undone."""
 
     @property
     def name(self) -> str:
@@ -70,6 +73,37 @@ class ProfileEntry:
         if self.error:
             return f"✗ {self.path.name if self.path else self.name}"
         return self.name + ("*" if self.dirty else "")
+
+
+class ProfileChangedOnDisk(OrtbenchError):
+    """A save would overwrite edits made to the file since it was read."""
+
+
+def _disk_sha256(path: Path) -> str | None:
+    """The file's sha256, or None when it cannot be read (then nothing is compared)."""
+    import hashlib
+
+    from ortbench_tui.fileio import PROFILE_LIMIT, read_regular
+
+    try:
+        return hashlib.sha256(read_regular(path, PROFILE_LIMIT, "profile file")).hexdigest()
+    except OrtbenchError:
+        return None
+
+
+MAX_NAME_CHARS = 100
+"""A profile's name becomes its file name: file systems stop at 255 bytes, people far sooner."""
+
+
+def profile_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a profile file, or None."""
+    if not name.strip():
+        return "a profile needs a name"
+    if len(name) > MAX_NAME_CHARS:
+        return f"a profile name has at most {MAX_NAME_CHARS} characters (this one {len(name)})"
+    if slug(name, "profile") != name:
+        return f"'{name}': use letters, digits, '-', '_' or '.' (it becomes the file name)"
+    return None
 
 
 def _onnx_files(folder: Path) -> list[Path]:
@@ -201,7 +235,9 @@ class Workspace:
             profile = load_profile(path)
         except OrtbenchError as exc:
             return ProfileEntry(Profile(name=path.stem), path, None, writable, error=str(exc))
-        return ProfileEntry(profile, path, profile_to_dict(profile), writable)
+        return ProfileEntry(
+            profile, path, profile_to_dict(profile), writable, disk_sha256=_disk_sha256(path)
+        )
 
     @property
     def broken_profiles(self) -> list[ProfileEntry]:
@@ -276,6 +312,13 @@ class Workspace:
             keys = ", ".join(sorted(entry.invalid))
             raise OrtbenchError(f"cannot save '{entry.name}': invalid values in {keys}")
         own = entry.path is not None and entry.writable and target.resolve() == entry.path.resolve()
+        if own and not overwrite and entry.disk_sha256 is not None:
+            now = _disk_sha256(target)
+            if now != entry.disk_sha256:
+                raise ProfileChangedOnDisk(
+                    f"{target} changed on disk since it was read (edited elsewhere): reload "
+                    "it, overwrite it, or save as another name"
+                )
         # Written over the entry's own file (or the shipped one it copies): comments survive.
         save_profile(
             entry.profile,
@@ -290,7 +333,16 @@ class Workspace:
         entry.path = target
         entry.writable = True
         entry.saved = profile_to_dict(entry.profile)
+        entry.disk_sha256 = _disk_sha256(target)
         return target
+
+    def reload(self, entry: ProfileEntry) -> ProfileEntry:
+        """The entry's file as it is on disk now, in place of the working copy."""
+        if entry.path is None:
+            return entry
+        fresh = self.load_entry(entry.path, entry.writable)
+        self.profiles[self.profiles.index(entry)] = fresh
+        return fresh
 
     def _entry_at(self, path: Path) -> ProfileEntry | None:
         real = path.resolve()
@@ -369,12 +421,9 @@ class Workspace:
         return entry
 
     def check_new_name(self, name: str, allow: ProfileEntry | None = None) -> None:
-        if not name.strip():
-            raise OrtbenchError("a profile needs a name")
-        if slug(name, "profile") != name:
-            raise OrtbenchError(
-                f"'{name}': use letters, digits, '-', '_' or '.' (it becomes the file name)"
-            )
+        problem = profile_name_problem(name)
+        if problem:
+            raise OrtbenchError(problem)
         other = self.find_profile(name)
         if other is not None and other is not allow:
             raise OrtbenchError(f"a profile called '{name}' exists already")

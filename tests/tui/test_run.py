@@ -14,6 +14,7 @@ import pytest
 from tui_fakes import exiting_worker, fake_runner, fixed_hardware, settle, wait_for
 
 from ortbench_tui.bench.runner import RunHandle
+from ortbench_tui.tui.screens.dialogs import ConfirmDialog
 from ortbench_tui.tui.widgets.histogram import LatencyHistogram
 from ortbench_tui.tui.widgets.lists import ModelList, ProfileList
 from ortbench_tui.tui.widgets.notes import Notes
@@ -183,6 +184,8 @@ async def test_real_cancel_stops_the_child_quickly(app_factory, tmp_path):
         assert panel.last_result["status"] == "cancelled"
         assert panel.last_result["runs"] > 0
         assert panel.last_result["wall_s"] < 15
+        # Issue 20 item 16: a cancelled result says why (it was null from the TUI).
+        assert panel.last_result["reason"] == "cancelled before the planned end"
 
 
 @pytest.mark.parametrize(
@@ -330,6 +333,13 @@ async def test_quit_during_a_run_stops_it(app_factory):
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: panel.live.size > 0)
         await pilot.press("q")
+        await pilot.pause()
+        # Issue 20 item 17: q asked nothing; the dialog says the partial result is kept.
+        assert isinstance(app.screen, ConfirmDialog), app.screen
+        shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "kept in history" in shown
+        assert not runner.started[0].cancelled
+        await pilot.press("y")
         await pilot.pause()
     assert runner.started[0].cancelled
     assert app.return_code == 0

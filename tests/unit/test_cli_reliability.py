@@ -151,30 +151,48 @@ def test_killed_worker_keeps_the_partial_run_marked_failed(tmp_path, isolated_di
     assert "killed by SIGKILL" in result["reason"]
     assert any(w.startswith("failed: the worker process died") for w in result["warnings"])
     assert "status failed" in out
+    assert_partial_figures(result)
     saved = json.loads(Path(result["history_path"]).read_text())
     assert saved["status"] == "failed" and saved["runs"] == result["runs"]
     assert worker_logs(tmp_path) == []
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def assert_partial_figures(result: dict) -> None:
+    """Issue 20 item 16: a partial run once said wall_s 0.0 with null throughput, first run
+    and peak RSS (the worker never sent its final figures; the parent has them)."""
+    assert result["wall_s"] > 0
+    assert result["throughput_per_s"] == pytest.approx(result["runs"] / result["wall_s"])
+    assert result["first_run_ms"] > 0
+    assert result["rss_peak_mb"] > 10  # an interpreter with onnxruntime loaded
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "sighup"])
 def test_interrupt_exits_fast_keeps_the_partial_run_and_leaves_nothing_behind(tmp_path, how):
+    """SIGHUP is an SSH session dropping under the CLI (issue 20 item 2): it once ended the
+    process on the spot with nothing kept and the worker left running."""
     out_json = tmp_path / "r.json"
     cli = start_cli(tmp_path, "--duration", "60", "--json", str(out_json))
     worker = measuring_worker(cli)
     sent = time.monotonic()
     if how == "ctrl-c":
         os.killpg(cli.pid, signal.SIGINT)  # the terminal signals the whole foreground group
-    else:
+    elif how == "sigterm":
         cli.send_signal(signal.SIGTERM)  # the CLI alone, as `kill PID` or a job scheduler does
+    else:
+        cli.send_signal(signal.SIGHUP)
     out, err = cli.communicate(timeout=60)
     assert time.monotonic() - sent < 15
-    assert cli.returncode == (130 if how == "ctrl-c" else 128 + signal.SIGTERM), err
+    codes = {"ctrl-c": 130, "sigterm": 128 + signal.SIGTERM, "sighup": 128 + signal.SIGHUP}
+    assert cli.returncode == codes[how], err
     assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
     assert worker_logs(tmp_path) == []
     result = json.loads(out_json.read_text())
     assert result["status"] == "cancelled" and result["runs"] > 0
     assert result["reason"].startswith("interrupted")
     assert "Traceback" not in err
+    assert_partial_figures(result)
+    saved = json.loads(Path(result["history_path"]).read_text())
+    assert saved["status"] == "cancelled" and saved["runs"] == result["runs"]
 
 
 def test_a_stopped_worker_is_named_a_stall(tmp_path):

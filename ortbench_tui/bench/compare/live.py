@@ -31,7 +31,7 @@ from ..protocol import (
     SessionReady,
 )
 from ..run_inputs import request_inputs
-from ..runner import Finished, RunHandle, RunProgress, RunRequest
+from ..runner import Finished, RunHandle, RunProgress, RunRequest, model_changed
 from ..worker import worker_main
 from .collect import Collector
 from .request import (
@@ -87,6 +87,8 @@ class CompareRun:
         self.collect = Collector(
             request, self.model_path, self.model_sha256, self.run_id, self.names, self.mode
         )
+        self._measured: Callable[[str], CompareFinished | None] = lambda reason: None
+        """What `partial` builds from: set by the running mode as soon as it measures."""
 
     @property
     def mode(self) -> str:
@@ -126,6 +128,13 @@ class CompareRun:
             seconds = req.profiles[0].run.duration_s * len(req.profiles)
             return seconds if seconds > 0 else None
         return eta_from_fraction(time.perf_counter() - self._timed_since, timed_fraction)
+
+    def partial(self, reason: str) -> CompareFinished | None:
+        """What was measured when the events stopped early (Ctrl-C, SIGTERM or SIGHUP
+        unwound the caller): every profile's results so far, marked cancelled, compared and
+        kept in history like a finished comparison's; None when nothing was measured."""
+        self._cancelled = True
+        return self._measured(reason)
 
     def events(self) -> Iterator[CompareEvent]:
         if self.request.interleave:
@@ -190,10 +199,32 @@ class CompareRun:
         metas: list[SessionMeta] = [{} for _ in units]
         blocks: list[list[np.ndarray]] = [[] for _ in units]
         planned: int | None = None
+
+        def measured(reason: str) -> CompareFinished | None:
+            if not all(blocks):
+                return None
+            finals = [
+                {
+                    "cancelled": True,
+                    "reason": reason,
+                    "wall_s": float(sum(int(b.sum()) for b in unit)) / 1e9,
+                    "warnings": [],
+                }
+                for unit in blocks
+            ]
+            done = {"cancelled": True, "finals": finals}
+            return self.collect.interleaved(units, metas, blocks, done, list(warnings))
+
+        self._measured = measured
         rounds_seen = 0
         for msg in proc.messages():
             elapsed = self._elapsed()
             if isinstance(msg, SessionReady):
+                changed = model_changed(self.model_path, self.model_sha256, msg.meta)
+                if changed:  # one model's sessions against another's: refused, not mixed
+                    proc.cancel(0.0)
+                    yield JobFailed("run", changed, None)
+                    return
                 metas[msg.index] = msg.meta
                 ready = sum(1 for m in metas if m)
                 yield CompareProgress("setup", ready, len(units), elapsed, self._eta(None))
@@ -244,15 +275,49 @@ class CompareRun:
         per_profile: list[list[tuple[RunHandle, Finished]]] = [[] for _ in range(n_prof)]
         total = n_prof * req.sessions
         step = 0
+        current: tuple[int, RunHandle] | None = None
+
+        def measured(reason: str) -> CompareFinished | None:
+            kept = [list(runs) for runs in per_profile]
+            if current is not None:  # the run that was going: its samples so far
+                p, handle = current
+                partial = handle.partial(reason, cancelled=True)
+                if partial is not None:
+                    handle.final = handle.partial_final(reason, cancelled=True)
+                    kept[p].append((handle, Finished(partial, handle.samples.view().copy())))
+            if not any(kept):
+                return None
+            return self.collect.sequential(kept, True)
+
+        self._measured = measured
         for s in range(req.sessions):
             for p, profile in enumerate(req.profiles):
                 if self._cancelled:
                     break
-                handle = RunHandle(
-                    RunRequest(req.model, split_count(profile, req.sessions, s), inputs=req.inputs),
-                    target=self._run_target,
-                )
+                try:
+                    handle = RunHandle(
+                        RunRequest(
+                            req.model, split_count(profile, req.sessions, s), inputs=req.inputs
+                        ),
+                        target=self._run_target,
+                    )
+                except OrtbenchError as exc:
+                    if step == 0:  # nothing started yet: bad input (exit 2)
+                        raise
+                    # The model went away mid-comparison: a comparison that failed (exit 1).
+                    yield JobFailed("run", f"{self.names[p]}: {exc}", None)
+                    return
+                if handle.model_sha256 != self.model_sha256:
+                    handle.close()
+                    yield JobFailed(
+                        "run",
+                        f"{self.model_path} changed on disk during the comparison: "
+                        "refusing to compare runs of two different models",
+                        None,
+                    )
+                    return
                 self._current = handle
+                current = (p, handle)
                 if self._cancelled:
                     handle.cancel()
                 step += 1
@@ -273,6 +338,7 @@ class CompareRun:
                             detail=detail,
                         )
                     elif isinstance(ev, Finished):
+                        current = None
                         if ev.samples_ns.size:
                             per_profile[p].append((handle, ev))
                     elif isinstance(ev, JobFailed):

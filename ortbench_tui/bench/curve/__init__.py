@@ -26,7 +26,7 @@ from .result import (
     load_curve,
     load_curve_samples,
 )
-from .run import CurveFinished, CurvePointDone, CurveProgress, CurveRun, run_curve
+from .run import CurveFinished, CurvePointDone, CurveProgress, CurveRun, run_curve, start_curve
 
 __all__ = [
     "CurveFinished",
@@ -51,4 +51,5 @@ __all__ = [
     "point_row",
     "point_summary",
     "run_curve",
+    "start_curve",
 ]

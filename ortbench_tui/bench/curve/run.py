@@ -69,7 +69,11 @@ def check_request(request: CurveRequest, inputs: list[Any], points: list[Point])
     """Bad input before any process starts (exit 2): unknown dims, shapes that cannot resolve."""
     from ...inputs.shapes import resolve_shapes
     from ...inputs.spec import validate_spec
+    from ...session import thread_problems
 
+    problems = thread_problems(request.profile)
+    if problems:
+        raise OrtbenchError("; ".join(problems))
     check_dims(request.dims, inputs, request.model)
     if any(c < 1 for c in request.concurrency) or not request.concurrency:
         raise OrtbenchError(f"--concurrency: levels must be at least 1, got {request.concurrency}")
@@ -102,6 +106,9 @@ class CurveRun:
         self.started = time.perf_counter()
         self.meta: SessionMeta = {}
         self.warnings: list[str] = []
+        self._results: dict[int, PointResult] = {}
+        self._samples: dict[str, np.ndarray] = {}
+        """Measured points, by index, and their samples: what `partial` keeps."""
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -122,9 +129,15 @@ class CurveRun:
             "start": start,
         }
 
+    def partial(self) -> CurveFinished:
+        """The points measured when the events stopped early (Ctrl-C, SIGTERM or SIGHUP
+        unwound the caller), the rest "not run", cancelled and kept like a finished curve."""
+        self._cancelled = True
+        return self._finish(self._results, self._samples)
+
     def events(self, poll_s: float = 0.05) -> Iterator[CurveEvent]:
-        results: dict[int, PointResult] = {}
-        samples: dict[str, np.ndarray] = {}
+        results = self._results
+        samples = self._samples
         start = 0
         while start < len(self.points) and not self._cancelled:
             child = ChildProcess(self._target, self._child_request(start), "ortbench-curve-")
@@ -193,7 +206,9 @@ class CurveRun:
     def _ordered(self, results: dict[int, PointResult]) -> list[PointResult]:
         return [results[i] for i in sorted(results)]
 
-    def _finish(self, results: dict[int, PointResult], samples: dict[str, np.ndarray]) -> Any:
+    def _finish(
+        self, results: dict[int, PointResult], samples: dict[str, np.ndarray]
+    ) -> CurveFinished:
         from .result import build_curve_result, save_curve
 
         points = [

@@ -80,9 +80,12 @@ class PracticesReport:
     hardware: dict[str, Any] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     """The inputs measured (feeds.InputRecord dicts)."""
+    status: str = "ok"
+    """ok, or cancelled: interrupted, with the rows measured so far."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "status": self.status,
             "model": self.model,
             "base": self.base_name,
             "method": self.method,

@@ -124,6 +124,8 @@ class PracticesRun:
         self._current: CompareRun | None = None
         self._cancelled = False
         self.started = time.perf_counter()
+        self._measured: Callable[[str], PracticesReport | None] = lambda reason: None
+        """What `partial` builds from: set by `events` once the rows are planned."""
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -262,6 +264,35 @@ class PracticesRun:
         if req.until_decided is not None:
             decide = sorted({(a, b) for a, b in pairs.values() if a != b})
         finished: CompareFinished | None = None
+
+        def fill_fp32(finished: CompareFinished) -> tuple[str, list[str]]:
+            sets = finished.sets
+            method = ""
+            decided = decided_pairs(finished)
+            for i, (a, b) in pairs.items():
+                fill_ratio(rows[i], sets[a], sets[b], req.margin)
+                if (a, b) in decided and rows[i].verdict is not None:
+                    apply_decided(rows[i], decided[(a, b)], finished.comparison.method)
+                method = method or rows[i].method
+            fill_warm_up(rows[warm_row], finished.results[0], sets[0])
+            warnings = list(finished.comparison.warnings)
+            if self.gpu_reason and self.gpu_detail:
+                warnings.append(f"GPU rows: the CUDA EP does not work here: {self.gpu_detail}")
+            return method, warnings
+
+        report_notes: tuple[str, list[str]] | None = None
+
+        def measured(reason: str) -> PracticesReport | None:
+            main = finished
+            if main is None:  # interrupted during the fp32 comparison: its rounds so far
+                current = self._current
+                main = current.partial(reason) if current is not None else None
+                if main is None:
+                    return None
+            method, warnings = report_notes or fill_fp32(main)
+            return self._report(main, rows, method, [*warnings, f"cancelled: {reason}"], True)
+
+        self._measured = measured
         label = f"{len(profiles)} profiles, interleaved" + (", until decided" if decide else "")
         for ev in self._measure(profiles, True, label, (1, steps), fp32_rows, decide):
             if isinstance(ev, JobFailed):
@@ -274,18 +305,7 @@ class PracticesRun:
         if finished is None:
             yield JobFailed("run", "the measurement stopped without a result", None)
             return
-        sets = finished.sets
-        method = ""
-        decided = decided_pairs(finished)
-        for i, (a, b) in pairs.items():
-            fill_ratio(rows[i], sets[a], sets[b], req.margin)
-            if (a, b) in decided and rows[i].verdict is not None:
-                apply_decided(rows[i], decided[(a, b)], finished.comparison.method)
-            method = method or rows[i].method
-        fill_warm_up(rows[warm_row], finished.results[0], sets[0])
-        warnings = list(finished.comparison.warnings)
-        if self.gpu_reason and self.gpu_detail:
-            warnings.append(f"GPU rows: the CUDA EP does not work here: {self.gpu_detail}")
+        report_notes = method, warnings = fill_fp32(finished)
         for n, (i, practice) in enumerate(precision_rows, start=2):
             ref, var = practice.off(base), practice.on(base)
             ref.name, var.name = "fp32", practice.precision
@@ -310,17 +330,34 @@ class PracticesRun:
                 fill_accuracy(rows[i], pre.results[1] if len(pre.results) > 1 else None)
             if self._cancelled:
                 break
+        yield self._report(finished, rows, method, warnings, False)
+
+    def _report(
+        self,
+        finished: CompareFinished,
+        rows: list[PracticeRow],
+        method: str,
+        warnings: list[str],
+        cancelled: bool,
+    ) -> PracticesReport:
         hardware = finished.results[0].get("hardware") if finished.results else {}
-        yield PracticesReport(
-            model=req.model,
-            base_name=req.base.name,
+        return PracticesReport(
+            model=self.request.model,
+            base_name=self.request.base.name,
             rows=rows,
             method=method,
-            margin=req.margin,
+            margin=self.request.margin,
             warnings=warnings,
             hardware=hardware or {},
             inputs=(finished.results[0].get("inputs") or []) if finished.results else [],
+            status="cancelled" if cancelled else "ok",
         )
+
+    def partial(self, reason: str) -> PracticesReport | None:
+        """The rows measured when the events stopped early (Ctrl-C, SIGTERM or SIGHUP unwound
+        the caller), marked cancelled; None when nothing was measured yet."""
+        self._cancelled = True
+        return self._measured(reason)
 
 
 def _only(number: str) -> Callable[[int | None], tuple[str, ...]]:

@@ -93,6 +93,8 @@ class SweepRun:
         self.plan = halving_plan(len(self.alive), request.eta)
         self._target = interleave_target
         self._current: CompareRun | None = None
+        self._survivors: list[Candidate] = list(self.alive)
+        """The candidates still in the race: what `partial` ranks."""
         self._cancelled = False
         self._budget_spent_in: int | None = None
         self._round_end: tuple[CompareFinished | None, JobFailed | None] = (None, None)
@@ -108,6 +110,12 @@ class SweepRun:
     @property
     def cancelled(self) -> bool:
         return self._cancelled
+
+    def partial(self) -> SweepResult:
+        """The ranking so far when the events stopped early (Ctrl-C, SIGTERM or SIGHUP unwound
+        the caller): the round in progress counts with its live medians, marked cancelled."""
+        self._cancelled = True
+        return self._result(self._survivors)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -148,7 +156,7 @@ class SweepRun:
             0, "planned", f"{len(self.alive)} candidates, {len(self.plan)} rounds planned"
         )
         fixed, per_cand = SETUP_GUESS_S, PER_CANDIDATE_GUESS_S
-        survivors = list(self.alive)
+        survivors = self._survivors = list(self.alive)
         for r, _n in enumerate(self.plan, start=1):
             if self._cancelled or len(survivors) < 2 or self._budget_spent_in is not None:
                 break
@@ -215,7 +223,7 @@ class SweepRun:
             if not self.hardware and finished.results:
                 self.hardware = finished.results[0].get("hardware") or {}
                 self.inputs = finished.results[0].get("inputs") or []
-            survivors = self._score_round(r, survivors, finished, decider)
+            survivors = self._survivors = self._score_round(r, survivors, finished, decider)
             self.rounds_done = r
             yield self._update(r, "round_done", f"round {r} done: {len(survivors)} kept")
         yield self._result(survivors)

@@ -31,6 +31,11 @@ class InputsOutcome:
     run: bool
 
 
+FORM_ROWS = 200
+"""Inputs shown as form rows: a model with 10,000 inputs once froze the app for minutes
+(two text boxes each); past this, an inputs file is the way to give them."""
+
+
 class InputsScreen(ModalScreen[InputsOutcome | None]):
     """One row per input: name, dtype and model shape, then the shape and values to use."""
 
@@ -87,7 +92,7 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
                 classes="muted",
             )
             with VerticalScroll(id="inputs-rows"):
-                for i, row in enumerate(self.rows):
+                for i, row in enumerate(self.rows[:FORM_ROWS]):
                     mark = "* " if row.dynamic else "  "
                     head = f"{mark}{row.name}  {row.dtype}  {row.model_shape}"
                     if row.default_why:
@@ -113,12 +118,17 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
 
     def on_mount(self) -> None:
         self._status(self._intro())
-        first = next((i for i, r in enumerate(self.rows) if r.dynamic), 0)
+        first = next((i for i, r in enumerate(self.rows[:FORM_ROWS]) if r.dynamic), 0)
         if self.rows:
             self.query_one(f"#shape-{first}", Input).focus()
 
     def _intro(self) -> str:
         files = f"file set: {self.files} · " if self.files else ""
+        if len(self.rows) > FORM_ROWS:  # the rest keep what the saved spec or files give
+            files += (
+                f"the first {FORM_ROWS} of {len(self.rows):,} inputs shown; give the others "
+                "with --inputs FILE · "
+            )
         lead = "unset dims read 1: put your sizes in · " if self.prefill else ""
         return f"{files}{lead}* = dynamic dims · ctrl+s saves · ctrl+r saves and runs"
 

@@ -11,11 +11,10 @@ from typing import Any
 from textual.screen import Screen
 
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.fileio import slug
 
 from ..workbench import workbench
-from ..workspace import ProfileEntry
-from .dialogs import ConfirmDialog, PromptDialog, confirm_then
+from ..workspace import ProfileChangedOnDisk, ProfileEntry, profile_name_problem
+from .dialogs import ChoiceDialog, ConfirmDialog, PromptDialog, confirm_then
 
 
 def short_path(path: Path | None) -> str:
@@ -52,6 +51,9 @@ def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -
         was_shipped = not entry.writable
         try:
             ws.save(entry, target, overwrite=overwrite)
+        except ProfileChangedOnDisk as exc:  # never silently undo either side's edits
+            ask_changed_on_disk(screen, entry, str(exc), lambda: write(True), on_saved)
+            return
         except OrtbenchError as exc:
             screen.notify(str(exc), title="Not saved", severity="error", timeout=10)
             return
@@ -73,6 +75,42 @@ def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -
         write(False)
 
 
+def ask_changed_on_disk(
+    screen: Screen[Any],
+    entry: ProfileEntry,
+    why: str,
+    overwrite: Callable[[], None],
+    on_saved: Any = None,
+) -> None:
+    """The file was edited elsewhere since it was read: reload it (the edits here go),
+    overwrite it (the edits there go), save as another name (both kept), or cancel."""
+    ws = workbench(screen).workspace
+
+    def chosen(choice: str | None) -> None:
+        if choice == "overwrite":
+            overwrite()
+        elif choice == "save-as":
+            save_entry_as(screen, entry, on_saved)
+        elif choice == "reload":
+            ws.reload(entry)
+            screen.notify(f"reloaded {short_path(entry.path)}", title="Reloaded")
+            if on_saved:
+                on_saved()
+
+    screen.app.push_screen(
+        ChoiceDialog(
+            "Changed on disk",
+            why,
+            [
+                ("reload", "Reload the file (drop the edits made here)"),
+                ("overwrite", "Overwrite the file (drop the edits made there)"),
+                ("save-as", "Save as another name (keep both)"),
+            ],
+        ),
+        chosen,
+    )
+
+
 def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
     """Save under a new name; the entry follows the new file, the old file stays as it was."""
     app = workbench(screen)
@@ -83,11 +121,7 @@ def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None
         return
 
     def check(name: str) -> str | None:
-        if not name:
-            return "a profile needs a name"
-        if slug(name, "profile") != name:
-            return f"'{name}': use letters, digits, '-', '_' or '.'"
-        return None
+        return profile_name_problem(name)
 
     def write(name: str, overwrite: bool) -> None:
         old_path, old_name, old_writable = entry.path, entry.profile.name, entry.writable
@@ -110,7 +144,12 @@ def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None
         if not name:
             return
         target = ws.path_for(name)
-        if target.exists() and (entry.path is None or target.resolve() != entry.path.resolve()):
+        try:
+            exists = target.exists()
+        except OSError as exc:  # a name the file system refuses: say so, keep the edits
+            screen.notify(f"{target}: {exc.strerror}", title="Not saved", severity="error")
+            return
+        if exists and (entry.path is None or target.resolve() != entry.path.resolve()):
             screen.app.push_screen(
                 ConfirmDialog(
                     "Overwrite?",

@@ -38,7 +38,7 @@ class ModelList(OptionList):
     def set_entries(self, entries: list[ModelEntry], keep: str | None = None) -> None:
         self.entries = list(entries)
         self.set_options(
-            Option(literal(ORIGIN_MARK.get(e.origin, "") + e.label), id=f"m{i}")
+            Option(literal(ORIGIN_MARK.get(e.origin, "") + e.label, one_line=True), id=f"m{i}")
             for i, e in enumerate(self.entries)
         )
         index = next((i for i, e in enumerate(self.entries) if e.spec == keep), 0)
@@ -92,7 +92,7 @@ class ProfileList(OptionList):
     @staticmethod
     def _prompt(entry: ProfileEntry) -> Content:
         tag = "" if entry.writable or entry.error else " (shipped)"
-        return literal(entry.label + tag)
+        return literal(entry.label + tag, one_line=True)
 
     def refresh_labels(self) -> None:
         for i, entry in enumerate(self.entries):

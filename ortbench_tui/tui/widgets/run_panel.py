@@ -91,9 +91,17 @@ class RunPanel(WorkerErrors, Vertical):
     class Failed(Message):
         """A run did not give a result: bad input, a crashed worker, an ORT error."""
 
-        def __init__(self, kind: str, message: str, partial: dict[str, Any] | None) -> None:
+        def __init__(
+            self,
+            kind: str,
+            message: str,
+            partial: dict[str, Any] | None,
+            saved: Path | None = None,
+            save_error: str | None = None,
+        ) -> None:
             super().__init__()
             self.kind, self.message, self.partial = kind, message, partial
+            self.saved, self.save_error = saved, save_error
 
     running: reactive[bool] = reactive(False, init=False)
     """True from `start` until the worker's last event has been handled."""
@@ -255,7 +263,16 @@ class RunPanel(WorkerErrors, Vertical):
                 self.post_message(self.Finished(event.result, event.samples_ns, saved, save_error))
                 return
             if isinstance(event, JobFailed):
-                self.post_message(self.Failed(event.kind, event.message, event.partial))
+                # A worker that died mid-run (killed, out of memory, a crashing EP) still
+                # measured something: keep it in history like the CLI does.
+                saved, save_error = (
+                    self._save(event.partial, handle.samples.view().copy())
+                    if event.partial
+                    else (None, None)
+                )
+                self.post_message(
+                    self.Failed(event.kind, event.message, event.partial, saved, save_error)
+                )
                 return
             if event.new_samples_ns is not None:
                 live.extend(event.new_samples_ns)
@@ -361,14 +378,26 @@ class RunPanel(WorkerErrors, Vertical):
     @on(Failed)
     def _on_failed(self, message: Failed) -> None:
         self._stop_timer()
-        self._set_phase("bad input" if message.kind == "input" else "run failed", 0, 1)
         streamed = self.live.snapshot()[1]
-        if message.partial:
+        if message.partial:  # the bar stays at the share measured
+            self._show_end_phase(message.partial)
             self.show_result(message.partial, streamed)
-        elif streamed.size:
+        else:
+            self._set_phase("bad input" if message.kind == "input" else "run failed", 0, 1)
+        if not message.partial and streamed.size:
             _, size, step, view = self.live.thinned(LIVE_MAX)
             self._draw_live(view, size, step)
-        self.show_notes(failed_lines(message.kind, message.message, message.partial, streamed.size))
+        saved = message.saved.name if message.saved else None
+        self.show_notes(
+            failed_lines(
+                message.kind,
+                message.message,
+                message.partial,
+                streamed.size,
+                saved,
+                message.save_error,
+            )
+        )
         self.running = False
 
     def _stop_timer(self) -> None:
