@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ortbench_tui.bench.child_main import send_error
 from ortbench_tui.bench.compare import CompareRequest, start_compare
-from ortbench_tui.bench.runner import Failed, RunHandle, RunRequest
-from ortbench_tui.bench.worker import send_error
+from ortbench_tui.bench.job import JobFailed
+from ortbench_tui.bench.runner import RunHandle, RunRequest
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError, RunFailed
 from ortbench_tui.feeds import prepare_inputs
@@ -128,7 +129,7 @@ def test_a_model_replaced_between_hash_and_load_is_refused():
     """Item 14: the result recorded the old model's sha256 with the new model's latency."""
     handle = RunHandle(RunRequest("sample:tiny", Profile()), target=other_model_worker)
     events = list(handle.events())
-    assert isinstance(events[-1], Failed) and events[-1].kind == "input"
+    assert isinstance(events[-1], JobFailed) and events[-1].kind == "input"
     assert "changed on disk while the run started" in events[-1].message
     assert not handle.process.is_alive()
 
@@ -152,5 +153,5 @@ def test_a_model_deleted_during_a_sequential_compare_is_a_failed_run(tmp_path: P
         run_target=deleting_worker,
     )
     events = list(job.events())
-    assert isinstance(events[-1], Failed) and events[-1].kind == "run", events[-1]
+    assert isinstance(events[-1], JobFailed) and events[-1].kind == "run", events[-1]
     assert "not found" in events[-1].message or "No such file" in events[-1].message

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ortbench_tui.bench.runner import Failed, Finished, Progress, RunHandle, RunRequest
+from ortbench_tui.bench.job import JobFailed
+from ortbench_tui.bench.runner import Finished, RunHandle, RunProgress, RunRequest
 from ortbench_tui.profile import Profile
 
 
@@ -26,11 +27,11 @@ def test_cancel_of_a_stuck_inference_is_a_cancel_not_an_out_of_memory_death():
     """Esc on a stuck inference once ended as "run failed ... killed by SIGKILL (out of
     memory?)": the kill was ours, the run was cancelled, and its samples are kept."""
     handle = RunHandle(RunRequest("sample:tiny", Profile()), target=stuck_worker)
-    end: Finished | Failed | None = None
+    end: Finished | JobFailed | None = None
     for event in handle.events():
-        if isinstance(event, Progress) and event.new_samples_ns is not None:
+        if isinstance(event, RunProgress) and event.new_samples_ns is not None:
             handle.cancel()
-        if isinstance(event, Finished | Failed):
+        if isinstance(event, Finished | JobFailed):
             end = event
             break
     assert isinstance(end, Finished), end
