@@ -23,6 +23,7 @@ from .child import STOP_GRACE_S, ChildDied, ChildProcess, Idle, death_message, s
 from .protocol import Done, Error, PhaseProgress, SampleBatch, SessionReady
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, precision_target
+from .sample_store import SampleStore
 from .stalls import StallWatch
 from .worker import BATCH_SECONDS, worker_main
 
@@ -140,7 +141,8 @@ class RunHandle:
         }
         self.started = time.perf_counter()
         self.child = ChildProcess(target, child_request, "ortbench-worker-")
-        self.samples = SampleBuffer()
+        self.samples = SampleStore()
+        """Every timed sample: on disk as it streams, exact in memory while the run is small."""
         self.meta: dict[str, Any] = {}
         self.final: dict[str, Any] | None = None
         """The worker's own final figures, once it has sent them."""
@@ -201,7 +203,7 @@ class RunHandle:
                 )
             elif isinstance(msg, Done):
                 self.final = self._closing(msg.final)
-                yield Finished(self._build(self.final), self.samples.view().copy())
+                yield Finished(self._build(self.final), self.samples.array())
             elif isinstance(msg, Error):
                 yield Failed(msg.kind, msg.message, self.partial(msg.message))
             elif isinstance(msg, ChildDied):
@@ -241,7 +243,7 @@ class RunHandle:
             profile=self.request.profile,
             meta=self.meta,
             final={**final, "warnings": [*final.get("warnings", []), *self.stalls.warnings()]},
-            samples_ns=self.samples.view(),
+            samples_ns=self.samples,
             hardware=self.request.hardware,
         )
 

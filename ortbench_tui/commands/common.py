@@ -7,11 +7,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError
+
+if TYPE_CHECKING:
+    from ..bench.results import Samples
 from ..profile import Profile, apply_overrides, load_profile_arg, override_label
 from ..text import format_ms
 
@@ -100,7 +101,7 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def text_histogram(samples_ns: np.ndarray, width: int = 40, rows: int = 8) -> str:
+def text_histogram(samples_ns: Samples, width: int = 40, rows: int = 8) -> str:
     """A small horizontal-bar histogram over log-spaced bins, for terminals and logs."""
     from ..bench.stats import histogram
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..bench.runner import Event, Failed, Progress, RunRequest, follow_run, start_run
 from ..errors import OrtbenchError, RunFailed
@@ -24,6 +22,9 @@ from .common import (
     text_histogram,
 )
 from .run_outputs import keep_run
+
+if TYPE_CHECKING:
+    from ..bench.results import Samples
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,7 +150,7 @@ def format_result(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
+def show_result(result: dict[str, Any], samples_ns: Samples) -> str:
     return f"{format_result(result)}\n\n{text_histogram(samples_ns)}"
 
 
@@ -172,13 +173,14 @@ def execute(args: argparse.Namespace) -> int:
         handle.close()
         partial = handle.partial("interrupted (Ctrl-C or SIGTERM)", cancelled=True)
         if partial:
-            keep_run(partial, handle.samples.view().copy(), args, show_result)
+            keep_run(partial, handle.samples, args, show_result)
         raise
     progress.clear()
     if isinstance(outcome, Failed):
         if outcome.kind == "input":
             raise OrtbenchError(outcome.message)
         if outcome.partial:
-            keep_run(outcome.partial, handle.samples.view().copy(), args, show_result)
+            keep_run(outcome.partial, handle.samples, args, show_result)
         raise RunFailed(f"{handle.model_path}: {outcome.message}")
-    return keep_run(outcome.result, outcome.samples_ns, args, show_result)
+    # The store, not the array: a long run's samples are linked from disk, never loaded.
+    return keep_run(outcome.result, handle.samples, args, show_result)
