@@ -28,6 +28,7 @@ def block_runs_for(median_ns: float, block_s: float = BLOCK_SECONDS) -> int:
 
 
 LIVE_SHIFT_EVERY_S = 1.0
+LIVE_SCAN_BATCHES_PER_S = 1000.0
 
 
 class BatchMedians:
@@ -71,6 +72,10 @@ class BatchMedians:
         """Run indices of the shifts seen so far, for the live plot (looked for at most every
         `every_s` seconds: a scan of a long stream costs milliseconds)."""
         now = time.perf_counter()
+        # A scan costs in proportion to the batches so far: space the scans out in the same
+        # proportion (every 1 s up to 1000 batches, then +1 s per 1000), so the share of a
+        # core the live markers take stays flat over an hour-long run.
+        every_s = max(every_s, len(self.medians) / LIVE_SCAN_BATCHES_PER_S)
         if self._live_at is None or now - self._live_at >= every_s:
             self._live_at = now
             self._live = [self.starts[s.index] for s in self.shifts()]
