@@ -52,7 +52,10 @@ class LatencyHistogram(Widget):
         """Draw `samples_ns` (or a live run's log histogram), binned up to `hi_ms` (e.g.
         1.5 x p99), on the next refresh."""
         self._samples, self._p50, self._p99, self._hi = samples_ns, p50_ms, p99_ms, hi_ms
+        before = self._picture
         self._picture = None
+        if before is not None and self.picture == before:
+            return  # a long run's shape settles: an unchanged picture costs no repaint
         self.refresh()
 
     def clear(self) -> None:

@@ -53,9 +53,13 @@ class RunIndexChart(Widget):
         self, counts: np.ndarray, sums: np.ndarray, shifts: list[int] | tuple[int, ...] = ()
     ) -> None:
         """A live run from its per-batch (runs, sum); `shifts` are run indices as in `show`."""
+        width = max(self.content_size.width - len(LABEL), 0)
+        before = (self._rows, self.shift_columns(width))
         self._samples, self._batches, self._n = self._samples[:0], (counts, sums), int(counts.sum())
         self._marks = tuple(int(x) for x in shifts if 0 <= x < self._n)
         self._rows = None
+        if before[0] is not None and (self.rows, self.shift_columns(width)) == before:
+            return  # nothing visible changed: no repaint
         self.refresh()
 
     def shift_columns(self, width: int) -> set[int]:
