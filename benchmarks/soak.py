@@ -6,7 +6,9 @@ Three modes (run them one after another, or side by side on a machine with cores
   tui       the real app in a real terminal: tmux runs this script's `--app` mode (make_app
             on sample:tiny with a profile of S seconds), `r` is sent with `tmux send-keys`
   overhead  the worker's own timed loop (`Measurement`, as benchmarks/harness_overhead.py)
-            against a bare `run_with_iobinding` loop, interleaved in rounds of a few seconds
+            against a bare `run_with_iobinding` loop, interleaved in rounds of a few seconds;
+            ortbench's rounds include its session creation and 50 warm-up runs per 100 000
+            runs (~0.5 % of a round), so the ratio errs against ortbench
 
 For headless and tui, every `--every` seconds: the parent's RSS (the CLI, or the app), the
 worker's RSS, the parent's CPU (% of one core since the last row) and the inferences per second

@@ -8,7 +8,8 @@ Design. Each batch from the worker is
     max, percentiles to 3 significant digits), which the live view and long runs read;
   * kept in memory as well while the run has at most `exact_limit` samples (8 MB at the
     default), so a run up to that size gets exact percentiles; past it the copy is dropped;
-  * summed per batch (count, sum), for the run-index chart.
+  * summed per batch (count, sum), for the run-index chart; past BATCH_SLOTS batches
+    neighbours merge pairwise, so a chart frame costs at most BATCH_SLOTS entries.
 Memory is then bounded by `exact_limit` samples plus the histogram, whatever the run's length,
 and every cost per batch depends on that batch only. Run, compare, curve, fleet and load all
 keep their samples here: `extend`, then `describe`, `array` or `save_npy`.
@@ -32,6 +33,8 @@ from ..errors import OrtbenchError
 from .loghist import LogHistogram
 from .stats import EXACT_LIMIT, HISTOGRAM_METHOD, PERCENTILE_METHOD, summarize, summarize_histogram
 
+BATCH_SLOTS = 2048
+"""Per-batch sums kept, at most: past this, pairs merge (each slot then holds 2, 4, ... batches)."""
 HEADER_BYTES = 128
 """The spill file's .npy header, padded to a fixed size so the count can be rewritten in place."""
 
@@ -78,9 +81,12 @@ class SampleStore:
         self._exact: np.ndarray | None = np.empty(min(max(exact_limit, 1), 65536), np.int64)
         self._size = 0
         self._version = 0
-        self._batch_counts = np.empty(256, dtype=np.int64)
-        self._batch_sums = np.empty(256, dtype=np.float64)
+        self._batch_counts = np.zeros(BATCH_SLOTS, dtype=np.int64)
+        self._batch_sums = np.zeros(BATCH_SLOTS, dtype=np.float64)
         self._batches = 0
+        """Slots in use; each holds `_group` batches (the last one `_in_last`)."""
+        self._group = 1
+        self._in_last = 0
         self._spill = spill
         self._folder = folder
         self._file: BinaryIO | None = None
@@ -135,12 +141,22 @@ class SampleStore:
         exact[self._size : need] = batch
 
     def _add_batch(self, batch: np.ndarray) -> None:
-        if self._batches == self._batch_counts.size:
-            self._batch_counts = np.resize(self._batch_counts, self._batches * 2)
-            self._batch_sums = np.resize(self._batch_sums, self._batches * 2)
+        total = float(batch.sum())
+        if self._batches and self._in_last < self._group:  # the last slot has room
+            self._batch_counts[self._batches - 1] += batch.size
+            self._batch_sums[self._batches - 1] += total
+            self._in_last += 1
+            return
+        if self._batches == BATCH_SLOTS:  # full: merge neighbours, each slot twice as wide
+            half = BATCH_SLOTS // 2
+            for column in (self._batch_counts, self._batch_sums):
+                column[:half] = column[0::2] + column[1::2]
+                column[half:] = 0
+            self._batches, self._group = half, self._group * 2
         self._batch_counts[self._batches] = batch.size
-        self._batch_sums[self._batches] = float(batch.sum())
+        self._batch_sums[self._batches] = total
         self._batches += 1
+        self._in_last = 1
 
     def touch(self) -> None:
         """Mark a change that is not a sample (the run's position moved)."""
@@ -187,7 +203,8 @@ class SampleStore:
             return self._version, self.histogram.copy()
 
     def batch_sums(self) -> tuple[np.ndarray, np.ndarray]:
-        """(samples per batch, their sum in ns), one entry per streamed batch, copies."""
+        """(samples, their sum in ns) per slot of consecutive batches (one batch a slot up to
+        BATCH_SLOTS batches, then 2, 4, ...), as copies."""
         with self._lock:
             n = self._batches
             return self._batch_counts[:n].copy(), self._batch_sums[:n].copy()

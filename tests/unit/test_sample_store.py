@@ -13,7 +13,7 @@ from ortbench_tui.bench.loghist import RELATIVE_ERROR
 from ortbench_tui.bench.protocol import Done, SampleBatch, SessionReady
 from ortbench_tui.bench.results import save_samples
 from ortbench_tui.bench.runner import Finished, Progress, RunHandle, RunRequest, follow_run
-from ortbench_tui.bench.sample_store import SampleStore
+from ortbench_tui.bench.sample_store import BATCH_SLOTS, SampleStore
 from ortbench_tui.bench.stats import HISTOGRAM_METHOD, PERCENTILE_METHOD, PERCENTILES, summarize
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, apply_overrides
@@ -62,6 +62,17 @@ def test_past_the_limit_memory_goes_and_statistics_come_from_the_histogram(tmp_p
     assert spill is not None and spill.exists()
     store.discard()
     assert not spill.exists() and (tmp_path / "kept.npy").exists()
+
+
+def test_batch_sums_stay_bounded_and_add_up():
+    live = SampleStore(spill=False, exact_limit=0)
+    for i in range(5_000):
+        live.extend(np.full(1 + i % 3, i + 1, dtype=np.int64))
+    counts, sums = live.batch_sums()
+    assert counts.size <= BATCH_SLOTS
+    assert counts.sum() == live.size and sums.sum() == live.histogram.total_ns
+    # Slots hold runs of consecutive batches in order: each slot's mean rises with i.
+    assert np.all(np.diff(sums / counts) > 0)
 
 
 def test_a_live_store_keeps_no_samples(tmp_path):
