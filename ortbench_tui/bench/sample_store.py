@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import tempfile
 import threading
 import weakref
 from pathlib import Path
@@ -30,6 +32,7 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import OrtbenchError
+from ..fileio import write_error
 from .loghist import LogHistogram
 from .stats import EXACT_LIMIT, HISTOGRAM_METHOD, PERCENTILE_METHOD, summarize, summarize_histogram
 
@@ -93,6 +96,8 @@ class SampleStore:
         self.path: Path | None = None
         """The spill file (a complete .npy once `finish` ran); None without spill or samples."""
         self._finished = False
+        self._spill_error = ""
+        """Why the spill file is incomplete (a write failed mid-run); empty when it is not."""
         self._cleanup: weakref.finalize[[str], None] | None = None
 
     # -- writing (the thread that reads the worker) -----------------------------------------
@@ -113,18 +118,33 @@ class SampleStore:
             self._version += 1
 
     def _write(self, batch: np.ndarray) -> None:
-        if self._file is None:
-            folder = self._folder or spill_dir()
+        if self._file is None and not self._open():
+            # No folder to spill to (an unusable data dir, no temp dir): keep every sample in
+            # memory instead. The run costs memory again, but it is never thrown away.
+            self._spill, self.exact_limit = False, sys.maxsize
+            return
+        assert self._file is not None
+        try:
+            self._file.write(batch.tobytes())
+        except OSError as exc:  # a full disk mid-run: the statistics go on, the file stops
+            self._spill_error = f"{self.path}: the run's samples could not all be written: {exc}"
+            self._spill = False
+            self._file.close()
+            self._file = None
+
+    def _open(self) -> bool:
+        name = f"run-{os.getpid()}-{id(self):x}.npy"
+        for folder in (self._folder or spill_dir(), Path(tempfile.gettempdir())):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                path = folder / f"run-{os.getpid()}-{id(self):x}.npy"
-                self._file = open(path, "wb")  # noqa: SIM115 (kept open for the whole run)
-            except OSError as exc:
-                raise OrtbenchError(f"{folder}: cannot write the run's samples: {exc}") from None
-            self.path = path
-            self._cleanup = weakref.finalize(self, _remove, str(path))  # type: ignore[arg-type]
-            self._file.write(npy_header(0))
-        self._file.write(batch.tobytes())
+                self._file = open(folder / name, "wb")  # noqa: SIM115 (open for the whole run)
+                self._file.write(npy_header(0))
+            except OSError:
+                continue
+            self.path = folder / name
+            self._cleanup = weakref.finalize(self, _remove, str(self.path))  # type: ignore[arg-type]
+            return True
+        return False
 
     def _keep_exact(self, batch: np.ndarray) -> None:
         exact = self._exact
@@ -223,17 +243,23 @@ class SampleStore:
             if self._exact is not None:
                 return self._exact[: self._size].copy()
         self.finish()
+        if self._spill_error:
+            raise OrtbenchError(self._spill_error)
         if self.path is None:
             raise OrtbenchError("this run's samples were not kept (a live view keeps counts)")
         mapped: np.ndarray = np.load(self.path, mmap_mode="r")
         return mapped
 
     def save_npy(self, path: Path, overwrite: bool = True, make_parents: bool = False) -> Path:
-        """Write all samples to `path` as int64 .npy: the spill file, hard-linked or copied,
-        never read into memory. Atomic; without `overwrite` an existing file is an error."""
+        """Write all samples to `path` as int64 .npy: up to the exact limit from memory, beyond
+        it the spill file, hard-linked or copied, never read into memory. Atomic; without
+        `overwrite` an existing file is an error."""
         self.finish()
-        if self.path is None:
-            from .results import save_samples  # no spill file: the samples are in memory
+        if self._spill_error:
+            raise OrtbenchError(self._spill_error)
+        if self.path is None or self._exact is not None:
+            # Small enough to be in memory (or no spill file): written as any array is.
+            from .results import save_samples
 
             return save_samples(self.array(), path, overwrite=overwrite, make_parents=make_parents)
         if make_parents:
@@ -250,8 +276,8 @@ class SampleStore:
                 os.link(temp, path)  # fails if the name was taken meanwhile
         except FileExistsError:
             raise OrtbenchError(f"{path}: already exists; not overwritten") from None
-        except OSError as exc:
-            raise OrtbenchError(f"{path}: cannot write samples: {exc}") from None
+        except OSError as exc:  # a missing folder is bad input (exit 2), a full disk not
+            raise write_error(path, exc) from None
         finally:
             temp.unlink(missing_ok=True)
         return path

@@ -124,3 +124,20 @@ def test_parent_memory_stays_flat_from_2m_to_8m_samples(tmp_path, monkeypatch):
     assert end.result["percentile_method"] == HISTOGRAM_METHOD
     assert np.load(handle.samples.path, mmap_mode="r").size == 8_000_000
     handle.close()
+
+
+def test_no_folder_to_spill_to_keeps_the_samples_in_memory(tmp_path, monkeypatch):
+    """An unusable data dir must not lose a run: the temp dir is tried, then memory."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    store = SampleStore(folder=blocker / "streaming", exact_limit=10)
+    store.extend(np.arange(1, 30, dtype=np.int64))
+    assert store.path is not None and store.path.parent != blocker / "streaming"
+    store.discard()
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(blocker))
+    kept = SampleStore(folder=blocker / "streaming", exact_limit=10)
+    parts = batches(5, 7)
+    for part in parts:
+        kept.extend(part)
+    assert kept.path is None and kept.exact
+    assert np.array_equal(kept.array(), np.concatenate(parts))
