@@ -19,7 +19,10 @@ from ..profile import Profile, profile_to_dict
 from ..text import plural
 from .protocol import SessionMeta
 from .result_check import SCHEMA, result_problem
-from .stats import PERCENTILE_METHOD, stability_warnings, summarize
+from .stats import Described, describe, stability_warnings
+
+Samples = np.ndarray | Described
+"""A run's samples: an array (in memory or memory-mapped), or a `sample_store.SampleStore`."""
 
 CURVE_KIND = "curve"
 """The `kind` of a curve result (`ortbench curve`); run results have none."""
@@ -82,15 +85,16 @@ def build_result(
     profile: Profile,
     meta: SessionMeta,
     final: dict[str, Any],
-    samples_ns: np.ndarray,
+    samples_ns: Samples,
     hardware: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the result object (ARCHITECTURE.md §5) from what the parent and the worker
     measured."""
     hardware = hardware or meta.get("hardware") or {}
+    stats, percentile_method = describe(samples_ns)
     n = int(samples_ns.size)
     # NaN (no samples) is not JSON: such figures become null.
-    latency: dict[str, Any] = {k: (v if v == v else None) for k, v in summarize(samples_ns).items()}
+    latency: dict[str, Any] = {k: (v if v == v else None) for k, v in stats.items()}
     cv = latency.pop("cv")
     wall_s = float(final.get("wall_s") or 0.0)
     providers = meta.get("providers") or {"requested": [profile.provider_ep], "active": []}
@@ -138,7 +142,7 @@ def build_result(
         "rss_peak_mb": final.get("rss_peak_mb"),
         "gpu_mem_peak_mb": final.get("gpu_mem_peak_mb"),
         "gpu_mem_note": final.get("gpu_mem_note"),
-        "percentile_method": PERCENTILE_METHOD,
+        "percentile_method": percentile_method,
         "inputs": list(meta.get("inputs") or []),
         "warnings": warnings,
     }
@@ -166,7 +170,7 @@ def write_result_json(
     return write_atomic(path, text, overwrite=overwrite, make_parents=make_parents)
 
 
-def save_to_history(result: dict[str, Any], samples_ns: np.ndarray) -> Path:
+def save_to_history(result: dict[str, Any], samples_ns: Samples) -> Path:
     """Keep a run (JSON + raw samples .npy beside it) so later comparisons can find it.
 
     The samples go first and claim the name (no-overwrite, so two processes saving in the same
@@ -194,9 +198,12 @@ def save_to_history(result: dict[str, Any], samples_ns: np.ndarray) -> Path:
 
 
 def save_samples(
-    samples_ns: np.ndarray, path: Path, overwrite: bool = True, make_parents: bool = False
+    samples_ns: Samples, path: Path, overwrite: bool = True, make_parents: bool = False
 ) -> Path:
-    """Raw samples in nanoseconds as int64 .npy, written atomically."""
+    """Raw samples in nanoseconds as int64 .npy, written atomically (a store's spill file is
+    linked or copied, never read into memory)."""
+    if not isinstance(samples_ns, np.ndarray):
+        return samples_ns.save_npy(path, overwrite=overwrite, make_parents=make_parents)
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(samples_ns, dtype=np.int64))
     return write_atomic(path, buffer.getvalue(), overwrite=overwrite, make_parents=make_parents)

@@ -26,6 +26,10 @@ def block_runs_for(median_ns: float, block_s: float = BLOCK_SECONDS) -> int:
 
 
 LIVE_SHIFT_EVERY_S = 1.0
+LIVE_SCAN_POINTS = 600
+"""Points a live shift scan looks at, at most (batch medians, grouped past this many)."""
+LIVE_SCAN_LONG_S = 3.0
+"""Seconds between live scans once the stream is longer than LIVE_SCAN_POINTS batches."""
 
 
 class BatchMedians:
@@ -69,9 +73,24 @@ class BatchMedians:
         """Run indices of the shifts seen so far, for the live plot (looked for at most every
         `every_s` seconds: a scan of a long stream costs milliseconds)."""
         now = time.perf_counter()
+        n = len(self.medians)
+        if n > LIVE_SCAN_POINTS:
+            every_s = max(every_s, LIVE_SCAN_LONG_S)
         if self._live_at is None or now - self._live_at >= every_s:
             self._live_at = now
-            self._live = [self.starts[s.index] for s in self.shifts()]
+            # A scan's cost grows with its points: past LIVE_SCAN_POINTS batches, scan the
+            # medians of groups of k batches instead, so a scan (and the share of a core the
+            # live markers take) costs the same in the sixtieth minute as in the second. The
+            # result's shifts (`records`) still come from every batch.
+            k = -(-n // LIVE_SCAN_POINTS)
+            if k == 1:
+                found = [self.starts[s.index] for s in self.shifts()]
+            else:
+                m = n // k
+                grouped = np.median(np.asarray(self.medians[: m * k]).reshape(m, k), axis=1)
+                times = self.times_s[: m * k : k]
+                found = [self.starts[s.index * k] for s in find_shifts(grouped, times)]
+            self._live = found
         return list(self._live)
 
 

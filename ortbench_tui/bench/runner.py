@@ -41,6 +41,7 @@ from .protocol import (
 from .run_eta import run_eta
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PrecisionWatch, ci_width_target
+from .sample_store import SampleStore
 from .stalls import StallWatch
 from .worker import BATCH_SECONDS, worker_main
 
@@ -146,7 +147,8 @@ class RunHandle:
         }
         self.started = time.perf_counter()
         self.child = ChildProcess(target, child_request, "ortbench-worker-")
-        self.samples = SampleBuffer()
+        self.samples = SampleStore()
+        """Every timed sample: on disk as it streams, exact in memory while the run is small."""
         self.meta: SessionMeta = {}
         self.final: dict[str, Any] | None = None
         """The worker's own final figures, once it has sent them."""
@@ -218,7 +220,7 @@ class RunHandle:
                 )
             elif isinstance(msg, Done):
                 self.final = self._closing(msg.final)
-                yield Finished(self._build(self.final), self.samples.view().copy())
+                yield Finished(self._build(self.final), self.samples.array())
             elif isinstance(msg, Error):
                 yield JobFailed(msg.kind, msg.message, self.partial(msg.message))
             elif isinstance(msg, ChildDied):
@@ -233,7 +235,7 @@ class RunHandle:
                     )
                     partial = self.partial(reason, cancelled=True)
                     if partial is not None:
-                        yield Finished(partial, self.samples.view().copy())
+                        yield Finished(partial, self.samples.array())
                     else:
                         yield JobFailed("run", f"{reason}: nothing measured")
                 else:
@@ -349,7 +351,7 @@ class RunHandle:
             profile=self.request.profile,
             meta=self.meta,
             final={**final, "warnings": [*final.get("warnings", []), *self.stalls.warnings()]},
-            samples_ns=self.samples.view(),
+            samples_ns=self.samples,
             hardware=self.request.hardware,
         )
 

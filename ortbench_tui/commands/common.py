@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError
+
+if TYPE_CHECKING:
+    from ..bench.results import Samples
 from ..profile import Profile, apply_overrides, load_profile_arg, override_label
 from ..text import format_ms
 
 if TYPE_CHECKING:  # numpy is imported where a command runs, not when the parser is built
-    import numpy as np
+    pass
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +134,7 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def text_histogram(samples_ns: np.ndarray, width: int = 40, rows: int = 8) -> str:
+def text_histogram(samples_ns: Samples, width: int = 40, rows: int = 8) -> str:
     """A small horizontal-bar histogram over log-spaced bins, for terminals and logs."""
     from ..bench.stats import histogram
 

@@ -27,7 +27,7 @@ from .progress import ProgressLine
 from .run_outputs import keep_run
 
 if TYPE_CHECKING:
-    import numpy as np
+    from ..bench.results import Samples
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +137,7 @@ def format_result(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def show_result(result: dict[str, Any], samples_ns: np.ndarray) -> str:
+def show_result(result: dict[str, Any], samples_ns: Samples) -> str:
     return f"{format_result(result)}\n\n{text_histogram(samples_ns)}"
 
 
@@ -177,13 +177,14 @@ def execute(args: argparse.Namespace) -> int:
         handle.close()
         partial = handle.partial(interruption(exc), cancelled=True)
         if partial:
-            keep_run(partial, handle.samples.view().copy(), args, show_result)
+            keep_run(partial, handle.samples, args, show_result)
         raise
     progress.clear()
     if isinstance(outcome, JobFailed):
         if outcome.kind == "input":
             raise OrtbenchError(outcome.message)
         if outcome.partial:
-            keep_run(outcome.partial, handle.samples.view().copy(), args, show_result)
+            keep_run(outcome.partial, handle.samples, args, show_result)
         raise RunFailed(f"{handle.model_path}: {outcome.message}")
-    return keep_run(outcome.result, outcome.samples_ns, args, show_result)
+    # The store, not the array: a long run's samples are linked from disk, never loaded.
+    return keep_run(outcome.result, handle.samples, args, show_result)

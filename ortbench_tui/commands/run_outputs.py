@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError, WriteFailed
 
-if TYPE_CHECKING:  # numpy is imported where a command runs, not when the parser is built
-    import numpy as np
+if TYPE_CHECKING:  # the engine is imported where a command runs, not when the parser is built
+    from ..bench.results import Samples
 
 
 def _warn(message: str) -> None:
     print(f"ortbench: warning: {message}", file=sys.stderr)
 
 
-def keep_in_history(result: dict[str, Any], samples_ns: np.ndarray) -> None:
+def keep_in_history(result: dict[str, Any], samples_ns: Samples) -> None:
     """History is a convenience: a run it cannot keep is still printed and written where asked."""
     from ..bench.results import results_dir, save_to_history
 
@@ -34,9 +34,9 @@ def keep_in_history(result: dict[str, Any], samples_ns: np.ndarray) -> None:
 
 def keep_run(
     result: dict[str, Any],
-    samples_ns: np.ndarray,
+    samples_ns: Samples,
     args: argparse.Namespace,
-    show: Callable[[dict[str, Any], np.ndarray], str],
+    show: Callable[[dict[str, Any], Samples], str],
 ) -> int:
     """History (a warning when it fails), then --json and --samples, then the text (unless
     --json - took stdout). Returns the exit code the outputs deserve: 0, or 2 when a path the

@@ -221,7 +221,7 @@ class NodeAgent:
                     partial = event.partial
                     if partial is not None:
                         partial = with_node(partial, job, identity, neighbour_warning(seen))
-                    samples = self._handle.samples.view().copy() if partial else None
+                    samples = self._handle.samples.array() if partial else None
                     yield failed(job, event.kind, event.message, partial, samples)
         finally:
             with self._lock:

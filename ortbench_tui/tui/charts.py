@@ -1,7 +1,8 @@
 """Text pictures of latency samples: the log-binned histogram and latency over run index.
 
 Pure numpy + strings (no Textual), so the widgets only style what these compute, and the
-pictures are unit-tested without an app.
+pictures are unit-tested without an app. Both also draw from what a live run keeps instead of
+its samples (a `LogHistogram`, per-batch sums), at a cost that does not grow with the run.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ortbench_tui.bench.loghist import LogHistogram
+from ortbench_tui.bench.stats import EXACT_LIMIT
 from ortbench_tui.text import format_ms
+
+Distribution = np.ndarray | LogHistogram
+"""Samples (ns), or their log histogram (a live run, or one too long to hold in memory)."""
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 
@@ -51,7 +57,7 @@ def _place(line: list[str], col: int, text: str) -> bool:
 
 
 def histogram_picture(
-    samples_ns: np.ndarray,
+    samples_ns: Distribution,
     width: int,
     height: int,
     p50_ms: float | None,
@@ -67,19 +73,31 @@ def histogram_picture(
     """
     rows = max(height - 2, 1)
     pic = HistogramPicture()
-    if width < 8 or samples_ns.size == 0:
+    size = samples_ns.count if isinstance(samples_ns, LogHistogram) else samples_ns.size
+    if width < 8 or size == 0:
         pic.rows = [" " * max(width, 0)] * rows
         pic.axis = "waiting for timed runs…"[: max(width, 0)]
         return pic
-    ms = samples_ns.astype(np.float64) / 1e6
-    lo = float(ms.min())
-    top = float(ms.max())
+    if isinstance(samples_ns, np.ndarray) and size > EXACT_LIMIT:
+        samples_ns = LogHistogram.of(samples_ns)  # read a chunk at a time, never all at once
+    if isinstance(samples_ns, LogHistogram):
+        lo, top = samples_ns.min_ns / 1e6, samples_ns.max_ns / 1e6
+    else:
+        ms = samples_ns.astype(np.float64) / 1e6
+        lo, top = float(ms.min()), float(ms.max())
     hi = min(top, hi_ms) if hi_ms is not None and hi_ms == hi_ms and hi_ms > lo else top
     if hi <= lo:
         hi = lo * 1.01 + 1e-6
     edges = np.geomspace(lo, hi, width + 1) if lo > 0 else np.linspace(lo, hi, width + 1)
-    counts, _ = np.histogram(ms, bins=edges)
-    over = int(np.count_nonzero(ms > edges[-1]))
+    if isinstance(samples_ns, LogHistogram):
+        edges_ns = edges * 1e6
+        edges_ns[0] = min(edges_ns[0], samples_ns.min_ns)  # the fastest run, despite rounding
+        if hi >= top:
+            edges_ns[-1] = max(edges_ns[-1], samples_ns.max_ns)
+        counts, over = samples_ns.binned(edges_ns)
+    else:
+        counts, _ = np.histogram(ms, bins=edges)
+        over = int(np.count_nonzero(ms > edges[-1]))
     peak = max(int(counts.max()), 1)
     heights = np.ceil(counts / peak * rows * 8).astype(np.int64)
     heights[(counts > 0) & (heights == 0)] = 1
@@ -132,9 +150,48 @@ def run_index_picture(samples_ns: np.ndarray, width: int, height: int) -> list[s
         return [" " * max(width, 0)] * rows
     cols = min(width, n)
     starts = np.linspace(0, n, cols + 1).astype(np.int64)[:-1]
-    sums = np.add.reduceat(samples_ns.astype(np.float64), starts)
+    if n > EXACT_LIMIT:  # a long run (memory-mapped): sum it a chunk at a time
+        sums = np.zeros(cols)
+        chunk = 1 << 20
+        for begin in range(0, n, chunk):
+            part = np.asarray(samples_ns[begin : begin + chunk], dtype=np.float64)
+            col = np.searchsorted(starts, np.arange(begin, begin + part.size), "right") - 1
+            sums += np.bincount(col, weights=part, minlength=cols)
+    else:
+        sums = np.add.reduceat(samples_ns.astype(np.float64), starts)
     sizes = np.diff(np.append(starts, n))
-    means = sums / sizes
+    return _means_picture(sums / sizes, width, rows)
+
+
+def batch_columns(counts: np.ndarray, width: int) -> np.ndarray:
+    """The chart column of each batch (by its first run), `min(width, batches)` columns."""
+    n = int(counts.sum())
+    cols = min(width, int(counts.size))
+    starts = np.cumsum(counts) - counts
+    column: np.ndarray = np.minimum(starts * cols // max(n, 1), cols - 1)
+    return column
+
+
+def run_index_picture_of_batches(
+    counts: np.ndarray, sums: np.ndarray, width: int, height: int
+) -> list[str]:
+    """`run_index_picture` from per-batch (count, sum): what a live run keeps, so a frame
+    costs the number of batches, not of runs. A column without a batch of its own (batches
+    longer than a column) repeats the one before."""
+    rows = max(height, 1)
+    if width < 1 or counts.size == 0 or counts.sum() == 0:
+        return [" " * max(width, 0)] * rows
+    column = batch_columns(counts, width)
+    cols = int(column.max()) + 1
+    runs = np.bincount(column, weights=counts, minlength=cols)
+    total = np.bincount(column, weights=sums, minlength=cols)
+    filled = np.maximum.accumulate(np.where(runs > 0, np.arange(cols), 0))
+    means = (total / np.maximum(runs, 1))[filled]
+    return _means_picture(means, width, rows)
+
+
+def _means_picture(means: np.ndarray, width: int, rows: int) -> list[str]:
+    cols = int(means.size)
     lo, hi = float(means.min()), float(means.max())
     if hi <= lo or lo <= 0:
         frac = np.full(cols, 0.5)

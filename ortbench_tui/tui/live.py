@@ -1,21 +1,24 @@
-"""The samples of the run in progress, shared between the reading thread and the redraw timer.
+"""The run in progress as the live view needs it, shared by the reading thread and the timer.
 
-The bench worker thread appends each streamed batch; the UI timer takes a snapshot at most
-~10 times a second and redraws from it. Nothing here runs per sample.
+The bench worker thread adds each streamed batch to a log histogram and a per-batch sum (no
+samples are kept here: the run's own store has them); the UI timer copies the histogram at
+most ~10 times a second and redraws from it, so a frame costs the same at the sixtieth minute
+as at the first. Nothing here runs per sample.
 """
 
 from __future__ import annotations
 
 import time
 
-from ortbench_tui.bench.buffer import SampleBuffer
+from ortbench_tui.bench.sample_store import SampleStore
 
 
-class LiveSamples(SampleBuffer):
-    """The streamed samples (the engine's one sample buffer) plus the run's position."""
+class LiveSamples(SampleStore):
+    """The streamed samples' histogram and batch sums (a store that keeps no samples) plus
+    the run's position."""
 
-    def __init__(self, capacity: int = 16384) -> None:
-        super().__init__(capacity)
+    def __init__(self) -> None:
+        super().__init__(spill=False, exact_limit=0)
         self.phase = "starting"
         """starting | first_run | warmup | timed | done"""
         self.done = 0

@@ -175,11 +175,13 @@ def test_readiness_names_what_is_wrong():
 
 
 def test_live_samples_and_throttle():
-    live = LiveSamples(capacity=4)
+    live = LiveSamples()
     for _ in range(10):
-        live.extend(np.arange(3, dtype=np.int64))
-    version, snap = live.snapshot()
-    assert snap.size == 30 and version == 10
+        live.extend(np.arange(1, 4, dtype=np.int64))
+    version, hist = live.histogram_copy()
+    counts, sums = live.batch_sums()
+    assert live.size == hist.count == 30 and version == 10
+    assert counts.tolist() == [3] * 10 and sums.tolist() == [6.0] * 10
     throttle = RedrawThrottle(max_hz=10, budget=0.1)
     started = throttle.start()
     assert not throttle.due(started + 0.05)

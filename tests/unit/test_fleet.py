@@ -146,9 +146,9 @@ class _FailingHandle:
     cancelled = False
 
     def __init__(self, partial: dict) -> None:
-        from ortbench_tui.bench.buffer import SampleBuffer
+        from ortbench_tui.bench.sample_store import SampleStore
 
-        self.samples = SampleBuffer()
+        self.samples = SampleStore(spill=False)  # as a RunHandle's, without the disk
         self.samples.extend(np.array([10, 11, 12], dtype=np.int64))
         self._partial = partial
 

@@ -284,7 +284,7 @@ class CompareRun:
                 partial = handle.partial(reason, cancelled=True)
                 if partial is not None:
                     handle.final = handle.partial_final(reason, cancelled=True)
-                    kept[p].append((handle, Finished(partial, handle.samples.view().copy())))
+                    kept[p].append((handle, Finished(partial, handle.samples.array())))
             if not any(kept):
                 return None
             return self.collect.sequential(kept, True)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
-from ..charts import HistogramPicture, histogram_picture
+from ..charts import Distribution, HistogramPicture, histogram_picture
 
 
 class LatencyHistogram(Widget):
@@ -35,7 +35,7 @@ class LatencyHistogram(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._samples = np.empty(0, dtype=np.int64)
+        self._samples: Distribution = np.empty(0, dtype=np.int64)
         self._p50: float | None = None
         self._p99: float | None = None
         self._hi: float | None = None
@@ -44,14 +44,18 @@ class LatencyHistogram(Widget):
 
     def show(
         self,
-        samples_ns: np.ndarray,
+        samples_ns: Distribution,
         p50_ms: float | None,
         p99_ms: float | None,
         hi_ms: float | None = None,
     ) -> None:
-        """Draw `samples_ns` (binned up to `hi_ms`, e.g. 1.5 x p99) on the next refresh."""
+        """Draw `samples_ns` (or a live run's log histogram), binned up to `hi_ms` (e.g.
+        1.5 x p99), on the next refresh."""
         self._samples, self._p50, self._p99, self._hi = samples_ns, p50_ms, p99_ms, hi_ms
+        before = self._picture
         self._picture = None
+        if before is not None and self.picture == before:
+            return  # a long run's shape settles: an unchanged picture costs no repaint
         self.refresh()
 
     def clear(self) -> None:

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
-from ..charts import run_index_picture
+from ..charts import batch_columns, run_index_picture, run_index_picture_of_batches
 
 LABEL = "run→ "
 
@@ -35,20 +35,44 @@ class RunIndexChart(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._samples = np.empty(0, dtype=np.int64)
+        self._batches: tuple[np.ndarray, np.ndarray] | None = None
+        """(runs, sum in ns) per streamed batch: a live run draws from these instead."""
+        self._n = 0
         self._marks: tuple[int, ...] = ()
         self._rows: list[str] | None = None
         self._rows_size: tuple[int, int] = (0, 0)
 
     def show(self, samples_ns: np.ndarray, shifts: list[int] | tuple[int, ...] = ()) -> None:
         """`shifts`: indices into `samples_ns` of the first run after each latency shift."""
-        self._samples = samples_ns
-        self._marks = tuple(int(x) for x in shifts if 0 <= x < samples_ns.size)
+        self._samples, self._batches, self._n = samples_ns, None, int(samples_ns.size)
+        self._marks = tuple(int(x) for x in shifts if 0 <= x < self._n)
         self._rows = None
+        self.refresh()
+
+    def show_batches(
+        self, counts: np.ndarray, sums: np.ndarray, shifts: list[int] | tuple[int, ...] = ()
+    ) -> None:
+        """A live run from its per-batch (runs, sum); `shifts` are run indices as in `show`."""
+        width = max(self.content_size.width - len(LABEL), 0)
+        before = (self._rows, self.shift_columns(width))
+        self._samples, self._batches, self._n = self._samples[:0], (counts, sums), int(counts.sum())
+        self._marks = tuple(int(x) for x in shifts if 0 <= x < self._n)
+        self._rows = None
+        if before[0] is not None and (self.rows, self.shift_columns(width)) == before:
+            return  # nothing visible changed: no repaint
         self.refresh()
 
     def shift_columns(self, width: int) -> set[int]:
         """Chart columns of the shifts, for a chart `width` columns wide."""
-        n = int(self._samples.size)
+        n = self._n
+        if self._batches is not None:
+            counts = self._batches[0]
+            if width < 1 or not counts.size or n < 1:
+                return set()
+            columns = batch_columns(counts, width)
+            starts = np.cumsum(counts) - counts
+            at = np.searchsorted(starts, np.asarray(self._marks, dtype=np.int64), "right") - 1
+            return {int(columns[i]) for i in at if i >= 0}
         cols = min(width, n)
         if cols < 1:
             return set()
@@ -64,7 +88,11 @@ class RunIndexChart(Widget):
         size = (self.content_size.width, self.content_size.height)
         if self._rows is None or size != self._rows_size:
             width = max(size[0] - len(LABEL), 0)
-            self._rows = run_index_picture(self._samples, width, size[1])
+            if self._batches is not None:
+                counts, sums = self._batches
+                self._rows = run_index_picture_of_batches(counts, sums, width, size[1])
+            else:
+                self._rows = run_index_picture(self._samples, width, size[1])
             self._rows_size = size
         return self._rows
 

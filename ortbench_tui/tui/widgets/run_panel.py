@@ -1,9 +1,11 @@
 """The run panel: starts a measured run in the engine's worker process and streams it live.
 
-The child process does the timing; a thread worker here reads its events, appends the
-samples to a shared buffer and posts a replaceable progress message. A timer redraws the
-histogram, the run-index chart and the statistics from the buffer at most ~10 times a
-second, whatever the run rate (ARCHITECTURE.md §6.1: the UI must not perturb the measurement).
+The child process does the timing; a thread worker here reads its events, counts the samples
+into a live log histogram and per-batch sums and posts a replaceable progress message. A timer
+redraws the histogram, the run-index chart and the statistics from those at most ~10 times a
+second, whatever the run rate and however long it has run (ARCHITECTURE.md §6.1: the UI must
+not perturb the measurement; a frame costs the histogram's buckets and the batches, never the
+samples).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 from textual.worker import get_current_worker
 
+from ortbench_tui.bench.stats import EXACT_LIMIT
+
 from ..charts import histogram_upper, live_throughput, stats_items
 from ..formatting import Line, failed_lines, result_lines
 from ..live import LiveSamples, RedrawThrottle
@@ -34,14 +38,13 @@ from .stats_view import StatsView
 
 StartRun = Callable[[Any], Any]
 """RunRequest -> a handle with events() and cancel() (the engine's start_run, or a fake)."""
-SaveResult = Callable[[dict[str, Any], np.ndarray], Path]
+SaveResult = Callable[[dict[str, Any], Any], Path]
+"""(result, samples: an array or the run's SampleStore) -> where it was kept."""
 
 Outcome = tuple[dict[str, Any], np.ndarray, str | None, str | None]
 """(result, samples, history file name, why it was not saved)."""
 
 REDRAW_HZ = 10.0
-LIVE_MAX = 200_000
-"""Samples the live redraw looks at, at most (every k-th run beyond that)."""
 
 
 class RunPanel(WorkerErrors, Vertical):
@@ -219,22 +222,29 @@ class RunPanel(WorkerErrors, Vertical):
         samples_ns: np.ndarray | None,
         saved: str | None = None,
         save_error: str | None = None,
+        live: LiveSamples | None = None,
     ) -> None:
-        """Draw a finished result (live or from history) with its exact statistics."""
+        """Draw a finished result (live or from history) with its exact statistics. `live`:
+        the run just streamed, whose histogram and batch sums stand in for samples that are
+        missing (a failed run) or too many to read again (past a million runs)."""
         stats = {**(result.get("latency_ms") or {}), "cv": result.get("cv")}
         stats = {k: (v if isinstance(v, (int, float)) else float("nan")) for k, v in stats.items()}
         self.query_one(StatsView).show(
             stats_items(stats, int(result.get("runs") or 0), result.get("throughput_per_s"))
         )
         samples = samples_ns if samples_ns is not None else np.empty(0, dtype=np.int64)
-        self.query_one(LatencyHistogram).show(
-            samples,
-            stats.get("p50"),
-            stats.get("p99"),
-            histogram_upper(stats, int(result.get("runs") or 0)),
-        )
         runs = [s.get("run") for s in result.get("shifts") or [] if isinstance(s, dict)]
-        self.query_one(RunIndexChart).show(samples, [r for r in runs if isinstance(r, int)])
+        shifts = [r for r in runs if isinstance(r, int)]
+        upper = histogram_upper(stats, int(result.get("runs") or 0))
+        if live is not None and live.size and (samples_ns is None or samples.size > EXACT_LIMIT):
+            hist = live.histogram_copy()[1]
+            self.query_one(LatencyHistogram).show(hist, stats.get("p50"), stats.get("p99"), upper)
+            self.query_one(RunIndexChart).show_batches(*live.batch_sums(), shifts)
+        else:
+            self.query_one(LatencyHistogram).show(
+                samples, stats.get("p50"), stats.get("p99"), upper
+            )
+            self.query_one(RunIndexChart).show(samples, shifts)
         self.show_notes(result_lines(result, saved, save_error))
 
     # -- the worker ---------------------------------------------------------------------------
@@ -243,6 +253,7 @@ class RunPanel(WorkerErrors, Vertical):
     def _stream(self, request: Any) -> None:
         from ortbench_tui.bench.job import JobFailed
         from ortbench_tui.bench.runner import Finished
+        from ortbench_tui.bench.sample_store import SampleStore
         from ortbench_tui.errors import OrtbenchError
 
         worker = get_current_worker()
@@ -258,16 +269,20 @@ class RunPanel(WorkerErrors, Vertical):
         for event in handle.events():
             if worker.is_cancelled and not handle.cancelled:
                 handle.cancel()  # the app is closing: stop the child too
+            # The run's store, when the handle has one: a long run is linked from disk.
+            store = getattr(handle, "samples", None)
+            store = store if isinstance(store, SampleStore) else None
             if isinstance(event, Finished):
-                saved, save_error = self._save(event.result, event.samples_ns)
+                kept = store if store is not None else event.samples_ns
+                saved, save_error = self._save(event.result, kept)
                 self.post_message(self.Finished(event.result, event.samples_ns, saved, save_error))
                 return
             if isinstance(event, JobFailed):
                 # A worker that died mid-run (killed, out of memory, a crashing EP) still
                 # measured something: keep it in history like the CLI does.
                 saved, save_error = (
-                    self._save(event.partial, handle.samples.view().copy())
-                    if event.partial
+                    self._save(event.partial, store)
+                    if event.partial and store is not None
                     else (None, None)
                 )
                 self.post_message(
@@ -287,7 +302,7 @@ class RunPanel(WorkerErrors, Vertical):
             )
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
 
-    def _save(self, result: dict[str, Any], samples: np.ndarray) -> tuple[Path | None, str | None]:
+    def _save(self, result: dict[str, Any], samples: Any) -> tuple[Path | None, str | None]:
         """Keep the run in history (only runs that measured something, and not traced ones:
         the profiler's overhead is in their latency, as `ortbench trace` says too)."""
         if self._save_result is None or not result.get("runs") or "trace" in result:
@@ -360,7 +375,7 @@ class RunPanel(WorkerErrors, Vertical):
                 saved,
                 message.save_error,
             )
-        self.show_result(result, message.samples_ns, saved, message.save_error)
+        self.show_result(result, message.samples_ns, saved, message.save_error, live=self.live)
         self.running = False
 
     def _show_end_phase(self, result: dict[str, Any]) -> None:
@@ -378,22 +393,21 @@ class RunPanel(WorkerErrors, Vertical):
     @on(Failed)
     def _on_failed(self, message: Failed) -> None:
         self._stop_timer()
-        streamed = self.live.snapshot()[1]
+        streamed = self.live.size
         if message.partial:  # the bar stays at the share measured
             self._show_end_phase(message.partial)
-            self.show_result(message.partial, streamed)
+            self.show_result(message.partial, None, live=self.live)
         else:
             self._set_phase("bad input" if message.kind == "input" else "run failed", 0, 1)
-        if not message.partial and streamed.size:
-            _, size, step, view = self.live.thinned(LIVE_MAX)
-            self._draw_live(view, size, step)
+            if streamed:
+                self._draw_live()
         saved = message.saved.name if message.saved else None
         self.show_notes(
             failed_lines(
                 message.kind,
                 message.message,
                 message.partial,
-                streamed.size,
+                streamed,
                 saved,
                 message.save_error,
             )
@@ -406,37 +420,36 @@ class RunPanel(WorkerErrors, Vertical):
 
     # -- the redraw timer ---------------------------------------------------------------------
 
-    def _draw_live(self, view: np.ndarray, size: int, step: int) -> None:
-        """Statistics, histogram and run-index chart from the samples streamed so far.
+    def _draw_live(self) -> int:
+        """Statistics, histogram and run-index chart of the run so far; returns its version.
 
-        `view` is every `step`-th of the `size` samples: past LIVE_MAX samples the live
-        figures are estimates, so a redraw costs the same at 10 million runs as at 200 000;
-        the exact figures arrive with the result.
+        All from the live log histogram (percentiles to 3 significant digits; mean, min and
+        max exact) and the per-batch sums: a redraw costs the same at the sixtieth minute as
+        at the first. The result's figures (exact up to a million runs) arrive at the end.
         """
-        from ortbench_tui.bench.stats import summarize
+        from ortbench_tui.bench.stats import summarize_histogram
 
         live = self.live
-        stats = summarize(view)
-        rate = live_throughput(size, live.elapsed_s, live.timed_started_s)
-        self.query_one(StatsView).show(stats_items(stats, size, rate))
+        version, hist = live.histogram_copy()
+        counts, sums = live.batch_sums()
+        stats = summarize_histogram(hist)
+        rate = live_throughput(hist.count, live.elapsed_s, live.timed_started_s)
+        self.query_one(StatsView).show(stats_items(stats, hist.count, rate))
         self.query_one(LatencyHistogram).show(
-            view, stats["p50"], stats["p99"], histogram_upper(stats, size)
+            hist, stats["p50"], stats["p99"], histogram_upper(stats, hist.count)
         )
-        self.query_one(RunIndexChart).show(view, [s // step for s in self.shifts])
+        self.query_one(RunIndexChart).show_batches(counts, sums, self.shifts)
         note = "Esc stops the run and keeps the partial result"
-        if step > 1:
-            note += f" · live figures from every {step}th run, exact ones at the end"
-        self.show_notes([("muted", note)])
+        self.show_notes([("muted", note + " · live percentiles to 3 significant digits")])
+        return version
 
     def _tick(self) -> None:
         live = self.live
         if live.version == self._drawn_version or not self._throttle.due():
             return
         started = self._throttle.start()
-        version, size, step, view = live.thinned(LIVE_MAX)
-        self._drawn_version = version
-        if size:
-            self._draw_live(view, size, step)
+        size = live.size
+        self._drawn_version = self._draw_live() if size else live.version
         self.redraws += 1
         self._throttle.finish(started)
         # The position (progress messages of the timed phase are not drawn one by one).
