@@ -29,7 +29,6 @@ from .dims import (
     placeholder_sizes,
     shape_flags,
 )
-from .graph_defaults import graph_defaults
 from .text import human_bytes, human_count
 
 if TYPE_CHECKING:
@@ -262,6 +261,8 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
         t.values.name for t in graph.sparse_initializer
     }
     inputs = [_tensor_info(vi) for vi in graph.input if vi.name not in init_names]
+    from .graph_defaults import graph_defaults  # imports onnx: never before the first frame
+
     suggested = graph_defaults(graph, {t.name: t.dtype for t in inputs if t.feedable})
     for t in inputs:
         if t.name in suggested:

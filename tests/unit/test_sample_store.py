@@ -12,7 +12,7 @@ import pytest
 from ortbench_tui.bench.loghist import RELATIVE_ERROR
 from ortbench_tui.bench.protocol import Done, SampleBatch, SessionReady
 from ortbench_tui.bench.results import save_samples
-from ortbench_tui.bench.runner import Finished, Progress, RunHandle, RunRequest, follow_run
+from ortbench_tui.bench.runner import Finished, RunHandle, RunProgress, RunRequest, follow_run
 from ortbench_tui.bench.sample_store import BATCH_SLOTS, SampleStore
 from ortbench_tui.bench.stats import HISTOGRAM_METHOD, PERCENTILE_METHOD, PERCENTILES, summarize
 from ortbench_tui.errors import OrtbenchError
@@ -114,7 +114,7 @@ def test_parent_memory_stays_flat_from_2m_to_8m_samples(tmp_path, monkeypatch):
     rss: dict[int, int] = {}
 
     def watch(event: object) -> None:
-        if isinstance(event, Progress) and event.done in (2_000_000, 8_000_000):
+        if isinstance(event, RunProgress) and event.done in (2_000_000, 8_000_000):
             rss[event.done] = rss_bytes()
 
     end = follow_run(handle, watch)

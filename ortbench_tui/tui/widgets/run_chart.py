@@ -83,6 +83,11 @@ class RunIndexChart(Widget):
         self.show(np.empty(0, dtype=np.int64))
 
     @property
+    def runs(self) -> int:
+        """How many runs the chart shows."""
+        return self._n
+
+    @property
     def rows(self) -> list[str]:
         """The chart for the current size (computed at most once per data and size)."""
         size = (self.content_size.width, self.content_size.height)
