@@ -139,7 +139,6 @@ async def test_a_live_shift_is_marked_while_the_run_goes(app_factory):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("r")
-        panel = app.screen.query_one(RunPanel)
         chart = app.screen.query_one(RunIndexChart)
         width = chart.content_size.width - len("run→ ")
         # Drawn once all 20 batches are in (the 10 Hz redraw).

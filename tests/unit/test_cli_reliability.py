@@ -62,17 +62,20 @@ def test_history_that_cannot_be_written_is_a_warning_not_a_lost_run(
     assert any(w.startswith("not kept in history") for w in result["warnings"])
 
 
-def test_samples_into_a_missing_folder_is_exit_2_after_everything_else(capsys, tmp_path):
+def test_samples_into_a_missing_folder_is_exit_2_before_anything_is_measured(
+    capsys, tmp_path, isolated_dirs
+):
+    """Every output path is checked before measuring (README, "Outputs"): a missing folder is
+    a bad path, said at once, and nothing is run or written."""
     out_json = tmp_path / "r.json"
     bad = tmp_path / "nope" / "s.npy"
     code, out, err = run_cli(
         capsys, "run", "sample:tiny", *FAST, "--samples", str(bad), "--json", str(out_json)
     )
     assert code == 2
-    assert f"cannot write {bad}: No such file or directory" in err
-    assert "Traceback" not in err and "p50" in out
-    assert json.loads(out_json.read_text())["runs"] == 60
-    assert Path(json.loads(out_json.read_text())["history_path"]).exists()
+    assert f"--samples {bad}: the folder {bad.parent} does not exist" in err
+    assert "Traceback" not in err and "p50" not in out
+    assert not out_json.exists() and not history_files(isolated_dirs)
 
 
 def test_full_disk_is_exit_1_with_the_result_printed_and_nothing_half_written(
@@ -209,10 +212,12 @@ def test_a_stopped_worker_is_named_a_stall(tmp_path):
     assert stalls and "went silent once" in stalls[0]
 
 
-def test_json_into_a_missing_folder_is_exit_2_with_the_run_kept(capsys, tmp_path, isolated_dirs):
+def test_json_into_a_missing_folder_is_exit_2_before_anything_is_measured(
+    capsys, tmp_path, isolated_dirs
+):
     bad = tmp_path / "no" / "r.json"
     code, out, err = run_cli(capsys, "run", "sample:tiny", *FAST, "--json", str(bad))
     assert code == 2
-    assert f"cannot write {bad}: No such file or directory" in err and "p50" in out
-    assert len(history_files(isolated_dirs)) == 2  # JSON and samples
+    assert f"--json {bad}: the folder {bad.parent} does not exist" in err and "p50" not in out
+    assert not history_files(isolated_dirs)
     assert not (tmp_path / "no").exists()

@@ -282,13 +282,14 @@ def test_knee_lines_only_for_swept_axes_and_failed_points_left_out():
 # -- history and comparisons --------------------------------------------------------------
 
 
-def test_history_skips_curves_and_compare_reads_two_curves(capsys, tmp_path, isolated_dirs):
+def test_history_lists_curves_and_compare_reads_two_curves(capsys, tmp_path, isolated_dirs):
     run = run_benchmark(RunRequest("sample:tiny", quick(20)))
     save_to_history(run.result, run.samples_ns)
     a = run_curve(CurveRequest("sample:mlp", quick(120), concurrency=[1, 2]))
     b = run_curve(CurveRequest("sample:mlp", quick(120), concurrency=[1, 2]))
     history = list_history()
-    assert len(history) == 1  # the run, not the curves
+    # The run and both curves, each curve as what it is (it opens in the curve screen).
+    assert sorted(e.kind for e in history) == ["curve", "curve", "run"]
     assert load_curve(a.path)["points"][0]["status"] == "ok"
     comp = compare_curves(a.path, b.path)
     assert [r.label for r in comp.rows] == ["C=1", "C=2"]
