@@ -60,7 +60,8 @@ def test_cli_run_until_precision_and_until_max_duration(tmp_path, capsys):
     assert r["status"] == "ok" and r["wall_s"] < 20
     assert "stopped: precision reached" in capsys.readouterr().out
     # 0.01% is out of reach in half a second: the cap stops it, and says so.
-    assert main([*base, "--precision", "0.01%", "--max-duration", "0.5", "--json", str(out)]) == 0
+    again = [*base, "--precision", "0.01%", "--max-duration", "0.5", "--json", str(out)]
+    assert main([*again, "--overwrite"]) == 0
     r = json.loads(out.read_text())
     assert r["stopping"]["stopped_by"] == "max duration" and r["status"] == "ok"
     assert r["wall_s"] < 2.0

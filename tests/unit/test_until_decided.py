@@ -59,7 +59,10 @@ def decide_here(
     loaded the machine), in this process; (the pipe, seconds of timed rounds)."""
     units = [(s, p) for s in range(sessions) for p in range(len(profiles))]
     budget_s = 60.0
-    pipe = DecidingPipe(units, len(profiles), DecideSettings(budget_s, max_rounds=max_rounds))
+    # This in-process child keeps its sessions (renewing them with 10 ms blocks outruns the
+    # test's time under load), so the rule must not count generations: as for GPU sessions.
+    settings = DecideSettings(budget_s, max_rounds=max_rounds, generation_rounds=0)
+    pipe = DecidingPipe(units, len(profiles), settings)
     job = Interleaved(
         pipe,
         {

@@ -7,6 +7,7 @@ single runs, A B A B ..., one child each (`bench.runner`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import uuid
@@ -158,11 +159,16 @@ class CompareRun:
             "min_rounds": req.min_rounds,
             "block_s": req.block_s,
         }
-        if req.until_decided is not None:
+        decide = req.until_decided
+        if decide is not None:
+            if any(p.provider_ep != "CPUExecutionProvider" for p in req.profiles):
+                # GPU sessions are kept (a CUDA graph or an engine is costly to redo): the rule
+                # must then not count generations of sessions that are never made.
+                decide = dataclasses.replace(decide, generation_rounds=0)
             # Open-ended: the parent stops it; timed seconds can never pass the wall budget.
             schedule["open"] = True
-            schedule["duration_s"] = req.until_decided.budget_s
-            schedule["recycle_rounds"] = req.until_decided.generation_rounds
+            schedule["duration_s"] = decide.budget_s
+            schedule["recycle_rounds"] = decide.generation_rounds
         child_request: InterleaveChildRequest = {
             "model_path": str(self.model_path),
             "profiles": [profile_to_dict(req.profiles[p]) for _, p in units],
@@ -186,12 +192,12 @@ class CompareRun:
         if self._cancelled:
             proc.cancel()
         until = None
-        if req.until_decided is not None:
+        if decide is not None:
             until = UntilDecided(
                 units,
                 n_prof,
                 req.margin,
-                req.until_decided,
+                decide,
                 req.seed,
                 _sender(proc),
                 req.decide_pairs,
