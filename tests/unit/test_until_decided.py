@@ -16,7 +16,7 @@ from ortbench_tui.bench.compare import CompareRequest, CompareRun
 from ortbench_tui.bench.compare.model import Comparison, PairResult
 from ortbench_tui.bench.compare.render import comparison_csv, comparison_markdown
 from ortbench_tui.bench.compare.request import CompareFinished
-from ortbench_tui.bench.compare.until import DecideSettings, UntilDecided
+from ortbench_tui.bench.compare.until import GENERATION_ROUNDS, DecideSettings, UntilDecided
 from ortbench_tui.bench.interleave import Interleaved
 from ortbench_tui.bench.protocol import Block, Stop
 from ortbench_tui.bench.stopping import EQUAL
@@ -53,22 +53,35 @@ class DecidingPipe:
 
 
 def decide_here(
-    model: Path, profiles: list[Profile], max_rounds: int, sessions: int = 2, block_s: float = 0.01
+    model: Path,
+    profiles: list[Profile],
+    max_rounds: int,
+    sessions: int = 2,
+    block_s: float = 0.01,
+    renew: bool = False,
 ) -> tuple[DecidingPipe, float]:
     """Measure until decided or `max_rounds` (a budget in rounds: the same looks however
-    loaded the machine), in this process; (the pipe, seconds of timed rounds)."""
+    loaded the machine), in this process; (the pipe, seconds of timed rounds). With `renew`
+    the child retires and recreates its sessions every GENERATION_ROUNDS rounds and the rule
+    counts them, as a live `compare --until-decided` does; without it the sessions are kept
+    and the rule knows it (as for GPU sessions)."""
     units = [(s, p) for s in range(sessions) for p in range(len(profiles))]
     budget_s = 60.0
-    # This in-process child keeps its sessions (renewing them with 10 ms blocks outruns the
-    # test's time under load), so the rule must not count generations: as for GPU sessions.
-    settings = DecideSettings(budget_s, max_rounds=max_rounds, generation_rounds=0)
+    generation = GENERATION_ROUNDS if renew else 0
+    settings = DecideSettings(budget_s, max_rounds=max_rounds, generation_rounds=generation)
     pipe = DecidingPipe(units, len(profiles), settings)
     job = Interleaved(
         pipe,
         {
             "model_path": str(model),
             "profiles": [profile_to_dict(profiles[p]) for _, p in units],
-            "schedule": {"timed_runs": 0, "duration_s": budget_s, "open": True, "block_s": block_s},
+            "schedule": {
+                "timed_runs": 0,
+                "duration_s": budget_s,
+                "open": True,
+                "block_s": block_s,
+                "recycle_rounds": generation,
+            },
         },
     )
     job.setup()
@@ -116,7 +129,7 @@ def test_a_real_ten_percent_slowdown_is_decided_and_a_decided_row_is_dropped(tmp
     verdicts, times = [], []
     for k in range(5):
         profiles = [lean, chain, lean] if k == 0 else [lean, chain]
-        pipe, elapsed = decide_here(model, profiles, max_rounds=80)
+        pipe, elapsed = decide_here(model, profiles, max_rounds=80, renew=True)
         state = pipe.until.states()[1]
         assert state is not None
         verdicts.append(state.verdict)
