@@ -36,6 +36,13 @@ def _engine_save_result(result: dict[str, Any], samples: Any) -> Path:
     return save_to_history(result, samples)
 
 
+HANG_UP_RUN_WAIT_S = 15.0
+"""After a hang-up, how long a run may take to stop and keep its partial result (the worker
+is asked to stop and killed after 3 s; saving follows)."""
+HANG_UP_EXIT_GRACE_S = 2.0
+"""Then how long a normal shutdown gets before the process is ended for it."""
+
+
 class OrtbenchApp(WorkerErrors, App[None]):
     """Models, profiles, live runs and history, over the ortbench engine."""
 
@@ -91,7 +98,7 @@ class OrtbenchApp(WorkerErrors, App[None]):
 
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(signum, self._quit_now, 128 + signum)
+                loop.add_signal_handler(signum, self._hang_up, 128 + signum)
         if self._injected_hardware is not None:
             self.hardware = self._injected_hardware
         else:
@@ -188,6 +195,29 @@ class OrtbenchApp(WorkerErrors, App[None]):
             ),
             lambda yes: ask_before_quit(self, self._quit_now) if yes else None,
         )
+
+    def _hang_up(self, return_code: int) -> None:
+        """SIGHUP or SIGTERM: quit like q, and make sure the process ends. When the terminal
+        is gone (a killed tmux session, an SSH drop), Textual's shutdown can wait forever on
+        its output thread; once every run has stopped and kept its partial result, a watchdog
+        ends the process with the signal's exit code."""
+        import os
+        import threading
+        import time
+
+        def busy() -> bool:
+            # A run's thread worker keeps its partial result before it ends.
+            return any(w.is_running for w in list(self.workers))
+
+        def watchdog() -> None:
+            deadline = time.monotonic() + HANG_UP_RUN_WAIT_S
+            while busy() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(HANG_UP_EXIT_GRACE_S)  # a normal exit is done by now
+            os._exit(return_code)
+
+        threading.Thread(target=watchdog, name="ortbench-hang-up", daemon=True).start()
+        self._quit_now(return_code)
 
     def _quit_now(self, return_code: int = 0) -> None:
         """Stop every run (each keeps its partial result: the app's last thread workers
