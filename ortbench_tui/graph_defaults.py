@@ -39,15 +39,28 @@ class GraphDefault:
     reason: str
 
 
-def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
+def all_graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
+    """The graph and every subgraph (If/Loop/Scan bodies), depth first."""
     yield graph
     for node in graph.node:
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.GRAPH:
-                yield from _graphs(attr.g)
+                yield from all_graphs(attr.g)
             elif attr.type == onnx.AttributeProto.GRAPHS:
                 for g in attr.graphs:
-                    yield from _graphs(g)
+                    yield from all_graphs(g)
+
+
+def graph_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
+    """Every tensor the graph and its subgraphs hold: initializers and attribute tensors (the
+    ones that may live in external data files)."""
+    for g in all_graphs(graph):
+        yield from g.initializer
+        for node in g.node:
+            for attr in node.attribute:
+                if attr.HasField("t"):
+                    yield attr.t
+                yield from attr.tensors
 
 
 class _Constants:
@@ -56,7 +69,7 @@ class _Constants:
     def __init__(self, graph: onnx.GraphProto) -> None:
         self.dims: dict[str, list[int]] = {}
         self.protos: dict[str, onnx.TensorProto] = {}
-        for g in _graphs(graph):
+        for g in all_graphs(graph):
             for t in g.initializer:
                 self.dims[t.name] = list(t.dims)
                 self.protos[t.name] = t
@@ -83,7 +96,7 @@ class _Constants:
 
 def _reach(graph: onnx.GraphProto, name: str) -> set[str]:
     """The names carrying `name`'s values through pass-through ops, `name` included."""
-    nodes = [n for g in _graphs(graph) for n in g.node if n.op_type in PASS_THROUGH]
+    nodes = [n for g in all_graphs(graph) for n in g.node if n.op_type in PASS_THROUGH]
     seen = {name}
     grew = True
     while grew:
@@ -103,7 +116,7 @@ def _gather_rows(
     graph: onnx.GraphProto, names: set[str], consts: _Constants
 ) -> GraphDefault | None:
     found: list[tuple[int, str]] = []
-    for g in _graphs(graph):
+    for g in all_graphs(graph):
         for n in g.node:
             if n.op_type != "Gather" or len(n.input) < 2 or n.input[1] not in names:
                 continue
@@ -125,7 +138,7 @@ def _equal_constants(
     graph: onnx.GraphProto, names: set[str], consts: _Constants, dtype: str
 ) -> GraphDefault | None:
     values: list[float] = []
-    for g in _graphs(graph):
+    for g in all_graphs(graph):
         for n in g.node:
             if n.op_type != "Equal" or len(n.input) != 2:
                 continue

@@ -12,7 +12,7 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -213,20 +213,6 @@ def _tensor_info(vi: onnx.ValueInfoProto) -> TensorInfo:
     return TensorInfo(vi.name, _dtype_name(tt.elem_type), shape, kind=wrapper)
 
 
-def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
-    """The graph and every subgraph (If/Loop/Scan bodies), depth first."""
-    import onnx
-
-    yield graph
-    for node in graph.node:
-        for attr in node.attribute:
-            if attr.type == onnx.AttributeProto.GRAPH:
-                yield from _graphs(attr.g)
-            elif attr.type == onnx.AttributeProto.GRAPHS:
-                for g in attr.graphs:
-                    yield from _graphs(g)
-
-
 def _op_key(node: onnx.NodeProto) -> str:
     return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
 
@@ -261,7 +247,7 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
         t.values.name for t in graph.sparse_initializer
     }
     inputs = [_tensor_info(vi) for vi in graph.input if vi.name not in init_names]
-    from .graph_defaults import graph_defaults  # imports onnx: never before the first frame
+    from .graph_defaults import all_graphs, graph_defaults  # onnx: never before the first frame
 
     suggested = graph_defaults(graph, {t.name: t.dtype for t in inputs if t.feedable})
     for t in inputs:
@@ -273,7 +259,7 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelInfo:
     params = 0
     external = False
     locations: set[str] = set()
-    for g in _graphs(graph):
+    for g in all_graphs(graph):
         counts.update(_op_key(n) for n in g.node)
         for t in g.initializer:
             params += math.prod(t.dims)

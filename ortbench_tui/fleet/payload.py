@@ -82,10 +82,12 @@ def ship_file(path: Path, name: str | None = None) -> Shipment:
 
 
 def external_data_files(model_path: Path) -> list[str]:
-    """The external data locations the model names, relative to its folder (onnx's own walk
-    over initializers and attribute tensors, the one its loader uses)."""
+    """The external data locations the model names, relative to its folder (every
+    initializer and attribute tensor of the graph and its subgraphs, as onnx's loader walks)."""
     import onnx
-    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+    from onnx.external_data_helper import uses_external_data
+
+    from ..graph_defaults import graph_tensors
 
     try:
         model = onnx.load(str(model_path), format="protobuf", load_external_data=False)
@@ -94,7 +96,7 @@ def external_data_files(model_path: Path) -> list[str]:
     where = f"{model_path}: external data"
     found = {
         safe_member(e.value, where)
-        for t in _get_all_tensors(model)
+        for t in graph_tensors(model.graph)
         if uses_external_data(t)
         for e in t.external_data
         if e.key == "location"
