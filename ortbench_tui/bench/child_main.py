@@ -8,6 +8,7 @@ and `bench/curve/worker.py` each plug in only their body.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -52,6 +53,12 @@ def run_child(
     body: Callable[[ChildContext[R]], None],
 ) -> None:
     """Run `body` as the child's whole life: redirect, prepare, body, error, flush, close."""
+    # A hang-up reaches the whole foreground process group of the terminal, this child
+    # included (a killed tmux session, a dropped SSH client). The parent decides what a
+    # hang-up means: it stops this child with a Stop and keeps the partial measurement. A
+    # child killed by the signal first would turn that partial into a failed run. If the
+    # parent itself is gone, the pipe's end stops this child (StopListener).
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     redirect_native_output(log_path)
     child = ChildContext(conn, request)
     try:

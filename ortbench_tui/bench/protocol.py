@@ -244,7 +244,11 @@ class StopListener:
     def check(self) -> None:
         """Read what the parent sent; raise Stopped once a Stop has arrived."""
         while self.conn.poll():
-            msg = self.conn.recv()
+            try:
+                msg = self.conn.recv()
+            except (EOFError, OSError):  # the parent is gone: nobody to measure for
+                self.requested = True
+                break
             if isinstance(msg, Stop):
                 self.requested = True
             elif isinstance(msg, StopUnit):

@@ -127,6 +127,20 @@ def test_killed_worker_becomes_a_failed_result_with_partial_samples():
     assert end.partial["runs"] > 0
 
 
+def test_a_hang_up_sent_to_the_worker_leaves_the_stop_to_the_parent():
+    """A killed tmux session sends SIGHUP to the worker as well as to the app: the worker must
+    not die of it, so that the app's cancel keeps the partial as "cancelled", not "failed"."""
+    def hang_up_then_cancel(handle: RunHandle) -> None:
+        os.kill(handle.process.pid, signal.SIGHUP)
+        time.sleep(0.3)  # let the signal land before the Stop: the old worker died of it here
+        handle.cancel()
+
+    req = RunRequest("sample:tiny", prof("run.duration_s=60", "run.warmup_runs=1"))
+    _, end = drain(start_run(req), on_first_batch=hang_up_then_cancel)
+    assert isinstance(end, Finished), getattr(end, "message", end)
+    assert end.result["status"] == "cancelled" and end.result["runs"] > 0
+
+
 def exiting_worker(conn, request, log_path):
     """A child that dies the hard way right after saying hello."""
     os.write(2, b"fatal: simulated EP crash\n")
