@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,23 @@ Samples = np.ndarray | Described
 CURVE_KIND = "curve"
 """The `kind` of a curve result (`ortbench curve`); run results have none."""
 CURVE_SCHEMA = 1
+LOAD_KIND = "load"
+"""The `kind` of a load result (`ortbench load`)."""
+LOAD_SCHEMA = 1
+
+_JOB_RESULTS = {
+    CURVE_KIND: (CURVE_SCHEMA, "points", "curve"),
+    LOAD_KIND: (LOAD_SCHEMA, "profiles", "load result"),
+}
+"""Per job kind kept in the history: its schema, the list every file of it holds, its name."""
+
+_NOT_A_RUN = {
+    CURVE_KIND: "a curve (ortbench curve), not a run: a curve compares with another curve of "
+    "the same grid (ortbench compare CURVE_A.json CURVE_B.json)",
+    LOAD_KIND: "a load result (ortbench load), not a run: load results are not compared "
+    "offline; profiles compare under load in one job, on the same schedule (ortbench load "
+    "MODEL --profile A --profile B --rate R)",
+}
 
 
 def exports_dir() -> Path:
@@ -209,16 +227,61 @@ def save_samples(
     return write_atomic(path, buffer.getvalue(), overwrite=overwrite, make_parents=make_parents)
 
 
-def load_result(path: str | Path) -> dict[str, Any]:
-    """Read and check a result JSON; errors name the file and what is wrong."""
-    path = Path(path)
-    raw = read_regular(path, RESULT_LIMIT, "result file")
+def read_job_json(path: str | Path, what: str) -> dict[str, Any]:
+    """The JSON object of a result file (a run's, a curve's, a load's), read through the one
+    safe reader: a named pipe is refused, never waited on, and a file over RESULT_LIMIT is
+    refused, never read whole. OrtbenchError naming the file and what is wrong otherwise
+    (`what` names the file in those errors: "load result", "curve file")."""
+    raw = read_regular(path, RESULT_LIMIT, what)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OrtbenchError(f"{path}: not a readable result JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise OrtbenchError(f"{path}: not a readable {what}: not UTF-8 ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise OrtbenchError(f"{path}: not a readable {what}: not JSON ({exc})") from None
     except RecursionError:
-        raise OrtbenchError(f"{path}: JSON nested too deeply") from None
+        raise OrtbenchError(f"{path}: not a readable {what}: JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise OrtbenchError(f"{path}: not {_a(what)}: expected a JSON object")
+    out: dict[str, Any] = data
+    return out
+
+
+def _a(what: str) -> str:
+    return f"an {what}" if what[:1] in "aeiou" else f"a {what}"
+
+
+def job_problem(data: dict[str, Any], kind: str) -> str:
+    """What keeps `data` from being a job result of `kind` (curve, load) this ortbench reads,
+    or "" when nothing does."""
+    schema, items, name = _JOB_RESULTS[kind]
+    if data.get("kind") != kind:
+        return f"not an ortbench {name} (kind is not {kind!r})"
+    if data.get("schema") != schema:
+        return f"{kind} schema {data.get('schema')}, this ortbench reads {schema}"
+    if not isinstance(data.get(items), list):
+        return f"{_a(name)} without its list of {items}"
+    return ""
+
+
+def job_kind(path: str | Path) -> str:
+    """The `kind` a result file names (curve, load), or "" for anything else: run results
+    have none, and an unreadable file is the caller's to report."""
+    try:
+        kind = read_job_json(path, "result file").get("kind")
+    except OrtbenchError:
+        return ""
+    return kind if isinstance(kind, str) else ""
+
+
+def load_result(path: str | Path) -> dict[str, Any]:
+    """Read and check a run's result JSON; errors name the file and what is wrong (a curve or
+    a load result is named as what it is, with what to use instead)."""
+    data = read_job_json(path, "result file")
+    kind = data.get("kind")
+    if isinstance(kind, str):
+        note = _NOT_A_RUN.get(kind, f"a {kind!r} file, not a run's result")
+        raise OrtbenchError(f"{path}: {note}")
     problem = result_problem(data)
     if problem:
         raise OrtbenchError(f"{path}: {problem}")
@@ -256,6 +319,18 @@ def load_samples(result_path: str | Path) -> np.ndarray | None:
 
 @dataclass
 class HistoryEntry:
+    """One line of the history: a run, a curve or a load result.
+
+    For a run, p50/p99 are its latency's, runs its timed runs, status ok, cancelled or failed.
+    For a curve ("curve"): p50/p99 of its first measured point, runs its requests in all,
+    status its points (`curve 3/3`), inputs its points' labels.
+    For a load result ("load"): p50/p99 of the response time (from the scheduled arrival) at
+    the last whole step (one not stopped early) of its first profile, NaN when there is none;
+    runs the requests served in all, every step of every profile; status what was measured
+    (`load 3 rates`, or `load max 1,200/s` for --find-max, its first profile's answer), with
+    `, cancelled` or `, failed` after it when the job did not end well; profile its profiles'
+    names (`a vs b`); inputs the arrivals, rates and serving threads."""
+
     path: Path
     created: str
     model: str
@@ -271,8 +346,7 @@ class HistoryEntry:
     """The fleet node that measured it; "" for a run on this machine."""
     fleet_run: str = ""
     kind: str = "run"
-    """"run", or "curve" for a load curve (`ortbench curve`): p50/p99 are then those of its
-    first measured point, runs its requests in all, status its points."""
+    """"run", "curve" (`ortbench curve`) or "load" (`ortbench load`)."""
 
 
 @dataclass
@@ -291,10 +365,8 @@ class HistoryScan:
 
 
 def scan_history(folder: Path | None = None) -> HistoryScan:
-    """Every saved run in `folder` (default: the history), checked; bad files are skipped and
-    reported, never fatal."""
-    from .run_inputs import shapes_of, shapes_text
-
+    """Every saved run, curve and load result in `folder` (default: the history), checked; bad
+    files are skipped and reported, never fatal."""
     folder = folder or results_dir()
     scan = HistoryScan([], [])
     try:
@@ -304,81 +376,154 @@ def scan_history(folder: Path | None = None) -> HistoryScan:
         return scan
     for path in paths:
         try:
-            curve = _curve_entry(path)
-            if curve is not None:
-                scan.entries.append(curve)
-                continue
-            r = load_result(path)
+            entry = _history_entry(path)
         except OrtbenchError as exc:
-            if _job_kind(path):  # another job's result (a curve, a load): not a run, not bad
-                continue
             # The file is named beside its reason: keep the path out of the reason itself.
             reason = str(exc).removeprefix(f"{path}: ").replace(str(path), path.name)
             scan.skipped.append((path, reason))
             continue
-        scan.entries.append(
-            HistoryEntry(
-                path=path,
-                created=r.get("created", ""),
-                model=r["model"].get("name", "?"),
-                profile=r["profile"].get("name", "?"),
-                p50_ms=_ms(r["latency_ms"].get("p50")),
-                p99_ms=_ms(r["latency_ms"].get("p99")),
-                runs=r["runs"],
-                status=r.get("status", "ok"),
-                precision=str((r["profile"].get("run") or {}).get("precision", "fp32")),
-                inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
-                host=str(r.get("host") or ""),
-                fleet_run=_fleet_run(r),
-            )
-        )
+        if entry is not None:
+            scan.entries.append(entry)
     return scan
 
 
-def _job_kind(path: Path) -> str:
-    """The `kind` a job's result file names (curve, load), or "" for anything else: run
-    results have none, and an unreadable file is the caller's to report."""
-    try:  # the safe reader: a named pipe or a huge file must not hang or fill memory
-        data = json.loads(read_regular(path, RESULT_LIMIT, "result file").decode("utf-8"))
-    except (OrtbenchError, UnicodeDecodeError, ValueError, RecursionError):
-        return ""
-    kind = data.get("kind") if isinstance(data, dict) else None
-    return kind if isinstance(kind, str) else ""
+def _history_entry(path: Path) -> HistoryEntry | None:
+    """The history line of one file; None for another job's result this ortbench does not
+    list (a kind it does not know: not a run, not bad); OrtbenchError naming what is wrong."""
+    data = read_job_json(path, "result file")
+    kind = data.get("kind")
+    if kind == CURVE_KIND:
+        return _curve_entry(path, data)
+    if kind == LOAD_KIND:
+        return _load_entry(path, data)
+    if isinstance(kind, str):
+        return None
+    return _run_entry(path, data)
 
 
-def _curve_entry(path: Path) -> HistoryEntry | None:
-    """The history line of a curve file (None when `path` is not one); OrtbenchError naming
-    what is wrong with a curve file that cannot be read."""
-    # save_curve names them `…-curve.json`: other files are not read twice.
-    if not path.stem.endswith("-curve"):
-        return None
-    raw = read_regular(path, RESULT_LIMIT, "curve file")
-    try:
-        c = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None  # not JSON: load_result says what is wrong
-    if not isinstance(c, dict) or c.get("kind") != CURVE_KIND:
-        return None
-    if c.get("schema") != CURVE_SCHEMA or not isinstance(c.get("points"), list):
-        raise OrtbenchError(f"curve schema {c.get('schema')}, this ortbench reads {CURVE_SCHEMA}")
+def _run_entry(path: Path, r: dict[str, Any]) -> HistoryEntry:
+    from .run_inputs import shapes_of, shapes_text
+
+    problem = result_problem(r)
+    if problem:
+        raise OrtbenchError(problem)
+    return HistoryEntry(
+        path=path,
+        created=r.get("created", ""),
+        model=r["model"].get("name", "?"),
+        profile=r["profile"].get("name", "?"),
+        p50_ms=_ms(r["latency_ms"].get("p50")),
+        p99_ms=_ms(r["latency_ms"].get("p99")),
+        runs=r["runs"],
+        status=r.get("status", "ok"),
+        precision=str((r["profile"].get("run") or {}).get("precision", "fp32")),
+        inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
+        host=str(r.get("host") or ""),
+        fleet_run=_fleet_run(r),
+    )
+
+
+def _curve_entry(path: Path, c: dict[str, Any]) -> HistoryEntry:
+    """The history line of a curve file; OrtbenchError naming what is wrong with it."""
+    problem = job_problem(c, CURVE_KIND)
+    if problem:
+        raise OrtbenchError(problem)
     points = [p for p in c["points"] if isinstance(p, dict)]
     ok = [p for p in points if p.get("status") == "ok"]
     first = (ok[0].get("latency_ms") or {}) if ok else {}
     return HistoryEntry(
         path=path,
         created=str(c.get("created", "")),
-        model=str((c.get("model") or {}).get("name", "?")),
-        profile=str((c.get("profile") or {}).get("name", "?")),
+        model=_name(c.get("model")),
+        profile=_name(c.get("profile")),
         p50_ms=_ms(first.get("p50")),
         p99_ms=_ms(first.get("p99")),
-        runs=sum(int(p.get("requests") or 0) for p in points),
+        runs=sum(_count(p.get("requests")) for p in points),
         status=f"curve {len(ok)}/{len(points)}",
-        precision=str(((c.get("profile") or {}).get("run") or {}).get("precision", "fp32")),
+        precision=_precision(c.get("profile")),
         inputs=", ".join(str(p.get("label") or _point_label(p)) for p in points[:4])
         + (" …" if len(points) > 4 else ""),
         host=str(c.get("host") or ""),
-        kind="curve",
+        kind=CURVE_KIND,
     )
+
+
+def _load_entry(path: Path, data: dict[str, Any]) -> HistoryEntry:
+    """The history line of a load result (HistoryEntry says what its figures are);
+    OrtbenchError naming what is wrong with it."""
+    problem = job_problem(data, LOAD_KIND)
+    if problem:
+        raise OrtbenchError(problem)
+    parts = [p for p in data["profiles"] if isinstance(p, dict)]
+    if not parts:
+        raise OrtbenchError("a load result with no profiles")
+    steps = [[s for s in _list(p.get("steps")) if isinstance(s, dict)] for p in parts]
+    whole = [s for s in steps[0] if not s.get("stopped") and not s.get("error")]
+    response = _dict(whole[-1].get("response_ms")) if whole else {}
+    load = _dict(data.get("load"))
+    find_max = parts[0].get("find_max")
+    if isinstance(find_max, dict):
+        best = find_max.get("max_rate")
+        status = f"load max {best:,.0f}/s" if _number(best) else "load max none"
+    else:
+        rates = {s.get("rate") for p in steps for s in p}
+        status = f"load {plural(len(rates), 'rate')}"
+    if data.get("status") in ("cancelled", "failed"):
+        status += f", {data['status']}"
+    return HistoryEntry(
+        path=path,
+        created=str(data.get("created", "")),
+        model=_name(data.get("model")),
+        profile=" vs ".join(_name(p.get("profile")) for p in parts),
+        p50_ms=_ms(response.get("p50") if _number(response.get("p50")) else None),
+        p99_ms=_ms(response.get("p99") if _number(response.get("p99")) else None),
+        runs=sum(_count(s.get("served")) for p in steps for s in p),
+        status=status,
+        precision="/".join(dict.fromkeys(_precision(p.get("profile")) for p in parts)),
+        inputs=_load_text(load),
+        host=str(data.get("host") or ""),
+        kind=LOAD_KIND,
+    )
+
+
+def _load_text(load: dict[str, Any]) -> str:
+    """`poisson arrivals at 200/s, 400/s · 1 thread`; for --find-max, the SLO searched."""
+    slo = _dict(load.get("slo"))
+    rates = [r for r in _list(load.get("rates")) if _number(r)]
+    what = f"{load.get('arrivals', '?')} arrivals"
+    if rates:
+        what += " at " + ", ".join(f"{r:,.6g}/s" for r in rates)
+    elif slo.get("text"):
+        what += f", the highest rate meeting {slo['text']}"
+    parts = [what]
+    if _number(load.get("workers")):
+        parts.append(plural(int(load["workers"]), "thread"))
+    return " · ".join(parts)
+
+
+def _name(block: Any) -> str:
+    return str(block.get("name", "?")) if isinstance(block, dict) else "?"
+
+
+def _precision(profile: Any) -> str:
+    run = profile.get("run") if isinstance(profile, dict) else None
+    return str(run.get("precision", "fp32")) if isinstance(run, dict) else "fp32"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _count(value: Any) -> int:
+    return int(value) if _number(value) and math.isfinite(value) and value >= 0 else 0
 
 
 def _point_label(point: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""`ortbench history`: the saved runs; `--trend MODEL [--profile P]`: one group over time.
+"""`ortbench history`: the saved runs, curves and load results; `--trend MODEL [--profile P]`:
+one group of runs over time.
 
 ortbench history [--json]
 ortbench history --trend MODEL [--profile P] [--set K=V]... [--json]
@@ -55,11 +56,12 @@ def _list(entries: list[Any], args: argparse.Namespace) -> int:
                     "created": e.created,
                     "model": e.model,
                     "profile": e.profile,
-                    "p50_ms": e.p50_ms,
-                    "p99_ms": e.p99_ms,
+                    "p50_ms": _number_or_null(e.p50_ms),
+                    "p99_ms": _number_or_null(e.p99_ms),
                     "runs": e.runs,
                     "status": e.status,
                     "host": e.host,
+                    "kind": e.kind,
                 }
                 for e in entries
             ],
@@ -82,6 +84,11 @@ def _list(entries: list[Any], args: argparse.Namespace) -> int:
     for line in aligned_table(rows, {3, 4, 5}, indent=""):
         print(line.rstrip())
     return 0
+
+
+def _number_or_null(value: float) -> float | None:
+    """NaN (no figure: a load result with no whole step, a run without samples) is not JSON."""
+    return None if value != value else value
 
 
 def model_name(spec: str) -> str:

@@ -278,3 +278,56 @@ async def test_a_curve_lists_in_history_and_opens_as_a_curve(app_factory, runner
         rows = [str(screen.query_one(DataTable).get_row_at(i)[0]) for i in range(2)]
         assert rows == ["C=1", "C=2"]
         assert "done" in str(screen.query_one("#curve-title").render())
+
+
+async def test_a_load_result_lists_in_history_and_opens_in_the_load_screen(app_factory, runner):
+    """Load results (`ortbench load`, `o`) used to be passed over by the history."""
+    from textual.widgets import Static
+
+    from ortbench_tui.bench.load import LoadRequest, run_load
+    from ortbench_tui.profile import Profile, apply_overrides
+    from ortbench_tui.tui.screens.load import LoadScreen
+
+    quick = apply_overrides(
+        Profile(name="quick"), ["session.intra_op_num_threads=1", "run.warmup_runs=2"]
+    )
+    done = run_load(LoadRequest("sample:tiny", [quick], rates=[200, 300], duration_s=0.4))
+    assert done.path is not None and done.path.parent == results_dir()
+    steps = done.result["profiles"][0]["steps"]
+    two_saved_runs()
+    app = app_factory(start_run=runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        history = app.screen
+        table = history.query_one(DataTable)
+        assert table.row_count == 3
+        assert "could not be read" not in str(history.query_one("#history-skipped").render())
+        row = next(r for r in range(3) if history.entries[r].kind == "load")
+        entry = history.entries[row]
+        assert entry.status == "load 2 rates" and entry.profile == "quick"
+        table.move_cursor(row=row)
+        await pilot.pause()
+        assert "poisson arrivals at 200/s, 300/s" in str(history.query_one("#history-row").render())
+        await pilot.press("space")  # a load result is not picked for a run comparison
+        await pilot.press("t")  # nor followed in a trend
+        await pilot.pause()
+        assert history.picked == [] and app.screen is history
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LoadScreen)
+        await wait_for(pilot, lambda: screen.result is not None)
+        await settle(pilot)
+        load_table = screen.query_one("#load-table", DataTable)
+        rows = [[str(c) for c in load_table.get_row_at(i)] for i in range(load_table.row_count)]
+        assert [r[0] for r in rows] == ["quick", "quick"]
+        assert [r[1] for r in rows] == [f"{s['offered_per_s']:,.0f}" for s in steps]
+        title = str(screen.query_one("#load-title", Static).render())
+        assert "sample:tiny" in title and "200/s, 300/s" in title and "done" in title
+        assert "against offered rate" in str(screen.query_one("#load-bars", Static).render())
+        assert f"saved {done.path}" in str(screen.query_one("#load-status", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is history

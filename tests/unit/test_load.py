@@ -354,7 +354,8 @@ def test_load_at_a_rate_reports_and_keeps_the_result(capsys: pytest.CaptureFixtu
         assert s["served"] > 0 and s["response_ms"]["p99"] >= s["service_ms"]["p50"]
         assert s["issue_lag_us"]["p99"] is not None
     assert csv_path.read_text().count("\n") == 3
-    assert list_history() == []  # a load result is kept beside the runs, not listed as one
+    (listed,) = list_history()  # kept in the history, listed as what it is
+    assert listed.kind == "load" and str(listed.path) == result["saved"]
     npz = np.load(result["saved"].replace(".json", ".npz"))
     assert int((npz["p0_s0_end"] > 0).sum()) == steps[0]["served"]
 
@@ -571,14 +572,19 @@ def test_the_report_states_the_answer_the_overload_and_the_verdict():
     assert load_markdown(result).count("\n| a\\|b |") == 2  # a | in a name stays in its cell
 
 
-def test_history_passes_over_load_results_without_calling_them_unreadable(tmp_path):
+def test_history_names_a_load_file_it_cannot_list_and_passes_over_unknown_kinds(tmp_path):
+    """A load file without its steps is a bad file (its reason said); a kind this ortbench
+    does not know is another job's result, neither listed nor called unreadable."""
     from ortbench_tui.bench.results import scan_history
 
     (tmp_path / "a-load.json").write_text(json.dumps({"schema": 1, "kind": "load"}))
+    (tmp_path / "b.json").write_text(json.dumps({"schema": 1, "kind": "from-the-future"}))
     (tmp_path / "broken.json").write_text("{not json")
     scan = scan_history(tmp_path)
     assert scan.entries == []
-    assert [p.name for p, _ in scan.skipped] == ["broken.json"]
+    reasons = {p.name: why for p, why in scan.skipped}
+    assert reasons.keys() == {"a-load.json", "broken.json"}
+    assert reasons["a-load.json"] == "a load result without its list of profiles"
 
 
 def test_a_trace_that_is_a_named_pipe_is_refused_not_read(tmp_path, capsys):

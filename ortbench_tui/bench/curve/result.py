@@ -2,16 +2,15 @@
 
 The JSON holds every point with its summary; the .npz beside it holds each measured point's
 samples in ns as `point_N` (N = the point's index in the grid). Run results and curves share
-the history folder; the history list (results.list_history) skips curves, which lack a run's
-`latency_ms` and `runs`. Two curves of the same grid compare point by point: the ratio of
-p50s B / A with the comparisons' bootstrap CI and verdict.
+the history folder, which lists each as what it is (results.scan_history). Two curves of the
+same grid compare point by point: the ratio of p50s B / A with the comparisons' bootstrap CI
+and verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,10 @@ from ..results import (
     CURVE_KIND,
     CURVE_SCHEMA,
     environment_warnings,
+    job_kind,
+    job_problem,
     model_name,
+    read_job_json,
     results_dir,
     write_result_json,
 )
@@ -114,27 +116,16 @@ def save_curve_samples(
 def is_curve_file(path: str | Path) -> bool:
     """A result JSON whose kind is "curve" (False for anything unreadable: the caller's
     own loader then says what is wrong)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
-    return isinstance(data, dict) and data.get("kind") == KIND
+    return job_kind(path) == KIND
 
 
 def load_curve(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OrtbenchError(f"curve file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OrtbenchError(f"{path}: not a readable curve JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise OrtbenchError(f"{path}: not an ortbench curve (kind is not {KIND!r})")
-    if data.get("schema") != SCHEMA or not isinstance(data.get("points"), list):
-        raise OrtbenchError(
-            f"{path}: curve schema {data.get('schema')}, this ortbench reads {SCHEMA}"
-        )
+    """Read a saved curve (through the history's one safe reader: a named pipe or a huge
+    file is refused, not read); errors name the file and what is wrong."""
+    data = read_job_json(path, "curve file")
+    problem = job_problem(data, KIND)
+    if problem:
+        raise OrtbenchError(f"{path}: {problem}")
     return data
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +22,14 @@ from ...errors import OrtbenchError
 from ...fileio import slug, write_atomic
 from ...profile import Profile, profile_to_dict
 from ..protocol import SessionMeta
-from ..results import results_dir, write_result_json
+from ..results import (
+    LOAD_KIND,
+    LOAD_SCHEMA,
+    job_problem,
+    read_job_json,
+    results_dir,
+    write_result_json,
+)
 from ..stats import PERCENTILE_METHOD
 from .decide import compare_percentile
 from .harness import LEAD_S, SPIN_NS, Timeline
@@ -31,8 +37,8 @@ from .request import LoadRequest
 from .summary import StepSummary, response_ns
 from .worker import SWITCH_INTERVAL_S
 
-SCHEMA = 1
-KIND = "load"
+SCHEMA = LOAD_SCHEMA
+KIND = LOAD_KIND
 
 
 @dataclass
@@ -201,20 +207,12 @@ def save_load(result: dict[str, Any], parts: list[ProfileLoad]) -> Path:
 
 
 def load_load(path: str | Path) -> dict[str, Any]:
-    """Read a saved load result; errors name the file and what is wrong."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OrtbenchError(f"load result not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OrtbenchError(f"{path}: not a readable load result JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise OrtbenchError(f"{path}: not an ortbench load result (kind is not {KIND!r})")
-    if data.get("schema") != SCHEMA or not isinstance(data.get("profiles"), list):
-        raise OrtbenchError(
-            f"{path}: load schema {data.get('schema')}, this ortbench reads {SCHEMA}"
-        )
+    """Read a saved load result (through the history's one safe reader: a named pipe or a
+    huge file is refused, not read); errors name the file and what is wrong."""
+    data = read_job_json(path, "load result")
+    problem = job_problem(data, KIND)
+    if problem:
+        raise OrtbenchError(f"{path}: {problem}")
     return data
 
 

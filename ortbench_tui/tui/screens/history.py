@@ -37,6 +37,16 @@ COLUMNS = (
 run is described in full under the table."""
 
 
+NOT_RUNS = {"curve": "a curve", "load": "a load result"}
+"""History entries that are not runs: they open in their own screen, never in a run's
+comparison or trend."""
+PICK_REFUSALS = {
+    "curve": "a curve compares with another curve: ortbench compare A-curve.json B-curve.json",
+    "load": "a load result is not a run to compare: profiles compare under load in one job, "
+    "on one schedule (o on the main screen, or ortbench load MODEL --profile A --profile B)",
+}
+
+
 def skipped_sentence(skipped: list[tuple[Any, str]]) -> str:
     """One sentence for every history file that could not be read (empty when none)."""
     if not skipped:
@@ -212,30 +222,44 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         return table.cursor_row if 0 <= table.cursor_row < len(self.entries) else None
 
     def action_open(self) -> None:
+        """A run opens in its detail, a curve in the curve screen, a load result in the load
+        screen (each as it was measured)."""
         from ortbench_tui.errors import OrtbenchError
 
         from .curve import saved_curve_screen
         from .detail import RunDetailScreen
+        from .load import saved_load_screen
 
         row = self._row()
         if row is None:
             return
         entry = self.entries[row]
-        if entry.kind != "curve":
+        opener = {"curve": saved_curve_screen, "load": saved_load_screen}.get(entry.kind)
+        if opener is None:
             self.app.push_screen(RunDetailScreen(entry.path))
             return
         try:
-            self.app.push_screen(saved_curve_screen(entry.path))
+            self.app.push_screen(opener(entry.path))
         except OrtbenchError as exc:
-            self.notify(str(exc), title="Cannot open the curve", severity="error")
+            what = "curve" if entry.kind == "curve" else "load result"
+            self.notify(str(exc), title=f"Cannot open the {what}", severity="error")
 
     def action_trend(self) -> None:
         """The highlighted run's group (model + profile + inputs) over time."""
         from .trend import TrendScreen
 
         row = self._row()
-        if row is not None:
-            self.app.push_screen(TrendScreen(self.entries[row].path))
+        if row is None:
+            return
+        entry = self.entries[row]
+        if entry.kind in NOT_RUNS:
+            self.notify(
+                f"{NOT_RUNS[entry.kind]} has no trend: a trend follows the runs of one model "
+                "and profile (enter opens it)",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(TrendScreen(entry.path))
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -245,11 +269,9 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         row = self._row()
         if row is None:
             return
-        if self.entries[row].kind == "curve" and row not in self.picked:
-            self.notify(
-                "a curve compares with another curve: ortbench compare A-curve.json B-curve.json",
-                severity="warning",
-            )
+        kind = self.entries[row].kind
+        if kind in PICK_REFUSALS and row not in self.picked:
+            self.notify(PICK_REFUSALS[kind], severity="warning")
             return
         if row in self.picked:
             self.picked.remove(row)

@@ -378,3 +378,61 @@ class LoadScreen(JobScreen["LoadRequest"]):
             return
         text = load_markdown(self.result.result)
         self._write_export((self.save_dir or Path.cwd()) / export_name("load", "md"), text)
+
+
+class SavedLoad:
+    """A load result from the history as a finished job: its events are the saved steps (a
+    row each) and then the saved result, so the load screen shows it as it ended live
+    (nothing is measured again; the live histogram and bars stay empty). It also stands for
+    the request: the screen's title reads `model`, `rates`, `slo`, `find_max`, `arrivals`
+    and `workers`, all as saved."""
+
+    def __init__(self, path: Path) -> None:
+        from ortbench_tui.bench.load import Slo, load_load
+        from ortbench_tui.bench.load.result import steps_of
+
+        self.path = path
+        self.result = load_load(path)
+        try:
+            self.steps = steps_of(self.result)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise OrtbenchError(f"{path}: a step of this load result is malformed: {exc}") from None
+        load, model = (_block(self.result, key) for key in ("load", "model"))
+        self.model = str(model.get("spec") or model.get("name") or "?")
+        self.rates = [float(r) for r in load.get("rates") or [] if isinstance(r, int | float)]
+        slo = load.get("slo")
+        self.slo = (
+            Slo(float(slo["percentile"]), float(slo["bound_ms"]), str(slo["text"]))
+            if isinstance(slo, dict) and {"percentile", "bound_ms", "text"} <= slo.keys()
+            else None
+        )
+        self.find_max = bool(load.get("find_max")) and self.slo is not None
+        self.arrivals = str(load.get("arrivals", "?"))
+        self.workers = load.get("workers", "?")
+
+    def events(self) -> Any:
+        from ortbench_tui.bench.load import LoadFinished, LoadStepDone
+
+        for name, step in self.steps:
+            yield LoadStepDone(name, step)
+        cancelled = self.result.get("status") == "cancelled"
+        yield LoadFinished(self.result, [], path=self.path, cancelled=cancelled)
+
+    def cancel(self) -> None:
+        """Nothing runs."""
+
+    @property
+    def cancelled(self) -> bool:
+        return False
+
+
+def _block(result: dict[str, Any], key: str) -> dict[str, Any]:
+    value = result.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def saved_load_screen(path: Path) -> LoadScreen:
+    """The load screen over a load result kept in the history; OrtbenchError if it cannot be
+    read."""
+    saved = SavedLoad(path)
+    return LoadScreen(saved, start=lambda _request: saved)
