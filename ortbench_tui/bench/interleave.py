@@ -20,7 +20,8 @@ n}) or Error. A Stop ends the run at the end of the current round.
 
 The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_runs",
 "duration_s" (0 = by count; by time it is the timed seconds of all sessions together),
-"block_s", "min_rounds", "open" (true: ~block_s blocks until the parent's Stop, with
+"block_s", "min_rounds", "cap_s" (by count: seconds of timed runs of all sessions together
+at most, 0 or absent: none), "open" (true: ~block_s blocks until the parent's Stop, with
 duration_s, when positive, as a safety cap), "recycle_rounds" (every this many rounds each
 session is retired and a fresh one of its profile created and warmed up in its place, so
 the session is sampled, not fixed; 0 or absent: never; CPU sessions only)}, "inputs": an
@@ -92,16 +93,21 @@ def plan_schedule(
     block_s: float = BLOCK_SECONDS,
     min_rounds: int = MIN_COMPARE_ROUNDS,
     open_ended: bool = False,
+    cap_s: float = 0.0,
 ) -> tuple[int | None, list[int]]:
     """(planned rounds, timed runs per block of each session).
 
     By count, every session gets the same number of runs (`timed_runs`, rounded up to whole
     blocks), in `min_rounds` to 20 rounds, with blocks of about `block_s` where the count
-    allows. By time, every session gets about the same *time*: the duration is cut into
-    rounds of one ~`block_s` block per session, each holding as many runs as fit. Rounds
-    are None (open) by time: the child runs whole rounds until the timed runs have taken
-    `duration_s` and at least `min_rounds` rounds (on a loaded machine that can take longer
-    than `duration_s`: a comparison cut short of its rounds would have no CI).
+    allows. When those runs would take longer than `cap_s` (the time cap of all sessions'
+    timed runs together, run.max_duration_s per profile), the blocks shrink so that
+    `min_rounds` rounds fit within it, and only the rounds that fit are planned (never fewer
+    than the MIN_CI_ROUNDS a CI needs): fewer runs, still rounds for a CI. By time, every
+    session gets about the same *time*: the duration is cut into rounds of one ~`block_s`
+    block per session, each holding as many runs as fit. Rounds are None (open) by time: the
+    child runs whole rounds until the timed runs have taken `duration_s` and at least
+    `min_rounds` rounds (on a loaded machine that can take longer than `duration_s`: a
+    comparison cut short of its rounds would have no CI).
     """
     p = len(estimates_ns)
     if open_ended:  # the parent decides when to stop: blocks of ~block_s each
@@ -115,7 +121,15 @@ def plan_schedule(
     by_length = int(timed_runs * slowest / 1e9 / block_s)
     rounds = int(min(MAX_ROUNDS_BY_COUNT, timed_runs, max(min_rounds, by_length)))
     per_block = min(MAX_BATCH, math.ceil(timed_runs / rounds))
-    return math.ceil(timed_runs / per_block), [per_block] * p
+    planned = math.ceil(timed_runs / per_block)
+    round_ns = sum(max(e, 1) for e in estimates_ns)  # one run of every session
+    cap_ns = cap_s * 1e9
+    if cap_ns > 0 and planned * per_block * round_ns > cap_ns:
+        per_block = int(max(1, min(per_block, cap_ns // (max(min_rounds, 1) * round_ns))))
+        # never fewer rounds than a CI needs: a comparison without one would decide nothing
+        fit = max(int(cap_ns // (per_block * round_ns)), MIN_CI_ROUNDS)
+        planned = max(1, min(math.ceil(timed_runs / per_block), fit))
+    return planned, [per_block] * p
 
 
 def rotation(round_index: int, count: int) -> list[int]:
@@ -217,6 +231,7 @@ class Interleaved:
                 float(sched.get("block_s", BLOCK_SECONDS)),
                 int(sched.get("min_rounds", MIN_COMPARE_ROUNDS)),
                 bool(sched.get("open", False)),
+                float(sched.get("cap_s", 0.0) or 0.0),
             )
             open_ended = bool(sched.get("open", False))
             rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
@@ -230,6 +245,9 @@ class Interleaved:
             offsets = [0] * p
             # By time, the clock counts timed runs only (re-warm runs come on top).
             budget_ns = int(float(sched["duration_s"]) * 1e9)
+            # By count, the time cap: planned to fit, checked too (under load the blocks take
+            # longer than calibrated), never before the rounds a CI needs.
+            cap_ns = int(float(sched.get("cap_s", 0.0) or 0.0) * 1e9) if rounds else 0
             r = 0
             while True:
                 for i in rotation(r, p):
@@ -252,6 +270,8 @@ class Interleaved:
                 r += 1
                 done_rounds = r
                 if rounds is not None and r >= rounds:
+                    break
+                if cap_ns and sum(spent_ns) >= cap_ns and r >= MIN_CI_ROUNDS:
                     break
                 if recycle and r % recycle == 0:
                     self.stop.check()

@@ -110,6 +110,15 @@ def eta_from_fraction(elapsed_s: float, fraction: float | None) -> float | None:
     return elapsed_s * (1.0 - fraction) / fraction
 
 
+def fraction_from_eta(elapsed_s: float, eta_s: float | None) -> float | None:
+    """The share of a step done, by time: `elapsed_s` in, `eta_s` to go (None when the step
+    cannot tell). A step bounded by a time cap gets its share from the cap, not its count."""
+    if eta_s is None:
+        return None
+    whole = max(elapsed_s, 0.0) + max(eta_s, 0.0)
+    return 1.0 if whole <= 0 else max(elapsed_s, 0.0) / whole
+
+
 def eta_from_budget(
     started: float, budget_s: float | None, now: float | None = None
 ) -> float | None:

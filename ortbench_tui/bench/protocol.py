@@ -44,6 +44,8 @@ class ScheduleRequest(TypedDict):
     duration_s: float
     min_rounds: int
     block_s: float
+    cap_s: NotRequired[float]
+    """By count: seconds of timed runs of all sessions together at most (0: none)."""
     open: NotRequired[bool]
     """Until decided: rounds go on until the parent stops them (duration_s is the cap)."""
     recycle_rounds: NotRequired[int]
@@ -160,6 +162,8 @@ class PointProgress:
     """warmup | timed"""
     done: int
     total: int | None
+    elapsed_s: float = 0.0
+    """Seconds into the phase (the clock of a point's ETA and of its time cap)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,8 @@ class PointDone:
     wall_s: float
     """From the first request's start to the last one's end."""
     info: dict[str, Any]
-    """items_per_request, shapes, per-thread request counts."""
+    """items_per_request, shapes, per-thread request counts; capped_s (the time cap, in
+    seconds) when the cap, not the count, ended the point."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,12 @@
-"""How long a single run has left, and the time cap that bounds a run by count.
+"""How long a single run has left, and the time cap that bounds a measurement by count.
 
 A run by count (run.timed_runs) is capped by run.max_duration_s (default 60 s), so the default
 1000 runs end in bounded time however slow the model is; a run by time ends at its duration,
 a run until a precision at its cap. Every face shows the same ETA from `run_eta`.
+
+The same cap bounds every other measurement by count: each profile's timed runs in a
+comparison (interleaved or sequential) and each point of a load curve; they state it with
+`capped_warning` and bound their ETA with `capped_eta`.
 """
 
 from __future__ import annotations
@@ -20,12 +24,31 @@ def count_cap_s(run: Any) -> float:
     return float(max(run.max_duration_s, 0.0))
 
 
+CAPPED = "stopped at the time cap"
+"""How `capped_warning` starts (a comparison gathers its profiles' lines by it)."""
+
+
 def capped_warning(done: int, planned: int, cap_s: float) -> str:
     """Said with the result when the cap, not the count, ended the timed runs."""
     return (
-        f"stopped at the time cap: {done} of {planned} timed runs in {cap_s:g} s "
+        f"{CAPPED}: {done} of {planned} timed runs in {cap_s:g} s "
         "(run.max_duration_s; --max-duration S to run longer, 0 for no cap)"
     )
+
+
+def is_capped_warning(text: str) -> bool:
+    return text.startswith(CAPPED)
+
+
+def capped_eta(eta: float | None, cap_s: float, timed_s: float, pace: float = 1.0) -> float | None:
+    """An ETA from the pace so far, no later than the cap's end (`timed_s` into the timed
+    runs it bounds; a cap of 0 bounds nothing). `pace`: wall seconds per second the cap
+    counts, where untimed work comes between the timed runs (an interleaved block's
+    re-warm)."""
+    if not cap_s:
+        return eta
+    left = max(cap_s - max(timed_s, 0.0), 0.0) * max(pace, 1.0)
+    return left if eta is None else min(eta, left)
 
 
 def run_eta(run: Any, done: int, total: int | None, timed_s: float) -> float | None:
@@ -37,11 +60,7 @@ def run_eta(run: Any, done: int, total: int | None, timed_s: float) -> float | N
     if run.until_ci_pct > 0:
         return max(float(run.max_duration_s) - timed_s, 0.0)
     eta = eta_from_fraction(timed_s, done / total) if total else None
-    cap = count_cap_s(run)
-    if cap:
-        left = max(cap - timed_s, 0.0)
-        eta = left if eta is None else min(eta, left)
-    return eta
+    return capped_eta(eta, count_cap_s(run), timed_s)
 
 
 def eta_text(seconds: float | None) -> str:
@@ -52,4 +71,12 @@ def eta_text(seconds: float | None) -> str:
     return f"ETA {s // 60} min {s % 60} s" if s >= 60 else f"ETA {s} s"
 
 
-__all__ = ["capped_warning", "count_cap_s", "eta_text", "run_eta"]
+__all__ = [
+    "CAPPED",
+    "capped_eta",
+    "capped_warning",
+    "count_cap_s",
+    "eta_text",
+    "is_capped_warning",
+    "run_eta",
+]

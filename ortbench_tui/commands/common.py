@@ -48,8 +48,14 @@ def profile_from_args(path: str | None, overrides: list[str], extra: Sequence[st
     return apply_overrides(named, list(extra))
 
 
-def count_overrides(runs: int | None, duration: float | None, warmup: int | None) -> list[str]:
-    """--runs/--duration/--warmup as --set assignments (applied after the user's --set)."""
+def count_overrides(
+    runs: int | None,
+    duration: float | None,
+    warmup: int | None,
+    max_duration: float | None = None,
+) -> list[str]:
+    """--runs/--duration/--warmup/--max-duration as --set assignments (applied after the
+    user's --set)."""
     extra = []
     if runs is not None:
         extra += [f"run.timed_runs={runs}", "run.duration_s=0"]
@@ -57,7 +63,21 @@ def count_overrides(runs: int | None, duration: float | None, warmup: int | None
         extra.append(f"run.duration_s={duration}")
     if warmup is not None:
         extra.append(f"run.warmup_runs={warmup}")
+    if max_duration is not None:
+        extra.append(f"run.max_duration_s={max_duration:g}")
     return extra
+
+
+def add_max_duration_argument(parser: argparse.ArgumentParser, per: str) -> None:
+    """--max-duration S: the time cap of timed runs by count (run.max_duration_s), which
+    the capped result's warning names."""
+    parser.add_argument(
+        "--max-duration",
+        type=non_negative_float,
+        metavar="S",
+        help=f"seconds of timed runs {per} at most when measuring by count "
+        "(run.max_duration_s, default 60; 0 = no cap)",
+    )
 
 
 def emit_json(obj: Any, dest: str, overwrite: bool = True) -> None:

@@ -20,6 +20,7 @@ from ..profile import Profile, apply_override, apply_overrides, load_profile_arg
 from .common import (
     add_input_arguments,
     add_json_argument,
+    add_max_duration_argument,
     add_overwrite_argument,
     check_outputs,
     count_overrides,
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     count.add_argument(
         "--duration", type=positive_float, metavar="S", help="seconds of timed runs per profile"
     )
+    add_max_duration_argument(parser, "per profile")
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs per session")
     add_input_arguments(parser)
     parser.add_argument(
@@ -195,6 +197,7 @@ def execute(args: argparse.Namespace) -> int:
                 ("--interleave", args.interleave),
                 ("--runs", args.runs is not None),
                 ("--duration", args.duration is not None),
+                ("--max-duration", args.max_duration is not None),
                 ("--until-decided", args.until_decided),
                 ("--shape/--input/--inputs", has_input_flags(args)),
             )
@@ -226,7 +229,7 @@ def execute(args: argparse.Namespace) -> int:
     if args.budget is not None and not args.until_decided:
         raise OrtbenchError("--budget: only with --until-decided")
     common = list(args.overrides)
-    counts = count_overrides(args.runs, args.duration, args.warmup)
+    counts = count_overrides(args.runs, args.duration, args.warmup, args.max_duration)
     profiles = [apply_overrides(parse_profile_spec(spec, common), counts) for spec in args.profile]
     request = CompareRequest(
         model=args.inputs[0],

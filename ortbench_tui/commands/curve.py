@@ -18,6 +18,7 @@ from ..errors import RunFailed
 from .common import (
     add_input_arguments,
     add_json_argument,
+    add_max_duration_argument,
     add_overwrite_argument,
     add_profile_arguments,
     check_outputs,
@@ -55,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     count.add_argument(
         "--duration", type=positive_float, metavar="S", help="seconds of timed requests per point"
     )
+    add_max_duration_argument(parser, "per point")
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up requests per point")
     add_input_arguments(parser)  # as every job reads them, `--inputs saved` included
     add_json_argument(parser)
@@ -115,7 +117,9 @@ def execute(args: argparse.Namespace) -> int:
     profile = profile_from_args(args.profile, args.overrides)
     from ..profile import apply_overrides
 
-    profile = apply_overrides(profile, count_overrides(args.runs, args.duration, args.warmup))
+    profile = apply_overrides(
+        profile, count_overrides(args.runs, args.duration, args.warmup, args.max_duration)
+    )
     inputs = input_spec_from_args(args, args.model)
     request = CurveRequest(
         model=args.model,

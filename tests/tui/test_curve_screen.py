@@ -149,6 +149,26 @@ async def test_curve_screen_fills_point_by_point_and_states_the_knee(tmp_path: P
 
 
 @pytest.mark.asyncio
+async def test_a_point_stopped_at_the_time_cap_is_said_under_the_table():
+    """The curve's warnings (the time cap of a point by count among them) show under the
+    table as the CLI prints them."""
+    capped = "batch=4 C=1: stopped at the time cap: 84 of 1000 timed runs in 60 s (run.max"
+
+    class Capped(FakeCurveRun):
+        def events(self):
+            for ev in super().events():
+                if isinstance(ev, CurveFinished):
+                    ev.result["warnings"] = [capped + "_duration_s; ...)"]
+                yield ev
+
+    screen = CurveScreen(request(), start=Capped)
+    async with Host(screen).run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: screen.result is not None)
+        await settle(pilot)
+        assert f"⚠ {capped}" in str(screen.query_one("#curve-status", Static).render())
+
+
+@pytest.mark.asyncio
 async def test_escape_stops_and_keeps_the_points_measured():
     runs: list[FakeCurveRun] = []
 

@@ -16,6 +16,7 @@ import numpy as np
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..protocol import SessionMeta
+from ..run_eta import capped_warning, count_cap_s, is_capped_warning
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from ..runner import Finished, RunHandle
 from .bootstrap import SampleSet, sequential_set
@@ -51,6 +52,9 @@ class Collector:
         complete = min(len(b) for b in blocks)
         finals = done["finals"]
         adaptive = req.until_decided is not None or req.own_rounds
+        cancelled = bool(done.get("cancelled") or any(f.get("cancelled") for f in finals))
+        first = req.profiles[0].run  # its run length is every profile's
+        cap = 0.0 if req.until_decided is not None or cancelled else count_cap_s(first)
         sets: list[SampleSet | None] = []
         results, flats = [], []
         for p, profile in enumerate(req.profiles):
@@ -70,6 +74,8 @@ class Collector:
                 f"interleaved: {len(units)} sessions in one process ({len(mine)} of this "
                 "profile); rss_peak_mb covers all of them"
             )
+            if cap and flat.size < first.timed_runs:  # the cap, not the count, ended it
+                final["warnings"].append(capped_warning(int(flat.size), first.timed_runs, cap))
             result = build_result(
                 model_spec=req.model,
                 model_path=self.model_path,
@@ -94,7 +100,7 @@ class Collector:
             results.append(result)
             flats.append(flat)
             warnings += round_shifts(self.names[p], sessions) if mine_complete else []
-        if done.get("cancelled") or any(f.get("cancelled") for f in finals):
+        if cancelled:
             warnings.append(f"cancelled: compared on the {complete} complete rounds")
         if complete and complete < 10 and not adaptive:
             warnings.append(f"only {complete} rounds: the CI rests on few blocks; run longer")
@@ -126,6 +132,13 @@ class Collector:
             flat = np.concatenate(samples)
             finals = [h.final or {} for h, _ in runs]
             final = merge_finals(finals)
+            # Each session stops at its share of the cap (split_count): the profile's line
+            # says it once, for all its runs against its whole cap.
+            if any(is_capped_warning(w) for w in final["warnings"]):
+                final["warnings"] = [w for w in final["warnings"] if not is_capped_warning(w)]
+                line = capped_warning(int(flat.size), profile.run.timed_runs,
+                                      count_cap_s(profile.run))  # fmt: skip
+                final["warnings"].append(line)
             result = build_result(
                 model_spec=req.model,
                 model_path=self.model_path,
@@ -216,12 +229,16 @@ def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[
     """The results' warnings for a comparison: machine ones once, instability in one line."""
     out: list[str] = []
     unstable = []
+    capped: list[tuple[str, str]] = []
     for r, name in zip(results, names, strict=True):
         for w in r.get("warnings", []):
             if w.startswith(MACHINE_WARNINGS):
                 text = w
             elif w.startswith("unstable"):
                 unstable.append(f"{name} {r.get('cv', 0):.0%}")
+                continue
+            elif is_capped_warning(w):
+                capped.append((name, w))
                 continue
             elif w.startswith(("FALLBACK", "failed")):
                 text = f"{name}: {w}"
@@ -236,6 +253,12 @@ def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[
             + ", ".join(unstable)
             + "); close other work, pin the worker (run.pin_cpus) or run longer",
         )
+    # The time cap: one line when every profile stopped alike (interleaved), else per profile.
+    alike = len(capped) == len([r for r in results if r]) and len({w for _, w in capped}) == 1
+    if capped and alike:
+        out.append(capped[0][1])
+    else:
+        out += [f"{name}: {w}" for name, w in capped]
     return out
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
-from ..job import JobFailed, drive, eta_from_budget, eta_from_fraction
+from ..job import JobFailed, drive, eta_from_budget, eta_from_fraction, fraction_from_eta
 from ..protocol import (
     Block,
     Done,
@@ -31,6 +31,7 @@ from ..protocol import (
     SessionMeta,
     SessionReady,
 )
+from ..run_eta import capped_eta, count_cap_s
 from ..run_inputs import request_inputs
 from ..runner import Finished, RunHandle, RunProgress, RunRequest, model_changed
 from ..worker import worker_main
@@ -119,16 +120,32 @@ class CompareRun:
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def _eta(self, timed_fraction: float | None) -> float | None:
+    @property
+    def cap_s(self) -> float:
+        """Interleaved by count: the time cap of all profiles' timed runs together (each
+        profile's run.max_duration_s, the first profile's for all); 0 when none applies."""
+        req = self.request
+        if req.until_decided is not None:
+            return 0.0
+        return count_cap_s(req.profiles[0].run) * len(req.profiles)
+
+    def _eta(self, timed_fraction: float | None, timed_ns: int = 0) -> float | None:
         """Interleaved: until decided, the wall budget left; else, once timing has started,
-        the planned rounds at the pace so far; before it, the seconds asked for, if by time."""
+        the planned rounds at the pace so far, no later than the time cap of a run by count
+        (`timed_ns` of timed runs so far, of the cap's seconds); before it, the seconds
+        asked for, if by time."""
         req = self.request
         if req.until_decided is not None:
             return eta_from_budget(self.started, req.until_decided.budget_s)
         if self._timed_since is None or timed_fraction is None:
             seconds = req.profiles[0].run.duration_s * len(req.profiles)
             return seconds if seconds > 0 else None
-        return eta_from_fraction(time.perf_counter() - self._timed_since, timed_fraction)
+        wall_s = time.perf_counter() - self._timed_since
+        eta = eta_from_fraction(wall_s, timed_fraction)
+        if timed_ns <= 0:
+            return eta
+        timed_s = timed_ns / 1e9  # the child's cap counts these, not the re-warm runs
+        return capped_eta(eta, self.cap_s, timed_s, wall_s / timed_s)
 
     def partial(self, reason: str) -> CompareFinished | None:
         """What was measured when the events stopped early (Ctrl-C, SIGTERM or SIGHUP
@@ -158,6 +175,7 @@ class CompareRun:
             "duration_s": first.run.duration_s * n_prof if by_time else 0.0,
             "min_rounds": req.min_rounds,
             "block_s": req.block_s,
+            "cap_s": 0.0 if by_time else self.cap_s,
         }
         decide = req.until_decided
         if decide is not None:
@@ -182,9 +200,10 @@ class CompareRun:
                 "profiles ask for different run.pin_cpus; one process runs them all, pinned "
                 f"as the first asks ({list(first.run.pin_cpus) or 'not pinned'})"
             )
-        if req.until_decided is None and (
-            any(p.run.timed_runs != first.run.timed_runs for p in req.profiles)
-            or any(p.run.duration_s != first.run.duration_s for p in req.profiles)
+        if req.until_decided is None and any(
+            (p.run.timed_runs, p.run.duration_s, p.run.max_duration_s)
+            != (first.run.timed_runs, first.run.duration_s, first.run.max_duration_s)
+            for p in req.profiles
         ):
             warnings.append("run lengths differ between profiles; the first profile's is used")
         proc = ChildProcess(self._interleave_target, child_request, "ortbench-interleave-")
@@ -223,6 +242,7 @@ class CompareRun:
 
         self._measured = measured
         rounds_seen = 0
+        timed_ns = 0
         for msg in proc.messages():
             elapsed = self._elapsed()
             if isinstance(msg, SessionReady):
@@ -243,6 +263,7 @@ class CompareRun:
                     until.timed_started()
             elif isinstance(msg, Block):
                 blocks[msg.index].append(msg.samples_ns)
+                timed_ns += int(msg.samples_ns.sum())
                 rounds_seen = max(rounds_seen, msg.round + 1)
                 if until is not None and not self._cancelled:
                     until.add_block(msg.index, msg.samples_ns, msg.switches)
@@ -252,7 +273,7 @@ class CompareRun:
                     rounds_seen,
                     planned,
                     elapsed,
-                    self._eta(fraction),
+                    self._eta(fraction, timed_ns),
                     profile=units[msg.index][1],
                     new_samples_ns=msg.samples_ns,
                     decide=until.states() if until is not None else None,
@@ -330,7 +351,10 @@ class CompareRun:
                 detail = f"run {step}/{total}: {self.names[p]} (session {s + 1})"
                 for ev in handle.events():
                     if isinstance(ev, RunProgress):
-                        within = ev.fraction if ev.phase == "timed" else 0.0
+                        # The run's share by time (its ETA knows its time cap), else by count.
+                        within = fraction_from_eta(ev.elapsed_s, ev.eta_s)
+                        if within is None:
+                            within = ev.fraction if ev.phase == "timed" else 0.0
                         elapsed = self._elapsed()
                         fraction = (step - 1 + (within or 0.0)) / total
                         yield CompareProgress(

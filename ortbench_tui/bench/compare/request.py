@@ -85,11 +85,13 @@ def unique_names(profiles: list[Profile]) -> list[str]:
 
 
 def split_count(profile: Profile, sessions: int, index: int) -> Profile:
-    """Session `index`'s share: timed runs (1000 over 3: 334, 333, 333) or duration."""
+    """Session `index`'s share: timed runs (1000 over 3: 334, 333, 333) and their time cap
+    (run.max_duration_s, so the profile's runs together stop at its cap), or duration."""
     p = profile.copy()
     if p.run.duration_s > 0:
         p.run.duration_s = p.run.duration_s / sessions
     else:
         n = p.run.timed_runs
         p.run.timed_runs = max(1, n // sessions + (1 if index < n % sessions else 0))
+        p.run.max_duration_s = p.run.max_duration_s / sessions
     return p

@@ -34,6 +34,7 @@ from ..results import (
     results_dir,
     write_result_json,
 )
+from ..run_eta import count_cap_s
 from ..stats import PERCENTILE_METHOD
 from .points import PointResult, knee_lines
 
@@ -78,6 +79,7 @@ def build_curve_result(run: Any, points: list[PointResult]) -> dict[str, Any]:
             "warmup_runs": prof.run.warmup_runs,
             "timed_runs": None if by_time else prof.run.timed_runs,
             "duration_s": prof.run.duration_s if by_time else None,
+            "max_duration_s": count_cap_s(prof.run) or None,
         },
         "points": [p.to_dict() for p in points],
         "knee": knee_lines(points, run.batch_dim),

@@ -18,7 +18,7 @@ import numpy as np
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
-from ..job import JobFailed, JobProgress, drive, eta_from_fraction
+from ..job import JobFailed, JobProgress, drive, eta_from_fraction, fraction_from_eta
 from ..protocol import (
     CurveChildRequest,
     Done,
@@ -29,6 +29,7 @@ from ..protocol import (
     SessionMeta,
     SessionReady,
 )
+from ..run_eta import capped_warning, run_eta
 from .points import PointResult, failed_point, knee_lines, summarize_point
 from .request import CurveRequest, Point, base_free_dims, batch_dim, check_dims, point_spec
 from .worker import curve_main
@@ -153,8 +154,7 @@ class CurveRun:
                 elif isinstance(msg, PointProgress):
                     current = msg.index
                     point = self.points[msg.index]
-                    within = msg.done / msg.total if msg.phase == "timed" and msg.total else 0.0
-                    fraction = (len(results) + within) / len(self.points)
+                    fraction = (len(results) + self._within(msg)) / len(self.points)
                     yield CurveProgress(
                         msg.phase,
                         msg.done,
@@ -171,6 +171,11 @@ class CurveRun:
                         res = summarize_point(point, msg.samples_ns, msg.wall_s, msg.info)
                         samples[f"point_{msg.index}"] = msg.samples_ns
                         got: np.ndarray | None = msg.samples_ns
+                        cap = msg.info.get("capped_s")
+                        if cap:  # the point's requests are its samples: say what was kept
+                            planned = self.request.profile.run.timed_runs
+                            line = capped_warning(int(msg.samples_ns.size), planned, cap)
+                            self.warnings.append(f"{point.label}: {line}")
                     else:
                         res, got = failed_point(point, msg.message), None
                     results[msg.index] = res
@@ -199,6 +204,17 @@ class CurveRun:
                     next_start = idx + 1
             start = next_start
         yield self._finish(results, samples)
+
+    def _within(self, msg: PointProgress) -> float:
+        """The share of the current point done: by time for a point by time or one its time
+        cap will end (the run's ETA rule, bench.run_eta), else by count."""
+        if msg.phase != "timed":
+            return 0.0
+        left = run_eta(self.request.profile.run, msg.done, msg.total, msg.elapsed_s)
+        share = fraction_from_eta(msg.elapsed_s, left)
+        if share is None:
+            share = msg.done / msg.total if msg.total else 0.0
+        return min(share, 1.0)
 
     def _first_open(self, results: dict[int, PointResult], start: int) -> int | None:
         return next((p.index for p in self.points[start:] if p.index not in results), None)

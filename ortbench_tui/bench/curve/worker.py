@@ -38,6 +38,7 @@ from ..protocol import (
     Stop,
     Stopped,
 )
+from ..run_eta import count_cap_s
 from ..run_inputs import unbindable
 
 CHUNK = 1 << 16
@@ -192,21 +193,31 @@ class CurveWorker:
             out.append(calls)
         return out
 
-    def _threads(self, index: int, phase: str, loops: list[ThreadLoop], total: int | None) -> None:
-        """Run the loops on their threads; report progress and read Stop until they end."""
+    def _threads(self, index: int, phase: str, loops: list[ThreadLoop], total: int | None) -> bool:
+        """Run the loops on their threads; report progress and read Stop until they end.
+        True when the time cap of a point by count (run.max_duration_s) ended them."""
         barrier = threading.Barrier(len(loops))
         threads = [threading.Thread(target=lp.run, args=(barrier,), daemon=True) for lp in loops]
+        started = time.perf_counter()
         for t in threads:
             t.start()
-        deadline = None
-        if phase == "timed" and self.profile.run.duration_s > 0:
-            deadline = time.perf_counter() + self.profile.run.duration_s
+        run = self.profile.run
+        seconds = 0.0
+        if phase == "timed":
+            seconds = run.duration_s if run.duration_s > 0 else count_cap_s(run)
+        deadline = started + seconds if seconds > 0 else None
+        capped = False
         while any(t.is_alive() for t in threads):
             if self.conn.poll(POLL_S) and isinstance(self.conn.recv(), Stop):
                 self.stop_requested = True
-            if self.stop_requested or (deadline is not None and time.perf_counter() >= deadline):
+            now = time.perf_counter()
+            if deadline is not None and now >= deadline and not loops[0].stop[0]:
+                capped = run.duration_s <= 0  # by time the deadline is the plan, not a cap
                 loops[0].stop[0] = True
-            self.conn.send(PointProgress(index, phase, sum(lp.count for lp in loops), total))
+            if self.stop_requested:
+                loops[0].stop[0] = True
+            done = sum(lp.count for lp in loops)
+            self.conn.send(PointProgress(index, phase, done, total, now - started))
         for t in threads:
             t.join()
         if self.stop_requested:
@@ -214,6 +225,8 @@ class CurveWorker:
         for lp in loops:
             if lp.error is not None:
                 raise lp.error
+        # The cap may strike as the last request ends: then the count, not the cap, ended it.
+        return capped and sum(lp.count for lp in loops) < sum(lp.quota for lp in loops)
 
     def measure(self, point: dict[str, Any]) -> None:
         from ...feeds import prepare_inputs
@@ -240,7 +253,7 @@ class CurveWorker:
                                                for t in range(c)]  # fmt: skip
         stop = [False]
         loops = [ThreadLoop(calls[t], quotas[t], stop) for t in range(c)]
-        self._threads(index, "timed", loops, total)
+        capped = self._threads(index, "timed", loops, total)
         lat = np.concatenate([a for lp in loops for a in lp.lat])
         starts = np.concatenate([a for lp in loops for a in lp.starts])
         order = np.argsort(starts, kind="stable")
@@ -251,6 +264,8 @@ class CurveWorker:
             "shapes": {r.name: list(r.shape) for r in prepared.records},
             "thread_requests": [sum(a.size for a in lp.lat) for lp in loops],
         }
+        if capped:
+            info["capped_s"] = count_cap_s(run)
         self.conn.send(PointDone(index, lat[order], wall_ns / 1e9, info))
 
 

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.text import printable
 
 from ..keys import bindings
 from ..literal import literal
@@ -277,6 +278,8 @@ class CurveScreen(JobScreen["CurveRequest"]):
             lines.append(f"{knee}\n", style="bold")
         for p in res.failed:
             lines.append(f"✗ {p.label}: {p.error.splitlines()[0] if p.error else ''}\n", "red")
+        for w in res.result.get("warnings", []):  # the time cap among them, as the CLI says
+            lines.append(f"⚠ {printable(w, True)}\n", style="yellow")
         if res.path:
             lines.append(f"saved {res.path} · ", style="dim")
         legend = alias_legend(self.aliases)
