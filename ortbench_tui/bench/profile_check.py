@@ -115,6 +115,65 @@ class ProfileCheckResult:
         )
 
 
+@dataclass
+class Contest:
+    """The comparison that re-runs a saved profile's contest, and what it was checked for."""
+
+    request: CompareRequest
+    model: ModelRef
+    margin: float
+    notes: list[str]
+
+
+def rerun_contest(
+    profile: Profile,
+    source: str,
+    model: str | None = None,
+    margin: float | None = None,
+    budget_s: float = DEFAULT_DECIDE_BUDGET_S,
+    compare_anyway: bool = False,
+    save_history: bool = True,
+) -> Contest:
+    """The interleaved until-decided comparison of the profile it beat (A) and `profile` (B);
+    bad input (no provenance, another model file) is an OrtbenchError naming `source`."""
+    provenance = profile.provenance
+    if provenance is None:
+        raise no_provenance_error(profile, source)
+    margin = provenance.margin if margin is None else margin
+    if not (math.isfinite(margin) and 0 <= margin < 1):
+        raise OrtbenchError(f"--margin: expected a percentage in [0, 100), got {margin:.0%}")
+    if not (math.isfinite(budget_s) and budget_s > 0):
+        raise OrtbenchError(f"--budget: expected a positive number of seconds, got {budget_s}")
+    ref = resolve(model or provenance.model["spec"])
+    notes: list[str] = []
+    won_sha = provenance.model["sha256"]
+    if ref.sha256 != won_sha:
+        what = (
+            f"model: sha256 {ref.sha256[:12]} now ({ref.spec}), {won_sha[:12]} when "
+            f"'{profile.name}' won ({provenance.model['spec']})"
+        )
+        if not compare_anyway:
+            raise OrtbenchError(
+                f"not the contest '{profile.name}' won: {what} (--compare-anyway measures it "
+                "all the same)"
+            )
+        notes.append(f"compared anyway: {what}")
+    inputs = spec_from_dict(provenance.inputs, f"{source}: provenance.inputs")
+    beaten = profile_from_dict(provenance.beaten, source=f"{source}: provenance.beaten")
+    contender = profile.copy()
+    contender.provenance = None
+    request = CompareRequest(
+        model=ref.spec,
+        profiles=[beaten, contender],
+        interleave=True,
+        margin=margin,
+        save_history=save_history,
+        until_decided=DecideSettings(budget_s=budget_s),
+        inputs=inputs,
+    )
+    return Contest(request, ref, margin, notes)
+
+
 class ProfileCheckJob:
     """The saved profile against the profile it beat, interleaved until decided."""
 
@@ -130,51 +189,21 @@ class ProfileCheckJob:
         hardware: dict[str, Any] | None = None,
         **targets: Any,
     ) -> None:
-        provenance = profile.provenance
-        if provenance is None:
-            raise no_provenance_error(profile, source)
-        margin = provenance.margin if margin is None else margin
-        if not (math.isfinite(margin) and 0 <= margin < 1):
-            raise OrtbenchError(f"--margin: expected a percentage in [0, 100), got {margin:.0%}")
-        if not (math.isfinite(budget_s) and budget_s > 0):
-            raise OrtbenchError(f"--budget: expected a positive number of seconds, got {budget_s}")
         self.started = time.perf_counter()
-        self.profile, self.provenance = profile, provenance
-        self.margin, self.budget_s = margin, budget_s
-        self.model = resolve(model or provenance.model["spec"])
-        self.notes: list[str] = []
-        won_sha = provenance.model["sha256"]
-        if self.model.sha256 != won_sha:
-            what = (
-                f"model: sha256 {self.model.sha256[:12]} now ({self.model.spec}), "
-                f"{won_sha[:12]} when '{profile.name}' won ({provenance.model['spec']})"
-            )
-            if not compare_anyway:
-                raise OrtbenchError(
-                    f"not the contest '{profile.name}' won: {what} (--compare-anyway measures "
-                    "it all the same)"
-                )
-            self.notes.append(f"compared anyway: {what}")
-        inputs = spec_from_dict(provenance.inputs, f"{source}: provenance.inputs")
-        beaten = profile_from_dict(provenance.beaten, source=f"{source}: provenance.beaten")
-        contender = profile.copy()
-        contender.provenance = None
+        contest = rerun_contest(
+            profile, source, model, margin, budget_s, compare_anyway, save_history
+        )
+        assert profile.provenance is not None  # rerun_contest refused it otherwise
+        self.profile, self.provenance = profile, profile.provenance
+        self.margin, self.budget_s = contest.margin, budget_s
+        self.model, self.notes = contest.model, contest.notes
         if hardware is None:
             from ..hardware import detect
 
             hardware = detect(probe_eps=False).to_dict()
         self.here = machine_fingerprint(hardware)
-        self.differences = mismatch(provenance, self.here)
-        request = CompareRequest(
-            model=self.model.spec,
-            profiles=[beaten, contender],
-            interleave=True,
-            margin=margin,
-            save_history=save_history,
-            until_decided=DecideSettings(budget_s=budget_s),
-            inputs=inputs,
-        )
-        self.run = start_compare(request, **targets)
+        self.differences = mismatch(self.provenance, self.here)
+        self.run = start_compare(contest.request, **targets)
 
     def cancel(self) -> None:
         self.run.cancel()
