@@ -11,6 +11,7 @@ from typing import Any
 from textual.screen import Screen
 
 from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.text import printable
 
 from ..workspace import ProfileEntry
 
@@ -30,9 +31,10 @@ def won_elsewhere(entry: ProfileEntry | None, hardware: Any, key: str = "k") -> 
     if not mismatch(provenance, here):
         return ""
     beaten = provenance.beaten_label or "what it beat"
-    return (
+    return printable(  # names and CPU models come from a file: control characters escaped
         f"'{entry.name}' won on {provenance.won_text()}; here ORT {here['ort_version']} on "
-        f"'{machine_text(here)}'. {key} re-checks it against {beaten}"
+        f"'{machine_text(here)}'. {key} re-checks it against {beaten}",
+        one_line=True,
     )
 
 
