@@ -37,7 +37,8 @@ COMMANDS = {
     "curve": "latency and throughput across batch sizes, sequence lengths and concurrency",
     "load": "open-loop traffic: response time from arrival, the highest rate an SLO allows",
     "baseline": "save, list, show or remove named baselines for `check`",
-    "check": "did a model get slower than its baseline? (exit 0 no, 3 yes, 4 undecided)",
+    "check": "did a model get slower than its baseline, or a saved best profile than what it "
+    "beat? (exit 0 no, 3 yes, 4 undecided)",
     "history": "saved runs, and the trend of one model and profile over time",
 }
 

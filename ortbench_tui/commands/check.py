@@ -1,8 +1,11 @@
 """`ortbench check MODEL --baseline NAME`: did the model get slower than its baseline?
+`ortbench check MODEL --profile P`: is a saved best profile still faster than what it beat?
 
-Exit codes (for CI): 0 no regression beyond the margin, 3 a decided regression, 4 undecided
-within the budget, 2 not comparable (another model file, other inputs, another machine)
-unless --compare-anyway, or bad input; 1 a run that failed.
+Exit codes (for CI): 0 no regression beyond the margin (a profile: still faster, or equal
+within the margin), 3 a decided regression (a profile: now slower than what it beat), 4
+undecided within the budget, 2 not comparable (another model file; for a baseline also other
+inputs or another machine) unless --compare-anyway, a profile without provenance, or bad
+input; 1 a run that failed.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from .common import (
 )
 
 EPILOG = (
-    "exit 0: no regression beyond the margin; 3: a decided regression; 4: undecided within "
-    "the budget; 2: not comparable (or bad input); 1: a run failed"
+    "exit 0: no regression beyond the margin (--profile: still faster, or equal within the "
+    "margin); 3: a decided regression (--profile: now slower than what it beat); 4: undecided "
+    "within the budget; 2: not comparable, a profile without provenance, or bad input; "
+    "1: a run failed"
 )
 
 
@@ -39,20 +44,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "model",
         nargs="?",
-        help="the model to check (default: the baseline's own model path or sample)",
+        help="the model to check (default: the baseline's or the profile's own model)",
     )
-    parser.add_argument("--baseline", required=True, metavar="NAME", help="see `baseline list`")
+    against = parser.add_mutually_exclusive_group(required=True)
+    against.add_argument("--baseline", metavar="NAME", help="see `baseline list`")
+    against.add_argument(
+        "--profile",
+        metavar="FILE|NAME",
+        help="a profile saved by `sweep --save-best` or `practices --save-best`: measure it "
+        "again against the profile it beat, interleaved until decided",
+    )
     parser.add_argument(
         "--margin",
         type=percent,
         metavar="X%",
-        help="a slowdown below this is no regression (default 5%%)",
+        help="a slowdown below this is no regression (default 5%%; --profile: the margin "
+        "the profile won with)",
     )
     parser.add_argument(
         "--budget",
         type=positive_float,
         metavar="S",
-        help="wall seconds at most, set-up included (default 120)",
+        help="wall seconds at most, set-up included (default 120; --profile: seconds of timed "
+        "rounds, as compare --until-decided)",
     )
     parser.add_argument(
         "--compare-anyway",
@@ -72,6 +86,8 @@ def execute(args: argparse.Namespace) -> int:
     from .progress import ProgressLine
 
     check_outputs({"--json": args.json}, args.overwrite)
+    if args.profile is not None:
+        return _check_profile(args)
     baseline = load_baseline(args.baseline)
     job = CheckJob(
         baseline,
@@ -145,4 +161,111 @@ def check_lines(result: Any) -> list[str]:
     lines += [f"note: {n}" for n in result.notes]
     if result.cancelled:
         lines.append("note: cancelled; the verdict is from the units measured before")
+    return lines
+
+
+def _check_profile(args: argparse.Namespace) -> int:
+    """The contest the saved profile won, run again (`bench.profile_check`)."""
+    from ..bench.job import drive
+    from ..bench.profile_check import ProfileCheckJob, ProfileCheckResult
+    from ..bench.stopping import DEFAULT_DECIDE_BUDGET_S
+    from ..profile import load_profile, resolve_profile_path
+    from .common import interruption, quietly
+    from .progress import ProgressLine
+
+    path = resolve_profile_path(args.profile)
+    profile = load_profile(path)
+    job = ProfileCheckJob(
+        profile,
+        str(path),
+        model=args.model,
+        margin=args.margin,
+        budget_s=args.budget or DEFAULT_DECIDE_BUDGET_S,
+        compare_anyway=args.compare_anyway,
+    )
+    progress = ProgressLine(not args.quiet)
+    try:
+        result = drive(job, ProfileCheckResult, progress, "check")
+    except (KeyboardInterrupt, SystemExit) as exc:  # Ctrl-C, SIGTERM, SIGHUP (cli.py)
+        quietly(progress.clear)
+        partial = job.partial(interruption(exc))
+        if partial is not None:
+            quietly(lambda: _show_profile_check(args, partial))
+        raise
+    finally:
+        quietly(progress.clear)
+    _show_profile_check(args, result)
+    return result.exit_code
+
+
+def _show_profile_check(args: argparse.Namespace, result: Any) -> None:
+    if args.json:
+        emit_json(profile_check_json(result), args.json, overwrite=args.overwrite)
+    if args.json != "-":
+        print("\n".join(profile_check_lines(result)))
+
+
+def profile_check_json(result: Any) -> dict[str, Any]:
+    pair, prov = result.pair, result.provenance
+    return {
+        "kind": "profile check",
+        "profile": result.profile.name,
+        "beaten": prov.beaten_label,
+        "model": {
+            "spec": result.model.spec,
+            "path": str(result.model.path),
+            "sha256": result.model.sha256,
+        },
+        "outcome": result.outcome,
+        "exit_code": result.exit_code,
+        "verdict": pair.verdict if pair else None,
+        "ratio": pair.ratio if pair else None,
+        "ci": [pair.ci_low, pair.ci_high] if pair and pair.ci_low is not None else None,
+        "margin": result.margin,
+        "won": {
+            "found_by": prov.found_by,
+            "date": prov.date,
+            "ort_version": prov.ort_version,
+            "machine": prov.machine,
+            "model_sha256": prov.model.get("sha256"),
+            "ratio": prov.ratio,
+            "ci": prov.ci,
+        },
+        "here": result.here,
+        "differences": result.differences,
+        "reason": result.reason(),
+        "notes": result.notes,
+        "stop": pair.stop_note if pair else "",
+        "wall_s": result.wall_s,
+        "budget_s": result.budget_s,
+        "cancelled": result.cancelled,
+        "history_paths": list(result.finished.history_paths) if result.finished else [],
+    }
+
+
+def profile_check_lines(result: Any) -> list[str]:
+    from ..bench.profile_check import here_text, won_where
+    from ..text import printable
+
+    prov = result.provenance
+    was = f" (it won by {prov.ratio_text()})" if prov.ratio is not None else ""
+    lines = [
+        f"profile   {printable(result.profile.name, True)}: won against "
+        f"{printable(prov.beaten_label, True)}{was}",
+        f"won       {printable(won_where(prov), True)}",
+        f"here      {printable(here_text(result.here), True)}"
+        + ("" if result.differences else " (the same)"),
+        f"verdict   {printable(result.sentence(), True)}",
+    ]
+    if result.pair is not None and result.pair.stop_note:
+        lines.append(f"stopped   {result.pair.stop_note}")
+    reason = result.reason()
+    if reason:
+        lines.append(f"why       {reason}")
+    lines += [f"note: {printable(n, True)}" for n in result.notes]
+    if result.differences:
+        differs = printable("; ".join(result.differences), True)
+        lines.append(f"note: differs from where it won: {differs}")
+    if result.cancelled:
+        lines.append("note: cancelled; the verdict is from the rounds measured before")
     return lines

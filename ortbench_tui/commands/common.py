@@ -37,15 +37,35 @@ def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def profile_from_args(path: str | None, overrides: list[str], extra: Sequence[str] = ()) -> Profile:
+def profile_from_args(
+    path: str | None, overrides: list[str], extra: Sequence[str] = (), warn_moved: bool = False
+) -> Profile:
     """The profile a command runs: FILE or NAME (else ORT defaults), then the user's --set
-    (which name it: `ort-defaults+intra_op_num_threads=1`), then `extra` (counts, unnamed)."""
+    (which name it: `ort-defaults+intra_op_num_threads=1`), then `extra` (counts, unnamed).
+    `warn_moved`: say so on stderr when a saved best profile won on another ORT or machine."""
     profile = load_profile_arg(path) if path else Profile(name="ort-defaults")
+    if warn_moved and path:
+        warn_if_won_elsewhere(profile, path)
     named = apply_overrides(profile, overrides)
     label = override_label(overrides)
     if label and named.name == profile.name:
         named.name = f"{profile.name}+{label}"
     return apply_overrides(named, list(extra))
+
+
+def warn_if_won_elsewhere(profile: Profile, given: str) -> None:
+    """One warning line on stderr when a profile saved by `--save-best` won on another ORT
+    version or machine than this one (`profile.mismatch_line`), naming the re-check."""
+    if profile.provenance is None:
+        return
+    from ..hardware import detect, machine_fingerprint
+    from ..profile import mismatch_line
+    from ..text import printable
+
+    here = machine_fingerprint(detect(probe_eps=False).to_dict())
+    line = mismatch_line(given, profile.provenance, here)
+    if line:
+        print(f"warning: {printable(line, True)}", file=sys.stderr)
 
 
 def count_overrides(

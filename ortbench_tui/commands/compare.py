@@ -32,6 +32,7 @@ from .common import (
     positive_float,
     positive_int,
     quietly,
+    warn_if_won_elsewhere,
 )
 from .progress import ProgressLine
 
@@ -119,6 +120,7 @@ def parse_profile_spec(spec: str, common: list[str]) -> Profile:
         profile = Profile(name="ort-defaults")
     else:
         profile = load_profile_arg(base_text)
+        warn_if_won_elsewhere(profile, base_text)
     profile = apply_overrides(profile, common)
     for piece in pieces:
         try:

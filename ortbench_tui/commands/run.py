@@ -163,6 +163,7 @@ def execute(args: argparse.Namespace) -> int:
         args.overrides,
         count_overrides(args.runs, args.duration, args.warmup)
         + until_ci_overrides(args.until_ci, args.max_duration),
+        warn_moved=True,
     )
     progress = ProgressLine(not args.quiet)
     inputs = input_spec_from_args(args, args.model)

@@ -9,7 +9,7 @@ package: never imports Textual.
 from __future__ import annotations
 
 from .cpu import logical_cores, physical_cores
-from .machine import HardwareInfo, detect, detect_isolated
+from .machine import HardwareInfo, detect, detect_isolated, machine_fingerprint
 from .nvidia import GpuInfo, detect_gpus, parse_nvidia_smi
 from .providers import ProviderProbe, failure_reason, probe_providers
 from .report import format_hardware, one_line_summary
@@ -24,6 +24,7 @@ __all__ = [
     "failure_reason",
     "format_hardware",
     "logical_cores",
+    "machine_fingerprint",
     "one_line_summary",
     "parse_nvidia_smi",
     "physical_cores",

@@ -84,6 +84,21 @@ class HardwareInfo:
         )
 
 
+def machine_fingerprint(hardware: dict[str, Any]) -> dict[str, Any]:
+    """What must match for two measurements to be compared, from a `to_dict` record: the ORT
+    version and the machine (CPU model, cores, GPUs and driver where known). Baselines and
+    saved best profiles record it."""
+    gpus = hardware.get("gpus") or []
+    return {
+        "ort_version": str(hardware.get("ort_version") or ""),
+        "cpu_model": str(hardware.get("cpu_model") or ""),
+        "physical_cores": hardware.get("physical_cores"),
+        "logical_cores": hardware.get("logical_cores"),
+        "gpus": sorted(str(g.get("name")) for g in gpus),
+        "gpu_driver": next((str(g.get("driver")) for g in gpus if g.get("driver")), ""),
+    }
+
+
 def detect_isolated(timeout_s: float = 60.0) -> HardwareInfo:
     """`detect()` in a child process: for the UI process, which must neither import
     onnxruntime (start-up time) nor redirect its own fd 2 while Textual draws there."""

@@ -23,6 +23,7 @@ from .locate import (
     user_profiles_dir,
 )
 from .overrides import apply_override, apply_overrides, override_label
+from .provenance import Provenance, machine_text, mismatch, mismatch_line
 from .schema import (
     EXECUTION_MODES,
     INT8_MODES,
@@ -39,7 +40,14 @@ from .schema import (
     knob,
 )
 from .toml_edit import edit_profile_text
-from .validation import check_value, profile_from_dict, profile_to_dict
+from .validation import (
+    check_value,
+    profile_document,
+    profile_from_dict,
+    profile_to_dict,
+    provenance_from_dict,
+    settings_document,
+)
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -58,7 +66,7 @@ def load_profile(path: str | Path) -> Profile:
 def dumps_profile(profile: Profile, header: str = "") -> str:
     """The TOML text of a profile, with an optional comment header."""
     lines = [f"# {line}".rstrip() for line in header.splitlines()] if header else []
-    body = tomli_w.dumps(profile_to_dict(profile))
+    body = tomli_w.dumps(profile_document(profile))
     return ("\n".join(lines) + "\n\n" if lines else "") + body
 
 
@@ -105,10 +113,10 @@ def _edited_text(profile: Profile, source: Path | None, header: str) -> str | No
         return None
     try:
         old_text = read_regular(source, PROFILE_LIMIT, "profile file").decode("utf-8-sig")
-        old = profile_to_dict(load_profile(source))
+        old = profile_document(load_profile(source))
     except (OrtbenchError, OSError, UnicodeDecodeError):
         return None
-    text = edit_profile_text(old_text, old, profile_to_dict(profile))
+    text = edit_profile_text(old_text, old, profile_document(profile))
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     if lines and not text.startswith(lines[0]):
         text = "\n".join(lines) + "\n\n" + text
@@ -129,6 +137,7 @@ __all__ = [
     "SECTIONS",
     "Profile",
     "ProfileLocation",
+    "Provenance",
     "ProviderSettings",
     "RunSettings",
     "SessionSettings",
@@ -142,13 +151,19 @@ __all__ = [
     "field_specs",
     "knob",
     "list_profiles",
+    "machine_text",
+    "mismatch",
+    "mismatch_line",
     "load_profile",
     "load_profile_arg",
     "override_label",
+    "profile_document",
     "profile_from_dict",
     "profile_to_dict",
+    "provenance_from_dict",
     "resolve_profile_path",
     "save_profile",
+    "settings_document",
     "shipped_profiles_dir",
     "user_profiles_dir",
 ]

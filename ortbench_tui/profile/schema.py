@@ -12,6 +12,8 @@ import copy
 from dataclasses import Field, dataclass, field, fields
 from typing import Any
 
+from .provenance import Provenance
+
 OPT_LEVELS = ("disable", "basic", "extended", "all")
 EXECUTION_MODES = ("sequential", "parallel")
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -135,6 +137,9 @@ class Profile:
     session: SessionSettings = field(default_factory=SessionSettings)
     provider: ProviderSettings = field(default_factory=ProviderSettings)
     run: RunSettings = field(default_factory=RunSettings)
+    provenance: Provenance | None = None
+    """Where a saved best profile won (`[provenance]`): not a setting, so `profile_to_dict`
+    leaves it out; load and save keep it."""
 
     def resolved_intra_threads(self, physical_cores: int) -> int:
         """intra_op_num_threads as the integer ORT receives."""

@@ -29,7 +29,7 @@ def _value_item(value: Any) -> Any:
 def edit_profile_text(old_text: str, old: dict[str, Any], new: dict[str, Any]) -> str:
     """`old_text` (whose effective values are `old`) with the values of `new` written in.
 
-    `old` and `new` are profile_to_dict forms (every key filled). A key is written only when
+    `old` and `new` are profile_document forms (every key filled). A key is written only when
     its value changes, so a two-line profile stays two lines plus the edit.
     """
     doc: TOMLDocument = tomlkit.parse(old_text)
@@ -51,4 +51,12 @@ def edit_profile_text(old_text: str, old: dict[str, Any], new: dict[str, Any]) -
             table[key] = _value_item(value)
         for key in [k for k in table if k not in new_section]:
             del table[key]
+    # A saved best profile's [provenance] is written whole when it changes (it is a record,
+    # not settings a user tunes line by line).
+    if new.get("provenance") != old.get("provenance"):
+        if "provenance" in doc:
+            del doc["provenance"]
+        if new.get("provenance") is not None:
+            doc.add(tomlkit.nl())
+            doc["provenance"] = new["provenance"]
     return str(tomlkit.dumps(doc))

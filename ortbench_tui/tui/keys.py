@@ -151,6 +151,16 @@ COMMANDS: list[Command] = [
     ),
     Command(
         "main",
+        "k",
+        "recheck",
+        "Re-check",
+        palette="Re-check saved best profile",
+        help="Run again the contest the selected profile won (a profile saved by sweep or "
+        "practices, e.g. on another ORT version or machine): it against the profile it beat, "
+        "interleaved until decided, as `ortbench check --profile`",
+    ),
+    Command(
+        "main",
         "l",
         "switch_list",
         "Lists",
@@ -226,6 +236,15 @@ COMMANDS: list[Command] = [
         "save_as",
         "Save as",
         "Save this profile under a new name",
+        priority=True,
+    ),
+    Command(
+        "editor",
+        "ctrl+r",
+        "recheck",
+        "Re-check",
+        "Run again the contest this profile won (saved by sweep or practices), with the "
+        "settings as edited: it against the profile it beat, interleaved until decided",
         priority=True,
     ),
     Command(

@@ -386,6 +386,7 @@ class Workspace:
             from ortbench_tui.profile import profile_from_dict
 
             stored = profile_from_dict({**entry.saved, "name": name}, source=str(target))  # type: ignore[dict-item]
+            stored.provenance = entry.profile.provenance  # a saved best keeps where it won
             same = old_path is not None and target.resolve() == old_path.resolve()
             save_profile(stored, target, overwrite=same, header=SAVE_HEADER, based_on=old_path)
             entry.saved = profile_to_dict(stored)

@@ -83,6 +83,32 @@ def test_save_best_applies_the_faster_practices_and_says_why(tmp_path):
         save_best(report, base, path)
 
 
+def test_the_saved_best_records_the_base_it_beat():
+    report = _report(_row("io_binding", "faster", 0.80))
+    report.model_sha256 = "e" * 64
+    report.hardware = {"cpu_model": "Test CPU", "physical_cores": 4, "ort_version": "1.31.1"}
+    report.inputs_spec = {"inputs": {"x": {"shape": "1x8"}}}
+    base = Profile(name="base")
+    base.session.intra_op_num_threads = 2
+    profile, _ = best_profile(report, base, "best")
+    prov = profile.provenance
+    assert prov is not None and prov.found_by == "practices" and prov.decided
+    assert prov.ort_version == "1.31.1" and prov.model["sha256"] == "e" * 64
+    assert prov.beaten == {
+        "name": "base",
+        "description": "",
+        "session": {"intra_op_num_threads": 2},
+    }
+    assert prov.inputs == {"inputs": {"x": {"shape": "1x8"}}}
+    # one practice applied: its row measured this very pair; base / with it, CI inverted too
+    assert prov.ratio == pytest.approx(1 / 0.80)
+    assert prov.ci == pytest.approx([1 / (0.80 * 1.03), 1 / (0.80 * 0.97)])
+    two = _report(_row("io_binding", "faster", 0.80), _row("opt_all", "faster", 0.9))
+    two.model_sha256 = "e" * 64
+    both, _ = best_profile(two, base, "best")
+    assert both.provenance is not None and both.provenance.ratio is None  # never measured as one
+
+
 def test_nothing_faster_saves_the_base_and_says_so():
     profile, header = best_profile(_report(_row("io_binding", "slower", 1.2)), Profile(), "b")
     assert profile_to_dict(profile)["run"] == profile_to_dict(Profile())["run"]
@@ -140,6 +166,9 @@ def test_cli_practices_save_best(capsys, tmp_path):
     assert "# resolved to the physical core count at run time" in text
     shipped = load_profile(shipped_profiles_dir() / "cpu-latency.toml")
     assert load_profile(best).run.timed_runs == shipped.run.timed_runs
+    prov = load_profile(best).provenance
+    assert prov is not None and prov.found_by == "practices"
+    assert prov.beaten["name"] == "cpu-latency" and prov.model["spec"] == "sample:tiny"
     assert main(argv) == 2 and "already exists" in capsys.readouterr().err
 
 

@@ -28,7 +28,7 @@ from ortbench_tui.bench.sweep import (
 )
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.profile import Profile, apply_overrides
+from ortbench_tui.profile import Profile, apply_overrides, load_profile, profile_from_dict
 
 CPU_ONLY = ["CPUExecutionProvider"]
 
@@ -197,6 +197,35 @@ def test_the_saved_best_says_how_it_was_found(tmp_path):
     assert "out in round 1" in sweep_csv(result)
     assert "best: #1 intra_op_num_threads=1" in format_sweep(result)
     json.dumps(result.to_dict(), allow_nan=False)
+    # [provenance]: where it won and what it beat, enough to run the contest again
+    prov = load_profile(path).provenance
+    assert prov is not None and prov.found_by == "sweep" and prov.decided
+    assert prov.model == {"spec": "sample:conv", "name": "sample:conv", "sha256": "f" * 64}
+    assert prov.machine["cpu_model"] == "Test CPU" and prov.machine["physical_cores"] == 2
+    assert prov.beaten_label == "#2 intra_op_num_threads=2"
+    assert prov.ratio == 1.8 and prov.ci == [1.7, 1.9]  # the runner-up / the winner
+    beaten = profile_from_dict(prov.beaten)
+    assert beaten.session.intra_op_num_threads == 2
+
+
+def test_the_cheaper_of_a_tie_records_the_winner_as_what_it_tied_with(tmp_path):
+    result = fake_result(tmp_path)
+    winner, other = result.candidates
+    other.vs_best, other.tied, other.status = (1.005, 0.99, 1.02), True, "tie"
+    result.tied, result.pick, result.runner_up = [other.index], other, None
+    prov = load_profile(result.save_best(tmp_path / "best.toml")).provenance
+    assert prov is not None and not prov.decided
+    assert prov.beaten_label == f"#{winner.index} {winner.label}"
+    assert prov.ratio == pytest.approx(1 / 1.005)  # the winner's median / the kept one's
+    assert prov.ci == pytest.approx([1 / 1.02, 1 / 0.99])
+
+
+def test_a_winner_without_a_runner_up_beat_the_rest_of_its_round(tmp_path):
+    result = fake_result(tmp_path)
+    result.runner_up = None  # halving kept one: the other of its round is the rival
+    prov = load_profile(result.save_best(tmp_path / "best.toml")).provenance
+    assert prov is not None and prov.beaten_label == "#2 intra_op_num_threads=2"
+    assert prov.ratio == 1.8
 
 
 def test_rank_puts_the_winner_first_and_skipped_last():
@@ -301,6 +330,12 @@ def test_cli_sweep_saves_the_best(capsys, tmp_path):
     assert tomllib.loads(best.read_text())["run"]["io_binding"] in (True, False)
     status = "winner" if data["decided"] else "tie"
     assert data["winner"]["status"] == status and data["saved_best"] == str(best)
+    prov = load_profile(best).provenance
+    assert prov is not None and prov.model["spec"] == "sample:tiny"
+    assert prov.model["sha256"] == data["model_sha256"]
+    from ortbench_tui.hardware import detect
+
+    assert prov.ort_version == detect(probe_eps=False).ort_version
     code = main(
         ["sweep", "sample:tiny", "--grid", "run.io_binding=true,false", "--save-best", str(best)]
     )

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import OrtbenchError
+from ...hardware.machine import machine_fingerprint
 from ...inputs.spec import InputSpec, spec_from_dict
 from ...profile import Profile, profile_from_dict
 from ..job import JobFailed, JobProgress, eta_from_fraction
 from .decide import DEFAULT_MARGIN, LOOKS, CheckVerdict, Outcome, decide
-from .store import Baseline, fingerprint
+from .store import Baseline
 from .units import Unit, UnitPlan, UnitRunner, UnitTarget
 
 DEFAULT_UNITS = 8
@@ -165,7 +166,7 @@ def differences(
             f"inputs: {inputs.to_dict() or 'model defaults'} now, "
             f"{record.get('inputs_spec') or 'model defaults'} in the baseline"
         )
-    now, then = fingerprint(hardware), record["fingerprint"]
+    now, then = machine_fingerprint(hardware), record["fingerprint"]
     machine = [
         f"{k} {then.get(k)!r} -> {now.get(k)!r}"
         for k in ("cpu_model", "physical_cores", "logical_cores", "gpus", "gpu_driver")

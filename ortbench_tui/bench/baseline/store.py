@@ -31,6 +31,7 @@ import numpy as np
 from ... import __version__
 from ...errors import OrtbenchError
 from ...fileio import RESULT_LIMIT, check_regular, read_regular, write_atomic
+from ...hardware.machine import machine_fingerprint
 from ..results import results_dir
 from .units import Unit, UnitPlan
 
@@ -51,19 +52,6 @@ def check_name(name: str) -> str:
             "starting with a letter, digit or '_'"
         )
     return name
-
-
-def fingerprint(hardware: dict[str, Any]) -> dict[str, Any]:
-    """What must match for two measurements to be compared: ORT and the machine."""
-    gpus = hardware.get("gpus") or []
-    return {
-        "ort_version": str(hardware.get("ort_version") or ""),
-        "cpu_model": str(hardware.get("cpu_model") or ""),
-        "physical_cores": hardware.get("physical_cores"),
-        "logical_cores": hardware.get("logical_cores"),
-        "gpus": sorted(str(g.get("name")) for g in gpus),
-        "gpu_driver": next((str(g.get("driver")) for g in gpus if g.get("driver")), ""),
-    }
 
 
 @dataclass
@@ -113,7 +101,7 @@ def build_record(
         "inputs_spec": inputs_spec,
         "inputs": list(meta.get("inputs") or []),
         "providers": meta.get("providers") or {},
-        "fingerprint": fingerprint(meta.get("hardware") or {}),
+        "fingerprint": machine_fingerprint(meta.get("hardware") or {}),
         "plan": {"sessions": plan.sessions, "seconds": plan.seconds},
         "units": [
             {

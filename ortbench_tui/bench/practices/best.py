@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from ...profile import Profile, save_profile
+from ...profile import Profile, Provenance, save_profile
 from ..verdict import Verdict
 from .catalogue import PRACTICES
 from .report import ARTICLE, PracticeRow, PracticesReport
@@ -104,7 +104,35 @@ def best_profile(report: PracticesReport, base: Profile, name: str) -> tuple[Pro
         profile = practice.on(profile)
     profile.name = name
     profile.description = f"{base.name} with the practices that measured faster on {report.model}"
+    # A report without its model's sha256 (nothing measured) cannot name the contest.
+    profile.provenance = _provenance(report, base, winners) if report.model_sha256 else None
     return profile, _header(report, base, winners, left_out)
+
+
+def _provenance(report: PracticesReport, base: Profile, applied: list[PracticeRow]) -> Provenance:
+    """The contest the saved profile won: against the base. Its ratio is known only when one
+    practice was applied (that row measured exactly this pair); several applied together were
+    never measured as a whole, which a re-check (`ortbench check --profile`) then does."""
+    from ..provenance import build_provenance, inverted
+
+    ratio = None
+    if len(applied) == 1:
+        row = applied[0]
+        ratio = inverted(row.ratio, row.ci_low, row.ci_high)  # base / with the practice
+    beaten = base.copy()
+    beaten.provenance = None
+    return build_provenance(
+        found_by="practices",
+        model=report.model,
+        model_sha256=report.model_sha256,
+        hardware=report.hardware,
+        inputs_spec=report.inputs_spec,
+        beaten=beaten,
+        beaten_label=f"base profile {base.name}",
+        margin=report.margin,
+        decided=bool(applied),
+        ratio=(ratio[0], ratio[1], ratio[2]) if ratio is not None else None,
+    )
 
 
 def _figures(row: PracticeRow) -> str:

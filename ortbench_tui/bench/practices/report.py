@@ -82,6 +82,10 @@ class PracticesReport:
     """The inputs measured (feeds.InputRecord dicts)."""
     status: str = "ok"
     """ok, or cancelled: interrupted, with the rows measured so far."""
+    model_sha256: str = ""
+    inputs_spec: dict[str, Any] = field(default_factory=dict)
+    """The input spec the check was given (`InputSpec.to_dict`), for the saved profile's
+    provenance."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -351,6 +351,12 @@ class PracticesRun:
             hardware=hardware or {},
             inputs=(finished.results[0].get("inputs") or []) if finished.results else [],
             status="cancelled" if cancelled else "ok",
+            model_sha256=str(
+                ((finished.results[0].get("model") or {}) if finished.results else {}).get(
+                    "sha256", ""
+                )
+            ),
+            inputs_spec=self.request.inputs.to_dict(),
         )
 
     def partial(self, reason: str) -> PracticesReport | None:

@@ -431,6 +431,8 @@ class SweepRun:
             method=method,
             hardware=self.hardware,
             inputs=self.inputs,
+            inputs_spec=self.request.inputs.to_dict(),
+            margin=self.request.margin,
             cancelled=self._cancelled,
             warnings=warnings,
         )

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from ...errors import OrtbenchError
 from ...inputs.spec import InputSpec
-from ...profile import Profile, profile_to_dict, save_profile
+from ...profile import Profile, Provenance, profile_to_dict, save_profile
 from ...text import format_ms
 from ..compare import DEFAULT_MARGIN
 from ..job import JobProgress
@@ -91,6 +91,10 @@ class SweepResult:
     """What `--save-best` saves: the winner when decided; in a tie, the cheapest of the
     tied (`bench.cost`). None: the winner."""
     pick_reason: str = ""
+    margin: float = DEFAULT_MARGIN
+    inputs_spec: dict[str, Any] = field(default_factory=dict)
+    """The input spec the sweep was given (`InputSpec.to_dict`), for the saved profile's
+    provenance."""
 
     @property
     def decided(self) -> bool:
@@ -200,7 +204,49 @@ class SweepResult:
         stem = Path(path).stem
         profile.name = stem
         profile.description = f"best of an ortbench sweep on {self.model}: {best.label}"
+        profile.provenance = self.provenance(best)
         return save_profile(profile, path, overwrite=overwrite, header=self.header())
+
+    def provenance(self, best: Candidate) -> Provenance:
+        """What `best` beat and by how much: the runner-up (else the fastest other of its last
+        round) when it is the winner, the winner when it is the cheaper of a tie; ORT's
+        defaults when no rival was measured."""
+        from ..provenance import build_provenance, inverted
+
+        rival = self.winner if best is not self.winner else self.runner_up
+        if rival is None:  # halving kept one: the fastest other of the winner's last round
+            rivals = [
+                c
+                for c in self.candidates
+                if c is not best
+                and not c.skip
+                and c.median_ms is not None
+                and c.rounds == best.rounds
+                and c.vs_best is not None
+            ]
+            rival = min(rivals, key=lambda c: c.median_ms or math.inf, default=None)
+        ratio: tuple[float, ...] | None = None
+        if rival is None or rival is best:
+            beaten, label = Profile(name="ort-defaults"), "ORT defaults (no rival was measured)"
+        else:
+            beaten, label = rival.profile.copy(), f"#{rival.index} {rival.label}"
+            beaten.name = f"sweep #{rival.index}"
+            if best is self.winner and rival.vs_best is not None:
+                ratio = rival.vs_best  # the runner-up's median / the winner's
+            elif best.vs_best is not None:
+                ratio = inverted(*best.vs_best)  # the winner's median / the kept one's
+        return build_provenance(
+            found_by="sweep",
+            model=self.model,
+            model_sha256=self.model_sha256,
+            hardware=self.hardware,
+            inputs_spec=self.inputs_spec,
+            beaten=beaten,
+            beaten_label=label,
+            margin=self.margin,
+            decided=self.decided,
+            ratio=(ratio[0], ratio[1], ratio[2]) if ratio is not None else None,
+        )
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:

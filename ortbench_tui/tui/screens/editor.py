@@ -57,8 +57,28 @@ class EditorScreen(Screen[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
+        from .recheck import won_elsewhere
+
         self._refresh_title()
         self.query_one("#f-name", Input).focus()
+        notice = won_elsewhere(self.entry, workbench(self).hardware, key="ctrl+r")
+        if notice:
+            self.notify(notice, title="Re-check this profile?", severity="warning", timeout=10)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "recheck":
+            return True if self.entry.profile.provenance is not None else False
+        return True
+
+    def action_recheck(self) -> None:
+        """The contest this profile won, run again, with the settings as edited."""
+        from .recheck import start_recheck
+
+        if self.entry.invalid:
+            keys = ", ".join(sorted(self.entry.invalid))
+            self.notify(f"invalid values in {keys}", title="Not re-checked", severity="error")
+            return
+        start_recheck(self, self.entry)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         row = next((a for a in event.widget.ancestors_with_self if isinstance(a, FormRow)), None)

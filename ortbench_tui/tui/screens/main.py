@@ -78,6 +78,8 @@ class MainScreen(WorkerErrors, Screen[None]):
         self.current_profile: ProfileEntry | None = None
         self.show_profiles = False
         """Narrow layout: which list the switcher column shows."""
+        self.told_won_elsewhere: set[str] = set()
+        """Profiles (by file) whose won-elsewhere notice was shown: once a session each."""
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -212,6 +214,19 @@ class MainScreen(WorkerErrors, Screen[None]):
             self.query_one(ProfileSummary).show_profile(entry, self.workbench.physical_cores)
         self._refresh_title()
         self._refresh_readiness()
+        self.refresh_bindings()  # k (re-check) is there only for a profile with provenance
+        self._tell_won_elsewhere(entry)
+
+    def _tell_won_elsewhere(self, entry: ProfileEntry | None) -> None:
+        from .recheck import won_elsewhere
+
+        notice = won_elsewhere(entry, self.workbench.hardware)
+        if not notice or entry is None:
+            return
+        key = str(entry.path or entry.name)
+        if key not in self.told_won_elsewhere:
+            self.told_won_elsewhere.add(key)
+            self.notify(notice, title="Re-check this profile?", severity="warning", timeout=10)
 
     def _refresh_title(self) -> None:
         if self.run_panel.running:
@@ -257,6 +272,11 @@ class MainScreen(WorkerErrors, Screen[None]):
             return True if running else False
         if action in ("run", "edit", "rename", "delete", "duplicate", "save", "save_as"):
             return None if running else True
+        if action == "recheck":
+            entry = self.current_profile
+            if entry is None or entry.error or entry.profile.provenance is None:
+                return False  # only a profile saved by --save-best has a contest to re-run
+            return None if running else True
         if action in WORKBENCH_ACTIONS:
             if self.current_model is None or self.current_profile is None:
                 return False
@@ -293,6 +313,15 @@ class MainScreen(WorkerErrors, Screen[None]):
         picked = self._runnable("comparison")
         if picked is not None:
             ask_compare(self, *picked, self.workbench.workspace.profiles)
+
+    def action_recheck(self) -> None:
+        """The contest the selected profile won, run again (`ortbench check --profile`)."""
+        from .recheck import start_recheck
+
+        entry = self.current_profile
+        if entry is None or entry.profile.provenance is None or self.run_panel.running:
+            return
+        start_recheck(self, entry)
 
     def action_practices(self) -> None:
         picked = self._runnable("practices check")

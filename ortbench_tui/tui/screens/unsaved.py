@@ -104,7 +104,9 @@ def discard(ws: Workspace, entry: ProfileEntry) -> None:
         if entry in ws.profiles:
             ws.profiles.remove(entry)
         return
+    provenance = entry.profile.provenance  # not a setting: no edit touches it
     entry.profile = profile_from_dict(dict(entry.saved), source=str(entry.path or entry.name))
+    entry.profile.provenance = provenance
 
 
 def ask_before_quit(app: Any, quit_now: Callable[[], None]) -> None:
