@@ -109,9 +109,9 @@ class LoadRow:
         if self.find_max:
             if self.max_rate is None:
                 return f"no rate tried meets {self.slo}"
-            return f"highest rate meeting {self.slo}: {self.max_rate:,.0f}/s"
+            return f"highest rate meeting {self.slo}: {_rate(self.max_rate)}/s"
         return ", ".join(
-            f"{s.rate:,.6g}/s: {self.percentile} {_ms(s.response_ms)} "
+            f"{_rate(s.rate)}/s: {self.percentile} {_ms(s.response_ms)} "
             f"(achieved {s.achieved_per_s:,.0f}/s)"
             for s in self.steps
         )
@@ -119,6 +119,11 @@ class LoadRow:
 
 def _ms(value: float | None) -> str:
     return format_ms(value) if value is not None else "-"
+
+
+def _rate(value: float) -> str:
+    """Requests/s: whole above 10 (a searched rate has decimals no one reads), else 3 digits."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
 
 
 def _number(value: Any) -> float | None:
@@ -251,7 +256,7 @@ def _load_grid(rows: list[LoadRow]) -> tuple[list[str], list[list[str]]]:
         for s in r.steps:
             kept = "stopped" if s.stopped else "yes" if s.kept_up else "NO"
             body.append([
-                r.model, r.profile, r.host, f"{s.rate:,.6g}", f"{s.offered_per_s:,.0f}",
+                r.model, r.profile, r.host, _rate(s.rate), f"{s.offered_per_s:,.0f}",
                 f"{s.achieved_per_s:,.0f}", _ms(s.response_ms), kept, s.slo_outcome or "-",
             ])  # fmt: skip
     return header, body
@@ -271,10 +276,10 @@ def _max_rate_grid(rows: list[LoadRow]) -> tuple[str, list[str], list[list[str]]
     for r in found:
         top = r.max_rate is not None and r.max_rate == best.get((r.model, r.profile))
         if r.max_rate is not None:
-            rate = f"{r.max_rate:,.0f}" + (" *" if top else "")
+            rate = _rate(r.max_rate) + (" *" if top else "")
         else:  # a job that ran and met the SLO at no rate, or one that did not run
             rate = "none" if r.steps else _STATUS_WORDS.get(r.status, r.status)
-        hi = f"{r.lowest_not_met:,.0f}" if r.lowest_not_met is not None else "-"
+        hi = _rate(r.lowest_not_met) if r.lowest_not_met is not None else "-"
         body.append([r.model, r.profile, r.host, rate, hi, str(len(r.steps)), r.search_note])
     title = f"highest rate meeting {found[0].slo} per node (requests/s; the highest marked *)"
     header = ["model", "profile", "node", "max rate", "lowest not met", "steps", "note"]
