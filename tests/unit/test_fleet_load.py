@@ -41,23 +41,31 @@ def _fleet_args(*argv: str) -> argparse.Namespace:
     return cli.build_parser().parse_args(["fleet", "sample:tiny", *argv])
 
 
-def test_fleet_load_takes_every_option_of_ortbench_load_as_it_does():
-    """The same adding function: each traffic option of `load` is in `fleet` with the same
-    type, choices and help (all but --duration, which fleet has already and shares)."""
+def test_fleet_load_takes_every_option_of_ortbench_load_as_it_does(monkeypatch):
+    """Fleet adds its load options with the function `ortbench load` uses: the same options
+    (all but --duration, which fleet has already and shares), with the same types."""
+    from ortbench_tui.commands import fleet
+    from ortbench_tui.commands import load as load_command
+
+    added: list[list[argparse.Action]] = []
+
+    def spy(parser: argparse.ArgumentParser, **kwargs: Any) -> list[argparse.Action]:
+        added.append(add_traffic_arguments(parser, **kwargs))
+        return added[-1]
+
+    monkeypatch.setattr(fleet, "add_traffic_arguments", spy)
+    fleet_parser = argparse.ArgumentParser()
+    fleet.add_arguments(fleet_parser)
     load_parser = argparse.ArgumentParser()
-    traffic = add_traffic_arguments(load_parser)
-    fleet_sub = cli.build_parser()._subparsers._group_actions[0].choices["fleet"]  # type: ignore[union-attr]
-    fleet_actions = {a.option_strings[0]: a for a in fleet_sub._actions if a.option_strings}
-    assert len(traffic) >= 12
-    for action in traffic:
-        flag = action.option_strings[0]
-        assert flag in fleet_actions, flag
-        theirs = fleet_actions[flag]
-        if flag == "--duration":
-            assert theirs.type is action.type
-            continue
-        assert (theirs.type, theirs.choices, theirs.help, theirs.nargs) == (
-            action.type, action.choices, action.help, action.nargs,
+    monkeypatch.setattr(load_command, "add_traffic_arguments", spy)
+    load_command.add_arguments(load_parser)
+    [ours, theirs] = added  # fleet's, then load's
+    flags = [a.option_strings for a in ours]
+    assert flags == [f for f in (a.option_strings for a in theirs) if f != ["--duration"]]
+    assert len(flags) == 11
+    for mine, load_action in zip(ours, (a for a in theirs if a.dest != "duration"), strict=True):
+        assert (mine.type, mine.choices, mine.help, mine.default) == (
+            load_action.type, load_action.choices, load_action.help, load_action.default,
         )  # fmt: skip
 
 
