@@ -482,6 +482,7 @@ def _load_entry(path: Path, data: dict[str, Any]) -> HistoryEntry:
         precision="/".join(dict.fromkeys(_precision(p.get("profile")) for p in parts)),
         inputs=_load_text(load),
         host=str(data.get("host") or ""),
+        fleet_run=_fleet_run(data),
         kind=LOAD_KIND,
     )
 

@@ -1,6 +1,8 @@
 """`ortbench fleet MODEL... --profile P`: every (model, profile) on every selected node of a
-Ray cluster, and one table across them. `ortbench fleet --history [--host H]`: saved runs with
-their host. Ray is imported only when a fleet run starts (the extra `[fleet]`)."""
+Ray cluster, and one table across them. `--load --rate R` (or `--find-max --slo p99=1ms`, any
+option of `ortbench load`) runs open-loop load jobs there instead of timed runs.
+`ortbench fleet --history [--host H]`: saved results with their host. Ray is imported only
+when a fleet run starts (the extra `[fleet]`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError
 from ..profile import Profile
@@ -29,7 +31,11 @@ from .common import (
     profile_from_args,
     quietly,
 )
+from .load import add_traffic_arguments, traffic_request
 from .progress import ProgressLine
+
+if TYPE_CHECKING:
+    from ..bench.load import LoadRequest
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,8 +54,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)  # as `run` takes them; the files they name travel to the nodes
     count = parser.add_mutually_exclusive_group()
     count.add_argument("--runs", type=positive_int, help="timed runs per job")
-    count.add_argument("--duration", type=positive_float, metavar="S", help="seconds per job")
+    count.add_argument(
+        "--duration", type=positive_float, metavar="S",
+        help="seconds per job (with --load: seconds of arrivals per step, 10)",
+    )  # fmt: skip
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs")
+    parser.add_argument(
+        "--load", action="store_true",
+        help="open-loop load on every node in place of timed runs, with the options of "
+        "`ortbench load`: --rate R[,R2,...] or --find-max --slo p99=1ms, --arrivals, ...",
+    )  # fmt: skip
+    traffic = add_traffic_arguments(parser, duration=False)
+    # Which options are load options, so that one given without --load is named.
+    parser.set_defaults(load_options=[(a.option_strings[0], a.dest) for a in traffic])
     parser.add_argument(
         "--ray", metavar="ADDRESS", help="auto (default, or RAY_ADDRESS), local, or HOST:PORT"
     )
@@ -71,7 +88,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _profiles(args: argparse.Namespace) -> list[Profile]:
-    extra = count_overrides(args.runs, args.duration, args.warmup)
+    # With --load, --duration is each step's length, not a run's: only --warmup is a count.
+    if args.load:
+        extra = count_overrides(None, None, args.warmup)
+    else:
+        extra = count_overrides(args.runs, args.duration, args.warmup)
     paths = args.profile or [None]
     profiles = [profile_from_args(p, args.overrides + extra) for p in paths]
     names = [p.name for p in profiles]
@@ -116,14 +137,16 @@ def execute(args: argparse.Namespace) -> int:
     )
     if not args.models:
         raise OrtbenchError("fleet needs at least one MODEL (or --history)")
+    load = load_request(args)
     profiles = _profiles(args)
     inputs = {m: input_spec_from_args(args, m) for m in dict.fromkeys(args.models)}
     from ..fleet.session import FleetSession
     from .run_outputs import keep_in_history
 
     session = FleetSession(
-        args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex, inputs=inputs
-    )
+        args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex, inputs=inputs,
+        load=load,
+    )  # fmt: skip
     progress = ProgressLine(not args.quiet, fleet_notes)
     try:
         # Ray's text (a raylet's note on a dead worker, in colour) goes to stdout at any time:
@@ -141,6 +164,26 @@ def execute(args: argparse.Namespace) -> int:
     finally:
         quietly(progress.clear)
     return _emit(args, report, version_skips)
+
+
+def load_request(args: argparse.Namespace) -> LoadRequest | None:
+    """With --load: the traffic every node offers (the model, profile and inputs are each
+    job's own); None without it. A load option without --load, or --runs with it, is refused."""
+    if not args.load:
+        given = [
+            flag for flag, dest in args.load_options if getattr(args, dest) not in (None, False)
+        ]
+        if given:
+            raise OrtbenchError(f"{', '.join(given)}: a load option; add --load to run load jobs")
+        return None
+    if args.runs is not None:
+        raise OrtbenchError(
+            "--runs counts timed runs; a load job's steps last --duration seconds at each "
+            "--rate: leave out --runs with --load"
+        )
+    from ..inputs.spec import InputSpec
+
+    return traffic_request(args, "", [], InputSpec())
 
 
 @contextmanager
@@ -183,12 +226,15 @@ def _emit(args: argparse.Namespace, report: Any, version_skips: int) -> int:
 def fleet_notes(event: object) -> str | None:
     """The lines that stay on stderr: a node's news, and each job's outcome on its node."""
     from ..fleet.driver import JobOutcome, NodeStatus
+    from ..fleet.report import load_row
 
     if isinstance(event, NodeStatus) and event.message:
         return f"{event.node.label}: {event.message}"
     if isinstance(event, JobOutcome):
         job = f"{event.job.model_name} · {event.job.profile.get('name')}"
-        if event.status == "ok" and event.result:
+        if event.status == "ok" and event.job.load is not None:
+            what = load_row(event).summary()
+        elif event.status == "ok" and event.result:
             lat = event.result["latency_ms"]
             what = f"p50 {format_ms(lat['p50'])}  p99 {format_ms(lat['p99'])}"
         else:

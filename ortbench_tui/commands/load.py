@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import (
     add_input_arguments,
@@ -27,6 +27,11 @@ from .common import (
     positive_float,
     positive_int,
 )
+
+if TYPE_CHECKING:
+    from ..bench.load import LoadRequest
+    from ..inputs.spec import InputSpec
+    from ..profile import Profile
 
 EPILOG = (
     "Two or more --profile: each runs the same schedules (same rates, same seed) in its own "
@@ -48,63 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
         help="override a key in every profile, e.g. session.intra_op_num_threads=1",
     )  # fmt: skip
-    parser.add_argument(
-        "--rate",
-        metavar="R[,R2,...]",
-        help="offered rate in requests/s; several make a curve of response time against rate",
-    )
-    parser.add_argument(
-        "--find-max",
-        action="store_true",
-        help="search for the highest rate whose response time meets --slo",
-    )
-    parser.add_argument(
-        "--slo",
-        metavar="pP=BOUND",
-        help="a response-time target, e.g. p99=1ms or p99.9=500us (with --find-max, or to "
-        "judge each --rate step)",
-    )
-    parser.add_argument(
-        "--arrivals",
-        choices=["poisson", "constant"],
-        default="poisson",
-        help="arrival process (default poisson: independent callers)",
-    )
-    parser.add_argument(
-        "--duration", type=positive_float, metavar="S", help="seconds of arrivals per step (10)"
-    )
-    parser.add_argument(
-        "--workers",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="serving threads on the one session (default 1)",
-    )
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="arrival seed (0)")
-    parser.add_argument(
-        "--mix",
-        metavar="DIM=V:W,...",
-        help="a mix of request shapes by a named dim, e.g. sequence=16:50,64:30,256:20",
-    )
-    parser.add_argument(
-        "--trace",
-        metavar="FILE.csv",
-        help="replay recorded arrivals: a CSV with a header time_s[,DIM] (seconds; DIM a named "
-        "dim's size per request), in place of --rate/--arrivals/--duration/--mix",
-    )
-    parser.add_argument(
-        "--start-rate", type=positive_float, metavar="R",
-        help="--find-max: the first rate tried (default: half the warm-up's capacity)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--max-steps", type=positive_int, default=12, metavar="N",
-        help="--find-max: at most N steps (default 12)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--drain", type=positive_float, metavar="S",
-        help="how long the queue may take to empty after the last arrival (default: the "
-        "step's length); what is left is given up and counted",
-    )  # fmt: skip
+    add_traffic_arguments(parser)
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs per profile")
     add_input_arguments(parser)
     add_json_argument(parser)
@@ -113,6 +62,77 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", metavar="OUT", help="write one row per step as CSV")
     parser.add_argument("--no-history", action="store_true", help="do not keep the result")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def add_traffic_arguments(
+    parser: argparse.ArgumentParser, *, duration: bool = True
+) -> list[argparse.Action]:
+    """The options that say what traffic a load job offers (the rates or the search, the
+    arrivals, threads, seed, mix, trace, drain); `ortbench fleet --load` takes these same ones.
+    `duration=False` leaves --duration to a command that has its own (fleet's serves both).
+    Returns the options added. Their defaults are None where the request has its own default
+    (`traffic_request` fills it in), so a command can tell which were given."""
+    added: list[argparse.Action] = []
+
+    def add(*names: str, **kwargs: Any) -> None:
+        if names == ("--duration",) and not duration:
+            return
+        added.append(parser.add_argument(*names, **kwargs))
+
+    add(
+        "--rate",
+        metavar="R[,R2,...]",
+        help="offered rate in requests/s; several make a curve of response time against rate",
+    )
+    add(
+        "--find-max",
+        action="store_true",
+        help="search for the highest rate whose response time meets --slo",
+    )
+    add(
+        "--slo",
+        metavar="pP=BOUND",
+        help="a response-time target, e.g. p99=1ms or p99.9=500us (with --find-max, or to "
+        "judge each --rate step)",
+    )
+    add(
+        "--arrivals",
+        choices=["poisson", "constant"],
+        help="arrival process (default poisson: independent callers)",
+    )
+    add("--duration", type=positive_float, metavar="S", help="seconds of arrivals per step (10)")
+    add(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="serving threads on the one session (default 1)",
+    )
+    add("--seed", type=non_negative_int, help="arrival seed (0)")
+    add(
+        "--mix",
+        metavar="DIM=V:W,...",
+        help="a mix of request shapes by a named dim, e.g. sequence=16:50,64:30,256:20",
+    )
+    add(
+        "--trace",
+        metavar="FILE.csv",
+        help="replay recorded arrivals: a CSV with a header time_s[,DIM] (seconds; DIM a named "
+        "dim's size per request), in place of --rate/--arrivals/--duration/--mix",
+    )
+    add(
+        "--start-rate", type=positive_float, metavar="R",
+        help="--find-max: the first rate tried (default: half the warm-up's capacity)",
+    )  # fmt: skip
+    add(
+        "--max-steps", type=positive_int, metavar="N",
+        help="--find-max: at most N steps (default 12)",
+    )  # fmt: skip
+    add(
+        "--drain", type=positive_float, metavar="S",
+        help="how long the queue may take to empty after the last arrival (default: the "
+        "step's length); what is left is given up and counted",
+    )  # fmt: skip
+    return added
 
 
 class LoadProgressLine:
@@ -174,20 +194,13 @@ def run_keeping_partial(request: Any, on_event: Any) -> Any:
             signal.signal(s, handler)
 
 
-def execute(args: argparse.Namespace) -> int:
-    from ..bench.load import (
-        LoadRequest,
-        format_load,
-        load_csv,
-        load_markdown,
-        parse_mix,
-        parse_rates,
-        parse_slo,
-        read_trace,
-    )
-    from ..errors import OrtbenchError, RunFailed
-    from ..profile import atomic_write_text
-    from .compare import parse_profile_spec
+def traffic_request(
+    args: argparse.Namespace, model: str, profiles: list[Profile], inputs: InputSpec
+) -> LoadRequest:
+    """The load request the traffic options (`add_traffic_arguments`) ask for, checked: the
+    options that exclude each other refused with the reason, every value parsed."""
+    from ..bench.load import LoadRequest, parse_mix, parse_rates, parse_slo, read_trace
+    from ..errors import OrtbenchError
 
     if args.trace and (args.rate or args.find_max or args.mix or args.duration):
         raise OrtbenchError(
@@ -200,30 +213,41 @@ def execute(args: argparse.Namespace) -> int:
         raise OrtbenchError("--find-max needs a target, e.g. --slo p99=1ms")
     if not args.find_max and not args.rate and not args.trace:
         raise OrtbenchError("give --rate R (requests/s), or --find-max --slo p99=1ms")
+    defaults = LoadRequest(model, profiles)
+    request = LoadRequest(
+        model=model,
+        profiles=profiles,
+        rates=parse_rates(args.rate) if args.rate else [],
+        slo=parse_slo(args.slo) if args.slo else None,
+        arrivals=args.arrivals or defaults.arrivals,
+        workers=args.workers or defaults.workers,
+        seed=args.seed if args.seed is not None else defaults.seed,
+        mix=parse_mix(args.mix) if args.mix else None,
+        inputs=inputs,
+        drain_s=args.drain,
+        start_rate=args.start_rate,
+        max_steps=args.max_steps or defaults.max_steps,
+        trace=read_trace(args.trace) if args.trace else None,
+    )
+    if args.duration is not None:
+        request.duration_s = args.duration
+    return request
+
+
+def execute(args: argparse.Namespace) -> int:
+    from ..bench.load import format_load, load_csv, load_markdown
+    from ..errors import OrtbenchError, RunFailed
+    from ..profile import atomic_write_text
+    from .compare import parse_profile_spec
+
     extra = [f"run.warmup_runs={args.warmup}"] if args.warmup is not None else []
     specs = args.profile or ["defaults"]
     profiles = [parse_profile_spec(s, [*args.overrides, *extra]) for s in specs]
     names = [p.name for p in profiles]
     if len(set(names)) < len(names):
         raise OrtbenchError(f"--profile: the same profile is given twice ({', '.join(names)})")
-    request = LoadRequest(
-        model=args.model,
-        profiles=profiles,
-        rates=parse_rates(args.rate) if args.rate else [],
-        slo=parse_slo(args.slo) if args.slo else None,
-        arrivals=args.arrivals,
-        workers=args.workers,
-        seed=args.seed,
-        mix=parse_mix(args.mix) if args.mix else None,
-        inputs=input_spec_from_args(args, args.model),
-        drain_s=args.drain,
-        start_rate=args.start_rate,
-        max_steps=args.max_steps,
-        save_history=not args.no_history,
-        trace=read_trace(args.trace) if args.trace else None,
-    )
-    if args.duration is not None:
-        request.duration_s = args.duration
+    request = traffic_request(args, args.model, profiles, input_spec_from_args(args, args.model))
+    request.save_history = not args.no_history
     check_outputs(
         {"--json": args.json, "--markdown": args.markdown, "--csv": args.csv}, args.overwrite
     )

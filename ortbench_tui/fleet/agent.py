@@ -1,14 +1,13 @@
 """The node side of a fleet run: one actor per node runs that node's jobs one at a time, each
-with the local runner (`start_run`: the same worker process, warm-up, statistics and result),
-and streams what happens back to the driver as plain tuples:
+with the local job (a timed run: `start_run`, the same worker process, warm-up, statistics and
+result; a load job: `LoadJob`, the same open-loop worker and result as `ortbench load`), and
+streams what happens back to the driver as typed messages (`AgentMessage`):
 
-  ("ready", identity, warnings)                  hardware detected, jobs about to start
-  ("progress", job, phase, done, total, elapsed)  at most every PROGRESS_EVERY_S per node
-  ("finished", job, result, samples_ns)
-  ("failed", job, kind, message, partial, samples_ns)
-      kind: input (exit 2), run (exit 1), cancelled; `partial` is what the run still measured
-      (status failed or cancelled, with its reason; None without timed samples), as a local
-      run keeps it
+  AgentReady      hardware detected, jobs about to start
+  AgentProgress   the job's generic progress, at most every PROGRESS_EVERY_S per node
+  AgentFinished   its result, and its samples (a run) or its steps' timelines (a load job)
+  AgentFailed     status input (exit 2), run (exit 1) or cancelled; with what the job still
+                  measured (status failed or cancelled, with its reason), as a local job keeps it
 """
 
 from __future__ import annotations
@@ -28,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from ..bench.job import JobProgress
+from ..bench.load import ProfileLoad
 from ..errors import OrtbenchError
-from .payload import FleetJob, node_input_spec, receive
+from .payload import FleetJob, node_input_spec, node_load_request, receive
 
 PROGRESS_EVERY_S = 0.25
 SCAN_EVERY_S = 2.0
@@ -85,6 +85,18 @@ def neighbour_warning(seen: Counter[str]) -> str | None:
     return f"other Ray work on this node during the run: {names}"
 
 
+def plain_main_steps(events: Iterator[Any]) -> Iterator[Any]:
+    """`events`, each step of it taken with a plain __main__: a job that starts its worker
+    process lazily (a load job, when its first event is asked for) starts it without Ray."""
+    while True:
+        with plain_main_module():
+            try:
+                event = next(events)
+            except StopIteration:
+                return
+        yield event
+
+
 @contextlib.contextmanager
 def plain_main_module() -> Iterator[None]:
     """Spawned children re-run the parent's __main__ file; in a Ray worker that is Ray's
@@ -115,9 +127,13 @@ class AgentProgress:
 
 @dataclass(frozen=True)
 class AgentFinished:
+    """A run's result and samples, or a load job's result and its profile's steps with their
+    timelines (what `save_load` keeps beside the result)."""
+
     index: int
     result: dict[str, Any]
-    samples_ns: np.ndarray
+    samples_ns: np.ndarray | None = None
+    load_parts: list[ProfileLoad] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,7 @@ class AgentFailed:
     message: str
     partial: dict[str, Any] | None = None
     samples_ns: np.ndarray | None = None
+    load_parts: list[ProfileLoad] | None = None
 
 
 AgentMessage = AgentReady | AgentProgress | AgentFinished | AgentFailed
@@ -172,8 +189,8 @@ class NodeAgent:
     def _run_one(
         self, job: FleetJob, hardware: dict[str, Any] | None, identity: dict[str, Any]
     ) -> Iterator[AgentMessage]:
-        from ..bench.job import JobFailed
-        from ..bench.runner import Finished, RunProgress, RunRequest, start_run
+        from ..bench.load import LoadJob
+        from ..bench.runner import RunRequest, start_run
         from ..profile import profile_from_dict
 
         if self._cancelled:
@@ -184,14 +201,17 @@ class NodeAgent:
             if job.inputs is not None:
                 profile.run.inputs_npz = str(receive(job.inputs))
             model_path = receive(job.model)
-            request = RunRequest(
-                model=str(model_path),
-                profile=profile,
-                hardware=hardware,
-                inputs=node_input_spec(job),
-            )
             with self._lock, plain_main_module():
-                self._handle = start_run(request)
+                if job.load is not None:  # its worker starts with its first event
+                    self._handle = LoadJob(node_load_request(job, model_path, profile))
+                else:
+                    request = RunRequest(
+                        model=str(model_path),
+                        profile=profile,
+                        hardware=hardware,
+                        inputs=node_input_spec(job),
+                    )
+                    self._handle = start_run(request)
                 if self._cancelled:
                     self._handle.cancel()
         except OrtbenchError as exc:
@@ -200,32 +220,85 @@ class NodeAgent:
         except Exception as exc:  # a shipment Ray could not fetch, a full disk: this job only
             yield failed(job, "run", f"could not start: {type(exc).__name__}: {exc}")
             return
-        seen = other_ray_work()
-        last_progress = last_scan = 0.0
         try:
-            for event in self._handle.events():
-                now = time.monotonic()
-                if now - last_scan > SCAN_EVERY_S:
-                    seen |= other_ray_work()
-                    last_scan = now
-                if isinstance(event, RunProgress) and now - last_progress >= PROGRESS_EVERY_S:
-                    last_progress = now
-                    yield AgentProgress(job.index, _generic(event))
-                elif isinstance(event, Finished):
-                    result = with_node(event.result, job, identity, neighbour_warning(seen))
-                    if self._handle.cancelled:  # stopped early: kept as cancelled, like a run's
-                        yield failed(job, "cancelled", "cancelled", result, event.samples_ns)
-                    else:
-                        yield AgentFinished(job.index, result, event.samples_ns)
-                elif isinstance(event, JobFailed):
-                    partial = event.partial
-                    if partial is not None:
-                        partial = with_node(partial, job, identity, neighbour_warning(seen))
-                    samples = self._handle.samples.array() if partial else None
-                    yield failed(job, event.kind, event.message, partial, samples)
+            if job.load is not None:
+                yield from self._follow_load(job, identity)
+            else:
+                yield from self._follow_run(job, identity)
         finally:
             with self._lock:
                 self._handle = None
+
+    def _follow_run(self, job: FleetJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
+        from ..bench.job import JobFailed
+        from ..bench.runner import Finished, RunProgress
+
+        watch = NeighbourWatch()
+        last_progress = 0.0
+        for event in self._handle.events():
+            now = watch.look()
+            if isinstance(event, RunProgress) and now - last_progress >= PROGRESS_EVERY_S:
+                last_progress = now
+                yield AgentProgress(job.index, _generic(event))
+            elif isinstance(event, Finished):
+                result = with_node(event.result, job, identity, watch.warning())
+                if self._handle.cancelled:  # stopped early: kept as cancelled, like a run's
+                    yield failed(job, "cancelled", "cancelled", result, event.samples_ns)
+                else:
+                    yield AgentFinished(job.index, result, event.samples_ns)
+            elif isinstance(event, JobFailed):
+                partial = event.partial
+                if partial is not None:
+                    partial = with_node(partial, job, identity, watch.warning())
+                samples = self._handle.samples.array() if partial else None
+                yield failed(job, event.kind, event.message, partial, samples)
+
+    def _follow_load(self, job: FleetJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
+        """The load job's progress, then its result with every step it measured: a job
+        stopped or failed part way is sent back as cancelled or failed with those steps,
+        as `ortbench load` keeps them."""
+        from ..bench.job import JobFailed
+        from ..bench.load import LoadFinished
+
+        watch = NeighbourWatch()
+        last_progress = 0.0
+        for event in plain_main_steps(self._handle.events()):
+            now = watch.look()
+            if isinstance(event, JobProgress) and now - last_progress >= PROGRESS_EVERY_S:
+                last_progress = now
+                yield AgentProgress(job.index, _generic(event))
+            elif isinstance(event, LoadFinished):
+                result = with_node(event.result, job, identity, watch.warning())
+                parts = event.profiles
+                why = next((p.failed for p in parts if p.failed), None)
+                if event.cancelled or self._handle.cancelled:
+                    yield AgentFailed(job.index, "cancelled", "cancelled", result, None, parts)
+                elif why is not None:
+                    yield AgentFailed(job.index, "run", why, result, None, parts)
+                else:
+                    yield AgentFinished(job.index, result, load_parts=parts)
+            elif isinstance(event, JobFailed):  # nothing measured: no step to keep
+                kind = "cancelled" if self._handle.cancelled else event.kind
+                yield failed(job, kind, event.message)
+
+
+class NeighbourWatch:
+    """Other Ray work on this node while a job runs, looked for every SCAN_EVERY_S."""
+
+    def __init__(self) -> None:
+        self.seen = other_ray_work()
+        self.last_scan = time.monotonic()
+
+    def look(self) -> float:
+        """Scan again when it is time; returns the monotonic time now."""
+        now = time.monotonic()
+        if now - self.last_scan > SCAN_EVERY_S:
+            self.seen |= other_ray_work()
+            self.last_scan = now
+        return now
+
+    def warning(self) -> str | None:
+        return neighbour_warning(self.seen)
 
 
 def failed(

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import __version__
 from ..bench.job import JobProgress, eta_from_fraction
+from ..bench.load import ProfileLoad
 from .agent import (
     AgentFailed,
     AgentFinished,
@@ -51,7 +52,8 @@ class FleetProgress(JobProgress):
 @dataclass
 class JobOutcome:
     """status: ok, input (bad input on that node, exit 2), run (failed, exit 1), cancelled.
-    A job that is not ok may still carry its partial `result` (status failed or cancelled)."""
+    A job that is not ok may still carry its partial `result` (status failed or cancelled).
+    A run's result comes with its samples, a load job's with its steps' timelines."""
 
     node: NodeInfo
     job: FleetJob
@@ -60,6 +62,7 @@ class JobOutcome:
     samples_ns: np.ndarray | None = None
     message: str = ""
     history_path: str | None = None
+    load_parts: list[ProfileLoad] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,10 +225,13 @@ class FleetRun:
     @staticmethod
     def _outcome(node: NodeInfo, job: FleetJob, msg: AgentFinished | AgentFailed) -> JobOutcome:
         if isinstance(msg, AgentFinished):
-            return JobOutcome(node, job, "ok", result=msg.result, samples_ns=msg.samples_ns)
+            return JobOutcome(
+                node, job, "ok", msg.result, msg.samples_ns, load_parts=msg.load_parts
+            )
         return JobOutcome(
-            node, job, msg.status, msg.partial, msg.samples_ns, f"{node.label}: {msg.message}"
-        )
+            node, job, msg.status, msg.partial, msg.samples_ns, f"{node.label}: {msg.message}",
+            load_parts=msg.load_parts,
+        )  # fmt: skip
 
     @property
     def cancelled(self) -> bool:

@@ -1,10 +1,11 @@
-"""Fleet results in the local history (the same result files as local runs, with `host` and
-`node`), kept through the local run's own code path, and the history listed with its host
-column, filtered by host."""
+"""Fleet results in the local history (the same result files as local runs and load jobs,
+with `host` and `node`), kept through the local job's own code path, and the history listed
+with its host column, filtered by host."""
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..bench.hosts import entries_on_hosts, host_label
-from ..bench.results import HistoryEntry, scan_history
+from ..bench.load import ProfileLoad
+from ..bench.load.result import save_load
+from ..bench.results import HistoryEntry, results_dir, scan_history
 from .driver import JobOutcome
 
 Keeper = Callable[[dict[str, Any], np.ndarray], None]
@@ -24,14 +27,33 @@ result's `history_path`, or adds a warning to it and says so when the history ca
 def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
     """Save one node's result as it arrives: a finished job's, and a failed or cancelled one's
     partial result when it measured something (as a local run keeps it). `fleet.run_id` ties
-    a fleet run's files together. A failure to save is the keeper's warning, never the end."""
+    a fleet run's files together. A failure to save is the keeper's warning, never the end.
+    A load job's result is kept as `ortbench load` keeps it (`keep_load`)."""
     result, samples = outcome.result, outcome.samples_ns
+    if outcome.load_parts is not None:
+        if result is not None and any(p.steps for p in outcome.load_parts):
+            result["fleet"] = {"run_id": run_id}
+            outcome.history_path = keep_load(result, outcome.load_parts)
+        return
     if result is None or samples is None or samples.size == 0:
         return
     result["fleet"] = {"run_id": run_id}
     keep(result, samples)
     path = result.pop("history_path", None)
     outcome.history_path = str(path) if path else None
+
+
+def keep_load(result: dict[str, Any], parts: list[ProfileLoad]) -> str | None:
+    """A node's load result and its timelines into the history (`save_load`, as `ortbench
+    load` keeps them); where the history cannot take it, a warning in the result and on
+    stderr instead, and None."""
+    try:
+        return str(save_load(result, parts))
+    except Exception as exc:  # the result is still reported; say why it was not kept
+        note = f"not kept in history ({results_dir()}): {exc}"
+        result["warnings"] = [*result.get("warnings", []), note]
+        print(f"ortbench: warning: {note}", file=sys.stderr)
+        return None
 
 
 HOST_HISTORY_KEYS = (

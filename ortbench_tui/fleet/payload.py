@@ -1,7 +1,8 @@
 """What travels with a fleet job, so nodes need no shared file system: each model with its
 external data files, and every file its input spec names (.npy values, an .npz, a folder of
 input_N.pb files), through Ray's object store, checked by sha256 on arrival and rewritten to
-their node-local paths; profiles and the input spec itself travel inside the job."""
+their node-local paths; profiles, the input spec and a load job's traffic travel inside the
+job."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..bench.load import LoadRequest
 from ..errors import OrtbenchError
 from ..fileio import write_atomic
 from ..inputs.spec import InputSpec, spec_from_dict
@@ -57,6 +59,10 @@ class FleetJob:
     """The InputSpec (`to_dict`) with its paths as they were on the driver."""
     input_files: dict[str, Bundle] = field(default_factory=dict)
     """By each path in `input_spec`: the file (or input_N.pb folder) it names."""
+    load: LoadRequest | None = None
+    """A load job's traffic (rates or the search, arrivals, seed, ...), the same schedule on
+    every node; its model, profile and inputs are this job's own, set on the node
+    (`node_load_request`). None: a timed run."""
 
 
 def _sha256(data: bytes) -> str:
@@ -154,20 +160,28 @@ def model_name(spec: str, path: Path) -> str:
     return spec if spec.startswith("sample:") else path.stem
 
 
-def _check_spec(spec: InputSpec, model: str, path: Path) -> None:
-    """A spec that cannot fit the model fails here once, not once per node."""
+def _check_spec(spec: InputSpec, model: str, path: Path, load: LoadRequest | None) -> None:
+    """A spec (or a load job's mix) that cannot fit the model fails here once, not once per
+    node."""
+    from ..bench.curve.request import check_dims
     from ..inputs.spec import validate_spec
     from ..models import inspect_model
 
     if spec.shapes or spec.values:
         validate_spec(spec, inspect_model(path).inputs, model)
+    if load is not None and load.mix is not None:
+        check_dims({load.mix.dim: load.mix.values}, inspect_model(path).inputs, model)
 
 
 def plan_jobs(
-    models: list[str], profiles: list[Profile], specs: dict[str, InputSpec] | None = None
+    models: list[str],
+    profiles: list[Profile],
+    specs: dict[str, InputSpec] | None = None,
+    load: LoadRequest | None = None,
 ) -> list[FleetJob]:
     """Every (model, profile), with each model and input file shipped once; `specs` gives
-    each model's inputs (--shape/--input/--inputs)."""
+    each model's inputs (--shape/--input/--inputs); `load`, the traffic of load jobs (every
+    job then is one, on the same seeded schedule)."""
     from ..samples import resolve_model
 
     shipped: dict[Path, Bundle] = {}
@@ -182,7 +196,7 @@ def plan_jobs(
     for spec in models:
         path = resolve_model(spec)
         inputs = absolute_spec((specs or {}).get(spec) or InputSpec())
-        _check_spec(inputs, spec, path)
+        _check_spec(inputs, spec, path, load)
         files = {p: ship(Path(p), input_bundle) for p in spec_paths(inputs)}
         for profile in profiles:
             npz = profile.run.inputs_npz
@@ -196,6 +210,7 @@ def plan_jobs(
                     inputs=ship(Path(npz), input_bundle) if npz else None,
                     input_spec=inputs.to_dict(),
                     input_files=files,
+                    load=load,
                 )
             )
     return jobs
@@ -246,3 +261,18 @@ def node_input_spec(job: FleetJob) -> InputSpec:
         n: replace(v, path=local[v.path]) if v.kind == "npy" else v for n, v in spec.values.items()
     }
     return replace(spec, files=local[spec.files] if spec.files else "", values=values)
+
+
+def node_load_request(job: FleetJob, model_path: Path, profile: Profile) -> LoadRequest:
+    """The job's load request on this node: its traffic as planned, with the node's copy of
+    the model, the job's profile and its inputs received here; the node keeps nothing in its
+    own history (the driver keeps the result, with the host)."""
+    if job.load is None:
+        raise OrtbenchError(f"job {job.index} is a timed run, not a load job")
+    return replace(
+        job.load,
+        model=str(model_path),
+        profiles=[profile],
+        inputs=node_input_spec(job),
+        save_history=False,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..bench.load import LoadRequest
 from ..errors import OrtbenchError
 from ..inputs.spec import InputSpec
 from ..profile import Profile
@@ -24,10 +25,13 @@ class FleetSession:
         selectors: list[str],
         run_id: str,
         inputs: dict[str, InputSpec] | None = None,
+        load: LoadRequest | None = None,
     ) -> None:
         """`inputs`: each model's input spec (by the model as given), as `ortbench run`
-        takes it from --shape/--input/--inputs."""
+        takes it from --shape/--input/--inputs. `load`: run load jobs with this traffic
+        (`ortbench fleet --load`) in place of timed runs."""
         self.models = models
+        self.load = load
         self.inputs = inputs or {}
         self.profiles = profiles
         self.address = address
@@ -61,7 +65,9 @@ class FleetSession:
                 "no node can run this ortbench:\n  "
                 + "\n  ".join(f"{n.label}: {problems[n.node_id]}" for n in nodes)
             )
-        self.current = FleetRun(usable, plan_jobs(self.models, self.profiles, self.inputs))
+        self.current = FleetRun(
+            usable, plan_jobs(self.models, self.profiles, self.inputs, self.load)
+        )
         return self.current, len(problems)
 
     def run_all(

@@ -496,6 +496,34 @@ def test_cancel_stops_every_remote_worker(cluster, isolated_dirs):
 
 
 @pytest.mark.slow
+def test_a_load_job_runs_on_every_node_with_one_schedule_into_the_history(
+    cluster, isolated_dirs, capsys
+):
+    """`--load`: the same seeded schedule on each node, a load result per node kept with its
+    host, and the report's load rows (200/s for 0.5 s on sample:tiny)."""
+    out = isolated_dirs / "fleet-load.json"
+    argv = ["fleet", "sample:tiny", "--load", "--rate", "200", "--duration", "0.5",
+            "--seed", "5", "--set", "session.intra_op_num_threads=1", "--quiet",
+            "--json", str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    report = json.loads(out.read_text())
+    assert report["jobs"] == [] and len(report["load"]) == 3
+    assert all(r["status"] == "ok" and r["percentile"] == "p99" for r in report["load"])
+    results = [json.loads(Path(r["result"]).read_text()) for r in report["load"]]
+    assert len({r["node"]["node_id"] for r in results}) == 3
+    assert all(r["kind"] == "load" and r["host"] and r["load"]["seed"] == 5 for r in results)
+    schedules = [
+        np.load(Path(r["result"]).with_suffix(".npz"))["p0_s0_scheduled"] for r in report["load"]
+    ]
+    assert all(np.array_equal(schedules[0], s) for s in schedules[1:])  # the same arrivals
+    for row in report["load"]:
+        [step] = row["steps"]
+        assert step["rate"] == 200 and step["response_ms"] > 0 and step["achieved_per_s"] > 0
+    assert "response time p99 per node" in capsys.readouterr().out
+    assert sorted(e.kind for e in history_by_host()[0]) == ["load"] * 3
+
+
+@pytest.mark.slow
 def test_a_node_removed_mid_run_fails_its_jobs_by_name_and_the_others_finish(
     cluster, isolated_dirs
 ):
