@@ -53,12 +53,14 @@ def run_child(
     body: Callable[[ChildContext[R]], None],
 ) -> None:
     """Run `body` as the child's whole life: redirect, prepare, body, error, flush, close."""
-    # A hang-up reaches the whole foreground process group of the terminal, this child
-    # included (a killed tmux session, a dropped SSH client). The parent decides what a
-    # hang-up means: it stops this child with a Stop and keeps the partial measurement. A
-    # child killed by the signal first would turn that partial into a failed run. If the
-    # parent itself is gone, the pipe's end stops this child (StopListener).
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # Ctrl-C and a hang-up reach the whole foreground process group of the terminal, this
+    # child included (a killed tmux session, a dropped SSH client). The parent decides what
+    # they mean: it stops this child with a Stop and keeps the partial measurement. A child
+    # that died of the signal first (or raised KeyboardInterrupt mid-batch) would race the
+    # parent and could lose that partial. If the parent itself is gone, the pipe's end stops
+    # this child (StopListener); a parent that gets no answer kills it after its grace.
+    for signum in (signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
     redirect_native_output(log_path)
     child = ChildContext(conn, request)
     try:

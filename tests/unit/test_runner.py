@@ -127,11 +127,14 @@ def test_killed_worker_becomes_a_failed_result_with_partial_samples():
     assert end.partial["runs"] > 0
 
 
-def test_a_hang_up_sent_to_the_worker_leaves_the_stop_to_the_parent():
-    """A killed tmux session sends SIGHUP to the worker as well as to the app: the worker must
-    not die of it, so that the app's cancel keeps the partial as "cancelled", not "failed"."""
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT])
+def test_a_terminal_signal_sent_to_the_worker_leaves_the_stop_to_the_parent(signum):
+    """A killed tmux session (SIGHUP) and Ctrl-C (SIGINT) reach the worker as well as the app
+    or the CLI: the worker must not die of them, so that the parent's cancel keeps the partial
+    as "cancelled", not "failed" (or nothing at all)."""
+
     def hang_up_then_cancel(handle: RunHandle) -> None:
-        os.kill(handle.process.pid, signal.SIGHUP)
+        os.kill(handle.process.pid, signum)
         time.sleep(0.3)  # let the signal land before the Stop: the old worker died of it here
         handle.cancel()
 
