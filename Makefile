@@ -24,12 +24,14 @@ test: $(DEV)
 	$(BIN)/ruff check ortbench_tui tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
-# The fast part of the suite, for the edit-test loop: no calibration experiments (repeated A/A,
-# power and coverage runs), no Ray cluster, no tmux (marked slow or e2e). `make test` runs all.
+# The fast part of the suite, for the edit-test loop: nothing marked slow (2 s or more: real
+# measurements, calibration experiments, Ray clusters, big screens), serial or e2e (tmux).
+# `make test` runs all of it.
 check: $(DEV)
-	$(BIN)/python -m pytest -q -m "not slow and not e2e"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow and not e2e and not serial"
 
 lint: $(DEV)
 	$(BIN)/ruff check ortbench_tui tests benchmarks

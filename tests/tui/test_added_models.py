@@ -67,6 +67,7 @@ def test_a_remembered_model_whose_file_is_gone_is_dropped(tmp_path, model_file):
     assert added_models.load(store) == [str(model_file)]
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_add_restart_and_remove_in_the_app(app_factory, runner, model_file, workdir):
     app = app_factory(start_run=runner)

@@ -113,6 +113,7 @@ def table_dicts(screen: Any, selector: str) -> list[dict[str, str]]:
     return [dict(zip(titles, row, strict=True)) for row in table_text(screen, selector)]
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_compare_screen_shows_verdicts_histograms_and_exports(tmp_path):
     screen = ComparisonScreen(
@@ -221,6 +222,7 @@ async def test_compare_screen_offline_from_saved_results(tmp_path):
         assert "1.30" in rows[1]["vs A (95% CI)"]
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_compare_screen_live_on_the_real_engine(tmp_path):
     request = CompareRequest(
@@ -365,6 +367,7 @@ async def test_sweep_screen_ranks_live_and_saves_the_best(tmp_path):
         assert list(tmp_path.glob("ortbench-sweep-*.md"))
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_sweep_screen_real_search_on_tiny(tmp_path):
     screen = SweepScreen(sweep_request(), save_dir=tmp_path)

@@ -35,6 +35,7 @@ async def _edited_here_and_there(pilot, app, path: Path) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("choice", ["reload", "overwrite", "save-as", "cancel"])
 async def test_a_save_over_a_file_edited_elsewhere_asks(app_factory, runner, workdir, choice):
     path = workdir / "profiles" / "cpu-latency.toml"
@@ -62,6 +63,7 @@ async def test_a_save_over_a_file_edited_elsewhere_asks(app_factory, runner, wor
             assert load_profile(workdir / "profiles" / "mine.toml").run.warmup_runs == 3
 
 
+@pytest.mark.slow
 async def test_the_second_of_two_workbenches_saving_one_file_is_asked(app_factory, runner, workdir):
     """Two TUIs saving the same file both said "Saved"; the second undid the first."""
     path = workdir / "profiles" / "cpu-latency.toml"

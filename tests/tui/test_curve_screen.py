@@ -226,6 +226,7 @@ timed_runs = 60
 """
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_v_on_the_main_screen_prompts_then_measures_a_real_curve(app_factory, workdir):
     from ortbench_tui.tui.screens.dialogs import PromptDialog

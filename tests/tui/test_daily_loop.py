@@ -29,6 +29,7 @@ async def edit_timed_runs(pilot, value: str) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 async def test_quit_from_the_editor_asks_and_cancel_stays(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -43,6 +44,7 @@ async def test_quit_from_the_editor_asks_and_cancel_stays(app_factory, runner):
         assert app.screen.entry.profile.run.timed_runs == 321
 
 
+@pytest.mark.slow
 async def test_esc_then_q_asks_and_save_writes_then_quits(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -62,6 +64,7 @@ async def test_esc_then_q_asks_and_save_writes_then_quits(app_factory, runner, w
     assert app.return_code == 0
 
 
+@pytest.mark.slow
 async def test_discard_on_quit_leaves_the_file_alone(app_factory, runner, workdir):
     before = (workdir / "profiles" / "cpu-latency.toml").read_text()
     app = app_factory(start_run=runner)
@@ -75,6 +78,7 @@ async def test_discard_on_quit_leaves_the_file_alone(app_factory, runner, workdi
     assert (workdir / "profiles" / "cpu-latency.toml").read_text() == before
 
 
+@pytest.mark.slow
 async def test_closing_the_editor_with_discard_restores_the_file_values(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -100,6 +104,7 @@ async def test_quit_without_edits_does_not_ask(app_factory, runner):
         assert not app.is_running
 
 
+@pytest.mark.slow
 async def test_a_model_switch_never_shows_the_previous_models_figures(app_factory):
     """The reported defect: a cancelled run on one model, then another model selected."""
     runner = fake_runner(hold=True)
@@ -134,6 +139,7 @@ async def test_a_model_switch_never_shows_the_previous_models_figures(app_factor
         assert dict(panel.query_one(StatsView).items)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [120, 80])
 async def test_footer_shows_the_workbench_features(app_factory, runner, width):
     app = app_factory(start_run=runner)

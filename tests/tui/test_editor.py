@@ -42,6 +42,7 @@ def title(screen) -> str:
     return str(screen.query_one("#editor-title").render())
 
 
+@pytest.mark.slow
 async def test_every_key_has_the_right_widget(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -58,6 +59,7 @@ async def test_every_key_has_the_right_widget(app_factory, runner):
         assert '"physical" = 4 cores here' in hint
 
 
+@pytest.mark.slow
 async def test_invalid_values_are_flagged_inline_and_block_run_and_save(
     app_factory, runner, workdir
 ):
@@ -98,6 +100,7 @@ async def test_invalid_values_are_flagged_inline_and_block_run_and_save(
         assert row(editor, "#f-run-timed-runs").has_class("-invalid")
 
 
+@pytest.mark.slow
 async def test_edit_save_and_load_back_identically(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     path = workdir / "profiles" / "cpu-latency.toml"
@@ -133,6 +136,7 @@ async def test_edit_save_and_load_back_identically(app_factory, runner, workdir)
         assert loaded.description == "edited"
 
 
+@pytest.mark.slow
 async def test_save_as_picks_a_new_name_and_keeps_the_old_file(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     old = (workdir / "profiles" / "cpu-latency.toml").read_text()
@@ -153,6 +157,7 @@ async def test_save_as_picks_a_new_name_and_keeps_the_old_file(app_factory, runn
         assert "fast-cpu" in names and "cpu-latency" in names
 
 
+@pytest.mark.slow
 async def test_saving_over_a_different_file_asks_first(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     cuda = workdir / "profiles" / "cuda.toml"
@@ -175,6 +180,7 @@ async def test_saving_over_a_different_file_asks_first(app_factory, runner, work
         assert [e.name for e in app.workspace.profiles].count("cuda") == 1
 
 
+@pytest.mark.slow
 async def test_provider_choice_shows_only_its_options(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -213,6 +219,7 @@ async def test_provider_choice_shows_only_its_options(app_factory, runner):
         }
 
 
+@pytest.mark.slow
 async def test_free_dimensions_follow_the_selected_model(app_factory, runner):
     app = app_factory(start_run=runner, initial_model="sample:encoder")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -232,6 +239,7 @@ async def test_free_dimensions_follow_the_selected_model(app_factory, runner):
         assert "input dims without a size" not in app.screen.query_one("#run-notes", Notes).plain
 
 
+@pytest.mark.slow
 async def test_editor_at_80x24(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -239,6 +247,7 @@ async def test_editor_at_80x24(app_factory, runner):
         assert editor.query_one(ProfileForm).size.height >= 15
 
 
+@pytest.mark.slow
 async def test_main_screen_save_as_with_shift_s(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -26,6 +26,7 @@ def two_saved_runs() -> None:
     save_to_history(fixed_result(slow), slow)
 
 
+@pytest.mark.slow
 async def test_history_lists_opens_and_compares(app_factory, runner):
     two_saved_runs()
     app = app_factory(start_run=runner)
@@ -74,6 +75,7 @@ async def test_history_lists_opens_and_compares(app_factory, runner):
         assert app.screen.id == "main"
 
 
+@pytest.mark.slow
 async def test_empty_history_says_so(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -83,6 +85,7 @@ async def test_empty_history_says_so(app_factory, runner):
         assert "no saved runs yet" in str(app.screen.query_one("#history-status").render())
 
 
+@pytest.mark.slow
 async def test_help_lists_every_key(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -127,6 +130,7 @@ async def test_every_main_action_has_a_binding_with_a_tooltip_and_a_palette_comm
         assert hits and "Run benchmark" in str(hits[0].text)
 
 
+@pytest.mark.slow
 async def test_palette_runs_a_command(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -137,6 +141,7 @@ async def test_palette_runs_a_command(app_factory, runner):
         await wait_for(pilot, lambda: app.screen.id == "history", timeout=10)
 
 
+@pytest.mark.slow
 async def test_narrow_layout_switches_lists(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -165,6 +170,7 @@ async def test_wide_layout_shows_both_lists_and_details(app_factory, runner):
         assert screen.query_one("#details").display
 
 
+@pytest.mark.slow
 async def test_model_info_and_add_model_by_path(app_factory, runner, workdir):
     import shutil
 
@@ -195,6 +201,7 @@ async def test_model_info_and_add_model_by_path(app_factory, runner, workdir):
         assert runner.started[0].request.model == str(extra.resolve())
 
 
+@pytest.mark.slow
 async def test_no_color_still_reads(app_factory, runner, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = app_factory(start_run=runner)
@@ -208,6 +215,7 @@ async def test_no_color_still_reads(app_factory, runner, monkeypatch):
         assert "^p50" in app.screen.query_one(LatencyHistogram).picture.axis
 
 
+@pytest.mark.slow
 async def test_bad_history_files_are_named_once_and_the_good_runs_open(app_factory, runner):
     two_saved_runs()
     folder = results_dir()
@@ -237,6 +245,7 @@ async def test_bad_history_files_are_named_once_and_the_good_runs_open(app_facto
         assert not app.query("MessageDialog")
 
 
+@pytest.mark.slow
 async def test_a_curve_lists_in_history_and_opens_as_a_curve(app_factory, runner):
     """ortbench's own curve results used to be "history files that could not be read:
     ... missing latency_ms, runs"."""
@@ -280,6 +289,7 @@ async def test_a_curve_lists_in_history_and_opens_as_a_curve(app_factory, runner
         assert "done" in str(screen.query_one("#curve-title").render())
 
 
+@pytest.mark.slow
 async def test_a_load_result_lists_in_history_and_opens_in_the_load_screen(app_factory, runner):
     """Load results (`ortbench load`, `o`) used to be passed over by the history."""
     from textual.widgets import Static

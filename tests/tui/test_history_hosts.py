@@ -59,6 +59,7 @@ async def filter_hosts(pilot, glob: str) -> None:
     await settle(pilot)
 
 
+@pytest.mark.slow
 async def test_host_column_filter_clear_and_compare_on_the_filtered_list(app_factory, runner):
     files = saved_from_hosts()
     app = app_factory(start_run=runner)
@@ -105,6 +106,7 @@ async def test_host_column_filter_clear_and_compare_on_the_filtered_list(app_fac
         assert status(app).startswith("4 runs in ")
 
 
+@pytest.mark.slow
 async def test_no_host_matches_says_so_and_the_prompt_offers_the_glob(app_factory, runner):
     saved_from_hosts()
     app = app_factory(start_run=runner)

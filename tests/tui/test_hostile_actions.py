@@ -13,6 +13,7 @@ from ortbench_tui.tui.screens.help import HelpScreen
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow
 async def test_a_300_character_name_in_save_as_is_refused_not_a_crash(app_factory, runner, workdir):
     """`OSError [Errno 36]` once ended the app with a traceback and lost the edits."""
     app = app_factory(start_run=runner)
@@ -30,6 +31,7 @@ async def test_a_300_character_name_in_save_as_is_refused_not_a_crash(app_factor
         assert not list((workdir / "profiles").glob("a" * 50 + "*"))
 
 
+@pytest.mark.slow
 async def test_enter_enter_in_the_command_palette_does_not_crash(app_factory, runner):
     """ctrl+p, a pause, enter, enter: `ScreenStackError: Can't pop screen` (3 of 3 tries)."""
     app = app_factory(start_run=runner)

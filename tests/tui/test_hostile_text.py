@@ -92,6 +92,7 @@ def hostile_history(folder: Path | None = None) -> None:
         save_to_history(result, (samples * scale).astype("int64"))
 
 
+@pytest.mark.slow
 async def test_main_screen_editor_prompts_and_notifications(app_factory, hostile):
     runner = fake_runner(failure=("run", ORT_ERROR))
     app = app_factory(initial_model=str(hostile), initial_profile=FAST, start_run=runner)
@@ -150,6 +151,7 @@ async def test_main_screen_editor_prompts_and_notifications(app_factory, hostile
         assert app.screen.id == "main"
 
 
+@pytest.mark.slow
 async def test_history_detail_side_by_side_and_compare(app_factory, hostile, isolated_dirs):
     hostile_history()
     bad = isolated_dirs / "results" / "bad[v2].json"
@@ -188,6 +190,7 @@ class HostilePractices:
         yield PracticesReport(self.request.model, FAST, [row], "test method", 0.01)
 
 
+@pytest.mark.slow
 async def test_practices_and_trace_screens(app_factory, hostile):
     app = app_factory(initial_profile=FAST)
     async with app.run_test(size=(160, 50)) as pilot:

@@ -25,6 +25,7 @@ async def open_form(pilot) -> InputsScreen:
     return pilot.app.screen
 
 
+@pytest.mark.slow
 async def test_edit_a_dim_save_and_reopen_with_the_same_inputs(app_factory):
     runner = fake_runner()
     app = app_factory(start_run=runner, initial_model=ENCODER)
@@ -51,6 +52,7 @@ async def test_edit_a_dim_save_and_reopen_with_the_same_inputs(app_factory):
         assert runner.started[0].request.inputs.shapes == {"tokens": (1, 32, 64)}
 
 
+@pytest.mark.slow
 async def test_a_bad_value_is_shown_and_not_saved(app_factory):
     app = app_factory(start_run=fake_runner(), initial_model=ENCODER)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -64,6 +66,7 @@ async def test_a_bad_value_is_shown_and_not_saved(app_factory):
         assert isinstance(app.screen, InputsScreen) and load_saved_spec(ENCODER) is None
 
 
+@pytest.mark.slow
 async def test_run_with_unset_dims_opens_the_form_prefilled_and_one_key_runs(app_factory):
     runner = fake_runner()
     app = app_factory(start_run=runner, initial_model=ENCODER)
@@ -91,6 +94,7 @@ async def test_typed_text_in_an_error_is_shown_as_text_not_markup(app_factory):
         assert "'[bold]x'" in status and "unknown value spec" in status
 
 
+@pytest.mark.slow
 async def test_escape_with_edits_asks_before_they_are_lost(app_factory):
     from ortbench_tui.tui.screens.dialogs import ConfirmDialog
 

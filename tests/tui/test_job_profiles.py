@@ -21,6 +21,7 @@ from ortbench_tui.tui.widgets.lists import ProfileList
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow
 async def test_sweep_best_is_listed_at_once_and_a_second_save_asks(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -68,6 +69,7 @@ async def test_sweep_best_is_listed_at_once_and_a_second_save_asks(app_factory, 
         assert {"tiny-best", "tiny-best-2"} <= set(names)
 
 
+@pytest.mark.slow
 async def test_practices_save_best_applies_the_faster_rows(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(80, 24)) as pilot:

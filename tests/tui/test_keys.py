@@ -86,6 +86,7 @@ def test_help_lists_the_keys_of_the_job_screens(section, keys):
     assert listed == keys
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_help_screen_shows_the_trace_keys(app_factory, runner):
     app = app_factory(start_run=runner)
@@ -101,6 +102,7 @@ async def test_help_screen_shows_the_trace_keys(app_factory, runner):
             assert text in shown
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_help_opens_inside_a_job_screen_and_lists_its_keys(app_factory, runner):
     """`?` from the trace screen (the job screens have no binding of their own for it)."""

@@ -161,6 +161,7 @@ warmup_runs = 2
 """
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_o_on_the_main_screen_prompts_then_measures_real_load(app_factory, workdir):
     from ortbench_tui.tui.screens.dialogs import PromptDialog

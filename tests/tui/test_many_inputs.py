@@ -14,6 +14,7 @@ from ortbench_tui.tui.screens.inputs_form import FORM_ROWS, InputsScreen
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)  # the old form never finished mounting on a busy 2-core machine
 async def test_ten_thousand_inputs_show_a_bounded_form(app_factory, runner):
     inputs = [TensorInfo(f"in{i}", "float32", [1, 4]) for i in range(10_000)]

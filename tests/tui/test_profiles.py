@@ -31,6 +31,7 @@ async def answer_prompt(pilot, text: str) -> None:
     assert box.value == text
 
 
+@pytest.mark.slow
 async def test_selecting_a_profile_updates_summary_and_run_title(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -46,6 +47,7 @@ async def test_selecting_a_profile_updates_summary_and_run_title(app_factory, ru
         assert runner.started[0].request.profile.name == "cuda"
 
 
+@pytest.mark.slow
 async def test_duplicate_writes_a_copy(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -61,6 +63,7 @@ async def test_duplicate_writes_a_copy(app_factory, runner, workdir):
         assert plist.current.name == "mine"
 
 
+@pytest.mark.slow
 async def test_duplicate_refuses_a_taken_name_inline(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -76,6 +79,7 @@ async def test_duplicate_refuses_a_taken_name_inline(app_factory, runner):
         assert app.screen.id == "main"
 
 
+@pytest.mark.slow
 async def test_rename_moves_the_file(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -88,6 +92,7 @@ async def test_rename_moves_the_file(app_factory, runner, workdir):
         assert plist.current.name == "latency"
 
 
+@pytest.mark.slow
 async def test_delete_asks_first(app_factory, runner, workdir):
     app = app_factory(start_run=runner)
     path = workdir / "profiles" / "cpu-latency.toml"
@@ -108,6 +113,7 @@ async def test_delete_asks_first(app_factory, runner, workdir):
         assert app.screen.current_profile.name == "cuda"
 
 
+@pytest.mark.slow
 async def test_shipped_profiles_are_read_only_and_saved_as_copies(app_factory, runner, workdir):
     app = app_factory(start_run=runner, include_shipped=True, initial_profile="cpu-throughput")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -130,6 +136,7 @@ async def test_shipped_profiles_are_read_only_and_saved_as_copies(app_factory, r
         assert (app.workspace.profile_dirs[-1][0] / "cpu-throughput.toml").read_text() == shipped
 
 
+@pytest.mark.slow
 async def test_broken_profile_file_is_reported_and_unusable(app_factory, runner, workdir):
     (workdir / "profiles" / "broken.toml").write_text("[session]\nbogus_key = 1\n")
     app = app_factory(start_run=runner)
@@ -148,6 +155,7 @@ async def test_broken_profile_file_is_reported_and_unusable(app_factory, runner,
         assert app.screen.id == "main"
 
 
+@pytest.mark.slow
 async def test_save_refused_by_the_disk_is_a_notification(
     app_factory, runner, workdir, monkeypatch
 ):

@@ -100,6 +100,7 @@ async def test_k_is_hidden_for_a_profile_without_provenance(app_factory, runner,
         assert opened == [] and notices(app) == []
 
 
+@pytest.mark.slow
 async def test_the_editor_says_so_keeps_it_on_save_and_rechecks_the_edit(
     app_factory, runner, workdir, opened
 ):

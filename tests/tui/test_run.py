@@ -72,6 +72,7 @@ async def test_saved_inputs_size_the_dims_so_no_warning_is_left(app_factory, run
         assert "free_dimensions in the editor" not in notes(app)
 
 
+@pytest.mark.slow
 async def test_run_streams_then_shows_the_result(app_factory):
     runner = fake_runner(hold=True)
     app = app_factory(start_run=runner)
@@ -131,6 +132,7 @@ async def test_fallback_is_an_error_line(app_factory):
         ) in lines
 
 
+@pytest.mark.slow
 async def test_escape_cancels_and_keeps_the_partial_result(app_factory):
     runner = fake_runner(hold=True)
     app = app_factory(start_run=runner)
@@ -148,6 +150,7 @@ async def test_escape_cancels_and_keeps_the_partial_result(app_factory):
         assert "cancelled: partial result from 500 runs" in notes(app)
 
 
+@pytest.mark.slow
 async def test_real_tiny_run_in_the_worker_process(app_factory, isolated_dirs):
     """The engine for real: spawn child, streamed batches, result saved to history."""
     app = app_factory()  # the engine's start_run and save_to_history
@@ -166,6 +169,7 @@ async def test_real_tiny_run_in_the_worker_process(app_factory, isolated_dirs):
         assert float(stats(app)["p50"].split()[0]) > 0
 
 
+@pytest.mark.slow
 async def test_real_cancel_stops_the_child_quickly(app_factory, tmp_path):
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -188,6 +192,7 @@ async def test_real_cancel_stops_the_child_quickly(app_factory, tmp_path):
         assert panel.last_result["reason"] == "cancelled before the planned end"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("profile", "change", "needle"),
     [
@@ -210,6 +215,7 @@ async def test_input_error_from_the_real_child_is_reported(app_factory, profile,
         assert app.screen.id == "main"  # the app goes on
 
 
+@pytest.mark.slow
 async def test_crashing_worker_process_is_reported(app_factory):
     def start(request):
         return RunHandle(request, target=exiting_worker)
@@ -230,6 +236,7 @@ async def test_crashing_worker_process_is_reported(app_factory):
         assert panel.last_result["status"] == "ok"
 
 
+@pytest.mark.slow
 async def test_bad_model_file_is_an_error_not_a_crash(app_factory, workdir):
     bad = workdir / "models" / "broken.onnx"
     bad.parent.mkdir()
@@ -257,6 +264,7 @@ async def test_unavailable_ep_is_flagged_before_the_run(app_factory, runner):
         assert "✗ CUDA does not load here (working: CPU)" in notes(app)
 
 
+@pytest.mark.slow
 async def test_history_save_refused_by_the_disk(app_factory, monkeypatch, tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the results folder should be")
@@ -273,6 +281,7 @@ async def test_history_save_refused_by_the_disk(app_factory, monkeypatch, tmp_pa
         assert app.screen.query_one(RunPanel).last_result["status"] == "ok"
 
 
+@pytest.mark.slow
 async def test_unexpected_worker_error_becomes_a_modal(app_factory):
     def start(request):
         raise RuntimeError("boom in start_run")
@@ -288,6 +297,7 @@ async def test_unexpected_worker_error_becomes_a_modal(app_factory):
         assert app.screen.id == "main"
 
 
+@pytest.mark.slow
 async def test_redraws_are_coalesced(app_factory):
     """Many small batches, few redraws: the panel never draws more than ~10 times a second."""
     samples = np.full(5000, 70_000, dtype=np.int64)
@@ -302,6 +312,7 @@ async def test_redraws_are_coalesced(app_factory):
         assert panel.redraws < 50
 
 
+@pytest.mark.slow
 async def test_the_outcome_stays_until_the_selection_changes(app_factory):
     from ortbench_tui.tui.messages import ModelInspected
 
@@ -324,6 +335,7 @@ async def test_the_outcome_stays_until_the_selection_changes(app_factory):
         assert notes(app).startswith("ready: r runs sample:mlp")
 
 
+@pytest.mark.slow
 async def test_quit_during_a_run_stops_it(app_factory):
     runner = fake_runner(hold=True)
     app = app_factory(start_run=runner)

@@ -15,6 +15,7 @@ from ortbench_tui.tui.widgets.run_panel import RunPanel
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.mark.slow
 async def test_a_worker_killed_mid_run_keeps_the_partial_in_history(
     app_factory, isolated_dirs: Path
 ):

@@ -78,6 +78,7 @@ class PrecisionHandle:
         yield Finished(result, samples)
 
 
+@pytest.mark.slow
 async def test_until_run_shows_the_ci_width_live_then_why_it_stopped(app_factory):
     handles: list[PrecisionHandle] = []
 
@@ -108,6 +109,7 @@ async def test_until_run_shows_the_ci_width_live_then_why_it_stopped(app_factory
         assert "▼" in str(chart.render())
 
 
+@pytest.mark.slow
 async def test_a_live_shift_is_marked_while_the_run_goes(app_factory):
     handles: list[PrecisionHandle] = []
 
@@ -153,6 +155,7 @@ async def test_a_live_shift_is_marked_while_the_run_goes(app_factory):
         assert chart.shift_columns(width) == set()
 
 
+@pytest.mark.slow
 async def test_the_editor_offers_until_next_to_runs_and_duration(app_factory, runner):
     from test_editor import open_editor, row, type_into
 

@@ -39,18 +39,21 @@ async def open_editor(pilot) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 def test_main_screen(snap_compare, app_factory, size):
     app = app_factory(start_run=fake_runner(), save_result=saved_name)
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 def test_editor(snap_compare, app_factory, size):
     app = app_factory(start_run=fake_runner(), save_result=saved_name)
     assert snap_compare(app, terminal_size=size, run_before=open_editor)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 def test_finished_run(snap_compare, app_factory, size):
     runner = fake_runner(
@@ -63,6 +66,7 @@ def test_finished_run(snap_compare, app_factory, size):
     assert snap_compare(app, terminal_size=size, run_before=run_to_the_end)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 def test_crashed_run(snap_compare, app_factory, size):
     runner = fake_runner(failure=("run", "the worker process died (killed by SIGSEGV)"))

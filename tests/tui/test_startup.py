@@ -69,6 +69,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow
 def test_first_frame_imports_neither_onnx_nor_onnxruntime(tmp_path):
     """The real app (built-in samples, ./models, shipped profiles) up to its first frame: no
     import of onnx, onnxruntime or ml_dtypes starts before it, in the UI thread or a worker."""
@@ -106,6 +107,7 @@ async def test_detection_runs_in_a_worker_and_fills_the_header(app_factory, runn
         assert "Test CPU 9000" in str(app.screen.query_one(HardwareLine).render())
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_failed_detection_is_shown_and_the_app_goes_on(app_factory, runner):
     def broken():
@@ -122,6 +124,7 @@ async def test_failed_detection_is_shown_and_the_app_goes_on(app_factory, runner
         assert runner.started
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_real_detection_fills_the_header(app_factory, runner):
     """The default detector: the engine's probe in a child process, after the first frame."""

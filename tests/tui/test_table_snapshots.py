@@ -59,11 +59,13 @@ async def open_history(pilot) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 def test_history(snap_compare, app_factory, runner, seeded_history):
     app = app_factory(start_run=runner)
     assert snap_compare(app, terminal_size=SIZE, run_before=open_history)
 
 
+@pytest.mark.slow
 def test_compare_from_history(snap_compare, app_factory, runner, seeded_history):
     async def compare(pilot) -> None:
         await open_history(pilot)
@@ -76,6 +78,7 @@ def test_compare_from_history(snap_compare, app_factory, runner, seeded_history)
     assert snap_compare(app, terminal_size=SIZE, run_before=compare)
 
 
+@pytest.mark.slow
 def test_side_by_side(snap_compare, app_factory, runner, seeded_history):
     async def side_by_side(pilot) -> None:
         await open_history(pilot)

@@ -30,6 +30,7 @@ def saved_series() -> None:
         save_samples(samples, path.with_suffix(".npy"))
 
 
+@pytest.mark.slow
 async def test_t_shows_the_trend_with_the_step_since_the_ort_upgrade(app_factory, runner):
     saved_series()
     app = app_factory(start_run=runner)

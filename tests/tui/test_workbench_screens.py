@@ -60,6 +60,7 @@ def errors(app) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications if n.severity == "error"]
 
 
+@pytest.mark.slow
 async def test_t_traces_the_selected_pair_and_opens_the_trace(quick_app):
     app = quick_app
     async with app.run_test(size=(120, 40)) as pilot:
@@ -91,6 +92,7 @@ async def test_t_traces_the_selected_pair_and_opens_the_trace(quick_app):
         assert not errors(app)
 
 
+@pytest.mark.slow
 async def test_c_compares_against_ort_defaults(quick_app):
     app = quick_app
     async with app.run_test(size=(120, 40)) as pilot:
@@ -115,6 +117,7 @@ async def test_c_compares_against_ort_defaults(quick_app):
         assert app.screen.id == "main"
 
 
+@pytest.mark.slow
 async def test_c_picks_another_profile(app_factory, runner, workdir: Path, monkeypatch):
     (workdir / "profiles" / "quick.toml").write_text(QUICK_TOML)
     started: list[object] = []
@@ -148,6 +151,7 @@ async def test_c_picks_another_profile(app_factory, runner, workdir: Path, monke
         assert started == [("sample:tiny", ids[1], "quick")]
 
 
+@pytest.mark.slow
 async def test_p_checks_the_practices_with_the_profile_as_base(quick_app):
     app = quick_app
     async with app.run_test(size=(120, 40)) as pilot:
@@ -166,6 +170,7 @@ async def test_p_checks_the_practices_with_the_profile_as_base(quick_app):
         assert not errors(app)
 
 
+@pytest.mark.slow
 async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
     monkeypatch.setattr(main_screen, "SWEEP_BUDGET_S", 8.0)
     app = quick_app
@@ -197,6 +202,7 @@ async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
         assert not errors(app)
 
 
+@pytest.mark.slow
 async def test_sweep_prompt_flags_a_bad_grid(app_factory, runner):
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -218,6 +224,7 @@ async def test_sweep_prompt_flags_a_bad_grid(app_factory, runner):
         assert app.screen.id == "main"
 
 
+@pytest.mark.slow
 async def test_history_c_opens_the_comparison_with_a_verdict(app_factory, runner):
     fast = fixed_samples(1000, seed=1)
     slow = (fast * 1.2).astype("int64")
@@ -242,6 +249,7 @@ async def test_history_c_opens_the_comparison_with_a_verdict(app_factory, runner
         assert app.screen.id == "history"
 
 
+@pytest.mark.slow
 async def test_an_ep_that_does_not_load_is_a_notification(app_factory):
     app = app_factory(initial_profile="cuda")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -257,6 +265,7 @@ async def test_an_ep_that_does_not_load_is_a_notification(app_factory):
         assert app.screen.id == "history"
 
 
+@pytest.mark.slow
 async def test_keys_are_in_the_palette_and_hidden_while_a_run_goes(app_factory):
     from tui_fakes import fake_runner
 

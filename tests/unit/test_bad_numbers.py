@@ -126,6 +126,7 @@ def other_model_worker(conn: Any, request: Any, log_path: str) -> None:
     time.sleep(60)  # it would measure now; the parent must refuse first
 
 
+@pytest.mark.slow
 def test_a_model_replaced_between_hash_and_load_is_refused():
     """Item 14: the result recorded the old model's sha256 with the new model's latency."""
     handle = RunHandle(RunRequest("sample:tiny", Profile()), target=other_model_worker)

@@ -135,6 +135,7 @@ def test_baseline_names_are_file_names(bad):
         check_name(bad)
 
 
+@pytest.mark.slow
 def test_save_list_show_remove(monkeypatch, capsys):
     save_fake("tiny-a", 3, monkeypatch)
     b = load_baseline("tiny-a")
@@ -153,6 +154,7 @@ def test_save_list_show_remove(monkeypatch, capsys):
     assert main(["baseline", "show", "tiny-a"]) == 2
 
 
+@pytest.mark.slow
 def test_an_unreadable_baseline_is_skipped_and_named(monkeypatch):
     save_fake("good", 2, monkeypatch)
     (baselines_dir() / "broken.json").write_text('{"kind": "baseline"')
@@ -171,6 +173,7 @@ def test_remove_of_an_unknown_name_is_an_error():
 # --- the check job, with the fake child -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_check_decides_a_regression_and_no_regression(monkeypatch):
     save_fake("base", 6, monkeypatch, ms=1.0)
     baseline = load_baseline("base")
@@ -204,6 +207,7 @@ def test_check_refuses_another_model_inputs_or_machine(monkeypatch):
     assert newer.notes == ["ORT 1.31.1 in the baseline, 1.32.0 now"] and not newer.differences
 
 
+@pytest.mark.slow
 def test_the_budget_ends_the_check_with_a_last_look(monkeypatch):
     """Each fake unit takes ~1 s (a spawn); a 2.5 s budget fits 2, below the first look."""
     save_fake("base", 4, monkeypatch)
@@ -244,6 +248,8 @@ def identity_chain_model(path, k: int):
 
 
 @pytest.mark.slow
+# A baseline and its check are a minute apart: a neighbour test in between would shift one.
+@pytest.mark.serial
 def test_a_20_percent_regression_exits_3_the_same_model_0_and_another_model_2(tmp_path, capsys):
     """The baseline is sample:mlp (plus an empty chain) at graph level "disable", one thread;
     the same model with 150 Identity nodes, checked with --compare-anyway, is about 1.2x:

@@ -84,6 +84,7 @@ def bad_profile(tmp_path: Path, text: str) -> str:
     return str(p)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make_argv", "needle"),
     [

@@ -36,6 +36,7 @@ def test_saved_results_compare_with_a_verdict_and_a_ci(capsys, tmp_path):
     assert "no verdict (no CI)" not in out and "no raw samples" not in out
 
 
+@pytest.mark.slow
 def test_a_run_with_set_is_named_after_its_overrides(capsys, tmp_path):
     argv = ["run", "sample:tiny", "--runs", "50", "--warmup", "2", "-q"]
     code, out, _ = run_cli(capsys, *argv, "--set", "session.intra_op_num_threads=1")

@@ -74,6 +74,7 @@ def test_unnamed_and_minus_one_dims_need_a_shape(capsys, tmp_path):
     assert result["inputs"][0]["shape"] == [1, 3, 8, 8]
 
 
+@pytest.mark.slow
 def test_gather_on_a_short_table_fails_with_orts_words_then_runs_with_a_range(capsys, tmp_path):
     model = models.gather_table(tmp_path)
     wide = ["--shape", "ids=1x8", "--input", "ids=int:0..100"]
@@ -121,6 +122,7 @@ def _pickled_npz(tmp_path: Path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
@@ -196,6 +198,7 @@ def test_compare_warns_when_results_ran_on_different_shapes(capsys, tmp_path):
     assert "different input shapes" not in out
 
 
+@pytest.mark.slow
 def test_live_compare_takes_the_flags_and_shows_the_shapes(capsys, tmp_path):
     model = models.dotted_dims(tmp_path)
     code, out, err = cli(

@@ -31,6 +31,7 @@ def history_files(data: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["data-dir-is-a-file", "results-is-a-file", "read-only"])
 def test_history_that_cannot_be_written_is_a_warning_not_a_lost_run(
     capsys, tmp_path, monkeypatch, isolated_dirs, where
@@ -142,6 +143,7 @@ def worker_logs(tmp_path: Path) -> list[str]:
     return [p for p in os.listdir(tmp_path / "tmp") if p.startswith("ortbench-worker-")]
 
 
+@pytest.mark.slow
 def test_killed_worker_keeps_the_partial_run_marked_failed(tmp_path, isolated_dirs):
     out_json = tmp_path / "r.json"
     cli = start_cli(tmp_path, "--duration", "60", "--json", str(out_json))
@@ -169,6 +171,7 @@ def assert_partial_figures(result: dict) -> None:
     assert result["rss_peak_mb"] > 10  # an interpreter with onnxruntime loaded
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "sighup"])
 def test_interrupt_exits_fast_keeps_the_partial_run_and_leaves_nothing_behind(tmp_path, how):
     """SIGHUP is an SSH session dropping under the CLI (issue 20 item 2): it once ended the
@@ -198,6 +201,7 @@ def test_interrupt_exits_fast_keeps_the_partial_run_and_leaves_nothing_behind(tm
     assert saved["status"] == "cancelled" and saved["runs"] == result["runs"]
 
 
+@pytest.mark.slow
 def test_a_stopped_worker_is_named_a_stall(tmp_path):
     out_json = tmp_path / "r.json"
     cli = start_cli(tmp_path, "--duration", "6", "--json", str(out_json))

@@ -404,6 +404,7 @@ def drain(run: CompareRun, on_timed=None) -> tuple[list, CompareFinished | JobFa
     raise AssertionError("events() ended without a result")
 
 
+@pytest.mark.slow
 def test_live_interleaved_compare_gives_one_result_per_profile():
     request = CompareRequest(
         "sample:tiny",
@@ -434,6 +435,7 @@ def test_live_interleaved_compare_gives_one_result_per_profile():
     assert comp.pairs[0].ratio == pytest.approx(end.comparison.pairs[0].ratio)
 
 
+@pytest.mark.slow
 def test_sequential_compare_alternates_normal_runs():
     request = CompareRequest(
         "sample:tiny",
@@ -590,6 +592,7 @@ def conv_with_constant_work(path: Path, n: int = 512) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_cli_live_compare_finds_the_unoptimized_conv_slower(capsys, tmp_path):
     """Unoptimized conv against optimized, until decided, end to end through the CLI.
 

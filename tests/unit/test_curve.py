@@ -137,6 +137,7 @@ def check_sane(p: PointResult, runs: int) -> None:
     assert p.requests_per_s == pytest.approx(p.requests / p.wall_s, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_batch_sweep_on_the_encoder_keeps_one_session_and_sizes_each_point():
     request = CurveRequest(
         "sample:encoder", quick(), dims={"batch": [1, 4], "sequence": [8]}, concurrency=[1]
@@ -213,6 +214,7 @@ def dies_at_point_1(conn: Any, request: dict[str, Any], log_path: str) -> None:
     curve_main(conn, request, log_path)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_fails_its_point_and_a_fresh_one_goes_on():
     request = CurveRequest("sample:mlp", quick(20), concurrency=[1, 2, 4], save_history=False)
     run = CurveRun(request, target=dies_at_point_1)
@@ -282,6 +284,7 @@ def test_knee_lines_only_for_swept_axes_and_failed_points_left_out():
 # -- history and comparisons --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_history_lists_curves_and_compare_reads_two_curves(capsys, tmp_path, isolated_dirs):
     run = run_benchmark(RunRequest("sample:tiny", quick(20)))
     save_to_history(run.result, run.samples_ns)

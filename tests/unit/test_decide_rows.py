@@ -184,6 +184,7 @@ def test_sweep_until_decided_drops_the_slow_candidate_early(tmp_path):
     print(f"round 1 blocks: {round_one}; {slow.decided}")
 
 
+@pytest.mark.slow
 def test_practices_until_decided_reports_each_rows_rounds():
     fast = apply_overrides(
         Profile(name="base"), ["session.intra_op_num_threads=1", "run.warmup_runs=5"]

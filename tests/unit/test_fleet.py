@@ -27,6 +27,10 @@ from ortbench_tui.models import file_sha256
 
 ray = pytest.importorskip("ray")
 
+# Ray clusters, the connection of this process and its signal handlers are one shared
+# thing: with `pytest -n`, every test that touches Ray runs in one worker, in order.
+pytestmark = pytest.mark.xdist_group("ray")
+
 # --- without a cluster -----------------------------------------------------------------------
 
 

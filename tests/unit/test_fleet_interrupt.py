@@ -15,7 +15,12 @@ import pytest
 
 pytest.importorskip("ray")
 
+# Ray clusters, the connection of this process and its signal handlers are one shared
+# thing: with `pytest -n`, every test that touches Ray runs in one worker, in order.
+pytestmark = pytest.mark.xdist_group("ray")
 
+
+@pytest.mark.slow
 def test_sigterm_to_the_driver_keeps_the_jobs_and_stdout_is_json(tmp_path: Path, isolated_dirs):
     short, long = tmp_path / "short.toml", tmp_path / "long.toml"
     short.write_text(

@@ -70,6 +70,7 @@ def edited(source: Path, name: str, edit: Callable[[dict[str, Any]], None]) -> P
     return target
 
 
+@pytest.mark.slow
 def test_a_load_result_is_listed_with_its_last_whole_step(measured: Path):
     path = copy_into_history(measured)
     result = load_load(path)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 ONE_THREAD = ["--set", "session.intra_op_num_threads=1"]
 
@@ -63,6 +64,7 @@ def history(data: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in files]
 
 
+@pytest.mark.slow
 def test_compare_interleaved_sigterm_keeps_both_profiles_marked_cancelled(
     tmp_path: Path, isolated_dirs: Path
 ):
@@ -84,6 +86,7 @@ def test_compare_interleaved_sigterm_keeps_both_profiles_marked_cancelled(
     assert sorted(r["status"] for r in kept) == ["cancelled", "cancelled"]
 
 
+@pytest.mark.slow
 def test_compare_sequential_sighup_keeps_the_run_in_progress(tmp_path: Path, isolated_dirs: Path):
     out_json = tmp_path / "c.json"
     cli = start(
@@ -99,6 +102,7 @@ def test_compare_sequential_sighup_keeps_the_run_in_progress(tmp_path: Path, iso
     assert [r["status"] for r in history(isolated_dirs)] == ["cancelled"]
 
 
+@pytest.mark.slow
 def test_curve_sigterm_keeps_the_points_measured(tmp_path: Path, isolated_dirs: Path):
     """The curve of the issue: SIGTERM after a point left no history and no --json."""
     out_json = tmp_path / "cv.json"
@@ -119,6 +123,7 @@ def test_curve_sigterm_keeps_the_points_measured(tmp_path: Path, isolated_dirs: 
     assert saved["saved"] and Path(saved["saved"]).exists()
 
 
+@pytest.mark.slow
 def test_sweep_sigterm_prints_the_ranking_so_far(tmp_path: Path):
     out_json = tmp_path / "s.json"
     cli = start(
@@ -133,6 +138,7 @@ def test_sweep_sigterm_prints_the_ranking_so_far(tmp_path: Path):
     assert any(c.get("median_ms") for c in saved["candidates"])
 
 
+@pytest.mark.slow
 def test_practices_sigterm_keeps_the_rows_measured(tmp_path: Path):
     out_json = tmp_path / "p.json"
     cli = start(

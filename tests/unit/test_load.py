@@ -207,6 +207,7 @@ def test_a_stop_while_the_queue_drains_is_a_stop_not_a_failure_to_keep_up():
     assert s.served < s.requests and response_ns(tl).size == s.served
 
 
+@pytest.mark.slow
 def test_a_slow_last_request_on_a_short_step_is_not_overload():
     """A stable queue (100/s of ~0.5 ms) whose very last request takes 100 ms: the achieved
     rate over first arrival to last end is ~95% of offered, yet the queue never grew; the
@@ -339,6 +340,7 @@ def test_load_cli_bad_input_exits_2(
     assert code == 2 and needle in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_load_at_a_rate_reports_and_keeps_the_result(capsys: pytest.CaptureFixture[str], tmp_path):
     csv_path = tmp_path / "steps.csv"
     code, out, _ = run_cli(
@@ -384,6 +386,7 @@ def test_mean_wait_matches_pollaczek_khinchine(utilisation: float, duration_s: f
     assert two_sided_t(5.0, 9) < 1e-3
 
 
+@pytest.mark.slow
 def test_two_profiles_run_the_same_schedule_and_get_a_verdict(
     capsys: pytest.CaptureFixture[str],
 ):
@@ -406,6 +409,7 @@ def test_two_profiles_run_the_same_schedule_and_get_a_verdict(
     assert row["verdict"] in VERDICTS
 
 
+@pytest.mark.slow
 def test_a_mix_reports_each_shape():
     """seq=256 does 16x the work of seq=16 in every layer: its median service time is the
     larger by far (a 70-request median on each side; no machine noise flips a 16x effect)."""
@@ -467,6 +471,7 @@ def test_bad_trace_files_name_the_line_and_value(tmp_path, capsys, text: str, ne
     assert code == 2 and needle in err and str(f) in err
 
 
+@pytest.mark.slow
 def test_a_trace_is_replayed_at_its_own_times(tmp_path, capsys: pytest.CaptureFixture[str]):
     times = np.cumsum(np.random.default_rng(4).exponential(1 / 300, 300))
     f = tmp_path / "arrivals.csv"

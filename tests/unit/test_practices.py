@@ -84,6 +84,7 @@ def check_rows(report: PracticesReport, precision: str) -> None:
         assert rows["7a"].status == NOT_YET and rows["7b"].status == NOT_YET
 
 
+@pytest.mark.slow
 def test_practices_on_tiny_without_gpu_or_precision():
     request = PracticesRequest(
         "sample:tiny",
@@ -104,6 +105,7 @@ def test_practices_on_tiny_without_gpu_or_precision():
     json.dumps(report.to_dict(), allow_nan=False)
 
 
+@pytest.mark.slow
 def test_precision_rows_run_through_the_normal_runner_when_available():
     request = PracticesRequest(
         "sample:mlp", prof(*FAST), sessions=1, working_providers=CPU_ONLY, precision_available=True
@@ -132,6 +134,7 @@ def test_precision_rows_run_through_the_normal_runner_when_available():
             assert rows[n].reason
 
 
+@pytest.mark.slow
 def test_cli_practices_markdown_and_json(capsys, tmp_path):
     md = tmp_path / "p.md"
     code = main(

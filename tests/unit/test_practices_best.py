@@ -139,6 +139,7 @@ def test_practices_help_names_the_article(capsys):
     assert "--save-best" in out
 
 
+@pytest.mark.slow
 def test_cli_practices_save_best(capsys, tmp_path):
     best = tmp_path / "best.toml"
     argv = [

@@ -346,6 +346,7 @@ def test_calibration_failures_name_the_calibration_step(monkeypatch, fresh_cache
 # --- through the real runner ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("sample", "tag"),
     [("mlp", "fp16"), ("conv", "fp16"), ("mlp", "int8-dynamic"), ("conv", "int8-static")],

@@ -200,6 +200,7 @@ def here() -> dict:
     return detect(probe_eps=False).to_dict()
 
 
+@pytest.mark.slow
 def test_check_profile_reruns_the_contest_on_tiny(tmp_path, capsys):
     """The saved profile against itself (the beaten one has the same settings): exit 3 would
     need the until-decided rule to call a pair of identical profiles slower by more than

@@ -96,6 +96,7 @@ def compare_argv(model: str, out: Path, *extra: str) -> list[str]:
             "-q", "--json", str(out), *extra]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [["--interleave", "--sessions", "1"], ["--sessions", "2"]])
 def test_a_compare_by_count_stops_at_each_profiles_time_cap_and_says_so(capsys, tmp_path, mode):
     """Interleaved (one child, its rounds planned to fit the cap) and sequential (each
@@ -118,6 +119,7 @@ def test_a_compare_by_count_stops_at_each_profiles_time_cap_and_says_so(capsys, 
     assert said and "stopped at the time cap" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_curve_by_count_stops_every_point_at_its_time_cap_and_says_so(
     capsys, tmp_path, monkeypatch
 ):

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import numpy as np
+import pytest
 
 from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.runner import Finished, RunHandle, RunProgress, RunRequest
@@ -23,6 +24,7 @@ def stuck_worker(conn: Any, request: Any, log_path: str) -> None:
     time.sleep(600)  # the stuck inference; the parent kills it STOP_GRACE_S after the Stop
 
 
+@pytest.mark.slow
 def test_cancel_of_a_stuck_inference_is_a_cancel_not_an_out_of_memory_death():
     """Esc on a stuck inference once ended as "run failed ... killed by SIGKILL (out of
     memory?)": the kill was ours, the run was cancelled, and its samples are kept."""

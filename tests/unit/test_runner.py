@@ -127,6 +127,7 @@ def test_killed_worker_becomes_a_failed_result_with_partial_samples():
     assert end.partial["runs"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT])
 def test_a_terminal_signal_sent_to_the_worker_leaves_the_stop_to_the_parent(signum):
     """A killed tmux session (SIGHUP) and Ctrl-C (SIGINT) reach the worker as well as the app
@@ -157,6 +158,7 @@ def test_worker_that_exits_is_reported_not_hung():
     assert "exited with code 3" in end.message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "sets", "needle"),
     [

@@ -236,6 +236,7 @@ def test_rank_puts_the_winner_first_and_skipped_last():
     assert [x.index for x in rank([a, b, c, d])] == [2, 4, 1, 3]
 
 
+@pytest.mark.slow
 def test_a_real_sweep_keeps_to_its_budget_and_ranks_by_median(tmp_path):
     """Optimization level x IO binding on the tiny model: 4 -> 2 -> 1 within the budget
     (wall time, sessions included: room for two rounds on a loaded machine)."""
@@ -401,6 +402,7 @@ def test_a_decided_runner_up_leaves_a_winner(tmp_path):
     assert result.to_dict()["pick"] == 2
 
 
+@pytest.mark.slow
 def test_the_budget_ends_a_round_that_would_overrun_it(monkeypatch):
     """The budget bounds wall time: a round planned far beyond it (30 s of timed runs here,
     as when session creation of a large model is guessed too low) is ended when the budget

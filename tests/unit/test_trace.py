@@ -220,6 +220,7 @@ def optimized_node_names(model: str, profile: Profile, out: Path) -> set[str]:
     return {n.name for n in onnx.load(str(out)).graph.node}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "sets"),
     [
