@@ -155,8 +155,7 @@ def tui(args: argparse.Namespace, tmp: Path) -> None:
 
 def app_mode(profiles: Path) -> None:
     """Inside tmux: the app on sample:tiny with the soak profile (its result goes to history)."""
-    from ortbench_tui.bench.results import set_parent_process
-    from ortbench_tui.bench.runner import ensure_spawn_ready
+    from ortbench_tui.bench.parent import ensure_spawn_ready, set_parent_process
     from ortbench_tui.tui.app import make_app
     from ortbench_tui.tui.demo import fixed_hardware
 

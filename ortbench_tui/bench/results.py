@@ -18,6 +18,7 @@ from ..errors import OrtbenchError
 from ..fileio import RESULT_LIMIT, check_regular, read_regular, slug, write_atomic
 from ..profile import Profile, profile_to_dict
 from ..text import plural
+from .parent import parent_process_name
 from .protocol import SessionMeta
 from .result_check import SCHEMA, result_problem
 from .stats import Described, describe, stability_warnings
@@ -63,16 +64,6 @@ def results_dir() -> Path:
     return Path(root) / "results"
 
 
-# The parent process, named in the shared-cores warning when it does work of its own: the CLI's
-# only waits on a pipe; the TUI's redraws (set by `ortbench tui` before the app starts).
-_PARENT = {"name": ""}
-
-
-def set_parent_process(description: str) -> None:
-    """Name the process that starts the runs, for the shared-cores warning ("the ortbench UI")."""
-    _PARENT["name"] = description
-
-
 def environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[str]:
     warnings = []
     logical = hardware.get("logical_cores") or 0
@@ -81,8 +72,8 @@ def environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[st
         warnings.append(
             f"shared cores: the worker shares this machine's {logical} logical cores with "
             + (
-                f"everything else ({_PARENT['name']} included)"
-                if _PARENT["name"]
+                f"everything else ({parent_process_name()} included)"
+                if parent_process_name()
                 else "everything else running here"
             )
             + "; expect noise"

@@ -29,6 +29,7 @@ from .child import (
 )
 from .ci_stop import CiWidthState
 from .job import JobFailed, JobProgress, drive
+from .parent import ensure_spawn_ready
 from .protocol import (
     Done,
     Error,
@@ -105,14 +106,6 @@ def traces_dir() -> Path:
     folder = results_dir().parent / "traces"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def ensure_spawn_ready() -> None:
-    """Start multiprocessing's resource tracker now: started lazily from inside a Textual app
-    it fails (`bad value(s) in fds_to_keep`, stderr has fileno -1)."""
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()
 
 
 class RunHandle:

@@ -32,8 +32,7 @@ def execute(args: argparse.Namespace) -> int:
         if not Path(folder).is_dir():
             raise OrtbenchError(f"not a folder: {folder}")
     # Textual is imported here, never at CLI start-up: the engine commands stay light.
-    from ..bench.results import set_parent_process
-    from ..bench.runner import ensure_spawn_ready
+    from ..bench.parent import ensure_spawn_ready, set_parent_process
     from ..tui.app import make_app
 
     app = make_app(model_dirs=args.models, profile_dirs=args.profiles, cwd=Path(os.getcwd()))

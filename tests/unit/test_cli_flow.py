@@ -56,15 +56,21 @@ def test_a_run_with_set_is_named_after_its_overrides(capsys, tmp_path):
     ]
 
 
-def test_the_cli_does_not_blame_a_ui_for_shared_cores(monkeypatch):
+def test_the_cli_does_not_blame_a_ui_for_shared_cores():
     from ortbench_tui.bench import results
+    from ortbench_tui.bench.parent import parent_process_name, set_parent_process
 
     hw = {"logical_cores": 2}
-    (cli,) = results.environment_warnings(hw, [])
-    assert "UI" not in cli and "everything else running here" in cli
-    monkeypatch.setitem(results._PARENT, "name", "the ortbench UI")
-    (tui,) = results.environment_warnings(hw, [])
-    assert "(the ortbench UI included)" in tui
+    before = parent_process_name()
+    set_parent_process("")
+    try:
+        (cli,) = results.environment_warnings(hw, [])
+        assert "UI" not in cli and "everything else running here" in cli
+        set_parent_process("the ortbench UI")
+        (tui,) = results.environment_warnings(hw, [])
+        assert "(the ortbench UI included)" in tui
+    finally:
+        set_parent_process(before)
 
 
 def test_static_int8_is_flagged_as_measured_on_calibration_data():
