@@ -12,11 +12,14 @@ import types
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ortbench_tui.bench.compare import CompareFinished, CompareProgress, CompareRequest, CompareRun
-from ortbench_tui.bench.protocol import Block, Done, Schedule, SessionReady
+from ortbench_tui.bench.curve import CurveFinished, CurvePointDone, CurveRequest, CurveRun
+from ortbench_tui.bench.curve.result import load_curve_samples
+from ortbench_tui.bench.protocol import Block, Done, PointDone, Schedule, SessionReady
 from ortbench_tui.bench.sample_store import spill_dir
-from ortbench_tui.bench.stats import EXACT_LIMIT, HISTOGRAM_METHOD
+from ortbench_tui.bench.stats import EXACT_LIMIT, HISTOGRAM_METHOD, PERCENTILE_METHOD
 from ortbench_tui.profile import Profile, apply_overrides
 
 BLOCK = 50_000
@@ -72,6 +75,7 @@ def prof(name: str) -> Profile:
     return apply_overrides(Profile(name=name), [f"run.timed_runs={2 * BLOCK * ROUNDS}"])
 
 
+@pytest.mark.slow
 def test_interleaved_compare_streams_its_samples_to_stores_not_memory(isolated_dirs):
     assert BLOCK * ROUNDS > EXACT_LIMIT
     request = CompareRequest(
@@ -104,3 +108,45 @@ def test_interleaved_compare_streams_its_samples_to_stores_not_memory(isolated_d
         saved = np.load(Path(result["history_path"]).with_suffix(".npy"))
         np.testing.assert_array_equal(saved, expected)
         np.testing.assert_array_equal(end.samples[p], expected)
+
+
+POINT = 200_000
+LEVELS = [1, 2, 3, 4]
+
+
+def point_samples(index: int) -> np.ndarray:
+    return np.random.default_rng([99, index]).integers(2_000, 40_000, POINT, dtype=np.int64)
+
+
+def streaming_curve_child(conn, request, log_path):
+    """Stands in for the curve's worker: every point's samples, all at once, as it sends them."""
+    conn.send(SessionReady(0, META))
+    for point in request["points"][request["start"] :]:
+        i = point["index"]
+        conn.send(PointDone(i, point_samples(i), 1.0, {"items_per_request": 1}))
+    conn.send(Done({"warnings": []}))
+
+
+def test_curve_keeps_each_points_samples_in_a_store_not_memory(isolated_dirs):
+    profile = apply_overrides(Profile(name="p"), [f"run.timed_runs={POINT}"])
+    request = CurveRequest("sample:tiny", profile, concurrency=LEVELS, save_history=True)
+    run = CurveRun(request, target=streaming_curve_child)
+    held, files_mid, done = None, [], None
+    for ev in run.events():
+        if isinstance(ev, CurvePointDone) and len(ev.points) == len(LEVELS):
+            held = array_elements_held(run)  # every point measured, the curve not yet built
+            files_mid = spill_files()
+        done = ev
+    assert isinstance(done, CurveFinished), done
+    # Bounded by the points' figures, not by the 800 000 samples received.
+    assert held is not None and held < len(LEVELS) * POINT // 10, f"{held} array elements held"
+    assert len(files_mid) == len(LEVELS)  # one store's file per point while it runs ...
+    assert spill_files() == []  # ... removed once the curve is built
+    assert done.result["percentile_method"] == PERCENTILE_METHOD
+    assert all(p.requests == POINT for p in done.points)
+    assert done.path is not None
+    saved = load_curve_samples(done.path)
+    assert sorted(saved) == sorted(done.samples) == [f"point_{i}" for i in range(len(LEVELS))]
+    for i in range(len(LEVELS)):
+        np.testing.assert_array_equal(saved[f"point_{i}"], point_samples(i))
+        np.testing.assert_array_equal(done.samples[f"point_{i}"], point_samples(i))
