@@ -22,6 +22,7 @@ from ..runner import Finished, RunHandle
 from .bootstrap import SampleSet, sequential_set
 from .model import build_comparison
 from .request import CompareFinished, CompareRequest
+from .stream import SessionStream
 
 MACHINE_WARNINGS = ("shared cores", "busy machine", "CPU frequency")
 """Result warnings about the machine: said once for a comparison, not once per profile."""
@@ -42,14 +43,15 @@ class Collector:
         self,
         units: list[tuple[int, int]],
         metas: list[SessionMeta],
-        blocks: list[list[np.ndarray]],
+        streams: list[SessionStream],
         done: dict[str, Any],
         warnings: list[str],
     ) -> CompareFinished:
+        """`streams`: per unit, its samples as they came (read back here from its store)."""
         from ..results import build_result
 
         req = self.request
-        complete = min(len(b) for b in blocks)
+        complete = min(x.rounds for x in streams)
         finals = done["finals"]
         adaptive = req.until_decided is not None or req.own_rounds
         cancelled = bool(done.get("cancelled") or any(f.get("cancelled") for f in finals))
@@ -61,11 +63,8 @@ class Collector:
             mine = [u for u, (_, q) in enumerate(units) if q == p]
             # Until decided, a decided profile stops early: each keeps its own rounds (a
             # pair is resampled on the rounds both have, the same indices, the same time).
-            mine_complete = min(len(blocks[u]) for u in mine) if adaptive else complete
-            sessions = [
-                np.stack(blocks[u][:mine_complete]) if mine_complete else np.empty((0, 0), np.int64)
-                for u in mine
-            ]
+            mine_complete = min(streams[u].rounds for u in mine) if adaptive else complete
+            sessions = [streams[u].blocks(mine_complete) for u in mine]
             s = SampleSet(sessions, paired=True, run_id=self.run_id) if mine_complete else None
             flat = s.flat() if s else np.empty(0, dtype=np.int64)
             unit_finals = [finals[u] for u in mine]

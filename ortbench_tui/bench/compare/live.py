@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
@@ -44,6 +42,7 @@ from .request import (
     split_count,
     unique_names,
 )
+from .stream import SessionStream
 from .until import UntilDecided
 
 
@@ -89,6 +88,8 @@ class CompareRun:
         self.collect = Collector(
             request, self.model_path, self.model_sha256, self.run_id, self.names, self.mode
         )
+        self.streams: list[SessionStream] = []
+        """Interleaved: each session's samples as they arrive (its store, its blocks)."""
         self._measured: Callable[[str], CompareFinished | None] = lambda reason: None
         """What `partial` builds from: set by the running mode as soon as it measures."""
 
@@ -222,23 +223,29 @@ class CompareRun:
                 req.decide_pairs,
             )
         metas: list[SessionMeta] = [{} for _ in units]
-        blocks: list[list[np.ndarray]] = [[] for _ in units]
+        # Each session's samples go to its own store as they arrive (session after session
+        # is the order of the results' samples); the parent keeps only the blocks' lengths.
+        streams = [SessionStream() for _ in units]
+        self.streams = streams
         planned: int | None = None
 
         def measured(reason: str) -> CompareFinished | None:
-            if not all(blocks):
+            if not all(x.rounds for x in streams):
                 return None
             finals = [
                 {
                     "cancelled": True,
                     "reason": reason,
-                    "wall_s": float(sum(int(b.sum()) for b in unit)) / 1e9,
+                    "wall_s": x.timed_ns / 1e9,
                     "warnings": [],
                 }
-                for unit in blocks
+                for x in streams
             ]
             done = {"cancelled": True, "finals": finals}
-            return self.collect.interleaved(units, metas, blocks, done, list(warnings))
+            try:
+                return self.collect.interleaved(units, metas, streams, done, list(warnings))
+            finally:
+                discard(streams)
 
         self._measured = measured
         rounds_seen = 0
@@ -262,7 +269,7 @@ class CompareRun:
                 if until is not None:
                     until.timed_started()
             elif isinstance(msg, Block):
-                blocks[msg.index].append(msg.samples_ns)
+                streams[msg.index].add(msg.samples_ns)
                 timed_ns += int(msg.samples_ns.sum())
                 rounds_seen = max(rounds_seen, msg.round + 1)
                 if until is not None and not self._cancelled:
@@ -284,14 +291,17 @@ class CompareRun:
                     msg.final["cancelled"] = self._cancelled
                     for f in msg.final["finals"]:
                         f["cancelled"] = self._cancelled
-                end = self.collect.interleaved(units, metas, blocks, msg.final, warnings)
+                try:
+                    end = self.collect.interleaved(units, metas, streams, msg.final, warnings)
+                finally:
+                    discard(streams)
                 if until is not None:
                     until.apply(end.comparison)
                 yield end
             elif isinstance(msg, Error):
                 yield JobFailed(msg.kind, msg.message, None)
             elif isinstance(msg, ChildDied):
-                done = min((len(b) for b in blocks), default=0)
+                done = min((x.rounds for x in streams), default=0)
                 yield JobFailed("run", f"{msg.message} (after {done} complete rounds)", None)
 
     # -- sequential: normal runs, A B A B ... -------------------------------------------------
@@ -375,6 +385,12 @@ class CompareRun:
                         yield JobFailed(ev.kind, f"{self.names[p]}: {ev.message}", ev.partial)
                         return
         yield self.collect.sequential(per_profile, self._cancelled)
+
+
+def discard(streams: list[SessionStream]) -> None:
+    """The comparison is built from the sessions' stores: their spill files go."""
+    for x in streams:
+        x.discard()
 
 
 def _sender(proc: ChildProcess) -> Callable[[Any], None]:

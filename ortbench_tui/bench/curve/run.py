@@ -30,6 +30,7 @@ from ..protocol import (
     SessionReady,
 )
 from ..run_eta import capped_warning, run_eta
+from ..sample_store import SampleStore
 from .points import PointResult, failed_point, knee_lines, summarize_point
 from .request import CurveRequest, Point, base_free_dims, batch_dim, check_dims, point_spec
 from .worker import curve_main
@@ -108,8 +109,10 @@ class CurveRun:
         self.meta: SessionMeta = {}
         self.warnings: list[str] = []
         self._results: dict[int, PointResult] = {}
-        self._samples: dict[str, np.ndarray] = {}
-        """Measured points, by index, and their samples: what `partial` keeps."""
+        self._samples: dict[str, SampleStore | np.ndarray] = {}
+        """Measured points, by index, and their samples: what `partial` keeps. A point's
+        samples go to its own store on disk once summarized; the finished curve reads them
+        back (memory-mapped) and removes the stores' files."""
 
     def cancel(self) -> None:
         self._cancelled = True
@@ -169,7 +172,7 @@ class CurveRun:
                     point = self.points[msg.index]
                     if isinstance(msg, PointDone):
                         res = summarize_point(point, msg.samples_ns, msg.wall_s, msg.info)
-                        samples[f"point_{msg.index}"] = msg.samples_ns
+                        samples[f"point_{msg.index}"] = kept_on_disk(msg.samples_ns)
                         got: np.ndarray | None = msg.samples_ns
                         cap = msg.info.get("capped_s")
                         if cap:  # the point's requests are its samples: say what was kept
@@ -223,9 +226,15 @@ class CurveRun:
         return [results[i] for i in sorted(results)]
 
     def _finish(
-        self, results: dict[int, PointResult], samples: dict[str, np.ndarray]
+        self, results: dict[int, PointResult], kept: dict[str, SampleStore | np.ndarray]
     ) -> CurveFinished:
         from .result import build_curve_result, save_curve
+
+        for key, store in list(kept.items()):
+            if isinstance(store, SampleStore):  # mapped, then its file unlinked: the map stays
+                kept[key] = store.array()
+                store.discard()
+        samples = {k: v for k, v in kept.items() if isinstance(v, np.ndarray)}
 
         points = [
             results.get(p.index) or failed_point(p, "stopped before it ran", status="not run")
@@ -240,6 +249,16 @@ class CurveRun:
 
     def knee(self, points: list[PointResult]) -> list[str]:
         return knee_lines(points, self.batch_dim)
+
+
+def kept_on_disk(samples_ns: np.ndarray) -> SampleStore | np.ndarray:
+    """A point's samples in a store that keeps no copy in memory (an empty point as it is)."""
+    if not samples_ns.size:
+        return np.asarray(samples_ns, dtype=np.int64)
+    store = SampleStore(exact_limit=0)
+    store.extend(samples_ns)
+    store.finish()
+    return store
 
 
 def start_curve(request: CurveRequest) -> CurveRun:
