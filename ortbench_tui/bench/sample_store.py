@@ -11,8 +11,11 @@ Design. Each batch from the worker is
   * summed per batch (count, sum), for the run-index chart; past BATCH_SLOTS batches
     neighbours merge pairwise, so a chart frame costs at most BATCH_SLOTS entries.
 Memory is then bounded by `exact_limit` samples plus the histogram, whatever the run's length,
-and every cost per batch depends on that batch only. Run, compare, curve, fleet and load all
-keep their samples here: `extend`, then `describe`, `array` or `save_npy`.
+and every cost per batch depends on that batch only. Run (and so fleet and the sequential
+compare, made of runs), the interleaved compare (a store per session) and the curve (a store
+per point) keep their samples here: `extend`, then `describe`, `array` or `save_npy`. A load
+step keeps its per-request timelines in memory instead: their size is rate x duration, which
+the request bounds.
 
 One thread appends (the one reading the worker's pipe); any thread may read: a lock guards
 the parts that change together.
