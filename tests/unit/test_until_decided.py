@@ -208,3 +208,25 @@ def test_a_spent_budget_still_waits_for_the_rounds_a_ci_needs():
     state = until.states()[1]
     assert sent == [Stop()] and state is not None and state.rounds == 4
     assert state.low is not None and state.stopped
+
+
+def test_the_progress_line_shows_each_pairs_latest_interval_and_the_interrupted_blocks():
+    """While it runs, the line a user watches (CLI and the TUI's title) carries the latest
+    look's interval of every pair and the share of blocks in which the worker lost its core,
+    so a neighbour taking the core is seen, not guessed. Synthetic blocks, seeded: B is 1.5x."""
+    rng = np.random.default_rng(7)
+    units = [(0, 0), (0, 1)]
+    until = UntilDecided(
+        units, 2, 0.01, DecideSettings(60.0, max_rounds=40, generation_rounds=0), 0, lambda m: None
+    )
+    assert until.progress_detail(["a", "b"]) == ""  # no look yet
+    for r in range(40):
+        for unit, scale in ((0, 1.0), (1, 1.5)):
+            block = (rng.lognormal(0.0, 0.05, 50) * scale * 1e5).astype(np.int64)
+            until.add_block(unit, block, switches=3 if r % 4 == 0 else 0)
+        if until.pair_states()[0] is not None and until.pair_states()[0].stopped:
+            break
+    detail = until.progress_detail(["a", "b"])
+    assert detail.startswith("b 1.5") and "x [" in detail and "slower" in detail, detail
+    rounds = until.pair_states()[0].rounds  # every 4th round's blocks were interrupted
+    assert f"{-(-rounds // 4) / rounds:.0%} of blocks interrupted" in detail, detail

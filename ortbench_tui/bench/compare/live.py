@@ -284,6 +284,7 @@ class CompareRun:
                     profile=units[msg.index][1],
                     new_samples_ns=msg.samples_ns,
                     decide=until.states() if until is not None else None,
+                    detail=until.progress_detail(self.names) if until is not None else "",
                 )
             elif isinstance(msg, Done):
                 if until is not None:

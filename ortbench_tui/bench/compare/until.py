@@ -113,6 +113,24 @@ class UntilDecided:
         """[None, then one per pair]: with the default pairs, one per profile (None for A)."""
         return [None, *self.pair_states()]
 
+    def progress_detail(self, names: list[str]) -> str:
+        """The latest look of every pair and the share of interrupted blocks, for the progress
+        line: `b 1.032x [0.981, 1.085] undecided · 12% of blocks interrupted`. Shown while it
+        runs, so that a user sees the interval narrow and a neighbour taking the core."""
+        parts = []
+        for (a, b), state in zip(self.pairs, self.pair_states(), strict=True):
+            if state is None or state.low is None or state.high is None or state.ratio is None:
+                continue
+            against = f" vs {names[a]}" if a else ""
+            parts.append(
+                f"{names[b]}{against} {state.ratio:.3f}x [{state.low:.3f}, {state.high:.3f}] "
+                f"{state.verdict}"
+            )
+        shares = [s.interrupted for s in self.pair_states() if s is not None and s.interrupted]
+        if shares:
+            parts.append(f"{max(shares):.0%} of blocks interrupted")
+        return " · ".join(parts)
+
     @property
     def alpha(self) -> float:
         """Each pair's alpha."""
