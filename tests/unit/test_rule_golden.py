@@ -101,7 +101,7 @@ def round_decider(ratios: list[float], max_rounds: int, seed: int = 4) -> dict[s
     d: RoundDecider
 
     def rounds() -> list[int]:
-        return [d.rounds_of(c) for c in range(len(ratios))]
+        return [d.blocks(c) for c in range(len(ratios))]
 
     d = RoundDecider(
         len(ratios), max_rounds, 0.01,
