@@ -1,9 +1,10 @@
 """Measure one stream until the p50 is known to within a CI width (`run --until-ci 2%`).
 
-`SequentialCiWidth` cuts the stream into blocks and looks at the 95% CI of the p50 (the
-same block bootstrap) on a 1.25x geometric schedule, stopping once it lies within +-target
-of the p50 (`ci_width_reached`) or the budget is spent. This stops on the CI's *width*,
-which hardly depends on where the estimate fell, so the reported 95% needs no correction
+`SequentialCiWidth` (a `stopping.SequentialRule`) cuts the stream into blocks and looks at
+the 95% CI of the p50 (the same block bootstrap) on an open-ended 1.25x geometric schedule
+(`stopping.open_looks`), stopping once it lies within +-target of the p50
+(`ci_width_reached`) or the budget is spent. This stops on the CI's *width*, which hardly
+depends on where the estimate fell, so the reported 95% needs no correction at any look
 (Chow and Robbins' fixed-width sequential intervals; the tests check its coverage).
 """
 
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .level_bootstrap import LOOK_REPS, MIN_CI_ROUNDS, SKETCH_POINTS, median_spread, sketch_block
-from .stopping import FIRST_LOOK_ROUNDS, eta_seconds
+from .level_bootstrap import LOOK_REPS, MIN_CI_ROUNDS, SKETCH_POINTS, median_spread
+from .stopping import FIRST_LOOK_ROUNDS, SequentialRule, open_looks
 
 CI_LEVEL = 0.95
 PRECISION_GROWTH = 1.25
@@ -54,7 +55,7 @@ class CiWidthState:
         return bool(self.stop_reason)
 
 
-class SequentialCiWidth:
+class SequentialCiWidth(SequentialRule):
     """One stream of samples, measured until the p50's 95% CI is within +-target of it.
 
     Wiring: `add_samples(new_samples_ns, elapsed_s)` with each progress message's samples,
@@ -71,15 +72,11 @@ class SequentialCiWidth:
         points: int = SKETCH_POINTS,
         seed: int = 0,
     ) -> None:
+        super().__init__(1, open_looks(first_look, PRECISION_GROWTH, level), seed, points)
         self.target, self.level = target, level
         self._block_runs, self._max_blocks = block_runs, max_blocks
-        self._reps, self._points = reps, points
-        self._rng = np.random.default_rng(seed)
-        self._next_look = max(first_look, MIN_CI_ROUNDS)
-        self._sketches: list[np.ndarray] = []
-        self._raw: list[np.ndarray] = []
+        self._reps = reps
         self._pending = np.empty(0, dtype=np.int64)
-        self._elapsed_s: float | None = None
         self._state = CiWidthState(0, 0, level, None, None, None, None, target, "", None)
 
     def add_samples(
@@ -88,21 +85,17 @@ class SequentialCiWidth:
         """Take new samples; the new state when a look happened, else None."""
         if self._state.stopped:
             raise RuntimeError("the run has stopped; start a new one")
-        self._elapsed_s = elapsed_s
+        self.elapsed_s = elapsed_s
         self._pending = np.concatenate(
             [self._pending, np.asarray(samples_ns, dtype=np.int64).ravel()]
         )
         looked = None
         while self._pending.size >= self._block_runs and not self._state.stopped:
             block, self._pending = np.split(self._pending, [self._block_runs])
-            self._raw.append(block)
-            self._sketches.append(sketch_block(block, self._points))
-            at_max = self._max_blocks is not None and len(self._raw) >= self._max_blocks
-            if len(self._raw) >= self._next_look or at_max:
+            self.take_block(0, block)
+            at_max = self._max_blocks is not None and self.blocks() >= self._max_blocks
+            if self.plan.is_look(self.blocks()) or at_max:
                 looked = self._look(final=at_max)
-                self._next_look = max(
-                    len(self._raw) + 1, math.ceil(len(self._raw) * PRECISION_GROWTH)
-                )
         return looked
 
     def should_stop(self) -> bool:
@@ -114,12 +107,12 @@ class SequentialCiWidth:
     def finish(self, elapsed_s: float | None = None) -> CiWidthState:
         """The budget ran out: one last look on every complete block, then stop."""
         if elapsed_s is not None:
-            self._elapsed_s = elapsed_s
+            self.elapsed_s = elapsed_s
         if self._state.stopped:
             return self._state
-        if len(self._raw) < MIN_CI_ROUNDS:
+        if self.blocks() < MIN_CI_ROUNDS:
             self._state = CiWidthState(
-                self.samples, len(self._raw), self.level, None, None, None, None,
+                self.samples, self.blocks(), self.level, None, None, None, None,
                 self.target, "budget", None,
             )  # fmt: skip
             return self._state
@@ -127,21 +120,21 @@ class SequentialCiWidth:
 
     @property
     def samples(self) -> int:
-        return sum(b.size for b in self._raw) + int(self._pending.size)
+        """Samples taken, the incomplete block's included."""
+        return self.block_samples() + int(self._pending.size)
 
     def _look(self, final: bool) -> CiWidthState:
-        sk = np.stack(self._sketches)[None]  # one session: (1, blocks, points)
-        exact = math.log(float(np.median(np.concatenate(self._raw))))
-        sp = median_spread(sk, exact, self._reps, self._rng)
-        low, high = sp.interval(self.level)
+        n = self.blocks()
+        level = self.next_level()
+        sp = median_spread(self.sketches(0, n), math.log(self.median(0, n)), self._reps, self.rng)
+        low, high = sp.interval(level)
         p50 = sp.estimate
         half = relative_half_width(p50, (low, high))
         reached = ci_width_reached(p50, (low, high), self.target)
         reason = "precision" if reached else ("budget" if final else "")
-        n = len(self._raw)
         needed = n * (half / self.target) ** 2 if half > 0 else float(n)
         self._state = CiWidthState(
-            self.samples, n, self.level, p50, low, high, half, self.target, reason,
-            eta_seconds(needed, n, self._elapsed_s),
+            self.samples, n, level, p50, low, high, half, self.target, reason,
+            self.eta_s(needed),
         )  # fmt: skip
         return self._state

@@ -36,7 +36,14 @@ bootstrap as sessions of their own, each generation with its own rounds
 (`level_bootstrap.ratio_spread(generations=)`), so the sessions part of the CI rests on every
 session measured so far; the first look comes after one generation.
 
-`run --until-ci` uses the same block bootstrap, see `ci_stop`.
+One core (`SequentialRule`)
+---------------------------
+Every sequential rule is built on `SequentialRule`: the blocks of each stream (a sketch and
+the raw samples of each block, one block per session), the look schedule (`LookPlan`:
+`plan_looks`'s fixed looks, or `open_looks`' open-ended ones), each look's level, the
+bootstrap's generator and the ETA's pace. The comparison here, the CI width of `run
+--until-ci` (`ci_stop`) and a sweep's halving round (`sweep.decide`) each say only what
+their look computes and what stops them; every verdict comes from `verdict.judge`.
 """
 
 from __future__ import annotations
@@ -77,18 +84,38 @@ DECIDED = (FASTER, SLOWER, EQUAL)
 
 @dataclass(frozen=True)
 class LookPlan:
-    """Rounds after which the CI is looked at, fixed before the first round."""
+    """Block counts at which the CI is looked at, fixed before the first block: `rounds`, and
+    with `growth` an open-ended schedule that goes on after them, each time the count has
+    grown by that factor. A fixed plan spends alpha / looks per look (Bonferroni); an open
+    one spends nothing per look (a rule that stops on the CI's width): every look at 1 - alpha.
+    """
 
     rounds: tuple[int, ...]
     alpha: float = DEFAULT_ALPHA
+    growth: float | None = None
 
     @property
     def looks(self) -> int:
+        """The fixed plan's looks (an open-ended plan has no last one)."""
         return len(self.rounds)
 
     def level(self, k: int) -> float:
         """Confidence level of look k (1-based)."""
-        return level_at_look(k, self.looks, self.alpha)
+        return 1.0 - self.alpha if self.growth else level_at_look(k, self.looks, self.alpha)
+
+    def is_look(self, n: int) -> bool:
+        """Whether the CI is looked at when the n-th block has come."""
+        if not self.growth or n <= self.rounds[-1]:
+            return n in self.rounds
+        at = self.rounds[-1]
+        while at < n:
+            at = grown(at, self.growth)
+        return at == n
+
+
+def grown(n: int, growth: float) -> int:
+    """The look after one at n blocks: n times growth, at least one block on."""
+    return max(n + 1, math.ceil(n * growth))
 
 
 def plan_looks(
@@ -105,12 +132,18 @@ def plan_looks(
     n = first
     while n < max_rounds:
         looks.append(n)
-        n = max(n + 1, math.ceil(n * growth))
+        n = grown(n, growth)
     # A last scheduled look just short of the budget's end would spend alpha for nothing.
     if looks and max_rounds < looks[-1] * math.sqrt(growth):
         looks.pop()
     looks.append(max_rounds)
     return LookPlan(tuple(looks), alpha)
+
+
+def open_looks(first: int, growth: float, level: float) -> LookPlan:
+    """Looks at `first` blocks and then each time the count has grown by `growth`, for ever,
+    each at `level` (no alpha spent per look)."""
+    return LookPlan((max(first, MIN_CI_ROUNDS),), 1.0 - level, growth)
 
 
 def level_at_look(k: int, looks: int, alpha: float = DEFAULT_ALPHA) -> float:
@@ -152,19 +185,71 @@ def eta_to_decide(history: Sequence[tuple[int, float, float]], margin: float) ->
     return max(float(n), (scale / gap) ** 2)
 
 
-def _as_sessions(blocks: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
-    """One block (a 1-D array) is one session; a list holds one block per session."""
-    if isinstance(blocks, np.ndarray) and blocks.ndim == 1:
-        return [blocks]
-    return [np.asarray(b) for b in blocks]
+# --- the core of every sequential rule ------------------------------------------------------
 
 
-def eta_seconds(rounds: float | None, done: int, elapsed_s: float | None) -> float | None:
-    if rounds is None or elapsed_s is None or done <= 0:
-        return None
-    if math.isinf(rounds):
-        return math.inf
-    return max(rounds - done, 0.0) * elapsed_s / done
+class SequentialRule:
+    """What every sequential rule shares: per stream, each block's sketch and raw samples (one
+    block per session), the look schedule and each look's level, the bootstrap's generator
+    and the pace for the ETA. A rule built on it (`SequentialComparison`,
+    `ci_stop.SequentialCiWidth`, `sweep.decide.RoundDecider`) says only what its look
+    computes and what stopping means; its verdicts all come from `verdict.judge`."""
+
+    def __init__(
+        self, streams: int, plan: LookPlan, seed: int = 0, points: int = SKETCH_POINTS
+    ) -> None:
+        self.plan = plan
+        self.looks_done = 0
+        self.elapsed_s: float | None = None
+        """Seconds measured so far, for the ETA (None: not known)."""
+        self.rng = np.random.default_rng(seed)
+        self._points = points
+        self._sketches: list[list[np.ndarray]] = [[] for _ in range(streams)]
+        self._raw: list[list[np.ndarray]] = [[] for _ in range(streams)]
+
+    def take_block(self, stream: int, block: np.ndarray | Sequence[np.ndarray]) -> int:
+        """Take a stream's next block: a 1-D array (one session) or one array per session;
+        returns how many sessions it held."""
+        if isinstance(block, np.ndarray) and block.ndim == 1:
+            sessions = [block]
+        else:
+            sessions = [np.asarray(b) for b in block]
+        self._sketches[stream].append(np.stack([sketch_block(s, self._points) for s in sessions]))
+        self._raw[stream].append(np.concatenate([s.ravel() for s in sessions]))
+        return len(sessions)
+
+    def blocks(self, stream: int = 0) -> int:
+        return len(self._sketches[stream])
+
+    def block_samples(self, stream: int = 0) -> int:
+        """Samples in the stream's blocks."""
+        return sum(b.size for b in self._raw[stream])
+
+    def sketches(self, stream: int, n: int, generation: int = 0) -> np.ndarray:
+        """The first n blocks' sketches, (sessions, n, points). With `generation` (the
+        sessions were renewed every this many blocks, n a multiple of it), each generation's
+        sessions are sessions of their own: (generations x sessions, generation, points)."""
+        g = generation or n
+        s = self._sketches[stream]
+        return np.concatenate([np.stack(s[k * g : (k + 1) * g], axis=1) for k in range(n // g)])
+
+    def median(self, stream: int, n: int) -> float:
+        """The exact median of the first n blocks' samples."""
+        return float(np.median(np.concatenate(self._raw[stream][:n])))
+
+    def next_level(self) -> float:
+        """Count a look (a fixed plan's look past its last spends the last one's share);
+        the level its CI is taken at."""
+        if self.plan.growth or self.looks_done < self.plan.looks:
+            self.looks_done += 1
+        return self.plan.level(self.looks_done)
+
+    def eta_s(self, rounds: float | None) -> float | None:
+        """Seconds more until `rounds` blocks (in all) at the pace so far (of stream 0)."""
+        done = self.blocks(0)
+        if rounds is None or self.elapsed_s is None or done <= 0:
+            return None
+        return math.inf if math.isinf(rounds) else max(rounds - done, 0.0) * self.elapsed_s / done
 
 
 # --- a comparison ----------------------------------------------------------------------------
@@ -198,7 +283,7 @@ class ComparisonState:
         return bool(self.stop_reason)
 
 
-class SequentialComparison:
+class SequentialComparison(SequentialRule):
     """B against A, fed interleaved rounds until the verdict is decided or the budget spent.
 
     Wiring: `add_round(a_blocks, b_blocks, elapsed_s)` for every complete round (a block, or
@@ -219,7 +304,7 @@ class SequentialComparison:
         """`generation_rounds`: the sessions are retired and created afresh every this many
         rounds (0: the same sessions throughout); each generation of sessions is then a
         sample of the session's effect (see `spread`)."""
-        self.plan = plan_looks(max_rounds, first_look, LOOK_GROWTH, alpha)
+        super().__init__(2, plan_looks(max_rounds, first_look, LOOK_GROWTH, alpha), seed, points)
         self.margin = margin
         if generation_rounds and not MIN_CI_ROUNDS <= generation_rounds <= self.plan.rounds[0]:
             raise ValueError(
@@ -227,15 +312,11 @@ class SequentialComparison:
                 "(the first look)"
             )
         self.generation_rounds = generation_rounds
-        self._reps, self._points = reps, points
-        self._rng = np.random.default_rng(seed)
-        self._sketches: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
-        self._raw: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+        self._reps = reps
         self.history: list[tuple[int, float, float]] = []
         """(rounds, low, high) of every look, for the ETA and the live plot."""
         self.spreads: list[Spread] = []
         """Every look's bootstrap spread: its CI at any level."""
-        self._elapsed_s: float | None = None
         self._interrupted = 0
         self._blocks_watched = 0
         self._state = ComparisonState(
@@ -244,7 +325,7 @@ class SequentialComparison:
 
     @property
     def rounds(self) -> int:
-        return len(self._sketches[0])
+        return self.blocks(0)
 
     def add_round(
         self,
@@ -257,15 +338,12 @@ class SequentialComparison:
         `interrupted`: how many of the round's blocks lost their core (None: not measured)."""
         if self._state.stopped:
             raise RuntimeError("the comparison has stopped; start a new one")
+        sessions = self.take_block(0, a) + self.take_block(1, b)
         if interrupted is not None:
             self._interrupted += interrupted
-            self._blocks_watched += len(_as_sessions(a)) + len(_as_sessions(b))
-        for side, blocks in enumerate((a, b)):
-            sessions = _as_sessions(blocks)
-            self._sketches[side].append(np.stack([sketch_block(s, self._points) for s in sessions]))
-            self._raw[side].append(np.concatenate([s.ravel() for s in sessions]))
-        self._elapsed_s = elapsed_s
-        if self.rounds not in self.plan.rounds:
+            self._blocks_watched += sessions
+        self.elapsed_s = elapsed_s
+        if not self.plan.is_look(self.rounds):
             return None
         return self._look(final=self.rounds >= self.plan.rounds[-1])
 
@@ -279,23 +357,22 @@ class SequentialComparison:
         """The budget ran out before its last round: one last look on what there is (it spends
         the share of a scheduled look that will not happen), then stop."""
         if elapsed_s is not None:
-            self._elapsed_s = elapsed_s
+            self.elapsed_s = elapsed_s
         if self._state.stopped:
             return self._state
+        s = self._state
         if self.usable_rounds < MIN_CI_ROUNDS:
             self._state = ComparisonState(
-                self.rounds, self._state.looks_done, self.plan.looks, self._state.level,
+                self.rounds, s.looks_done, self.plan.looks, s.level,
                 None, None, None, NO_CLEAR, "budget", None, None,
             )  # fmt: skip
-            return self._state
-        if self._state.rounds == self.rounds:  # this round was looked at already
-            s = self._state
-            if s.verdict == UNDECIDED:
-                self._state = replace(s, verdict=NO_CLEAR, stop_reason="budget", why=self._why())
-            else:
-                self._state = replace(s, stop_reason="budget")
-            return self._state
-        return self._look(final=True)
+        elif s.rounds == self.rounds and s.verdict == UNDECIDED:  # looked at already
+            self._state = replace(s, verdict=NO_CLEAR, stop_reason="budget", why=self._why())
+        elif s.rounds == self.rounds:
+            self._state = replace(s, stop_reason="budget")
+        else:
+            self._look(final=True)
+        return self._state
 
     @property
     def usable_rounds(self) -> int:
@@ -312,22 +389,12 @@ class SequentialComparison:
         rests on every session measured so far, not on the few alive at once."""
         n = self.usable_rounds
         g = self.generation_rounds if n >= self.generation_rounds > 0 else n
-        gens = n // g
-        a, b = (
-            np.concatenate(
-                [np.stack(s[k * g : (k + 1) * g], axis=1) for k in range(gens)], axis=0
-            )  # (generations x sessions, rounds per generation, points)
-            for s in self._sketches
-        )
-        exact = math.log(
-            float(np.median(np.concatenate(self._raw[1][:n])))
-            / float(np.median(np.concatenate(self._raw[0][:n])))
-        )
-        return ratio_spread(a, b, exact, self._reps, self._rng, generations=gens)
+        a, b = (self.sketches(side, n, g) for side in (0, 1))
+        exact = math.log(self.median(1, n) / self.median(0, n))
+        return ratio_spread(a, b, exact, self._reps, self.rng, generations=n // g)
 
     def _look(self, final: bool) -> ComparisonState:
-        k = min(self._state.looks_done + 1, self.plan.looks)
-        level = self.plan.level(k)
+        level = self.next_level()
         sp = self.spread()
         self.spreads.append(sp)
         low, high = sp.interval(level)
@@ -338,8 +405,8 @@ class SequentialComparison:
             verdict = NO_CLEAR
         eta = eta_to_decide(self.history, self.margin)
         self._state = ComparisonState(
-            self.rounds, k, self.plan.looks, level, sp.estimate, low, high, verdict, reason,
-            eta, eta_seconds(eta, self.rounds, self._elapsed_s),
+            self.rounds, self.looks_done, self.plan.looks, level, sp.estimate, low, high,
+            verdict, reason, eta, self.eta_s(eta),
             self._why() if verdict == NO_CLEAR else None, self.interfered,
         )  # fmt: skip
         return self._state

@@ -138,7 +138,7 @@ def test_round_decider_drops_the_clearly_slower_candidate_only():
     assert dropped == [1] and not ended
     assert d.dropped[1].startswith("decided slower than #") and "after 5 rounds" in d.dropped[1]
     # Blocks of a dropped candidate that were still on their way are ignored.
-    assert d.rounds_of(1) == 5 and d.rounds_of(0) == 10
+    assert d.blocks(1) == 5 and d.blocks(0) == 10
 
 
 def test_round_decider_ends_the_round_when_only_the_best_is_left():

@@ -25,8 +25,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..level_bootstrap import HALVING_REPS, ratio_spread, sketch_block
-from ..stopping import DEFAULT_ALPHA, LookPlan, plan_looks
+from ..level_bootstrap import HALVING_REPS, ratio_spread
+from ..stopping import DEFAULT_ALPHA, SequentialRule, plan_looks
 from ..verdict import Verdict, judge
 
 HALVING_FIRST_LOOK_ROUNDS = 5
@@ -34,7 +34,7 @@ HALVING_FIRST_LOOK_ROUNDS = 5
 and the clear losers it exists to drop show even through the wide CI of a few rounds."""
 
 
-class RoundDecider:
+class RoundDecider(SequentialRule):
     """Feed it each candidate's blocks in order (`add_block`); it calls `drop(i)` for a
     candidate decided slower than the best and `end()` when only the best is left."""
 
@@ -50,50 +50,44 @@ class RoundDecider:
         names: list[int] | None = None,
     ) -> None:
         """`names`: how the candidates are called in the drop notes (default 0..n-1)."""
-        self.n = candidates
-        self.names = names or list(range(candidates))
-        self.plan: LookPlan = plan_looks(
-            max_rounds, HALVING_FIRST_LOOK_ROUNDS, alpha=alpha / max(candidates - 1, 1)
+        rivals = max(candidates - 1, 1)
+        super().__init__(
+            candidates,
+            plan_looks(max_rounds, HALVING_FIRST_LOOK_ROUNDS, alpha=alpha / rivals),
+            seed,
         )
+        self.names = names or list(range(candidates))
         self.margin = margin
         self._drop, self._end = drop, end
-        self._sketches: list[list[np.ndarray]] = [[] for _ in range(candidates)]
-        self._raw: list[list[np.ndarray]] = [[] for _ in range(candidates)]
-        self._rng = np.random.default_rng(seed)
-        self.looks_done = 0
         self.dropped: dict[int, str] = {}
         """Candidate -> why it was dropped, in words."""
         self.ended = False
 
     def alive(self) -> list[int]:
-        return [i for i in range(self.n) if i not in self.dropped]
-
-    def rounds_of(self, i: int) -> int:
-        return len(self._sketches[i])
+        return [i for i in range(len(self.names)) if i not in self.dropped]
 
     def add_block(self, i: int, samples_ns: np.ndarray) -> None:
+        """Take candidate i's next block (ignored once it is dropped or the round ended)."""
         if i in self.dropped or self.ended:
             return
-        self._sketches[i].append(sketch_block(samples_ns))
-        self._raw[i].append(np.asarray(samples_ns))
+        self.take_block(i, samples_ns)
         while self.looks_done < self.plan.looks and not self.ended:
             at = self.plan.rounds[self.looks_done]
-            if min(self.rounds_of(c) for c in self.alive()) < at:
+            if min(self.blocks(c) for c in self.alive()) < at:
                 break
-            self.looks_done += 1
-            self._look(at, self.plan.level(self.looks_done))
+            self._look(at, self.next_level())
 
     def _look(self, rounds: int, level: float) -> None:
         alive = self.alive()
-        medians = {c: float(np.median(np.concatenate(self._raw[c][:rounds]))) for c in alive}
+        medians = {c: self.median(c, rounds) for c in alive}
         best = min(alive, key=lambda c: medians[c])
-        a = np.stack(self._sketches[best][:rounds])[None]
+        a = self.sketches(best, rounds)
         for c in alive:
             if c == best:
                 continue
-            b = np.stack(self._sketches[c][:rounds])[None]
             exact = math.log(medians[c] / medians[best])
-            low, high = ratio_spread(a, b, exact, HALVING_REPS, self._rng).interval(level)
+            spread = ratio_spread(a, self.sketches(c, rounds), exact, HALVING_REPS, self.rng)
+            low, high = spread.interval(level)
             if judge(low, high, self.margin) is Verdict.SLOWER:
                 self.dropped[c] = (
                     f"decided slower than #{self.names[best]} after {rounds} rounds "
