@@ -20,7 +20,7 @@ from ..profile import Profile, profile_to_dict
 from ..text import plural
 from .parent import parent_process_name
 from .protocol import SessionMeta
-from .result_check import SCHEMA, result_problem
+from .result_record import SCHEMA, ResultProblem, run_record
 from .stats import Described, describe, stability_warnings
 
 Samples = np.ndarray | Described
@@ -273,11 +273,11 @@ def load_result(path: str | Path) -> dict[str, Any]:
     if isinstance(kind, str):
         note = _NOT_A_RUN.get(kind, f"a {kind!r} file, not a run's result")
         raise OrtbenchError(f"{path}: {note}")
-    problem = result_problem(data)
-    if problem:
-        raise OrtbenchError(f"{path}: {problem}")
-    result: dict[str, Any] = data
-    return result
+    try:
+        run_record(data)  # the one check: the file converts to the record (result_record.py)
+    except ResultProblem as exc:
+        raise OrtbenchError(f"{path}: {exc}") from None
+    return data
 
 
 def json_samples(result_path: str | Path) -> Path:
@@ -395,9 +395,10 @@ def _history_entry(path: Path) -> HistoryEntry | None:
 def _run_entry(path: Path, r: dict[str, Any]) -> HistoryEntry:
     from .run_inputs import shapes_of, shapes_text
 
-    problem = result_problem(r)
-    if problem:
-        raise OrtbenchError(problem)
+    try:
+        run_record(r)
+    except ResultProblem as exc:
+        raise OrtbenchError(str(exc)) from None
     return HistoryEntry(
         path=path,
         created=r.get("created", ""),

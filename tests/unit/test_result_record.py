@@ -1,0 +1,133 @@
+"""The run result record (bench/result_record.py): files written before it existed convert to
+it and back unchanged, and a bad file is refused with the field, what it must be and what it is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ortbench_tui.bench.result_record import RunResult, record_dict, result_problem, run_record
+from ortbench_tui.bench.results import load_result
+from ortbench_tui.errors import OrtbenchError
+
+DATA = Path(__file__).parent.parent / "data"
+OLD_RUNS = [
+    DATA / "results-0.1.0" / "run.json",
+    DATA / "results-0.1.0" / "partial.json",
+    DATA / "results-before-record" / "run.json",  # `run sample:tiny --duration 1 --json`
+    DATA / "results-before-record" / "run-until-ci.json",  # `--until-ci 5%`: stopping
+]
+
+
+def old_runs() -> list[tuple[str, dict]]:
+    runs = [(p.name, json.loads(p.read_text())) for p in OLD_RUNS]
+    compare = json.loads((DATA / "results-0.1.0" / "compare.json").read_text())
+    runs += [(f"compare.json results[{i}]", r) for i, r in enumerate(compare["results"])]
+    return runs
+
+
+@pytest.mark.parametrize(("name", "data"), old_runs(), ids=[n for n, _ in old_runs()])
+def test_a_run_written_before_the_record_round_trips_with_the_same_keys_and_values(name, data):
+    record = run_record(data)
+    assert isinstance(record, RunResult) and record.runs == data["runs"]
+    assert record_dict(record) == data
+    assert json.loads(json.dumps(record_dict(record))) == data
+
+
+def test_every_field_a_saved_run_has_is_a_field_of_the_record():
+    keys = set().union(*(d for _, d in old_runs()))
+    assert keys <= set(RunResult.__struct_fields__)
+
+
+def test_a_result_built_now_round_trips(tmp_path):
+    from tests.unit.test_fileio import fixed_result
+
+    minimal = fixed_result()
+    assert record_dict(run_record(minimal)) == minimal
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(minimal))
+    assert load_result(path) == minimal
+
+
+GOOD = {
+    "schema": 1,
+    "model": {"name": "m"},
+    "profile": {"name": "p"},
+    "latency_ms": {"p50": 1.0, "p99": None},
+    "runs": 3,
+}
+
+BAD = [
+    (
+        {k: v for k, v in GOOD.items() if k not in ("runs", "profile")},
+        "not an ortbench result (missing profile, runs)",
+    ),
+    ({**GOOD, "schema": 2}, "result schema 2, this ortbench reads 1"),
+    ({**GOOD, "schema": 2, "runs": "x"}, "result schema 2, this ortbench reads 1"),
+    ({**GOOD, "model": "resnet"}, "model must be an object, got a string"),
+    ({**GOOD, "model": {"name": 3}}, "model.name must be a string, got 3"),
+    ({**GOOD, "latency_ms": None}, "latency_ms must be an object of numbers, got null"),
+    (
+        {**GOOD, "latency_ms": {"p50": "fast"}},
+        "latency_ms.p50 must be a number or null, got a string",
+    ),
+    (
+        {**GOOD, "latency_ms": {"p50": float("nan")}},
+        "latency_ms.p50 must be a finite number >= 0, got nan",
+    ),
+    ({**GOOD, "cv": float("inf")}, "cv must be a finite number >= 0, got inf"),
+    ({**GOOD, "wall_s": -1.0}, "wall_s must be a finite number >= 0, got -1.0"),
+    ({**GOOD, "runs": "many"}, "runs must be a whole number >= 0, got a string"),
+    ({**GOOD, "runs": -1}, "runs must be a whole number >= 0, got -1"),
+    ({**GOOD, "runs": 2.5}, "runs must be a whole number >= 0, got 2.5"),
+    ({**GOOD, "runs": True}, "runs must be a whole number >= 0, got true"),
+    ({**GOOD, "warnings": {"a": 1}}, "warnings must be a list of strings, got an object"),
+    ({**GOOD, "warnings": ["ok", 3]}, "warnings[1] must be a string, got 3"),
+    ({**GOOD, "inputs": [{"dtype": "float32"}]}, "inputs[0] has no name"),
+    (
+        {**GOOD, "hardware": {"logical_cores": "two"}},
+        "hardware.logical_cores must be a whole number or null, got a string",
+    ),
+    ([1, 2], "expected an object, got a list"),
+]
+
+
+@pytest.mark.parametrize(("data", "problem"), BAD, ids=[p for _, p in BAD])
+def test_a_bad_result_names_the_field_what_it_must_be_and_what_it_is(data, problem):
+    assert result_problem(data) == problem
+
+
+def test_a_good_result_has_no_problem_and_reads_as_it_was_written(tmp_path):
+    assert result_problem(GOOD) == ""
+    path = tmp_path / "good.json"
+    path.write_text(json.dumps(GOOD))
+    assert load_result(path) == GOOD
+
+
+def test_load_result_names_the_file_and_the_field(tmp_path):
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps({**GOOD, "latency_ms": {"p99": float("nan")}}))
+    with pytest.raises(OrtbenchError) as err:
+        load_result(path)
+    assert str(err.value) == f"{path}: latency_ms.p99 must be a finite number >= 0, got nan"
+
+
+def test_build_result_makes_a_record(tmp_path):
+    """What `run` writes today converts to the record with every key kept."""
+    from ortbench_tui.bench.results import build_result
+    from ortbench_tui.profile import Profile
+
+    result = build_result(
+        model_spec="sample:tiny",
+        model_path=tmp_path / "tiny.onnx",
+        model_sha256="0" * 64,
+        profile=Profile(name="p"),
+        meta={"providers": {"requested": ["CPUExecutionProvider"], "active": []}},
+        final={"wall_s": 0.5, "first_run_ms": 1.5, "warnings": []},
+        samples_ns=np.array([1_000_000, 2_000_000, 3_000_000], np.int64),
+        hardware={"logical_cores": 4, "load_avg": [0.1, 0.2, 0.3]},
+    )
+    assert record_dict(run_record(result)) == json.loads(json.dumps(result))
