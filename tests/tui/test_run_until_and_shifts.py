@@ -179,7 +179,7 @@ async def test_the_editor_offers_until_next_to_runs_and_duration(app_factory, ru
 
 
 async def test_until_hint_says_what_the_value_does():
-    from ortbench_tui.tui.form_hints import until_hint
+    from ortbench_tui.tui.profile_fields import until_hint
 
     assert until_hint(0.0) == "until ±x% (p50's 95% CI); 0 = off"
     assert until_hint(2.0) == "until p50 is known to ±2% (runs/duration ignored)"

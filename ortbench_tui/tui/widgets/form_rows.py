@@ -11,11 +11,15 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Switch
 
-from ..form_fields import format_inline_table
-from ..form_hints import OTHER_OPTIONS_HINT, dim_hint
-from ..form_options import ep_option_specs, other_options_doc
 from ..formatting import short_ep
 from ..literal import literal
+from ..profile_fields import (
+    OTHER_OPTIONS_HINT,
+    dim_hint,
+    ep_option_specs,
+    format_inline_table,
+    other_options_doc,
+)
 
 OTHER_OPTIONS_ID = "f-provider-options-other"
 

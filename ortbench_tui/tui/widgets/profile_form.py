@@ -20,17 +20,24 @@ from textual.widgets import Input, Select, Static, Switch
 
 from ortbench_tui.profile import SECTIONS, Profile
 
-from ..form_fields import (
+from ..profile_fields import (
     GENERAL,
+    OTHER_OPTIONS_HINT,
     FieldSpec,
+    OptionSpec,
     all_specs,
+    check_options,
+    cpus_hint,
+    dim_hint,
+    ep_option_specs,
+    field_hint,
     format_value,
     parse_dim,
     parse_inline_table,
+    parse_option,
     parse_value,
+    provider_choices,
 )
-from ..form_hints import OTHER_OPTIONS_HINT, cpus_hint, dim_hint, field_hint, provider_choices
-from ..form_options import OptionSpec, check_options, ep_option_specs, parse_option
 from .form_rows import OTHER_OPTIONS_ID, FormRow, dim_rows, option_rows, safe_id, text_input
 from .notes import Notes
 
