@@ -15,9 +15,8 @@ from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 from ortbench_tui.bench.ci_stop import CiWidthState
 from ortbench_tui.bench.run_watch import ci_width_record
 from ortbench_tui.bench.runner import Finished, RunProgress
-from ortbench_tui.tui.widgets.form_rows import FormRow
 from ortbench_tui.tui.widgets.notes import Notes
-from ortbench_tui.tui.widgets.profile_form import ProfileForm
+from ortbench_tui.tui.widgets.profile_form import FormRow, ProfileForm
 from ortbench_tui.tui.widgets.run_chart import RunIndexChart
 from ortbench_tui.tui.widgets.run_panel import RunPanel
 

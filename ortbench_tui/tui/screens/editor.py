@@ -10,8 +10,7 @@ from textual.widgets import Input, Static
 from ..keys import bindings
 from ..literal import literal
 from ..widgets.footer import WorkbenchFooter
-from ..widgets.form_rows import FormRow
-from ..widgets.profile_form import ProfileForm
+from ..widgets.profile_form import FormRow, ProfileForm
 from ..workbench import workbench
 from ..workspace import ProfileEntry
 from .profile_files import ask_before_leaving, save_entry, save_entry_as, short_path
