@@ -1,4 +1,7 @@
-"""The main screen: machine line, model and profile lists, model/profile panels, the run."""
+"""The main screen: machine line, model and profile lists, model/profile panels, the run,
+and what the run's end says (a notification, or the trace a traced run ends on). What its
+keys start lives with its concept: `job_start` (jobs from the selection), `profile_files`,
+`model_flows` and `recheck`."""
 
 from __future__ import annotations
 
