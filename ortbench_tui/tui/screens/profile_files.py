@@ -370,7 +370,9 @@ def discard(ws: Workspace, entry: ProfileEntry) -> None:
     entry.profile.provenance = provenance
 
 
-def ask_before_leaving(screen: Screen[Any], entry: ProfileEntry, leave: Callable[[], None]) -> None:
+def ask_before_leaving(
+    screen: Screen[Any], entry: ProfileEntry, leave: Callable[[], object]
+) -> None:
     """Leave the editor at once without unsaved edits; else ask: save, keep them (marked *),
     discard, or stay."""
     if not entry.dirty:
