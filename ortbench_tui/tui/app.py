@@ -177,7 +177,7 @@ class OrtbenchApp(WorkerErrors, App[None]):
         """q and ctrl+q, from any screen: a run in progress and unsaved profile edits are
         asked about first."""
         from .screens.dialogs import ConfirmDialog
-        from .screens.unsaved import ask_before_quit
+        from .screens.profile_files import ask_before_quit
         from .widgets.run_panel import RunPanel
 
         running = any(p.running for s in self.screen_stack for p in s.query(RunPanel))

@@ -9,7 +9,7 @@ from textual.widgets._footer import FooterKey
 from tui_fakes import fake_runner, settle, wait_for
 
 from ortbench_tui.profile import load_profile
-from ortbench_tui.tui.screens.unsaved import UnsavedDialog
+from ortbench_tui.tui.screens.profile_files import UnsavedDialog
 from ortbench_tui.tui.widgets.lists import ModelList
 from ortbench_tui.tui.widgets.run_panel import RunPanel
 from ortbench_tui.tui.widgets.stats_view import StatsView

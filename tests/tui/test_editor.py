@@ -8,10 +8,9 @@ from tui_fakes import settle
 
 from ortbench_tui.profile import load_profile, profile_to_dict
 from ortbench_tui.tui.screens.dialogs import ConfirmDialog, PromptDialog
-from ortbench_tui.tui.widgets.form_rows import FormRow
 from ortbench_tui.tui.widgets.lists import ProfileList
 from ortbench_tui.tui.widgets.notes import Notes
-from ortbench_tui.tui.widgets.profile_form import ProfileForm
+from ortbench_tui.tui.widgets.profile_form import FormRow, ProfileForm
 
 pytestmark = pytest.mark.asyncio
 

@@ -132,7 +132,7 @@ async def test_practices_show_the_rows_being_measured_and_totals():
 
 
 def test_default_names_are_short_and_never_start_with_a_dash():
-    from ortbench_tui.tui.screens.new_profiles import default_profile_name
+    from ortbench_tui.tui.screens.profile_files import default_profile_name
 
     long = "/tmp/newcomer/models/ch_PP-OCRv4_det_infer.onnx"
     assert default_profile_name(long) == "ch_PP-OCRv4_det_infer-best"

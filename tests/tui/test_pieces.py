@@ -14,20 +14,18 @@ from ortbench_tui.tui.charts import (
     run_index_picture,
     stats_items,
 )
-from ortbench_tui.tui.form_fields import (
-    FieldSpec,
-    format_inline_table,
-    parse_inline_table,
-    parse_value,
-)
-from ortbench_tui.tui.form_options import (
-    check_options,
-    ep_option_specs,
-    other_options_doc,
-    parse_option,
-)
 from ortbench_tui.tui.formatting import provider_line, readiness_lines, result_lines
 from ortbench_tui.tui.live import LiveSamples, RedrawThrottle
+from ortbench_tui.tui.profile_fields import (
+    FieldSpec,
+    check_options,
+    ep_option_specs,
+    format_inline_table,
+    other_options_doc,
+    parse_inline_table,
+    parse_option,
+    parse_value,
+)
 from ortbench_tui.tui.workspace import Workspace
 
 

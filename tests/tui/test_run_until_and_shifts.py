@@ -15,9 +15,8 @@ from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 from ortbench_tui.bench.ci_stop import CiWidthState
 from ortbench_tui.bench.run_watch import ci_width_record
 from ortbench_tui.bench.runner import Finished, RunProgress
-from ortbench_tui.tui.widgets.form_rows import FormRow
 from ortbench_tui.tui.widgets.notes import Notes
-from ortbench_tui.tui.widgets.profile_form import ProfileForm
+from ortbench_tui.tui.widgets.profile_form import FormRow, ProfileForm
 from ortbench_tui.tui.widgets.run_chart import RunIndexChart
 from ortbench_tui.tui.widgets.run_panel import RunPanel
 
@@ -179,7 +178,7 @@ async def test_the_editor_offers_until_next_to_runs_and_duration(app_factory, ru
 
 
 async def test_until_hint_says_what_the_value_does():
-    from ortbench_tui.tui.form_hints import until_hint
+    from ortbench_tui.tui.profile_fields import until_hint
 
     assert until_hint(0.0) == "until ±x% (p50's 95% CI); 0 = off"
     assert until_hint(2.0) == "until p50 is known to ±2% (runs/duration ignored)"

@@ -16,11 +16,11 @@ from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench.results import list_history, save_to_history
 from ortbench_tui.tui.palette import WorkbenchCommands
-from ortbench_tui.tui.run_requests import parse_sweep_text
-from ortbench_tui.tui.screens import job_prompts
+from ortbench_tui.tui.screens import job_start
 from ortbench_tui.tui.screens import main as main_screen
 from ortbench_tui.tui.screens.compare import ComparisonScreen
 from ortbench_tui.tui.screens.dialogs import ChoiceDialog, PromptDialog
+from ortbench_tui.tui.screens.job_start import parse_sweep_text
 from ortbench_tui.tui.screens.main import MainScreen
 from ortbench_tui.tui.screens.practices import PracticesScreen
 from ortbench_tui.tui.screens.sweep import SweepScreen
@@ -142,7 +142,7 @@ async def test_c_picks_another_profile(app_factory, runner, workdir: Path, monke
         assert "cpu-latency" in ids and "quick" not in ids  # not against itself
         # The screen is started from here; keep the engine out to test only the wiring.
         monkeypatch.setattr(
-            job_prompts,
+            job_start,
             "open_compare",
             lambda screen, model, a, b: started.append((model, a.name, b.name)),
         )

@@ -126,7 +126,7 @@ def test_workspace_save_duplicate_rename_and_discard_keep_it(tmp_path):
     assert load_profile(copy.path).provenance == best.provenance
     ws.rename(entry, "x-renamed")
     assert load_profile(folder / "x-renamed.toml").provenance == best.provenance
-    from ortbench_tui.tui.screens.unsaved import discard
+    from ortbench_tui.tui.screens.profile_files import discard
 
     entry.profile.run.warmup_runs = 7
     discard(ws, entry)

@@ -96,7 +96,7 @@ def curve_request(model: str, profile: Any, text: str, hardware: Any) -> Any:
     """The curve the prompt asks for, on the inputs saved for the model (as every job)."""
     from ortbench_tui.bench.curve import CurveRequest
 
-    from ..run_requests import saved_inputs
+    from .model_flows import saved_inputs
 
     dims, levels = parse_curve_text(text)
     return CurveRequest(

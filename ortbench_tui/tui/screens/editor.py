@@ -10,11 +10,10 @@ from textual.widgets import Input, Static
 from ..keys import bindings
 from ..literal import literal
 from ..widgets.footer import WorkbenchFooter
-from ..widgets.form_rows import FormRow
-from ..widgets.profile_form import ProfileForm
+from ..widgets.profile_form import FormRow, ProfileForm
 from ..workbench import workbench
 from ..workspace import ProfileEntry
-from .profile_files import save_entry, save_entry_as, short_path
+from .profile_files import ask_before_leaving, save_entry, save_entry_as, short_path
 
 
 class EditorScreen(Screen[None]):
@@ -118,26 +117,4 @@ class EditorScreen(Screen[None]):
 
     def action_close(self) -> None:
         """Back; with unsaved edits, ask: save, keep them (marked *), discard, or stay."""
-        from .unsaved import UnsavedDialog, discard
-
-        if not self.entry.dirty:
-            self.dismiss(None)
-            return
-
-        def answered(choice: str | None) -> None:
-            if choice == "keep":
-                self.dismiss(None)
-            elif choice == "discard":
-                discard(workbench(self).workspace, self.entry)
-                self.dismiss(None)
-            elif choice == "save":
-                save_entry(self, self.entry, on_saved=lambda: self.dismiss(None))
-
-        self.app.push_screen(
-            UnsavedDialog(
-                "Unsaved edits",
-                f"{self.entry.name} has unsaved edits. Save them?",
-                ("save", "keep", "discard", "cancel"),
-            ),
-            answered,
-        )
+        ask_before_leaving(self, self.entry, lambda: self.dismiss(None))

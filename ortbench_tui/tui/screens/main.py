@@ -1,4 +1,7 @@
-"""The main screen: machine line, model and profile lists, model/profile panels, the run."""
+"""The main screen: machine line, model and profile lists, model/profile panels, the run,
+and what the run's end says (a notification, or the trace a traced run ends on). What its
+keys start lives with its concept: `job_start` (jobs from the selection), `profile_files`,
+`model_flows` and `recheck`."""
 
 from __future__ import annotations
 
@@ -11,13 +14,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.text import format_ms
 
 from ..columns import middle_ellipsis
 from ..formatting import entry_readiness
 from ..keys import bindings
 from ..literal import literal
 from ..messages import ModelInspected
-from ..run_requests import SWEEP_BUDGET_S, default_grid, refusal, run_request
 from ..widgets.footer import WorkbenchFooter
 from ..widgets.lists import ModelList, ProfileList
 from ..widgets.panels import HardwareLine, ModelDetails, ProfileSummary
@@ -25,10 +28,18 @@ from ..widgets.run_panel import RunPanel
 from ..workbench import Workbench, workbench
 from ..worker_errors import WorkerErrors
 from ..workspace import ModelEntry, ProfileEntry
-from .job_prompts import ask_compare, ask_sweep, open_practices, runnable, start_trace
+from .job_start import (
+    SWEEP_BUDGET_S,
+    ask_compare,
+    ask_sweep,
+    default_grid,
+    open_practices,
+    runnable,
+    start_run,
+    start_trace,
+)
 from .model_flows import (
     ask_model_path,
-    inputs_ready,
     inspect_spec,
     notify_load_problems,
     open_inputs_form,
@@ -43,7 +54,6 @@ from .profile_files import (
     save_entry_as,
     usable_profile,
 )
-from .run_outcomes import notify_failed, notify_finished, show_trace
 
 WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep", "curve", "load")
 """Actions that need a model and a profile, and no run going."""
@@ -195,7 +205,7 @@ class MainScreen(WorkerErrors, Screen[None]):
         from ortbench_tui.models import ModelInfo
 
         from ..input_rows import unsized_input_dims
-        from ..run_requests import saved_inputs
+        from .model_flows import saved_inputs
 
         if self.current_model is None:
             return []
@@ -285,16 +295,7 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     def action_run(self) -> None:
         model, entry = self.current_model, self.current_profile
-        if model is None or entry is None:
-            self.notify("pick a model and a profile first", severity="warning")
-            return
-        refused = refusal(entry, "Not run")
-        if refused:
-            self.notify(refused[0], title=refused[1], severity="error")
-            return
-        if not inputs_ready(self, model, entry.profile.session.free_dimensions, self.action_run):
-            return
-        self.run_panel.start(run_request(model, entry, self.workbench.hardware))
+        start_run(self, self.run_panel, model, entry, self.workbench.hardware, self.action_run)
 
     def _runnable(self, what: str) -> tuple[ModelEntry, ProfileEntry] | None:
         """The selected model and profile, when `what` can start with them (else says why)."""
@@ -457,15 +458,54 @@ class MainScreen(WorkerErrors, Screen[None]):
         free = entry.profile.session.free_dimensions if entry and not entry.error else {}
         open_inputs_form(self, self.current_model, free, then=self.action_run)
 
-    # -- run outcomes -------------------------------------------------------------------------
+    # -- run outcomes: a notification for a finished or failed run, the trace a traced run
+    # ends on ---------------------------------------------------------------------------------
 
     @on(RunPanel.Finished)
     def _run_finished(self, event: RunPanel.Finished) -> None:
         if "trace" in event.result:
-            show_trace(self, event.result)
+            self.show_trace(event.result)
         else:
-            notify_finished(self, event.result, event.save_error)
+            self.notify_finished(event.result, event.save_error)
 
     @on(RunPanel.Failed)
     def _run_failed(self, event: RunPanel.Failed) -> None:
-        notify_failed(self, event.kind, event.message)
+        title = "Bad input" if event.kind == "input" else "Run failed"
+        self.notify(event.message, title=title, severity="error", timeout=10)
+
+    def notify_finished(self, result: dict[str, Any], save_error: str | None) -> None:
+        """Latency in one line; the EP fallback and a failed save to history stand out."""
+        lat = result.get("latency_ms") or {}
+        status = result.get("status", "ok")
+        p50, p99 = lat.get("p50"), lat.get("p99")
+        text = f"p50 {format_ms(p50)} · p99 {format_ms(p99)} · {result.get('runs')} runs"
+        title = "Run finished" if status == "ok" else f"Run {status}"
+        self.notify(text, title=title, timeout=5)
+        if any(w.startswith("FALLBACK:") for w in result.get("warnings") or []):
+            self.notify(
+                "the requested EP did not run this model; see the run panel",
+                title="EP fallback",
+                severity="error",
+                timeout=10,
+            )
+        if save_error:
+            self.notify(save_error, title="Not saved to history", severity="error", timeout=10)
+
+    def show_trace(self, result: dict[str, Any]) -> None:
+        """A traced run ended: open its trace, or say why there is none."""
+        from .trace import TraceScreen
+
+        summary = result.get("trace")
+        status = result.get("status", "ok")
+        if status != "ok" or not isinstance(summary, dict):
+            self.notify(
+                f"the traced run was {status}: no trace to show",
+                title="Trace",
+                severity="warning",
+            )
+            return
+        if summary.get("error"):
+            self.notify(summary["error"], title="Trace incomplete", severity="error", timeout=10)
+        model = (result.get("model") or {}).get("name", "?")
+        profile = (result.get("profile") or {}).get("name", "?")
+        self.app.push_screen(TraceScreen(summary, f"{model} × {profile}"))

@@ -1,6 +1,7 @@
 """The model list's own flows: add a model by its path, a model's details in full (read in
-a thread), and its inputs form (opened by its key, or prefilled before a run that has unset
-dims); what the workspace could not load, said at start."""
+a thread), and its inputs (the ones saved for it, and its inputs form, opened by its key or
+prefilled before a run that has unset dims); what the workspace could not load, said at
+start."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ from ..workbench import workbench
 from ..workspace import ModelEntry, Workspace
 from .dialogs import ConfirmDialog, MessageDialog, PromptDialog, confirm_then
 from .inputs_form import InputsOutcome, InputsScreen
+
+
+def saved_inputs(model: str) -> Any:
+    """The inputs saved for this model by the inputs form (an empty spec when none);
+    OrtbenchError when the saved file cannot be read."""
+    from ortbench_tui.inputs.spec import InputSpec
+    from ortbench_tui.inputs.store import load_saved_spec
+
+    return load_saved_spec(model) or InputSpec()
 
 
 def inspect_spec(spec: str) -> ModelInspected:
@@ -129,8 +139,6 @@ def open_inputs_form(
     """The model's inputs form; `then` runs after "save and run"."""
     from ortbench_tui.models import ModelInfo
 
-    from ..run_requests import saved_inputs
-
     value = workbench(screen).model_infos.get(model.spec)
     if not isinstance(value, ModelInfo):
         screen.notify(
@@ -168,7 +176,6 @@ def inputs_ready(
     from ortbench_tui.models import ModelInfo
 
     from ..input_rows import unset_inputs
-    from ..run_requests import saved_inputs
 
     try:
         spec = saved_inputs(model.spec)

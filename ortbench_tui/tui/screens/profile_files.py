@@ -1,20 +1,30 @@
-"""What happens to profile files from any screen: `s` (own file, or a copy of a shipped one),
-save-as (with the overwrite question when the target is a different existing file),
-duplicate, rename and delete, each with its prompt."""
+"""Profile files, from any screen: `s` (own file, or a copy of a shipped one), save-as (with
+the overwrite question when the target is a different existing file, and the question when
+the file changed on disk), duplicate, rename and delete, each with its prompt; unsaved edits
+never lost (the question before quitting or leaving the editor: save, keep, discard, cancel);
+and the new profiles a job screen writes (the sweep's winner, the practices' best): where they
+go, the name they get (asked, with a short default), listed at once."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from textual.screen import Screen
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Label, Static
 
 from ortbench_tui.errors import OrtbenchError
+from ortbench_tui.profile import profile_from_dict
 
+from ..keys import bindings
 from ..workbench import workbench
-from ..workspace import ProfileChangedOnDisk, ProfileEntry, profile_name_problem
-from .dialogs import ChoiceDialog, ConfirmDialog, PromptDialog, confirm_then
+from ..workspace import ProfileChangedOnDisk, ProfileEntry, Workspace, profile_name_problem
+from .dialogs import DIALOG_CSS, ChoiceDialog, ConfirmDialog, PromptDialog, confirm_then
 
 
 def short_path(path: Path | None) -> str:
@@ -265,4 +275,232 @@ def delete_entry(screen: Screen[Any], entry: ProfileEntry, on_done: Callable[[],
         "Not deleted",
         on_done,
         f"deleted {entry.name}",
+    )
+
+
+# -- unsaved edits ------------------------------------------------------------------------
+
+CHOICE_LABELS = {
+    "save": "Save (s)",
+    "keep": "Keep unsaved (k)",
+    "discard": "Discard (d)",
+    "cancel": "Cancel (esc)",
+}
+
+
+class UnsavedDialog(ModalScreen[str]):
+    """Returns one of `choices`: save, keep, discard or cancel."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="UnsavedDialog")
+    BINDINGS = bindings("unsaved")
+
+    def __init__(
+        self, title: str, question: str, choices: tuple[str, ...] = ("save", "discard", "cancel")
+    ) -> None:
+        super().__init__()
+        self._title, self._question, self.choices = title, question, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title, classes="dialog-title")
+            yield Static(self._question, markup=False, id="unsaved-question")
+            with Horizontal(classes="dialog-buttons"):
+                for choice in self.choices:
+                    variant: Literal["primary", "error", "default"] = "default"
+                    if choice in ("save", "discard"):
+                        variant = "primary" if choice == "save" else "error"
+                    yield Button(CHOICE_LABELS[choice], id=choice, variant=variant, compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose" and parameters and parameters[0] not in self.choices:
+            return False
+        return True
+
+    def action_choose(self, choice: str) -> None:
+        if choice in self.choices:
+            self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "cancel")
+
+
+def dirty_entries(ws: Workspace) -> list[ProfileEntry]:
+    return [e for e in ws.profiles if e.dirty]
+
+
+def names_of(entries: list[ProfileEntry]) -> str:
+    return ", ".join(e.name for e in entries)
+
+
+def save_all(ws: Workspace, entries: list[ProfileEntry]) -> list[str]:
+    """Save each entry to its own file (a shipped one: a copy); the problems, if any.
+
+    A save that would replace a different existing file is not done here (the main screen's
+    `s` asks about that): it is reported, so nothing is overwritten behind the user's back.
+    """
+    problems = []
+    for entry in entries:
+        if entry.invalid:
+            problems.append(f"{entry.name}: invalid values in {', '.join(sorted(entry.invalid))}")
+            continue
+        target = ws.save_target(entry)
+        if ws.needs_overwrite_confirm(entry, target):
+            problems.append(f"{entry.name}: {target} exists; save it with s or save-as first")
+            continue
+        try:
+            ws.save(entry, target)
+        except OrtbenchError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def discard(ws: Workspace, entry: ProfileEntry) -> None:
+    """Back to what is on disk; an entry that was never saved leaves the list."""
+    entry.invalid, entry.raw = {}, {}
+    if entry.saved is None:
+        if entry in ws.profiles:
+            ws.profiles.remove(entry)
+        return
+    provenance = entry.profile.provenance  # not a setting: no edit touches it
+    entry.profile = profile_from_dict(dict(entry.saved), source=str(entry.path or entry.name))
+    entry.profile.provenance = provenance
+
+
+def ask_before_leaving(
+    screen: Screen[Any], entry: ProfileEntry, leave: Callable[[], object]
+) -> None:
+    """Leave the editor at once without unsaved edits; else ask: save, keep them (marked *),
+    discard, or stay."""
+    if not entry.dirty:
+        leave()
+        return
+
+    def answered(choice: str | None) -> None:
+        if choice == "keep":
+            leave()
+        elif choice == "discard":
+            discard(workbench(screen).workspace, entry)
+            leave()
+        elif choice == "save":
+            save_entry(screen, entry, on_saved=leave)
+
+    screen.app.push_screen(
+        UnsavedDialog(
+            "Unsaved edits",
+            f"{entry.name} has unsaved edits. Save them?",
+            ("save", "keep", "discard", "cancel"),
+        ),
+        answered,
+    )
+
+
+def ask_before_quit(app: Any, quit_now: Callable[[], None]) -> None:
+    """Quit at once without unsaved edits; else ask save / discard / cancel first."""
+    ws: Workspace = app.workspace
+    dirty = dirty_entries(ws)
+    if not dirty:
+        quit_now()
+        return
+    if isinstance(app.screen, UnsavedDialog):
+        return  # already asking
+
+    def answered(choice: str | None) -> None:
+        if choice == "discard":
+            quit_now()
+        elif choice == "save":
+            problems = save_all(ws, dirty)
+            if problems:
+                app.notify("\n".join(problems), title="Not saved: not quitting", severity="error")
+                return
+            quit_now()
+
+    app.push_screen(
+        UnsavedDialog(
+            "Unsaved profile edits",
+            f"{names_of(dirty)}: edited and not saved. Save before quitting?",
+        ),
+        answered,
+    )
+
+
+# -- new profiles from a job screen ------------------------------------------------------
+
+_NEW_PROFILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def profile_folder(screen: Screen[Any], save_dir: Path | None) -> Path:
+    """`save_dir` when given, else the workbench's save folder (else ./profiles)."""
+    if save_dir is not None:
+        return save_dir
+    workspace = getattr(screen.app, "workspace", None)
+    return workspace.save_dir if workspace is not None else Path.cwd() / "profiles"
+
+
+def free_path(folder: Path, stem: str) -> Path:
+    """`folder/stem.toml`, or `stem-2.toml`, `stem-3.toml`… when taken."""
+    path = folder / f"{stem}.toml"
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}.toml"
+        n += 1
+    return path
+
+
+def default_profile_name(model: str, suffix: str = "best") -> str:
+    """A short name for a profile found for `model`: the model file's stem and `suffix`
+    (`/tmp/models/ch_PP-OCRv4_det_infer.onnx` -> `ch_PP-OCRv4_det_infer-best`). Never
+    starts with `-` or `.`: the name is typed after `--profile`, where `-x` reads as an option."""
+    stem = Path(model.removeprefix("sample:")).stem
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")
+    return f"{stem}-{suffix}" if stem else suffix
+
+
+def new_profile_name_problem(folder: Path, name: str) -> str | None:
+    """Why `name` cannot be saved as `folder/name.toml`, or None."""
+    if not name:
+        return "a profile needs a name"
+    if name[0] in "-.":
+        return "a name cannot start with '-' or '.' (after --profile it would read as an option)"
+    if _NEW_PROFILE_NAME.fullmatch(name) is None:
+        return "use letters, digits, '-', '_' or '.' (the name becomes the file name)"
+    if (folder / f"{name}.toml").exists():
+        return f"{name}.toml exists already in {folder}: choose another name"
+    return None
+
+
+def save_new_profile(
+    screen: Screen[Any],
+    folder: Path,
+    default: str,
+    write: Callable[[Path], Path],
+    on_saved: Callable[[Path], None],
+) -> None:
+    """Ask for the profile's name (`default`, or `default-2`… when taken), then write it
+    with `write(folder/name.toml)`; an existing file is never replaced."""
+
+    def go(name: str | None) -> None:
+        if not name:
+            return
+        try:
+            saved = write(folder / f"{name}.toml")
+        except OrtbenchError as exc:
+            screen.notify(str(exc), title="Cannot save", severity="error")
+            return
+        workspace = getattr(screen.app, "workspace", None)
+        if workspace is not None:
+            workspace.adopt(saved)  # in the profile list and the compare picker at once
+        on_saved(saved)
+
+    screen.app.push_screen(
+        PromptDialog(
+            "Save as a profile",
+            f"name (saved as NAME.toml in {folder})",
+            free_path(folder, default).stem,
+            check=lambda name: new_profile_name_problem(folder, name),
+        ),
+        go,
     )

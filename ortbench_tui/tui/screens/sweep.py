@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ortbench_tui.bench.sweep.report import SweepRow
 
 from .job_screen import JobScreen, Start, export_name
-from .new_profiles import default_profile_name, profile_folder, save_new_profile
+from .profile_files import default_profile_name, profile_folder, save_new_profile
 
 COLUMNS = (
     Column("rank", 0),
