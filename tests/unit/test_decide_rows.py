@@ -77,7 +77,17 @@ def test_an_easy_pair_stops_long_before_a_close_one(tmp_path):
         {
             "model_path": str(model),
             "profiles": [profile_to_dict(profiles[p]) for _, p in units],
-            "schedule": {"timed_runs": 0, "duration_s": 60.0, "open": True, "block_s": 0.01},
+            # Sessions renewed as the rule counts them (DecideSettings' generation_rounds), as
+            # a live practices run does: a child that kept its sessions while the rule counted
+            # generations made a fixed session offset look like a verdict (seen: A against A
+            # "slower", 1.007x [1.001, ...] with margin 0).
+            "schedule": {
+                "timed_runs": 0,
+                "duration_s": 60.0,
+                "open": True,
+                "block_s": 0.01,
+                "recycle_rounds": settings.generation_rounds,
+            },
         },
     )
     job.setup()
