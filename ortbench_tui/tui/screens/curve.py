@@ -113,18 +113,9 @@ def ask_curve(
     screen: Screen[Any], model: Any, entry: Any, dims: list[str], hardware: Any, blink: bool
 ) -> None:
     """The dims and levels, checked as they are typed; then the curve screen."""
-    from .dialogs import PromptDialog
+    from .dialogs import ask_job_text
 
-    def check(text: str) -> str | None:
-        try:
-            parse_curve_text(text)
-        except OrtbenchError as exc:
-            return str(exc)
-        return None
-
-    def done(text: str | None) -> None:
-        if not text:
-            return
+    def start(text: str) -> None:
         try:
             request = curve_request(model.spec, entry.profile, text, hardware)
         except OrtbenchError as exc:  # the saved inputs cannot be read
@@ -132,15 +123,14 @@ def ask_curve(
             return
         screen.app.push_screen(CurveScreen(request))
 
-    screen.app.push_screen(
-        PromptDialog(
-            f"Load curve of {model.spec} with '{entry.name}'",
-            "Dims NAME=V1,V2 and concurrency=C1,C2, separated by ';':",
-            default_curve_text(dims),
-            check=check,
-            cursor_blink=blink,
-        ),
-        done,
+    ask_job_text(
+        screen,
+        f"Load curve of {model.spec} with '{entry.name}'",
+        "Dims NAME=V1,V2 and concurrency=C1,C2, separated by ';':",
+        default_curve_text(dims),
+        parse_curve_text,
+        start,
+        blink,
     )
 
 

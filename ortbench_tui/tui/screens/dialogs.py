@@ -61,6 +61,32 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
+def ask_job_text(
+    screen: Screen[Any],
+    title: str,
+    label: str,
+    value: str,
+    parse: Callable[[str], object],
+    start: Callable[[str], object],
+    cursor_blink: bool = True,
+) -> None:
+    """A job's settings as one line of text: checked by `parse` as it is typed (its
+    OrtbenchError shown under the field), then `start(text)` on Enter; nothing on Esc."""
+
+    def check(text: str) -> str | None:
+        try:
+            parse(text)
+        except OrtbenchError as exc:
+            return str(exc)
+        return None
+
+    def done(text: str | None) -> None:
+        if text:
+            start(text)
+
+    screen.app.push_screen(PromptDialog(title, label, value, check, cursor_blink), done)
+
+
 class PromptDialog(ModalScreen[str | None]):
     """Ask for one line of text; `check` returns an error message or None."""
 

@@ -16,7 +16,7 @@ from ortbench_tui.errors import OrtbenchError
 from ..literal import literal
 from ..widgets.run_panel import RunPanel
 from ..workspace import ModelEntry, ProfileEntry
-from .dialogs import ChoiceDialog, PromptDialog
+from .dialogs import ChoiceDialog
 from .model_flows import inputs_ready, saved_inputs
 
 TRACE_RUNS = 100
@@ -151,29 +151,19 @@ def ask_sweep(
     cursor_blink: bool,
 ) -> None:
     """Let the user edit the grid and budget (checked as they type), then sweep."""
+    from .dialogs import ask_job_text
     from .sweep import SweepScreen
 
-    def check(text: str) -> str | None:
-        try:
-            parse_sweep_text(text, budget)
-        except OrtbenchError as exc:
-            return str(exc)
-        return None
-
-    def done(text: str | None) -> None:
-        if text:
-            request = sweep_request(model, entry, text, budget, hardware)
-            screen.app.push_screen(SweepScreen(request))
-
-    screen.app.push_screen(
-        PromptDialog(
-            f"Sweep {model.spec} from '{entry.name}'",
-            "Axes KEY=V1,V2 and budget=SECONDS, separated by ';':",
-            grid,
-            check=check,
-            cursor_blink=cursor_blink,
+    ask_job_text(
+        screen,
+        f"Sweep {model.spec} from '{entry.name}'",
+        "Axes KEY=V1,V2 and budget=SECONDS, separated by ';':",
+        grid,
+        lambda text: parse_sweep_text(text, budget),
+        lambda text: screen.app.push_screen(
+            SweepScreen(sweep_request(model, entry, text, budget, hardware))
         ),
-        done,
+        cursor_blink,
     )
 
 

@@ -132,28 +132,18 @@ def rate_chart(steps: list[tuple[str, Any]], width: int) -> list[str]:
 
 def ask_load(screen: Screen[Any], model: Any, entry: Any, blink: bool) -> None:
     """The rates and settings, checked as they are typed; then the load screen."""
-    from .dialogs import PromptDialog
+    from .dialogs import ask_job_text
 
-    def check(text: str) -> str | None:
-        try:
-            parse_load_text(text)
-        except OrtbenchError as exc:
-            return str(exc)
-        return None
-
-    def done(text: str | None) -> None:
-        if text:
-            screen.app.push_screen(LoadScreen(load_request(model.spec, entry.profile, text)))
-
-    screen.app.push_screen(
-        PromptDialog(
-            f"Open-loop load on {model.spec} with '{entry.name}'",
-            "rate=R[,R2]; workers=N; duration=S; arrivals=poisson|constant (or slo=p99=1ms):",
-            DEFAULT_TEXT,
-            check=check,
-            cursor_blink=blink,
+    ask_job_text(
+        screen,
+        f"Open-loop load on {model.spec} with '{entry.name}'",
+        "rate=R[,R2]; workers=N; duration=S; arrivals=poisson|constant (or slo=p99=1ms):",
+        DEFAULT_TEXT,
+        parse_load_text,
+        lambda text: screen.app.push_screen(
+            LoadScreen(load_request(model.spec, entry.profile, text))
         ),
-        done,
+        blink,
     )
 
 
