@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.widgets import DataTable, Static
-from tui_fakes import settle, wait_for
+from tui_fakes import settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.curve import (
     CurveFinished,
@@ -242,7 +242,7 @@ async def test_v_on_the_main_screen_prompts_then_measures_a_real_curve(app_facto
         assert box.value.endswith("concurrency=1,2,4")
         box.value = "concurrency=1,2"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CurveScreen), timeout=5)
+        await wait_for_screen(pilot, CurveScreen, timeout=5)
         screen = app.screen
         await wait_for(pilot, lambda: screen.result is not None, timeout=60)
         await settle(pilot)

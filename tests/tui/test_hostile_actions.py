@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 from textual.widgets import Input
-from tui_fakes import settle, wait_for
+from tui_fakes import settle, wait_for, wait_for_screen
 
 from ortbench_tui.tui.screens.dialogs import PromptDialog
 from ortbench_tui.tui.screens.help import HelpScreen
@@ -44,7 +44,7 @@ async def test_enter_enter_in_the_command_palette_does_not_crash(app_factory, ru
         # Both keys queued at once, as a terminal delivers them (pilot.press waits between).
         for _ in range(2):
             app.post_message(events.Key("enter", "\r"))
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_for_screen(pilot, HelpScreen)
         await settle(pilot)
         assert app.is_running and app.return_code is None
         assert [type(s).__name__ for s in app.screen_stack] == ["MainScreen", "HelpScreen"]

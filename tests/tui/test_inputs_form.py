@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
-from tui_fakes import fake_runner, settle, wait_for
+from tui_fakes import fake_runner, settle, wait_for, wait_for_screen
 
 from ortbench_tui.inputs.spec import InputSpec
 from ortbench_tui.inputs.store import load_saved_spec, save_spec
@@ -73,7 +73,7 @@ async def test_run_with_unset_dims_opens_the_form_prefilled_and_one_key_runs(app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, InputsScreen))
+        await wait_for_screen(pilot, InputsScreen)
         assert runner.started == []  # never run on a guessed size
         assert app.screen.query_one("#shape-0", Input).value == "1x1x64"
         await pilot.press("ctrl+r")
@@ -107,12 +107,12 @@ async def test_escape_with_edits_asks_before_they_are_lost(app_factory):
         form.query_one("#shape-0", Input).value = "1x32x64"
         await pilot.pause()
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("n")  # keep editing
         await wait_for(pilot, lambda: app.screen is form)
         assert form.query_one("#shape-0", Input).value == "1x32x64"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await wait_for_screen(pilot, ConfirmDialog)
         await pilot.press("y")  # discard
         await wait_for(pilot, lambda: not isinstance(app.screen, (InputsScreen, ConfirmDialog)))
         assert load_saved_spec(ENCODER) is None

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from textual.app import App
 from textual.widgets import DataTable, Static
-from tui_fakes import settle, wait_for
+from tui_fakes import settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.load import (
     LoadFinished,
@@ -177,7 +177,7 @@ async def test_o_on_the_main_screen_prompts_then_measures_real_load(app_factory,
         assert box.value.startswith("rate=")
         box.value = "rate=200; duration=1"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, LoadScreen), timeout=5)
+        await wait_for_screen(pilot, LoadScreen, timeout=5)
         screen = app.screen
         await wait_for(pilot, lambda: screen.result is not None, timeout=90)
         await settle(pilot)

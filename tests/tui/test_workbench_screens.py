@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
-from tui_fakes import fixed_result, fixed_samples, settle, wait_for
+from tui_fakes import fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.results import list_history, save_to_history
 from ortbench_tui.tui.palette import WorkbenchCommands
@@ -75,7 +75,7 @@ async def test_t_traces_the_selected_pair_and_opens_the_trace(quick_app):
 
         panel.start = spy
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, TraceScreen), timeout=30)
+        await wait_for_screen(pilot, TraceScreen, timeout=30)
         assert started == [("sample:tiny", "quick")]
         screen = app.screen
         assert screen.summary["runs"] == 100
@@ -101,7 +101,7 @@ async def test_c_compares_against_ort_defaults(quick_app):
         await pilot.pause()
         assert isinstance(app.screen, ChoiceDialog)
         await pilot.press("enter")  # the first choice: ORT defaults
-        await wait_for(pilot, lambda: isinstance(app.screen, ComparisonScreen), timeout=5)
+        await wait_for_screen(pilot, ComparisonScreen, timeout=5)
         screen = app.screen
         assert [p.name for p in screen.request.profiles] == ["ort-defaults", "quick"]
         assert screen.request.interleave
@@ -189,7 +189,7 @@ async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
         ]
         assert axes[0].values == ["1", "2", "3", "4"] and budget == 8.0
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), timeout=5)
+        await wait_for_screen(pilot, SweepScreen, timeout=5)
         screen = app.screen
         await wait_for(pilot, lambda: len(screen.rows) == 16, timeout=20)
         await wait_for(pilot, lambda: screen.result is not None, timeout=40)

@@ -33,6 +33,17 @@ async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 30
         await pilot.pause(0.05)
 
 
+async def wait_for_screen(pilot: Any, screen_type: type, timeout: float = 30.0) -> None:
+    """Wait until the app shows a `screen_type` whose widgets are composed and mounted.
+
+    A pushed screen becomes `app.screen` before its compose has run; querying it at
+    that moment finds nothing (a race that a loaded machine loses)."""
+    app = pilot.app
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted, timeout
+    )
+
+
 async def settle(pilot: Any) -> None:
     """Let every worker finish and every message they posted be handled."""
     await pilot.app.workers.wait_for_complete()
