@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from textual.widgets import Static
-from tui_fakes import settle
+from tui_fakes import settle, wait_for_screen
 
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.samples import resolve_model
@@ -94,7 +94,7 @@ async def test_add_restart_and_remove_in_the_app(app_factory, runner, model_file
         await settle(pilot)
         await pilot.press("x")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog, timeout=5)
         question = " ".join(str(w.render()) for w in app.screen.query(Static))
         assert f"Remove {model_file.resolve()} from the list?" in question
         await pilot.press("y")

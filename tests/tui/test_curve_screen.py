@@ -237,7 +237,7 @@ async def test_v_on_the_main_screen_prompts_then_measures_a_real_curve(app_facto
         await settle(pilot)
         await pilot.press("v")
         await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog, timeout=5)
         box = app.screen.query_one("#prompt-input")
         assert box.value.endswith("concurrency=1,2,4")
         box.value = "concurrency=1,2"

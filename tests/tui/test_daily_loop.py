@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, ProgressBar
 from textual.widgets._footer import FooterKey
-from tui_fakes import fake_runner, settle, wait_for
+from tui_fakes import fake_runner, settle, wait_for, wait_for_screen
 
 from ortbench_tui.profile import load_profile
 from ortbench_tui.tui.screens.profile_files import UnsavedDialog
@@ -36,7 +36,7 @@ async def test_quit_from_the_editor_asks_and_cancel_stays(app_factory, runner):
         await edit_timed_runs(pilot, "321")
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert isinstance(app.screen, UnsavedDialog)
+        await wait_for_screen(pilot, UnsavedDialog, timeout=5)
         assert "cpu-latency" in str(app.screen.query_one("#unsaved-question").render())
         await pilot.press("escape")
         await pilot.pause()
@@ -51,13 +51,13 @@ async def test_esc_then_q_asks_and_save_writes_then_quits(app_factory, runner, w
         await edit_timed_runs(pilot, "321")
         await pilot.press("escape")  # leaving the editor asks too
         await pilot.pause()
-        assert isinstance(app.screen, UnsavedDialog)
+        await wait_for_screen(pilot, UnsavedDialog, timeout=5)
         await pilot.press("k")  # keep: back, marked *
         await pilot.pause()
         assert app.screen.id == "main"
         await pilot.press("q")
         await pilot.pause()
-        assert isinstance(app.screen, UnsavedDialog)
+        await wait_for_screen(pilot, UnsavedDialog, timeout=5)
         await pilot.press("s")
         await pilot.pause()
     assert load_profile(workdir / "profiles" / "cpu-latency.toml").run.timed_runs == 321

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, Select, Switch
-from tui_fakes import settle
+from tui_fakes import settle, wait_for_screen
 
 from ortbench_tui.profile import load_profile, profile_to_dict
 from ortbench_tui.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -144,7 +144,7 @@ async def test_save_as_picks_a_new_name_and_keeps_the_old_file(app_factory, runn
         await type_into(pilot, "#f-run-warmup-runs", "7")
         await pilot.press("ctrl+o")
         await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog, timeout=5)
         await type_into(pilot, "#prompt-input", "fast-cpu")
         await pilot.press("enter")
         await pilot.pause()
@@ -169,7 +169,7 @@ async def test_saving_over_a_different_file_asks_first(app_factory, runner, work
             await type_into(pilot, "#prompt-input", "cuda")
             await pilot.press("enter")
             await pilot.pause()
-            assert isinstance(app.screen, ConfirmDialog)
+            await wait_for_screen(pilot, ConfirmDialog, timeout=5)
             await pilot.press(answer)
             await pilot.pause()
             if answer == "n":
@@ -253,7 +253,7 @@ async def test_main_screen_save_as_with_shift_s(app_factory, runner, workdir):
         await settle(pilot)
         await pilot.press("S")
         await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog, timeout=5)
         await pilot.press("end", "ctrl+u", *"other", "enter")
         await pilot.pause()
         assert load_profile(workdir / "profiles" / "other.toml").name == "other"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from textual.widgets import DataTable
-from tui_fakes import fixed_result, fixed_samples, settle, wait_for
+from tui_fakes import fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.results import results_dir, save_to_history
 from ortbench_tui.tui.keys import COMMANDS, key_label
@@ -92,7 +92,7 @@ async def test_help_lists_every_key(app_factory, runner):
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for_screen(pilot, HelpScreen, timeout=5)
         listed = " ".join(keys for _, keys, _ in help_rows())
         for command in COMMANDS:
             assert key_label(command.key) in listed, command

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from textual.widgets import DataTable, Input, Static
-from tui_fakes import fixed_result, fixed_samples, settle, wait_for
+from tui_fakes import fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.results import results_dir, save_samples, write_result_json
 from ortbench_tui.tui.screens.compare import ComparisonScreen
@@ -89,7 +89,7 @@ async def test_host_column_filter_clear_and_compare_on_the_filtered_list(app_fac
         await pilot.press("c")
         await wait_for(pilot, lambda: getattr(app.screen, "comparison", None) is not None)
         await settle(pilot)
-        assert isinstance(app.screen, ComparisonScreen)
+        await wait_for_screen(pilot, ComparisonScreen, timeout=5)
         assert [p.name for p in app.screen.result_paths] == [files["alpha-1"], files["alpha-2"]]
         await pilot.press("escape")
         await settle(pilot)

@@ -21,7 +21,7 @@ async def test_a_300_character_name_in_save_as_is_refused_not_a_crash(app_factor
         await settle(pilot)
         await pilot.press("S")
         await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog, timeout=5)
         app.screen.query_one(Input).value = "a" * 300
         await pilot.press("enter")
         await pilot.pause()

@@ -14,7 +14,7 @@ import pytest
 from onnx import TensorProto, helper
 from rich.console import Console
 from textual.widgets import Input, Label
-from tui_fakes import fake_runner, fixed_result, fixed_samples, settle, wait_for
+from tui_fakes import fake_runner, fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.practices import PracticeRow, PracticesReport, PracticesRequest
 from ortbench_tui.bench.results import save_to_history
@@ -174,7 +174,7 @@ async def test_history_detail_side_by_side_and_compare(app_factory, hostile, iso
         await pilot.press("escape", "c")
         await wait_for(pilot, lambda: getattr(app.screen, "comparison", None) is not None)
         await settle(pilot)
-        assert isinstance(app.screen, ComparisonScreen)
+        await wait_for_screen(pilot, ComparisonScreen, timeout=5)
         assert_shown(app, FAST, BOLD)
 
 

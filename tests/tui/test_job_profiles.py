@@ -10,7 +10,7 @@ import tomllib
 import pytest
 from test_compare_screens import FakePracticesRun, FakeSweepRun, Host, prof, sweep_request
 from textual.widgets import Input
-from tui_fakes import settle, wait_for
+from tui_fakes import settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.practices import PracticesProgress, PracticesRequest
 from ortbench_tui.tui.screens.dialogs import PromptDialog
@@ -99,7 +99,7 @@ async def test_practices_save_best_applies_the_faster_rows(app_factory, runner, 
         assert app.workspace.find_profile("mlp-best") is not None
         await pilot.press("s")
         await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog, timeout=5)
         assert app.screen.query_one(Input).value == "mlp-best-2"
 
 
@@ -129,13 +129,3 @@ async def test_practices_show_the_rows_being_measured_and_totals():
         assert verdicts["1a"] == "measured"
         step[1].set()
         await wait_for(pilot, lambda: screen.report is not None)
-
-
-def test_default_names_are_short_and_never_start_with_a_dash():
-    from ortbench_tui.tui.screens.profile_files import default_profile_name
-
-    long = "/tmp/newcomer/models/ch_PP-OCRv4_det_infer.onnx"
-    assert default_profile_name(long) == "ch_PP-OCRv4_det_infer-best"
-    assert default_profile_name("sample:resnet50-light") == "resnet50-light-best"
-    assert default_profile_name("/x/--odd name.onnx") == "odd-name-best"
-    assert default_profile_name("/x/-.onnx") == "best"

@@ -13,7 +13,7 @@ from rich.console import Console
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.widgets import Static
-from tui_fakes import settle
+from tui_fakes import settle, wait_for_screen
 
 from ortbench_tui.bench.trace import summarize_trace
 from ortbench_tui.tui import screens, widgets
@@ -94,7 +94,7 @@ async def test_help_screen_shows_the_trace_keys(app_factory, runner):
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for_screen(pilot, HelpScreen, timeout=5)
         console = Console(width=120, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#help-table", Static).content)
         shown = console.export_text()
@@ -114,7 +114,7 @@ async def test_help_opens_inside_a_job_screen_and_lists_its_keys(app_factory, ru
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for_screen(pilot, HelpScreen, timeout=5)
         console = Console(width=80, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#help-table", Static).content)
         shown = console.export_text()

@@ -172,7 +172,7 @@ async def test_o_on_the_main_screen_prompts_then_measures_real_load(app_factory,
         await settle(pilot)
         await pilot.press("o")
         await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog, timeout=5)
         box = app.screen.query_one("#prompt-input")
         assert box.value.startswith("rate=")
         box.value = "rate=200; duration=1"

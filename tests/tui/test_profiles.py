@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
-from tui_fakes import settle
+from tui_fakes import settle, wait_for_screen
 
 from ortbench_tui.profile import load_profile
 from ortbench_tui.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -100,7 +100,7 @@ async def test_delete_asks_first(app_factory, runner, workdir):
         plist = await focus_profiles(pilot)
         await pilot.press("x")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_for_screen(pilot, ConfirmDialog, timeout=5)
         await pilot.press("n")
         await pilot.pause()
         assert path.exists()

@@ -99,7 +99,7 @@ async def test_c_compares_against_ort_defaults(quick_app):
         await settle(pilot)
         await pilot.press("c")
         await pilot.pause()
-        assert isinstance(app.screen, ChoiceDialog)
+        await wait_for_screen(pilot, ChoiceDialog, timeout=5)
         await pilot.press("enter")  # the first choice: ORT defaults
         await wait_for_screen(pilot, ComparisonScreen, timeout=5)
         screen = app.screen
@@ -178,7 +178,7 @@ async def test_w_sweeps_a_default_grid(quick_app, monkeypatch):
         await settle(pilot)
         await pilot.press("w")
         await pilot.pause()
-        assert isinstance(app.screen, PromptDialog)
+        await wait_for_screen(pilot, PromptDialog, timeout=5)
         # The fixed machine has 4 physical cores: threads 1..4 × IO binding × opt level.
         value = app.screen.query_one("#prompt-input").value
         axes, budget = parse_sweep_text(value, 0)
