@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from rich.text import Text
-from textual.app import RenderResult
+from rich.style import Style
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ..charts import Distribution, HistogramPicture, histogram_picture
+from ..strips import Span, line_of, styled_strip
 
 
 class LatencyHistogram(Widget):
@@ -41,6 +42,7 @@ class LatencyHistogram(Widget):
         self._hi: float | None = None
         self._picture: HistogramPicture | None = None
         self._picture_size: tuple[int, int] = (0, 0)
+        self._strips_of: tuple[HistogramPicture, tuple[Style, ...], list[Strip]] | None = None
 
     def show(
         self,
@@ -72,27 +74,32 @@ class LatencyHistogram(Widget):
             self._picture_size = size
         return self._picture
 
-    def render(self) -> RenderResult:
+    def _strips(self) -> list[Strip]:
+        """The picture's lines, built once per picture and theme (see `tui.strips`)."""
         pic = self.picture
-        bar = self.get_component_rich_style("latency-histogram--bar")
-        p50 = self.get_component_rich_style("latency-histogram--p50")
-        p99 = self.get_component_rich_style("latency-histogram--p99")
-        axis = self.get_component_rich_style("latency-histogram--axis")
-        text = Text(no_wrap=True, overflow="crop")
-        for row in pic.rows:
-            line = Text(row, style=bar)
-            if pic.p50_col is not None:
-                line.stylize(p50, pic.p50_col, pic.p50_col + 1)
-            if pic.p99_col is not None and pic.p99_col != pic.p50_col:
-                line.stylize(p99, pic.p99_col, pic.p99_col + 1)
-            text.append_text(line)
-            text.append("\n")
-        axis_line = Text(pic.axis, style=axis)
+        styles = tuple(
+            self.get_component_rich_style(f"latency-histogram--{part}")
+            for part in ("bar", "p50", "p99", "axis")
+        )
+        cached = self._strips_of
+        if cached is not None and cached[0] is pic and cached[1] == styles:
+            return cached[2]
+        bar, p50, p99, axis = styles
+        marks: list[Span] = []
+        if pic.p50_col is not None:
+            marks.append((pic.p50_col, pic.p50_col + 1, p50))
+        if pic.p99_col is not None and pic.p99_col != pic.p50_col:
+            marks.append((pic.p99_col, pic.p99_col + 1, p99))
+        strips = [styled_strip(row, bar, marks) for row in pic.rows]
+        labels: list[Span] = []
         for marker, style in (("p50", p50), ("p99", p99)):
             at = pic.axis.find(marker)
             if at >= 0:
-                axis_line.stylize(style, max(0, at - 1), at + len(marker) + 1)
-        text.append_text(axis_line)
-        text.append("\n")
-        text.append(pic.scale, style=axis)
-        return text
+                labels.append((max(0, at - 1), at + len(marker) + 1, style))
+        strips.append(styled_strip(pic.axis, axis, labels))
+        strips.append(styled_strip(pic.scale, axis))
+        self._strips_of = (pic, styles, strips)
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        return line_of(self._strips(), y, self.content_size.width, self.rich_style)

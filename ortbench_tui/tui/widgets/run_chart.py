@@ -4,14 +4,14 @@ with ▼ in the warning colour, live and in a finished run."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-from rich.text import Text
-from textual.app import RenderResult
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ..charts import batch_columns, run_index_picture, run_index_picture_of_batches
+from ..strips import line_of, styled_strip
 
 LABEL = "run→ "
 
@@ -41,6 +41,7 @@ class RunIndexChart(Widget):
         self._marks: tuple[int, ...] = ()
         self._rows: list[str] | None = None
         self._rows_size: tuple[int, int] = (0, 0)
+        self._strips_of: tuple[Any, list[Strip]] | None = None
 
     def show(self, samples_ns: np.ndarray, shifts: list[int] | tuple[int, ...] = ()) -> None:
         """`shifts`: indices into `samples_ns` of the first run after each latency shift."""
@@ -101,23 +102,36 @@ class RunIndexChart(Widget):
             self._rows_size = size
         return self._rows
 
-    def render(self) -> RenderResult:
-        bar = self.get_component_rich_style("run-index-chart--bar")
-        label = self.get_component_rich_style("run-index-chart--label")
-        shift = self.get_component_rich_style("run-index-chart--shift")
-        text = Text(no_wrap=True, overflow="crop")
+    def _strips(self) -> list[Strip]:
+        """The chart's lines, built once per data, size and theme (see `tui.strips`)."""
+        styles = tuple(
+            self.get_component_rich_style(f"run-index-chart--{part}")
+            for part in ("bar", "label", "shift")
+        )
         rows = self.rows
         marks = self.shift_columns(max(self.content_size.width - len(LABEL), 0))
+        key = (rows, frozenset(marks), styles)
+        if self._strips_of is not None and self._strips_of[0] == key:
+            return self._strips_of[1]
+        bar, label, shift = styles
+        strips = []
         for i, row in enumerate(rows):
             last = i == len(rows) - 1
-            text.append(LABEL if last else " " * len(LABEL), style=label)
-            if not marks:
-                text.append(row, style=bar)
-            for col, ch in enumerate(row if marks else ""):
-                if col in marks:
-                    text.append("▼" if i == 0 and ch == " " else ch, style=shift)
-                else:
-                    text.append(ch, style=bar)
-            if not last:
-                text.append("\n")
-        return text
+            cells = list(row)
+            for col in marks:
+                if i == 0 and col < len(cells) and cells[col] == " ":
+                    cells[col] = "▼"
+            spans = [(len(LABEL) + col, len(LABEL) + col + 1, shift) for col in marks]
+            line = (LABEL if last else " " * len(LABEL)) + "".join(cells)
+            spans.append((0, len(LABEL), label))
+            strips.append(styled_strip(line, bar, spans))
+        self._strips_of = (key, strips)
+        return strips
+
+    @property
+    def plain(self) -> str:
+        """What the chart shows, as text."""
+        return "\n".join(strip.text for strip in self._strips())
+
+    def render_line(self, y: int) -> Strip:
+        return line_of(self._strips(), y, self.content_size.width, self.rich_style)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from rich.text import Text
-from textual.app import RenderResult
+from rich.style import Style
 from textual.geometry import Size
+from textual.strip import Strip
 from textual.widget import Widget
+
+from ..strips import joined_strip, line_of
 
 
 class StatsView(Widget):
@@ -24,6 +26,7 @@ class StatsView(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.items: list[tuple[str, str]] = []
+        self._strips_of: tuple[Any, list[Strip]] | None = None
 
     def show(self, items: list[tuple[str, str]]) -> None:
         resized = len(items) != len(self.items)
@@ -45,18 +48,22 @@ class StatsView(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(len(self._lines(width)), 1)
 
-    def render(self) -> RenderResult:
-        label_style = self.get_component_rich_style("stats-view--label")
-        value_style = self.get_component_rich_style("stats-view--value")
-        text = Text(no_wrap=True, overflow="crop")
-        if not self.items:
-            return text
-        for i, line in enumerate(self._lines(self.content_size.width)):
-            if i:
-                text.append("\n")
-            for j, (label, value) in enumerate(line):
-                if j:
-                    text.append("  ")
-                text.append(label + " ", style=label_style)
-                text.append(value, style=value_style)
-        return text
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        styles = (
+            self.get_component_rich_style("stats-view--label"),
+            self.get_component_rich_style("stats-view--value"),
+        )
+        key = (tuple(self.items), width, styles)
+        if self._strips_of is None or self._strips_of[0] != key:
+            label, value = styles
+            strips = []
+            for line in self._lines(width) if self.items else []:
+                parts: list[tuple[str, Style]] = []
+                for j, (name, figure) in enumerate(line):
+                    if j:
+                        parts.append(("  ", label))
+                    parts += [(name + " ", label), (figure, value)]
+                strips.append(joined_strip(parts))
+            self._strips_of = (key, strips)
+        return line_of(self._strips_of[1], y, width, self.rich_style)
