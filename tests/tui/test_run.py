@@ -409,3 +409,26 @@ async def test_the_run_panel_shows_peak_rss_at_80_columns(app_factory, runner):
         await pilot.press("r")
         await wait_for(pilot, lambda: "peak RSS" in notes(app), timeout=15)
         assert "peak RSS 80 MiB" in notes(app)
+
+
+async def test_the_live_charts_take_a_new_theme_s_colours(app_factory):
+    """The charts look their styles up once per style change: a theme switch must reach them."""
+    from ortbench_tui.tui.widgets.run_chart import RunIndexChart
+
+    app = app_factory(start_run=fake_runner())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        widgets = [app.screen.query_one(w) for w in (LatencyHistogram, RunIndexChart, StatsView)]
+        before = [w.part_styles() for w in widgets]
+        drawn = [w.render_line(0) for w in widgets]
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        after = [w.part_styles() for w in widgets]
+        assert all(a != b for a, b in zip(after, before, strict=True))
+        redrawn = [w.render_line(0) for w in widgets]
+        assert all(
+            {s.style for s in new} != {s.style for s in old}
+            for new, old in zip(redrawn, drawn, strict=True)
+        )

@@ -7,21 +7,21 @@ from typing import ClassVar
 import numpy as np
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..charts import Distribution, HistogramPicture, histogram_picture
-from ..strips import Span, line_of, styled_strip
+from ..strips import Span, StripWidget, styled_strip
 
 
-class LatencyHistogram(Widget):
+class LatencyHistogram(StripWidget):
     """Draws whatever samples it was last given; it computes its bins for its own width."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
+    PARTS: ClassVar[tuple[str, ...]] = (
         "latency-histogram--bar",
         "latency-histogram--p50",
         "latency-histogram--p99",
         "latency-histogram--axis",
-    }
+    )
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PARTS)
 
     DEFAULT_CSS = """
     LatencyHistogram {
@@ -42,7 +42,6 @@ class LatencyHistogram(Widget):
         self._hi: float | None = None
         self._picture: HistogramPicture | None = None
         self._picture_size: tuple[int, int] = (0, 0)
-        self._strips_of: tuple[HistogramPicture, tuple[Style, ...], list[Strip]] | None = None
 
     def show(
         self,
@@ -74,17 +73,14 @@ class LatencyHistogram(Widget):
             self._picture_size = size
         return self._picture
 
-    def _strips(self) -> list[Strip]:
-        """The picture's lines, built once per picture and theme (see `tui.strips`)."""
+    def strips_key(self) -> object:
+        return (self.picture, self._picture_size)  # a tuple compares items by identity first
+
+    def build_strips(self, styles: dict[str, Style]) -> list[Strip]:
         pic = self.picture
-        styles = tuple(
-            self.get_component_rich_style(f"latency-histogram--{part}")
-            for part in ("bar", "p50", "p99", "axis")
+        bar, p50, p99, axis = (
+            styles[f"latency-histogram--{part}"] for part in ("bar", "p50", "p99", "axis")
         )
-        cached = self._strips_of
-        if cached is not None and cached[0] is pic and cached[1] == styles:
-            return cached[2]
-        bar, p50, p99, axis = styles
         marks: list[Span] = []
         if pic.p50_col is not None:
             marks.append((pic.p50_col, pic.p50_col + 1, p50))
@@ -98,8 +94,4 @@ class LatencyHistogram(Widget):
                 labels.append((max(0, at - 1), at + len(marker) + 1, style))
         strips.append(styled_strip(pic.axis, axis, labels))
         strips.append(styled_strip(pic.scale, axis))
-        self._strips_of = (pic, styles, strips)
         return strips
-
-    def render_line(self, y: int) -> Strip:
-        return line_of(self._strips(), y, self.content_size.width, self.rich_style)

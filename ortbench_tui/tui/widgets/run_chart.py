@@ -4,26 +4,27 @@ with ▼ in the warning colour, live and in a finished run."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
+from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..charts import batch_columns, run_index_picture, run_index_picture_of_batches
-from ..strips import line_of, styled_strip
+from ..strips import StripWidget, styled_strip
 
 LABEL = "run→ "
 
 
-class RunIndexChart(Widget):
+class RunIndexChart(StripWidget):
     """A small multi-row sparkline of latency against run index (log scale)."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
+    PARTS: ClassVar[tuple[str, ...]] = (
         "run-index-chart--bar",
         "run-index-chart--label",
         "run-index-chart--shift",
-    }
+    )
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PARTS)
 
     DEFAULT_CSS = """
     RunIndexChart { height: 2; }
@@ -41,7 +42,6 @@ class RunIndexChart(Widget):
         self._marks: tuple[int, ...] = ()
         self._rows: list[str] | None = None
         self._rows_size: tuple[int, int] = (0, 0)
-        self._strips_of: tuple[Any, list[Strip]] | None = None
 
     def show(self, samples_ns: np.ndarray, shifts: list[int] | tuple[int, ...] = ()) -> None:
         """`shifts`: indices into `samples_ns` of the first run after each latency shift."""
@@ -102,18 +102,15 @@ class RunIndexChart(Widget):
             self._rows_size = size
         return self._rows
 
-    def _strips(self) -> list[Strip]:
-        """The chart's lines, built once per data, size and theme (see `tui.strips`)."""
-        styles = tuple(
-            self.get_component_rich_style(f"run-index-chart--{part}")
-            for part in ("bar", "label", "shift")
+    def strips_key(self) -> object:
+        return (self.rows, self._rows_size, self._marks)
+
+    def build_strips(self, styles: dict[str, Style]) -> list[Strip]:
+        bar, label, shift = (
+            styles[f"run-index-chart--{part}"] for part in ("bar", "label", "shift")
         )
         rows = self.rows
         marks = self.shift_columns(max(self.content_size.width - len(LABEL), 0))
-        key = (rows, frozenset(marks), styles)
-        if self._strips_of is not None and self._strips_of[0] == key:
-            return self._strips_of[1]
-        bar, label, shift = styles
         strips = []
         for i, row in enumerate(rows):
             last = i == len(rows) - 1
@@ -125,13 +122,4 @@ class RunIndexChart(Widget):
             line = (LABEL if last else " " * len(LABEL)) + "".join(cells)
             spans.append((0, len(LABEL), label))
             strips.append(styled_strip(line, bar, spans))
-        self._strips_of = (key, strips)
         return strips
-
-    @property
-    def plain(self) -> str:
-        """What the chart shows, as text."""
-        return "\n".join(strip.text for strip in self._strips())
-
-    def render_line(self, y: int) -> Strip:
-        return line_of(self._strips(), y, self.content_size.width, self.rich_style)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.style import Style
 from textual.geometry import Size
 from textual.strip import Strip
-from textual.widget import Widget
 
-from ..strips import joined_strip, line_of
+from ..strips import StripWidget, joined_strip
 
 
-class StatsView(Widget):
+class StatsView(StripWidget):
     """Label/value pairs flowed into as many lines as the width needs (2 at 80 columns)."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"stats-view--label", "stats-view--value"}
+    PARTS: ClassVar[tuple[str, ...]] = ("stats-view--label", "stats-view--value")
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PARTS)
 
     DEFAULT_CSS = """
     StatsView { height: auto; min-height: 2; }
@@ -26,7 +26,6 @@ class StatsView(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.items: list[tuple[str, str]] = []
-        self._strips_of: tuple[Any, list[Strip]] | None = None
 
     def show(self, items: list[tuple[str, str]]) -> None:
         resized = len(items) != len(self.items)
@@ -48,22 +47,17 @@ class StatsView(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(len(self._lines(width)), 1)
 
-    def render_line(self, y: int) -> Strip:
-        width = self.content_size.width
-        styles = (
-            self.get_component_rich_style("stats-view--label"),
-            self.get_component_rich_style("stats-view--value"),
-        )
-        key = (tuple(self.items), width, styles)
-        if self._strips_of is None or self._strips_of[0] != key:
-            label, value = styles
-            strips = []
-            for line in self._lines(width) if self.items else []:
-                parts: list[tuple[str, Style]] = []
-                for j, (name, figure) in enumerate(line):
-                    if j:
-                        parts.append(("  ", label))
-                    parts += [(name + " ", label), (figure, value)]
-                strips.append(joined_strip(parts))
-            self._strips_of = (key, strips)
-        return line_of(self._strips_of[1], y, width, self.rich_style)
+    def strips_key(self) -> object:
+        return (tuple(self.items), self.content_size.width)
+
+    def build_strips(self, styles: dict[str, Style]) -> list[Strip]:
+        label, value = styles["stats-view--label"], styles["stats-view--value"]
+        strips = []
+        for line in self._lines(self.content_size.width) if self.items else []:
+            parts: list[tuple[str, Style]] = []
+            for j, (name, figure) in enumerate(line):
+                if j:
+                    parts.append(("  ", label))
+                parts += [(name + " ", label), (figure, value)]
+            strips.append(joined_strip(parts))
+        return strips
