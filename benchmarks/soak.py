@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -234,6 +235,9 @@ def main() -> None:
     if args.mode == "overhead":
         overhead(args)
         return
+    # A SIGTERM (`timeout`, a closed session) unwinds like Ctrl-C, so the tmux session, the
+    # app and its worker are closed rather than left running under the next measurement.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with tempfile.TemporaryDirectory(prefix="ortbench-soak-") as tmp:
         (headless if args.mode == "headless" else tui)(args, Path(tmp))
 

@@ -20,6 +20,7 @@ from ortbench_tui.tui.widgets.lists import ModelList, ProfileList
 from ortbench_tui.tui.widgets.notes import Notes
 from ortbench_tui.tui.widgets.panels import HardwareLine, ModelDetails
 from ortbench_tui.tui.widgets.run_panel import RunPanel
+from ortbench_tui.tui.widgets.run_position import RunPosition
 from ortbench_tui.tui.widgets.stats_view import StatsView
 
 pytestmark = pytest.mark.asyncio
@@ -85,7 +86,7 @@ async def test_run_streams_then_shows_the_result(app_factory):
         # Live: the first batch (500 of 2000) is drawn before the run ends.
         assert panel.running and stats(app)["runs"] == "500"
         assert app.screen.query_one(LatencyHistogram).picture.p50_col is not None
-        assert "timed 500/2000" in str(app.screen.query_one("#run-phase").render())
+        assert "timed 500/2000" in app.screen.query_one(RunPosition).text
         runner.started[0]._cancel.set()  # let the fake run go on (it sees a cancel)
         await settle(pilot)
         assert not panel.running
@@ -113,7 +114,7 @@ async def test_finished_run_reports_eps_times_and_warnings(app_factory):
         assert "saved to history as 20260102-run.json" in text
         assert len(saved) == 1 and saved[0]["runs"] == 2000
         assert stats(app)["p50"].endswith("µs")
-        assert str(app.screen.query_one("#run-phase").render()) == "done"
+        assert app.screen.query_one(RunPosition).text == "done"
 
 
 async def test_fallback_is_an_error_line(app_factory):
@@ -180,7 +181,7 @@ async def test_real_cancel_stops_the_child_quickly(app_factory, tmp_path):
         await pilot.press("r")
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: panel.live.size > 0, timeout=60)
-        await wait_for(pilot, lambda: "/30 s" in str(app.screen.query_one("#run-phase").render()))
+        await wait_for(pilot, lambda: "/30 s" in app.screen.query_one(RunPosition).text)
         pressed = time.monotonic()
         await pilot.press("escape")
         await wait_for(pilot, lambda: not panel.running, timeout=10)
@@ -393,8 +394,8 @@ async def test_the_tensorrt_build_shows_as_its_own_phase_and_esc_stops_it(app_fa
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("r")
-        phase = app.screen.query_one("#run-phase")
-        await wait_for(pilot, lambda: "building TensorRT engine… 7 s" in str(phase.render()))
+        phase = app.screen.query_one(RunPosition)
+        await wait_for(pilot, lambda: "building TensorRT engine… 7 s" in phase.text)
         await pilot.press("escape")
         await wait_for(pilot, lambda: started[0].cancelled)
         await wait_for(pilot, lambda: not app.screen.query_one(RunPanel).running)

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import ProgressBar
 from tui_fakes import settle, wait_for
 
 from ortbench_tui.tui.widgets.notes import Notes
 from ortbench_tui.tui.widgets.run_panel import RunPanel
+from ortbench_tui.tui.widgets.run_position import RunPosition
 
 pytestmark = pytest.mark.asyncio
 
@@ -28,7 +28,7 @@ async def test_a_worker_killed_mid_run_keeps_the_partial_in_history(
         await pilot.press("r")
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: panel.live.size > 0, timeout=60)
-        await wait_for(pilot, lambda: "/30 s" in str(app.screen.query_one("#run-phase").render()))
+        await wait_for(pilot, lambda: "/30 s" in app.screen.query_one(RunPosition).text)
         panel._handle.process.kill()
         await wait_for(pilot, lambda: not panel.running, timeout=30)
         text = app.screen.query_one("#run-notes", Notes).plain
@@ -38,4 +38,4 @@ async def test_a_worker_killed_mid_run_keeps_the_partial_in_history(
         assert len(saved) == 1
         assert saved[0]["status"] == "failed" and saved[0]["runs"] > 0
         assert saved[0]["wall_s"] > 0 and saved[0]["throughput_per_s"] > 0
-        assert app.screen.query_one(ProgressBar).progress > 0  # the share it measured
+        assert app.screen.query_one(RunPosition).progress > 0  # the share it measured

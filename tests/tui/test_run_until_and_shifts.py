@@ -19,6 +19,7 @@ from ortbench_tui.tui.widgets.notes import Notes
 from ortbench_tui.tui.widgets.profile_form import FormRow, ProfileForm
 from ortbench_tui.tui.widgets.run_chart import RunIndexChart
 from ortbench_tui.tui.widgets.run_panel import RunPanel
+from ortbench_tui.tui.widgets.run_position import RunPosition
 
 pytestmark = pytest.mark.asyncio
 
@@ -91,7 +92,7 @@ async def test_until_run_shows_the_ci_width_live_then_why_it_stopped(app_factory
         await pilot.press("r")
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: handles and panel.redraws > 0)
-        phase = str(app.screen.query_one("#run-phase").render())
+        phase = app.screen.query_one(RunPosition).text
         assert phase.startswith("until ±2%: ±3.1%"), phase
         assert panel.precision.half_width == pytest.approx(0.031)
         handles[0].release.set()

@@ -33,7 +33,7 @@ class RunDetailScreen(Screen[None]):
     DEFAULT_CSS = """
     RunDetailScreen #detail-title { height: 1; background: $panel; padding: 0 1; }
     RunDetailScreen RunPanel { border: round $primary; }
-    RunDetailScreen RunPanel #run-progress-row { display: none; }
+    RunDetailScreen RunPanel #run-position { display: none; }
     RunDetailScreen RunPanel #run-notes-scroll { max-height: 12; }
     """
 

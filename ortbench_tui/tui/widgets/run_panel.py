@@ -10,6 +10,7 @@ samples).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,10 @@ from typing import Any
 import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import Label, ProgressBar
 from textual.worker import get_current_worker
 
 from ortbench_tui.bench.stats import EXACT_LIMIT
@@ -34,6 +34,7 @@ from ..worker_errors import WorkerErrors
 from .histogram import LatencyHistogram
 from .notes import Notes
 from .run_chart import RunIndexChart
+from .run_position import RunPosition
 from .stats_view import StatsView
 
 StartRun = Callable[[Any], Any]
@@ -45,6 +46,10 @@ Outcome = tuple[dict[str, Any], np.ndarray, str | None, str | None]
 """(result, samples, history file name, why it was not saved)."""
 
 REDRAW_HZ = 10.0
+CHART_INTERVAL_S = 0.5
+"""The live histogram and run-index chart are redrawn at most this often (the figures and
+the progress line at REDRAW_HZ): after the first seconds a chart's shape moves slowly, and its
+~30 lines were most of the app's CPU at 10 frames a second."""
 
 
 class RunPanel(WorkerErrors, Vertical):
@@ -52,10 +57,6 @@ class RunPanel(WorkerErrors, Vertical):
 
     DEFAULT_CSS = """
     RunPanel { height: 1fr; }
-    RunPanel #run-progress-row { height: 1; }
-    RunPanel #run-phase { width: 24; color: $text-muted; }
-    RunPanel ProgressBar { width: 1fr; }
-    RunPanel ProgressBar Bar { width: 1fr; }
     RunPanel #run-notes-scroll { height: auto; max-height: 6; }
     """
 
@@ -127,11 +128,10 @@ class RunPanel(WorkerErrors, Vertical):
         self._drawn_version = -1
         self._throttle = RedrawThrottle(REDRAW_HZ)
         self._timer: Timer | None = None
-        self._phase_text = "ready"
         self._shown_phase = ""
-        self._bar_shown: tuple[int, float] = (0, 1.0)
         self.redraws = 0
         """How many times the live view was redrawn (the benchmarks and tests read it)."""
+        self._charts_drawn_at = -CHART_INTERVAL_S
         self.last_result: dict[str, Any] | None = None
         self.outcome_key: tuple[str, str] | None = None
         """(model, profile name) of the run whose outcome the panel shows."""
@@ -145,9 +145,7 @@ class RunPanel(WorkerErrors, Vertical):
         """Run indices where the latency shifted so far (marked in the run chart)."""
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="run-progress-row"):
-            yield Label("ready", id="run-phase")
-            yield ProgressBar(total=1, show_eta=False, id="run-progress")
+        yield RunPosition("ready", id="run-position")
         yield StatsView(id="run-stats")
         yield LatencyHistogram(id="run-histogram")
         yield RunIndexChart(id="run-chart")
@@ -266,6 +264,7 @@ class RunPanel(WorkerErrors, Vertical):
         if self._cancel_requested:
             handle.cancel()
         live = self.live
+        timed_posted = False
         for event in handle.events():
             if worker.is_cancelled and not handle.cancelled:
                 handle.cancel()  # the app is closing: stop the child too
@@ -297,6 +296,9 @@ class RunPanel(WorkerErrors, Vertical):
                 self.shifts = list(event.shifts)
             done = int(event.done)
             live.set_position(event.phase, done, event.total, event.elapsed_s, event.eta_s)
+            if event.phase == "timed" and timed_posted:
+                continue  # the redraw timer shows the timed phase from `live`
+            timed_posted = event.phase == "timed"
             self.post_message(
                 self.Progress(event.phase, done, event.total, event.elapsed_s, event.eta_s)
             )
@@ -349,17 +351,8 @@ class RunPanel(WorkerErrors, Vertical):
         self._set_phase(*shown)
 
     def _set_phase(self, text: str, progress: float | None, total: float | None) -> None:
-        """Phase label and progress bar; unchanged values cost no repaint."""
-        if text != self._phase_text:
-            self._phase_text = text
-            # Fixed width: no layout pass needed (they are costly at 10 Hz).
-            self.query_one("#run-phase", Label).update(text, layout=False)
-        if progress is None or total is None:
-            return
-        shown = (round(1000 * progress / total) if total else 0, total)
-        if shown != self._bar_shown:
-            self._bar_shown = shown
-            self.query_one(ProgressBar).update(total=total, progress=progress)
+        """Phase text and progress bar (None: the bar stays); unchanged, no repaint."""
+        self.query_one(RunPosition).show(text, progress, total)
 
     @on(Finished)
     def _on_finished(self, message: Finished) -> None:
@@ -383,9 +376,7 @@ class RunPanel(WorkerErrors, Vertical):
         if bar is None:
             self._set_phase(text, 1, 1)
             return
-        self._set_phase(text, None, None)
-        self.query_one(ProgressBar).update(total=bar[0], progress=bar[1])
-        self._bar_shown = (-1, 0.0)
+        self._set_phase(text, bar[1], bar[0])
 
     def _planned_runs(self) -> int | None:
         return planned_runs(self.live.total, self._request)
@@ -431,14 +422,16 @@ class RunPanel(WorkerErrors, Vertical):
 
         live = self.live
         version, hist = live.histogram_copy()
-        counts, sums = live.batch_sums()
         stats = summarize_histogram(hist)
         rate = live_throughput(hist.count, live.elapsed_s, live.timed_started_s)
         self.query_one(StatsView).show(stats_items(stats, hist.count, rate))
-        self.query_one(LatencyHistogram).show(
-            hist, stats["p50"], stats["p99"], histogram_upper(stats, hist.count)
-        )
-        self.query_one(RunIndexChart).show_batches(counts, sums, self.shifts)
+        now = time.perf_counter()
+        if now - self._charts_drawn_at >= CHART_INTERVAL_S:
+            self._charts_drawn_at = now
+            self.query_one(LatencyHistogram).show(
+                hist, stats["p50"], stats["p99"], histogram_upper(stats, hist.count)
+            )
+            self.query_one(RunIndexChart).show_batches(*live.batch_sums(), self.shifts)
         note = "Esc stops the run and keeps the partial result"
         self.show_notes([("muted", note + " · live percentiles to 3 significant digits")])
         return version
