@@ -143,8 +143,15 @@ def tui(args: argparse.Namespace, tmp: Path) -> None:
             ).stdout.split()[0]
         )
         app = psutil.Process(pane_pid)
-        if "python" not in app.name():  # the pane's shell, with the app as its child
-            app = next(p for p in app.children() if "python" in p.name())
+        deadline = time.monotonic() + 30
+        while "python" not in app.name():  # the pane's shell, with the app as its child (soon)
+            found = [p for p in psutil.Process(pane_pid).children() if "python" in p.name()]
+            if found:
+                app = found[0]
+            elif time.monotonic() > deadline:
+                sys.exit("soak.py tui: the app did not start in its tmux pane within 30 s")
+            else:
+                time.sleep(0.2)
         time.sleep(20)  # the app starts and lists the samples
         subprocess.run(["tmux", "send-keys", "-t", session, "r"], check=True)
         watch(app, tmp / "data", args.minutes, args.every, "tui (tmux, 120x40)")

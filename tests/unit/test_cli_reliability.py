@@ -204,7 +204,9 @@ def test_interrupt_exits_fast_keeps_the_partial_run_and_leaves_nothing_behind(tm
 @pytest.mark.slow
 def test_a_stopped_worker_is_named_a_stall(tmp_path):
     out_json = tmp_path / "r.json"
-    cli = start_cli(tmp_path, "--duration", "6", "--json", str(out_json))
+    # 12 s: on a loaded machine the worker reaches 2 s of CPU late in its run, and a pause
+    # after the timed runs ended is no stall.
+    cli = start_cli(tmp_path, "--duration", "12", "--json", str(out_json))
     worker = measuring_worker(cli, cpu_s=2.0)
     worker.suspend()
     time.sleep(4)
