@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -338,6 +339,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ORTBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("node-cache")))
         mp.delenv("RAY_ADDRESS", raising=False)
+        # ray.init installs its own SIGTERM handler (exit 15): pytest's is put back, so a
+        # SIGTERM a later test sends to its own child cannot end the whole session.
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
         c = Cluster(
             initialize_head=True,
             head_node_args={"num_cpus": 1, "resources": {RESOURCE: 1}},
@@ -345,6 +349,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         for _ in range(2):
             c.add_node(num_cpus=1, resources={RESOURCE: 1})
         ray.init(address=c.address, log_to_driver=False, namespace="ortbench")
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
         c.wait_for_nodes()
         c.node_cache = Path(os.environ["ORTBENCH_CACHE_DIR"])
         yield c
