@@ -9,6 +9,7 @@ as at the first. Nothing here runs per sample.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ortbench_tui.bench.sample_store import SampleStore
 
@@ -45,23 +46,48 @@ class LiveSamples(SampleStore):
 
 
 class RedrawThrottle:
-    """Decides when to redraw: at most `max_hz`, and never spending more than `budget` of the
-    time redrawing (a 2M-sample histogram takes tens of ms; then the redraws space out)."""
+    """Decides when the live view redraws: at most `max_hz`, and slower (down to `min_hz`)
+    while the app process uses more than `cpu_budget` of a core.
 
-    def __init__(self, max_hz: float = 10.0, budget: float = 0.08) -> None:
+    The measurement shares the machine with the app: on two cores, every per cent of a core
+    the view takes is taken from the run. The share counted is the whole process's (every
+    thread: the reading of the stream included, and Textual's compositing of the frame, which
+    a timer around the redraw code would not see), over the time since the last redraw. The
+    next interval is the one that would have kept that share at the budget, half-way blended
+    with the current one so a single busy moment does not swing it.
+    """
+
+    def __init__(
+        self,
+        max_hz: float = 10.0,
+        min_hz: float = 2.0,
+        cpu_budget: float = 0.05,
+        clock: Callable[[], float] = time.perf_counter,
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> None:
         self.min_interval = 1.0 / max_hz
-        self.budget = budget
-        self._last_start = 0.0
-        self._last_cost = 0.0
+        self.max_interval = 1.0 / min_hz
+        self.cpu_budget = cpu_budget
+        self.interval = self.min_interval
+        """Seconds until the next redraw is due."""
+        self._clock, self._cpu_clock = clock, cpu_clock
+        self._last_start: float | None = None
+        self._last_cpu = 0.0
 
     def due(self, now: float | None = None) -> bool:
-        now = time.perf_counter() if now is None else now
-        wait = max(self.min_interval, self._last_cost / self.budget)
-        return now - self._last_start >= wait
+        now = self._clock() if now is None else now
+        # Half a timer period early counts as on time: the timer ticks every min_interval and
+        # jitters, and a tick a hair early must not slip the redraw a whole period.
+        slack = 0.5 * self.min_interval
+        return self._last_start is None or now - self._last_start >= self.interval - slack
 
     def start(self) -> float:
-        self._last_start = time.perf_counter()
-        return self._last_start
-
-    def finish(self, started: float) -> None:
-        self._last_cost = time.perf_counter() - started
+        """A redraw starts now: learn from the CPU the process used since the last one."""
+        now, cpu = self._clock(), self._cpu_clock()
+        if self._last_start is not None and now > self._last_start:
+            share = (cpu - self._last_cpu) / (now - self._last_start)
+            wanted = self.interval * share / self.cpu_budget
+            blended = 0.5 * (self.interval + wanted)
+            self.interval = min(self.max_interval, max(self.min_interval, blended))
+        self._last_start, self._last_cpu = now, cpu
+        return now

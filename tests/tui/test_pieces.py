@@ -180,12 +180,72 @@ def test_live_samples_and_throttle():
     counts, sums = live.batch_sums()
     assert live.size == hist.count == 30 and version == 10
     assert counts.tolist() == [3] * 10 and sums.tolist() == [6.0] * 10
-    throttle = RedrawThrottle(max_hz=10, budget=0.1)
-    started = throttle.start()
-    assert not throttle.due(started + 0.05)
-    assert throttle.due(started + 0.11)
-    throttle._last_cost = 0.05  # a 50 ms redraw: wait 0.5 s before the next one
-    assert not throttle.due(started + 0.3) and throttle.due(started + 0.51)
+
+
+class FakeClocks:
+    """Wall and CPU clocks of an app whose frame costs `frame_cpu_s` and whose other work
+    (reading the stream) takes `background` of a core."""
+
+    def __init__(self, frame_cpu_s: float, background: float) -> None:
+        self.wall = self.cpu = 0.0
+        self.frame_cpu_s, self.background = frame_cpu_s, background
+
+    def advance(self, seconds: float) -> None:
+        self.wall += seconds
+        self.cpu += self.background * seconds
+
+
+def drive(throttle: RedrawThrottle, clocks: FakeClocks, seconds: float) -> tuple[int, float]:
+    """Tick at 10 Hz for `seconds`; returns the redraws and the app's share of a core."""
+    redraws, cpu0, wall0 = 0, clocks.cpu, clocks.wall
+    while clocks.wall - wall0 < seconds:
+        clocks.advance(0.1)
+        if throttle.due():
+            throttle.start()
+            clocks.cpu += clocks.frame_cpu_s
+            redraws += 1
+    return redraws, (clocks.cpu - cpu0) / (clocks.wall - wall0)
+
+
+def throttle_on(clocks: FakeClocks) -> RedrawThrottle:
+    return RedrawThrottle(
+        max_hz=10,
+        min_hz=2,
+        cpu_budget=0.05,
+        clock=lambda: clocks.wall,
+        cpu_clock=lambda: clocks.cpu,
+    )
+
+
+def test_a_cheap_live_view_redraws_ten_times_a_second():
+    clocks = FakeClocks(frame_cpu_s=0.002, background=0.01)  # 3% of a core at 10 Hz
+    throttle = throttle_on(clocks)
+    redraws, share = drive(throttle, clocks, 30)
+    assert redraws >= 295 and throttle.interval == pytest.approx(0.1)
+    assert share < 0.05
+
+
+def test_a_costly_live_view_slows_down_to_keep_the_app_within_its_cpu_budget():
+    # 8 ms a frame + 1% reading the stream: 9% of a core at 10 Hz. The budget (5%) allows
+    # a frame every 0.2 s; the throttle settles there and the app's share meets the budget.
+    clocks = FakeClocks(frame_cpu_s=0.008, background=0.01)
+    throttle = throttle_on(clocks)
+    drive(throttle, clocks, 10)  # settling
+    redraws, share = drive(throttle, clocks, 60)
+    assert share <= 0.055 and 0.15 <= throttle.interval <= 0.35
+    assert redraws >= 60 / 0.35
+    # The load goes: back to 10 Hz.
+    clocks.frame_cpu_s = 0.002
+    drive(throttle, clocks, 10)
+    assert throttle.interval == pytest.approx(0.1)
+
+
+def test_when_reading_the_stream_alone_exceeds_the_budget_the_view_still_draws_twice_a_second():
+    clocks = FakeClocks(frame_cpu_s=0.004, background=0.08)
+    throttle = throttle_on(clocks)
+    drive(throttle, clocks, 10)
+    redraws, _ = drive(throttle, clocks, 30)
+    assert throttle.interval == pytest.approx(0.5) and redraws >= 59
 
 
 def test_workspace_lists_and_file_operations(tmp_path):

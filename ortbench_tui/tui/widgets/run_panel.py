@@ -440,11 +440,10 @@ class RunPanel(WorkerErrors, Vertical):
         live = self.live
         if live.version == self._drawn_version or not self._throttle.due():
             return
-        started = self._throttle.start()
+        self._throttle.start()
         size = live.size
         self._drawn_version = self._draw_live() if size else live.version
         self.redraws += 1
-        self._throttle.finish(started)
         # The position (progress messages of the timed phase are not drawn one by one).
         if size and not self._cancel_requested:
             self._show_position(live.phase, live.done, live.total, live.elapsed_s, live.eta_s)
