@@ -56,12 +56,17 @@ class Shift:
         return f"latency shifted {change} {self.where()}: a competing load may have ended"
 
 
-def _best_split(y: np.ndarray, min_segment: int) -> tuple[list[int], float]:
-    """The stretch [i, j) whose mean rank differs most from the rest's (j at the end: a plain
-    step; inside: a stall), as its cuts and a z corrected for autocorrelation."""
-    n = y.size
-    ranks = np.empty(n)
-    ranks[np.argsort(y, kind="stable")] = np.arange(1, n + 1)
+def ranks_of(y: np.ndarray) -> np.ndarray:
+    """1..n in the order of y (ties in index order)."""
+    ranks = np.empty(y.size)
+    ranks[np.argsort(y, kind="stable")] = np.arange(1, y.size + 1)
+    return ranks
+
+
+def best_stretch(ranks: np.ndarray, min_segment: int) -> tuple[float, int, int]:
+    """(z, i, j): the stretch [i, j) whose mean rank differs most from the rest's, at least
+    `min_segment` long on each side; (0.0, 0, n) when none differs."""
+    n = ranks.size
     total = np.concatenate([[0.0], np.cumsum(ranks)])
     var = (n * n - 1) / 12
     step = max(1, n // MAX_CUTS)
@@ -81,7 +86,15 @@ def _best_split(y: np.ndarray, min_segment: int) -> tuple[list[int], float]:
         row, col = np.unravel_index(int(np.argmax(z_all)), z_all.shape)
         if z_all[row, col] > 0:
             best = (float(z_all[row, col]), int(starts[row]), int(ends[row, col]))
-    z, i, j = best
+    return best
+
+
+def _best_split(y: np.ndarray, min_segment: int) -> tuple[list[int], float]:
+    """The stretch [i, j) whose mean rank differs most from the rest's (j at the end: a plain
+    step; inside: a stall), as its cuts and a z corrected for autocorrelation."""
+    n = y.size
+    ranks = ranks_of(y)
+    z, i, j = best_stretch(ranks, min_segment)
     inside_mask = (np.arange(n) >= i) & (np.arange(n) < j)
     fitted = np.where(inside_mask, ranks[inside_mask].mean(), ranks[~inside_mask].mean())
     resid = ranks - fitted

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from ortbench_tui.bench import drift
-from ortbench_tui.bench.drift import find_shifts
 
 
-def loop_best_split(y: np.ndarray, min_segment: int) -> tuple[list[int], float]:
-    """The scan as a loop over the stretch's start (the reference the vectorised one keeps)."""
-    n = y.size
-    ranks = np.empty(n)
-    ranks[np.argsort(y, kind="stable")] = np.arange(1, n + 1)
+def loop_best_stretch(ranks: np.ndarray, min_segment: int) -> tuple[float, int, int]:
+    """The search as a loop over the stretch's start (the reference the vectorised one keeps)."""
+    n = ranks.size
     total = np.concatenate([[0.0], np.cumsum(ranks)])
     var = (n * n - 1) / 12
     step = max(1, n // drift.MAX_CUTS)
@@ -32,13 +27,7 @@ def loop_best_split(y: np.ndarray, min_segment: int) -> tuple[list[int], float]:
         k = int(np.argmax(z))
         if z[k] > best[0]:
             best = (float(z[k]), i, int(ends[k]))
-    z_best, i, j = best
-    inside_mask = (np.arange(n) >= i) & (np.arange(n) < j)
-    fitted = np.where(inside_mask, ranks[inside_mask].mean(), ranks[~inside_mask].mean())
-    resid = ranks - fitted
-    r = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if np.std(resid) > 0 else 0.0
-    r = min(max(r, 0.0), 0.95)
-    return [c for c in (i, j) if 0 < c < n], z_best / math.sqrt((1 + r) / (1 - r))
+    return best
 
 
 def streams() -> list[np.ndarray]:
@@ -56,12 +45,11 @@ def streams() -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("index", range(28))
-def test_the_vectorised_scan_equals_the_loop(index, monkeypatch):
-    y = np.log(streams()[index])
-    assert drift._best_split(y, drift.MIN_SEGMENT) == loop_best_split(y, drift.MIN_SEGMENT)
-    fast = find_shifts(np.exp(y))
-    monkeypatch.setattr(drift, "_best_split", loop_best_split)
-    assert find_shifts(np.exp(y)) == fast
+def test_the_vectorised_search_equals_the_loop(index):
+    ranks = drift.ranks_of(np.log(streams()[index]))
+    for min_segment in (drift.MIN_SEGMENT, 3):
+        fast = drift.best_stretch(ranks, min_segment)
+        assert fast == loop_best_stretch(ranks, min_segment)
 
 
 def test_a_live_scan_of_a_long_stream_groups_batches_and_still_finds_the_step():
