@@ -264,6 +264,8 @@ class LoadResult(msgspec.Struct, kw_only=True):
     percentile_method: str | UnsetType = UNSET
     warnings: list[str] | UnsetType = UNSET
     host: str | None | UnsetType = UNSET
+    node: dict[str, Any] | UnsetType = UNSET
+    """Open: a fleet node's identity (`fleet.agent.with_node`)."""
     fleet: dict[str, Any] | UnsetType = UNSET
     saved: str | None | UnsetType = UNSET
     """`load --json FILE`: where the job was kept in the history."""

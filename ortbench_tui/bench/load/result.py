@@ -21,8 +21,8 @@ from ... import __version__
 from ...errors import OrtbenchError
 from ...fileio import slug, write_atomic
 from ...profile import Profile, profile_to_dict
-from ..protocol import SessionMeta
 from ..job_records import LOAD_KIND, LOAD_SCHEMA, load_record
+from ..protocol import SessionMeta
 from ..result_record import ResultProblem
 from ..results import (
     read_job_json,
