@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -149,10 +150,9 @@ class RunResult(msgspec.Struct, kw_only=True):
 
 
 class ResultProblem(ValueError):
-    """Why a parsed file is not a run result this ortbench reads (the text names the field)."""
+    """Why a parsed file is not a result this ortbench reads (a run's, a curve's, a load
+    job's; the text names the field)."""
 
-
-_REQUIRED = tuple(f.encode_name for f in msgspec.structs.fields(RunResult) if f.required)
 
 _WORDS = {
     "object": "an object",
@@ -186,10 +186,31 @@ def run_record(data: Any) -> RunResult:
     if isinstance(data, dict) and "schema" in data and data["schema"] != SCHEMA:
         # A future schema may differ anywhere: say so, not the first field that changed.
         raise ResultProblem(f"result schema {data['schema']!r}, this ortbench reads {SCHEMA}")
+    return convert_record(data, RunResult, _EXPECTED_AT, _not_a_result)
+
+
+def _not_a_result(absent: list[str]) -> str:
+    return f"not an ortbench result (missing {', '.join(absent)})"
+
+
+Record = TypeVar("Record", bound=msgspec.Struct)
+
+
+def convert_record(
+    data: Any,
+    record: type[Record],
+    expected_at: Mapping[str, str],
+    not_a: Callable[[list[str]], str],
+) -> Record:
+    """`data` converted to `record` (the one check on read of every result file: a run's, a
+    curve's, a load job's); ResultProblem in ortbench's words otherwise. `expected_at` says,
+    per field path, what a field must be where its type says less than a reader needs;
+    `not_a(absent)` says what the file is not when top-level fields are missing."""
     try:
-        return msgspec.convert(data, RunResult)
+        return msgspec.convert(data, record)
     except msgspec.ValidationError as exc:
-        raise ResultProblem(_problem_text(str(exc), data)) from None
+        required = [f.encode_name for f in msgspec.structs.fields(record) if f.required]
+        raise ResultProblem(_problem_text(str(exc), data, required, expected_at, not_a)) from None
 
 
 def result_problem(data: Any) -> str:
@@ -207,12 +228,17 @@ def record_dict(record: RunResult) -> dict[str, Any]:
     return out
 
 
-def _problem_text(message: str, data: Any) -> str:
+def _problem_text(
+    message: str,
+    data: Any,
+    required: list[str],
+    expected_at: Mapping[str, str],
+    not_a: Callable[[list[str]], str],
+) -> str:
     """msgspec's message in ortbench's words: `model must be an object, got a string`."""
     missing = _MISSING.match(message)
     if missing and not missing["path"]:
-        absent = [k for k in _REQUIRED if k not in data]
-        return f"not an ortbench result (missing {', '.join(absent)})"
+        return not_a([k for k in required if k not in data])
     if missing:
         return f"{missing['path'][1:]} has no {missing['field']}"
     expected = _MESSAGE.match(message)
@@ -222,7 +248,7 @@ def _problem_text(message: str, data: Any) -> str:
     value = _at(data, path)
     if not path:
         return f"expected {_words(expected['type'])}, got {_shown(value)}"
-    what = _EXPECTED_AT.get(path) or _words(expected["type"], expected["bound"])
+    what = expected_at.get(path) or _words(expected["type"], expected["bound"])
     return f"{path} must be {what}, got {_shown(value)}"
 
 

@@ -18,6 +18,7 @@ from ..errors import OrtbenchError
 from ..fileio import RESULT_LIMIT, check_regular, read_regular, slug, write_atomic
 from ..profile import Profile, profile_to_dict
 from ..text import plural
+from .job_records import CURVE_KIND, LOAD_KIND, curve_record, load_record
 from .parent import parent_process_name
 from .protocol import SessionMeta
 from .result_record import SCHEMA, ResultProblem, run_record
@@ -25,19 +26,6 @@ from .stats import Described, describe, stability_warnings
 
 Samples = np.ndarray | Described
 """A run's samples: an array (in memory or memory-mapped), or a `sample_store.SampleStore`."""
-
-CURVE_KIND = "curve"
-"""The `kind` of a curve result (`ortbench curve`); run results have none."""
-CURVE_SCHEMA = 1
-LOAD_KIND = "load"
-"""The `kind` of a load result (`ortbench load`)."""
-LOAD_SCHEMA = 1
-
-_JOB_RESULTS = {
-    CURVE_KIND: (CURVE_SCHEMA, "points", "curve"),
-    LOAD_KIND: (LOAD_SCHEMA, "profiles", "load result"),
-}
-"""Per job kind kept in the history: its schema, the list every file of it holds, its name."""
 
 _NOT_A_RUN = {
     CURVE_KIND: "a curve (ortbench curve), not a run: a curve compares with another curve of "
@@ -242,19 +230,6 @@ def _a(what: str) -> str:
     return f"an {what}" if what[:1] in "aeiou" else f"a {what}"
 
 
-def job_problem(data: dict[str, Any], kind: str) -> str:
-    """What keeps `data` from being a job result of `kind` (curve, load) this ortbench reads,
-    or "" when nothing does."""
-    schema, items, name = _JOB_RESULTS[kind]
-    if data.get("kind") != kind:
-        return f"not an ortbench {name} (kind is not {kind!r})"
-    if data.get("schema") != schema:
-        return f"{kind} schema {data.get('schema')}, this ortbench reads {schema}"
-    if not isinstance(data.get(items), list):
-        return f"{_a(name)} without its list of {items}"
-    return ""
-
-
 def job_kind(path: str | Path) -> str:
     """The `kind` a result file names (curve, load), or "" for anything else: run results
     have none, and an unreadable file is the caller's to report."""
@@ -417,9 +392,10 @@ def _run_entry(path: Path, r: dict[str, Any]) -> HistoryEntry:
 
 def _curve_entry(path: Path, c: dict[str, Any]) -> HistoryEntry:
     """The history line of a curve file; OrtbenchError naming what is wrong with it."""
-    problem = job_problem(c, CURVE_KIND)
-    if problem:
-        raise OrtbenchError(problem)
+    try:
+        curve_record(c)  # the one check (job_records.py); the figures below are then safe
+    except ResultProblem as exc:
+        raise OrtbenchError(str(exc)) from None
     points = [p for p in c["points"] if isinstance(p, dict)]
     ok = [p for p in points if p.get("status") == "ok"]
     first = (ok[0].get("latency_ms") or {}) if ok else {}
@@ -443,9 +419,10 @@ def _curve_entry(path: Path, c: dict[str, Any]) -> HistoryEntry:
 def _load_entry(path: Path, data: dict[str, Any]) -> HistoryEntry:
     """The history line of a load result (HistoryEntry says what its figures are);
     OrtbenchError naming what is wrong with it."""
-    problem = job_problem(data, LOAD_KIND)
-    if problem:
-        raise OrtbenchError(problem)
+    try:
+        load_record(data)  # the one check (job_records.py)
+    except ResultProblem as exc:
+        raise OrtbenchError(str(exc)) from None
     parts = [p for p in data["profiles"] if isinstance(p, dict)]
     if not parts:
         raise OrtbenchError("a load result with no profiles")

@@ -23,12 +23,11 @@ from ...fileio import slug, write_atomic
 from ...profile import profile_to_dict
 from ...text import format_ms, format_ratio
 from ..compare.bootstrap import DEFAULT_MARGIN, bootstrap_ratio, sequential_set, verdict
+from ..job_records import CURVE_KIND, CURVE_SCHEMA, curve_record
+from ..result_record import ResultProblem
 from ..results import (
-    CURVE_KIND,
-    CURVE_SCHEMA,
     environment_warnings,
     job_kind,
-    job_problem,
     model_name,
     read_job_json,
     results_dir,
@@ -125,9 +124,10 @@ def load_curve(path: str | Path) -> dict[str, Any]:
     """Read a saved curve (through the history's one safe reader: a named pipe or a huge
     file is refused, not read); errors name the file and what is wrong."""
     data = read_job_json(path, "curve file")
-    problem = job_problem(data, KIND)
-    if problem:
-        raise OrtbenchError(f"{path}: {problem}")
+    try:
+        curve_record(data)  # the one check: the file converts to its record (job_records.py)
+    except ResultProblem as exc:
+        raise OrtbenchError(f"{path}: {exc}") from None
     return data
 
 

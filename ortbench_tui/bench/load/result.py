@@ -21,11 +21,10 @@ from ... import __version__
 from ...errors import OrtbenchError
 from ...fileio import slug, write_atomic
 from ...profile import Profile, profile_to_dict
+from ..job_records import LOAD_KIND, LOAD_SCHEMA, load_record
 from ..protocol import SessionMeta
+from ..result_record import ResultProblem
 from ..results import (
-    LOAD_KIND,
-    LOAD_SCHEMA,
-    job_problem,
     read_job_json,
     results_dir,
     write_result_json,
@@ -210,9 +209,10 @@ def load_load(path: str | Path) -> dict[str, Any]:
     """Read a saved load result (through the history's one safe reader: a named pipe or a
     huge file is refused, not read); errors name the file and what is wrong."""
     data = read_job_json(path, "load result")
-    problem = job_problem(data, KIND)
-    if problem:
-        raise OrtbenchError(f"{path}: {problem}")
+    try:
+        load_record(data)  # the one check: the file converts to its record (job_records.py)
+    except ResultProblem as exc:
+        raise OrtbenchError(f"{path}: {exc}") from None
     return data
 
 
