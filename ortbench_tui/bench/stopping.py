@@ -54,6 +54,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .block_median import BlockMedian
 from .level_bootstrap import (
     LOOK_REPS,
     MIN_CI_ROUNDS,
@@ -189,8 +190,8 @@ def eta_to_decide(history: Sequence[tuple[int, float, float]], margin: float) ->
 
 
 class SequentialRule:
-    """What every sequential rule shares: per stream, each block's sketch and raw samples (one
-    block per session), the look schedule and each look's level, the bootstrap's generator
+    """What every sequential rule shares: per stream, each block's sketch (one block per
+    session) and the blocks' samples for the median (`block_median`: bounded), the look schedule and each look's level, the bootstrap's generator
     and the pace for the ETA. A rule built on it (`SequentialComparison`,
     `ci_stop.SequentialCiWidth`, `sweep.decide.RoundDecider`) says only what its look
     computes and what stopping means; its verdicts all come from `verdict.judge`."""
@@ -205,7 +206,7 @@ class SequentialRule:
         self.rng = np.random.default_rng(seed)
         self._points = points
         self._sketches: list[list[np.ndarray]] = [[] for _ in range(streams)]
-        self._raw: list[list[np.ndarray]] = [[] for _ in range(streams)]
+        self._medians = [BlockMedian() for _ in range(streams)]
 
     def take_block(self, stream: int, block: np.ndarray | Sequence[np.ndarray]) -> int:
         """Take a stream's next block: a 1-D array (one session) or one array per session;
@@ -215,7 +216,7 @@ class SequentialRule:
         else:
             sessions = [np.asarray(b) for b in block]
         self._sketches[stream].append(np.stack([sketch_block(s, self._points) for s in sessions]))
-        self._raw[stream].append(np.concatenate([s.ravel() for s in sessions]))
+        self._medians[stream].add(np.concatenate([s.ravel() for s in sessions]))
         return len(sessions)
 
     def blocks(self, stream: int = 0) -> int:
@@ -223,7 +224,7 @@ class SequentialRule:
 
     def block_samples(self, stream: int = 0) -> int:
         """Samples in the stream's blocks."""
-        return sum(b.size for b in self._raw[stream])
+        return self._medians[stream].samples
 
     def sketches(self, stream: int, n: int, generation: int = 0) -> np.ndarray:
         """The first n blocks' sketches, (sessions, n, points). With `generation` (the
@@ -234,8 +235,9 @@ class SequentialRule:
         return np.concatenate([np.stack(s[k * g : (k + 1) * g], axis=1) for k in range(n // g)])
 
     def median(self, stream: int, n: int) -> float:
-        """The exact median of the first n blocks' samples."""
-        return float(np.median(np.concatenate(self._raw[stream][:n])))
+        """The median of the first n blocks' samples (exact up to a million samples a stream,
+        then to 3 significant digits: `block_median`)."""
+        return self._medians[stream].median(n)
 
     def next_level(self) -> float:
         """Count a look (a fixed plan's look past its last spends the last one's share);
@@ -312,6 +314,8 @@ class SequentialComparison(SequentialRule):
                 "(the first look)"
             )
         self.generation_rounds = generation_rounds
+        for medians in self._medians:  # a look leaves out an incomplete generation
+            medians.recent = max(medians.recent, generation_rounds)
         self._reps = reps
         self.history: list[tuple[int, float, float]] = []
         """(rounds, low, high) of every look, for the ETA and the live plot."""
