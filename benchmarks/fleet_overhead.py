@@ -49,7 +49,12 @@ def fleet_round(model: str, profile: Profile) -> tuple[float, float, float]:
         now = time.perf_counter() - run.submitted_at
         if isinstance(event, NodeStatus) and event.state == "ready":
             ready = now
-        if isinstance(event, FleetProgress) and event.phase == "timed" and first is None:
+        if (
+            isinstance(event, FleetProgress)
+            and event.run
+            and event.run.phase == "timed"
+            and first is None
+        ):
             first = now
         if isinstance(event, JobOutcome):
             if event.status != "ok" or event.result is None:

@@ -140,30 +140,30 @@ def execute(args: argparse.Namespace) -> int:
     load = load_request(args)
     profiles = _profiles(args)
     inputs = {m: input_spec_from_args(args, m) for m in dict.fromkeys(args.models)}
-    from ..fleet.session import FleetSession
+    from ..bench.job import drive
+    from ..fleet.session import FleetFinished, FleetSession
     from .run_outputs import keep_in_history
 
-    session = FleetSession(
+    job = FleetSession(
         args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex, inputs=inputs,
-        load=load,
+        load=load, keep=None if args.no_history else keep_in_history,
     )  # fmt: skip
     progress = ProgressLine(not args.quiet, fleet_notes)
     try:
         # Ray's text (a raylet's note on a dead worker, in colour) goes to stdout at any time:
         # while Ray runs, fd 1 is stderr, so stdout holds only what ortbench writes after.
         with stdout_to_stderr():
-            report, version_skips = session.run(
-                progress, keep=None if args.no_history else keep_in_history
-            )
+            done = drive(job, FleetFinished, progress, "fleet run")
     except (KeyboardInterrupt, SystemExit):  # kept in history already; --json and the table
-        partial = session.partial_report
+        with stdout_to_stderr():  # the agents' last messages, as above
+            partial = job.partial(progress)
         if partial is not None:
             quietly(progress.clear)
-            quietly(lambda: _emit(args, partial, 0))
+            quietly(lambda: _emit(args, partial.report, 0))
         raise
     finally:
         quietly(progress.clear)
-    return _emit(args, report, version_skips)
+    return _emit(args, done.report, done.version_skips)
 
 
 def load_request(args: argparse.Namespace) -> LoadRequest | None:

@@ -10,5 +10,5 @@ faces: it drives `bench` on remote nodes, and neither `bench` nor the engine imp
   driver    starts the agents, merges their event streams, names dead nodes, cancels
   report    the (model, profile) x node table with the fastest node per row
   history   fleet results into the local history, and the history by host
-  session   one fleet run from connecting to the report (what the CLI calls)
+  session   one fleet run from connecting to the report: the fleet's Job, which the CLI drives
 """

@@ -1,5 +1,6 @@
 """The driver side of a fleet run: check each node's ortbench, start one agent per node, merge
-the agents' event streams, turn a lost node into failed results that name it, cancel."""
+the agents' event streams, turn a lost node into failed results that name it, cancel.
+`FleetRun` follows the agents; `session.FleetSession` wraps it into the fleet's `Job`."""
 
 from __future__ import annotations
 
@@ -40,13 +41,19 @@ class NodeStatus:
     message: str = ""
 
 
+FLEET_PHASE = "jobs done"
+"""The phase of a fleet run's progress: done and total count (node, job) pairs."""
+
+
 @dataclass(frozen=True)
 class FleetProgress(JobProgress):
-    """The job that just moved on its node (`node`, `job`; phase, done and total are its
-    run's), with the ETA of the whole fleet run and every node's phase in `detail`."""
+    """The whole fleet run: `done` of `total` (node, job) pairs ended, the ETA of the whole
+    run, every node's phase in `detail`. `node` and `job` moved it; `run` is that job's own
+    progress on its node (None when the event is a job's end)."""
 
     node: NodeInfo | None = None
     job: FleetJob | None = None
+    run: JobProgress | None = None
 
 
 @dataclass
@@ -75,6 +82,14 @@ class NodeLost:
 @dataclass(frozen=True)
 class AgentEnded:
     """The agent's stream is over."""
+
+
+@dataclass(frozen=True)
+class NodeMessage:
+    """What a node's follower thread hands the driver: one message from that node."""
+
+    node: NodeInfo
+    message: AgentMessage | NodeLost | AgentEnded
 
 
 FleetEvent = NodeStatus | FleetProgress | JobOutcome
@@ -121,12 +136,12 @@ class FleetRun:
     def __init__(self, nodes: list[NodeInfo], jobs: list[FleetJob]) -> None:
         self.nodes = nodes
         self.jobs = jobs
-        self._queue: queue.Queue[tuple[NodeInfo, AgentMessage | NodeLost | AgentEnded]] = (
-            queue.Queue()
-        )
+        self._queue: queue.Queue[NodeMessage] = queue.Queue()
         self._agents: dict[str, Any] = {}
         self._threads: list[threading.Thread] = []
         self._cancelled = False
+        self._cancel_deadline: float | None = None
+        """After a cancel: when to stop waiting for the agents' last messages."""
         self._by_index = {job.index: job for job in jobs}
         self._pending = {n.node_id: set(self._by_index) for n in nodes}
         self._running = len(nodes)
@@ -164,26 +179,49 @@ class FleetRun:
 
         try:
             for ref in stream:
-                self._queue.put((node, ray.get(ref)))
+                self._queue.put(NodeMessage(node, ray.get(ref)))
         except Exception as exc:  # the node or its agent is gone: name it, the rest go on
-            self._queue.put((node, NodeLost(first_line(exc))))
-        self._queue.put((node, AgentEnded()))
+            self._queue.put(NodeMessage(node, NodeLost(first_line(exc))))
+        self._queue.put(NodeMessage(node, AgentEnded()))
+
+    @property
+    def total(self) -> int:
+        """(node, job) pairs in the run: the `total` of its progress."""
+        return len(self.jobs) * len(self.nodes)
 
     def events(self) -> Iterator[FleetEvent]:
-        """Node states, job progress and outcomes, as they come, until every agent is done."""
+        """Node states, progress and outcomes, as they come, until every agent is done, or,
+        after `cancel()`, until the agents' last messages are in or the grace time is over;
+        a job with no outcome by then is cancelled."""
         for node in self.nodes:
             yield NodeStatus(node, "waiting")  # for the node's ortbench slot
-        self._start()
-        while self._running:
+        yield self._fleet_progress()
+        if not self._cancelled:  # a cancel before the start starts nothing
+            self._start()
+        else:
+            self._running = 0
+        while self._running and not self._grace_over():
             yield from self._pump(0.2)
+        yield from self._wind_up()
+
+    def _grace_over(self) -> bool:
+        return self._cancel_deadline is not None and time.monotonic() >= self._cancel_deadline
+
+    def _wind_up(self) -> list[FleetEvent]:
+        """Close the agents; a job still without an outcome (after a cancel) is cancelled."""
         self.close()
+        out: list[FleetEvent] = []
+        for node in self.nodes:
+            out += self._fail_pending(node, "cancelled", "cancelled")
+        return out
 
     def _pump(self, timeout_s: float) -> list[FleetEvent]:
         """The events of the next agent message, if one comes within `timeout_s`."""
         try:
-            node, msg = self._queue.get(timeout=timeout_s)
+            item = self._queue.get(timeout=timeout_s)
         except queue.Empty:
             return []
+        node, msg = item.node, item.message
         pending = self._pending[node.node_id]
         if isinstance(msg, AgentReady):
             return [NodeStatus(node, "ready", "; ".join(msg.warnings))]
@@ -191,11 +229,12 @@ class FleetRun:
             p = msg.progress
             count = f"{p.done:.0f}/{p.total:.0f}" if p.total else f"{p.done:.0f}"
             self._node_phase[node.label] = f"{p.phase} {count}"
-            return [self._progress(node, self._by_index[msg.index], p)]
+            return [self._fleet_progress(node, self._by_index[msg.index], p)]
         if isinstance(msg, AgentFinished | AgentFailed):
             pending.discard(msg.index)
             self._ended += 1
-            return [self._outcome(node, self._by_index[msg.index], msg)]
+            job = self._by_index[msg.index]
+            return [self._outcome(node, job, msg), self._fleet_progress(node, job)]
         if isinstance(msg, NodeLost):
             why = f"node {node.label} (id {node.node_id[:12]}, {node.ip}) was lost: {msg.message}"
             status = "cancelled" if self._cancelled else "run"
@@ -204,21 +243,31 @@ class FleetRun:
         why = f"node {node.label} ended without a result for this job"
         return [*self._fail_pending(node, "run", why), NodeStatus(node, "done")]
 
-    def _progress(self, node: NodeInfo, job: FleetJob, run: JobProgress) -> FleetProgress:
-        """The ETA of every job at the pace of those ended so far, or the running job's own
-        while none has ended."""
-        total = len(self.jobs) * len(self.nodes)
+    def _fleet_progress(
+        self,
+        node: NodeInfo | None = None,
+        job: FleetJob | None = None,
+        run: JobProgress | None = None,
+    ) -> FleetProgress:
+        """(node, job) pairs ended of all; the ETA of every job at the pace of those ended so
+        far, or the running job's own while none has ended."""
         elapsed = time.perf_counter() - self.started
-        eta = eta_from_fraction(elapsed, self._ended / total) if self._ended else run.eta_s
+        if self._ended:
+            eta = eta_from_fraction(elapsed, self._ended / self.total)
+        else:
+            eta = run.eta_s if run is not None else None
         detail = "  ·  ".join(f"{label} {phase}" for label, phase in self._node_phase.items())
-        return FleetProgress(run.phase, run.done, run.total, elapsed, eta, detail, node, job)
+        return FleetProgress(
+            FLEET_PHASE, self._ended, self.total, elapsed, eta, detail, node, job, run
+        )
 
     def _fail_pending(self, node: NodeInfo, status: str, why: str) -> list[FleetEvent]:
         pending = self._pending[node.node_id]
-        out: list[FleetEvent] = [
-            JobOutcome(node, self._by_index[i], status, message=why) for i in sorted(pending)
-        ]
-        self._ended += len(pending)
+        out: list[FleetEvent] = []
+        for i in sorted(pending):
+            self._ended += 1
+            out += [JobOutcome(node, self._by_index[i], status, message=why)]
+            out += [self._fleet_progress(node, self._by_index[i])]
         pending.clear()
         return out
 
@@ -237,10 +286,14 @@ class FleetRun:
     def cancelled(self) -> bool:
         return self._cancelled
 
-    def cancel(self) -> None:
-        """Stop every remote worker after its current batch; jobs not started are cancelled."""
+    def cancel(self, grace_s: float = CANCEL_GRACE_S) -> None:
+        """Stop every remote worker after its current batch; jobs not started are cancelled.
+        `events()` waits `grace_s` at most for what the agents still send."""
+        if self._cancelled:
+            return
         self._cancelled = True
-        for agent in self._agents.values():
+        self._cancel_deadline = time.monotonic() + grace_s
+        for agent in list(self._agents.values()):
             agent.cancel.remote()
 
     def close(self) -> None:
@@ -252,12 +305,10 @@ class FleetRun:
         self._agents.clear()
 
     def finish_cancelled(self, grace_s: float = CANCEL_GRACE_S) -> list[FleetEvent]:
-        """After `cancel()`: what the agents still send within `grace_s`, then close them."""
+        """When `events()` was cut short (Ctrl-C, SIGTERM or SIGHUP unwound its consumer):
+        cancel, then what the agents still send within `grace_s`, then close them."""
+        self.cancel(grace_s)
         out: list[FleetEvent] = []
-        deadline = time.monotonic() + grace_s
-        while self._running and time.monotonic() < deadline:
+        while self._running and not self._grace_over():
             out += self._pump(0.1)
-        self.close()
-        for node in self.nodes:
-            out += self._fail_pending(node, "cancelled", "cancelled")
-        return out
+        return out + self._wind_up()

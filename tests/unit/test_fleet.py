@@ -18,12 +18,14 @@ import onnx
 import pytest
 
 from ortbench_tui import cli
+from ortbench_tui.bench.job import JobProgress, drive
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.fleet.cluster import RESOURCE, NodeInfo, nodes_from_ray_list, select_nodes
 from ortbench_tui.fleet.driver import JobOutcome
 from ortbench_tui.fleet.history import history_by_host
 from ortbench_tui.fleet.payload import Bundle, FleetJob
 from ortbench_tui.fleet.report import build_report, exit_code, format_report, report_csv
+from ortbench_tui.fleet.session import FleetFinished
 from ortbench_tui.models import file_sha256
 
 ray = pytest.importorskip("ray")
@@ -189,7 +191,14 @@ def test_the_driver_turns_typed_agent_messages_into_progress_with_an_eta_and_out
     """No Ray: the agents' messages are put in the driver's queue as its node threads would."""
     from ortbench_tui.bench.job import JobProgress
     from ortbench_tui.fleet import agent
-    from ortbench_tui.fleet.driver import AgentEnded, FleetProgress, FleetRun, NodeLost, NodeStatus
+    from ortbench_tui.fleet.driver import (
+        AgentEnded,
+        FleetProgress,
+        FleetRun,
+        NodeLost,
+        NodeMessage,
+        NodeStatus,
+    )
 
     a = NodeInfo(node_id="a1", hostname="a", ip="10.0.0.1", label="a")
     b = NodeInfo(node_id="b1", hostname="b", ip="10.0.0.2", label="b")
@@ -204,16 +213,44 @@ def test_the_driver_turns_typed_agent_messages_into_progress_with_an_eta_and_out
         (b, NodeLost("connection reset")),
         (b, AgentEnded()),
     ]:
-        run._queue.put((node, msg))
+        run._queue.put(NodeMessage(node, msg))
     events = list(run.events())
     progress = [e for e in events if isinstance(e, FleetProgress)]
-    assert len(progress) == 1 and progress[0].phase == "timed" and progress[0].eta_s == 2.0
-    assert progress[0].node == a and "a timed 300/1000" in progress[0].detail
+    moved = [e for e in progress if e.run is not None]  # by a node's own run
+    assert len(moved) == 1 and moved[0].run.phase == "timed" and moved[0].eta_s == 2.0
+    assert moved[0].node == a and "a timed 300/1000" in moved[0].detail
+    # the fleet's own count: (node, job) pairs ended of all, each end counted once
+    assert [(p.done, p.total) for p in progress] == [(0, 2), (0, 2), (1, 2), (2, 2)]
     outcomes = {o.node.label: o for o in events if isinstance(o, JobOutcome)}
     assert outcomes["a"].status == "ok" and outcomes["a"].samples_ns is samples
     assert outcomes["b"].status == "run" and "connection reset" in outcomes["b"].message
     ready = [e for e in events if isinstance(e, NodeStatus) and e.state == "ready"]
     assert ready[0].message == "hardware detection failed: x"
+
+
+def test_a_cancel_while_the_events_are_followed_closes_them_within_the_grace_time():
+    """No Ray: a node that never answers the cancel holds the run up for the grace time
+    only; its job, and the one of the node that never started, end cancelled."""
+    from ortbench_tui.fleet import agent
+    from ortbench_tui.fleet.driver import FleetProgress, FleetRun, NodeMessage
+
+    a = NodeInfo(node_id="a1", hostname="a", ip="10.0.0.1", label="a")
+    b = NodeInfo(node_id="b1", hostname="b", ip="10.0.0.2", label="b")
+    run = FleetRun([a, b], [_job()])
+    run._start = lambda: None  # type: ignore[method-assign]
+    run._queue.put(NodeMessage(a, agent.AgentProgress(0, JobProgress("timed", 3, 10, 1, 2))))
+    events = []
+    for event in run.events():
+        events.append(event)
+        if isinstance(event, FleetProgress) and event.run is not None:
+            run.cancel(grace_s=0.3)
+    outcomes = [e for e in events if isinstance(e, JobOutcome)]
+    assert sorted((o.node.label, o.status) for o in outcomes) == [
+        ("a", "cancelled"),
+        ("b", "cancelled"),
+    ]
+    last = [e for e in events if isinstance(e, FleetProgress)][-1]
+    assert (last.done, last.total) == (2, 2) and run.cancelled
 
 
 def _failed_outcome(samples: np.ndarray) -> JobOutcome:
@@ -452,12 +489,18 @@ def test_a_different_ortbench_version_is_named_per_node(cluster, monkeypatch, ca
     assert err.count("runs ortbench 0.1.0, this is 9.9.9") == 3
 
 
-def _session(selectors: list[str], duration: float):
+def _session(selectors: list[str], duration: float, keep=None):
     from ortbench_tui.fleet.session import FleetSession
     from ortbench_tui.profile import Profile, apply_overrides
 
     profile = apply_overrides(Profile(name="p"), [f"run.duration_s={duration}"])
-    return FleetSession(["sample:tiny"], [profile], None, selectors, run_id="t")
+    return FleetSession(["sample:tiny"], [profile], None, selectors, run_id="t", keep=keep)
+
+
+def _timed_on(event) -> str | None:
+    """The node whose own run is in its timed phase, if the event says so."""
+    run = getattr(event, "run", None)
+    return event.node.node_id if run is not None and run.phase == "timed" else None
 
 
 @pytest.mark.slow
@@ -474,7 +517,7 @@ def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
             if isinstance(event, JobOutcome):
                 ends[name] = time.monotonic()
 
-        _session([f"id:{node}"], 1.5).run_all(on_event)
+        drive(_session([f"id:{node}"], 1.5), FleetFinished, on_event, "fleet run")
 
     threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
     for t in threads:
@@ -486,18 +529,66 @@ def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
 
 
 @pytest.mark.slow
+def test_drive_follows_a_fleet_job_to_its_report_with_one_progress_count(cluster, isolated_dirs):
+    """The fleet is a Job like the others: `drive` returns its result, and its progress is
+    `JobProgress` whose done never goes back and has a total: (node, job) pairs ended."""
+    from ortbench_tui.fleet.session import FleetSession
+    from ortbench_tui.profile import Profile, apply_overrides
+
+    profile = apply_overrides(
+        Profile(name="p"), ["run.timed_runs=200", "run.duration_s=0", "run.warmup_runs=5"]
+    )
+    job = FleetSession(["sample:tiny"], [profile], None, [], run_id="t")
+    events: list = []
+    done = drive(job, FleetFinished, events.append, "fleet run")
+    assert isinstance(done, FleetFinished) and not done.cancelled and events[-1] is done
+    assert exit_code(done.report) == 0 and len(done.report.outcomes) == 3
+    progress = [e for e in events if isinstance(e, JobProgress)]
+    counts = [p.done for p in progress]
+    assert counts == sorted(counts) and all(p.total for p in progress)
+    fleet = [p for p in progress if p.phase == "jobs done"]
+    assert (fleet[-1].done, fleet[-1].total) == (3, 3)
+    assert any(p.detail for p in fleet)  # each node's own phase, for the one line
+
+
+@pytest.mark.slow
+def test_a_cancel_through_the_job_closes_it_with_what_each_node_measured(cluster, isolated_dirs):
+    """`cancel()` while `drive` follows the job: the result comes, marked cancelled, with
+    every node's partial result and samples, long before the 30 s jobs would end."""
+    job = _session([], 30.0)
+    timed: set[str | None] = set()
+    cancelled_at: list[float] = []
+
+    def on_event(event):
+        timed.add(_timed_on(event))
+        if len(timed - {None}) == 3 and not cancelled_at:
+            cancelled_at.append(time.monotonic())
+            job.cancel()
+
+    done = drive(job, FleetFinished, on_event, "fleet run")
+    assert done.cancelled and job.cancelled
+    outcomes = done.report.outcomes
+    assert sorted(o.status for o in outcomes) == ["cancelled"] * 3
+    assert all(o.samples_ns is not None and o.samples_ns.size > 0 for o in outcomes)
+    assert time.monotonic() - cancelled_at[0] < 15
+
+
+@pytest.mark.slow
 def test_cancel_stops_every_remote_worker(cluster, isolated_dirs):
+    """The events cut short, as Ctrl-C cuts them: `partial()` cancels every node's worker."""
     session = _session([], 30.0)
-    run, _ = session.prepare(lambda e: None)
+    events = session.events()  # held, as the interrupted caller's traceback holds it
     timed = set()
-    for event in run.events():
-        if getattr(event, "phase", "") == "timed":
-            timed.add(event.node.node_id)
-        if len(timed) == 3:
+    for event in events:
+        timed.add(_timed_on(event))
+        if len(timed - {None}) == 3:
             break
     cancelled_at = time.monotonic()
-    run.cancel()
-    outcomes = [e for e in run.finish_cancelled() if isinstance(e, JobOutcome)]
+    cut_short: list = []
+    finished = session.partial(cut_short.append)
+    outcomes = [e for e in cut_short if isinstance(e, JobOutcome)]
+    assert finished is not None and finished.cancelled
+    assert {id(o) for o in finished.report.outcomes} == {id(o) for o in outcomes}
     assert sorted(o.status for o in outcomes) == ["cancelled"] * 3
     # what each measured before the cancel comes back, to be kept as a local run keeps it
     assert all(o.result and o.result["status"] == "cancelled" for o in outcomes)
@@ -545,7 +636,7 @@ def test_a_node_removed_mid_run_fails_its_jobs_by_name_and_the_others_finish(
     outcomes: list[JobOutcome] = []
 
     def on_event(event):
-        if getattr(event, "phase", "") == "timed" and event.node.node_id == victim_id:
+        if _timed_on(event) == victim_id:
             if victim in cluster.list_all_nodes():
                 cluster.remove_node(victim)
         if isinstance(event, JobOutcome):
@@ -553,7 +644,7 @@ def test_a_node_removed_mid_run_fails_its_jobs_by_name_and_the_others_finish(
 
     from ortbench_tui.commands.run_outputs import keep_in_history
 
-    report, _ = _session([], 2.0).run_all(on_event, keep=keep_in_history)
+    report = drive(_session([], 2.0, keep_in_history), FleetFinished, on_event).report
     by_node = {o.node.node_id: o for o in outcomes}
     assert len(by_node) == 3
     lost = by_node.pop(victim_id)
