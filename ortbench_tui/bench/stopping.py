@@ -191,8 +191,9 @@ def eta_to_decide(history: Sequence[tuple[int, float, float]], margin: float) ->
 
 class SequentialRule:
     """What every sequential rule shares: per stream, each block's sketch (one block per
-    session) and the blocks' samples for the median (`block_median`: bounded), the look schedule and each look's level, the bootstrap's generator
-    and the pace for the ETA. A rule built on it (`SequentialComparison`,
+    session) and the blocks' samples for the median (`block_median`: bounded), the look
+    schedule and each look's level, the bootstrap's generator and the pace for the ETA. A
+    rule built on it (`SequentialComparison`,
     `ci_stop.SequentialCiWidth`, `sweep.decide.RoundDecider`) says only what its look
     computes and what stopping means; its verdicts all come from `verdict.judge`."""
 
