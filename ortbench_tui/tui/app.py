@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App
@@ -20,17 +20,25 @@ from textual.worker import Worker
 from .keys import bindings
 from .messages import HardwareDetected
 from .palette import WorkbenchCommands
+from .workbench import SaveResult, StartRun
 from .worker_errors import WorkerErrors
 from .workspace import Workspace
 
+if TYPE_CHECKING:
+    from ortbench_tui.bench.results import Samples
+    from ortbench_tui.bench.runner import RunHandle, RunRequest
+    from ortbench_tui.errors import OrtbenchError
+    from ortbench_tui.hardware import HardwareInfo
+    from ortbench_tui.models import ModelInfo
 
-def _engine_start_run(request: Any) -> Any:
+
+def _engine_start_run(request: RunRequest) -> RunHandle:
     from ortbench_tui.bench.runner import start_run
 
     return start_run(request)
 
 
-def _engine_save_result(result: dict[str, Any], samples: Any) -> Path:
+def _engine_save_result(result: dict[str, Any], samples: Samples) -> Path:
     from ortbench_tui.bench.results import save_to_history
 
     return save_to_history(result, samples)
@@ -51,8 +59,8 @@ class OrtbenchApp(WorkerErrors, App[None]):
     BINDINGS = bindings("app")
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
 
-    hardware: var[Any] = var(None, init=False)
-    """HardwareInfo once known (injected, or detected in a subprocess after start-up)."""
+    hardware: var[HardwareInfo | None] = var(None, init=False)
+    """Known (injected, or detected in a subprocess after start-up)."""
     hardware_error: var[str | None] = var(None, init=False)
     """Why detection failed, if it did."""
 
@@ -60,10 +68,10 @@ class OrtbenchApp(WorkerErrors, App[None]):
         self,
         workspace: Workspace,
         *,
-        hardware: Any = None,
-        detector: Callable[[], Any] | None = None,
-        start_run: Callable[[Any], Any] | None = None,
-        save_result: Callable[[dict[str, Any], Any], Path] | None = None,
+        hardware: HardwareInfo | None = None,
+        detector: Callable[[], HardwareInfo] | None = None,
+        start_run: StartRun | None = None,
+        save_result: SaveResult | None = None,
         cursor_blink: bool = True,
         initial_model: str | None = None,
         initial_profile: str | None = None,
@@ -77,7 +85,7 @@ class OrtbenchApp(WorkerErrors, App[None]):
         self.cursor_blink = cursor_blink
         self.initial_model = initial_model
         self.initial_profile = initial_profile
-        self.model_infos: dict[str, Any] = {}
+        self.model_infos: dict[str, ModelInfo | OrtbenchError] = {}
         """spec -> ModelInfo, or the OrtbenchError that reading it gave."""
 
     # -- start-up -----------------------------------------------------------------------------
@@ -237,10 +245,10 @@ def make_app(
     cwd: Path | str | None = None,
     include_samples: bool = True,
     include_shipped: bool = True,
-    hardware: Any = None,
-    detector: Callable[[], Any] | None = None,
-    start_run: Callable[[Any], Any] | None = None,
-    save_result: Callable[[dict[str, Any], Any], Path] | None = None,
+    hardware: HardwareInfo | None = None,
+    detector: Callable[[], HardwareInfo] | None = None,
+    start_run: StartRun | None = None,
+    save_result: SaveResult | None = None,
     cursor_blink: bool = True,
     initial_model: str | None = "sample:tiny",
     initial_profile: str | None = None,

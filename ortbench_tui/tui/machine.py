@@ -8,17 +8,20 @@ the probe in a child interpreter, and the UI process never imports onnxruntime f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ortbench_tui.hardware import HardwareInfo
 
 
-def detect() -> Any:
+def detect() -> HardwareInfo:
     """HardwareInfo from a child process (raises OrtbenchError when that fails)."""
     from ortbench_tui.hardware import detect_isolated
 
     return detect_isolated()
 
 
-def header_line(info: Any) -> str:
+def header_line(info: HardwareInfo) -> str:
     """CPU, cores, memory, GPUs with SM counts, ORT version, the EPs that really work."""
     from ortbench_tui.hardware import one_line_summary
 

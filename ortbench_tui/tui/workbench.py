@@ -3,13 +3,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast, runtime_checkable
 
 from textual.dom import DOMNode
 
 from .workspace import Workspace
+
+if TYPE_CHECKING:  # the engine's types only: the first frame loads none of it
+    from ortbench_tui.bench.job import Job
+    from ortbench_tui.bench.results import Samples
+    from ortbench_tui.bench.runner import Event, Finished, RunRequest
+    from ortbench_tui.errors import OrtbenchError
+    from ortbench_tui.hardware import HardwareInfo
+    from ortbench_tui.models import ModelInfo
+
+    class RunJob(Job[Finished], Protocol):
+        """A measured run as the run panel follows it: the engine's `RunHandle`, or a
+        recorded one played back (`demo.FakeHandle`)."""
+
+        def events(self) -> Iterator[Event]: ...
+
+
+StartRun: TypeAlias = "Callable[[RunRequest], RunJob]"
+"""RunRequest -> its running job (the engine's `start_run`, or a fake)."""
+SaveResult: TypeAlias = "Callable[[dict[str, Any], Samples], Path]"
+"""(result, samples: an array or the run's SampleStore) -> the history file written."""
 
 
 @runtime_checkable
@@ -18,16 +38,14 @@ class Workbench(Protocol):
 
     workspace: Workspace
     """Models and profiles found on disk (and added this session)."""
-    hardware: Any
-    """HardwareInfo once known, else None."""
+    hardware: HardwareInfo | None
+    """Known once detected (or injected), else None."""
     hardware_error: str | None
     """Why hardware detection failed, if it did."""
-    model_infos: dict[str, Any]
-    """spec -> ModelInfo, or the OrtbenchError that reading it gave."""
-    start_run: Callable[[Any], Any]
-    """RunRequest -> run handle."""
-    save_result: Callable[[dict[str, Any], Any], Path]
-    """(result, samples) -> the history file written."""
+    model_infos: dict[str, ModelInfo | OrtbenchError]
+    """spec -> the model's details, or the error that reading it gave."""
+    start_run: StartRun
+    save_result: SaveResult
     cursor_blink: bool
     """Off for stable snapshots; prompts and inputs follow it."""
     initial_model: str | None

@@ -6,16 +6,22 @@ handler hands the error to the app (`OrtbenchApp.report_worker_error`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from .app import OrtbenchApp
 
 
 class WorkerErrors:
     """Mixin for DOM nodes that start workers with exit_on_error=False."""
 
-    app: Any
+    app: App[object]
+    """The DOM node's own `app` (the mixin is never used on anything else)."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.app.report_worker_error(event.worker)
+            cast("OrtbenchApp", self.app).report_worker_error(event.worker)

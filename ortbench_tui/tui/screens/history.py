@@ -3,8 +3,9 @@ show only the runs of some hosts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +20,9 @@ from ..messages import HistoryLoaded
 from ..widgets.footer import WorkbenchFooter
 from ..workbench import workbench
 from ..worker_errors import WorkerErrors
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.results import HistoryEntry
 
 COLUMNS = (
     Column("", 0),
@@ -47,7 +51,7 @@ PICK_REFUSALS = {
 }
 
 
-def skipped_sentence(skipped: list[tuple[Any, str]]) -> str:
+def skipped_sentence(skipped: list[tuple[Path, str]]) -> str:
     """One sentence for every history file that could not be read (empty when none)."""
     if not skipped:
         return ""
@@ -75,8 +79,8 @@ class HistoryScreen(WorkerErrors, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="history")
-        self.all_entries: list[Any] = []
-        self.entries: list[Any] = []
+        self.all_entries: list[HistoryEntry] = []
+        self.entries: list[HistoryEntry] = []
         """The runs shown: those of `all_entries` on the hosts matching `host_glob`."""
         self.host_glob = ""
         self.picked: list[int] = []
@@ -234,7 +238,11 @@ class HistoryScreen(WorkerErrors, Screen[None]):
         if row is None:
             return
         entry = self.entries[row]
-        opener = {"curve": saved_curve_screen, "load": saved_load_screen}.get(entry.kind)
+        openers: dict[str, Callable[[Path], Screen[None]]] = {
+            "curve": saved_curve_screen,
+            "load": saved_load_screen,
+        }
+        opener = openers.get(entry.kind)
         if opener is None:
             self.app.push_screen(RunDetailScreen(entry.path))
             return
@@ -289,7 +297,7 @@ class HistoryScreen(WorkerErrors, Screen[None]):
             return True if len(self.picked) == 2 else None
         return True
 
-    def _picked_paths(self) -> tuple[Any, Any] | None:
+    def _picked_paths(self) -> tuple[Path, Path] | None:
         if len(self.picked) != 2:
             self.notify("pick two runs with space first", severity="warning")
             return None
