@@ -51,7 +51,7 @@ def capped_eta(eta: float | None, cap_s: float, timed_s: float, pace: float = 1.
     return left if eta is None else min(eta, left)
 
 
-def run_eta(run: Any, done: int, total: int | None, timed_s: float) -> float | None:
+def run_eta(run: Any, done: int, total: float | None, timed_s: float) -> float | None:
     """Seconds left of the timed runs, `timed_s` into them with `done` of `total` made; for a
     run until a precision, the most it can take. None while too little is done to tell."""
     timed_s = max(timed_s, 0.0)

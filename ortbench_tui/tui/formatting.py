@@ -6,10 +6,18 @@ directly and the widgets only choose colours by severity.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ortbench_tui.profile import Profile, ep_full_name
 from ortbench_tui.text import format_ms, human_bytes, human_count
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.ci_stop import CiWidthState
+    from ortbench_tui.dims import Dim
+    from ortbench_tui.hardware import HardwareInfo
+    from ortbench_tui.models import ModelInfo
+
+    from .workspace import ProfileEntry
 
 Line = tuple[str, str]
 """(severity, text); severity is one of ok, info, muted, warning, error."""
@@ -24,7 +32,7 @@ def when(created: str) -> str:
     return created.replace("T", " ")[:16] if created else "?"
 
 
-def _ms(value: Any) -> str:
+def _ms(value: object) -> str:
     return format_ms(float(value)) if isinstance(value, (int, float)) else "-"
 
 
@@ -75,7 +83,7 @@ def stop_lines(result: dict[str, Any]) -> list[Line]:
     return [("ok" if reached else "warning", text)]
 
 
-def ci_width_label(state: Any, target_pct: float, spent_s: float) -> str:
+def ci_width_label(state: CiWidthState | None, target_pct: float, spent_s: float) -> str:
     """The run panel's phase label while an "until ±x%" run goes (24 columns at most)."""
     half = getattr(state, "half_width", None)
     now = f"±{half:.1%}" if half is not None else "…"
@@ -164,14 +172,14 @@ def profile_summary(profile: Profile, physical_cores: int | None) -> list[tuple[
     return pairs
 
 
-def _shape(shape: list[Any], has_shape: bool = True) -> str:
+def _shape(shape: list[Dim], has_shape: bool = True) -> str:
     if not has_shape:
         return "[?]"
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
-def model_lines(info: Any) -> list[Line]:
-    """A ModelInfo as lines: inputs, outputs, symbolic dims, opset, size, nodes, parameters."""
+def model_lines(info: ModelInfo) -> list[Line]:
+    """A model's details as lines: inputs, outputs, symbolic dims, opset, size, nodes, params."""
     lines: list[Line] = []
     for tensor in info.inputs:
         lines.append(
@@ -223,7 +231,9 @@ def failed_lines(
     return lines
 
 
-def entry_readiness(entry: Any, symbolic_dims: list[str], hardware: Any) -> list[Line]:
+def entry_readiness(
+    entry: ProfileEntry | None, symbolic_dims: list[str], hardware: HardwareInfo | None
+) -> list[Line]:
     """`readiness_lines` of a profile list entry (a workspace ProfileEntry, or None)."""
     if entry is None:
         return [("warning", "⚠ no profile selected")]
@@ -285,7 +295,7 @@ def readiness_lines(
     return lines
 
 
-def inputs_text(inputs: Any) -> str:
+def inputs_text(inputs: object) -> str:
     """`x float32 [1, 3, 224, 224]; mask int64 [1, 128]` from a result's `inputs` records."""
     if not isinstance(inputs, list):
         return ""

@@ -23,7 +23,7 @@ class LiveSamples(SampleStore):
         self.phase = "starting"
         """starting | first_run | warmup | timed | done"""
         self.done = 0
-        self.total: int | None = None
+        self.total: float | None = None
         self.elapsed_s = 0.0
         self.eta_s: float | None = None
         """The run's own estimate of the wall time still to go (None when it cannot say)."""
@@ -34,7 +34,7 @@ class LiveSamples(SampleStore):
         self,
         phase: str,
         done: int,
-        total: int | None,
+        total: float | None,
         elapsed_s: float,
         eta_s: float | None = None,
     ) -> None:

@@ -6,17 +6,21 @@ widget only draws what they return.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bench.job import format_eta
 from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .formatting import ci_width_label
 
+if TYPE_CHECKING:
+    from ortbench_tui.bench.ci_stop import CiWidthState
+    from ortbench_tui.bench.runner import RunRequest
+
 Shown = tuple[str, float | None, float | None]
 """(label, progress, total); a None progress or total leaves the bar as it is."""
 
 
-def until_pct(request: Any) -> float:
+def until_pct(request: RunRequest | None) -> float:
     """The request's "until ±x%" target, 0 when it runs for a count or a duration."""
     return float(request.profile.run.until_ci_pct) if request else 0.0
 
@@ -24,12 +28,12 @@ def until_pct(request: Any) -> float:
 def position(
     phase: str,
     done: int,
-    total: int | None,
+    total: float | None,
     elapsed_s: float,
     *,
-    request: Any,
+    request: RunRequest | None,
     timed_started_s: float | None,
-    precision: Any,
+    precision: CiWidthState | None,
     eta_s: float | None = None,
 ) -> Shown:
     """The label and bar of a run in progress; a timed phase with an estimate ends in `~ETA`."""
@@ -44,11 +48,11 @@ def position(
 def _position(
     phase: str,
     done: int,
-    total: int | None,
+    total: float | None,
     elapsed_s: float,
-    request: Any,
+    request: RunRequest | None,
     timed_started_s: float | None,
-    precision: Any,
+    precision: CiWidthState | None,
 ) -> Shown:
     if phase == BUILD_PHASE:  # done counts the build's seconds; Esc kills the worker
         return f"{BUILD_PHASE_TEXT}… {done} s", None, None
@@ -67,7 +71,7 @@ def _position(
     if total is not None:
         return f"timed {done}/{total}{eta}", done, total
     target = until_pct(request)
-    if target > 0:
+    if target > 0 and request is not None:  # a target comes only with a request
         cap = float(request.profile.run.max_duration_s)
         spent = min(max(elapsed_s - started, 0.0), cap)
         return ci_width_label(precision, target, spent) + eta, spent, cap
@@ -76,7 +80,7 @@ def _position(
     return f"timed {spent:.1f}/{duration:g} s{eta}", spent, duration or 1
 
 
-def planned_runs(streamed_total: int | None, request: Any) -> int | None:
+def planned_runs(streamed_total: float | None, request: RunRequest | None) -> int | None:
     """How many timed runs the run meant to make, when it said or its profile fixes it."""
     if streamed_total:
         return int(streamed_total)

@@ -11,9 +11,8 @@ samples).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from textual import on, work
@@ -37,10 +36,12 @@ from .run_chart import RunIndexChart
 from .run_position import RunPosition
 from .stats_view import StatsView
 
-StartRun = Callable[[Any], Any]
-"""RunRequest -> a handle with events() and cancel() (the engine's start_run, or a fake)."""
-SaveResult = Callable[[dict[str, Any], Any], Path]
-"""(result, samples: an array or the run's SampleStore) -> where it was kept."""
+if TYPE_CHECKING:
+    from ortbench_tui.bench.ci_stop import CiWidthState
+    from ortbench_tui.bench.results import Samples
+    from ortbench_tui.bench.runner import RunRequest
+
+    from ..workbench import RunJob, SaveResult, StartRun
 
 Outcome = tuple[dict[str, Any], np.ndarray, str | None, str | None]
 """(result, samples, history file name, why it was not saved)."""
@@ -67,7 +68,7 @@ class RunPanel(WorkerErrors, Vertical):
             self,
             phase: str,
             done: int,
-            total: int | None,
+            total: float | None,
             elapsed_s: float,
             eta_s: float | None = None,
         ) -> None:
@@ -121,9 +122,9 @@ class RunPanel(WorkerErrors, Vertical):
         super().__init__(id=id, classes=classes)
         self._start_run = start_run
         self._save_result = save_result
-        self._handle: Any = None
+        self._handle: RunJob | None = None
         self._cancel_requested = False
-        self._request: Any = None
+        self._request: RunRequest | None = None
         self.live = LiveSamples()
         self._drawn_version = -1
         self._throttle = RedrawThrottle(REDRAW_HZ)
@@ -139,7 +140,7 @@ class RunPanel(WorkerErrors, Vertical):
         self.outcomes: dict[tuple[str, str], Outcome] = {}
         """The last finished result of each (model, profile name) this session, so a switch
         back to a pair shows its figures, and a switch to another never shows these."""
-        self.precision: Any = None
+        self.precision: CiWidthState | None = None
         """An "until ±x%" run: the rule's state at its last look (the live CI width)."""
         self.shifts: list[int] = []
         """Run indices where the latency shifted so far (marked in the run chart)."""
@@ -157,7 +158,7 @@ class RunPanel(WorkerErrors, Vertical):
 
     # -- public -------------------------------------------------------------------------------
 
-    def start(self, request: Any) -> None:
+    def start(self, request: RunRequest) -> None:
         """Start `request` (a RunRequest) in the engine's worker process."""
         if self.running:
             return
@@ -248,7 +249,7 @@ class RunPanel(WorkerErrors, Vertical):
     # -- the worker ---------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="bench", description="benchmark")
-    def _stream(self, request: Any) -> None:
+    def _stream(self, request: RunRequest) -> None:
         from ortbench_tui.bench.job import JobFailed
         from ortbench_tui.bench.runner import Finished
         from ortbench_tui.bench.sample_store import SampleStore
@@ -304,7 +305,7 @@ class RunPanel(WorkerErrors, Vertical):
             )
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
 
-    def _save(self, result: dict[str, Any], samples: Any) -> tuple[Path | None, str | None]:
+    def _save(self, result: dict[str, Any], samples: Samples) -> tuple[Path | None, str | None]:
         """Keep the run in history (only runs that measured something, and not traced ones:
         the profiler's overhead is in their latency, as `ortbench trace` says too)."""
         if self._save_result is None or not result.get("runs") or "trace" in result:
@@ -330,7 +331,7 @@ class RunPanel(WorkerErrors, Vertical):
         self,
         phase: str,
         done: int,
-        total: int | None,
+        total: float | None,
         elapsed_s: float,
         eta_s: float | None = None,
     ) -> None:
