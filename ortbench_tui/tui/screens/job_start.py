@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -18,6 +18,14 @@ from ..widgets.run_panel import RunPanel
 from ..workspace import ModelEntry, ProfileEntry
 from .dialogs import ChoiceDialog
 from .model_flows import inputs_ready, saved_inputs
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.compare import CompareRequest
+    from ortbench_tui.bench.practices import PracticesRequest
+    from ortbench_tui.bench.runner import RunRequest
+    from ortbench_tui.bench.sweep import GridAxis, SweepRequest
+    from ortbench_tui.hardware import HardwareInfo
+    from ortbench_tui.profile import Profile
 
 TRACE_RUNS = 100
 """Timed runs of a traced run: enough to average node times, few enough to read the trace."""
@@ -67,7 +75,7 @@ def start_run(
     panel: RunPanel,
     model: ModelEntry | None,
     entry: ProfileEntry | None,
-    hardware: Any,
+    hardware: HardwareInfo | None,
     again: Callable[[], None],
 ) -> None:
     """`r`: the selected model with the selected profile in the run panel (else says why);
@@ -85,7 +93,11 @@ def start_run(
 
 
 def start_trace(
-    screen: Screen[Any], panel: RunPanel, model: ModelEntry, entry: ProfileEntry, hardware: Any
+    screen: Screen[Any],
+    panel: RunPanel,
+    model: ModelEntry,
+    entry: ProfileEntry,
+    hardware: HardwareInfo | None,
 ) -> None:
     """A traced run in the run panel (its worker process, its progress and Esc); the trace
     screen opens when it finishes (`MainScreen.show_trace`)."""
@@ -99,7 +111,7 @@ def start_trace(
 
 
 def open_practices(
-    screen: Screen[Any], model: ModelEntry, entry: ProfileEntry, hardware: Any
+    screen: Screen[Any], model: ModelEntry, entry: ProfileEntry, hardware: HardwareInfo | None
 ) -> None:
     from .practices import PracticesScreen
 
@@ -133,7 +145,7 @@ def ask_compare(
     )
 
 
-def open_compare(screen: Screen[Any], model: str, a: Any, b: Any) -> None:
+def open_compare(screen: Screen[Any], model: str, a: Profile, b: Profile) -> None:
     """The live comparison of `a` (the reference) and `b` on `model`."""
     from .compare import ComparisonScreen
 
@@ -147,7 +159,7 @@ def ask_sweep(
     *,
     grid: str,
     budget: float,
-    hardware: Any,
+    hardware: HardwareInfo | None,
     cursor_blink: bool,
 ) -> None:
     """Let the user edit the grid and budget (checked as they type), then sweep."""
@@ -170,11 +182,13 @@ def ask_sweep(
 # -- the engine requests ------------------------------------------------------------------
 
 
-def _hardware_dict(hardware: Any) -> dict[str, Any] | None:
+def _hardware_dict(hardware: HardwareInfo | None) -> dict[str, Any] | None:
     return hardware.to_dict() if hardware is not None else None
 
 
-def run_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> Any:
+def run_request(
+    model: ModelEntry, entry: ProfileEntry, hardware: HardwareInfo | None
+) -> RunRequest:
     from ortbench_tui.bench.runner import RunRequest
 
     return RunRequest(
@@ -186,7 +200,9 @@ def run_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> Any:
     )
 
 
-def trace_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> Any:
+def trace_request(
+    model: ModelEntry, entry: ProfileEntry, hardware: HardwareInfo | None
+) -> RunRequest:
     """A run of TRACE_RUNS timed runs (never a duration) with ORT's profiler on."""
     from ortbench_tui.bench.runner import RunRequest
     from ortbench_tui.profile import apply_override
@@ -204,7 +220,7 @@ def trace_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> Any:
     )
 
 
-def working_providers(hardware: Any) -> tuple[list[str] | None, str]:
+def working_providers(hardware: HardwareInfo | None) -> tuple[list[str] | None, str]:
     """The EPs that work here and why CUDA does not, when the hardware is known."""
     if hardware is None:
         return None, ""  # the job screens find out in a child process
@@ -212,7 +228,9 @@ def working_providers(hardware: Any) -> tuple[list[str] | None, str]:
     return list(hardware.working_providers), gpu
 
 
-def practices_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> Any:
+def practices_request(
+    model: ModelEntry, entry: ProfileEntry, hardware: HardwareInfo | None
+) -> PracticesRequest:
     from ortbench_tui.bench.practices import PracticesRequest
 
     working, gpu = working_providers(hardware)
@@ -226,8 +244,12 @@ def practices_request(model: ModelEntry, entry: ProfileEntry, hardware: Any) -> 
 
 
 def sweep_request(
-    model: ModelEntry, entry: ProfileEntry, text: str, default_budget: float, hardware: Any
-) -> Any:
+    model: ModelEntry,
+    entry: ProfileEntry,
+    text: str,
+    default_budget: float,
+    hardware: HardwareInfo | None,
+) -> SweepRequest:
     """The sweep the prompt's text asks for (`parse_sweep_text` has already accepted it)."""
     from ortbench_tui.bench.sweep import SweepRequest
 
@@ -244,7 +266,7 @@ def sweep_request(
     )
 
 
-def compare_request(model: str, a: Any, b: Any) -> Any:
+def compare_request(model: str, a: Profile, b: Profile) -> CompareRequest:
     from ortbench_tui.bench.compare import CompareRequest
 
     return CompareRequest(model=model, profiles=[a, b], interleave=True, inputs=saved_inputs(model))
@@ -265,7 +287,7 @@ def default_grid(physical_cores: int | None, budget: float) -> str:
     return " ; ".join([a for a in axes if a] + [f"budget={budget:g}"])
 
 
-def ort_defaults(like: Any) -> Any:
+def ort_defaults(like: Profile) -> Profile:
     """ORT's defaults as a profile, measured like `like`: the same counts, inputs and free
     dimensions, so only the tuning differs between the two."""
     from ortbench_tui.profile import Profile
@@ -284,7 +306,7 @@ def ort_defaults(like: Any) -> Any:
     return base
 
 
-def parse_sweep_text(text: str, default_budget: float) -> tuple[list[Any], float]:
+def parse_sweep_text(text: str, default_budget: float) -> tuple[list[GridAxis], float]:
     """'KEY=V1,V2 ; KEY=... ; budget=30' -> (grid axes, budget in seconds)."""
     from ortbench_tui.bench.sweep import parse_grid
 
