@@ -10,9 +10,10 @@ measured, and ends the job; m writes the table as Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from rich.text import Text
@@ -28,10 +29,22 @@ from ..charts import EIGHTHS
 from ..keys import bindings
 from ..literal import literal
 from ..widgets.histogram import LatencyHistogram
-from .job_screen import JobScreen, export_name
+from .job_screen import JobScreen, Start, export_name
 
 if TYPE_CHECKING:
-    from ortbench_tui.bench.load import LoadRequest  # noqa: F401  (the screen's request)
+    from ortbench_tui.bench.job import JobFailed
+    from ortbench_tui.bench.load import (
+        LoadFinished,
+        LoadLive,
+        LoadRequest,
+        LoadStepDone,
+        Mix,
+        Slo,
+        StepSummary,
+    )
+    from ortbench_tui.profile import Profile
+
+    from ..workspace import ModelEntry, ProfileEntry
 
 COLUMNS = ("profile", "offered/s", "achieved/s", "resp p50", "resp p99", "serv p99", "kept up",
            "SLO")  # fmt: skip
@@ -44,12 +57,24 @@ LIVE_SAMPLES = 200_000
 """Response times of the current step kept for the live histogram (the newest)."""
 
 
-def parse_load_text(text: str) -> dict[str, Any]:
+class LoadSettings(TypedDict, total=False):
+    """The LoadRequest fields the prompt's text sets (the others keep their defaults)."""
+
+    rates: list[float]
+    slo: Slo
+    mix: Mix
+    workers: int
+    seed: int
+    duration_s: float
+    arrivals: str
+
+
+def parse_load_text(text: str) -> LoadSettings:
     """`rate=500,1000; workers=2; duration=5; arrivals=constant; slo=p99=1ms;
     mix=sequence=16:50,64:50` -> the LoadRequest fields they set."""
     from ortbench_tui.bench.load import ARRIVALS, parse_mix, parse_rates, parse_slo
 
-    out: dict[str, Any] = {}
+    out: LoadSettings = {}
     for part in (p.strip() for p in text.split(";")):
         if not part:
             continue
@@ -70,7 +95,10 @@ def parse_load_text(text: str) -> dict[str, Any]:
                 raise OrtbenchError(f"{key}={value}: expected a whole number") from None
             if n < (1 if key == "workers" else 0):
                 raise OrtbenchError(f"{key}={value}: too small")
-            out[key] = n
+            if key == "workers":
+                out["workers"] = n
+            else:
+                out["seed"] = n
         elif key == "duration":
             try:
                 d = float(value)
@@ -92,7 +120,7 @@ def parse_load_text(text: str) -> dict[str, Any]:
     return out
 
 
-def load_request(model: str, profile: Any, text: str) -> Any:
+def load_request(model: str, profile: Profile, text: str) -> LoadRequest:
     from ortbench_tui.bench.load import LoadRequest
 
     return LoadRequest(model, [profile.copy()], **parse_load_text(text))
@@ -107,22 +135,21 @@ def bars(values: list[float], width: int) -> str:
     return "".join(EIGHTHS[min(8, int(round(v / top * 8)))] for v in tail)
 
 
-def rate_chart(steps: list[tuple[str, Any]], width: int) -> list[str]:
+def rate_chart(steps: list[tuple[str, StepSummary]], width: int) -> list[str]:
     """p99 response time against offered rate: one horizontal bar per step, in the order
     measured, on one linear scale from zero (a step that could not keep up is marked)."""
     from ortbench_tui.text import format_ms
 
-    rows = [(n, s) for n, s in steps if s.response_ms.get("p99") is not None]
+    rows = [(n, s, float(raw)) for n, s in steps if (raw := s.response_ms.get("p99")) is not None]
     if not rows:
         return []
-    top = max(float(s.response_ms["p99"]) for _, s in rows)
-    names = len({n for n, _ in rows}) > 1
-    labels = [(f"{n} " if names else "") + f"{s.offered_per_s:,.0f}/s" for n, s in rows]
+    top = max(p99 for _, _, p99 in rows)
+    names = len({n for n, _, _ in rows}) > 1
+    labels = [(f"{n} " if names else "") + f"{s.offered_per_s:,.0f}/s" for n, s, _ in rows]
     pad = max(len(x) for x in labels)
     room = max(4, width - pad - 14)
     out = [f"p99 response against offered rate (top {format_ms(top)})"]
-    for label, (_, s) in zip(labels, rows, strict=True):
-        p99 = float(s.response_ms["p99"])
+    for label, (_, s, p99) in zip(labels, rows, strict=True):
         eighths = int(round(p99 / top * room * 8)) if top > 0 else 0
         bar = "█" * (eighths // 8) + (EIGHTHS[eighths % 8] if eighths % 8 else "")
         mark = "" if s.kept_up or s.stopped else " ✗"
@@ -130,7 +157,7 @@ def rate_chart(steps: list[tuple[str, Any]], width: int) -> list[str]:
     return out
 
 
-def ask_load(screen: Screen[Any], model: Any, entry: Any, blink: bool) -> None:
+def ask_load(screen: Screen[Any], model: ModelEntry, entry: ProfileEntry, blink: bool) -> None:
     """The rates and settings, checked as they are typed; then the load screen."""
     from .dialogs import ask_job_text
 
@@ -145,6 +172,24 @@ def ask_load(screen: Screen[Any], model: Any, entry: Any, blink: bool) -> None:
         ),
         blink,
     )
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What the screen draws of the step being measured, made in the worker thread."""
+
+    profile: str
+    rate: float
+    offered: float
+    achieved: float
+    issued: int
+    total: int
+    queue: int
+    samples: np.ndarray
+    p50: float | None
+    p99: float | None
+    p99_series: list[float]
+    queue_series: list[float]
 
 
 class LoadScreen(JobScreen["LoadRequest"]):
@@ -169,7 +214,7 @@ class LoadScreen(JobScreen["LoadRequest"]):
     class Live(Message):
         """The step being measured (coalesced: the newest replaces a waiting one)."""
 
-        def __init__(self, view: dict[str, Any]) -> None:
+        def __init__(self, view: LiveView) -> None:
             super().__init__()
             self.view = view
 
@@ -177,23 +222,23 @@ class LoadScreen(JobScreen["LoadRequest"]):
             return isinstance(message, LoadScreen.Live)
 
     class StepsChanged(Message):
-        def __init__(self, rows: list[tuple[str, Any]]) -> None:
+        def __init__(self, rows: list[tuple[str, StepSummary]]) -> None:
             super().__init__()
             self.rows = rows
 
     def __init__(
         self,
-        request: Any,
+        request: LoadRequest,
         *,
-        start: Callable[[Any], Any] | None = None,
+        start: Start[LoadRequest] | None = None,
         save_dir: Path | None = None,
     ) -> None:
         """`request`: a LoadRequest. `start` makes the job (default `bench.load.LoadJob`);
         `save_dir` is where m writes (default: the working folder)."""
         super().__init__(request, start)
         self.save_dir = Path(save_dir) if save_dir else None
-        self.result: Any = None
-        self.steps: list[tuple[str, Any]] = []
+        self.result: LoadFinished | None = None
+        self.steps: list[tuple[str, StepSummary]] = []
         self.p99_ms: list[float] = []
         self.queue: list[float] = []
         self._current: tuple[str, int] | None = None
@@ -237,7 +282,7 @@ class LoadScreen(JobScreen["LoadRequest"]):
             "the load job stopped without a result",
         )
 
-    def _live_view(self, ev: Any) -> dict[str, Any]:
+    def _live_view(self, ev: LoadLive) -> LiveView:
         """What the screen draws, made in the worker thread (the UI thread only draws)."""
         live = ev.live
         key = (ev.profile, ev.step)
@@ -258,22 +303,22 @@ class LoadScreen(JobScreen["LoadRequest"]):
         elapsed = max(live.elapsed_s, 1e-3)
         p50 = float(np.percentile(samples, 50)) / 1e6 if samples.size else None
         p99 = float(np.percentile(samples, 99)) / 1e6 if samples.size else None
-        return {
-            "profile": ev.profile,
-            "rate": ev.rate,
-            "offered": live.issued / elapsed,
-            "achieved": live.done / elapsed,
-            "issued": live.issued,
-            "total": live.total,
-            "queue": live.queue,
-            "samples": samples,
-            "p50": p50,
-            "p99": p99,
-            "p99_series": list(self.p99_ms),
-            "queue_series": list(self.queue),
-        }
+        return LiveView(
+            profile=ev.profile,
+            rate=ev.rate,
+            offered=live.issued / elapsed,
+            achieved=live.done / elapsed,
+            issued=live.issued,
+            total=live.total,
+            queue=live.queue,
+            samples=samples,
+            p50=p50,
+            p99=p99,
+            p99_series=list(self.p99_ms),
+            queue_series=list(self.queue),
+        )
 
-    def _event(self, ev: Any) -> bool:
+    def _event(self, ev: object) -> bool:
         """One event of the job (in the worker); True when it is the result."""
         from ortbench_tui.bench.job import JobFailed
         from ortbench_tui.bench.load import LoadFinished, LoadLive, LoadStepDone
@@ -296,23 +341,20 @@ class LoadScreen(JobScreen["LoadRequest"]):
         if not self.running:
             return
         v = event.view
-        self._set_title(f"{v['profile']} at {v['rate']:g}/s · {v['issued']}/{v['total']}")
+        self._set_title(f"{v.profile} at {v.rate:g}/s · {v.issued}/{v.total}")
         self.query_one("#load-rates", Static).update(
-            literal(
-                f"offered {v['offered']:,.0f}/s · achieved {v['achieved']:,.0f}/s · "
-                f"queue {v['queue']}"
-            )
+            literal(f"offered {v.offered:,.0f}/s · achieved {v.achieved:,.0f}/s · queue {v.queue}")
         )
         hist = self.query_one(LatencyHistogram)
-        hi = v["p99"] * 1.5 if v["p99"] else None
-        hist.show(v["samples"], v["p50"], v["p99"], hi)
+        hi = v.p99 * 1.5 if v.p99 else None
+        hist.show(v.samples, v.p50, v.p99, hi)
         width = max(10, self.query_one("#load-bars", Static).content_size.width - 12)
-        p99_top = max(v["p99_series"], default=0.0)
-        q_top = max(v["queue_series"], default=0.0)
+        p99_top = max(v.p99_series, default=0.0)
+        q_top = max(v.queue_series, default=0.0)
         self.query_one("#load-bars", Static).update(
             Text(
-                f"p99   {bars(v['p99_series'], width)} {p99_top:.3g} ms\n"
-                f"queue {bars(v['queue_series'], width)} {q_top:.0f}",
+                f"p99   {bars(v.p99_series, width)} {p99_top:.3g} ms\n"
+                f"queue {bars(v.queue_series, width)} {q_top:.0f}",
                 no_wrap=True,
                 overflow="crop",
             )
@@ -400,7 +442,7 @@ class SavedLoad:
         self.arrivals = str(load.get("arrivals", "?"))
         self.workers = load.get("workers", "?")
 
-    def events(self) -> Any:
+    def events(self) -> Iterator[LoadStepDone | LoadFinished | JobFailed]:
         from ortbench_tui.bench.load import LoadFinished, LoadStepDone
 
         for name, step in self.steps:
@@ -424,5 +466,9 @@ def _block(result: dict[str, Any], key: str) -> dict[str, Any]:
 def saved_load_screen(path: Path) -> LoadScreen:
     """The load screen over a load result kept in the history; OrtbenchError if it cannot be
     read."""
+    from typing import cast
+
     saved = SavedLoad(path)
-    return LoadScreen(saved, start=lambda _request: saved)
+    # The screen reads only the title's fields of its request: the saved load has them all.
+    request = cast("LoadRequest", saved)
+    return LoadScreen(request, start=lambda _request: saved)
