@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
 
-from .literal import literal_cells
+from .literal import Cell, literal_cells
 
 CELL_PADDING = 2
 """A DataTable cell has one column of padding on each side."""
@@ -80,12 +79,12 @@ def _window(name: str, width: int, core_start: int, core_end: int) -> str:
     return "…" + name[start:end] + "…"
 
 
-def _plain(cell: Any) -> str:
+def _plain(cell: Cell) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
 
 
 def fit_widths(
-    columns: Sequence[Column], rows: Sequence[Sequence[Any]], width: int
+    columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int
 ) -> list[int | None]:
     """The width of each column (None: left out) for a table `width` cells wide."""
     natural = []
@@ -121,9 +120,9 @@ def fit_widths(
 
 
 def fill_table(
-    table: DataTable[Any],
+    table: DataTable[Text],
     columns: Sequence[Column],
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[Sequence[Cell]],
     width: int,
     keys: Sequence[str] | None = None,
 ) -> list[int]:

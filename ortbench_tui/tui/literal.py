@@ -10,7 +10,6 @@ never parsed: `literal` for Textual widgets (Static, Label, Option, border title
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from rich.text import Text
 from textual.content import Content
@@ -25,8 +24,12 @@ def literal(text: object, one_line: bool = False) -> Content:
     return Content(printable(text, one_line))
 
 
-def literal_cells(cells: Iterable[Any]) -> list[Any]:
-    """A DataTable row whose strings show exactly as written (other renderables pass)."""
+Cell = str | Text
+"""A DataTable cell as the screens make it: a string (shown literally) or styled text."""
+
+
+def literal_cells(cells: Iterable[Cell]) -> list[Text]:
+    """A DataTable row whose strings show exactly as written (styled text passes)."""
     return [
         Text(printable(cell, one_line=True), end="") if isinstance(cell, str) else cell
         for cell in cells

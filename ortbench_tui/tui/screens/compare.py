@@ -13,8 +13,9 @@ clipboard), r runs the comparison again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.text import Text
@@ -29,11 +30,12 @@ from ortbench_tui.text import format_ms
 
 from ..columns import Column, fill_table
 from ..keys import bindings
-from ..literal import literal
+from ..literal import Cell, literal
 from ..widgets.overlay_histogram import OverlayHistogram
 
 if TYPE_CHECKING:
     from ortbench_tui.bench.compare import CompareRequest
+    from ortbench_tui.bench.compare.model import Comparison
 
 from .job_screen import JobScreen, Start, export_name
 
@@ -91,7 +93,7 @@ class ComparisonScreen(JobScreen["CompareRequest | None"]):
 
         def __init__(
             self,
-            comparison: Any = None,
+            comparison: Comparison | None = None,
             samples: list[np.ndarray] | None = None,
             error: str | None = None,
         ) -> None:
@@ -114,11 +116,11 @@ class ComparisonScreen(JobScreen["CompareRequest | None"]):
             raise ValueError("give a CompareRequest or result paths, not both")
         self.result_paths = [Path(p) for p in result_paths] if result_paths else None
         self.export_dir = Path(export_dir) if export_dir else None
-        self.comparison: Any = None
+        self.comparison: Comparison | None = None
         self._live: list[SampleBuffer] = []
         self._drawn_versions: list[int] = []
         self.exported: list[Path] = []
-        self._rows: list[tuple[Any, ...]] = []
+        self._rows: Sequence[Sequence[Cell]] = []
 
     @property
     def labels(self) -> list[str]:
@@ -236,7 +238,7 @@ class ComparisonScreen(JobScreen["CompareRequest | None"]):
             rows.append((label[0], label[2:], str(s.size), med, p99, "…", "measuring"))
         self._fill(rows)
 
-    def _fill(self, rows: list[tuple[Any, ...]]) -> None:
+    def _fill(self, rows: Sequence[Sequence[Cell]]) -> None:
         self._rows = rows
         table = self.query_one(DataTable)
         fill_table(table, TABLE_COLUMNS, rows, self.size.width, [str(i) for i in range(len(rows))])
@@ -252,19 +254,21 @@ class ComparisonScreen(JobScreen["CompareRequest | None"]):
     def _done(self, event: Done) -> None:
         if self._finished(event.error):
             return
-        self.comparison = event.comparison
-        self._show(event.comparison, event.samples or [])
+        comparison = event.comparison
+        assert comparison is not None  # a Done without an error carries its comparison
+        self.comparison = comparison
+        self._show(comparison, event.samples or [])
 
-    def _show(self, comp: Any, samples: list[np.ndarray]) -> None:
+    def _show(self, comp: Comparison, samples: list[np.ndarray]) -> None:
         from ortbench_tui.bench.compare import table_rows
 
         rows = []
         for i, row in enumerate(table_rows(comp)):
-            cells: list[Any] = list(row)
+            cells: list[Cell] = list(row)
             pair = comp.pairs[i - 1] if i else None
             if pair is not None and pair.verdict in VERDICT_COLOURS:
                 colour = VERDICT_COLOURS[pair.verdict]
-                cells[-1] = Text(cells[-1], style=f"bold {colour}")
+                cells[-1] = Text(row[-1], style=f"bold {colour}")
             rows.append(tuple(cells))
         self._fill(rows)
         self.query_one(OverlayHistogram).show(samples, self.labels)

@@ -9,6 +9,7 @@ measured; m writes the table as Markdown.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,10 @@ from ..widgets.curve_chart import CurveChart
 
 if TYPE_CHECKING:
     from ortbench_tui.bench.curve import CurveFinished, CurveRequest, PointResult
+    from ortbench_tui.hardware import HardwareInfo
+    from ortbench_tui.profile import Profile
+
+    from ..workspace import ModelEntry, ProfileEntry
 
 from .job_screen import JobScreen, Start, export_name
 
@@ -59,7 +64,7 @@ def dim_aliases(names: list[str]) -> dict[str, str]:
     return aliases
 
 
-def point_label(point: Any, aliases: dict[str, str]) -> str:
+def point_label(point: PointResult, aliases: dict[str, str]) -> str:
     """The point's label with its dims under their aliases: `e=128 b=4 C=2`."""
     dims = " ".join(f"{aliases.get(k, k)}={v}" for k, v in point.dims.items())
     return " ".join(part for part in (dims, f"C={point.concurrency}") if part)
@@ -92,7 +97,9 @@ def parse_curve_text(text: str) -> tuple[dict[str, list[int]], list[int]]:
     return parse_dims(dims), parse_concurrency(levels)
 
 
-def curve_request(model: str, profile: Any, text: str, hardware: Any) -> Any:
+def curve_request(
+    model: str, profile: Profile, text: str, hardware: HardwareInfo | None
+) -> CurveRequest:
     """The curve the prompt asks for, on the inputs saved for the model (as every job)."""
     from ortbench_tui.bench.curve import CurveRequest
 
@@ -110,7 +117,12 @@ def curve_request(model: str, profile: Any, text: str, hardware: Any) -> Any:
 
 
 def ask_curve(
-    screen: Screen[Any], model: Any, entry: Any, dims: list[str], hardware: Any, blink: bool
+    screen: Screen[Any],
+    model: ModelEntry,
+    entry: ProfileEntry,
+    dims: list[str],
+    hardware: HardwareInfo | None,
+    blink: bool,
 ) -> None:
     """The dims and levels, checked as they are typed; then the curve screen."""
     from .dialogs import ask_job_text
@@ -305,10 +317,10 @@ class SavedCurve:
         self.model = str(self.result["model"].get("path") or self.result["model"].get("name"))
         self.saved_points = [PointResult.from_dict(p) for p in self.result["points"]]
 
-    def points(self) -> list[Any]:
+    def points(self) -> list[PointResult]:
         return self.saved_points
 
-    def events(self) -> Any:
+    def events(self) -> Iterator[CurveFinished]:
         from ortbench_tui.bench.curve import CurveFinished
 
         failed = [p for p in self.saved_points if p.status == "failed"]

@@ -12,7 +12,7 @@ with every practice measured faster; m saves the report as Markdown (and copies 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from ..columns import Column, fill_table, middle_ellipsis
 from ..keys import bindings
-from ..literal import literal
+from ..literal import Cell, literal
 
 if TYPE_CHECKING:
     from ortbench_tui.bench.practices import PracticesReport, PracticesRequest
@@ -90,7 +90,7 @@ class PracticesScreen(JobScreen["PracticesRequest"]):
         self.report: PracticesReport | None = None
         self.exported: Path | None = None
         self.saved: Path | None = None
-        self.rows: list[list[Any]] = []
+        self.rows: list[list[Cell]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(literal(self._title("starting…")), id="pr-title")

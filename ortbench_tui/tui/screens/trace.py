@@ -24,7 +24,7 @@ from ortbench_tui.bench.trace import indented_name, nested_order, short_ep
 from ortbench_tui.text import format_us, share_bar
 
 from ..keys import bindings
-from ..literal import literal, literal_cells
+from ..literal import Cell, literal, literal_cells
 
 BAR_WIDTH = 16
 NARROW_BAR_WIDTH = 6
@@ -197,7 +197,7 @@ class TraceScreen(Screen[None]):
             return rows
         return [{**row, "depth": depth} for row, depth in nested_order(rows)]
 
-    def _cells(self, row: dict[str, Any], peak: float) -> list[Any]:
+    def _cells(self, row: dict[str, Any], peak: float) -> list[Cell]:
         if self.view == "ops":
             return [
                 row["op_type"],
@@ -254,12 +254,12 @@ class TraceScreen(Screen[None]):
     def bar_width(self) -> int:
         return BAR_WIDTH if (self.size.width or 80) >= NARROW else NARROW_BAR_WIDTH
 
-    def _fit_names(self, cells: list[list[Any]]) -> None:
+    def _fit_names(self, cells: list[list[Cell]]) -> None:
         """Node names shortened (around the part that tells them apart) to the room the other
         columns leave, so mean, total and share stay on screen at 80 columns."""
         from ..columns import CELL_PADDING, SCROLLBAR, shorten_apart
 
-        def plain(cell: Any) -> str:
+        def plain(cell: Cell) -> str:
             return cell.plain if isinstance(cell, Text) else str(cell)
 
         others = sum(
