@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 
 from ortbench_tui.bench.job import JobFailed
-from ortbench_tui.bench.runner import Finished, RunProgress
+from ortbench_tui.bench.runner import Event, Finished, RunProgress, RunRequest
 from ortbench_tui.bench.stats import PERCENTILE_METHOD, summarize
 from ortbench_tui.hardware import HardwareInfo, ProviderProbe
 from ortbench_tui.profile import profile_to_dict
@@ -83,7 +83,7 @@ def fixed_samples(n: int = 2000, seed: int = 7) -> np.ndarray:
 
 def fixed_result(
     samples: np.ndarray,
-    request: Any = None,
+    request: RunRequest | None = None,
     status: str = "ok",
     warnings: list[str] | None = None,
     active: list[str] | None = None,
@@ -130,7 +130,7 @@ class FakeHandle:
 
     def __init__(
         self,
-        request: Any,
+        request: RunRequest,
         samples: np.ndarray | None = None,
         *,
         batches: int = 4,
@@ -157,7 +157,7 @@ class FakeHandle:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def events(self) -> Iterator[Any]:
+    def events(self) -> Iterator[Event]:
         yield RunProgress("first_run", 0, 1, 0.01, None)
         yield RunProgress("warmup", 5, 5, 0.02, None)
         total = int(self.samples.size)
@@ -189,17 +189,34 @@ class FakeHandle:
         )
 
 
-def fake_runner(**kwargs: Any) -> Any:
-    """A start_run replacement that records the requests and plays fixed runs."""
-    started: list[FakeHandle] = []
+class FakeRunOptions(TypedDict, total=False):
+    """How every run of a `fake_runner` plays (`FakeHandle`'s keyword arguments)."""
 
-    def start(request: Any) -> FakeHandle:
-        handle = FakeHandle(request, **kwargs)
-        started.append(handle)
+    samples: np.ndarray | None
+    batches: int
+    hold: bool
+    failure: tuple[str, str] | None
+    warnings: list[str] | None
+    active: list[str] | None
+
+
+class FakeRunner:
+    """A start_run replacement that records the requests and plays fixed runs."""
+
+    def __init__(self, **options: Unpack[FakeRunOptions]) -> None:
+        self.options = options
+        self.started: list[FakeHandle] = []
+        """Every run started, in order."""
+
+    def __call__(self, request: RunRequest) -> FakeHandle:
+        handle = FakeHandle(request, **self.options)
+        self.started.append(handle)
         return handle
 
-    start.started = started  # type: ignore[attr-defined]
-    return start
+
+def fake_runner(**options: Unpack[FakeRunOptions]) -> FakeRunner:
+    """A start_run replacement that records the requests and plays fixed runs."""
+    return FakeRunner(**options)
 
 
 def write_profiles(folder: Path) -> Path:

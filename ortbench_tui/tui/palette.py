@@ -3,16 +3,18 @@ the screen in front (and the app), and only the ones that can run now."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 from textual.actions import parse
+from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
 
 from .command import Command, key_label
 from .keys import COMMANDS
@@ -34,7 +36,7 @@ def screen_commands(screen: Screen[Any]) -> list[Command]:
 class WorkbenchCommands(Provider):
     """Every binding of the calling screen (and the app) as a palette command."""
 
-    def _available(self) -> Iterator[tuple[Command, Any]]:
+    def _available(self) -> Iterator[tuple[Command, Callable[[], object]]]:
         screen = self.screen
         seen: set[str] = set()
         for command in screen_commands(screen):
@@ -42,7 +44,7 @@ class WorkbenchCommands(Provider):
                 continue
             seen.add(command.action)
             namespace, name, params = parse(command.action)
-            target: Any = self.app if namespace == "app" else screen
+            target: App[object] | Widget = self.app if namespace == "app" else screen
             if target.check_action(name, params) is not True:
                 continue
             yield command, partial(target.run_action, command.action.removeprefix(f"{namespace}."))
@@ -69,7 +71,7 @@ class WorkbenchPalette(CommandPalette):
     has closed it: the second dismissed it again, popped the screen beneath and ended the app
     (`ScreenStackError: Can't pop screen`), then ran the command a second time."""
 
-    def dismiss(self, result: Any = None) -> AwaitComplete:
+    def dismiss(self, result: None = None) -> AwaitComplete:
         if self not in self.app.screen_stack:  # closed already by the first Enter
             # The caller runs its selected command after this: make that a no-op.
             self._selected_command = DiscoveryHit("", lambda: None)

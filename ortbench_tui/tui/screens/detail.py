@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -20,8 +20,11 @@ from ..widgets.footer import WorkbenchFooter
 from ..widgets.notes import Notes
 from ..widgets.run_panel import RunPanel
 
+if TYPE_CHECKING:
+    from ortbench_tui.bench.runner import RunRequest
 
-def _no_runs(_request: Any) -> Any:
+
+def _no_runs(_request: RunRequest) -> NoReturn:
     raise OrtbenchError("this panel only shows saved results")
 
 
@@ -75,7 +78,7 @@ class RunDetailScreen(Screen[None]):
         self.dismiss(None)
 
 
-def _fmt_ms(value: Any) -> str:
+def _fmt_ms(value: object) -> str:
     from ortbench_tui.text import format_ms
 
     return format_ms(value) if isinstance(value, (int, float)) else "-"
@@ -86,7 +89,7 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, s
     rows: list[tuple[str, str, str, str]] = []
 
     def text(r: dict[str, Any], *keys: str) -> str:
-        value: Any = r
+        value: object = r
         for k in keys:
             value = value.get(k) if isinstance(value, dict) else None
         return "-" if value is None else str(value)

@@ -3,9 +3,8 @@ and its value generator, saved per model (inputs.store) so the model opens with 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -64,7 +63,7 @@ class InputsScreen(ModalScreen[InputsOutcome | None]):
         spec: InputSpec,
         free_dims: Mapping[str, int],
         prefill: bool = False,
-        save: Any = None,
+        save: Callable[[str, InputSpec], object] | None = None,
     ) -> None:
         """`save(model, spec)` keeps the spec (inputs.store.save_spec unless a test swaps it)."""
         super().__init__()

@@ -135,7 +135,7 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     # -- state flowing in ---------------------------------------------------------------------
 
-    def _hardware_changed(self, _value: Any) -> None:
+    def _hardware_changed(self, _value: object) -> None:
         info = self.workbench.hardware
         line = self.query_one(HardwareLine)
         if info is not None:
@@ -184,7 +184,7 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     @on(ModelInspected)
     def _model_inspected(self, event: ModelInspected) -> None:
-        value: Any = event.info if event.info is not None else OrtbenchError(event.error or "")
+        value = event.info if event.info is not None else OrtbenchError(event.error or "")
         self.workbench.model_infos[event.spec] = value
         if self.current_model is not None and self.current_model.spec == event.spec:
             self.query_one(ModelDetails).show_value(event.spec, value)

@@ -6,7 +6,7 @@ start."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -19,8 +19,11 @@ from ..workspace import ModelEntry, Workspace
 from .dialogs import ConfirmDialog, MessageDialog, PromptDialog, confirm_then
 from .inputs_form import InputsOutcome, InputsScreen
 
+if TYPE_CHECKING:
+    from ortbench_tui.inputs.spec import InputSpec
 
-def saved_inputs(model: str) -> Any:
+
+def saved_inputs(model: str) -> InputSpec:
     """The inputs saved for this model by the inputs form (an empty spec when none);
     OrtbenchError when the saved file cannot be read."""
     from ortbench_tui.inputs.spec import InputSpec

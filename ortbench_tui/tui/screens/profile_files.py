@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +26,9 @@ from ..workbench import workbench
 from ..workspace import ProfileChangedOnDisk, ProfileEntry, Workspace, profile_name_problem
 from .dialogs import DIALOG_CSS, ChoiceDialog, ConfirmDialog, PromptDialog, confirm_then
 
+if TYPE_CHECKING:
+    from ..app import OrtbenchApp
+
 
 def short_path(path: Path | None) -> str:
     if path is None:
@@ -36,7 +39,7 @@ def short_path(path: Path | None) -> str:
         return str(path)
 
 
-def name_check(ws: Any, allow: ProfileEntry | None = None) -> Any:
+def name_check(ws: Workspace, allow: ProfileEntry | None = None) -> Callable[[str], str | None]:
     def check(name: str) -> str | None:
         try:
             ws.check_new_name(name, allow=allow)
@@ -47,7 +50,9 @@ def name_check(ws: Any, allow: ProfileEntry | None = None) -> Any:
     return check
 
 
-def save_entry(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
+def save_entry(
+    screen: Screen[Any], entry: ProfileEntry, on_saved: Callable[[], object] | None = None
+) -> None:
     """`s`: save to the entry's own file; a different existing file is overwritten only after
     a yes; a shipped profile is saved as a copy in the user's profile folder."""
     ws = workbench(screen).workspace
@@ -90,7 +95,7 @@ def ask_changed_on_disk(
     entry: ProfileEntry,
     why: str,
     overwrite: Callable[[], None],
-    on_saved: Any = None,
+    on_saved: Callable[[], object] | None = None,
 ) -> None:
     """The file was edited elsewhere since it was read: reload it (the edits here go),
     overwrite it (the edits there go), save as another name (both kept), or cancel."""
@@ -121,7 +126,9 @@ def ask_changed_on_disk(
     )
 
 
-def save_entry_as(screen: Screen[Any], entry: ProfileEntry, on_saved: Any = None) -> None:
+def save_entry_as(
+    screen: Screen[Any], entry: ProfileEntry, on_saved: Callable[[], object] | None = None
+) -> None:
     """Save under a new name; the entry follows the new file, the old file stays as it was."""
     app = workbench(screen)
     ws = app.workspace
@@ -398,7 +405,7 @@ def ask_before_leaving(
     )
 
 
-def ask_before_quit(app: Any, quit_now: Callable[[], None]) -> None:
+def ask_before_quit(app: OrtbenchApp, quit_now: Callable[[], None]) -> None:
     """Quit at once without unsaved edits; else ask save / discard / cancel first."""
     ws: Workspace = app.workspace
     dirty = dirty_entries(ws)

@@ -6,7 +6,7 @@ the profile against the one it beat, interleaved until decided, on the compariso
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -15,8 +15,11 @@ from ortbench_tui.text import printable
 
 from ..workspace import ProfileEntry
 
+if TYPE_CHECKING:
+    from ortbench_tui.hardware import HardwareInfo
 
-def won_elsewhere(entry: ProfileEntry | None, hardware: Any, key: str = "k") -> str:
+
+def won_elsewhere(entry: ProfileEntry | None, hardware: HardwareInfo | None, key: str = "k") -> str:
     """The notice for a profile whose provenance names another ORT or machine than this one;
     "" when it has none, won here, or this machine is not known yet."""
     if entry is None or entry.error or hardware is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import RenderResult
@@ -18,6 +18,9 @@ from textual.widget import Widget
 from ortbench_tui.text import format_ms
 
 from ..charts import EIGHTHS
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.curve import PointResult
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class ChartPoint:
     throughput: float | None
 
 
-def x_labels(points: Sequence[Any]) -> list[str]:
+def x_labels(points: Sequence[PointResult]) -> list[str]:
     """What varies between the points: `4`, `C=2`, `4/C=2`; '?' when nothing does."""
     varying = (
         [k for k in points[0].dims if len({p.dims.get(k) for p in points}) > 1] if points else []
@@ -42,7 +45,7 @@ def x_labels(points: Sequence[Any]) -> list[str]:
     return out
 
 
-def chart_points(points: Sequence[Any]) -> list[ChartPoint]:
+def chart_points(points: Sequence[PointResult]) -> list[ChartPoint]:
     """PointResults (measured or failed) as the chart's points."""
     return [
         ChartPoint(
@@ -100,7 +103,7 @@ class CurveChart(Widget):
         super().__init__(id=id)
         self.points: list[ChartPoint] = []
 
-    def show(self, points: Sequence[Any]) -> None:
+    def show(self, points: Sequence[PointResult]) -> None:
         self.points = chart_points(points)
         self.refresh()
 

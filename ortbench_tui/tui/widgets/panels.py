@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
@@ -12,6 +12,12 @@ from ..formatting import Line, model_lines, profile_summary
 from ..literal import literal
 from ..machine import header_line
 from .notes import Notes
+
+if TYPE_CHECKING:
+    from ortbench_tui.hardware import HardwareInfo
+    from ortbench_tui.models import ModelInfo
+
+    from ..workspace import ProfileEntry
 
 
 class HardwareLine(Static):
@@ -32,7 +38,7 @@ class HardwareLine(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("ortbench · detecting the machine and its execution providers…", id=id)
 
-    def show_info(self, info: Any) -> None:
+    def show_info(self, info: HardwareInfo) -> None:
         self.remove_class("-error")
         self.update(literal(f"ortbench · {header_line(info)}"))
 
@@ -48,12 +54,12 @@ class ModelDetails(Notes):
     ModelDetails { height: auto; }
     """
 
-    def show_info(self, spec: str, info: Any) -> None:
+    def show_info(self, spec: str, info: ModelInfo) -> None:
         self.border_title = literal(f"Model: {spec}")
         self.show(model_lines(info))
 
-    def show_value(self, spec: str, value: Any) -> None:
-        """A ModelInfo, or the OrtbenchError that reading the model gave."""
+    def show_value(self, spec: str, value: ModelInfo | OrtbenchError) -> None:
+        """The model's details, or the error that reading the model gave."""
         if isinstance(value, OrtbenchError):
             self.show_error(spec, str(value))
         else:
@@ -76,7 +82,7 @@ class ProfileSummary(Notes):
         self._pairs: list[tuple[str, str]] = []
         self._head: list[Line] = []
 
-    def show_profile(self, entry: Any, physical_cores: int | None) -> None:
+    def show_profile(self, entry: ProfileEntry, physical_cores: int | None) -> None:
         self.border_title = literal(f"Profile: {entry.label}")
         if entry.error:
             self._pairs, self._head = [], [("error", f"✗ {entry.error}")]
