@@ -87,7 +87,7 @@ def all_specs() -> list[FieldSpec]:
     return out
 
 
-def _toml_scalar(value: Any) -> str:
+def _toml_scalar(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -165,6 +165,9 @@ def _parse_raw(kind: str, text: str) -> Any:
 
 def parse_value(spec: FieldSpec, text: str) -> Any:
     """The value typed for `spec`, checked like the TOML loader checks it.
+
+    Its type follows `spec.kind` (a number, "physical", EP names, CPUs, an inline table), as
+    the engine's `check_value` returns it: untyped there, so `Any` here and in the form.
 
     Raises:
         ValueError: with the reason, worded for the inline message.
@@ -289,12 +292,12 @@ def other_options_doc(ep: str) -> str:
     return f"{{ key = value }}; other options of this EP: {listed}"
 
 
-def parse_option(spec: OptionSpec, text: str) -> Any:
+def parse_option(spec: OptionSpec, text: str) -> int | str | None:
     """An option typed as text: blank = unset (None), else checked by the catalogue's rules."""
     text = text.strip()
     if not text:
         return None
-    value: Any = text
+    value: int | str = text
     if spec.option.kind in ("int", "address") and re.fullmatch(r"-?\d+", text):
         value = int(text)
     problem = value_problem(spec.option, value)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast, runtime_checkable
 
 from textual.dom import DOMNode
+from textual.worker import Worker
 
 from .workspace import Workspace
 
@@ -53,6 +54,9 @@ class Workbench(Protocol):
 
     @property
     def physical_cores(self) -> int | None: ...
+
+    def report_worker_error(self, worker: Worker[Any]) -> None:
+        """A worker (of any result type) raised something unexpected: say so, go on."""
 
 
 def workbench(node: DOMNode) -> Workbench:

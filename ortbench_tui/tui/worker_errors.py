@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, cast
 
 from textual.worker import Worker, WorkerState
 
+from .workbench import Workbench
+
 if TYPE_CHECKING:
     from textual.app import App
-
-    from .app import OrtbenchApp
 
 
 class WorkerErrors:
@@ -24,4 +24,4 @@ class WorkerErrors:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            cast("OrtbenchApp", self.app).report_worker_error(event.worker)
+            cast(Workbench, self.app).report_worker_error(event.worker)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,12 +22,12 @@ from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import profile_from_dict
 
 from ..keys import bindings
-from ..workbench import workbench
+from ..workbench import Workbench, workbench
 from ..workspace import ProfileChangedOnDisk, ProfileEntry, Workspace, profile_name_problem
 from .dialogs import DIALOG_CSS, ChoiceDialog, ConfirmDialog, PromptDialog, confirm_then
 
 if TYPE_CHECKING:
-    from ..app import OrtbenchApp
+    from textual.app import App
 
 
 def short_path(path: Path | None) -> str:
@@ -405,9 +405,9 @@ def ask_before_leaving(
     )
 
 
-def ask_before_quit(app: OrtbenchApp, quit_now: Callable[[], None]) -> None:
+def ask_before_quit(app: App[None], quit_now: Callable[[], None]) -> None:
     """Quit at once without unsaved edits; else ask save / discard / cancel first."""
-    ws: Workspace = app.workspace
+    ws = cast(Workbench, app).workspace
     dirty = dirty_entries(ws)
     if not dirty:
         quit_now()

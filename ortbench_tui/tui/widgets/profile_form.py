@@ -168,7 +168,7 @@ def option_rows(
     return rows
 
 
-def _on(value: Any) -> bool:
+def _on(value: object) -> bool:
     """Option booleans as ORT parses them (a TOML file may say "1" or "true")."""
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true")
@@ -432,7 +432,7 @@ class ProfileForm(VerticalScroll):
             k: v for k, v in self._dims.items() if v is not None
         }
 
-    def _set_option(self, opt: OptionSpec, value: Any) -> None:
+    def _set_option(self, opt: OptionSpec, value: int | str | bool | None) -> None:
         options = self.profile.provider.options
         if value is None or (value == opt.default and opt.name not in self._original_options):
             options.pop(opt.name, None)
