@@ -90,7 +90,7 @@ class OrtbenchApp(WorkerErrors, App[None]):
 
     # -- start-up -----------------------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen[Any]:
+    def get_default_screen(self) -> Screen[None]:
         from .screens.main import MainScreen
 
         return MainScreen()
