@@ -81,7 +81,7 @@ class RedrawThrottle:
         slack = 0.5 * self.min_interval
         return self._last_start is None or now - self._last_start >= self.interval - slack
 
-    def start(self) -> float:
+    def start(self) -> None:
         """A redraw starts now: learn from the CPU the process used since the last one."""
         now, cpu = self._clock(), self._cpu_clock()
         if self._last_start is not None and now > self._last_start:
@@ -90,4 +90,3 @@ class RedrawThrottle:
             blended = 0.5 * (self.interval + wanted)
             self.interval = min(self.max_interval, max(self.min_interval, blended))
         self._last_start, self._last_cpu = now, cpu
-        return now

@@ -85,7 +85,7 @@ class StripWidget(Widget):
 
     def strips(self) -> list[Strip]:
         """The lines as last built (built now if what they show changed)."""
-        base, styles = self.part_styles()
+        _, styles = self.part_styles()
         key = self.strips_key()
         if self._built is None or self._built[0] != key:
             self._built = (key, self.build_strips(styles))
