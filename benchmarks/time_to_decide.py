@@ -142,7 +142,11 @@ def until_row(model: Path, args: argparse.Namespace, want: Verdict) -> tuple[lis
     times, right = [], 0
     for _ in range(args.repeats):
         req = CompareRequest(
-            str(model), profiles(), interleave=True, until_decided=DecideSettings(args.budget)
+            str(model),
+            profiles(),
+            interleave=True,
+            until_decided=DecideSettings(args.budget),
+            alternation=args.alternation,
         )
         comp = run_compare(req).comparison
         verdict = comp.pairs[0].verdict
@@ -176,6 +180,12 @@ def main() -> None:
     ap.add_argument("--session-pairs", type=int, default=6)
     ap.add_argument("--probe-k", type=int, default=60)
     ap.add_argument("--aa", type=int, default=0, help="A-against-A repeats per sample")
+    ap.add_argument(
+        "--alternation",
+        choices=("auto", "call", "block"),
+        default="auto",
+        help="how the compares take turns within a round (auto: call by call here)",
+    )
     args = ap.parse_args()
     ensure_spawn_ready()
     busy = mp.get_context("spawn").Process(target=spin, daemon=True) if args.busy else None
@@ -199,7 +209,11 @@ def main() -> None:
             wrong = 0
             for _ in range(args.aa):
                 req = CompareRequest(
-                    str(model), [a, a], interleave=True, until_decided=DecideSettings(args.budget)
+                    str(model),
+                    [a, a],
+                    interleave=True,
+                    until_decided=DecideSettings(args.budget),
+                    alternation=args.alternation,
                 )
                 v = run_compare(req).comparison.pairs[0].verdict
                 wrong += Verdict(v).differs

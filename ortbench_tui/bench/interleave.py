@@ -51,6 +51,7 @@ from .protocol import (
     InterleaveChildRequest,
     PhaseProgress,
     Schedule,
+    ScheduleRequest,
     SessionReady,
     StopListener,
     Stopped,
@@ -136,6 +137,58 @@ def rotation(round_index: int, count: int) -> list[int]:
     """The order of the profiles in a round: rotated by one each round."""
     start = round_index % count
     return [(start + j) % count for j in range(count)]
+
+
+def call_groups(units: int, size: int) -> list[list[int]]:
+    """The units alternated call by call: `size` consecutive units each (the parent lists one
+    session of every profile, then the next session of every profile: a group is one
+    session of each profile)."""
+    size = max(1, size)
+    return [list(range(g, min(g + size, units))) for g in range(0, units, size)]
+
+
+def alternates_calls(schedule: ScheduleRequest, pooled: list[bool], on_cpu: bool) -> bool:
+    """Whether a round alternates the profiles call by call (A, B, B, A ...) rather than
+    block by block. Only where it is safe: sessions on the CPU without a thread pool (a
+    pool's workers need tens of ms to get their cores back after another session ran,
+    REWARM_SECONDS, so per-call turns would measure that hand-over instead of the profile);
+    `alternation` = "block" keeps blocks everywhere."""
+    mode = schedule.get("alternation", "auto")
+    group = int(schedule.get("alternate_within", 0) or 0)
+    if mode == "block" or group < 2:
+        return False
+    return mode == "call" or (on_cpu and not any(pooled))
+
+
+def cycles_per_group(group: list[int], block_runs: list[int], estimates_ns: list[int]) -> int:
+    """Calls per unit of a call-alternated group in one round: the group's round takes as
+    long as its blocks would have (by count the runs per unit are those of a block)."""
+    total_ns = sum(block_runs[i] * max(estimates_ns[i], 1) for i in group)
+    per_cycle_ns = sum(max(estimates_ns[i], 1) for i in group)
+    return int(min(MAX_BATCH, max(1, total_ns // per_cycle_ns)))
+
+
+def alternated_loop(
+    calls: list[list[Call]], members: list[int], out: np.ndarray, offsets: list[int], n: int
+) -> None:
+    """The measured loop of a call-alternated group: n cycles, one call of every member each,
+    the order rotated every cycle (for two: AB BA AB ...) so that neither always follows the
+    other; member j's times go to out[j, :n]. Only the call is timed, as in `timed_loop`."""
+    pc = time.perf_counter_ns
+    m = len(members)
+    orders = [
+        [
+            (j, calls[members[j]], len(calls[members[j]]), offsets[members[j]])
+            for j in rotation(c, m)
+        ]
+        for c in range(m)
+    ]
+    for c in range(n):
+        for j, unit_calls, k, offset in orders[c % m]:
+            fn, args = unit_calls[(offset + c) % k]
+            t0 = pc()
+            fn(*args)
+            out[j, c] = pc() - t0
 
 
 class Interleaved:
@@ -235,13 +288,26 @@ class Interleaved:
             )
             open_ended = bool(sched.get("open", False))
             rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
+            on_cpu = all(m.device == "cpu" for m in ms)
+            groups: list[list[int]] = []
+            cycles: list[int] = []
+            pairs = buf.reshape(1, -1)
+            if alternates_calls(sched, pooled, on_cpu):
+                groups = call_groups(p, int(sched.get("alternate_within", 0) or 0))
+                cycles = [cycles_per_group(g, block_runs, estimates) for g in groups]
+                for g, n in zip(groups, cycles, strict=True):
+                    for i in g:
+                        block_runs[i] = n
+                        rewarm[i] = max(rewarm[j] for j in g)
+                most = max(*cycles, *(rewarm[g[0]] for g in groups))
+                pairs = np.empty((max(len(g) for g in groups), most), dtype=np.int64)
             min_rounds = int(sched.get("min_rounds", MIN_COMPARE_ROUNDS))
             # Sessions on a GPU keep theirs (a CUDA graph or TensorRT engine is costly to redo).
             recycle = int(sched.get("recycle_rounds", 0) or 0)
             if any(m.device != "cpu" for m in ms):
                 recycle = 0
             generation = 0
-            self.conn.send(Schedule(rounds, block_runs, rewarm))
+            self.conn.send(Schedule(rounds, block_runs, rewarm, "call" if groups else "block"))
             offsets = [0] * p
             # By time, the clock counts timed runs only (re-warm runs come on top).
             budget_ns = int(float(sched["duration_s"]) * 1e9)
@@ -250,7 +316,27 @@ class Interleaved:
             cap_ns = int(float(sched.get("cap_s", 0.0) or 0.0) * 1e9) if rounds else 0
             r = 0
             while True:
-                for i in rotation(r, p):
+                for gi in rotation(r, len(groups)) if groups else ():
+                    members = [i for i in groups[gi] if i not in self.stop.dropped]
+                    if not members:
+                        continue
+                    n = cycles[gi]
+                    # Untimed: the members' caches back after the parent's turn.
+                    alternated_loop(calls, members, pairs, offsets, rewarm[members[0]])
+                    before = involuntary_switches()
+                    t0 = pc()
+                    alternated_loop(calls, members, pairs, offsets, n)
+                    wall = pc() - t0
+                    switches = involuntary_switches() - before
+                    sums = [int(pairs[j, :n].sum()) for j in range(len(members))]
+                    for j, i in enumerate(members):
+                        # the loop's own time shared in proportion to each member's calls
+                        spent_ns[i] += wall * sums[j] // max(sum(sums), 1)
+                        offsets[i] += n
+                        self.conn.send(Block(r, i, pairs[j, :n].copy(), switches, generation))
+                    if open_ended:
+                        self.stop.check()
+                for i in () if groups else rotation(r, p):
                     if i in self.stop.dropped:
                         continue
                     n = block_runs[i]

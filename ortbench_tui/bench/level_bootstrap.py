@@ -148,13 +148,15 @@ def _resampled_medians(
     resample_sessions: bool,
     paired: bool = True,
     generations: int = 1,
+    paired_sessions: bool = False,
 ) -> list[np.ndarray]:
     """Median of each of `reps` resamples, per profile. Paired: one draw of rounds is shared
     by every profile and session (blocks taken at the same time stay together); unpaired
     (runs made one after the other): each session draws its own chunks. Sessions are drawn
-    per profile, or kept as they are. With `generations` (sessions retired and created in
-    turn, generation-major along the sessions axis), each generation draws its own rounds,
-    shared by the profiles' sessions of that generation (they ran at the same time)."""
+    per profile (`paired_sessions`: one draw for all profiles, session i with session i),
+    or kept as they are. With `generations` (sessions retired and created in turn,
+    generation-major along the sessions axis), each generation draws its own rounds, shared
+    by the profiles' sessions of that generation (they ran at the same time)."""
     rounds = sketches[0].shape[1]
     per_rep = max(s.size for s in sketches)
     step = max(1, min(reps, _CHUNK_ELEMENTS // per_rep))
@@ -162,6 +164,11 @@ def _resampled_medians(
     for start in range(0, reps, step):
         n = min(step, reps - start)
         shared = rng.integers(0, rounds, (n, generations, rounds))
+        per_pair = sketches[0].shape[0] // generations
+        # drawn only when used: the unpaired resamples stay what they were for a given seed
+        shared_slots = (
+            rng.integers(0, per_pair, (n, generations, per_pair)) if paired_sessions else None
+        )
         for j, sk in enumerate(sketches):
             sessions = sk.shape[0]
             per_gen = sessions // generations
@@ -169,7 +176,11 @@ def _resampled_medians(
                 # Sessions are drawn within their own generation: every generation stays in
                 # every resample, so drift between generations (which hit all profiles
                 # alike) stays paired away.
-                slots = rng.integers(0, per_gen, (n, generations, per_gen))
+                slots = (
+                    shared_slots
+                    if shared_slots is not None
+                    else rng.integers(0, per_gen, (n, generations, per_gen))
+                )
                 s = (np.arange(generations)[None, :, None] * per_gen + slots).reshape(n, sessions)
             else:
                 s = np.broadcast_to(np.arange(sessions), (n, sessions))
@@ -213,18 +224,27 @@ def ratio_spread(
     rng: np.random.Generator | None = None,
     paired: bool = True,
     generations: int = 1,
+    paired_sessions: bool = False,
 ) -> Spread:
     """Bootstrap spread of log(median(b) / median(a)) from (sessions, rounds, points)
     sketches: paired rounds, or (`paired=False`) chunks of runs made one after the other.
     `exact_log_ratio` (from all samples) centres it; else the sketches do. `generations`:
     the sessions axis holds that many generations of sessions, one after the other in time,
     each measured for `rounds` rounds (`stopping`'s recycled sessions): every generation's
-    rounds are their own, so the rounds part has generations x rounds of them."""
+    rounds are their own, so the rounds part has generations x rounds of them.
+
+    `paired_sessions`: a's session i and b's session i were measured together (their calls
+    alternated, `interleave.alternates_calls`), so they are drawn together: what the machine
+    did to that pair's stretch of each round hits both and cancels. Each pair is still an
+    independent draw of both sessions' own effects, so those stay in the spread; the
+    sessions part then has one degree of freedom per pair (less one per generation)."""
     per_gen = _check([a, b], generations)
+    if paired_sessions and a.shape[0] != b.shape[0]:
+        raise ValueError("paired sessions need as many sessions of each profile")
     rounds = per_gen * generations
     rng = rng if rng is not None else np.random.default_rng(0)
     centre = math.log(float(np.median(b)) / float(np.median(a)))
-    ma, mb = _resampled_medians([a, b], reps, rng, True, paired, generations)
+    ma, mb = _resampled_medians([a, b], reps, rng, True, paired, generations, paired_sessions)
     total = np.log(mb / ma) - centre
     sessions = min(a.shape[0], b.shape[0]) // generations
     if sessions > 1:
@@ -235,8 +255,12 @@ def ratio_spread(
     sd_r, sd_s = _spread(total, rounds_only, rounds, sessions)
     est = centre if exact_log_ratio is None else exact_log_ratio
     # Degrees of freedom for the sessions part: both profiles' sessions, as in `compare`,
-    # less one per generation and profile (sessions are compared within their generation).
-    df = a.shape[0] + b.shape[0] - 2 * generations
+    # less one per generation and profile (sessions are compared within their generation);
+    # paired, one per pair less one per generation.
+    if paired_sessions:
+        df = a.shape[0] - generations
+    else:
+        df = a.shape[0] + b.shape[0] - 2 * generations
     return Spread(est, sd_r, sd_s, rounds, df if sessions > 1 else 0)
 
 

@@ -51,6 +51,11 @@ class ScheduleRequest(TypedDict):
     recycle_rounds: NotRequired[int]
     """Until decided, on CPU: every session is retired and made afresh after this many
     rounds (0: never), so sessions are sampled, not fixed."""
+    alternate_within: NotRequired[int]
+    """Units per call-alternated group (the profiles' count: one session of each); 0 or
+    absent: blocks only."""
+    alternation: NotRequired[str]
+    """auto (calls where safe: CPU sessions without a thread pool) | call | block."""
 
 
 class InterleaveChildRequest(TypedDict):
@@ -133,6 +138,9 @@ class Schedule:
     """Timed runs per block, per session."""
     rewarm_runs: list[int]
     """Untimed runs that open each block, per session."""
+    alternation: str = "block"
+    """block: each session's block runs alone | call: the sessions of a group take turns
+    call by call within the round (`interleave.alternates_calls`)."""
 
 
 @dataclass(frozen=True)

@@ -303,10 +303,12 @@ class SequentialComparison(SequentialRule):
         points: int = SKETCH_POINTS,
         seed: int = 0,
         generation_rounds: int = 0,
+        paired_sessions: bool = False,
     ) -> None:
         """`generation_rounds`: the sessions are retired and created afresh every this many
         rounds (0: the same sessions throughout); each generation of sessions is then a
-        sample of the session's effect (see `spread`)."""
+        sample of the session's effect (see `spread`). `paired_sessions`: A's i-th and B's
+        i-th block of a round were measured together, call by call (`ratio_spread`)."""
         super().__init__(2, plan_looks(max_rounds, first_look, LOOK_GROWTH, alpha), seed, points)
         self.margin = margin
         if generation_rounds and not MIN_CI_ROUNDS <= generation_rounds <= self.plan.rounds[0]:
@@ -315,6 +317,7 @@ class SequentialComparison(SequentialRule):
                 "(the first look)"
             )
         self.generation_rounds = generation_rounds
+        self.paired_sessions = paired_sessions
         for medians in self._medians:  # a look leaves out an incomplete generation
             medians.recent = max(medians.recent, generation_rounds)
         self._reps = reps
@@ -396,7 +399,10 @@ class SequentialComparison(SequentialRule):
         g = self.generation_rounds if n >= self.generation_rounds > 0 else n
         a, b = (self.sketches(side, n, g) for side in (0, 1))
         exact = math.log(self.median(1, n) / self.median(0, n))
-        return ratio_spread(a, b, exact, self._reps, self.rng, generations=n // g)
+        return ratio_spread(
+            a, b, exact, self._reps, self.rng, generations=n // g,
+            paired_sessions=self.paired_sessions,
+        )  # fmt: skip
 
     def _look(self, final: bool) -> ComparisonState:
         level = self.next_level()

@@ -74,6 +74,9 @@ class SampleSet:
     raw: list[np.ndarray] | None = None
     """Every sample of each session when the blocks drop a remainder (chunked runs): the
     figures (medians, p99s) come from all samples, the blocks only feed the resampling."""
+    calls_alternated: bool = False
+    """Interleaved call by call: session i of every profile took turns with the others' i-th
+    sessions, call by call, so the i-th sessions are resampled together."""
 
     @property
     def size(self) -> int:
@@ -143,6 +146,9 @@ def bootstrap_ratio(
         return None
     q = _points(a, b)
     exact = math.log(np.median(b.flat()) / np.median(a.flat()))
+    together = (
+        paired and a.calls_alternated and b.calls_alternated and len(a.sessions) == len(b.sessions)
+    )
     spread = ratio_spread(
         _sketches(a, units, q),
         _sketches(b, units, q),
@@ -150,9 +156,12 @@ def bootstrap_ratio(
         reps,
         np.random.default_rng(seed),
         paired=paired,
+        paired_sessions=together,
     )
     low, high = spread.interval(LEVEL)
-    method = describe_method(paired, min(len(a.sessions), len(b.sessions)), units, reps)
+    method = describe_method(
+        paired, min(len(a.sessions), len(b.sessions)), units, reps, sessions_paired=together
+    )
     return Interval(low, high, method)
 
 
@@ -175,17 +184,30 @@ def bootstrap_median(s: SampleSet, reps: int = LOOK_REPS, seed: int = 0) -> Inte
 
 
 def describe_method(
-    paired: bool, sessions: int, units: int, reps: int, units_text: str | None = None
+    paired: bool,
+    sessions: int,
+    units: int,
+    reps: int,
+    units_text: str | None = None,
+    sessions_paired: bool = False,
 ) -> str:
     """The CI's method in words, for every output that shows a CI. `units_text` replaces the
-    count of rounds or chunks where it differs from one CI to the next (a sweep's rounds)."""
+    count of rounds or chunks where it differs from one CI to the next (a sweep's rounds);
+    `sessions_paired`: the profiles' i-th sessions took turns call by call and are drawn
+    together."""
     count = units_text or str(units)
     unit = (
         f"{count} interleaved rounds resampled as pairs"
         if paired
         else f"{count} contiguous chunks per run resampled"
     )
-    if sessions > 1:
+    if sessions > 1 and sessions_paired:
+        sess = (
+            f"{sessions} sessions per profile resampled in pairs (one of each profile, "
+            "their calls alternated)"
+        )
+        parts = "rounds and sessions parts"
+    elif sessions > 1:
         sess = f"{sessions} sessions per profile resampled"
         parts = "rounds and sessions parts"
     else:

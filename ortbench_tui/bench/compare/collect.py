@@ -38,6 +38,9 @@ class Collector:
     run_id: str
     names: list[str]
     mode: str
+    calls_alternated: bool = False
+    """Interleaved: the child alternated each group's profiles call by call (its Schedule
+    says so); a pair's sessions are then resampled together."""
 
     def interleaved(
         self,
@@ -65,7 +68,11 @@ class Collector:
             # pair is resampled on the rounds both have, the same indices, the same time).
             mine_complete = min(streams[u].rounds for u in mine) if adaptive else complete
             sessions = [streams[u].blocks(mine_complete) for u in mine]
-            s = SampleSet(sessions, paired=True, run_id=self.run_id) if mine_complete else None
+            s = (
+                SampleSet(sessions, True, self.run_id, calls_alternated=self.calls_alternated)
+                if mine_complete
+                else None
+            )
             flat = s.flat() if s else np.empty(0, dtype=np.int64)
             unit_finals = [finals[u] for u in mine]
             final = merge_finals(unit_finals)
@@ -86,6 +93,7 @@ class Collector:
             )
             result["comparison"] = {
                 "mode": "interleaved",
+                "alternation": "call" if self.calls_alternated else "block",
                 "run_id": self.run_id,
                 "profile_index": p,
                 "sessions": len(mine),

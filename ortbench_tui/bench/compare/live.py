@@ -177,6 +177,9 @@ class CompareRun:
             "min_rounds": req.min_rounds,
             "block_s": req.block_s,
             "cap_s": 0.0 if by_time else self.cap_s,
+            # one session of every profile per group: they take turns call by call where safe
+            "alternate_within": n_prof,
+            "alternation": req.alternation,
         }
         decide = req.until_decided
         if decide is not None:
@@ -266,7 +269,9 @@ class CompareRun:
             elif isinstance(msg, Schedule):
                 planned = msg.rounds
                 self._timed_since = time.perf_counter()
+                self.collect.calls_alternated = msg.alternation == "call"
                 if until is not None:
+                    until.calls_alternated = msg.alternation == "call"
                     until.timed_started()
             elif isinstance(msg, Block):
                 streams[msg.index].add(msg.samples_ns)

@@ -58,6 +58,7 @@ def sample_set_from_result(result: dict[str, Any], samples: np.ndarray) -> Sampl
                     [p.reshape(-1, m) for p in parts],
                     paired=True,
                     run_id=str(info.get("run_id", "")),
+                    calls_alternated=info.get("alternation") == "call",
                 )
         return sequential_set(parts)
     return sequential_set([samples])

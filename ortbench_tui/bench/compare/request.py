@@ -43,6 +43,10 @@ class CompareRequest:
     decide_pairs: list[tuple[int, int]] | None = None
     """With `until_decided`: the (A, B) profile indices to decide (default: each profile
     against the first); their verdicts come in `comparison.stopping["pairs"]`."""
+    alternation: str = "auto"
+    """Interleaved: how the profiles take turns within a round. auto: call by call (A, B,
+    B, A ...) where it is safe (CPU sessions without a thread pool), else blocks; call;
+    block (`interleave.alternates_calls`)."""
     own_rounds: bool = False
     """Each profile keeps its own complete rounds (the caller drops decided profiles from
     the rounds, as `sweep --until-decided` does); always so with `until_decided`."""

@@ -97,6 +97,9 @@ class UntilDecided:
         self._timed_from: float | None = None
         self._dropped: set[int] = set()
         self.stopped_child = False
+        self.calls_alternated = False
+        """The child alternates each session group's profiles call by call (its Schedule
+        says so): the pairs' sessions are then drawn together (`ratio_spread`)."""
 
     def timed_started(self) -> None:
         self._timed_from = time.perf_counter()
@@ -190,6 +193,7 @@ class UntilDecided:
                 first_look=first_look,
                 seed=self.seed + b,
                 generation_rounds=gen if MIN_CI_ROUNDS <= gen <= first else 0,
+                paired_sessions=self.calls_alternated,
             )
 
     def _feed(self, i: int) -> None:
