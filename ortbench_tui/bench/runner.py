@@ -24,7 +24,6 @@ from .child import (
     ChildProcess,
     Idle,
     death_message,
-    peak_rss_mb,
     send_stop,
 )
 from .ci_stop import CiWidthState
@@ -41,7 +40,7 @@ from .protocol import (
 )
 from .run_eta import run_eta
 from .run_inputs import request_inputs
-from .run_watch import BatchMedians, PrecisionWatch, ci_width_target
+from .run_watch import BatchMedians, PeakRss, PrecisionWatch, ci_width_target
 from .sample_store import SampleStore
 from .stalls import StallWatch
 from .worker import BATCH_SECONDS, worker_main
@@ -153,8 +152,8 @@ class RunHandle:
         self.timed_span: tuple[float, float] | None = None
         """(start, end) of the timed phase as the parent saw it: the first batch's arrival less
         its own duration, and the last batch's arrival (for a partial run's wall_s)."""
-        self.rss_peak_mb: float | None = None
-        """The worker's peak RSS, read from /proc at each batch (for a partial run)."""
+        self.peak_rss = PeakRss(self.child.process.pid)
+        """The worker's peak RSS, read from /proc while batches stream (for a partial run)."""
 
     @property
     def process(self) -> Any:
@@ -307,15 +306,13 @@ class RunHandle:
         else:
             start = self.timed_span[0]
         self.timed_span = (start, now)
-        rss = peak_rss_mb(self.child.process.pid)
-        if rss is not None:
-            self.rss_peak_mb = max(rss, self.rss_peak_mb or 0.0)
+        self.peak_rss.batch()
 
     def partial(self, reason: str, cancelled: bool = False) -> dict[str, Any] | None:
         """What a failed, killed or interrupted run still measured, marked as such with the
         reason (cancelled when the user stopped it, else failed); None without samples. The
         worker never sent its final figures, so wall time, first run and peak RSS are the
-        parent's own: the timed batches' span, the first_run message, /proc at each batch."""
+        parent's own: the timed batches' span, the first_run message, /proc (`PeakRss`)."""
         if not self.samples.size:
             return None
         return self._build(self.partial_final(reason, cancelled))
@@ -330,7 +327,7 @@ class RunHandle:
             "reason": reason,
             "wall_s": wall_s,
             "first_run_ms": self.first_run_ms,
-            "rss_peak_mb": self.rss_peak_mb,
+            "rss_peak_mb": self.peak_rss.final(),
             "warnings": [],
         }
 

@@ -128,7 +128,7 @@ class SampleStore:
             return
         assert self._file is not None
         try:
-            self._file.write(batch.tobytes())
+            self._file.write(np.ascontiguousarray(batch).data)  # no copy of the batch
         except OSError as exc:  # a full disk mid-run: the statistics go on, the file stops
             self._spill_error = f"{self.path}: the run's samples could not all be written: {exc}"
             self._spill = False
@@ -181,11 +181,6 @@ class SampleStore:
         self._batches += 1
         self._in_last = 1
 
-    def touch(self) -> None:
-        """Mark a change that is not a sample (the run's position moved)."""
-        with self._lock:
-            self._version += 1
-
     def finish(self) -> None:
         """Write the final count into the spill file's header and close it (idempotent)."""
         with self._lock:
@@ -212,7 +207,7 @@ class SampleStore:
 
     @property
     def version(self) -> int:
-        """Changes with every batch and `touch` (a redraw can skip when nothing arrived)."""
+        """Changes with every batch (a redraw can skip when nothing arrived)."""
         return self._version
 
     @property

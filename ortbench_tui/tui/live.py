@@ -1,9 +1,11 @@
 """The run in progress as the live view needs it, shared by the reading thread and the timer.
 
-The bench worker thread adds each streamed batch to a log histogram and a per-batch sum (no
-samples are kept here: the run's own store has them); the UI timer copies the histogram at
-most ~10 times a second and redraws from it, so a frame costs the same at the sixtieth minute
-as at the first. Nothing here runs per sample.
+The samples are counted once: the run's own store (`RunHandle.samples`, which the reading
+thread extends before it hands the batch on) already holds a log histogram and per-batch
+sums of every timed sample, so the live view `share`s it and counts nothing itself. A job
+without such a store (a recorded run played back) is counted here, in a store that keeps no
+samples. The UI timer copies the histogram at most ~10 times a second and redraws from it, so
+a frame costs the same at the sixtieth minute as at the first. Nothing here runs per sample.
 """
 
 from __future__ import annotations
@@ -11,15 +13,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
+
+from ortbench_tui.bench.loghist import LogHistogram
 from ortbench_tui.bench.sample_store import SampleStore
 
 
-class LiveSamples(SampleStore):
-    """The streamed samples' histogram and batch sums (a store that keeps no samples) plus
-    the run's position."""
+class LiveSamples:
+    """The streamed samples' histogram and batch sums (the run's store, or one of its own
+    that keeps no samples) plus the run's position."""
 
     def __init__(self) -> None:
-        super().__init__(spill=False, exact_limit=0)
+        self._store = SampleStore(spill=False, exact_limit=0)
+        self.shared = False
+        """True once the counts are the run's own store's (`share`): `extend` is then wrong."""
+        self._moves = 0
         self.phase = "starting"
         """starting | first_run | warmup | timed | done"""
         self.done = 0
@@ -29,6 +37,36 @@ class LiveSamples(SampleStore):
         """The run's own estimate of the wall time still to go (None when it cannot say)."""
         self.timed_started_s: float | None = None
         """Elapsed time of the first timed batch minus its own length (for live throughput)."""
+
+    def share(self, store: SampleStore) -> None:
+        """Read the counts from `store`, the run's own, which its reader extends with every
+        timed batch (before any is streamed: what was counted here is dropped)."""
+        self._store, self.shared = store, True
+
+    def extend(self, batch: np.ndarray) -> None:
+        """Count a streamed batch (a job whose samples are in no store to share)."""
+        if self.shared:
+            raise RuntimeError("the live view shares the run's store: its reader counts them")
+        self._store.extend(batch)
+
+    @property
+    def size(self) -> int:
+        return self._store.size
+
+    @property
+    def version(self) -> int:
+        """Changes with every batch and position (a redraw can skip when nothing arrived)."""
+        return self._store.version + self._moves
+
+    def histogram_copy(self) -> tuple[int, LogHistogram]:
+        """(version, a copy of the histogram): a cost of its buckets, not of the samples."""
+        moves = self._moves
+        version, hist = self._store.histogram_copy()
+        return version + moves, hist
+
+    def batch_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """(samples, their sum in ns) per slot of consecutive batches, as copies."""
+        return self._store.batch_sums()
 
     def set_position(
         self,
@@ -42,7 +80,7 @@ class LiveSamples(SampleStore):
             self.timed_started_s = max(0.0, elapsed_s - 0.1)
         self.phase, self.done, self.total, self.elapsed_s = phase, done, total, elapsed_s
         self.eta_s = eta_s
-        self.touch()
+        self._moves += 1
 
 
 class RedrawThrottle:

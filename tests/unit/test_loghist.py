@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ortbench_tui.bench.loghist import BUCKETS, RELATIVE_ERROR, LogHistogram, bucket_of
+from ortbench_tui.bench.loghist import (
+    BUCKETS,
+    MAX_NS,
+    RELATIVE_ERROR,
+    TABLE_NS,
+    LogHistogram,
+    bucket_by_log,
+    bucket_of,
+)
 from ortbench_tui.bench.stats import (
     EXACT_LIMIT,
     HISTOGRAM_METHOD,
@@ -99,3 +107,23 @@ def test_describe_is_exact_up_to_the_limit_and_names_the_histogram_beyond():
     for key in PERCENTILES:
         assert stats[key] == pytest.approx(exact[key], rel=RELATIVE_ERROR)
     assert stats["mean"] == pytest.approx(exact["mean"], rel=1e-12)
+
+
+def test_the_lookup_table_buckets_exactly_as_the_log_formula():
+    """Every nanosecond below the table's end, then batches that mix fast and slow samples,
+    negatives and values past MAX_NS: the lookup path and the definition agree."""
+    every = np.arange(-3, TABLE_NS + 3, dtype=np.int64)
+    assert np.array_equal(bucket_of(every), bucket_by_log(every))
+    rng = np.random.default_rng(5)
+    mixed = np.concatenate(
+        [
+            rng.integers(0, TABLE_NS, 5_000),
+            rng.integers(TABLE_NS, 10**9, 50),
+            [-1, 0, 1, TABLE_NS - 1, TABLE_NS, MAX_NS, 3 * MAX_NS],
+        ]
+    )
+    rng.shuffle(mixed)
+    assert np.array_equal(bucket_of(mixed), bucket_by_log(mixed))
+    slow = rng.integers(TABLE_NS, 10**11, 1_000)
+    assert np.array_equal(bucket_of(slow), bucket_by_log(slow))
+    assert bucket_of(np.empty(0, dtype=np.int64)).size == 0

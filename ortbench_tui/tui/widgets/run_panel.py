@@ -1,7 +1,8 @@
 """The run panel: starts a measured run in the engine's worker process and streams it live.
 
-The child process does the timing; a thread worker here reads its events, counts the samples
-into a live log histogram and per-batch sums and posts a replaceable progress message. A timer
+The child process does the timing; a thread worker here reads its events (the run's store
+counts the samples into a log histogram and per-batch sums as they arrive; the live view reads
+that store) and posts a replaceable progress message. A timer
 redraws the histogram, the run-index chart and the statistics from those at most ~10 times a
 second, whatever the run rate and however long it has run (ARCHITECTURE.md §6.1: the UI must
 not perturb the measurement; a frame costs the histogram's buckets and the batches, never the
@@ -265,13 +266,16 @@ class RunPanel(WorkerErrors, Vertical):
         if self._cancel_requested:
             handle.cancel()
         live = self.live
+        # The run's store, when the handle has one: the live view reads its counts (each
+        # sample is counted once), and a long run is linked from disk when saved.
+        store = getattr(handle, "samples", None)
+        store = store if isinstance(store, SampleStore) else None
+        if store is not None:
+            live.share(store)
         timed_posted = False
         for event in handle.events():
             if worker.is_cancelled and not handle.cancelled:
                 handle.cancel()  # the app is closing: stop the child too
-            # The run's store, when the handle has one: a long run is linked from disk.
-            store = getattr(handle, "samples", None)
-            store = store if isinstance(store, SampleStore) else None
             if isinstance(event, Finished):
                 kept = store if store is not None else event.samples_ns
                 saved, save_error = self._save(event.result, kept)
@@ -289,7 +293,7 @@ class RunPanel(WorkerErrors, Vertical):
                     self.Failed(event.kind, event.message, event.partial, saved, save_error)
                 )
                 return
-            if event.new_samples_ns is not None:
+            if event.new_samples_ns is not None and not live.shared:
                 live.extend(event.new_samples_ns)
             if event.precision is not None:
                 self.precision = event.precision
