@@ -1,5 +1,5 @@
-"""`--until-decided`, `--budget` and `--alpha-per-table` for practices and sweep (compare
-has its own pair of flags, the same meaning)."""
+"""`--until-decided` and `--alpha-per-table` for practices and sweep (compare has its own
+pair of flags, the same meaning)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 from typing import Any
 
 from ..errors import OrtbenchError
-from .common import positive_float
 
 
 def add_decide_arguments(parser: argparse.ArgumentParser, what: str) -> None:
@@ -40,11 +39,3 @@ def decide_settings(args: argparse.Namespace, budget_s: float | None) -> Any:
         budget_s=budget_s or DEFAULT_DECIDE_BUDGET_S, per_table=bool(args.alpha_per_table)
     )
 
-
-def add_budget_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--budget",
-        type=positive_float,
-        metavar="S",
-        help="with --until-decided: seconds of timed rounds at most (default 120)",
-    )

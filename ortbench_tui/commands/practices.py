@@ -1,8 +1,12 @@
 """`ortbench practices MODEL`: the seed article's practices, each toggled alone vs the base.
 
-ortbench practices MODEL [--profile BASE] [--set KEY=VALUE]... [--duration S | --runs N]
-                         [--until-decided [--budget S] [--alpha-per-table]]
+ortbench practices MODEL [--profile BASE] [--set KEY=VALUE]... [--budget S] [--alpha-per-table]
+                         [--duration S | --runs N] [--until-decided]
                          [--json [OUT]] [--markdown OUT] [--save-best FILE [--overwrite]]
+
+By default the fp32 rows are measured until each is decided or the budget is spent (the
+rule of `compare --until-decided`); `--duration` or `--runs` gives them a fixed length
+instead (with `--until-decided` as well, that length is the precision rows' only).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from .common import (
     profile_from_args,
     quietly,
 )
-from .decide_args import add_budget_argument, add_decide_arguments, decide_settings
+from .decide_args import add_decide_arguments, decide_settings
 from .progress import ProgressLine
 
 DEFAULT_DURATION_S = 1.0
@@ -49,9 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--duration",
         type=positive_float,
         metavar="S",
-        help=f"seconds of timed runs per profile (default {DEFAULT_DURATION_S:g})",
+        help="seconds of timed runs per profile: a fixed length for the fp32 rows in place of "
+        f"measuring until decided (the FP16/INT8 rows: default {DEFAULT_DURATION_S:g})",
     )
-    count.add_argument("--runs", type=positive_int, help="timed runs per profile")
+    count.add_argument(
+        "--runs", type=positive_int, help="timed runs per profile (a fixed length, as --duration)"
+    )
     parser.add_argument("--warmup", type=non_negative_int, help="warm-up runs per session")
     parser.add_argument(
         "--sessions",
@@ -63,8 +70,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--margin", type=float, default=0.01, metavar="F", help="verdict margin (default 0.01)"
     )
-    add_decide_arguments(parser, "practice rows (fp32, off against on)")
-    add_budget_argument(parser)
+    add_decide_arguments(
+        parser, "practice rows (fp32, off against on); the default unless --duration or --runs"
+    )
+    parser.add_argument(
+        "--budget",
+        type=positive_float,
+        metavar="S",
+        help="seconds of timed rounds for the fp32 rows at most, when they are measured until "
+        "decided (default 60)",
+    )
     parser.add_argument(
         "--no-precision",
         action="store_true",
@@ -85,11 +100,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     from ..bench.job import drive
     from ..bench.practices import PracticesReport, PracticesRequest, PracticesRun
+    from ..bench.practices.run import DECIDE_BUDGET_S
 
     if not 0 <= args.margin < 1:
         raise OrtbenchError(f"--margin: expected a fraction in [0, 1), got {args.margin}")
-    if args.budget is not None and not args.until_decided:
-        raise OrtbenchError("--budget: only with --until-decided")
+    fixed = (args.runs is not None or args.duration is not None) and not args.until_decided
+    if args.budget is not None and fixed:
+        raise OrtbenchError(
+            "--budget: not with --duration or --runs (a fixed length), unless --until-decided"
+        )
+    args.until_decided = not fixed
     duration = None if args.runs is not None else (args.duration or DEFAULT_DURATION_S)
     extra = count_overrides(args.runs, duration, args.warmup)
     base = profile_from_args(args.profile, args.overrides, extra)
@@ -110,7 +130,7 @@ def execute(args: argparse.Namespace) -> int:
         precision_available=False if args.no_precision else None,
         precision_reason="left out (--no-precision)" if args.no_precision else "",
         inputs=input_spec_from_args(args, args.model),
-        until_decided=decide_settings(args, args.budget),
+        until_decided=decide_settings(args, args.budget or DECIDE_BUDGET_S),
     )
     progress = ProgressLine(not args.quiet)
     job = PracticesRun(request)

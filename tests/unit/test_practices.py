@@ -164,3 +164,39 @@ def test_cli_practices_markdown_and_json(capsys, tmp_path):
     assert "| all | all together |" in md.read_text()
     assert "left out (--no-precision)" in out
     assert main(["practices", str(tmp_path / "none.onnx")]) == 2
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("argv", "budget"),
+    [
+        ([], 60.0),  # decides by default, within its budget
+        (["--budget", "12"], 12.0),
+        (["--duration", "0.5"], None),  # a fixed length instead
+        (["--runs", "200"], None),
+        (["--duration", "0.5", "--until-decided"], 60.0),  # the length is the precision rows'
+    ],
+)
+def test_cli_practices_decides_its_rows_unless_given_a_fixed_length(monkeypatch, argv, budget):
+    """`ortbench practices MODEL` used to measure every row for a fixed second and leave ~1.5x
+    differences undecided; now its fp32 rows run until decided unless a length is asked for."""
+    seen: list[PracticesRequest] = []
+
+    class Capture:
+        def __init__(self, request: PracticesRequest) -> None:
+            seen.append(request)
+            raise _Captured
+
+    monkeypatch.setattr("ortbench_tui.bench.practices.PracticesRun", Capture)
+    with pytest.raises(_Captured):
+        main(["practices", "sample:tiny", "-q", *argv])
+    decide = seen[0].until_decided
+    assert (decide.budget_s if decide is not None else None) == budget
+
+
+def test_cli_practices_refuses_a_budget_with_a_fixed_length(capsys):
+    assert main(["practices", "sample:tiny", "--duration", "1", "--budget", "5"]) == 2
+    assert "--budget: not with --duration or --runs" in capsys.readouterr().err

@@ -31,6 +31,10 @@ from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
 from .rows import apply_decided, decided_pairs, fill_accuracy, fill_ratio, fill_warm_up
 
+DECIDE_BUDGET_S = 60.0
+"""The fp32 rows' budget of timed rounds when the check decides them (its default): the
+rows with a clear effect are decided in seconds and leave the rounds, the close calls get the
+rest; a fixed length (`--duration`/`--runs`) left ~1.5x differences undecided on a 2-core VM."""
 NOT_APPLICABLE = "not applicable here"
 NOT_YET = "not yet available"
 

@@ -231,7 +231,9 @@ def working_providers(hardware: HardwareInfo | None) -> tuple[list[str] | None, 
 def practices_request(
     model: ModelEntry, entry: ProfileEntry, hardware: HardwareInfo | None
 ) -> PracticesRequest:
+    from ortbench_tui.bench.compare.until import DecideSettings
     from ortbench_tui.bench.practices import PracticesRequest
+    from ortbench_tui.bench.practices.run import DECIDE_BUDGET_S
 
     working, gpu = working_providers(hardware)
     return PracticesRequest(
@@ -240,6 +242,8 @@ def practices_request(
         working_providers=working,
         gpu_detail=gpu,
         inputs=saved_inputs(model.spec),
+        # as `ortbench practices` by default: each fp32 row measured until it is decided
+        until_decided=DecideSettings(DECIDE_BUDGET_S),
     )
 
 
