@@ -113,6 +113,7 @@ def _seed_history() -> None:
 
 def _runner() -> Callable[[Any], Any]:
     """The demo's fixed runs; a traced request also gets the trace recorded in tests/data."""
+    from ortbench_tui.bench.result_record import trace_dict
     from ortbench_tui.bench.runner import Finished
     from ortbench_tui.bench.trace import summarize_trace
     from ortbench_tui.tui.demo import fake_runner
@@ -132,7 +133,7 @@ def _runner() -> Callable[[Any], Any]:
             for event in self.handle.events():
                 if isinstance(event, Finished):
                     trace = ROOT / "tests" / "data" / "ort_trace_cpu_conv.json"
-                    event.result["trace"] = summarize_trace(trace, skip_runs=3)
+                    event.result["trace"] = trace_dict(summarize_trace(trace, skip_runs=3))
                 yield event
 
     def start(request: Any) -> Any:

@@ -12,7 +12,15 @@ file lacks it, which is not the same as null (`reason` appears only when a run w
 (`run_record` then `record_dict`) has the same keys and values. Unknown keys are ignored, as
 before. `dict[str, Any]` is kept where the content is open: the profile (its own schema,
 `profile.schema`), provider options inside it, and the sections one kind of run adds
-(`accuracy`, `quantization`, `trace`, `stopping`, `tensorrt`, `comparison`, `fleet`).
+(`accuracy`, `quantization`, `stopping`, `tensorrt`, `comparison`, `fleet`).
+
+The `trace` section (`ortbench trace`) has a record of its own, `TraceSummary`, or
+`UnreadableTrace` when the worker could not summarize its trace (`{file, error}`). msgspec
+cannot tell two Structs apart without a tag field, which these files never had, so the field
+stays the JSON object in `RunResult` and `trace_record` picks the record by its `error` key;
+`run_record` converts it too, so a file with a hand-edited trace is refused naming the field
+(`trace.nodes[0].calls must be a whole number >= 0, got -1`). The records live here, not in
+`bench/trace/`, because this module checks them and `bench/trace/` builds them from this one.
 
 A file ortbench wrote never holds NaN or Infinity (it is written with `allow_nan=False`), so
 the fixed figures (latency, cv, wall time, peaks) must be finite and >= 0: a NaN there is a
@@ -36,6 +44,9 @@ Figure = Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)]
 """A measured figure: finite and >= 0 (ms, s, MB, a ratio)."""
 Count = Annotated[int, msgspec.Meta(ge=0)]
 """A number of runs, cores or threads."""
+Finite = Annotated[float, msgspec.Meta(gt=-sys.float_info.max, lt=sys.float_info.max)]
+"""A finite figure that may be negative (a trace's overhead when nodes overlapped). Strict
+bounds, where Figure's are not, so that a problem's words can tell the two apart."""
 
 
 class ModelRecord(msgspec.Struct, kw_only=True):
@@ -137,6 +148,7 @@ class RunResult(msgspec.Struct, kw_only=True):
     accuracy: dict[str, Any] | UnsetType = UNSET
     quantization: dict[str, Any] | UnsetType = UNSET
     trace: dict[str, Any] | UnsetType = UNSET
+    """`ortbench trace`: a TraceSummary or an UnreadableTrace as JSON (`trace_record`)."""
     stopping: dict[str, Any] | UnsetType = UNSET
     shifts: list[dict[str, Any]] | UnsetType = UNSET
     tensorrt: dict[str, Any] | UnsetType = UNSET
@@ -147,6 +159,155 @@ class RunResult(msgspec.Struct, kw_only=True):
     history_path: str | UnsetType = UNSET
     samples_path: str | UnsetType = UNSET
     """`run --json FILE`: where the samples were written beside it."""
+
+
+# -- the trace section (`ortbench trace`, bench/trace/) ------------------------------------------
+
+
+class TraceNode(msgspec.Struct, kw_only=True):
+    """One node of the traced runs. Times are the node's own (exclusive) microseconds: a
+    control-flow node without the subgraph nodes that ran inside its span."""
+
+    name: str
+    op_type: str
+    provider: str
+    """The EP that ran it (`CPUExecutionProvider`)."""
+    calls: Count
+    total_us: Figure
+    inclusive_us: Finite | UnsetType = UNSET
+    """The whole span, subgraphs included (absent in summaries before version 2)."""
+    subgraph_us: Finite | UnsetType = UNSET
+    """`inclusive_us - total_us`: the time its subgraphs' nodes took (absent before 2)."""
+    parent: str | None | UnsetType = UNSET
+    """The If/Loop/Scan node it ran inside, or None at the top level (absent before 2)."""
+    mean_us: Figure
+    max_us: Figure
+    per_run_us: Figure
+    share: Figure
+    """Of the run time of the runs kept."""
+    fallback: bool
+    """It ran on CPU although a non-CPU EP was requested."""
+    memcpy: bool
+    """A Memcpy node ORT inserted between EPs."""
+
+    @property
+    def parent_name(self) -> str | None:
+        """The node it ran inside, None at the top level or in a summary without parents."""
+        return self.parent if isinstance(self.parent, str) else None
+
+
+class TraceOpType(msgspec.Struct, kw_only=True):
+    """The nodes of one op type together."""
+
+    op_type: str
+    nodes: Count
+    calls: Count
+    total_us: Figure
+    mean_us: Figure
+    per_run_us: Figure
+    share: Figure
+    providers: list[str]
+    """The EPs that ran nodes of this type, A to Z."""
+
+
+class TraceProvider(msgspec.Struct, kw_only=True):
+    """The nodes one EP ran, together."""
+
+    nodes: Count
+    calls: Count
+    total_us: Figure
+    per_run_us: Figure
+    share: Figure
+
+
+class MemcpyOp(msgspec.Struct, kw_only=True):
+    """The Memcpy nodes of one direction (MemcpyToHost, MemcpyFromHost)."""
+
+    nodes: Count
+    calls: Count
+    total_us: Figure
+
+
+class TraceMemcpy(msgspec.Struct, kw_only=True):
+    """The copies between EPs ORT inserted, together and by direction."""
+
+    nodes: Count
+    calls: Count
+    total_us: Figure
+    per_run_us: Figure
+    share: Figure
+    names: list[str]
+    by_op: dict[str, MemcpyOp]
+
+
+class TraceSummary(msgspec.Struct, kw_only=True):
+    """The `trace` section: the per-node summary of ORT's profiler trace (bench/trace/).
+    Shares are fractions of the run time of the runs kept; with no `model_run` events in the
+    trace they are of the node time and the run figures are None."""
+
+    version: int
+    """2: node times are exclusive (1: a control-flow node's time held its subgraphs')."""
+    file: str | None
+    """The raw trace (open it in Perfetto), or None when events were summarized directly."""
+    requested_ep: str
+    gpu_requested: bool
+    runs: Count
+    runs_in_trace: Count
+    skipped_runs: Count
+    """The first run and the warm-up runs, left out."""
+    run_time_us: Finite
+    run_mean_us: Finite | None
+    node_time_us: Finite
+    nodes_share: Finite
+    overhead_us: Finite | None
+    """Run time the nodes do not account for; negative when nodes overlapped."""
+    overhead_share: Finite | None
+    node_count: Count
+    nodes: list[TraceNode]
+    """Slowest first (own time), ties in execution order."""
+    op_types: list[TraceOpType]
+    providers: dict[str, TraceProvider]
+    """Per EP, the most time first."""
+    fallback_nodes: list[str]
+    memcpy: TraceMemcpy
+    warnings: list[str]
+
+
+class UnreadableTrace(msgspec.Struct, kw_only=True):
+    """The `trace` section when the worker could not summarize its trace: the timed run kept
+    its result, the trace says why it has no summary."""
+
+    file: str | None
+    error: str
+
+
+class _SummarySection(msgspec.Struct):
+    """A `trace` section checked where it sits, so problems name `trace.` paths."""
+
+    trace: TraceSummary
+
+
+class _UnreadableSection(msgspec.Struct):
+    trace: UnreadableTrace
+
+
+def trace_record(section: Any) -> TraceSummary | UnreadableTrace:
+    """The record of a result's `trace` section (as the worker wrote it or a file holds it);
+    ResultProblem naming the field (`trace.runs must be a whole number >= 0, got -1`)."""
+    wrapped = {"trace": section}  # the wrapper's one field is never missing: not_a unused
+    if isinstance(section, dict) and "error" in section:
+        return convert_record(wrapped, _UnreadableSection, {}, _not_a_trace).trace
+    return convert_record(wrapped, _SummarySection, {}, _not_a_trace).trace
+
+
+def trace_dict(record: TraceSummary | UnreadableTrace) -> dict[str, Any]:
+    """The JSON object of a trace record, as the result file holds it."""
+    out: dict[str, Any] = msgspec.to_builtins(record)
+    return out
+
+
+def _not_a_trace(absent: list[str]) -> str:
+    return f"not a trace section (missing {', '.join(absent)})"
 
 
 class ResultProblem(ValueError):
@@ -177,7 +338,12 @@ _MESSAGE = re.compile(
 _MISSING = re.compile(
     r"Object missing required field `(?P<field>[^`]+)`(?: - at `\$(?P<path>[^`]*)`)?$"
 )
-_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|(\[\.\.\.\])")
+"""A step of a msgspec path: `.name`, `[index]`, or `[...]` (a key of an open object, which
+msgspec does not name)."""
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_UNKNOWN = object()
+"""The value at a path that could not be followed (a `[...]` among several keys)."""
 
 
 def run_record(data: Any) -> RunResult:
@@ -186,7 +352,10 @@ def run_record(data: Any) -> RunResult:
     if isinstance(data, dict) and "schema" in data and data["schema"] != SCHEMA:
         # A future schema may differ anywhere: say so, not the first field that changed.
         raise ResultProblem(f"result schema {data['schema']!r}, this ortbench reads {SCHEMA}")
-    return convert_record(data, RunResult, _EXPECTED_AT, _not_a_result)
+    record = convert_record(data, RunResult, _EXPECTED_AT, _not_a_result)
+    if not isinstance(record.trace, UnsetType):
+        trace_record(record.trace)  # the section's own record: its fields are checked too
+    return record
 
 
 def _not_a_result(absent: list[str]) -> str:
@@ -240,36 +409,52 @@ def _problem_text(
     if missing and not missing["path"]:
         return not_a([k for k in required if k not in data])
     if missing:
-        return f"{missing['path'][1:]} has no {missing['field']}"
+        where, _ = _located(data, missing["path"][1:])
+        return f"{where} has no {missing['field']}"
     expected = _MESSAGE.match(message)
     if not expected:
         return message
     path = (expected["path"] or "").removeprefix(".")
-    value = _at(data, path)
+    where, value = _located(data, path)
+    got = "" if value is _UNKNOWN else f", got {_shown(value)}"
     if not path:
-        return f"expected {_words(expected['type'])}, got {_shown(value)}"
+        return f"expected {_words(expected['type'])}{got}"
     what = expected_at.get(path) or _words(expected["type"], expected["bound"])
-    return f"{path} must be {what}, got {_shown(value)}"
+    return f"{where} must be {what}{got}"
 
 
 def _words(type_text: str, bound: str = "") -> str:
     """`float | null` -> `a number or null`; a bound (` >= 0`) in words."""
     names = [_WORDS.get(t.strip(), t.strip()) for t in type_text.split("|")]
-    if bound and names[0] == "a number":
-        names[0] = "a finite number >= 0"  # a Figure: the only bounded float
+    if bound and names[0] == "a number":  # a Figure (>=, <=) or a Finite (>, <)
+        names[0] = "a finite number >= 0" if ">=" in bound or "<=" in bound else "a finite number"
     elif ">= 0" in bound:
         names[0] += " >= 0"
     return " or ".join(names)
 
 
-def _at(data: Any, path: str) -> Any:
-    """The value at a msgspec path (`latency_ms.p50`, `inputs[0].name`)."""
-    for name, index in _STEP.findall("." + path if path else ""):
+def _located(data: Any, path: str) -> tuple[str, Any]:
+    """The value at a msgspec path (`latency_ms.p50`, `inputs[0].name`; None where the file
+    has nothing), and the path as a problem names it: a `[...]` key is named when its object
+    has that one key (`trace.providers.CPUExecutionProvider.nodes`); among several keys msgspec
+    does not say which, so the path keeps `[...]` and the value is _UNKNOWN."""
+    named = ""
+    dotted = "." + path if path else ""
+    for step in _STEP.finditer(dotted):
+        name, index, any_key = step.groups()
+        if any_key:
+            if not (isinstance(data, dict) and len(data) == 1):
+                return (named + dotted[step.start() :]).removeprefix("."), _UNKNOWN
+            key = str(next(iter(data)))
+            named += f".{key}" if _IDENTIFIER.fullmatch(key) else f"[{key!r}]"
+            data = next(iter(data.values()))
+            continue
+        named += f".{name}" if name else f"[{index}]"
         try:
             data = data[name] if name else data[int(index)]
         except (KeyError, IndexError, TypeError):
-            return None
-    return data
+            data = None
+    return named.removeprefix("."), data
 
 
 def _shown(value: Any) -> str:

@@ -1,9 +1,9 @@
 """`ortbench trace MODEL`: per-operator time and EP placement from ORT's profiler.
 
 The model runs in the worker process like `ortbench run`, with ORT's profiler on; the worker
-summarizes the trace (`bench/trace.py`) and the result JSON carries it as `trace`. Latency
-measured with the profiler on includes its overhead, so traced runs are not kept in the
-history that comparisons read.
+summarizes the trace (`bench/trace/`) and the result JSON carries it as `trace`
+(`result_record.TraceSummary`). Latency measured with the profiler on includes its overhead,
+so traced runs are not kept in the history that comparisons read.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def format_header(result: dict[str, Any]) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..bench.result_record import ResultProblem, UnreadableTrace, trace_record
     from ..bench.runner import RunRequest, run_benchmark
     from ..bench.trace import format_trace
 
@@ -82,15 +83,19 @@ def execute(args: argparse.Namespace) -> int:
     finished = run_benchmark(request, progress)
     progress.clear()
     result = finished.result
-    summary = result.get("trace")
-    if summary is None:
+    section = result.get("trace")
+    if section is None:
         raise RunFailed("the worker returned no trace")
-    if args.json:
+    if args.json:  # written first: what was measured is kept whatever the trace holds
         emit_json(result, args.json, overwrite=args.overwrite)
+    try:
+        summary = trace_record(section)
+    except ResultProblem as exc:
+        raise RunFailed(f"the worker's trace: {exc}") from None
     if args.json != "-":
         print(format_header(result))
         print()
         print(format_trace(summary, top=args.top))
-    if summary.get("error"):
-        raise RunFailed(summary["error"])
+    if isinstance(summary, UnreadableTrace):
+        raise RunFailed(summary.error)
     return 0

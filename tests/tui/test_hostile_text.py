@@ -205,7 +205,7 @@ async def test_practices_and_trace_screens(app_factory, hostile):
         await pilot.press("escape")
         await settle(pilot)
         summary = copy.deepcopy(summarize_trace(DATA / "ort_trace_cpu_conv.json", skip_runs=3))
-        summary["nodes"][0]["name"] = "[bold]conv[/]"
+        summary.nodes[0].name = "[bold]conv[/]"
         app.push_screen(TraceScreen(summary, f"m[/] × {FAST}"))
         await settle(pilot)
         assert_shown(app, f"Trace · m[/] × {FAST}", "[bold]conv[/]")

@@ -15,6 +15,7 @@ from test_compare_screens import FakePracticesRun, FakeSweepRun, Host, prof
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench.practices import PracticesRequest
+from ortbench_tui.bench.result_record import TraceSummary
 from ortbench_tui.bench.results import save_samples, write_result_json
 from ortbench_tui.bench.sweep import GridAxis, SweepRequest
 from ortbench_tui.bench.trace import summarize_trace
@@ -130,7 +131,7 @@ def test_trace(snap_compare):
     assert snap_compare(Host(screen), terminal_size=SIZE, run_before=shown)
 
 
-def control_flow_summary() -> dict:
+def control_flow_summary() -> TraceSummary:
     """An If whose then-branch holds long, real-looking node names (as exported models
     name them), with exclusive times: the If's own time is what its subgraph leaves."""
     names = [

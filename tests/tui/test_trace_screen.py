@@ -6,13 +6,15 @@ SYNTHETIC trace written by hand in ORT's format (no GPU was used); the CPU one i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.app import App
 from textual.widgets import DataTable, Static
 
+from ortbench_tui.bench.result_record import TraceSummary, UnreadableTrace, trace_record
 from ortbench_tui.bench.trace import summarize_trace
 from ortbench_tui.tui.screens.trace import TraceScreen
 
@@ -28,12 +30,13 @@ CPU = summarize_trace(DATA / "ort_trace_cpu_conv.json", skip_runs=3)
 
 
 class TraceApp(App[None]):
-    def __init__(self, summary: dict[str, Any]) -> None:
+    def __init__(self, summary: TraceSummary | UnreadableTrace, title: str = "sample:test") -> None:
         super().__init__()
         self.summary = summary
+        self.title_text = title
 
     def on_mount(self) -> None:
-        self.push_screen(TraceScreen(self.summary, "sample:test"))
+        self.push_screen(TraceScreen(self.summary, self.title_text))
 
 
 def column(table: DataTable, index: int) -> list[str]:
@@ -130,7 +133,7 @@ async def test_cpu_trace_and_escape_goes_back():
 
 
 async def test_a_trace_that_could_not_be_read_says_so():
-    app = TraceApp({"file": "/x/ort.json", "error": "cannot summarize the trace: boom"})
+    app = TraceApp(UnreadableTrace(file="/x/ort.json", error="cannot summarize the trace: boom"))
     async with app.run_test(size=(100, 20)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -154,3 +157,56 @@ async def test_at_80_columns_long_names_shorten_and_the_time_columns_stay():
         children = [n for n in names if n.startswith("↳ ")]
         assert len(children) == 3 and all("…" in n for n in children)
         assert len(set(children)) == 3  # q_proj, k_proj, Softmax stay apart
+
+
+# --- result files written before the trace record show as they did ---------------------------
+
+OLD = DATA / "results-before-trace-record"
+RENDERED = json.loads((OLD / "rendered.json").read_text(encoding="utf-8"))
+
+
+def _styled(shown: object) -> list[object]:
+    """A cell with its style, as rendered.json holds it: text, base style, spans."""
+    if isinstance(shown, Text):
+        spans = [[s.start, s.end, str(s.style)] for s in shown.spans]
+        return [shown.plain, str(shown.style), spans]
+    return [str(getattr(shown, "plain", shown)), "", []]
+
+
+def _plain(shown: object) -> str:
+    return str(getattr(shown, "plain", shown))
+
+
+def _visual(screen: TraceScreen) -> dict[str, object]:
+    """What the screen shows: title, placement, columns, rows (text and style), status."""
+    table = screen.query_one(DataTable)
+    placement = screen.query_one("#trace-placement", Static).render()
+    rows = [table.get_row_at(r) for r in range(table.row_count)]
+    return {
+        "title": _plain(screen.query_one("#trace-title", Static).render()),
+        "placement": _plain(placement),
+        "columns": [_plain(c.label) for c in table.ordered_columns],
+        "rows": [[_plain(c) for c in row] for row in rows],
+        "styles": [[_styled(c) for c in row] for row in rows],
+        "placement_styles": _styled(placement),
+        "status": _plain(screen.query_one("#trace-status", Static).render()),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(RENDERED))
+@pytest.mark.parametrize("width", [140, 80])
+async def test_a_trace_saved_before_the_record_shows_as_it_did(name, width):
+    """Each view after the keys the old version was recorded with: as shown, the nodes by
+    total; s, by mean; o, the op types; r, reversed."""
+    section = json.loads((OLD / name).read_text(encoding="utf-8"))["trace"]
+    app = TraceApp(trace_record(section), "trace-file")
+    expected = RENDERED[name]["tui"][str(width)]
+    async with app.run_test(size=(width, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TraceScreen)
+        assert _visual(screen) == expected["nodes"]
+        for key, view in (("s", "nodes_by_mean"), ("o", "ops"), ("r", "ops_reversed")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert _visual(screen) == expected[view], view

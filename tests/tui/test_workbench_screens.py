@@ -78,12 +78,12 @@ async def test_t_traces_the_selected_pair_and_opens_the_trace(quick_app):
         await wait_for_screen(pilot, TraceScreen, timeout=30)
         assert started == [("sample:tiny", "quick")]
         screen = app.screen
-        assert screen.summary["runs"] == 100
+        assert screen.summary.runs == 100
         table = screen.query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count > 0, timeout=5)
         names = [r[0] for r in rows(table)]
-        assert table.row_count == len(screen.summary["nodes"]) > 0
-        assert set(names) == {n["name"] for n in screen.summary["nodes"]}
+        assert table.row_count == len(screen.summary.nodes) > 0
+        assert set(names) == {n.name for n in screen.summary.nodes}
         assert "sample:tiny × quick" in str(screen.query_one("#trace-title").render())
         await pilot.press("escape")
         await pilot.pause()

@@ -22,6 +22,12 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from ortbench_tui.bench.result_record import (
+    MemcpyOp,
+    TraceSummary,
+    trace_dict,
+    trace_record,
+)
 from ortbench_tui.bench.runner import RunRequest, run_benchmark
 from ortbench_tui.bench.trace import (
     format_trace,
@@ -60,19 +66,22 @@ def prof(*sets: str) -> Profile:
     return apply_overrides(Profile(name="t"), ["session.intra_op_num_threads=1", *sets])
 
 
-def assert_shares_add_up(s: dict) -> None:
-    assert sum(n["share"] for n in s["nodes"]) == pytest.approx(s["nodes_share"], abs=1e-9)
-    assert sum(o["share"] for o in s["op_types"]) == pytest.approx(s["nodes_share"], abs=1e-9)
-    assert sum(p["share"] for p in s["providers"].values()) == pytest.approx(
-        s["nodes_share"], abs=1e-9
-    )
-    assert s["nodes_share"] + s["overhead_share"] == pytest.approx(1.0, abs=1e-12)
-    assert s["node_time_us"] + s["overhead_us"] == pytest.approx(s["run_time_us"])
+def summary_of(result: dict) -> TraceSummary:
+    """A traced run's `trace` section as its record (a summary, not an unreadable trace)."""
+    summary = trace_record(result["trace"])
+    assert isinstance(summary, TraceSummary), summary
+    return summary
+
+
+def assert_shares_add_up(s: TraceSummary) -> None:
+    assert sum(n.share for n in s.nodes) == pytest.approx(s.nodes_share, abs=1e-9)
+    assert sum(o.share for o in s.op_types) == pytest.approx(s.nodes_share, abs=1e-9)
+    assert sum(p.share for p in s.providers.values()) == pytest.approx(s.nodes_share, abs=1e-9)
+    assert s.nodes_share + s.overhead_share == pytest.approx(1.0, abs=1e-12)
+    assert s.node_time_us + s.overhead_us == pytest.approx(s.run_time_us)
     # As printed (one decimal of a percent), they still add up within rounding.
-    printed = sum(round(n["share"] * 100, 1) for n in s["nodes"]) + round(
-        s["overhead_share"] * 100, 1
-    )
-    assert printed == pytest.approx(100.0, abs=0.05 * (len(s["nodes"]) + 1))
+    printed = sum(round(n.share * 100, 1) for n in s.nodes) + round(s.overhead_share * 100, 1)
+    assert printed == pytest.approx(100.0, abs=0.05 * (len(s.nodes) + 1))
 
 
 def independent_node_totals(events: list[dict], skip: int) -> dict[str, tuple[int, float]]:
@@ -97,34 +106,32 @@ def independent_node_totals(events: list[dict], skip: int) -> dict[str, tuple[in
 
 def test_parser_on_the_recorded_cpu_trace():
     s = summarize_trace(CPU_TRACE, requested_ep=CPU, skip_runs=3)
-    assert s["runs_in_trace"] == 8 and s["skipped_runs"] == 3 and s["runs"] == 5
-    assert s["file"] == str(CPU_TRACE)
+    assert s.runs_in_trace == 8 and s.skipped_runs == 3 and s.runs == 5
+    assert s.file == str(CPU_TRACE)
     events = load_trace_events(CPU_TRACE)
     expected = independent_node_totals(events, skip=3)
-    assert {n["name"]: (n["calls"], n["total_us"]) for n in s["nodes"]} == expected
-    assert all(n["calls"] == 5 for n in s["nodes"])
-    assert {n["provider"] for n in s["nodes"]} == {CPU}
-    assert [n["total_us"] for n in s["nodes"]] == sorted(
-        (n["total_us"] for n in s["nodes"]), reverse=True
-    )
-    for n in s["nodes"]:
-        assert n["mean_us"] == pytest.approx(n["total_us"] / n["calls"])
-        assert n["per_run_us"] == pytest.approx(n["total_us"] / 5)
-        assert not n["fallback"] and not n["memcpy"]
-    conv = next(o for o in s["op_types"] if o["op_type"] == "Conv")
-    assert conv["nodes"] == 3 and conv["calls"] == 15 and s["op_types"][0] is conv
-    assert not s["gpu_requested"] and s["fallback_nodes"] == []
-    assert s["memcpy"]["nodes"] == 0 and s["memcpy"]["total_us"] == 0
-    assert 0.5 < s["nodes_share"] < 1.0
+    assert {n.name: (n.calls, n.total_us) for n in s.nodes} == expected
+    assert all(n.calls == 5 for n in s.nodes)
+    assert {n.provider for n in s.nodes} == {CPU}
+    assert [n.total_us for n in s.nodes] == sorted((n.total_us for n in s.nodes), reverse=True)
+    for n in s.nodes:
+        assert n.mean_us == pytest.approx(n.total_us / n.calls)
+        assert n.per_run_us == pytest.approx(n.total_us / 5)
+        assert not n.fallback and not n.memcpy
+    conv = next(o for o in s.op_types if o.op_type == "Conv")
+    assert conv.nodes == 3 and conv.calls == 15 and s.op_types[0] is conv
+    assert not s.gpu_requested and s.fallback_nodes == []
+    assert s.memcpy.nodes == 0 and s.memcpy.total_us == 0
+    assert 0.5 < s.nodes_share < 1.0
     assert_shares_add_up(s)
-    json.dumps(s, allow_nan=False)
+    json.dumps(trace_dict(s), allow_nan=False)
 
 
 def test_cpu_trace_read_as_a_cuda_request_flags_every_node():
     """The whole session fell back: asked for CUDA, everything ran on CPU."""
     s = summarize_trace(CPU_TRACE, requested_ep=CUDA, skip_runs=3)
-    assert s["gpu_requested"]
-    assert s["fallback_nodes"] == [n["name"] for n in s["nodes"]] and len(s["nodes"]) == 9
+    assert s.gpu_requested
+    assert s.fallback_nodes == [n.name for n in s.nodes] and len(s.nodes) == 9
 
 
 def test_parser_on_the_synthetic_cuda_fallback_trace():
@@ -132,36 +139,34 @@ def test_parser_on_the_synthetic_cuda_fallback_trace():
     events = load_trace_events(SYNTHETIC_CUDA_TRACE)
     assert "SYNTHETIC" in events[0]["args"]["note"]
     s = summarize_trace(SYNTHETIC_CUDA_TRACE, requested_ep=CUDA, skip_runs=1)
-    assert s["runs"] == 2 and s["runs_in_trace"] == 3
-    assert s["run_time_us"] == 400 + 420 and s["run_mean_us"] == 410
-    by_name = {n["name"]: n for n in s["nodes"]}
+    assert s.runs == 2 and s.runs_in_trace == 3
+    assert s.run_time_us == 400 + 420 and s.run_mean_us == 410
+    by_name = {n.name: n for n in s.nodes}
     assert len(by_name) == 9
-    assert s["fallback_nodes"] == ["unique_tokens"]
-    assert by_name["unique_tokens"]["fallback"] and by_name["unique_tokens"]["provider"] == CPU
-    assert not any(n["fallback"] for n in s["nodes"] if n["provider"] == CUDA)
-    assert by_name["unique_tokens"]["total_us"] == 60 + 64 and s["nodes"][0]["name"] == (
-        "unique_tokens"
-    )
-    m = s["memcpy"]
-    assert m["nodes"] == 4 and m["calls"] == 8
-    assert m["by_op"]["MemcpyToHost"] == {"nodes": 2, "calls": 4, "total_us": 10 + 12 + 11 + 11}
-    assert m["by_op"]["MemcpyFromHost"] == {"nodes": 2, "calls": 4, "total_us": 12 + 14 + 9 + 9}
-    assert m["total_us"] == 88 and m["share"] == pytest.approx(88 / 820)
-    assert sorted(m["names"]) == ["Memcpy", "Memcpy_token_0", "Memcpy_token_1", "Memcpy_token_2"]
-    assert all(by_name[n]["memcpy"] for n in m["names"])
-    assert s["providers"][CUDA]["nodes"] == 8 and s["providers"][CPU]["nodes"] == 1
-    assert s["providers"][CPU]["total_us"] == 124
-    assert s["node_time_us"] == 372 and s["nodes_share"] == pytest.approx(372 / 820)
+    assert s.fallback_nodes == ["unique_tokens"]
+    assert by_name["unique_tokens"].fallback and by_name["unique_tokens"].provider == CPU
+    assert not any(n.fallback for n in s.nodes if n.provider == CUDA)
+    assert by_name["unique_tokens"].total_us == 60 + 64 and s.nodes[0].name == ("unique_tokens")
+    m = s.memcpy
+    assert m.nodes == 4 and m.calls == 8
+    assert m.by_op["MemcpyToHost"] == MemcpyOp(nodes=2, calls=4, total_us=10 + 12 + 11 + 11)
+    assert m.by_op["MemcpyFromHost"] == MemcpyOp(nodes=2, calls=4, total_us=12 + 14 + 9 + 9)
+    assert m.total_us == 88 and m.share == pytest.approx(88 / 820)
+    assert sorted(m.names) == ["Memcpy", "Memcpy_token_0", "Memcpy_token_1", "Memcpy_token_2"]
+    assert all(by_name[n].memcpy for n in m.names)
+    assert s.providers[CUDA].nodes == 8 and s.providers[CPU].nodes == 1
+    assert s.providers[CPU].total_us == 124
+    assert s.node_time_us == 372 and s.nodes_share == pytest.approx(372 / 820)
     assert_shares_add_up(s)
-    assert any("host-side" in w for w in s["warnings"])
+    assert any("host-side" in w for w in s.warnings)
     # Asked for CPU, the same placement is no fallback.
-    assert summarize_trace(SYNTHETIC_CUDA_TRACE, requested_ep=CPU)["fallback_nodes"] == []
+    assert summarize_trace(SYNTHETIC_CUDA_TRACE, requested_ep=CPU).fallback_nodes == []
 
 
 def test_without_skipping_the_cold_run_dominates():
     s = summarize_trace(SYNTHETIC_CUDA_TRACE, requested_ep=CUDA)
-    assert s["runs"] == 3 and s["skipped_runs"] == 0
-    assert s["nodes"][0]["name"] == "fc1"  # 2.1 ms in the first run
+    assert s.runs == 3 and s.skipped_runs == 0
+    assert s.nodes[0].name == "fc1"  # 2.1 ms in the first run
     assert_shares_add_up(s)
 
 
@@ -184,7 +189,7 @@ def test_truncated_and_bad_trace_files(tmp_path):
     cut.write_text(text[: len(text) * 2 // 3])  # the process died mid-write
     events = load_trace_events(cut)
     assert 0 < len(events) < len(load_trace_events(CPU_TRACE))
-    assert summarize_trace(cut)["nodes"]
+    assert summarize_trace(cut).nodes
     wrapped = tmp_path / "wrapped.json"
     wrapped.write_text(json.dumps({"traceEvents": json.loads(text)}))
     assert len(load_trace_events(wrapped)) == len(load_trace_events(CPU_TRACE))
@@ -200,7 +205,7 @@ def test_truncated_and_bad_trace_files(tmp_path):
 
 def test_skipping_more_runs_than_recorded_keeps_them_all():
     s = summarize_trace(CPU_TRACE, skip_runs=50)
-    assert s["runs"] == 8 and s["skipped_runs"] == 0 and "none after" in s["warnings"][0]
+    assert s.runs == 8 and s.skipped_runs == 0 and "none after" in s.warnings[0]
 
 
 def test_untimed_runs_follow_the_worker():
@@ -235,14 +240,14 @@ def optimized_node_names(model: str, profile: Profile, out: Path) -> set[str]:
 def test_trace_node_names_match_the_optimized_graph(model, sets, tmp_path, isolated_dirs):
     p = prof("run.timed_runs=20", "run.warmup_runs=3", *sets)
     result = run_benchmark(RunRequest(model, p, trace=True)).result
-    s = result["trace"]
-    assert "error" not in s, s
-    assert s["runs"] == 20 and s["skipped_runs"] == untimed_runs(p)
+    assert "error" not in result["trace"], result["trace"]
+    s = summary_of(result)
+    assert s.runs == 20 and s.skipped_runs == untimed_runs(p)
     assert node_names(s) == optimized_node_names(model, p, tmp_path / "optimized.onnx")
-    assert all(n["calls"] == 20 for n in s["nodes"])
+    assert all(n.calls == 20 for n in s.nodes)
     assert_shares_add_up(s)
-    assert 0 < s["nodes_share"] <= 1.0
-    assert Path(s["file"]).is_file() and Path(s["file"]).is_relative_to(isolated_dirs)
+    assert 0 < s.nodes_share <= 1.0
+    assert Path(s.file).is_file() and Path(s.file).is_relative_to(isolated_dirs)
     assert result["providers"]["fallback_nodes"] == []
     json.dumps(result, allow_nan=False)
 
@@ -250,10 +255,10 @@ def test_trace_node_names_match_the_optimized_graph(model, sets, tmp_path, isola
 def test_asking_for_cuda_on_a_cpu_machine_flags_the_fallback_nodes():
     p = prof("provider.name=cuda", 'provider.fallback=["cpu"]', "run.timed_runs=5")
     result = run_benchmark(RunRequest("sample:mlp", p, trace=True)).result
-    s = result["trace"]
-    on_cpu = {n["name"] for n in s["nodes"] if n["provider"] == CPU}
-    assert set(s["fallback_nodes"]) == on_cpu
-    assert result["providers"]["fallback_nodes"] == s["fallback_nodes"]
+    s = summary_of(result)
+    on_cpu = {n.name for n in s.nodes if n.provider == CPU}
+    assert set(s.fallback_nodes) == on_cpu
+    assert result["providers"]["fallback_nodes"] == s.fallback_nodes
     if result["providers"]["active"][0] == CPU:  # no GPU here: the whole session fell back
         assert on_cpu == node_names(s) and on_cpu
 
@@ -329,18 +334,18 @@ def test_gpu_trace_flags_cpu_fallback_and_memcpy(tmp_path):
     p = prof("provider.name=cuda", "run.timed_runs=20", "run.warmup_runs=3")
     result = run_benchmark(RunRequest(str(model), p, trace=True)).result
     assert result["providers"]["active"][0] == CUDA
-    s = result["trace"]
-    providers = {n["name"]: n["provider"] for n in s["nodes"]}
+    s = summary_of(result)
+    providers = {n.name: n.provider for n in s.nodes}
     assert providers["to_string"] == CPU and providers["from_string"] == CPU
     assert providers["fc1"] == CUDA and providers["fc2"] == CUDA
-    assert set(s["fallback_nodes"]) == {n for n, ep in providers.items() if ep == CPU}
-    assert result["providers"]["fallback_nodes"] == s["fallback_nodes"]
-    assert s["memcpy"]["nodes"] >= 2
-    assert s["memcpy"]["by_op"]["MemcpyToHost"]["nodes"] >= 1
-    assert s["memcpy"]["by_op"]["MemcpyFromHost"]["nodes"] >= 1
+    assert set(s.fallback_nodes) == {n for n, ep in providers.items() if ep == CPU}
+    assert result["providers"]["fallback_nodes"] == s.fallback_nodes
+    assert s.memcpy.nodes >= 2
+    assert s.memcpy.by_op["MemcpyToHost"].nodes >= 1
+    assert s.memcpy.by_op["MemcpyFromHost"].nodes >= 1
     assert_shares_add_up(s)
     if os.environ.get("ORTBENCH_RECORD_TRACES") == "1":
-        shutil.copy(s["file"], DATA / "ort_trace_cuda_fallback.json")
+        shutil.copy(s.file, DATA / "ort_trace_cuda_fallback.json")
 
 
 # --- control flow: a subgraph's nodes run inside their If/Loop's kernel call ----------------
@@ -382,15 +387,15 @@ def test_a_loop_node_counts_its_own_time_and_its_body_nodes_sit_under_it():
         _event("after", "Sigmoid", 310, 20),
     ]
     s = summarize_trace(events)
-    by_name = {n["name"]: n for n in s["nodes"]}
-    assert by_name["repeat"]["total_us"] == 50 and by_name["repeat"]["inclusive_us"] == 200
-    assert by_name["repeat"]["subgraph_us"] == 150 and by_name["repeat"]["parent"] is None
-    assert by_name["body_mm"]["parent"] == by_name["body_relu"]["parent"] == "repeat"
-    assert s["node_time_us"] == 220 and s["nodes_share"] == pytest.approx(220 / 250)
-    assert sum(o["share"] for o in s["op_types"]) == pytest.approx(220 / 250)
-    assert s["op_types"][0]["op_type"] == "Relu"  # not the Loop that holds it
-    assert not any("overlapped" in w for w in s["warnings"])
-    order = [(n["name"], depth) for n, depth in nested_order(s["nodes"])]
+    by_name = {n.name: n for n in s.nodes}
+    assert by_name["repeat"].total_us == 50 and by_name["repeat"].inclusive_us == 200
+    assert by_name["repeat"].subgraph_us == 150 and by_name["repeat"].parent is None
+    assert by_name["body_mm"].parent == by_name["body_relu"].parent == "repeat"
+    assert s.node_time_us == 220 and s.nodes_share == pytest.approx(220 / 250)
+    assert sum(o.share for o in s.op_types) == pytest.approx(220 / 250)
+    assert s.op_types[0].op_type == "Relu"  # not the Loop that holds it
+    assert not any("overlapped" in w for w in s.warnings)
+    order = [(n.name, depth) for n, depth in nested_order(s.nodes)]
     assert order == [("repeat", 0), ("body_relu", 1), ("body_mm", 1), ("after", 0)]
     text = format_trace(s)
     assert text.index("repeat") < text.index("↳ body_relu") < text.index("↳ body_mm")
@@ -421,20 +426,18 @@ def test_real_control_flow_traces_add_up_to_the_run(build, parent, op_type, tmp_
     trace = _profiled(build(tmp_path / f"{op_type}.onnx"), tmp_path)
     s = summarize_trace(trace, skip_runs=1)
     assert_shares_add_up(s)
-    assert 0 < s["nodes_share"] <= 1.0 + 1e-9
-    assert sum(o["share"] for o in s["op_types"]) <= 1.0 + 1e-9
-    assert not any("overlapped" in w for w in s["warnings"])
-    holder = next(n for n in s["nodes"] if n["op_type"] == op_type)
-    children = [n for n in s["nodes"] if n.get("parent") == parent]
-    assert holder["name"] == parent and holder["parent"] is None
-    assert {n["op_type"] for n in children} >= {"MatMul", "Relu"}
+    assert 0 < s.nodes_share <= 1.0 + 1e-9
+    assert sum(o.share for o in s.op_types) <= 1.0 + 1e-9
+    assert not any("overlapped" in w for w in s.warnings)
+    holder = next(n for n in s.nodes if n.op_type == op_type)
+    children = [n for n in s.nodes if n.parent == parent]
+    assert holder.name == parent and holder.parent is None
+    assert {n.op_type for n in children} >= {"MatMul", "Relu"}
     # the holder's own time is what its span leaves after its subgraph's nodes
-    assert holder["inclusive_us"] == pytest.approx(
-        holder["total_us"] + sum(n["inclusive_us"] for n in children)
+    assert holder.inclusive_us == pytest.approx(
+        holder.total_us + sum(n.inclusive_us for n in children)
     )
-    order = nested_order(s["nodes"])
-    at = [n["name"] for n, _ in order].index(parent)
-    assert {n["name"] for n, _ in order[at + 1 : at + 1 + len(children)]} == {
-        n["name"] for n in children
-    }
+    order = nested_order(s.nodes)
+    at = [n.name for n, _ in order].index(parent)
+    assert {n.name for n, _ in order[at + 1 : at + 1 + len(children)]} == {n.name for n in children}
     assert all(depth == 1 for _, depth in order[at + 1 : at + 1 + len(children)])

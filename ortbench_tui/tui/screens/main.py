@@ -493,19 +493,26 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     def show_trace(self, result: dict[str, Any]) -> None:
         """A traced run ended: open its trace, or say why there is none."""
+        from ortbench_tui.bench.result_record import ResultProblem, UnreadableTrace, trace_record
+
         from .trace import TraceScreen
 
-        summary = result.get("trace")
+        section = result.get("trace")
         status = result.get("status", "ok")
-        if status != "ok" or not isinstance(summary, dict):
+        if status != "ok" or not isinstance(section, dict):
             self.notify(
                 f"the traced run was {status}: no trace to show",
                 title="Trace",
                 severity="warning",
             )
             return
-        if summary.get("error"):
-            self.notify(summary["error"], title="Trace incomplete", severity="error", timeout=10)
+        try:
+            summary = trace_record(section)
+        except ResultProblem as exc:
+            self.notify(str(exc), title="Trace unreadable", severity="error", timeout=10)
+            return
+        if isinstance(summary, UnreadableTrace):
+            self.notify(summary.error, title="Trace incomplete", severity="error", timeout=10)
         model = (result.get("model") or {}).get("name", "?")
         profile = (result.get("profile") or {}).get("name", "?")
         self.app.push_screen(TraceScreen(summary, f"{model} × {profile}"))

@@ -12,7 +12,8 @@ o switches between nodes and op types, escape goes back.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on
@@ -20,6 +21,12 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from ortbench_tui.bench.result_record import (
+    TraceNode,
+    TraceOpType,
+    TraceSummary,
+    UnreadableTrace,
+)
 from ortbench_tui.bench.trace import indented_name, nested_order, short_ep
 from ortbench_tui.text import format_us, share_bar
 
@@ -74,56 +81,55 @@ def _n(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def placement_text(summary: dict[str, Any]) -> Text:
+def placement_text(summary: TraceSummary) -> Text:
     """The EP placement summary: time per EP, Memcpy nodes, fallback nodes."""
     out = Text()
-    providers = summary.get("providers") or {}
-    if not providers:
+    if not summary.providers:
         out.append("no node events in this trace", style="dim")
-    for i, (ep, p) in enumerate(providers.items()):
+    for i, (ep, p) in enumerate(summary.providers.items()):
         if i:
             out.append("  │  ")
         out.append(short_ep(ep), style="bold")
-        out.append(
-            f" {_n(p['nodes'], 'node')} · {format_us(p['per_run_us'])}/run · {p['share']:.1%}"
-        )
-    memcpy = summary.get("memcpy") or {}
+        out.append(f" {_n(p.nodes, 'node')} · {format_us(p.per_run_us)}/run · {p.share:.1%}")
+    memcpy = summary.memcpy
     out.append("\n")
-    if memcpy.get("nodes"):
+    if memcpy.nodes:
         out.append("memcpy ", style="bold yellow")
         out.append(
-            f"{_n(memcpy['nodes'], 'node')} · {_n(memcpy['calls'], 'call')} · "
-            f"{format_us(memcpy['per_run_us'])}/run · {memcpy['share']:.1%} of run"
+            f"{_n(memcpy.nodes, 'node')} · {_n(memcpy.calls, 'call')} · "
+            f"{format_us(memcpy.per_run_us)}/run · {memcpy.share:.1%} of run"
         )
     else:
         out.append("memcpy ", style="bold")
         out.append("none", style="dim")
     out.append("  │  ")
-    fallback = summary.get("fallback_nodes") or []
-    if not summary.get("gpu_requested"):
+    fallback = summary.fallback_nodes
+    if not summary.gpu_requested:
         out.append("fallback ", style="bold")
-        out.append(f"n/a ({short_ep(summary.get('requested_ep') or '?')} requested)", style="dim")
+        out.append(f"n/a ({short_ep(summary.requested_ep or '?')} requested)", style="dim")
     elif fallback:
         out.append("fallback ", style="bold red")
         names = ", ".join(fallback[:6]) + (" …" if len(fallback) > 6 else "")
         out.append(
-            f"{_n(len(fallback), 'node')} on CPU while {short_ep(summary['requested_ep'])} was "
+            f"{_n(len(fallback), 'node')} on CPU while {short_ep(summary.requested_ep)} was "
             f"requested: {names}",
             style="red",
         )
     else:
         out.append("fallback ", style="bold")
-        out.append(f"none: every node ran on {short_ep(summary['requested_ep'])}")
+        out.append(f"none: every node ran on {short_ep(summary.requested_ep)}")
     return out
 
 
-def header_text(summary: dict[str, Any], title: str) -> str:
-    runs = summary.get("runs") or 0
-    parts = [f"Trace · {title}" if title else "Trace", f"{runs} runs"]
-    if summary.get("run_mean_us") is not None:
-        parts.append(f"{format_us(summary['run_mean_us'])} per run")
-        parts.append(f"nodes {summary['nodes_share']:.1%}")
-        parts.append(f"overhead {summary['overhead_share']:.1%}")
+def header_text(summary: TraceSummary | UnreadableTrace, title: str) -> str:
+    parts = [f"Trace · {title}" if title else "Trace"]
+    if isinstance(summary, UnreadableTrace):
+        return " · ".join([*parts, "0 runs"])
+    parts.append(f"{summary.runs} runs")
+    if summary.run_mean_us is not None:
+        parts.append(f"{format_us(summary.run_mean_us)} per run")
+        parts.append(f"nodes {summary.nodes_share:.1%}")
+        parts.append(f"overhead {summary.overhead_share or 0.0:.1%}")
     return " · ".join(parts)
 
 
@@ -134,16 +140,29 @@ def _bar_cell(share: float, peak: float, style: str = "", width: int = BAR_WIDTH
     return text
 
 
-def sort_rows(rows: list[dict[str, Any]], key: str, reverse: bool) -> list[dict[str, Any]]:
+Row = TypeVar("Row", TraceNode, TraceOpType)
+
+
+def _column(row: TraceNode | TraceOpType, key: str) -> object:
+    """A row's value in a column: the record's field of that name (a column key is one)."""
+    return getattr(row, key, "")
+
+
+def sort_rows(rows: Sequence[Row], key: str, reverse: bool) -> list[Row]:
     """Numbers largest first, text A to Z; `reverse` flips either. Ties keep their order."""
     if key in TEXT_KEYS:
 
-        def text_of(row: dict[str, Any]) -> str:
-            value = row.get(key, "")
+        def text_of(row: Row) -> str:
+            value = _column(row, key)
             return ", ".join(value) if isinstance(value, list) else str(value).lower()
 
         return sorted(rows, key=text_of, reverse=reverse)
-    return sorted(rows, key=lambda r: r.get(key) or 0, reverse=not reverse)
+
+    def number_of(row: Row) -> float:
+        value = _column(row, key)
+        return value if isinstance(value, int | float) else 0
+
+    return sorted(rows, key=number_of, reverse=not reverse)
 
 
 class TraceScreen(Screen[None]):
@@ -158,7 +177,9 @@ class TraceScreen(Screen[None]):
     TraceScreen #trace-status { height: 1; padding: 0 1; color: $text-muted; }
     """
 
-    def __init__(self, summary: dict[str, Any], title: str = "", *, id: str = "trace") -> None:
+    def __init__(
+        self, summary: TraceSummary | UnreadableTrace, title: str = "", *, id: str = "trace"
+    ) -> None:
         super().__init__(id=id)
         self.summary = summary
         self.title_text = title
@@ -170,8 +191,8 @@ class TraceScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(literal(header_text(self.summary, self.title_text)), id="trace-title")
-        if self.summary.get("error"):
-            yield Static(Text(self.summary["error"], style="red"), id="trace-placement")
+        if isinstance(self.summary, UnreadableTrace):
+            yield Static(Text(self.summary.error, style="red"), id="trace-placement")
         else:
             yield Static(placement_text(self.summary), id="trace-placement")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="trace-table")
@@ -188,40 +209,45 @@ class TraceScreen(Screen[None]):
     def columns(self) -> tuple[tuple[str, str], ...]:
         return NODE_COLUMNS if self.view == "nodes" else OP_COLUMNS
 
-    def rows(self) -> list[dict[str, Any]]:
-        """The rows in the chosen order; in the node view a subgraph's nodes under their
-        If/Loop/Scan (with their depth), whatever the order."""
-        source = self.summary.get("nodes" if self.view == "nodes" else "op_types") or []
-        rows = sort_rows(list(source), self.sort_key, self.reverse)
-        if self.view != "nodes":
-            return rows
-        return [{**row, "depth": depth} for row, depth in nested_order(rows)]
+    def node_rows(self) -> list[tuple[TraceNode, int]]:
+        """The nodes in the chosen order, a subgraph's nodes under their If/Loop/Scan (each
+        with its depth), whatever the order."""
+        if isinstance(self.summary, UnreadableTrace):
+            return []
+        return nested_order(sort_rows(self.summary.nodes, self.sort_key, self.reverse))
 
-    def _cells(self, row: dict[str, Any], peak: float) -> list[Cell]:
-        if self.view == "ops":
-            return [
-                row["op_type"],
-                Text(str(row["nodes"]), justify="right"),
-                ", ".join(short_ep(p) for p in row.get("providers", [])),
-                Text(str(row["calls"]), justify="right"),
-                Text(format_us(row["mean_us"]), justify="right"),
-                Text(format_us(row["total_us"]), justify="right"),
-                _bar_cell(row["share"], peak, width=self.bar_width),
-            ]
-        if row.get("fallback"):
+    def op_rows(self) -> list[TraceOpType]:
+        """The op types in the chosen order."""
+        if isinstance(self.summary, UnreadableTrace):
+            return []
+        return sort_rows(self.summary.op_types, self.sort_key, self.reverse)
+
+    def _op_cells(self, row: TraceOpType, peak: float) -> list[Cell]:
+        return [
+            row.op_type,
+            Text(str(row.nodes), justify="right"),
+            ", ".join(short_ep(p) for p in row.providers),
+            Text(str(row.calls), justify="right"),
+            Text(format_us(row.mean_us), justify="right"),
+            Text(format_us(row.total_us), justify="right"),
+            _bar_cell(row.share, peak, width=self.bar_width),
+        ]
+
+    def _node_cells(self, row: TraceNode, depth: int, peak: float) -> list[Cell]:
+        if row.fallback:
             flag, style = Text("CPU fallback", style="bold red"), "red"
-        elif row.get("memcpy"):
+        elif row.memcpy:
             flag, style = Text("memcpy", style="yellow"), "yellow"
         else:
             flag, style = Text(""), ""
         return [
-            indented_name(row["name"], row.get("depth", 0)),
-            row["op_type"],
-            short_ep(row["provider"]),
-            Text(str(row["calls"]), justify="right"),
-            Text(format_us(row["mean_us"]), justify="right"),
-            Text(format_us(row["total_us"]), justify="right"),
-            _bar_cell(row["share"], peak, style, self.bar_width),
+            indented_name(row.name, depth),
+            row.op_type,
+            short_ep(row.provider),
+            Text(str(row.calls), justify="right"),
+            Text(format_us(row.mean_us), justify="right"),
+            Text(format_us(row.total_us), justify="right"),
+            _bar_cell(row.share, peak, style, self.bar_width),
             flag,
         ]
 
@@ -235,11 +261,16 @@ class TraceScreen(Screen[None]):
                 descending = (key not in TEXT_KEYS) != self.reverse
                 arrow = " ▼" if descending else " ▲"
             table.add_column(label + arrow, key=key)
-        rows = self.rows()
-        peak = max((r.get("share") or 0.0 for r in rows), default=0.0)
-        cells = [self._cells(row, peak) for row in rows]
-        if self.view == "nodes" and cells:
-            self._fit_names(cells)
+        if self.view == "nodes":
+            nodes = self.node_rows()
+            peak = max((n.share for n, _ in nodes), default=0.0)
+            cells = [self._node_cells(n, depth, peak) for n, depth in nodes]
+            if cells:
+                self._fit_names(cells)
+        else:
+            ops = self.op_rows()
+            peak = max((o.share for o in ops), default=0.0)
+            cells = [self._op_cells(o, peak) for o in ops]
         for i, row_cells in enumerate(cells):
             table.add_row(*literal_cells(row_cells), key=f"{self.view}-{i}")
         what = "nodes" if self.view == "nodes" else "op types"
