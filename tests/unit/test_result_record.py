@@ -117,6 +117,7 @@ def test_load_result_names_the_file_and_the_field(tmp_path):
 
 def test_build_result_makes_a_record(tmp_path):
     """What `run` writes today converts to the record with every key kept."""
+    from ortbench_tui.bench.protocol import RunFinal
     from ortbench_tui.bench.results import build_result
     from ortbench_tui.profile import Profile
 
@@ -126,7 +127,7 @@ def test_build_result_makes_a_record(tmp_path):
         model_sha256="0" * 64,
         profile=Profile(name="p"),
         meta={"providers": {"requested": ["CPUExecutionProvider"], "active": []}},
-        final={"wall_s": 0.5, "first_run_ms": 1.5, "warnings": []},
+        final=RunFinal(1.5, 0.5, False),
         samples_ns=np.array([1_000_000, 2_000_000, 3_000_000], np.int64),
         hardware={"logical_cores": 4, "load_avg": [0.1, 0.2, 0.3]},
     )
