@@ -263,7 +263,7 @@ def interleave_here(
     for i in range(n):
         sess = []
         for s in range(sessions):
-            mine = [b for r, u, b in pipe.blocks if u == s * n + i and r < out["rounds"]]
+            mine = [b for r, u, b in pipe.blocks if u == s * n + i and r < out.rounds]
             sess.append(np.stack(mine))
         sets.append(SampleSet(sess, paired=True, run_id="here"))
     assert pipe.kinds.count(Schedule) == 1
@@ -317,7 +317,7 @@ def test_by_time_a_loaded_machine_still_gets_the_minimum_rounds(monkeypatch):
     )
     job.setup()
     out = job.measure()
-    assert out["rounds"] == 6
+    assert out.rounds == 6
 
 
 @pytest.mark.slow
