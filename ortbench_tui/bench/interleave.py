@@ -15,8 +15,8 @@ Every session is built by the worker's own `Measurement` (set-up, bound calls, t
 so an interleaved run measures exactly what `ortbench run` measures.
 
 Messages (`bench.protocol`): SessionReady per session, PhaseProgress over all sessions,
-one Schedule, a Block per session and round, then Done({"finals": [per session], "rounds":
-n}) or Error. A Stop ends the run at the end of the current round.
+one Schedule, a Block per session and round, then Done(InterleavedFinal: a RunFinal per
+session, the rounds run) or Error. A Stop ends the run at the end of the current round.
 
 The request: {"model_path", "profiles": [profile dicts], "schedule": {"timed_runs",
 "duration_s" (0 = by count; by time it is the timed seconds of all sessions together),
@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import resource
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,9 @@ from .protocol import (
     Connection,
     Done,
     InterleaveChildRequest,
+    InterleavedFinal,
     PhaseProgress,
+    RunFinal,
     Schedule,
     ScheduleRequest,
     SessionReady,
@@ -236,7 +239,7 @@ class Interleaved:
         Measurement.timed_loop(calls, len(calls), buf, 0, min(n, MAX_BATCH))
         return calls
 
-    def measure(self) -> dict[str, Any]:
+    def measure(self) -> InterleavedFinal:
         ms = self.measurements
         p = len(ms)
         calls: list[list[Call]] = []
@@ -377,17 +380,11 @@ class Interleaved:
                 self.stop.check()
         except Stopped:
             pass
-        finals = []
-        for i, m in enumerate(ms):
-            finals.append(
-                {
-                    "first_run_ms": first_ms[i],
-                    "wall_s": spent_ns[i] / 1e9,
-                    "cancelled": self.stop_requested,
-                    "warnings": list(m.warnings),
-                }
-            )
-        return {"finals": finals, "rounds": done_rounds}
+        finals = [
+            RunFinal(first_ms[i], spent_ns[i] / 1e9, self.stop_requested, list(m.warnings))
+            for i, m in enumerate(ms)
+        ]
+        return InterleavedFinal(finals, done_rounds)
 
 
 def involuntary_switches() -> int:
@@ -413,20 +410,14 @@ def _interleaved(child: ChildContext[InterleaveChildRequest]) -> None:
         job.gpu.sample()
         out = job.measure()
     except Stopped:
-        out = {
-            "finals": [
-                {"first_run_ms": None, "wall_s": 0.0, "cancelled": True, "warnings": []}
-                for _ in request["profiles"]
-            ],
-            "rounds": 0,
-        }
+        out = InterleavedFinal([RunFinal(None, 0.0, True) for _ in request["profiles"]], 0)
     rss = rss_peak_mb()
     if job.gpu is not None:
         gpu, note = job.gpu.finish()
     else:
         gpu, note = None, "cancelled before the timed runs"
-    for final in out["finals"]:
-        final["rss_peak_mb"] = rss
-        final["gpu_mem_peak_mb"] = gpu
-        final["gpu_mem_note"] = note
-    child.conn.send(Done(out))
+    # One process holds every session: its peaks are each session's.
+    finals = [
+        replace(f, rss_peak_mb=rss, gpu_mem_peak_mb=gpu, gpu_mem_note=note) for f in out.finals
+    ]
+    child.conn.send(Done(replace(out, finals=finals)))

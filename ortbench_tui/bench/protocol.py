@@ -11,7 +11,8 @@ the same protocol; the parent side (`bench.child.ChildProcess`) reads it.
                     PointProgress   (curve) warm-up / timed progress of one point
                     PointDone       (curve) one point's timed samples, in start order
                     PointFailed     (curve) one point ORT could not run; the curve goes on
-                    Done            the child's final figures
+                    Done            the child's final figures: a RunFinal (single run),
+                                    an InterleavedFinal, a CurveFinal or a LoadFinal
                     Error           bad input ("input", exit 2) or a failed run ("run", exit 1)
   parent -> child   Stop            finish the current batch (or round) and stop
                     StopUnit        (interleaved) run this session no more; the others go on
@@ -19,8 +20,8 @@ the same protocol; the parent side (`bench.child.ChildProcess`) reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, NotRequired, Protocol, TypedDict
+from dataclasses import dataclass, field
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar
 
 import numpy as np
 
@@ -193,8 +194,98 @@ class PointFailed:
 
 
 @dataclass(frozen=True)
+class RunFinal:
+    """One measured session's final figures: what a single run's worker sends at its end
+    (`Done`), and each session's entry of an `InterleavedFinal`. The result JSON
+    (`results.build_result`) copies them into its fields of the same names.
+
+    The messages are frozen dataclasses, not msgspec Structs: they cross the pipe pickled,
+    beside numpy arrays, between two processes of the same code, so there is nothing to
+    validate; msgspec's records are for what is read back from files (`result_record`).
+
+    The last four fields are the parent's, never the child's: it completes the record with
+    `dataclasses.replace` (how the run stopped, shifts it saw) before the result is built.
+    """
+
+    first_run_ms: float | None
+    """The session's very first inference (cold start); None when it never ran."""
+    wall_s: float
+    """Wall time of the timed runs."""
+    cancelled: bool
+    """Stopped before its planned end (a Stop from the parent)."""
+    warnings: list[str] = field(default_factory=list)
+    rss_peak_mb: float | None = None
+    gpu_mem_peak_mb: float | None = None
+    gpu_mem_note: str | None = None
+    """Why `gpu_mem_peak_mb` is None, when it is."""
+    accuracy: dict[str, Any] | None = None
+    """Reduced precision only: `precision.accuracy_report` (open: per output)."""
+    quantization: dict[str, Any] | None = None
+    """int8 only: `worker.quantization_section`."""
+    trace_file: str | None = None
+    """`ortbench trace` only: the raw ORT profiler trace."""
+    trace: dict[str, Any] | None = None
+    """`ortbench trace` only: `trace.trace_section` of `trace_file`."""
+    fallback_nodes: list[Any] = field(default_factory=list)
+    """Nodes that ran on another provider than requested (from the trace; else empty)."""
+    failed: bool = False
+    """Parent: the worker failed or died; what it measured is kept as a partial result."""
+    reason: str = ""
+    """Parent: why the run ended early (failed or cancelled); empty when it did not."""
+    stopping: dict[str, Any] | None = None
+    """Parent, `run --until-ci` only: `run_watch.PrecisionWatch.finish`."""
+    shifts: list[dict[str, Any]] | None = None
+    """Parent: latency shifts in the stream (`run_watch.BatchMedians.records`), when any."""
+
+
+@dataclass(frozen=True)
+class InterleavedFinal:
+    """What the interleaved child (`interleave`) sends at its end."""
+
+    finals: list[RunFinal]
+    """One per session, in session (unit) order."""
+    rounds: int
+    """Rounds the child ran to their end."""
+
+    @property
+    def cancelled(self) -> bool:
+        return any(f.cancelled for f in self.finals)
+
+
+@dataclass(frozen=True)
+class CurveFinal:
+    """What the curve's child (`curve.worker`) sends after its last point (each point's
+    figures went with its PointDone)."""
+
+    cancelled: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadFinal:
+    """What the load job's child (`load.worker`) sends after its last step (each step's
+    timeline went with its StepDone)."""
+
+    cancelled: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+Final = RunFinal | InterleavedFinal | CurveFinal | LoadFinal
+FinalT = TypeVar("FinalT", RunFinal, InterleavedFinal, CurveFinal, LoadFinal)
+
+
+@dataclass(frozen=True)
 class Done:
-    final: dict[str, Any]
+    final: Final
+
+    def final_as(self, kind: type[FinalT]) -> FinalT:
+        """The final as the record its reader expects; a child that sent another kind is a
+        parent and child out of step, said as such, never read as the wrong record."""
+        if not isinstance(self.final, kind):
+            raise TypeError(
+                f"the child sent a {type(self.final).__name__} where a {kind.__name__} was due"
+            )
+        return self.final
 
 
 @dataclass(frozen=True)

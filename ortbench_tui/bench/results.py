@@ -20,7 +20,7 @@ from ..profile import Profile, profile_to_dict
 from ..text import plural
 from .job_records import CURVE_KIND, LOAD_KIND, curve_record, load_record
 from .parent import parent_process_name
-from .protocol import SessionMeta
+from .protocol import RunFinal, SessionMeta
 from .result_record import SCHEMA, ResultProblem, run_record
 from .stats import Described, describe, stability_warnings
 
@@ -81,7 +81,7 @@ def build_result(
     model_sha256: str,
     profile: Profile,
     meta: SessionMeta,
-    final: dict[str, Any],
+    final: RunFinal,
     samples_ns: Samples,
     hardware: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -93,14 +93,14 @@ def build_result(
     # NaN (no samples) is not JSON: such figures become null.
     latency: dict[str, Any] = {k: (v if v == v else None) for k, v in stats.items()}
     cv = latency.pop("cv")
-    wall_s = float(final.get("wall_s") or 0.0)
+    wall_s = float(final.wall_s or 0.0)
     providers = meta.get("providers") or {"requested": [profile.provider_ep], "active": []}
-    warnings = list(meta.get("warnings", [])) + list(final.get("warnings", []))
+    warnings = list(meta.get("warnings", [])) + list(final.warnings)
     if n:
         warnings += stability_warnings({**latency, "cv": cv}, n)
     warnings += environment_warnings(hardware, profile.run.pin_cpus)
-    status = "failed" if final.get("failed") else "cancelled" if final.get("cancelled") else "ok"
-    reason = final.get("reason") or {
+    status = "failed" if final.failed else "cancelled" if final.cancelled else "ok"
+    reason = final.reason or {
         "failed": "the worker stopped early",
         "cancelled": "cancelled before the planned end",
     }.get(status, "")
@@ -125,28 +125,34 @@ def build_result(
         },
         "profile": profile_to_dict(profile),
         "hardware": hardware,
-        "providers": {**providers, "fallback_nodes": final.get("fallback_nodes", [])},
+        "providers": {**providers, "fallback_nodes": final.fallback_nodes},
         "intra_op_threads": meta.get("intra_op_threads"),
         "worker_cpus": meta.get("worker_cpus"),
         "session_create_ms": meta.get("session_create_ms"),
-        "first_run_ms": final.get("first_run_ms"),
+        "first_run_ms": final.first_run_ms,
         "warmup_runs": profile.run.warmup_runs,
         "runs": n,
         "wall_s": wall_s,
         "latency_ms": latency,
         "cv": cv,
         "throughput_per_s": (n / wall_s) if wall_s > 0 else None,
-        "rss_peak_mb": final.get("rss_peak_mb"),
-        "gpu_mem_peak_mb": final.get("gpu_mem_peak_mb"),
-        "gpu_mem_note": final.get("gpu_mem_note"),
+        "rss_peak_mb": final.rss_peak_mb,
+        "gpu_mem_peak_mb": final.gpu_mem_peak_mb,
+        "gpu_mem_note": final.gpu_mem_note,
         "percentile_method": percentile_method,
         "inputs": list(meta.get("inputs") or []),
         "warnings": warnings,
     }
-    for extra in ("accuracy", "quantization", "trace", "stopping", "shifts"):
-        if extra in final:
-            result[extra] = final[extra]
-    quantized = final.get("quantization")
+    sections = {
+        "accuracy": final.accuracy,
+        "quantization": final.quantization,
+        "trace": final.trace,
+        "stopping": final.stopping,
+        "shifts": final.shifts,
+    }
+    # A section a run does not have stays absent (None is not written as null).
+    result.update({name: value for name, value in sections.items() if value is not None})
+    quantized = final.quantization
     if isinstance(quantized, dict) and quantized.get("quantized_nodes") == 0:
         from ..precision.int8 import quantization_note
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from .protocol import (
     Error,
     PhaseProgress,
     RunChildRequest,
+    RunFinal,
     SampleBatch,
     SessionMeta,
     SessionReady,
@@ -142,7 +143,7 @@ class RunHandle:
         self.samples = SampleStore()
         """Every timed sample: on disk as it streams, exact in memory while the run is small."""
         self.meta: SessionMeta = {}
-        self.final: dict[str, Any] | None = None
+        self.final: RunFinal | None = None
         """The worker's own final figures, once it has sent them."""
         self._user_cancelled = False
         self.stalls = StallWatch(BATCH_SECONDS)
@@ -211,7 +212,7 @@ class RunHandle:
                     shifts=self.batches.live_runs(),
                 )
             elif isinstance(msg, Done):
-                self.final = self._closing(msg.final)
+                self.final = self._closing(msg.final_as(RunFinal))
                 yield Finished(self._build(self.final), self.samples.array())
             elif isinstance(msg, Error):
                 yield JobFailed(msg.kind, msg.message, self.partial(msg.message))
@@ -283,16 +284,14 @@ class RunHandle:
             return min(left, precision.eta_s)
         return left
 
-    def _closing(self, final: dict[str, Any]) -> dict[str, Any]:
+    def _closing(self, final: RunFinal) -> RunFinal:
         """The worker's figures plus what the parent saw: how it stopped, shifts."""
-        final = {**final, "warnings": list(final.get("warnings") or [])}
-        final["warnings"] += self.batches.warnings()
+        final = replace(final, warnings=[*final.warnings, *self.batches.warnings()])
         shifts = self.batches.records()
         if shifts:  # run indices, for the shift markers of the run chart
-            final["shifts"] = shifts
+            final = replace(final, shifts=shifts)
         if self.watch is not None:
-            final["stopping"] = self.watch.finish()
-            final["cancelled"] = self._user_cancelled
+            final = replace(final, stopping=self.watch.finish(), cancelled=self._user_cancelled)
         return final
 
     @property
@@ -317,21 +316,20 @@ class RunHandle:
             return None
         return self._build(self.partial_final(reason, cancelled))
 
-    def partial_final(self, reason: str, cancelled: bool = False) -> dict[str, Any]:
+    def partial_final(self, reason: str, cancelled: bool = False) -> RunFinal:
         """The final figures of `partial`, as the worker would have sent them."""
         cancelled = cancelled or self.cancelled
         wall_s = self.timed_span[1] - self.timed_span[0] if self.timed_span else 0.0
-        return {
-            "cancelled": cancelled,
-            "failed": not cancelled,
-            "reason": reason,
-            "wall_s": wall_s,
-            "first_run_ms": self.first_run_ms,
-            "rss_peak_mb": self.peak_rss.final(),
-            "warnings": [],
-        }
+        return RunFinal(
+            self.first_run_ms,
+            wall_s,
+            cancelled,
+            rss_peak_mb=self.peak_rss.final(),
+            failed=not cancelled,
+            reason=reason,
+        )
 
-    def _build(self, final: dict[str, Any]) -> dict[str, Any]:
+    def _build(self, final: RunFinal) -> dict[str, Any]:
         from .results import build_result
 
         return build_result(
@@ -340,7 +338,7 @@ class RunHandle:
             model_sha256=self.model_sha256,
             profile=self.request.profile,
             meta=self.meta,
-            final={**final, "warnings": [*final.get("warnings", []), *self.stalls.warnings()]},
+            final=replace(final, warnings=[*final.warnings, *self.stalls.warnings()]),
             samples_ns=self.samples,
             hardware=self.request.hardware,
         )

@@ -19,6 +19,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from .protocol import (
     Done,
     PhaseProgress,
     RunChildRequest,
+    RunFinal,
     SampleBatch,
     SessionMeta,
     SessionReady,
@@ -239,7 +241,7 @@ class Measurement:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def measure(self, gpu: GpuMemorySampler | None = None) -> dict[str, Any]:
+    def measure(self, gpu: GpuMemorySampler | None = None) -> RunFinal:
         """First run, warm-up, then timed batches streamed to the parent as SampleBatch."""
         run = self.profile.run
         pc = time.perf_counter_ns
@@ -283,7 +285,7 @@ class Measurement:
         except Stopped:
             pass
         wall_s = (pc() - start) / 1e9 if start else 0.0
-        return {"first_run_ms": first_ns / 1e6, "wall_s": wall_s, "cancelled": self.stop_requested}
+        return RunFinal(first_ns / 1e6, wall_s, self.stop_requested)
 
     @classmethod
     def warm_up(
@@ -351,38 +353,39 @@ def _single_run(child: ChildContext[RunChildRequest]) -> None:
         m.stop.check()
         gpu = GpuMemorySampler(m.device == "cuda")
         gpu.sample()
-        final = m.measure(gpu)
+        timed = m.measure(gpu)
         # Peak RSS of the measured session, before the accuracy check loads a second model.
-        final["rss_peak_mb"] = rss_peak_mb()
-        final["gpu_mem_peak_mb"], final["gpu_mem_note"] = gpu.finish()
+        rss_mb = rss_peak_mb()
+        gpu_mb, gpu_note = gpu.finish()
+        run_model = Path(meta["run_model_path"])
+        accuracy = quantization = trace = None
         if m.profile.run.precision != "fp32":
             from ..precision import accuracy_report
 
-            final["accuracy"] = accuracy_report(
-                m.model_path, Path(meta["run_model_path"]), m.feeds, m.profile
-            )
+            accuracy = accuracy_report(m.model_path, run_model, m.feeds, m.profile)
         if m.profile.run.precision == "int8":
-            final["quantization"] = quantization_section(Path(meta["run_model_path"]), m.model_path)
-        final["warnings"] = m.warnings
-        prefix = request.get("profiling_prefix")
-        if prefix:
+            quantization = quantization_section(run_model, m.model_path)
+        trace_file = None
+        if request.get("profiling_prefix"):
             from .trace import trace_section
 
-            final["trace_file"] = m.sess.end_profiling()
-            final["trace"] = trace_section(final["trace_file"], m.profile)
-            final["fallback_nodes"] = final["trace"].get("fallback_nodes", [])
+            trace_file = m.sess.end_profiling()
+            trace = trace_section(trace_file, m.profile)
+        final = replace(
+            timed,
+            warnings=m.warnings,
+            rss_peak_mb=rss_mb,
+            gpu_mem_peak_mb=gpu_mb,
+            gpu_mem_note=gpu_note,
+            accuracy=accuracy,
+            quantization=quantization,
+            trace_file=trace_file,
+            trace=trace,
+            fallback_nodes=trace.get("fallback_nodes", []) if trace is not None else [],
+        )
         conn.send(Done(final))
     except Stopped:
-        conn.send(
-            Done(
-                {
-                    "cancelled": True,
-                    "first_run_ms": None,
-                    "wall_s": 0.0,
-                    "rss_peak_mb": None,
-                    "gpu_mem_peak_mb": None,
-                    "gpu_mem_note": "cancelled before the timed runs",
-                    "warnings": [],
-                }
-            )
+        nothing_timed = RunFinal(
+            None, 0.0, True, gpu_mem_note="cancelled before the timed runs", warnings=[]
         )
+        conn.send(Done(nothing_timed))

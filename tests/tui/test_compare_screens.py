@@ -193,6 +193,7 @@ async def test_compare_screen_reports_bad_input_without_crashing(tmp_path):
 
 @pytest.mark.asyncio
 async def test_compare_screen_offline_from_saved_results(tmp_path):
+    from ortbench_tui.bench.protocol import RunFinal
     from ortbench_tui.bench.results import build_result, save_samples, write_result_json
 
     paths = []
@@ -204,7 +205,7 @@ async def test_compare_screen_offline_from_saved_results(tmp_path):
             model_sha256="a" * 64,
             profile=prof(f"run{i}"),
             meta={},
-            final={"wall_s": 1.0},
+            final=RunFinal(None, 1.0, False),
             samples_ns=samples,
             hardware={"cpu_model": "Test CPU", "logical_cores": 8},
         )

@@ -138,12 +138,12 @@ def test_a_model_replaced_between_hash_and_load_is_refused():
 
 def deleting_worker(conn: Any, request: Any, log_path: str) -> None:
     """One short run, after which the model file is gone (deleted during a comparison)."""
-    from ortbench_tui.bench.protocol import Done, SampleBatch, SessionReady
+    from ortbench_tui.bench.protocol import Done, RunFinal, SampleBatch, SessionReady
 
     Path(request["model_path"]).unlink()
     conn.send(SessionReady(0, {}))
     conn.send(SampleBatch(0, np.full(10, 1000, np.int64)))
-    conn.send(Done({"wall_s": 0.01, "warnings": []}))
+    conn.send(Done(RunFinal(None, 0.01, False)))
 
 
 def test_a_model_deleted_during_a_sequential_compare_is_a_failed_run(tmp_path: Path):

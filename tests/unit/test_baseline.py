@@ -28,7 +28,7 @@ from ortbench_tui.bench.baseline.store import (
 )
 from ortbench_tui.bench.baseline.units import UnitPlan
 from ortbench_tui.bench.job import JobProgress, drive
-from ortbench_tui.bench.protocol import Block, Done, SessionReady
+from ortbench_tui.bench.protocol import Block, Done, InterleavedFinal, RunFinal, SessionReady
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.inputs.spec import InputSpec
@@ -55,7 +55,7 @@ def fake_unit_child(conn, request, log_path):
     for i in range(sessions):
         samples = (medians[i] * 1e6 * np.exp(rng.normal(0, 0.01, 200))).astype(np.int64)
         conn.send(Block(0, i, samples))
-    conn.send(Done({"finals": [{} for _ in range(sessions)], "rounds": 1}))
+    conn.send(Done(InterleavedFinal([RunFinal(None, 0.0, False)] * sessions, 1)))
     conn.close()
 
 

@@ -43,7 +43,7 @@ from ortbench_tui.bench.compare import (
 )
 from ortbench_tui.bench.interleave import Interleaved, plan_schedule, rotation
 from ortbench_tui.bench.job import JobFailed
-from ortbench_tui.bench.protocol import Block, Schedule
+from ortbench_tui.bench.protocol import Block, RunFinal, Schedule
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
@@ -263,7 +263,7 @@ def interleave_here(
     for i in range(n):
         sess = []
         for s in range(sessions):
-            mine = [b for r, u, b in pipe.blocks if u == s * n + i and r < out["rounds"]]
+            mine = [b for r, u, b in pipe.blocks if u == s * n + i and r < out.rounds]
             sess.append(np.stack(mine))
         sets.append(SampleSet(sess, paired=True, run_id="here"))
     assert pipe.kinds.count(Schedule) == 1
@@ -285,10 +285,10 @@ def test_interleaved_blocks_alternate_in_rotated_order():
     out = job.measure()
     order = [(r, u) for r, u, _ in pipe.blocks]
     assert order[:6] == [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (1, 0)]
-    assert out["rounds"] * 3 == len(order)
+    assert out.rounds * 3 == len(order)
     per_unit = [sum(b.size for _, u, b in pipe.blocks if u == i) for i in range(3)]
     assert per_unit[0] == per_unit[1] == per_unit[2] >= 300
-    assert all(f["first_run_ms"] > 0 for f in out["finals"])
+    assert all(f.first_run_ms is not None and f.first_run_ms > 0 for f in out.finals)
 
 
 def test_by_time_a_loaded_machine_still_gets_the_minimum_rounds(monkeypatch):
@@ -317,7 +317,7 @@ def test_by_time_a_loaded_machine_still_gets_the_minimum_rounds(monkeypatch):
     )
     job.setup()
     out = job.measure()
-    assert out["rounds"] == 6
+    assert out.rounds == 6
 
 
 @pytest.mark.slow
@@ -522,7 +522,7 @@ def saved_result(tmp_path: Path, name: str, samples: np.ndarray | None, **change
         model_sha256=changes.pop("sha", "a" * 64),
         profile=prof(name),
         meta={},
-        final={"wall_s": 1.0},
+        final=RunFinal(None, 1.0, False),
         samples_ns=data,
         hardware=hw,
     )

@@ -17,7 +17,16 @@ import pytest
 from ortbench_tui.bench.compare import CompareFinished, CompareProgress, CompareRequest, CompareRun
 from ortbench_tui.bench.curve import CurveFinished, CurvePointDone, CurveRequest, CurveRun
 from ortbench_tui.bench.curve.result import load_curve_samples
-from ortbench_tui.bench.protocol import Block, Done, PointDone, Schedule, SessionReady
+from ortbench_tui.bench.protocol import (
+    Block,
+    CurveFinal,
+    Done,
+    InterleavedFinal,
+    PointDone,
+    RunFinal,
+    Schedule,
+    SessionReady,
+)
 from ortbench_tui.bench.sample_store import spill_dir
 from ortbench_tui.bench.stats import EXACT_LIMIT, HISTOGRAM_METHOD, PERCENTILE_METHOD
 from ortbench_tui.profile import Profile, apply_overrides
@@ -41,8 +50,8 @@ def streaming_child(conn, request, log_path):
     for r in range(ROUNDS):
         for u in range(n):
             conn.send(Block(r, u, block_of(u, r)))
-    finals = [{"first_run_ms": None, "wall_s": 1.0, "warnings": []} for _ in range(n)]
-    conn.send(Done({"finals": finals, "rounds": ROUNDS}))
+    finals = [RunFinal(None, 1.0, False) for _ in range(n)]
+    conn.send(Done(InterleavedFinal(finals, ROUNDS)))
 
 
 def array_elements_held(root: object) -> int:
@@ -124,7 +133,7 @@ def streaming_curve_child(conn, request, log_path):
     for point in request["points"][request["start"] :]:
         i = point["index"]
         conn.send(PointDone(i, point_samples(i), 1.0, {"items_per_request": 1}))
-    conn.send(Done({"warnings": []}))
+    conn.send(Done(CurveFinal(False)))
 
 
 def test_curve_keeps_each_points_samples_in_a_store_not_memory(isolated_dirs):

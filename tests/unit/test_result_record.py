@@ -117,6 +117,7 @@ def test_load_result_names_the_file_and_the_field(tmp_path):
 
 def test_build_result_makes_a_record(tmp_path):
     """What `run` writes today converts to the record with every key kept."""
+    from ortbench_tui.bench.protocol import RunFinal
     from ortbench_tui.bench.results import build_result
     from ortbench_tui.profile import Profile
 
@@ -126,8 +127,53 @@ def test_build_result_makes_a_record(tmp_path):
         model_sha256="0" * 64,
         profile=Profile(name="p"),
         meta={"providers": {"requested": ["CPUExecutionProvider"], "active": []}},
-        final={"wall_s": 0.5, "first_run_ms": 1.5, "warnings": []},
+        final=RunFinal(1.5, 0.5, False),
         samples_ns=np.array([1_000_000, 2_000_000, 3_000_000], np.int64),
         hardware={"logical_cores": 4, "load_avg": [0.1, 0.2, 0.3]},
     )
     assert record_dict(run_record(result)) == json.loads(json.dumps(result))
+
+
+def test_a_final_gives_the_result_only_the_sections_its_run_has(tmp_path):
+    """A run's final names every section (accuracy, quantization, trace, stopping, shifts);
+    the result holds those the run has, even empty ones, and no key, not null, for the rest,
+    as the files written before the final was a record."""
+    from ortbench_tui.bench.protocol import RunFinal
+    from ortbench_tui.bench.results import build_result
+    from ortbench_tui.profile import Profile
+
+    def result_of(final: RunFinal) -> dict:
+        return build_result(
+            model_spec="sample:tiny",
+            model_path=tmp_path / "tiny.onnx",
+            model_sha256="0" * 64,
+            profile=Profile(name="p"),
+            meta={},
+            final=final,
+            samples_ns=np.array([1_000_000, 2_000_000], np.int64),
+            hardware={"logical_cores": 4, "load_avg": [0.1]},
+        )
+
+    sections = ("accuracy", "quantization", "trace", "stopping", "shifts")
+    plain = result_of(RunFinal(1.0, 0.5, False))
+    assert not set(sections) & set(plain)
+    stopping = {"rule": "precision", "stopped_by": "max duration"}
+    full = result_of(
+        RunFinal(1.0, 0.5, False, accuracy={}, trace={"nodes": 1}, stopping=stopping, shifts=[])
+    )
+    assert full["accuracy"] == {} and full["trace"] == {"nodes": 1} and full["shifts"] == []
+    assert full["stopping"] == stopping and "quantization" not in full
+    failed = result_of(RunFinal(None, 0.5, True, failed=True, reason="the worker died\nstack"))
+    assert (failed["status"], failed["reason"]) == ("failed", "the worker died\nstack")
+    assert failed["warnings"][-1] == "failed: the worker died; partial result from 2 timed runs"
+
+
+def test_a_final_of_another_kind_is_said_as_such():
+    """A parent that reads a child's Done as another kind of final fails naming both: one
+    record's fields are never read as another's."""
+    from ortbench_tui.bench.protocol import CurveFinal, Done, RunFinal
+
+    done = Done(CurveFinal(False, ["a note"]))
+    assert done.final_as(CurveFinal).warnings == ["a note"]
+    with pytest.raises(TypeError, match="sent a CurveFinal where a RunFinal was due"):
+        done.final_as(RunFinal)

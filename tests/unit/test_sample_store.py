@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ortbench_tui.bench.loghist import RELATIVE_ERROR
-from ortbench_tui.bench.protocol import Done, SampleBatch, SessionReady
+from ortbench_tui.bench.protocol import Done, RunFinal, SampleBatch, SessionReady
 from ortbench_tui.bench.results import save_samples
 from ortbench_tui.bench.runner import Finished, RunHandle, RunProgress, RunRequest, follow_run
 from ortbench_tui.bench.sample_store import BATCH_SLOTS, SampleStore
@@ -99,7 +99,7 @@ def streaming_worker(conn, request, log_path):
     started = time.perf_counter()
     for i in range(BATCHES):
         conn.send(SampleBatch(i * BATCH, rng.integers(2_000, 40_000, BATCH, dtype=np.int64)))
-    conn.send(Done({"wall_s": time.perf_counter() - started, "warnings": []}))
+    conn.send(Done(RunFinal(None, time.perf_counter() - started, False)))
 
 
 @pytest.mark.slow

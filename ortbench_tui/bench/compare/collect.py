@@ -7,7 +7,7 @@ and the comparison is built on the sessions as the bootstrap resamples them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
-from ..protocol import SessionMeta
+from ..protocol import InterleavedFinal, RunFinal, SessionMeta
 from ..run_eta import capped_warning, count_cap_s, is_capped_warning
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from ..runner import Finished, RunHandle
@@ -47,7 +47,7 @@ class Collector:
         units: list[tuple[int, int]],
         metas: list[SessionMeta],
         streams: list[SessionStream],
-        done: dict[str, Any],
+        done: InterleavedFinal,
         warnings: list[str],
     ) -> CompareFinished:
         """`streams`: per unit, its samples as they came (read back here from its store)."""
@@ -55,9 +55,9 @@ class Collector:
 
         req = self.request
         complete = min(x.rounds for x in streams)
-        finals = done["finals"]
+        finals = done.finals
         adaptive = req.until_decided is not None or req.own_rounds
-        cancelled = bool(done.get("cancelled") or any(f.get("cancelled") for f in finals))
+        cancelled = done.cancelled
         first = req.profiles[0].run  # its run length is every profile's
         cap = 0.0 if req.until_decided is not None or cancelled else count_cap_s(first)
         sets: list[SampleSet | None] = []
@@ -76,12 +76,13 @@ class Collector:
             flat = s.flat() if s else np.empty(0, dtype=np.int64)
             unit_finals = [finals[u] for u in mine]
             final = merge_finals(unit_finals)
-            final["warnings"].append(
+            notes = [
                 f"interleaved: {len(units)} sessions in one process ({len(mine)} of this "
                 "profile); rss_peak_mb covers all of them"
-            )
+            ]
             if cap and flat.size < first.timed_runs:  # the cap, not the count, ended it
-                final["warnings"].append(capped_warning(int(flat.size), first.timed_runs, cap))
+                notes.append(capped_warning(int(flat.size), first.timed_runs, cap))
+            final = replace(final, warnings=[*final.warnings, *notes])
             result = build_result(
                 model_spec=req.model,
                 model_path=self.model_path,
@@ -100,7 +101,7 @@ class Collector:
                 "session_runs": [int(x.size) for x in sessions],
                 "rounds": mine_complete,
                 "block_runs": int(sessions[0].shape[1]) if mine_complete else 0,
-                "session_first_run_ms": [f.get("first_run_ms") for f in unit_finals],
+                "session_first_run_ms": [f.first_run_ms for f in unit_finals],
                 "session_create_ms": [metas[u].get("session_create_ms") for u in mine],
             }
             sets.append(s)
@@ -137,15 +138,16 @@ class Collector:
                 continue
             samples = [f.samples_ns for _, f in runs]
             flat = np.concatenate(samples)
-            finals = [h.final or {} for h, _ in runs]
+            # A run killed after its stop sent no final: it counts as one that sent nothing.
+            finals = [h.final or RunFinal(None, 0.0, False) for h, _ in runs]
             final = merge_finals(finals)
             # Each session stops at its share of the cap (split_count): the profile's line
             # says it once, for all its runs against its whole cap.
-            if any(is_capped_warning(w) for w in final["warnings"]):
-                final["warnings"] = [w for w in final["warnings"] if not is_capped_warning(w)]
+            if any(is_capped_warning(w) for w in final.warnings):
                 line = capped_warning(int(flat.size), profile.run.timed_runs,
                                       count_cap_s(profile.run))  # fmt: skip
-                final["warnings"].append(line)
+                kept = [w for w in final.warnings if not is_capped_warning(w)]
+                final = replace(final, warnings=[*kept, line])
             result = build_result(
                 model_spec=req.model,
                 model_path=self.model_path,
@@ -162,7 +164,7 @@ class Collector:
                 "profile_index": p,
                 "sessions": len(runs),
                 "session_runs": [int(x.size) for x in samples],
-                "session_first_run_ms": [f.get("first_run_ms") for f in finals],
+                "session_first_run_ms": [f.first_run_ms for f in finals],
                 "session_create_ms": [h.meta.get("session_create_ms") for h, _ in runs],
             }
             results.append(result)
@@ -269,27 +271,26 @@ def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[
     return out
 
 
-def merge_finals(finals: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_finals(finals: list[RunFinal]) -> RunFinal:
     """The worker figures of several sessions of one profile, as one run's."""
     warnings: list[str] = []
     for f in finals:
-        for w in f.get("warnings") or []:
+        for w in f.warnings:
             if w not in warnings:
                 warnings.append(w)
-    rss = [float(f["rss_peak_mb"]) for f in finals if f.get("rss_peak_mb") is not None]
-    gpu = [float(f["gpu_mem_peak_mb"]) for f in finals if f.get("gpu_mem_peak_mb") is not None]
-    notes = [str(f["gpu_mem_note"]) for f in finals if f.get("gpu_mem_note")]
+    rss = [float(f.rss_peak_mb) for f in finals if f.rss_peak_mb is not None]
+    gpu = [float(f.gpu_mem_peak_mb) for f in finals if f.gpu_mem_peak_mb is not None]
+    notes = [str(f.gpu_mem_note) for f in finals if f.gpu_mem_note]
     # Every session of a profile runs the same derived model on the same inputs: one
     # session's accuracy against fp32 is the profile's.
-    accuracy = next((f["accuracy"] for f in finals if f.get("accuracy")), None)
-    extra = {"accuracy": accuracy} if accuracy else {}
-    return {
-        **extra,
-        "first_run_ms": finals[0].get("first_run_ms") if finals else None,
-        "wall_s": float(sum(f.get("wall_s") or 0.0 for f in finals)),
-        "cancelled": any(f.get("cancelled") for f in finals),
-        "rss_peak_mb": max(rss) if rss else None,
-        "gpu_mem_peak_mb": max(gpu) if gpu else None,
-        "gpu_mem_note": None if gpu else (notes[0] if notes else None),
-        "warnings": warnings,
-    }
+    accuracy = next((f.accuracy for f in finals if f.accuracy), None)
+    return RunFinal(
+        first_run_ms=finals[0].first_run_ms if finals else None,
+        wall_s=float(sum(f.wall_s or 0.0 for f in finals)),
+        cancelled=any(f.cancelled for f in finals),
+        rss_peak_mb=max(rss) if rss else None,
+        gpu_mem_peak_mb=max(gpu) if gpu else None,
+        gpu_mem_note=None if gpu else (notes[0] if notes else None),
+        warnings=warnings,
+        accuracy=accuracy,
+    )

@@ -23,7 +23,9 @@ from ..protocol import (
     Done,
     Error,
     InterleaveChildRequest,
+    InterleavedFinal,
     PhaseProgress,
+    RunFinal,
     Schedule,
     ScheduleRequest,
     SessionMeta,
@@ -235,16 +237,8 @@ class CompareRun:
         def measured(reason: str) -> CompareFinished | None:
             if not all(x.rounds for x in streams):
                 return None
-            finals = [
-                {
-                    "cancelled": True,
-                    "reason": reason,
-                    "wall_s": x.timed_ns / 1e9,
-                    "warnings": [],
-                }
-                for x in streams
-            ]
-            done = {"cancelled": True, "finals": finals}
+            finals = [RunFinal(None, x.timed_ns / 1e9, True, reason=reason) for x in streams]
+            done = InterleavedFinal(finals, min(x.rounds for x in streams))
             try:
                 return self.collect.interleaved(units, metas, streams, done, list(warnings))
             finally:
@@ -292,13 +286,16 @@ class CompareRun:
                     detail=until.progress_detail(self.names) if until is not None else "",
                 )
             elif isinstance(msg, Done):
+                final = msg.final_as(InterleavedFinal)
                 if until is not None:
                     until.finish()
-                    msg.final["cancelled"] = self._cancelled
-                    for f in msg.final["finals"]:
-                        f["cancelled"] = self._cancelled
+                    # Until decided, the parent's Stop is the planned end, not a cancel.
+                    stopped = [
+                        dataclasses.replace(f, cancelled=self._cancelled) for f in final.finals
+                    ]
+                    final = dataclasses.replace(final, finals=stopped)
                 try:
-                    end = self.collect.interleaved(units, metas, streams, msg.final, warnings)
+                    end = self.collect.interleaved(units, metas, streams, final, warnings)
                 finally:
                     discard(streams)
                 if until is not None:

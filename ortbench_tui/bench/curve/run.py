@@ -21,6 +21,7 @@ from ..child import ChildDied, ChildProcess
 from ..job import JobFailed, JobProgress, drive, eta_from_fraction, fraction_from_eta
 from ..protocol import (
     CurveChildRequest,
+    CurveFinal,
     Done,
     Error,
     PointDone,
@@ -185,8 +186,8 @@ class CurveRun:
                     current = None
                     yield CurvePointDone(res, self._ordered(results), got, elapsed)
                 elif isinstance(msg, Done):
-                    self.warnings += [w for w in msg.final.get("warnings", []) if w not in
-                                      self.warnings]  # fmt: skip
+                    final = msg.final_as(CurveFinal)
+                    self.warnings += [w for w in final.warnings if w not in self.warnings]
                 elif isinstance(msg, Error):
                     if msg.kind == "input" or not results:
                         yield JobFailed(msg.kind, msg.message)

@@ -29,6 +29,7 @@ from ..child_main import ChildContext, run_child
 from ..protocol import (
     Connection,
     CurveChildRequest,
+    CurveFinal,
     Done,
     PointDone,
     PointFailed,
@@ -291,4 +292,4 @@ def _points(child: ChildContext[CurveChildRequest]) -> None:
         except Exception as exc:
             print(traceback.format_exc(), file=sys.stderr)
             conn.send(PointFailed(point["index"], point_error(exc)))
-    conn.send(Done({"cancelled": w.stop_requested, "warnings": w.warnings}))
+    conn.send(Done(CurveFinal(w.stop_requested, w.warnings)))

@@ -21,7 +21,7 @@ from ...errors import OrtbenchError
 from ...profile import Profile, profile_to_dict
 from ..child import ChildDied, ChildProcess
 from ..job import JobFailed, JobProgress, drive, eta_from_fraction
-from ..protocol import Done, Error, LoadChildRequest, SessionReady
+from ..protocol import Done, Error, LoadChildRequest, LoadFinal, SessionReady
 from .decide import judge_step
 from .harness import Timeline
 from .messages import NoMoreSteps, StepDone, StepLive, StepRequest
@@ -171,8 +171,8 @@ class LoadJob:
                 spec = plan.next(outcome)
                 self._send_step(child, spec, step_index)
             elif isinstance(msg, Done):
-                self.warnings += [w for w in msg.final.get("warnings", [])
-                                  if w not in self.warnings]  # fmt: skip
+                final = msg.final_as(LoadFinal)
+                self.warnings += [w for w in final.warnings if w not in self.warnings]
             elif isinstance(msg, Error):
                 return JobFailed(msg.kind, msg.message, part.steps or None)
             elif isinstance(msg, ChildDied):

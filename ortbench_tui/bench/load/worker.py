@@ -19,7 +19,7 @@ import numpy as np
 
 from ..child_main import ChildContext, run_child
 from ..curve.worker import CurveWorker
-from ..protocol import Done, LoadChildRequest, SessionReady, Stop
+from ..protocol import Done, LoadChildRequest, LoadFinal, SessionReady, Stop
 from .harness import Call, OpenLoop
 from .messages import NoMoreSteps, StepDone, StepLive, StepRequest
 from .schedule import Schedule, make_schedule
@@ -135,4 +135,4 @@ def _serve(child: ChildContext[LoadChildRequest]) -> None:
         elif isinstance(msg, Stop | NoMoreSteps):
             stopped = isinstance(msg, Stop)
             break
-    conn.send(Done({"cancelled": stopped, "warnings": w.warnings}))
+    conn.send(Done(LoadFinal(stopped, w.warnings)))
