@@ -74,6 +74,15 @@ MIN_COMPARE_ROUNDS = 10
 bootstrap unreliable (its t quantile is too wide for a verdict; `stopping.FIRST_LOOK_ROUNDS`)."""
 MAX_ROUNDS_BY_COUNT = 20
 MAX_ROUNDS_BY_TIME = 400
+CALL_BLOCK_SECONDS = 0.01
+"""Until decided, call by call: each group's stretch of a round per profile. What limits a
+verdict there is how many session pairs were sampled (fresh pairs of one sample:mlp profile
+pair were ~5% apart under load, while one pair's rounds agreed within ~1.5%), so the child
+spends little time on each pair and makes many: 10 ms stretches, sessions renewed every
+CALL_GENERATION_ROUNDS rounds."""
+CALL_GENERATION_ROUNDS = MIN_CI_ROUNDS
+"""Until decided, call by call: rounds a generation of sessions lives (the fewest a
+generation's own rounds part can rest on)."""
 CALIBRATION_RUNS = 3
 """Runs that size the blocks when a profile asks for no warm-up (not counted)."""
 
@@ -295,8 +304,15 @@ class Interleaved:
             groups: list[list[int]] = []
             cycles: list[int] = []
             pairs = buf.reshape(1, -1)
+            # Sessions on a GPU keep theirs (a CUDA graph or TensorRT engine is costly to redo).
+            recycle = int(sched.get("recycle_rounds", 0) or 0) if on_cpu else 0
             if alternates_calls(sched, pooled, on_cpu):
                 groups = call_groups(p, int(sched.get("alternate_within", 0) or 0))
+                if open_ended and recycle:  # many short-lived session pairs (CALL_BLOCK_SECONDS)
+                    recycle = min(recycle, CALL_GENERATION_ROUNDS)
+                    block_runs = plan_schedule(
+                        estimates, 0, 0.0, CALL_BLOCK_SECONDS, open_ended=True
+                    )[1]
                 cycles = [cycles_per_group(g, block_runs, estimates) for g in groups]
                 for g, n in zip(groups, cycles, strict=True):
                     for i in g:
@@ -305,12 +321,9 @@ class Interleaved:
                 most = max(*cycles, *(rewarm[g[0]] for g in groups))
                 pairs = np.empty((max(len(g) for g in groups), most), dtype=np.int64)
             min_rounds = int(sched.get("min_rounds", MIN_COMPARE_ROUNDS))
-            # Sessions on a GPU keep theirs (a CUDA graph or TensorRT engine is costly to redo).
-            recycle = int(sched.get("recycle_rounds", 0) or 0)
-            if any(m.device != "cpu" for m in ms):
-                recycle = 0
             generation = 0
-            self.conn.send(Schedule(rounds, block_runs, rewarm, "call" if groups else "block"))
+            alternation = "call" if groups else "block"
+            self.conn.send(Schedule(rounds, block_runs, rewarm, alternation, recycle))
             offsets = [0] * p
             # By time, the clock counts timed runs only (re-warm runs come on top).
             budget_ns = int(float(sched["duration_s"]) * 1e9)

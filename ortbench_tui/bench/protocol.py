@@ -142,6 +142,10 @@ class Schedule:
     alternation: str = "block"
     """block: each session's block runs alone | call: the sessions of a group take turns
     call by call within the round (`interleave.alternates_calls`)."""
+    recycle_rounds: int = 0
+    """Every this many rounds each session is retired and made afresh (0: never): what the
+    child does, which the parent's rule counts generations by (the request's cadence, none
+    on a GPU, a shorter one call by call: `interleave.CALL_GENERATION_ROUNDS`)."""
 
 
 @dataclass(frozen=True)

@@ -177,3 +177,24 @@ def test_paired_sessions_count_one_degree_of_freedom_per_pair():
     assert sp.session_df == 12 - 4
     with pytest.raises(ValueError, match="as many sessions"):
         ratio_spread(a, a[:8], reps=50, rng=rng, generations=4, paired_sessions=True)
+
+
+@pytest.mark.parametrize(("threads", "every"), [(1, 4), (2, 5)])
+def test_until_decided_call_by_call_renews_its_sessions_more_often(threads, every):
+    """Call by call, what limits a verdict is the number of session pairs, so the child keeps
+    each pair for 4 rounds (CALL_GENERATION_ROUNDS) of 10 ms stretches; blocks keep 5. The
+    parent's rule counts generations as the child made them (its Schedule says)."""
+    from ortbench_tui.bench.compare.until import DecideSettings
+
+    profiles = [
+        apply_overrides(
+            Profile(name=n), [f"session.intra_op_num_threads={threads}", "run.warmup_runs=5"]
+        )
+        for n in ("a", "b")
+    ]
+    req = CompareRequest(
+        str(sample_path("tiny")), profiles, sessions=2, until_decided=DecideSettings(2.0)
+    )
+    done = run_compare(req)
+    assert f"sessions renewed every {every} rounds" in done.comparison.method
+    assert ("resampled in pairs" in done.comparison.method) == (threads == 1)

@@ -266,6 +266,7 @@ class CompareRun:
                 self.collect.calls_alternated = msg.alternation == "call"
                 if until is not None:
                     until.calls_alternated = msg.alternation == "call"
+                    until.generation_rounds = msg.recycle_rounds
                     until.timed_started()
             elif isinstance(msg, Block):
                 streams[msg.index].add(msg.samples_ns)

@@ -42,7 +42,8 @@ from ..verdict import Verdict
 from .model import Comparison
 
 PACE_ROUNDS = 2
-"""Rounds whose pace turns the budget into rounds (all sessions still run in them)."""
+"""Rounds whose pace turns the budget into rounds (all sessions still run in them); with
+sessions renewed, one renewal more (`pace_rounds`), so the pace counts what renewing costs."""
 GENERATION_ROUNDS = 5
 """Rounds a generation of sessions lives (they are then retired and made afresh): after the
 first look (10 rounds) the session part of the CI rests on twice the sessions alive at once,
@@ -97,6 +98,8 @@ class UntilDecided:
         self._timed_from: float | None = None
         self._dropped: set[int] = set()
         self.stopped_child = False
+        self.generation_rounds = settings.generation_rounds
+        """How often the child renews its sessions: the settings' until its Schedule says."""
         self.calls_alternated = False
         """The child alternates each session group's profiles call by call (its Schedule
         says so): the pairs' sessions are then drawn together (`ratio_spread`)."""
@@ -147,7 +150,7 @@ class UntilDecided:
         if self._timed_from is None:
             self.timed_started()
         unplanned = all(r is None for r in self.rules)
-        if unplanned and (self.settings.max_rounds or self._all_rounds() >= PACE_ROUNDS):
+        if unplanned and (self.settings.max_rounds or self._all_rounds() >= self.pace_rounds):
             self._plan()
         for i in range(len(self.rules)):
             self._feed(i)
@@ -156,6 +159,14 @@ class UntilDecided:
         if self.elapsed_s >= self.settings.budget_s and self._all_rounds() >= MIN_CI_ROUNDS:
             self.finish()
         self._maybe_stop_child()
+
+    @property
+    def pace_rounds(self) -> int:
+        """Rounds measured before the look plan is fixed: PACE_ROUNDS, and past the first
+        renewal of the sessions when there is one (the rounds already in are looked at in
+        order once the plan is fixed, so no look is lost by waiting)."""
+        g = self.generation_rounds
+        return max(PACE_ROUNDS, g + 1 if g >= MIN_CI_ROUNDS else 0)
 
     def finish(self) -> None:
         """Time is up (or the child ended): one last look for every pair still open."""
@@ -182,7 +193,7 @@ class UntilDecided:
         # (the child renews them all the same; their rounds then count as one generation's).
         # The first look comes after one generation: a large difference is then decided in
         # a couple of seconds (one more look spends a little more alpha per look).
-        gen = self.settings.generation_rounds
+        gen = self.generation_rounds
         first_look = gen if MIN_CI_ROUNDS <= gen else FIRST_LOOK_ROUNDS
         first = plan_looks(max_rounds, first_look).rounds[0]
         for i, (_, b) in enumerate(self.pairs):
@@ -279,7 +290,7 @@ class UntilDecided:
             "elapsed_s": round(self.elapsed_s, 3),
             "pairs": stops,
         }
-        g = self.settings.generation_rounds
+        g = self.generation_rounds
         looks = f"{g}, {2 * g}, {4 * g}" if g >= MIN_CI_ROUNDS else "10, 20, 40"
         renew = f", sessions renewed every {g} rounds" if g >= MIN_CI_ROUNDS else ""
         comp.method += (
