@@ -15,7 +15,8 @@ Quiet, or with one core kept busy by a spinning process (`--busy`). With `--aa` 
 A against A (the same model and profile twice) and counts "faster"/"slower" (wrong) verdicts.
 
     .venv/bin/python benchmarks/time_to_decide.py [--samples mlp] [--targets 3,0.09,0.05]
-        [--repeats 5] [--budget 20] [--busy] [--aa 0]
+        [--repeats 5] [--budget 20] [--busy] [--aa 0] [--alternation auto|call|block]
+        [--pin CPUS]
 """
 
 from __future__ import annotations
@@ -64,10 +65,18 @@ def with_chain(model: Path, k: int, out: Path) -> Path:
     return out
 
 
+PIN: list[str] = []
+"""`--pin`: run.pin_cpus for both profiles (what pinning the worker buys)."""
+
+
 def profiles() -> list[Profile]:
     return [
-        apply_overrides(Profile(name="basic"), [*ONE, "session.graph_optimization_level=basic"]),
-        apply_overrides(Profile(name="chain"), [*ONE, "session.graph_optimization_level=disable"]),
+        apply_overrides(
+            Profile(name="basic"), [*ONE, *PIN, "session.graph_optimization_level=basic"]
+        ),
+        apply_overrides(
+            Profile(name="chain"), [*ONE, *PIN, "session.graph_optimization_level=disable"]
+        ),
     ]
 
 
@@ -186,13 +195,21 @@ def main() -> None:
         default="auto",
         help="how the compares take turns within a round (auto: call by call here)",
     )
+    ap.add_argument(
+        "--pin", metavar="CPUS", help="run.pin_cpus for the compares' worker, e.g. 1 or 0,1"
+    )
     args = ap.parse_args()
+    if args.pin:
+        PIN.append(f"run.pin_cpus=[{args.pin}]")
     ensure_spawn_ready()
     busy = mp.get_context("spawn").Process(target=spin, daemon=True) if args.busy else None
     if busy:
         busy.start()
     tmp = Path(tempfile.mkdtemp())
-    print(f"load average at start: {os.getloadavg()[0]:.2f}; busy core: {bool(busy)}")
+    print(
+        f"load average at start: {os.getloadavg()[0]:.2f}; busy core: {bool(busy)}; "
+        f"alternation: {args.alternation}; pinned: {args.pin or 'no'}"
+    )
     print(
         "| sample | target | size by call-level alternation (range over session pairs) "
         f"| decided: median / slowest | right / {args.repeats} |"
