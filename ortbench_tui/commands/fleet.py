@@ -141,10 +141,10 @@ def execute(args: argparse.Namespace) -> int:
     profiles = _profiles(args)
     inputs = {m: input_spec_from_args(args, m) for m in dict.fromkeys(args.models)}
     from ..bench.job import drive
-    from ..fleet.session import FleetFinished, FleetSession
+    from ..fleet.job import FleetFinished, FleetJob
     from .run_outputs import keep_in_history
 
-    job = FleetSession(
+    job = FleetJob(
         args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex, inputs=inputs,
         load=load, keep=None if args.no_history else keep_in_history,
     )  # fmt: skip

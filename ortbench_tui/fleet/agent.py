@@ -29,7 +29,7 @@ import numpy as np
 from ..bench.job import JobProgress
 from ..bench.load import ProfileLoad
 from ..errors import OrtbenchError
-from .payload import FleetJob, node_input_spec, node_load_request, receive
+from .payload import NodeJob, node_input_spec, node_load_request, receive
 
 PROGRESS_EVERY_S = 0.25
 SCAN_EVERY_S = 2.0
@@ -170,7 +170,7 @@ class NodeAgent:
                 self._handle.cancel()
 
     def run_jobs(
-        self, jobs: list[FleetJob], hardware: dict[str, Any] | None
+        self, jobs: list[NodeJob], hardware: dict[str, Any] | None
     ) -> Iterator[AgentMessage]:
         from ..hardware import detect_isolated
 
@@ -187,7 +187,7 @@ class NodeAgent:
             yield from self._run_one(job, hardware, identity)
 
     def _run_one(
-        self, job: FleetJob, hardware: dict[str, Any] | None, identity: dict[str, Any]
+        self, job: NodeJob, hardware: dict[str, Any] | None, identity: dict[str, Any]
     ) -> Iterator[AgentMessage]:
         from ..bench.load import LoadJob
         from ..bench.runner import RunRequest, start_run
@@ -229,7 +229,7 @@ class NodeAgent:
             with self._lock:
                 self._handle = None
 
-    def _follow_run(self, job: FleetJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
+    def _follow_run(self, job: NodeJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
         from ..bench.job import JobFailed
         from ..bench.runner import Finished, RunProgress
 
@@ -253,7 +253,7 @@ class NodeAgent:
                 samples = self._handle.samples.array() if partial else None
                 yield failed(job, event.kind, event.message, partial, samples)
 
-    def _follow_load(self, job: FleetJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
+    def _follow_load(self, job: NodeJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
         """The load job's progress, then its result with every step it measured: a job
         stopped or failed part way is sent back as cancelled or failed with those steps,
         as `ortbench load` keeps them."""
@@ -302,7 +302,7 @@ class NeighbourWatch:
 
 
 def failed(
-    job: FleetJob,
+    job: NodeJob,
     kind: str,
     message: str,
     partial: dict[str, Any] | None = None,
@@ -324,7 +324,7 @@ def _generic(progress: JobProgress) -> JobProgress:
 
 
 def with_node(
-    result: dict[str, Any], job: FleetJob, identity: dict[str, Any], warning: str | None
+    result: dict[str, Any], job: NodeJob, identity: dict[str, Any], warning: str | None
 ) -> dict[str, Any]:
     """The local result plus the node's identity, named after the model the user gave."""
     result["model"]["spec"] = job.model_spec

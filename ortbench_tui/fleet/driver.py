@@ -1,6 +1,6 @@
 """The driver side of a fleet run: check each node's ortbench, start one agent per node, merge
 the agents' event streams, turn a lost node into failed results that name it, cancel.
-`FleetRun` follows the agents; `session.FleetSession` wraps it into the fleet's `Job`."""
+`FleetRun` follows the agents; `job.FleetJob` wraps it into the fleet's `Job`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from .agent import (
     node_identity,
 )
 from .cluster import RESOURCE, NodeInfo
-from .payload import FleetJob
+from .payload import NodeJob
 
 PROBE_TIMEOUT_S = 60.0
 CANCEL_GRACE_S = 5.0
@@ -52,7 +52,7 @@ class FleetProgress(JobProgress):
     progress on its node (None when the event is a job's end)."""
 
     node: NodeInfo | None = None
-    job: FleetJob | None = None
+    job: NodeJob | None = None
     run: JobProgress | None = None
 
 
@@ -63,7 +63,7 @@ class JobOutcome:
     A run's result comes with its samples, a load job's with its steps' timelines."""
 
     node: NodeInfo
-    job: FleetJob
+    job: NodeJob
     status: str
     result: dict[str, Any] | None = None
     samples_ns: np.ndarray | None = None
@@ -133,7 +133,7 @@ def first_line(exc: BaseException) -> str:
 class FleetRun:
     """Every job on every node. Iterate `events()` from one thread; `cancel()` from any."""
 
-    def __init__(self, nodes: list[NodeInfo], jobs: list[FleetJob]) -> None:
+    def __init__(self, nodes: list[NodeInfo], jobs: list[NodeJob]) -> None:
         self.nodes = nodes
         self.jobs = jobs
         self._queue: queue.Queue[NodeMessage] = queue.Queue()
@@ -246,7 +246,7 @@ class FleetRun:
     def _fleet_progress(
         self,
         node: NodeInfo | None = None,
-        job: FleetJob | None = None,
+        job: NodeJob | None = None,
         run: JobProgress | None = None,
     ) -> FleetProgress:
         """(node, job) pairs ended of all; the ETA of every job at the pace of those ended so
@@ -272,7 +272,7 @@ class FleetRun:
         return out
 
     @staticmethod
-    def _outcome(node: NodeInfo, job: FleetJob, msg: AgentFinished | AgentFailed) -> JobOutcome:
+    def _outcome(node: NodeInfo, job: NodeJob, msg: AgentFinished | AgentFailed) -> JobOutcome:
         if isinstance(msg, AgentFinished):
             return JobOutcome(
                 node, job, "ok", msg.result, msg.samples_ns, load_parts=msg.load_parts

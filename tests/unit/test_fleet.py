@@ -23,9 +23,9 @@ from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.fleet.cluster import RESOURCE, NodeInfo, nodes_from_ray_list, select_nodes
 from ortbench_tui.fleet.driver import JobOutcome
 from ortbench_tui.fleet.history import history_by_host
-from ortbench_tui.fleet.payload import Bundle, FleetJob
+from ortbench_tui.fleet.job import FleetFinished
+from ortbench_tui.fleet.payload import Bundle, NodeJob
 from ortbench_tui.fleet.report import build_report, exit_code, format_report, report_csv
-from ortbench_tui.fleet.session import FleetFinished
 from ortbench_tui.models import file_sha256
 
 ray = pytest.importorskip("ray")
@@ -79,7 +79,7 @@ def test_a_node_without_the_ortbench_resource_is_named_and_skipped():
 
 def _outcome(label: str, index: int, p50: float | None, status: str = "ok") -> JobOutcome:
     node = NodeInfo(node_id=label * 4, hostname=label, ip="", label=label)
-    job = FleetJob(index, "sample:tiny", "sample:tiny", Bundle("m", []), {"name": "p"})
+    job = NodeJob(index, "sample:tiny", "sample:tiny", Bundle("m", []), {"name": "p"})
     result = {"latency_ms": {"p50": p50, "p99": p50}, "runs": 10} if p50 else None
     return JobOutcome(node, job, status, result=result, message="" if p50 else "broke")
 
@@ -141,10 +141,10 @@ def test_history_names_the_files_it_could_not_read_once(isolated_dirs: Path, cap
     assert "20990101-broken.json" in warnings[0] and "20990102-empty.json" in warnings[0]
 
 
-def _job() -> FleetJob:
+def _job() -> NodeJob:
     from ortbench_tui.profile import Profile, profile_to_dict
 
-    return FleetJob(0, "m.onnx", "m", Bundle("m.onnx", []), profile_to_dict(Profile(name="p")))
+    return NodeJob(0, "m.onnx", "m", Bundle("m.onnx", []), profile_to_dict(Profile(name="p")))
 
 
 class _FailingHandle:
@@ -490,11 +490,11 @@ def test_a_different_ortbench_version_is_named_per_node(cluster, monkeypatch, ca
 
 
 def _session(selectors: list[str], duration: float, keep=None):
-    from ortbench_tui.fleet.session import FleetSession
+    from ortbench_tui.fleet.job import FleetJob
     from ortbench_tui.profile import Profile, apply_overrides
 
     profile = apply_overrides(Profile(name="p"), [f"run.duration_s={duration}"])
-    return FleetSession(["sample:tiny"], [profile], None, selectors, run_id="t", keep=keep)
+    return FleetJob(["sample:tiny"], [profile], None, selectors, run_id="t", keep=keep)
 
 
 def _timed_on(event) -> str | None:
@@ -532,13 +532,13 @@ def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
 def test_drive_follows_a_fleet_job_to_its_report_with_one_progress_count(cluster, isolated_dirs):
     """The fleet is a Job like the others: `drive` returns its result, and its progress is
     `JobProgress` whose done never goes back and has a total: (node, job) pairs ended."""
-    from ortbench_tui.fleet.session import FleetSession
+    from ortbench_tui.fleet.job import FleetJob
     from ortbench_tui.profile import Profile, apply_overrides
 
     profile = apply_overrides(
         Profile(name="p"), ["run.timed_runs=200", "run.duration_s=0", "run.warmup_runs=5"]
     )
-    job = FleetSession(["sample:tiny"], [profile], None, [], run_id="t")
+    job = FleetJob(["sample:tiny"], [profile], None, [], run_id="t")
     events: list = []
     done = drive(job, FleetFinished, events.append, "fleet run")
     assert isinstance(done, FleetFinished) and not done.cancelled and events[-1] is done
