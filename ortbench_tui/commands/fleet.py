@@ -102,13 +102,13 @@ def _profiles(args: argparse.Namespace) -> list[Profile]:
 
 
 def show_history(args: argparse.Namespace) -> int:
-    from ..fleet.history import history_by_host, host_entry_dict
+    from ..fleet.history import history_by_host, host_history_json
 
     entries, unreadable = history_by_host(args.host)
     if unreadable:
         print(f"ortbench: warning: {unreadable}", file=sys.stderr)
     if args.json:
-        emit_json([host_entry_dict(e) for e in entries], args.json)
+        emit_json(host_history_json(entries), args.json)
         if args.json == "-":
             return 0
     rows = [("created", "host", "model", "profile", "p50", "p99", "runs", "status")]
