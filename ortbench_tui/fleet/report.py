@@ -481,7 +481,7 @@ def report_csv(report: FleetReport) -> str:
 
 
 class NodeLine(msgspec.Struct, frozen=True, kw_only=True):
-    """A JSON `nodes` item: a node of the run (`NodeInfo.to_dict`) and what was said of it."""
+    """A JSON `nodes` item: a node of the run and what was said of it."""
 
     label: str
     hostname: str
