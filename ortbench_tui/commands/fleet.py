@@ -102,13 +102,13 @@ def _profiles(args: argparse.Namespace) -> list[Profile]:
 
 
 def show_history(args: argparse.Namespace) -> int:
-    from ..fleet.history import history_by_host, host_entry_dict
+    from ..fleet.history import history_by_host, host_history_json
 
     entries, unreadable = history_by_host(args.host)
     if unreadable:
         print(f"ortbench: warning: {unreadable}", file=sys.stderr)
     if args.json:
-        emit_json([host_entry_dict(e) for e in entries], args.json)
+        emit_json(host_history_json(entries), args.json)
         if args.json == "-":
             return 0
     rows = [("created", "host", "model", "profile", "p50", "p99", "runs", "status")]
@@ -141,10 +141,10 @@ def execute(args: argparse.Namespace) -> int:
     profiles = _profiles(args)
     inputs = {m: input_spec_from_args(args, m) for m in dict.fromkeys(args.models)}
     from ..bench.job import drive
-    from ..fleet.session import FleetFinished, FleetSession
+    from ..fleet.job import FleetFinished, FleetJob
     from .run_outputs import keep_in_history
 
-    job = FleetSession(
+    job = FleetJob(
         args.models, profiles, args.ray, args.nodes, run_id=uuid.uuid4().hex, inputs=inputs,
         load=load, keep=None if args.no_history else keep_in_history,
     )  # fmt: skip

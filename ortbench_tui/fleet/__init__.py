@@ -5,10 +5,12 @@ this package; the CLI imports it lazily from `ortbench fleet`. The package sits 
 faces: it drives `bench` on remote nodes, and neither `bench` nor the engine import it.
 
   cluster   connect to Ray, list and select nodes
-  payload   jobs; models (with external data) and input files through the object store
+  payload   node jobs (`NodeJob`: one (model, profile), the same on every node); models
+            (with external data) and input files through the object store
   agent     the actor on each node: runs that node's jobs with the local runner, one at a time
   driver    starts the agents, merges their event streams, names dead nodes, cancels
   report    the (model, profile) x node table with the fastest node per row
   history   fleet results into the local history, and the history by host
-  session   one fleet run from connecting to the report: the fleet's Job, which the CLI drives
+  job       one fleet run from connecting to the report: `FleetJob`, the fleet's Job, which
+            the CLI drives
 """

@@ -5,9 +5,25 @@ streams what happens back to the driver as typed messages (`AgentMessage`):
 
   AgentReady      hardware detected, jobs about to start
   AgentProgress   the job's generic progress, at most every PROGRESS_EVERY_S per node
+  AgentSamples    one chunk of a long run's samples, sent once the run has ended
   AgentFinished   its result, and its samples (a run) or its steps' timelines (a load job)
   AgentFailed     status input (exit 2), run (exit 1) or cancelled; with what the job still
                   measured (status failed or cancelled, with its reason), as a local job keeps it
+
+A run's samples and the cost of sending them. Up to the node's exact limit (the run's
+`SampleStore` keeps every sample in memory, `stats.EXACT_LIMIT`, 8 MB) they travel whole in
+the closing message, as they always did. Past it the closing message carries none: the run's
+spill file is read a chunk at a time (at most `chunk_samples`, 8 MB) and each chunk goes as its
+own `AgentSamples` before it, which the driver appends to a store of its own that becomes the
+history's `.npy` (`driver.FleetRun.receive`). So a message, and what the node or the driver
+holds of a run at once, is bounded whatever the run's length; the bytes sent are not (they
+are the run's samples). That is chosen over leaving the samples on the node: the history
+entry then has all its samples beside it, as a local run's has, so `compare`, `history`
+and every other reader of saved runs read a fleet run the same way, and nothing measured
+stays on a node that may be gone tomorrow. The chunks leave after the run has ended, never
+while it measures, and Ray's backpressure (`STREAM_BACKPRESSURE`) holds the agent while the
+driver is behind. The result's statistics are the node's own (exact, or from its log
+histogram past the limit, named in `percentile_method`), computed before anything is sent.
 """
 
 from __future__ import annotations
@@ -20,7 +36,7 @@ import threading
 import time
 import types
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +44,10 @@ import numpy as np
 
 from ..bench.job import JobProgress
 from ..bench.load import ProfileLoad
+from ..bench.sample_store import SampleStore
+from ..bench.stats import EXACT_LIMIT
 from ..errors import OrtbenchError
-from .payload import FleetJob, node_input_spec, node_load_request, receive
+from .payload import NodeJob, node_input_spec, node_load_request, receive
 
 PROGRESS_EVERY_S = 0.25
 SCAN_EVERY_S = 2.0
@@ -126,20 +144,33 @@ class AgentProgress:
 
 
 @dataclass(frozen=True)
+class AgentSamples:
+    """Samples `start` to `start + len(samples_ns)` of job `index`'s run: one chunk of a run
+    past the node's exact limit, sent in order before the job's closing message."""
+
+    index: int
+    start: int
+    samples_ns: np.ndarray
+
+
+@dataclass(frozen=True)
 class AgentFinished:
     """A run's result and samples, or a load job's result and its profile's steps with their
-    timelines (what `save_load` keeps beside the result)."""
+    timelines (what `save_load` keeps beside the result). `chunked`: how many samples came
+    before it in `AgentSamples` (then `samples_ns` is None); 0 when `samples_ns` holds all."""
 
     index: int
     result: dict[str, Any]
     samples_ns: np.ndarray | None = None
     load_parts: list[ProfileLoad] | None = None
+    chunked: int = 0
 
 
 @dataclass(frozen=True)
 class AgentFailed:
     """status: input (bad input on that node, exit 2), run (failed, exit 1), cancelled; a
-    partial result and its samples when it measured something."""
+    partial result and its samples when it measured something (`chunked` as for
+    `AgentFinished`)."""
 
     index: int
     status: str
@@ -147,9 +178,10 @@ class AgentFailed:
     partial: dict[str, Any] | None = None
     samples_ns: np.ndarray | None = None
     load_parts: list[ProfileLoad] | None = None
+    chunked: int = 0
 
 
-AgentMessage = AgentReady | AgentProgress | AgentFinished | AgentFailed
+AgentMessage = AgentReady | AgentProgress | AgentSamples | AgentFinished | AgentFailed
 """What an agent streams back to the driver, job by job (through Ray's object store)."""
 
 
@@ -170,7 +202,7 @@ class NodeAgent:
                 self._handle.cancel()
 
     def run_jobs(
-        self, jobs: list[FleetJob], hardware: dict[str, Any] | None
+        self, jobs: list[NodeJob], hardware: dict[str, Any] | None
     ) -> Iterator[AgentMessage]:
         from ..hardware import detect_isolated
 
@@ -187,7 +219,7 @@ class NodeAgent:
             yield from self._run_one(job, hardware, identity)
 
     def _run_one(
-        self, job: FleetJob, hardware: dict[str, Any] | None, identity: dict[str, Any]
+        self, job: NodeJob, hardware: dict[str, Any] | None, identity: dict[str, Any]
     ) -> Iterator[AgentMessage]:
         from ..bench.load import LoadJob
         from ..bench.runner import RunRequest, start_run
@@ -229,7 +261,7 @@ class NodeAgent:
             with self._lock:
                 self._handle = None
 
-    def _follow_run(self, job: FleetJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
+    def _follow_run(self, job: NodeJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
         from ..bench.job import JobFailed
         from ..bench.runner import Finished, RunProgress
 
@@ -242,18 +274,20 @@ class NodeAgent:
                 yield AgentProgress(job.index, _generic(event))
             elif isinstance(event, Finished):
                 result = with_node(event.result, job, identity, watch.warning())
+                whole, chunked = yield from send_samples(job.index, self._handle.samples)
                 if self._handle.cancelled:  # stopped early: kept as cancelled, like a run's
-                    yield failed(job, "cancelled", "cancelled", result, event.samples_ns)
+                    yield failed(job, "cancelled", "cancelled", result, whole, chunked)
                 else:
-                    yield AgentFinished(job.index, result, event.samples_ns)
+                    yield AgentFinished(job.index, result, whole, chunked=chunked)
             elif isinstance(event, JobFailed):
                 partial = event.partial
+                whole, chunked = None, 0
                 if partial is not None:
                     partial = with_node(partial, job, identity, watch.warning())
-                samples = self._handle.samples.array() if partial else None
-                yield failed(job, event.kind, event.message, partial, samples)
+                    whole, chunked = yield from send_samples(job.index, self._handle.samples)
+                yield failed(job, event.kind, event.message, partial, whole, chunked)
 
-    def _follow_load(self, job: FleetJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
+    def _follow_load(self, job: NodeJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
         """The load job's progress, then its result with every step it measured: a job
         stopped or failed part way is sent back as cancelled or failed with those steps,
         as `ortbench load` keeps them."""
@@ -301,14 +335,42 @@ class NeighbourWatch:
         return neighbour_warning(self.seen)
 
 
+STREAM_BACKPRESSURE = 4
+"""Messages an agent may have sent that the driver has not taken yet (Ray's generator
+backpressure): at most this many chunks of a long run wait in the object store."""
+
+
+def chunk_samples(store: SampleStore) -> int:
+    """Samples per `AgentSamples`: no more than the store keeps in memory at its exact limit,
+    and never more than EXACT_LIMIT (8 MB of int64)."""
+    return max(1, min(store.exact_limit, EXACT_LIMIT))
+
+
+def send_samples(
+    index: int, store: SampleStore
+) -> Generator[AgentSamples, None, tuple[np.ndarray | None, int]]:
+    """A run's samples on their way to the driver: returns (the array to send whole, 0) while
+    the store holds them all in memory (within its exact limit); else yields them in
+    `AgentSamples` chunks read from its spill file and returns (None, how many were sent)."""
+    if store.exact:
+        return store.array(), 0
+    every = store.array()  # the spill file, mapped read-only
+    step = chunk_samples(store)
+    for start in range(0, int(every.size), step):
+        # A copy of this chunk only: the mapped pages are read from disk as it is made.
+        yield AgentSamples(index, start, np.array(every[start : start + step], dtype=np.int64))
+    return None, int(every.size)
+
+
 def failed(
-    job: FleetJob,
+    job: NodeJob,
     kind: str,
     message: str,
     partial: dict[str, Any] | None = None,
     samples_ns: np.ndarray | None = None,
+    chunked: int = 0,
 ) -> AgentFailed:
-    return AgentFailed(job.index, kind, message, partial, samples_ns)
+    return AgentFailed(job.index, kind, message, partial, samples_ns, chunked=chunked)
 
 
 def _generic(progress: JobProgress) -> JobProgress:
@@ -324,7 +386,7 @@ def _generic(progress: JobProgress) -> JobProgress:
 
 
 def with_node(
-    result: dict[str, Any], job: FleetJob, identity: dict[str, Any], warning: str | None
+    result: dict[str, Any], job: NodeJob, identity: dict[str, Any], warning: str | None
 ) -> dict[str, Any]:
     """The local result plus the node's identity, named after the model the user gave."""
     result["model"]["spec"] = job.model_spec

@@ -128,15 +128,6 @@ class NodeInfo:
     def slots(self) -> float:
         return float(self.resources.get(RESOURCE, 0.0))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "hostname": self.hostname,
-            "node_id": self.node_id,
-            "ip": self.ip,
-            "labels": self.labels,
-        }
-
 
 def nodes_from_ray_list(raw: list[dict[str, Any]]) -> list[NodeInfo]:
     """Alive nodes from `ray.nodes()`, labelled so that every label is unique."""

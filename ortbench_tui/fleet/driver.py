@@ -1,6 +1,6 @@
 """The driver side of a fleet run: check each node's ortbench, start one agent per node, merge
 the agents' event streams, turn a lost node into failed results that name it, cancel.
-`FleetRun` follows the agents; `session.FleetSession` wraps it into the fleet's `Job`."""
+`FleetRun` follows the agents; `job.FleetJob` wraps it into the fleet's `Job`."""
 
 from __future__ import annotations
 
@@ -11,22 +11,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .. import __version__
 from ..bench.job import JobProgress, eta_from_fraction
 from ..bench.load import ProfileLoad
+from ..bench.results import Samples
+from ..bench.sample_store import SampleStore
 from .agent import (
+    STREAM_BACKPRESSURE,
     AgentFailed,
     AgentFinished,
     AgentMessage,
     AgentProgress,
     AgentReady,
+    AgentSamples,
     NodeAgent,
     node_identity,
 )
 from .cluster import RESOURCE, NodeInfo
-from .payload import FleetJob
+from .payload import NodeJob
 
 PROBE_TIMEOUT_S = 60.0
 CANCEL_GRACE_S = 5.0
@@ -52,7 +54,7 @@ class FleetProgress(JobProgress):
     progress on its node (None when the event is a job's end)."""
 
     node: NodeInfo | None = None
-    job: FleetJob | None = None
+    job: NodeJob | None = None
     run: JobProgress | None = None
 
 
@@ -60,13 +62,14 @@ class FleetProgress(JobProgress):
 class JobOutcome:
     """status: ok, input (bad input on that node, exit 2), run (failed, exit 1), cancelled.
     A job that is not ok may still carry its partial `result` (status failed or cancelled).
-    A run's result comes with its samples, a load job's with its steps' timelines."""
+    A run's result comes with its samples (an array, or past the node's exact limit the
+    driver's `SampleStore` its chunks went into), a load job's with its steps' timelines."""
 
     node: NodeInfo
-    job: FleetJob
+    job: NodeJob
     status: str
     result: dict[str, Any] | None = None
-    samples_ns: np.ndarray | None = None
+    samples_ns: Samples | None = None
     message: str = ""
     history_path: str | None = None
     load_parts: list[ProfileLoad] | None = None
@@ -86,10 +89,12 @@ class AgentEnded:
 
 @dataclass(frozen=True)
 class NodeMessage:
-    """What a node's follower thread hands the driver: one message from that node."""
+    """What a node's follower thread hands the driver: one message from that node; with a
+    closing message whose samples came in chunks, the store they went into."""
 
     node: NodeInfo
     message: AgentMessage | NodeLost | AgentEnded
+    chunks: SampleStore | None = None
 
 
 FleetEvent = NodeStatus | FleetProgress | JobOutcome
@@ -133,7 +138,7 @@ def first_line(exc: BaseException) -> str:
 class FleetRun:
     """Every job on every node. Iterate `events()` from one thread; `cancel()` from any."""
 
-    def __init__(self, nodes: list[NodeInfo], jobs: list[FleetJob]) -> None:
+    def __init__(self, nodes: list[NodeInfo], jobs: list[NodeJob]) -> None:
         self.nodes = nodes
         self.jobs = jobs
         self._queue: queue.Queue[NodeMessage] = queue.Queue()
@@ -150,6 +155,8 @@ class FleetRun:
         self._node_phase: dict[str, str] = {}
         """Each node's phase as the last message said, for the live line."""
         self._ended = 0
+        self._chunks: dict[tuple[str, int], SampleStore] = {}
+        """(node id, job index): the store a long run's chunks go into, until it closes."""
 
     def _start(self) -> None:
         import ray
@@ -166,7 +173,9 @@ class FleetRun:
             ).remote()
             self._agents[node.node_id] = agent
             run_jobs: Any = agent.run_jobs  # a Ray actor method, untyped
-            stream = run_jobs.options(num_returns="streaming").remote(self.jobs, None)
+            stream = run_jobs.options(
+                num_returns="streaming", _generator_backpressure_num_objects=STREAM_BACKPRESSURE
+            ).remote(self.jobs, None)
             thread = threading.Thread(
                 target=self._follow, args=(node, stream), daemon=True, name=f"fleet-{node.label}"
             )
@@ -179,10 +188,32 @@ class FleetRun:
 
         try:
             for ref in stream:
-                self._queue.put(NodeMessage(node, ray.get(ref)))
+                self.receive(node, ray.get(ref))
         except Exception as exc:  # the node or its agent is gone: name it, the rest go on
-            self._queue.put(NodeMessage(node, NodeLost(first_line(exc))))
-        self._queue.put(NodeMessage(node, AgentEnded()))
+            self.receive(node, NodeLost(first_line(exc)))
+        self.receive(node, AgentEnded())
+
+    def receive(self, node: NodeInfo, message: AgentMessage | NodeLost | AgentEnded) -> None:
+        """One message from `node`, in the thread that reads its stream: a chunk of a long
+        run's samples is appended here to that job's store (a spill file beside the history,
+        so the driver's memory does not grow with the run, and Ray's backpressure holds the
+        agent while this thread writes); the job's closing message then takes the store with
+        it. Everything else goes to the queue `events()` reads."""
+        if isinstance(message, AgentSamples):
+            key = (node.node_id, message.index)
+            if key not in self._chunks:  # no exact copy: the node's result has the statistics
+                self._chunks[key] = SampleStore(exact_limit=0)
+            self._chunks[key].extend(message.samples_ns)
+            return
+        chunks = None
+        if isinstance(message, AgentFinished | AgentFailed):
+            chunks = self._chunks.pop((node.node_id, message.index), None)
+        elif isinstance(message, NodeLost | AgentEnded):  # a run cut off mid-stream: no result
+            for key in [k for k in self._chunks if k[0] == node.node_id]:
+                self._chunks.pop(key).discard()
+        if chunks is not None:
+            chunks.finish()
+        self._queue.put(NodeMessage(node, message, chunks))
 
     @property
     def total(self) -> int:
@@ -223,6 +254,7 @@ class FleetRun:
             return []
         node, msg = item.node, item.message
         pending = self._pending[node.node_id]
+        assert not isinstance(msg, AgentSamples)  # `receive` keeps chunks out of the queue
         if isinstance(msg, AgentReady):
             return [NodeStatus(node, "ready", "; ".join(msg.warnings))]
         if isinstance(msg, AgentProgress):
@@ -234,7 +266,7 @@ class FleetRun:
             pending.discard(msg.index)
             self._ended += 1
             job = self._by_index[msg.index]
-            return [self._outcome(node, job, msg), self._fleet_progress(node, job)]
+            return [self._outcome(node, job, msg, item.chunks), self._fleet_progress(node, job)]
         if isinstance(msg, NodeLost):
             why = f"node {node.label} (id {node.node_id[:12]}, {node.ip}) was lost: {msg.message}"
             status = "cancelled" if self._cancelled else "run"
@@ -246,7 +278,7 @@ class FleetRun:
     def _fleet_progress(
         self,
         node: NodeInfo | None = None,
-        job: FleetJob | None = None,
+        job: NodeJob | None = None,
         run: JobProgress | None = None,
     ) -> FleetProgress:
         """(node, job) pairs ended of all; the ETA of every job at the pace of those ended so
@@ -272,13 +304,26 @@ class FleetRun:
         return out
 
     @staticmethod
-    def _outcome(node: NodeInfo, job: FleetJob, msg: AgentFinished | AgentFailed) -> JobOutcome:
+    def _outcome(
+        node: NodeInfo,
+        job: NodeJob,
+        msg: AgentFinished | AgentFailed,
+        chunks: SampleStore | None,
+    ) -> JobOutcome:
+        samples: Samples | None = msg.samples_ns
+        result = msg.result if isinstance(msg, AgentFinished) else msg.partial
+        if msg.chunked:
+            samples = chunks
+            got = chunks.size if chunks is not None else 0
+            if got != msg.chunked and result is not None:  # said, never silently short
+                result["warnings"] = [
+                    *result.get("warnings", []),
+                    f"{node.label} sent {msg.chunked:,} samples, {got:,} arrived",
+                ]
         if isinstance(msg, AgentFinished):
-            return JobOutcome(
-                node, job, "ok", msg.result, msg.samples_ns, load_parts=msg.load_parts
-            )
+            return JobOutcome(node, job, "ok", result, samples, load_parts=msg.load_parts)
         return JobOutcome(
-            node, job, msg.status, msg.partial, msg.samples_ns, f"{node.label}: {msg.message}",
+            node, job, msg.status, result, samples, f"{node.label}: {msg.message}",
             load_parts=msg.load_parts,
         )  # fmt: skip
 

@@ -11,15 +11,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import msgspec
 
 from ..bench.hosts import entries_on_hosts, host_label
 from ..bench.load import ProfileLoad
 from ..bench.load.result import save_load
-from ..bench.results import HistoryEntry, results_dir, scan_history
+from ..bench.results import HistoryEntry, Samples, results_dir, scan_history
+from ..bench.sample_store import SampleStore
+from ..errors import OrtbenchError
+from ..fileio import RESULT_LIMIT, read_regular
 from .driver import JobOutcome
 
-Keeper = Callable[[dict[str, Any], np.ndarray], None]
+Keeper = Callable[[dict[str, Any], Samples], None]
 """Keeps one result in the history, as a local run does (`commands.run_outputs`): sets the
 result's `history_path`, or adds a warning to it and says so when the history cannot take it."""
 
@@ -28,7 +31,9 @@ def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
     """Save one node's result as it arrives: a finished job's, and a failed or cancelled one's
     partial result when it measured something (as a local run keeps it). `fleet.run_id` ties
     a fleet run's files together. A failure to save is the keeper's warning, never the end.
-    A load job's result is kept as `ortbench load` keeps it (`keep_load`)."""
+    A load job's result is kept as `ortbench load` keeps it (`keep_load`). A long run's samples
+    came in chunks into a driver-side `SampleStore`: its spill file becomes the history's
+    `.npy` (linked, else copied, never read into memory), then its own name goes."""
     result, samples = outcome.result, outcome.samples_ns
     if outcome.load_parts is not None:
         if result is not None and any(p.steps for p in outcome.load_parts):
@@ -41,6 +46,8 @@ def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
     keep(result, samples)
     path = result.pop("history_path", None)
     outcome.history_path = str(path) if path else None
+    if path and isinstance(samples, SampleStore):
+        samples.discard()  # the history holds them now (the same file, when linked)
 
 
 def keep_load(result: dict[str, Any], parts: list[ProfileLoad]) -> str | None:
@@ -56,21 +63,55 @@ def keep_load(result: dict[str, Any], parts: list[ProfileLoad]) -> str | None:
         return None
 
 
-HOST_HISTORY_KEYS = (
-    "path", "created", "host", "model", "profile", "p50_ms", "p99_ms", "runs", "status",
-    "fleet_run",
-)  # fmt: skip
-"""The fields of a saved run that `ortbench fleet --history --json` writes, in order."""
+class HostHistoryLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One saved run as `ortbench fleet --history --json` writes it (its fields in that
+    order); a percentile the run does not have is null."""
+
+    path: str
+    created: str
+    host: str
+    model: str
+    profile: str
+    p50_ms: float | None
+    p99_ms: float | None
+    runs: int
+    status: str
+    fleet_run: str
 
 
-def host_entry_dict(entry: HistoryEntry) -> dict[str, Any]:
-    """One saved run as `--history --json` writes it (a missing percentile is null)."""
-    out: dict[str, Any] = {key: getattr(entry, key) for key in HOST_HISTORY_KEYS}
-    out["path"] = str(entry.path)
-    for key in ("p50_ms", "p99_ms"):
-        if isinstance(out[key], float) and math.isnan(out[key]):
-            out[key] = None
+def _figure(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def host_history_line(entry: HistoryEntry) -> HostHistoryLine:
+    return HostHistoryLine(
+        path=str(entry.path),
+        created=entry.created,
+        host=entry.host,
+        model=entry.model,
+        profile=entry.profile,
+        p50_ms=_figure(entry.p50_ms),
+        p99_ms=_figure(entry.p99_ms),
+        runs=entry.runs,
+        status=entry.status,
+        fleet_run=entry.fleet_run,
+    )
+
+
+def host_history_json(entries: list[HistoryEntry]) -> list[object]:
+    """The lines of `--history --json` as JSON values."""
+    out: list[object] = msgspec.to_builtins([host_history_line(e) for e in entries])
     return out
+
+
+def read_host_history(path: str | Path) -> list[HostHistoryLine]:
+    """A file `ortbench fleet --history --json` wrote, checked against its record; an
+    OrtbenchError naming the file and what is wrong otherwise."""
+    raw = read_regular(path, RESULT_LIMIT, "fleet history")
+    try:
+        return msgspec.json.decode(raw, type=list[HostHistoryLine])
+    except msgspec.DecodeError as exc:  # a ValidationError names the field ($[2].runs)
+        raise OrtbenchError(f"{path}: not a readable fleet history: {exc}") from None
 
 
 def history_by_host(

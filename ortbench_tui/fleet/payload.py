@@ -45,7 +45,7 @@ class Bundle:
 
 
 @dataclass
-class FleetJob:
+class NodeJob:
     """One (model, profile) to run on a node, the same for every node."""
 
     index: int
@@ -178,7 +178,7 @@ def plan_jobs(
     profiles: list[Profile],
     specs: dict[str, InputSpec] | None = None,
     load: LoadRequest | None = None,
-) -> list[FleetJob]:
+) -> list[NodeJob]:
     """Every (model, profile), with each model and input file shipped once; `specs` gives
     each model's inputs (--shape/--input/--inputs); `load`, the traffic of load jobs (every
     job then is one, on the same seeded schedule)."""
@@ -192,7 +192,7 @@ def plan_jobs(
             shipped[key] = make(key)
         return shipped[key]
 
-    jobs: list[FleetJob] = []
+    jobs: list[NodeJob] = []
     for spec in models:
         path = resolve_model(spec)
         inputs = absolute_spec((specs or {}).get(spec) or InputSpec())
@@ -201,7 +201,7 @@ def plan_jobs(
         for profile in profiles:
             npz = profile.run.inputs_npz
             jobs.append(
-                FleetJob(
+                NodeJob(
                     index=len(jobs),
                     model_spec=spec,
                     model_name=model_name(spec, path),
@@ -253,7 +253,7 @@ def receive(bundle: Bundle) -> Path:
     return folder / safe_member(bundle.main, "shipped file")
 
 
-def node_input_spec(job: FleetJob) -> InputSpec:
+def node_input_spec(job: NodeJob) -> InputSpec:
     """The job's input spec with every file it names received here and its path rewritten."""
     spec = spec_from_dict(job.input_spec, "the job's inputs")
     local = {p: str(receive(b)) for p, b in job.input_files.items()}
@@ -263,7 +263,7 @@ def node_input_spec(job: FleetJob) -> InputSpec:
     return replace(spec, files=local[spec.files] if spec.files else "", values=values)
 
 
-def node_load_request(job: FleetJob, model_path: Path, profile: Profile) -> LoadRequest:
+def node_load_request(job: NodeJob, model_path: Path, profile: Profile) -> LoadRequest:
     """The job's load request on this node: its traffic as planned, with the node's copy of
     the model, the job's profile and its inputs received here; the node keeps nothing in its
     own history (the driver keeps the result, with the host)."""

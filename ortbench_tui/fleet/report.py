@@ -2,20 +2,60 @@
 ratio of medians to it; for load jobs (`--load`), each node's response-time percentile at
 every offered rate with the rate it achieved, and with --find-max each node's highest rate
 meeting the SLO. Text for terminals, Markdown, CSV (one line per job, or per load step) and
-JSON."""
+JSON.
+
+What the report writes is typed: `FleetReportFile` (msgspec Structs, as the result records
+of `bench/result_record.py` and `bench/job_records.py`, so the one declaration both writes the
+JSON and checks a file read back, `read_fleet_report`). Its fields are in the order the JSON
+has always had them; `percentile_method` of a job (how its node computed the percentiles) is
+UNSET, so not written, when the node's result did not name it, so a report of such jobs is
+the same bytes as before it was typed.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
 
 from .. import __version__
 from ..bench.load.summary import LOAD_PERCENTILES
+from ..errors import OrtbenchError
+from ..fileio import RESULT_LIMIT, read_regular
 from ..text import aligned_table, csv_number, format_ms, md_table
 from .cluster import NodeInfo
 from .driver import JobOutcome
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What the report takes from a node's run result: its p50 and p99, its timed runs, and
+    how its percentiles were computed (None where the result does not say)."""
+
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    runs: int | None = None
+    percentile_method: str | None = None
+
+
+def run_figures(result: dict[str, Any] | None) -> RunFigures:
+    """The report's figures of one node's run result (the local run's JSON object)."""
+    if not result:
+        return RunFigures()
+    latency = result.get("latency_ms") or {}
+    method = result.get("percentile_method")
+    return RunFigures(
+        latency.get("p50"),
+        latency.get("p99"),
+        result.get("runs"),
+        method if isinstance(method, str) else None,
+    )
 
 
 @dataclass
@@ -23,9 +63,13 @@ class Cell:
     outcome: JobOutcome
 
     @property
+    def figures(self) -> RunFigures:
+        """The run's figures when it finished (none for a failed or cancelled job)."""
+        return run_figures(self.outcome.result) if self.ok else RunFigures()
+
+    @property
     def p50_ms(self) -> float | None:
-        result = self.outcome.result
-        return (result or {}).get("latency_ms", {}).get("p50") if self.ok else None
+        return self.figures.p50_ms
 
     @property
     def ok(self) -> bool:
@@ -54,9 +98,8 @@ class Row:
         return p50 / best if best else None
 
 
-@dataclass(frozen=True)
-class LoadStepRow:
-    """One step of a node's load job at one offered rate."""
+class LoadStepRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One step of a node's load job at one offered rate (a JSON `steps` item, in order)."""
 
     rate: float
     """Requests/s asked for."""
@@ -71,13 +114,10 @@ class LoadStepRow:
     slo_outcome: str | None
     """With an SLO: met, not met or undecided."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
-
-@dataclass(frozen=True)
-class LoadRow:
-    """One (model, profile) load job on one node: its steps, and with --find-max its answer."""
+class LoadRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One (model, profile) load job on one node: its steps, and with --find-max its answer
+    (a JSON `load` item: its fields in the order written, `steps` last)."""
 
     model: str
     profile: str
@@ -88,7 +128,6 @@ class LoadRow:
     percentile: str
     """The percentile the steps report, `p99` unless the SLO names another."""
     slo: str | None
-    steps: list[LoadStepRow]
     find_max: bool
     max_rate: float | None
     """--find-max: the highest rate shown to meet the SLO (None: none did)."""
@@ -97,12 +136,7 @@ class LoadRow:
     result: str | None
     """Where the history kept it."""
     message: str
-    outcome: JobOutcome = field(compare=False, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("outcome", "steps")}
-        out["steps"] = [s.to_dict() for s in self.steps]
-        return out
+    steps: list[LoadStepRow]
 
     def summary(self) -> str:
         """One line: the answer of the search, or the percentile at each rate."""
@@ -126,7 +160,7 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
@@ -168,7 +202,6 @@ def load_row(outcome: JobOutcome) -> LoadRow:
         search_note=str(answer.get("note") or ""),
         result=outcome.history_path,
         message=outcome.message,
-        outcome=outcome,
     )
 
 
@@ -180,26 +213,29 @@ class FleetReport:
     """By node label: why a node was skipped or lost, its warnings."""
     load: list[LoadRow] = field(default_factory=list)
     """Load jobs (`--load`), by job then node."""
+    load_outcomes: list[JobOutcome] = field(default_factory=list)
+    """The outcome of each of `load`, in its order."""
 
     @property
     def outcomes(self) -> list[JobOutcome]:
         runs = [c.outcome for r in self.rows for c in r.cells.values()]
-        return runs + [r.outcome for r in self.load]
+        return runs + self.load_outcomes
 
 
 def build_report(
     nodes: list[NodeInfo], outcomes: list[JobOutcome], node_messages: dict[str, list[str]]
 ) -> FleetReport:
     rows: dict[tuple[int, str, str], Row] = {}
-    load: list[LoadRow] = []
+    load: list[JobOutcome] = []
     for o in sorted(outcomes, key=lambda o: o.job.index):
         if o.job.load is not None:
-            load.append(load_row(o))
+            load.append(o)
             continue
         name = str(o.job.profile.get("name", "?"))
         row = rows.setdefault((o.job.index, o.job.model_name, name), Row(o.job.model_name, name))
         row.cells[o.node.label] = Cell(o)
-    return FleetReport(nodes, list(rows.values()), node_messages, load)
+    load_rows = [load_row(o) for o in load]
+    return FleetReport(nodes, list(rows.values()), node_messages, load_rows, load)
 
 
 def _cell_text(row: Row, label: str) -> str:
@@ -237,9 +273,9 @@ RUN_TITLE = "p50 per node, and its ratio to the fastest node of the row (*)"
 _STATUS_WORDS = {"input": "bad input", "run": "FAILED", "cancelled": "cancelled"}
 
 
-def _load_title(rows: list[LoadRow]) -> str:
-    title = f"response time {rows[0].percentile} per node at each offered rate (requests/s)"
-    load = rows[0].outcome.job.load
+def _load_title(report: FleetReport) -> str:
+    title = f"response time {report.load[0].percentile} per node at each offered rate (requests/s)"
+    load = report.load_outcomes[0].job.load
     if load is None:
         return title
     return f"{title} · {load.arrivals} arrivals, seed {load.seed}, {load.workers} thread(s)"
@@ -292,11 +328,26 @@ def _sections(report: FleetReport) -> list[tuple[str, list[str], list[list[str]]
     if report.rows:
         out.append((RUN_TITLE, *_grid(report)))
     if report.load:
-        out.append((_load_title(report.load), *_load_grid(report.load)))
+        out.append((_load_title(report), *_load_grid(report.load)))
         answer = _max_rate_grid(report.load)
         if answer is not None:
             out.append(answer)
     return out
+
+
+def percentile_methods(report: FleetReport) -> list[str]:
+    """How the runs' percentiles were computed, as a local run prints it (`percentiles: ...`):
+    one line when every finished run says the same, else one per method with the runs it
+    names (a run past the exact limit on one node, within it on another)."""
+    by_method: dict[str, list[str]] = {}
+    for row in report.rows:
+        for label, cell in row.cells.items():
+            method = cell.figures.percentile_method
+            if method:
+                by_method.setdefault(method, []).append(f"{row.model} · {row.profile} on {label}")
+    if len(by_method) == 1:
+        return [f"percentiles: {next(iter(by_method))}"]
+    return [f"percentiles: {m} ({', '.join(runs)})" for m, runs in by_method.items()]
 
 
 def format_report(report: FleetReport) -> str:
@@ -308,6 +359,9 @@ def format_report(report: FleetReport) -> str:
                  "fastest", "kept up", "SLO", "note")}  # fmt: skip
         lines += ([""] if lines else []) + [title, ""]
         lines += aligned_table([header, *body], right)
+    methods = percentile_methods(report)
+    if methods:
+        lines += ["", *methods]
     problems = _problems(report)
     if problems:
         lines += ["", *(f"note: {p}" for p in problems)]
@@ -319,6 +373,9 @@ def report_markdown(report: FleetReport) -> str:
     for title, header, body in _sections(report):
         lines += ([""] if lines else []) + [title, ""]
         lines += md_table(header, body)
+    methods = percentile_methods(report)
+    if methods:
+        lines += ["", *methods]
     problems = _problems(report)
     if problems:
         lines += ["", *(f"- {p}" for p in problems)]
@@ -331,28 +388,50 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def job_rows(report: FleetReport) -> list[dict[str, Any]]:
+class JobLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One (model, profile, node) run job: a CSV line, and a JSON `jobs` item (in order)."""
+
+    model: str
+    profile: str
+    host: str
+    node_id: str
+    status: str
+    p50_ms: float | None
+    p99_ms: float | None
+    runs: int | None
+    ratio_to_fastest: float | None
+    fastest: bool
+    result: str | None
+    """Where the history kept it."""
+    message: str
+    percentile_method: str | UnsetType = UNSET
+    """How the node computed the percentiles (exact, or from its log histogram past the
+    exact limit); UNSET when its result does not say (a failed job, a report read back from
+    before it was written)."""
+
+
+def job_rows(report: FleetReport) -> list[JobLine]:
     """One record per (model, profile, node): the CSV lines and the JSON `jobs`."""
     out = []
     for row in report.rows:
         for label, cell in row.cells.items():
-            o = cell.outcome
-            lat = (o.result or {}).get("latency_ms") or {}
+            o, figures = cell.outcome, cell.figures
             out.append(
-                {
-                    "model": row.model,
-                    "profile": row.profile,
-                    "host": label,
-                    "node_id": o.node.node_id,
-                    "status": o.status,
-                    "p50_ms": lat.get("p50") if cell.ok else None,
-                    "p99_ms": lat.get("p99") if cell.ok else None,
-                    "runs": (o.result or {}).get("runs") if cell.ok else None,
-                    "ratio_to_fastest": row.ratio(label),
-                    "fastest": label == row.fastest,
-                    "result": o.history_path,
-                    "message": o.message,
-                }
+                JobLine(
+                    model=row.model,
+                    profile=row.profile,
+                    host=label,
+                    node_id=o.node.node_id,
+                    status=o.status,
+                    p50_ms=figures.p50_ms,
+                    p99_ms=figures.p99_ms,
+                    runs=figures.runs,
+                    ratio_to_fastest=row.ratio(label),
+                    fastest=label == row.fastest,
+                    result=o.history_path,
+                    message=o.message,
+                    percentile_method=figures.percentile_method or UNSET,
+                )
             )
     return out
 
@@ -362,30 +441,33 @@ LOAD_CSV_COLUMNS = (
     "achieved_per_s", "percentile", "response_ms", "kept_up", "stopped", "slo", "slo_outcome",
     "max_rate", "result", "message",
 )  # fmt: skip
+STEP_COLUMNS = frozenset(LoadStepRow.__struct_fields__)
+"""The load CSV's columns a step gives; the others are its job's."""
 
 
-def load_csv_rows(report: FleetReport) -> list[dict[str, Any]]:
-    """One record per (load job, node, step); a job without a step gets one with no step's
-    figures. `max_rate` (--find-max) repeats on each of the node's lines."""
-    out = []
+def load_csv_rows(report: FleetReport) -> list[tuple[LoadRow, LoadStepRow | None]]:
+    """One line per (load job, node, step): the job and the step; a job without a step gets
+    one line with no step's figures. `max_rate` (--find-max) repeats on each of the node's
+    lines."""
+    out: list[tuple[LoadRow, LoadStepRow | None]] = []
     for r in report.load:
-        job = {
-            "model": r.model, "profile": r.profile, "host": r.host, "node_id": r.node_id,
-            "status": r.status, "percentile": r.percentile, "slo": r.slo,
-            "max_rate": r.max_rate, "result": r.result, "message": r.message,
-        }  # fmt: skip
-        out += [{**job, **s.to_dict()} for s in r.steps] or [job]
+        out += [(r, s) for s in r.steps] or [(r, None)]
     return out
 
 
-def _csv(columns: tuple[str, ...], records: list[dict[str, Any]]) -> str:
+def _load_cell(row: LoadRow, step: LoadStepRow | None, column: str) -> object:
+    if column in STEP_COLUMNS:
+        return getattr(step, column) if step is not None else None
+    return getattr(row, column)
+
+
+def _csv(columns: Sequence[str], lines: list[list[object]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    for rec in records:
+    for line in lines:
         writer.writerow(
-            csv_number(v) if isinstance(v, float) else ("" if v is None else v)
-            for v in (rec.get(c) for c in columns)
+            csv_number(v) if isinstance(v, float) else ("" if v is None else v) for v in line
         )
     return buf.getvalue()
 
@@ -393,22 +475,74 @@ def _csv(columns: tuple[str, ...], records: list[dict[str, Any]]) -> str:
 def report_csv(report: FleetReport) -> str:
     """One line per run job, or per load step when the fleet ran load jobs."""
     if report.load and not report.rows:
-        return _csv(LOAD_CSV_COLUMNS, load_csv_rows(report))
-    return _csv(CSV_COLUMNS, job_rows(report))
+        lines = [[_load_cell(r, s, c) for c in LOAD_CSV_COLUMNS] for r, s in load_csv_rows(report)]
+        return _csv(LOAD_CSV_COLUMNS, lines)
+    return _csv(CSV_COLUMNS, [[getattr(j, c) for c in CSV_COLUMNS] for j in job_rows(report)])
 
 
-def report_dict(report: FleetReport) -> dict[str, Any]:
-    return {
-        "ortbench_version": __version__,
-        "nodes": [
-            {**n.to_dict(), "messages": report.node_messages.get(n.label, [])} for n in report.nodes
+class NodeLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A JSON `nodes` item: a node of the run and what was said of it."""
+
+    label: str
+    hostname: str
+    node_id: str
+    ip: str
+    labels: dict[str, str]
+    messages: list[str]
+
+
+class RowLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A JSON `rows` item: one (model, profile) and its fastest node (None: none finished)."""
+
+    model: str
+    profile: str
+    fastest: str | None
+
+
+class FleetReportFile(msgspec.Struct, frozen=True, kw_only=True):
+    """The fleet report as `--json` writes it."""
+
+    ortbench_version: str
+    nodes: list[NodeLine]
+    rows: list[RowLine]
+    jobs: list[JobLine]
+    load: list[LoadRow]
+
+
+def report_record(report: FleetReport) -> FleetReportFile:
+    return FleetReportFile(
+        ortbench_version=__version__,
+        nodes=[
+            NodeLine(
+                label=n.label,
+                hostname=n.hostname,
+                node_id=n.node_id,
+                ip=n.ip,
+                labels=n.labels,
+                messages=report.node_messages.get(n.label, []),
+            )
+            for n in report.nodes
         ],
-        "rows": [
-            {"model": r.model, "profile": r.profile, "fastest": r.fastest} for r in report.rows
-        ],
-        "jobs": job_rows(report),
-        "load": [r.to_dict() for r in report.load],
-    }
+        rows=[RowLine(model=r.model, profile=r.profile, fastest=r.fastest) for r in report.rows],
+        jobs=job_rows(report),
+        load=list(report.load),
+    )
+
+
+def report_dict(report: FleetReport) -> dict[str, object]:
+    """The report's record as JSON values (what `--json` writes)."""
+    out: dict[str, object] = msgspec.to_builtins(report_record(report))
+    return out
+
+
+def read_fleet_report(path: str | Path) -> FleetReportFile:
+    """A fleet report file (`ortbench fleet --json`), checked against its record; an
+    OrtbenchError naming the file and what is wrong otherwise."""
+    raw = read_regular(path, RESULT_LIMIT, "fleet report")
+    try:
+        return msgspec.json.decode(raw, type=FleetReportFile)
+    except msgspec.DecodeError as exc:  # a ValidationError names the field ($.jobs[0].runs)
+        raise OrtbenchError(f"{path}: not a readable fleet report: {exc}") from None
 
 
 def exit_code(report: FleetReport) -> int:

@@ -23,9 +23,9 @@ from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.fleet.cluster import RESOURCE, NodeInfo, nodes_from_ray_list, select_nodes
 from ortbench_tui.fleet.driver import JobOutcome
 from ortbench_tui.fleet.history import history_by_host
-from ortbench_tui.fleet.payload import Bundle, FleetJob
+from ortbench_tui.fleet.job import FleetFinished
+from ortbench_tui.fleet.payload import Bundle, NodeJob
 from ortbench_tui.fleet.report import build_report, exit_code, format_report, report_csv
-from ortbench_tui.fleet.session import FleetFinished
 from ortbench_tui.models import file_sha256
 
 ray = pytest.importorskip("ray")
@@ -79,7 +79,7 @@ def test_a_node_without_the_ortbench_resource_is_named_and_skipped():
 
 def _outcome(label: str, index: int, p50: float | None, status: str = "ok") -> JobOutcome:
     node = NodeInfo(node_id=label * 4, hostname=label, ip="", label=label)
-    job = FleetJob(index, "sample:tiny", "sample:tiny", Bundle("m", []), {"name": "p"})
+    job = NodeJob(index, "sample:tiny", "sample:tiny", Bundle("m", []), {"name": "p"})
     result = {"latency_ms": {"p50": p50, "p99": p50}, "runs": 10} if p50 else None
     return JobOutcome(node, job, status, result=result, message="" if p50 else "broke")
 
@@ -141,10 +141,10 @@ def test_history_names_the_files_it_could_not_read_once(isolated_dirs: Path, cap
     assert "20990101-broken.json" in warnings[0] and "20990102-empty.json" in warnings[0]
 
 
-def _job() -> FleetJob:
+def _job() -> NodeJob:
     from ortbench_tui.profile import Profile, profile_to_dict
 
-    return FleetJob(0, "m.onnx", "m", Bundle("m.onnx", []), profile_to_dict(Profile(name="p")))
+    return NodeJob(0, "m.onnx", "m", Bundle("m.onnx", []), profile_to_dict(Profile(name="p")))
 
 
 class _FailingHandle:
@@ -490,11 +490,11 @@ def test_a_different_ortbench_version_is_named_per_node(cluster, monkeypatch, ca
 
 
 def _session(selectors: list[str], duration: float, keep=None):
-    from ortbench_tui.fleet.session import FleetSession
+    from ortbench_tui.fleet.job import FleetJob
     from ortbench_tui.profile import Profile, apply_overrides
 
     profile = apply_overrides(Profile(name="p"), [f"run.duration_s={duration}"])
-    return FleetSession(["sample:tiny"], [profile], None, selectors, run_id="t", keep=keep)
+    return FleetJob(["sample:tiny"], [profile], None, selectors, run_id="t", keep=keep)
 
 
 def _timed_on(event) -> str | None:
@@ -532,13 +532,13 @@ def test_one_ortbench_benchmark_per_node_at_a_time(cluster, isolated_dirs):
 def test_drive_follows_a_fleet_job_to_its_report_with_one_progress_count(cluster, isolated_dirs):
     """The fleet is a Job like the others: `drive` returns its result, and its progress is
     `JobProgress` whose done never goes back and has a total: (node, job) pairs ended."""
-    from ortbench_tui.fleet.session import FleetSession
+    from ortbench_tui.fleet.job import FleetJob
     from ortbench_tui.profile import Profile, apply_overrides
 
     profile = apply_overrides(
         Profile(name="p"), ["run.timed_runs=200", "run.duration_s=0", "run.warmup_runs=5"]
     )
-    job = FleetSession(["sample:tiny"], [profile], None, [], run_id="t")
+    job = FleetJob(["sample:tiny"], [profile], None, [], run_id="t")
     events: list = []
     done = drive(job, FleetFinished, events.append, "fleet run")
     assert isinstance(done, FleetFinished) and not done.cancelled and events[-1] is done
@@ -652,3 +652,241 @@ def test_a_node_removed_mid_run_fails_its_jobs_by_name_and_the_others_finish(
     assert all(o.status == "ok" for o in by_node.values())
     assert exit_code(report) == 1
     assert len(history_by_host()[0]) == 2
+
+
+# --- a long run's samples: bounded messages, the history's .npy whole -------------------------
+
+LIMIT = 1_000
+"""The exact limit for these tests (1 000 000 in use): a run of 5 000 samples passes it."""
+
+
+def test_a_run_past_the_exact_limit_sends_bounded_chunks_and_the_history_keeps_all(
+    monkeypatch, isolated_dirs
+):
+    """A real run of 5 000 samples on sample:tiny with the node's store limited to 1 000
+    samples: no message carries more than 1 000 samples (the closing one none), the driver
+    writes the chunks to its own store (not its queue), and the history keeps every sample with
+    the node's histogram percentiles and their method; the report names the method."""
+    from functools import partial
+
+    from ortbench_tui.bench.loghist import LogHistogram
+    from ortbench_tui.bench.sample_store import SampleStore
+    from ortbench_tui.bench.stats import HISTOGRAM_METHOD, summarize_histogram
+    from ortbench_tui.commands.run_outputs import keep_in_history
+    from ortbench_tui.fleet import agent
+    from ortbench_tui.fleet.driver import FleetRun
+    from ortbench_tui.fleet.history import keep_outcome
+    from ortbench_tui.fleet.report import job_rows
+    from ortbench_tui.inputs import InputSpec
+    from ortbench_tui.profile import Profile, profile_to_dict
+    from ortbench_tui.samples import resolve_model
+
+    monkeypatch.setattr(
+        "ortbench_tui.bench.runner.SampleStore", partial(SampleStore, exact_limit=LIMIT)
+    )
+    monkeypatch.setattr(agent, "receive", lambda bundle: resolve_model("sample:tiny"))
+    monkeypatch.setattr(agent, "node_input_spec", lambda job: InputSpec())
+    profile = Profile(name="p")
+    profile.session.intra_op_num_threads = 1
+    profile.run.timed_runs, profile.run.warmup_runs = 5_000, 5
+    job = NodeJob(0, "sample:tiny", "sample:tiny", Bundle("m", []), profile_to_dict(profile))
+    identity = {"hostname": "h", "node_id": "n1", "ip": "10.0.0.1", "ray_version": "x"}
+    messages = list(agent.NodeAgent()._run_one(job, None, identity))
+
+    chunks = [m for m in messages if isinstance(m, agent.AgentSamples)]
+    done = messages[-1]
+    assert isinstance(done, agent.AgentFinished), done
+    assert done.samples_ns is None and done.chunked == 5_000
+    assert max(c.samples_ns.size for c in chunks) <= LIMIT and len(chunks) == 5
+    assert [c.start for c in chunks] == [0, 1_000, 2_000, 3_000, 4_000]
+    sent = np.concatenate([c.samples_ns for c in chunks])
+    assert done.result["percentile_method"] == HISTOGRAM_METHOD
+    node_p99 = done.result["latency_ms"]["p99"]
+    assert node_p99 == pytest.approx(summarize_histogram(LogHistogram.of(sent))["p99"])
+
+    node = NodeInfo(node_id="n1", hostname="h", ip="10.0.0.1", label="h")
+    run = FleetRun([node], [job])
+    run._start = lambda: None  # type: ignore[method-assign]
+    for message in [*messages, agent_ended()]:
+        run.receive(node, message)
+    assert run._queue.qsize() == len(messages) - len(chunks) + 1  # no chunk in the queue
+    [outcome] = [e for e in run.events() if isinstance(e, JobOutcome)]
+    assert outcome.status == "ok" and outcome.samples_ns is not None
+    assert not isinstance(outcome.samples_ns, np.ndarray)  # the driver's store, on disk
+
+    keep_outcome(outcome, "r1", keep_in_history)
+    assert outcome.history_path is not None
+    saved = json.loads(Path(outcome.history_path).read_text())
+    kept = np.load(Path(outcome.history_path).with_suffix(".npy"))
+    assert kept.dtype == np.int64 and np.array_equal(kept, sent)
+    assert saved["runs"] == 5_000 and saved["percentile_method"] == HISTOGRAM_METHOD
+    assert saved["latency_ms"]["p99"] == node_p99 and saved["host"] == "h"
+    exact_p99 = float(np.percentile(kept, 99)) / 1e6
+    assert node_p99 == pytest.approx(exact_p99, rel=0.01)  # within the histogram's error
+
+    report = build_report([node], [outcome], {})
+    assert job_rows(report)[0].percentile_method == HISTOGRAM_METHOD
+    assert f"percentiles: {HISTOGRAM_METHOD}" in format_report(report)
+
+
+def agent_ended():
+    from ortbench_tui.fleet.driver import AgentEnded
+
+    return AgentEnded()
+
+
+def test_a_run_within_the_exact_limit_sends_its_samples_whole_in_the_closing_message(
+    monkeypatch, tmp_path
+):
+    """At or under the limit the closing message carries the array, as it always did."""
+    from ortbench_tui.bench.sample_store import SampleStore
+    from ortbench_tui.fleet import agent
+
+    store = SampleStore(folder=tmp_path, exact_limit=LIMIT)
+    store.extend(np.arange(1, LIMIT + 1, dtype=np.int64))
+    steps = agent.send_samples(0, store)
+    with pytest.raises(StopIteration) as end:
+        next(steps)
+    whole, chunked = end.value.value
+    assert chunked == 0 and whole is not None and whole.size == LIMIT
+
+    store.extend(np.array([7], dtype=np.int64))  # one past the limit: chunks from the file
+    steps = agent.send_samples(3, store)
+    parts = []
+    with pytest.raises(StopIteration) as end:
+        while True:
+            parts.append(next(steps))
+    assert end.value.value == (None, LIMIT + 1)
+    assert [(p.index, p.start, p.samples_ns.size) for p in parts] == [(3, 0, LIMIT), (3, LIMIT, 1)]
+
+
+# --- the report and the history as typed records, against files written before them ---------
+
+BEFORE_RECORD = Path(__file__).parent.parent / "data" / "fleet-before-record"
+
+
+def _fleet_report_inputs():
+    """Two nodes, two run jobs (one ok on both, one failed and bad input), one load job with
+    an SLO and --find-max (found on one node, cancelled without a step on the other)."""
+    from ortbench_tui.bench.load import LoadRequest, parse_slo
+    from ortbench_tui.fleet.cluster import NodeInfo
+    from ortbench_tui.fleet.driver import JobOutcome
+    from ortbench_tui.fleet.payload import Bundle, NodeJob
+
+    a = NodeInfo(
+        "a1b2c3d4e5f6",
+        "gpu-box",
+        "10.0.0.7",
+        {"CPU": 8.0, "ortbench": 1.0},
+        {"pool": "bench"},
+        "gpu-box",
+    )
+    b = NodeInfo(
+        "f6e5d4c3b2a1", "cpu-box", "10.0.0.8", {"CPU": 2.0, "ortbench": 1.0}, {}, "cpu-box"
+    )
+
+    def job(index, model, profile, load=None):
+        return NodeJob(index, model, model, Bundle("m.onnx", []), {"name": profile}, load=load)
+
+    def run(p50, p99, runs):
+        return {"latency_ms": {"p50": p50, "p99": p99}, "runs": runs}
+
+    load = LoadRequest("", [], slo=parse_slo("p99.9=1ms"))
+    step = {
+        "rate": 1000.0,
+        "offered_per_s": 991.5,
+        "achieved_per_s": 990.25,
+        "response_ms": {"p50": 0.1, "p90": 0.2, "p99": 0.3, "p999": 0.85},
+        "kept_up": True,
+        "stopped": False,
+        "decision": {"outcome": "met", "percentile_ms": 0.85, "ci_ms": None},
+    }
+    found = {
+        "profiles": [
+            {
+                "steps": [step],
+                "find_max": {"max_rate": 1000.0, "lowest_not_met": 1500.0, "note": "bracketed"},
+            }
+        ]
+    }
+    j0, j1, j2 = (
+        job(0, "sample:tiny", "ort-defaults"),
+        job(1, "model", "cpu-latency"),
+        job(2, "sample:mlp", "ort-defaults", load),
+    )
+    outcomes = [
+        JobOutcome(a, j0, "ok", run(2.5, 3.125, 1000), history_path="/data/results/a.json"),
+        JobOutcome(b, j0, "ok", run(1.25, 1.5, 1000), history_path="/data/results/b.json"),
+        JobOutcome(a, j1, "run", None, message="gpu-box: the worker died (signal 9)"),
+        JobOutcome(b, j1, "input", None, message="cpu-box: model: no such file"),
+        JobOutcome(a, j2, "ok", found, history_path="/data/results/c.json"),
+        JobOutcome(b, j2, "cancelled", None, message="cpu-box: cancelled"),
+    ]
+    messages = {"cpu-box": ["hardware detection failed: x"]}
+    return [a, b], outcomes, messages
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, indent=2, allow_nan=False) + "\n"  # as `--json` writes it
+
+
+def test_a_fleet_report_written_before_its_record_reads_back_and_is_written_the_same():
+    """`report.json` is what `ortbench fleet --json` wrote for these outcomes before the
+    report was typed (tests/data/README.md): it reads back through the record, converts back
+    to the same bytes, and today's code writes the same bytes for the same outcomes (their
+    results name no percentile method, so none is written)."""
+    import msgspec
+
+    from ortbench_tui.fleet.report import read_fleet_report, report_dict
+
+    text = (BEFORE_RECORD / "report.json").read_text()
+    record = read_fleet_report(BEFORE_RECORD / "report.json")
+    assert [j.host for j in record.jobs] == ["gpu-box", "cpu-box", "gpu-box", "cpu-box"]
+    assert record.load[0].steps[0].response_ms == 0.85 and record.rows[1].fastest is None
+    assert _json_text(msgspec.to_builtins(record)) == text
+    nodes, outcomes, messages = _fleet_report_inputs()
+    written = report_dict(build_report(nodes, outcomes, messages))
+    assert _json_text({**written, "ortbench_version": "0.1.0"}) == text
+
+
+def test_a_fleet_report_that_is_not_one_is_refused_naming_the_file_and_field(tmp_path):
+    from ortbench_tui.fleet.report import read_fleet_report
+
+    data = json.loads((BEFORE_RECORD / "report.json").read_text())
+    data["jobs"][0]["runs"] = "many"
+    bad = tmp_path / "fleet.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(OrtbenchError, match=r"fleet\.json: not a readable fleet report: .*jobs"):
+        read_fleet_report(bad)
+
+
+def test_the_host_history_written_before_its_record_reads_back_the_same(isolated_dirs):
+    """`history.json` is what `ortbench fleet --history --json` wrote before it was typed;
+    today's command writes the same fields in the same order for the same saved runs."""
+    import msgspec
+
+    from ortbench_tui.bench.results import save_to_history
+    from ortbench_tui.fleet.history import read_host_history
+
+    text = (BEFORE_RECORD / "history.json").read_text()
+    lines = read_host_history(BEFORE_RECORD / "history.json")
+    assert [(x.host, x.p50_ms) for x in lines] == [
+        ("(local)", 1.25), ("cpu-box", None), ("gpu-box", 1.25)
+    ]  # fmt: skip
+    assert _json_text(msgspec.to_builtins(lines)) == text
+
+    base = {"schema": 1, "created": "2025-01-02T03:04:05+00:00", "status": "ok",
+            "model": {"name": "sample:tiny"}, "profile": {"name": "ort-defaults"},
+            "latency_ms": {"p50": 1.25, "p99": 2.5}, "runs": 3}  # fmt: skip
+    save_to_history({**base, "host": "gpu-box", "fleet": {"run_id": "r1"}}, np.arange(3))
+    save_to_history({**base, "host": "cpu-box", "status": "failed", "fleet": {"run_id": "r1"},
+                     "latency_ms": {"p50": None, "p99": None}}, np.arange(3))  # fmt: skip
+    save_to_history(dict(base), np.arange(3))
+    out = isolated_dirs / "history.json"
+    assert cli.main(["fleet", "--history", "--json", str(out)]) == 0
+    now = json.loads(out.read_text())
+    before = json.loads(text)
+    for item in [*now, *before]:
+        item.pop("path")  # where each machine kept them
+    assert sorted(now, key=lambda x: x["host"]) == sorted(before, key=lambda x: x["host"])
+    assert [list(x) for x in now] == [list(x) for x in before]  # the same keys, in order

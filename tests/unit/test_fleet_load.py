@@ -20,7 +20,7 @@ from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.fleet.cluster import NodeInfo
 from ortbench_tui.fleet.driver import JobOutcome
 from ortbench_tui.fleet.history import history_by_host, keep_outcome
-from ortbench_tui.fleet.payload import Bundle, FleetJob
+from ortbench_tui.fleet.payload import Bundle, NodeJob
 from ortbench_tui.fleet.report import (
     LOAD_CSV_COLUMNS,
     build_report,
@@ -147,10 +147,10 @@ def test_a_mix_dim_the_model_lacks_is_refused_once_on_the_driver():
 IDENTITY = {"hostname": "h", "node_id": "n1", "ip": "10.0.0.1", "ray_version": "x"}
 
 
-def _load_job(load: LoadRequest) -> FleetJob:
+def _load_job(load: LoadRequest) -> NodeJob:
     profile = Profile(name="p")
     profile.session.intra_op_num_threads = 1
-    return FleetJob(
+    return NodeJob(
         0, "sample:tiny", "sample:tiny", Bundle("tiny.onnx", []), profile_to_dict(profile),
         load=load,
     )  # fmt: skip

@@ -33,10 +33,10 @@ class FleetFinished:
     cancelled: bool = False
 
 
-FleetSessionEvent = FleetEvent | JobProgress | FleetFinished | JobFailed
+FleetJobEvent = FleetEvent | JobProgress | FleetFinished | JobFailed
 
 
-class FleetSession:
+class FleetJob:
     """Iterate `events()` from one thread (or `drive` it); `cancel()` from any."""
 
     def __init__(
@@ -73,7 +73,7 @@ class FleetSession:
         """Whether this job connected to Ray (and so disconnects)."""
         self._closed = False
         """Whether the events reached their closing event."""
-        self._cut_short: list[FleetSessionEvent] | None = None
+        self._cut_short: list[FleetJobEvent] | None = None
         """Once the events were cut short: what the agents sent after, closed by the result."""
 
     @property
@@ -91,7 +91,7 @@ class FleetSession:
         label = node if isinstance(node, str) else node.label
         self.node_messages.setdefault(label, []).append(message)
 
-    def events(self) -> Iterator[FleetSessionEvent]:
+    def events(self) -> Iterator[FleetJobEvent]:
         """Node states, progress and each job's outcome on its node, closed by one
         `FleetFinished` or one `JobFailed` (bad input: no Ray, no usable node)."""
         self.started = time.perf_counter()
@@ -114,7 +114,7 @@ class FleetSession:
         finally:
             self._release()
 
-    def _prepare(self) -> Generator[FleetSessionEvent, None, FleetRun]:
+    def _prepare(self) -> Generator[FleetJobEvent, None, FleetRun]:
         """Nodes chosen and checked, models shipped: yields the nodes' states and returns
         the run (`self.current`)."""
         nodes, no_resource = select_nodes(cluster_nodes(), self.selectors)
@@ -158,7 +158,7 @@ class FleetSession:
         return FleetFinished(report, self.version_skips, self._cancelled)
 
     def partial(
-        self, on_event: Callable[[FleetSessionEvent], None] | None = None
+        self, on_event: Callable[[FleetJobEvent], None] | None = None
     ) -> FleetFinished | None:
         """When the events were cut short (Ctrl-C, SIGTERM or SIGHUP unwound their
         consumer): every remote worker cancelled, what the agents still send within the
