@@ -49,18 +49,46 @@ def batch_median(samples_ns: np.ndarray) -> float:
     return (float(part[:half].max()) + upper) / 2
 
 
-class BatchMedians:
-    """Per-batch medians and their times, for the shift detector and the live plot."""
+MEDIANS_KEPT = 1 << 15
+"""Points the shift detector keeps at most (~55 minutes of ~100 ms batches at full
+resolution). When full, neighbours are merged in pairs (`BatchMedians`), so an hour or a day
+costs the same 0.8 MB."""
 
-    def __init__(self) -> None:
-        self.medians: list[float] = []
-        self.times_s: list[float] = []
-        self.starts: list[int] = []
-        """Index of each batch's first run in the stream (where a shift is marked)."""
+
+class BatchMedians:
+    """Per-batch medians and their times, for the shift detector and the live plot.
+
+    Bounded: up to MEDIANS_KEPT points, one per batch; past that, each point stands for
+    `stride` consecutive batches (2, 4, 8 ...): the mean of their medians, the time and first
+    run of the first. A shift (a step lasting many batches) survives the merge; what a day
+    long run loses is where within a few seconds it happened."""
+
+    def __init__(self, capacity: int = MEDIANS_KEPT) -> None:
+        self._capacity = max(2, capacity - capacity % 2)
+        self._med = np.empty(self._capacity)
+        self._time = np.empty(self._capacity)
+        self._start = np.empty(self._capacity, dtype=np.int64)
+        self._n = 0
+        self.stride = 1
+        """Batches per point."""
+        self._pending: list[float] = []  # medians of the batches of the point being filled
         self._runs = 0
         self._t0: float | None = None
         self._live: list[int] = []
         self._live_at: float | None = None
+
+    @property
+    def medians(self) -> np.ndarray:
+        return self._med[: self._n]
+
+    @property
+    def times_s(self) -> np.ndarray:
+        return self._time[: self._n]
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Index of each point's first run in the stream (where a shift is marked)."""
+        return self._start[: self._n]
 
     def add(self, samples_ns: np.ndarray) -> None:
         if not samples_ns.size:
@@ -68,10 +96,26 @@ class BatchMedians:
         now = time.perf_counter()
         if self._t0 is None:
             self._t0 = now
-        self.medians.append(batch_median(samples_ns))
-        self.times_s.append(now - self._t0)
-        self.starts.append(self._runs)
+        if not self._pending:
+            if self._n == self._capacity:
+                self._halve()
+            self._time[self._n] = now - self._t0
+            self._start[self._n] = self._runs
+        self._pending.append(batch_median(samples_ns))
         self._runs += int(samples_ns.size)
+        if len(self._pending) == self.stride:
+            self._med[self._n] = sum(self._pending) / self.stride
+            self._n += 1
+            self._pending = []
+
+    def _halve(self) -> None:
+        """Merge neighbouring points in pairs: half the points, twice the batches each."""
+        half = self._n // 2
+        self._med[:half] = self._med[: 2 * half].reshape(half, 2).mean(axis=1)
+        self._time[:half] = self._time[: 2 * half : 2]
+        self._start[:half] = self._start[: 2 * half : 2]
+        self._n = half
+        self.stride *= 2
 
     def shifts(self) -> list[Shift]:
         return find_shifts(self.medians, self.times_s)
@@ -82,7 +126,7 @@ class BatchMedians:
     def records(self) -> list[dict[str, Any]]:
         """The shifts for the result: first run after each, its time and size."""
         return [
-            {"run": self.starts[s.index], "at_s": s.at_s, "ratio": round(s.ratio, 4)}
+            {"run": int(self.starts[s.index]), "at_s": s.at_s, "ratio": round(s.ratio, 4)}
             for s in self.shifts()
         ]
 
@@ -101,12 +145,12 @@ class BatchMedians:
             # result's shifts (`records`) still come from every batch.
             k = -(-n // LIVE_SCAN_POINTS)
             if k == 1:
-                found = [self.starts[s.index] for s in self.shifts()]
+                found = [int(self.starts[s.index]) for s in self.shifts()]
             else:
                 m = n // k
-                grouped = np.median(np.asarray(self.medians[: m * k]).reshape(m, k), axis=1)
+                grouped = np.median(self.medians[: m * k].reshape(m, k), axis=1)
                 times = self.times_s[: m * k : k]
-                found = [self.starts[s.index * k] for s in find_shifts(grouped, times)]
+                found = [int(self.starts[s.index * k]) for s in find_shifts(grouped, times)]
             self._live = found
         return list(self._live)
 

@@ -19,7 +19,7 @@ def test_the_batch_median_is_numpys(size):
             assert batch_median(batch) == float(np.median(batch))
     medians = BatchMedians()
     medians.add(ties)
-    assert medians.medians == [float(np.median(ties))]
+    assert medians.medians.tolist() == [float(np.median(ties))]
 
 
 class Reads:
@@ -51,3 +51,25 @@ def test_peak_rss_keeps_the_highest_read_once_the_process_is_gone():
     rss = PeakRss(1, every_s=0.0, clock=lambda: 0.0, read=lambda pid: next(answers))
     rss.batch()
     assert rss.final() == 50.0
+
+
+def test_the_shift_detector_keeps_bounded_memory_and_still_finds_a_step():
+    """A day of batches costs what an hour does: past its capacity the series merges
+    neighbours in pairs. 4000 batches of 100 runs into 64 points (stride 64), a 30% step at
+    batch 2800: still found, its run within one point of the step."""
+    rng = np.random.default_rng(5)
+    batches = BatchMedians(capacity=64)
+    exact = BatchMedians()
+    for b in range(4000):
+        level = 1300.0 if b >= 2800 else 1000.0
+        batch = (rng.lognormal(0, 0.02, 100) * level).astype(np.int64)
+        batches.add(batch)
+        exact.add(batch)
+        assert batches.medians.size <= 64
+    assert batches.stride == 64 and batches.medians.size == 4000 // 64
+    (shift,) = batches.records()
+    assert abs(shift["run"] - 2800 * 100) <= 64 * 100
+    assert shift["ratio"] == pytest.approx(1.3, rel=0.02)
+    # below its capacity, one point per batch: the same series as before
+    assert exact.stride == 1 and exact.medians.size == 4000
+    assert exact.starts[:3].tolist() == [0, 100, 200]
