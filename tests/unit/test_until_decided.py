@@ -18,7 +18,7 @@ from ortbench_tui.bench.compare.render import comparison_csv, comparison_markdow
 from ortbench_tui.bench.compare.request import CompareFinished
 from ortbench_tui.bench.compare.until import GENERATION_ROUNDS, DecideSettings, UntilDecided
 from ortbench_tui.bench.interleave import Interleaved
-from ortbench_tui.bench.protocol import Block, Stop
+from ortbench_tui.bench.protocol import Block, Schedule, Stop
 from ortbench_tui.bench.stopping import EQUAL
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
 from ortbench_tui.samples import sample_path
@@ -41,9 +41,12 @@ class DecidingPipe:
         self.until = UntilDecided(units, profiles, 0.01, settings, seed=0, send=self.inbox.append)
 
     def send(self, msg: object) -> None:
+        if isinstance(msg, Schedule):  # as the live parent does (compare.live)
+            self.until.calls_alternated = msg.alternation == "call"
+            self.until.generation_rounds = msg.recycle_rounds
         if isinstance(msg, Block):
             self.rounds[msg.index] += 1
-            self.until.add_block(msg.index, msg.samples_ns)
+            self.until.add_block(msg.index, msg.samples_ns, msg.switches)
 
     def poll(self, timeout: float | None = None) -> bool:
         return bool(self.inbox)
@@ -62,9 +65,10 @@ def decide_here(
 ) -> tuple[DecidingPipe, float]:
     """Measure until decided or `max_rounds` (a budget in rounds: the same looks however
     loaded the machine), in this process; (the pipe, seconds of timed rounds). With `renew`
-    the child retires and recreates its sessions every GENERATION_ROUNDS rounds and the rule
-    counts them, as a live `compare --until-decided` does; without it the sessions are kept
-    and the rule knows it (as for GPU sessions)."""
+    the child retires and recreates its sessions (every GENERATION_ROUNDS rounds, fewer call
+    by call) and the rule counts them by the child's Schedule, as a live `compare
+    --until-decided` does; without it the sessions are kept and the rule knows it (as for
+    GPU sessions)."""
     units = [(s, p) for s in range(sessions) for p in range(len(profiles))]
     budget_s = 60.0
     generation = GENERATION_ROUNDS if renew else 0
@@ -81,6 +85,8 @@ def decide_here(
                 "open": True,
                 "block_s": block_s,
                 "recycle_rounds": generation,
+                # one session of each profile per group, call by call where safe, as live
+                "alternate_within": len(profiles),
             },
         },
     )
@@ -106,7 +112,7 @@ def test_a_against_a_until_decided_says_faster_or_slower_in_at_most_5_of_40():
     verdicts = []
     started = time.perf_counter()
     for _ in range(40):
-        pipe, _ = decide_here(sample_path("mlp"), [a, a], max_rounds=20)
+        pipe, _ = decide_here(sample_path("mlp"), [a, a], max_rounds=20, renew=True)
         state = pipe.until.states()[1]
         assert state is not None and state.stopped and state.low is not None
         verdicts.append(state.verdict)
