@@ -39,7 +39,6 @@ from .schema import (
     field_specs,
     knob,
 )
-from .toml_edit import edit_profile_text
 from .validation import (
     check_value,
     profile_document,
@@ -116,6 +115,8 @@ def _edited_text(profile: Profile, source: Path | None, header: str) -> str | No
         old = profile_document(load_profile(source))
     except (OrtbenchError, OSError, UnicodeDecodeError):
         return None
+    from .toml_edit import edit_profile_text  # tomlkit: only when a profile is saved
+
     text = edit_profile_text(old_text, old, profile_document(profile))
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     if lines and not text.startswith(lines[0]):
@@ -146,7 +147,6 @@ __all__ = [
     "atomic_write_text",
     "check_value",
     "dumps_profile",
-    "edit_profile_text",
     "ep_full_name",
     "field_specs",
     "knob",
