@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import tomli_w
-
 from ..errors import OrtbenchError
 from ..fileio import PROFILE_LIMIT, read_regular, read_toml, write_atomic
 from .locate import (
@@ -64,6 +62,8 @@ def load_profile(path: str | Path) -> Profile:
 
 def dumps_profile(profile: Profile, header: str = "") -> str:
     """The TOML text of a profile, with an optional comment header."""
+    import tomli_w  # only when a profile is written: the TUI reads profiles at start
+
     lines = [f"# {line}".rstrip() for line in header.splitlines()] if header else []
     body = tomli_w.dumps(profile_document(profile))
     return ("\n".join(lines) + "\n\n" if lines else "") + body
