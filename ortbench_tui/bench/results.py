@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..data_dir import data_dir
 from ..errors import OrtbenchError
 from ..fileio import RESULT_LIMIT, check_regular, read_regular, slug, write_atomic
 from ..profile import Profile, profile_to_dict
@@ -44,12 +44,7 @@ def exports_dir() -> Path:
 
 def results_dir() -> Path:
     """Where history lives: $ORTBENCH_DATA_DIR/results, else the user data dir."""
-    root = os.environ.get("ORTBENCH_DATA_DIR")
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_data_dir("ortbench")
-    return Path(root) / "results"
+    return data_dir() / "results"
 
 
 def environment_warnings(hardware: dict[str, Any], pinned: list[int]) -> list[str]:

@@ -13,7 +13,6 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 from ..errors import OrtbenchError
@@ -199,6 +198,8 @@ def _default_text(option: EpOption) -> str:
 
 def installed_ort_version() -> tuple[int, int] | None:
     """major.minor of the installed ONNX Runtime, read without importing it."""
+    from importlib import metadata  # ~30 ms (email, csv, zipfile): only when it is asked
+
     for dist in ("onnxruntime-gpu", "onnxruntime"):
         try:
             major, minor = metadata.version(dist).split(".")[:2]
@@ -224,12 +225,14 @@ def validate_provider_options(
     catalogue = CATALOGUE.get(ep_name)
     if catalogue is None:
         return
-    version = ort_version or installed_ort_version()
-    newer_ort = version is not None and version > CATALOGUE_ORT_VERSION
     for name, value in options.items():
         option = catalogue.get(name)
         if option is None:
-            if not newer_ort:
+            # The installed version is read only for an option the catalogue does not have
+            # (reading it scans every installed distribution: the TUI checks its profiles
+            # before its first frame).
+            version = ort_version or installed_ort_version()
+            if version is None or version <= CATALOGUE_ORT_VERSION:
                 raise OrtbenchError(_unknown_message(ep_name, name, catalogue))
             continue
         problem = value_problem(option, value)

@@ -13,18 +13,14 @@ import os
 import re
 from pathlib import Path
 
+from ..data_dir import data_dir
 from ..errors import OrtbenchError
 from ..profile import atomic_write_text
 from .spec import InputSpec, dumps_spec, load_spec
 
 
 def inputs_dir() -> Path:
-    root = os.environ.get("ORTBENCH_DATA_DIR")
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_data_dir("ortbench")
-    return Path(root) / "inputs"
+    return data_dir() / "inputs"
 
 
 def model_key(model: str | os.PathLike[str]) -> str:

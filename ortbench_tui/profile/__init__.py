@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import tomli_w
-
 from ..errors import OrtbenchError
 from ..fileio import PROFILE_LIMIT, read_regular, read_toml, write_atomic
 from .locate import (
@@ -39,7 +37,6 @@ from .schema import (
     field_specs,
     knob,
 )
-from .toml_edit import edit_profile_text
 from .validation import (
     check_value,
     profile_document,
@@ -65,6 +62,8 @@ def load_profile(path: str | Path) -> Profile:
 
 def dumps_profile(profile: Profile, header: str = "") -> str:
     """The TOML text of a profile, with an optional comment header."""
+    import tomli_w  # only when a profile is written: the TUI reads profiles at start
+
     lines = [f"# {line}".rstrip() for line in header.splitlines()] if header else []
     body = tomli_w.dumps(profile_document(profile))
     return ("\n".join(lines) + "\n\n" if lines else "") + body
@@ -116,6 +115,8 @@ def _edited_text(profile: Profile, source: Path | None, header: str) -> str | No
         old = profile_document(load_profile(source))
     except (OrtbenchError, OSError, UnicodeDecodeError):
         return None
+    from .toml_edit import edit_profile_text  # tomlkit: only when a profile is saved
+
     text = edit_profile_text(old_text, old, profile_document(profile))
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
     if lines and not text.startswith(lines[0]):
@@ -146,7 +147,6 @@ __all__ = [
     "atomic_write_text",
     "check_value",
     "dumps_profile",
-    "edit_profile_text",
     "ep_full_name",
     "field_specs",
     "knob",

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data_dir import data_dir
 from ..errors import OrtbenchError
 from ..fileio import PROFILE_LIMIT, read_toml
 
@@ -28,12 +29,7 @@ def shipped_profiles_dir() -> Path:
 
 def user_profiles_dir() -> Path:
     """The user's own profiles: $ORTBENCH_DATA_DIR/profiles, else the user data dir."""
-    root = os.environ.get("ORTBENCH_DATA_DIR")
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_data_dir("ortbench")
-    return Path(root) / "profiles"
+    return data_dir() / "profiles"
 
 
 def profile_folders(cwd: Path | None = None) -> list[tuple[str, Path]]:

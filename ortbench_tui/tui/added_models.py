@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ortbench_tui.data_dir import data_dir
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import atomic_write_text
 
@@ -14,9 +15,7 @@ FILE_NAME = "added-models.json"
 
 def default_path() -> Path:
     """`<data folder>/workbench/added-models.json` (the data folder holds the history too)."""
-    from ortbench_tui.bench.results import results_dir
-
-    return results_dir().parent / "workbench" / FILE_NAME
+    return data_dir() / "workbench" / FILE_NAME
 
 
 def load(path: Path) -> list[str]:

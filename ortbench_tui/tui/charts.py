@@ -3,19 +3,24 @@
 Pure numpy + strings (no Textual), so the widgets only style what these compute, and the
 pictures are unit-tested without an app. Both also draw from what a live run keeps instead of
 its samples (a `LogHistogram`, per-batch sums), at a cost that does not grow with the run.
+
+numpy is imported by the functions that compute, not with the module: the main screen draws
+its empty charts ("no samples yet": None) in its first frame, before any run needs numpy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-
-from ortbench_tui.bench.loghist import LogHistogram
-from ortbench_tui.bench.stats import EXACT_LIMIT
 from ortbench_tui.text import format_ms
 
-Distribution = np.ndarray | LogHistogram
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ortbench_tui.bench.loghist import LogHistogram
+
+Distribution: TypeAlias = "np.ndarray | LogHistogram"
 """Samples (ns), or their log histogram (a live run, or one too long to hold in memory)."""
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -23,6 +28,8 @@ EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 def _bar_rows(heights: np.ndarray, rows: int) -> list[str]:
     """Column heights in eighths of a cell -> `rows` strings, top row first."""
+    import numpy as np
+
     out = []
     for r in range(rows):
         level = (rows - 1 - r) * 8
@@ -57,7 +64,7 @@ def _place(line: list[str], col: int, text: str) -> bool:
 
 
 def histogram_picture(
-    samples_ns: Distribution,
+    samples_ns: Distribution | None,
     width: int,
     height: int,
     p50_ms: float | None,
@@ -69,16 +76,20 @@ def histogram_picture(
     Bins are log-spaced from the fastest sample to `hi_ms` (pass p99.9 so a few huge
     outliers do not squash the body into one column; they are counted on the axis as
     "+N"), one bin per column. Any non-empty bin shows at least a sliver, so rare slow
-    runs stay visible.
+    runs stay visible. None: no samples yet.
     """
     rows = max(height - 2, 1)
     pic = HistogramPicture()
-    size = samples_ns.count if isinstance(samples_ns, LogHistogram) else samples_ns.size
-    if width < 8 or size == 0:
+    if width < 8 or samples_ns is None or _size(samples_ns) == 0:
         pic.rows = [" " * max(width, 0)] * rows
         pic.axis = "waiting for timed runs…"[: max(width, 0)]
         return pic
-    if isinstance(samples_ns, np.ndarray) and size > EXACT_LIMIT:
+    import numpy as np
+
+    from ortbench_tui.bench.loghist import LogHistogram
+    from ortbench_tui.bench.stats import EXACT_LIMIT
+
+    if isinstance(samples_ns, np.ndarray) and samples_ns.size > EXACT_LIMIT:
         samples_ns = LogHistogram.of(samples_ns)  # read a chunk at a time, never all at once
     if isinstance(samples_ns, LogHistogram):
         lo, top = samples_ns.min_ns / 1e6, samples_ns.max_ns / 1e6
@@ -133,6 +144,12 @@ def histogram_picture(
     return pic
 
 
+def _size(samples_ns: Distribution) -> int:
+    from ortbench_tui.bench.loghist import LogHistogram
+
+    return samples_ns.count if isinstance(samples_ns, LogHistogram) else int(samples_ns.size)
+
+
 def histogram_upper(stats: dict[str, float], n: int) -> float | None:
     """Where the histogram's last bin ends: 1.5x the highest percentile the run supports
     (p99.9 from 10 000 runs, else p99), so single outliers do not squash the body."""
@@ -141,13 +158,18 @@ def histogram_upper(stats: dict[str, float], n: int) -> float | None:
     return None if value is None or value != value else 1.5 * float(value)
 
 
-def run_index_picture(samples_ns: np.ndarray, width: int, height: int) -> list[str]:
+def run_index_picture(samples_ns: np.ndarray | None, width: int, height: int) -> list[str]:
     """Latency over run index: each column is the mean of its share of the runs, on a log
-    scale from the lowest to the highest column, so drift and spikes both show."""
+    scale from the lowest to the highest column, so drift and spikes both show. None: no
+    samples yet."""
     rows = max(height, 1)
-    n = int(samples_ns.size)
-    if width < 1 or n == 0:
+    if width < 1 or samples_ns is None or samples_ns.size == 0:
         return [" " * max(width, 0)] * rows
+    import numpy as np
+
+    from ortbench_tui.bench.stats import EXACT_LIMIT
+
+    n = int(samples_ns.size)
     cols = min(width, n)
     starts = np.linspace(0, n, cols + 1).astype(np.int64)[:-1]
     if n > EXACT_LIMIT:  # a long run (memory-mapped): sum it a chunk at a time
@@ -165,6 +187,8 @@ def run_index_picture(samples_ns: np.ndarray, width: int, height: int) -> list[s
 
 def batch_columns(counts: np.ndarray, width: int) -> np.ndarray:
     """The chart column of each batch (by its first run), `min(width, batches)` columns."""
+    import numpy as np
+
     n = int(counts.sum())
     cols = min(width, int(counts.size))
     starts = np.cumsum(counts) - counts
@@ -178,6 +202,8 @@ def run_index_picture_of_batches(
     """`run_index_picture` from per-batch (count, sum): what a live run keeps, so a frame
     costs the number of batches, not of runs. A column without a batch of its own (batches
     longer than a column) repeats the one before."""
+    import numpy as np
+
     rows = max(height, 1)
     if width < 1 or counts.size == 0 or counts.sum() == 0:
         return [" " * max(width, 0)] * rows
@@ -191,6 +217,8 @@ def run_index_picture_of_batches(
 
 
 def _means_picture(means: np.ndarray, width: int, rows: int) -> list[str]:
+    import numpy as np
+
     cols = int(means.size)
     lo, hi = float(means.min()), float(means.max())
     if hi <= lo or lo <= 0:

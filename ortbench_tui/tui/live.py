@@ -6,17 +6,21 @@ sums of every timed sample, so the live view `share`s it and counts nothing itse
 without such a store (a recorded run played back) is counted here, in a store that keeps no
 samples. The UI timer copies the histogram at most ~10 times a second and redraws from it, so
 a frame costs the same at the sixtieth minute as at the first. Nothing here runs per sample.
+The store (numpy) is made when the first batch or copy needs it: the run panel holds a
+`LiveSamples` from the main screen's first frame, long before any run.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from ortbench_tui.bench.loghist import LogHistogram
-from ortbench_tui.bench.sample_store import SampleStore
+    from ortbench_tui.bench.loghist import LogHistogram
+    from ortbench_tui.bench.sample_store import SampleStore
 
 
 class LiveSamples:
@@ -24,7 +28,9 @@ class LiveSamples:
     that keeps no samples) plus the run's position."""
 
     def __init__(self) -> None:
-        self._store = SampleStore(spill=False, exact_limit=0)
+        self._store: SampleStore | None = None
+        """The counts: the run's own store once shared, else one of this view's, made when
+        first needed; None while nothing was counted."""
         self.shared = False
         """True once the counts are the run's own store's (`share`): `extend` is then wrong."""
         self._moves = 0
@@ -47,26 +53,33 @@ class LiveSamples:
         """Count a streamed batch (a job whose samples are in no store to share)."""
         if self.shared:
             raise RuntimeError("the live view shares the run's store: its reader counts them")
-        self._store.extend(batch)
+        self._counts().extend(batch)
 
     @property
     def size(self) -> int:
-        return self._store.size
+        return 0 if self._store is None else self._store.size
 
     @property
     def version(self) -> int:
         """Changes with every batch and position (a redraw can skip when nothing arrived)."""
-        return self._store.version + self._moves
+        return (0 if self._store is None else self._store.version) + self._moves
 
     def histogram_copy(self) -> tuple[int, LogHistogram]:
         """(version, a copy of the histogram): a cost of its buckets, not of the samples."""
         moves = self._moves
-        version, hist = self._store.histogram_copy()
+        version, hist = self._counts().histogram_copy()
         return version + moves, hist
 
     def batch_sums(self) -> tuple[np.ndarray, np.ndarray]:
         """(samples, their sum in ns) per slot of consecutive batches, as copies."""
-        return self._store.batch_sums()
+        return self._counts().batch_sums()
+
+    def _counts(self) -> SampleStore:
+        if self._store is None:
+            from ortbench_tui.bench.sample_store import SampleStore
+
+            self._store = SampleStore(spill=False, exact_limit=0)
+        return self._store
 
     def set_position(
         self,

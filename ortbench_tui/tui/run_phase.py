@@ -1,15 +1,15 @@
 """What the run panel's phase label and progress bar say at each point of a run.
 
 Plain functions of the run's position, its request and its stopping rule; no Textual, so the
-widget only draws what they return.
+widget only draws what they return. The engine's names (the GPU session's build phase, the
+ETA format) are imported when a run is under way: the run panel imports this module for the
+main screen's first frame.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..bench.job import format_eta
-from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
 from .formatting import ci_width_label
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ def position(
         phase, done, total, elapsed_s, request, timed_started_s, precision
     )
     if phase == "timed" and eta_s is not None:
+        from ..bench.job import format_eta
+
         label = f"{label} ~{format_eta(eta_s)}"
     return label, progress, total_shown
 
@@ -54,6 +56,8 @@ def _position(
     timed_started_s: float | None,
     precision: CiWidthState | None,
 ) -> Shown:
+    from ..session_gpu import BUILD_PHASE, BUILD_PHASE_TEXT
+
     if phase == BUILD_PHASE:  # done counts the build's seconds; Esc kills the worker
         return f"{BUILD_PHASE_TEXT}… {done} s", None, None
     if phase == "first_run":

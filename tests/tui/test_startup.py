@@ -88,6 +88,81 @@ def test_first_frame_imports_neither_onnx_nor_onnxruntime(tmp_path):
     assert report[0] == "early:", f"imported before the first frame: {report[0]}"
 
 
+HEAVY_BEFORE_FIRST_FRAME = (
+    "numpy",
+    "msgspec",
+    "tomlkit",
+    "importlib.metadata",
+    "ortbench_tui.bench.results",
+    "ortbench_tui.commands.run",
+)
+"""What `ortbench` with no arguments needs only after its first frame, if at all: numpy (the
+run panel's charts and live counts, the inputs form) and the result writer (~0.3 s together),
+tomlkit (saving a profile), importlib.metadata (the installed ORT version, read only for an
+unknown EP option) and the other commands' modules (the full CLI parser)."""
+
+CLI_FIRST_FRAME_PROBE = r"""
+import sys
+watched = set(sys.argv[1].split(","))
+state = {"ready": False}
+early = []
+
+class Watch:
+    # As in FIRST_FRAME_PROBE: an import of a watched module that starts before the app is ready.
+    def find_spec(self, name, path=None, target=None):
+        importing = sys._getframe(2).f_code.co_name == "_find_and_load_unlocked"
+        if name in watched and importing and not state["ready"]:
+            early.append(name)
+        return None
+
+sys.meta_path.insert(0, Watch())
+from ortbench_tui.tui import app as tui_app
+
+original_run = tui_app.OrtbenchApp.run
+
+def run(self, *args, **kwargs):
+    app_ready = self._ready
+
+    async def ready():
+        state["ready"] = True
+        await app_ready()
+
+    self._ready = ready
+
+    async def leave(pilot):
+        await pilot.pause()  # leaving at once can cut the main screen's mount short (headless)
+        pilot.app.exit()
+
+    return original_run(self, headless=True, size=(120, 40), auto_pilot=leave)
+
+tui_app.OrtbenchApp.run = run
+from ortbench_tui.cli import main
+
+code = main([])
+print("early:" + ",".join(early))
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_ortbench_alone_imports_nothing_heavy_before_its_first_frame(tmp_path):
+    """`ortbench` with no arguments, through the CLI as the command runs it (headless), up to
+    its first frame: none of HEAVY_BEFORE_FIRST_FRAME is imported before it."""
+    env = {**os.environ, "ORTBENCH_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.run(
+        [sys.executable, "-c", CLI_FIRST_FRAME_PROBE, ",".join(HEAVY_BEFORE_FIRST_FRAME)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = proc.stdout.strip().splitlines()[-1:]
+    assert report and report[0].startswith("early:"), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert report[0] == "early:", f"imported before the first frame: {report[0]}"
+
+
 def test_header_line_names_gpus_with_sm_counts():
     from ortbench_tui.hardware import GpuInfo
 

@@ -130,3 +130,29 @@ def test_no_module_imports_another_modules_private_names():
                 if private:
                     offenders.append(f"{path.relative_to(ROOT)}: {', '.join(private)}")
     assert not offenders, offenders
+
+
+def test_ortbench_alone_declares_only_the_tui_command():
+    """`ortbench` with no arguments opens the workbench without importing any other command's
+    module (the full parser costs ~35 ms before the first frame), with the arguments
+    `ortbench tui` gets."""
+    probe = (
+        "import json, sys\n"
+        "import ortbench_tui.commands.tui as tui\n"
+        "seen = []\n"
+        "tui.execute = lambda args: seen.append(args) or 0\n"
+        "from ortbench_tui.cli import main\n"
+        "assert main([]) == 0\n"
+        "commands = sorted(m for m in sys.modules if m.startswith('ortbench_tui.commands.'))\n"
+        "args = {k: v for k, v in vars(seen[0]).items() if k != '_module'}\n"
+        "print(json.dumps([commands, args, seen[0]._module.__name__]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    commands, args, module = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert commands == ["ortbench_tui.commands.tui"]
+    from ortbench_tui.cli import build_parser
+
+    full = vars(build_parser().parse_args(["tui"]))
+    assert module == full.pop("_module").__name__ == "ortbench_tui.commands.tui"
+    assert args == full

@@ -48,3 +48,13 @@ def test_histogram_picture_from_a_log_histogram_matches_the_samples():
 
 def heights(rows: list[str]) -> np.ndarray:
     return np.array([[EIGHTHS.index(ch) for ch in row] for row in rows]).sum(axis=0)
+
+
+def test_no_samples_yet_draws_what_empty_samples_draw():
+    """The main screen's first frame draws its charts from None (no numpy needed yet)."""
+    empty = np.empty(0, dtype=np.int64)
+    for width, height in ((60, 10), (5, 3)):
+        assert histogram_picture(None, width, height, None, None) == histogram_picture(
+            empty, width, height, None, None
+        )
+        assert run_index_picture(None, width, height) == run_index_picture(empty, width, height)

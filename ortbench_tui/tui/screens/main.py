@@ -202,14 +202,16 @@ class MainScreen(WorkerErrors, Screen[None]):
     def unsized_dims(self) -> list[str]:
         """Input dims neither the saved inputs nor a file size (the profile's free_dimensions
         are checked by the readiness lines)."""
+        if self.current_model is None:
+            return []
+        info = self.workbench.model_infos.get(self.current_model.spec)
+        if info is None:
+            return []  # not read yet (the first frame): nothing of the engine to import
         from ortbench_tui.models import ModelInfo
 
         from ..input_rows import unsized_input_dims
         from .model_flows import saved_inputs
 
-        if self.current_model is None:
-            return []
-        info = self.workbench.model_infos.get(self.current_model.spec)
         if not isinstance(info, ModelInfo):
             return []
         try:

@@ -17,10 +17,11 @@ from ..messages import ModelInspected
 from ..workbench import workbench
 from ..workspace import ModelEntry, Workspace
 from .dialogs import ConfirmDialog, MessageDialog, PromptDialog, confirm_then
-from .inputs_form import InputsOutcome, InputsScreen
 
 if TYPE_CHECKING:
     from ortbench_tui.inputs.spec import InputSpec
+
+    from .inputs_form import InputsOutcome
 
 
 def saved_inputs(model: str) -> InputSpec:
@@ -141,6 +142,8 @@ def open_inputs_form(
 ) -> None:
     """The model's inputs form; `then` runs after "save and run"."""
     from ortbench_tui.models import ModelInfo
+
+    from .inputs_form import InputsScreen
 
     value = workbench(screen).model_infos.get(model.spec)
     if not isinstance(value, ModelInfo):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import numpy as np
 from rich.style import Style
 from textual.strip import Strip
 
-from ..charts import Distribution, HistogramPicture, histogram_picture
+from ..charts import HistogramPicture, histogram_picture
 from ..strips import Span, StripWidget, styled_strip
+
+if TYPE_CHECKING:
+    from ..charts import Distribution
 
 
 class LatencyHistogram(StripWidget):
@@ -36,7 +38,8 @@ class LatencyHistogram(StripWidget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._samples: Distribution = np.empty(0, dtype=np.int64)
+        self._samples: Distribution | None = None
+        """None until there are samples to draw (the first frame needs no numpy)."""
         self._p50: float | None = None
         self._p99: float | None = None
         self._hi: float | None = None
@@ -45,13 +48,13 @@ class LatencyHistogram(StripWidget):
 
     def show(
         self,
-        samples_ns: Distribution,
+        samples_ns: Distribution | None,
         p50_ms: float | None,
         p99_ms: float | None,
         hi_ms: float | None = None,
     ) -> None:
-        """Draw `samples_ns` (or a live run's log histogram), binned up to `hi_ms` (e.g.
-        1.5 x p99), on the next refresh."""
+        """Draw `samples_ns` (or a live run's log histogram; None: no samples), binned up to
+        `hi_ms` (e.g. 1.5 x p99), on the next refresh."""
         self._samples, self._p50, self._p99, self._hi = samples_ns, p50_ms, p99_ms, hi_ms
         before = self._picture
         self._picture = None
@@ -60,7 +63,7 @@ class LatencyHistogram(StripWidget):
         self.refresh()
 
     def clear(self) -> None:
-        self.show(np.empty(0, dtype=np.int64), None, None)
+        self.show(None, None, None)
 
     @property
     def picture(self) -> HistogramPicture:

@@ -4,14 +4,16 @@ with ▼ in the warning colour, live and in a finished run."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import numpy as np
 from rich.style import Style
 from textual.strip import Strip
 
 from ..charts import batch_columns, run_index_picture, run_index_picture_of_batches
 from ..strips import StripWidget, styled_strip
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LABEL = "run→ "
 
@@ -35,7 +37,8 @@ class RunIndexChart(StripWidget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._samples = np.empty(0, dtype=np.int64)
+        self._samples: np.ndarray | None = None
+        """None until there are samples to draw (the first frame needs no numpy)."""
         self._batches: tuple[np.ndarray, np.ndarray] | None = None
         """(runs, sum in ns) per streamed batch: a live run draws from these instead."""
         self._n = 0
@@ -43,9 +46,11 @@ class RunIndexChart(StripWidget):
         self._rows: list[str] | None = None
         self._rows_size: tuple[int, int] = (0, 0)
 
-    def show(self, samples_ns: np.ndarray, shifts: list[int] | tuple[int, ...] = ()) -> None:
-        """`shifts`: indices into `samples_ns` of the first run after each latency shift."""
-        self._samples, self._batches, self._n = samples_ns, None, int(samples_ns.size)
+    def show(self, samples_ns: np.ndarray | None, shifts: list[int] | tuple[int, ...] = ()) -> None:
+        """`shifts`: indices into `samples_ns` (None: no samples) of the first run after each
+        latency shift."""
+        n = 0 if samples_ns is None else int(samples_ns.size)
+        self._samples, self._batches, self._n = samples_ns, None, n
         self._marks = tuple(int(x) for x in shifts if 0 <= x < self._n)
         self._rows = None
         self.refresh()
@@ -56,7 +61,7 @@ class RunIndexChart(StripWidget):
         """A live run from its per-batch (runs, sum); `shifts` are run indices as in `show`."""
         width = max(self.content_size.width - len(LABEL), 0)
         before = (self._rows, self.shift_columns(width))
-        self._samples, self._batches, self._n = self._samples[:0], (counts, sums), int(counts.sum())
+        self._samples, self._batches, self._n = None, (counts, sums), int(counts.sum())
         self._marks = tuple(int(x) for x in shifts if 0 <= x < self._n)
         self._rows = None
         if before[0] is not None and (self.rows, self.shift_columns(width)) == before:
@@ -70,6 +75,8 @@ class RunIndexChart(StripWidget):
             counts = self._batches[0]
             if width < 1 or not counts.size or n < 1:
                 return set()
+            import numpy as np
+
             columns = batch_columns(counts, width)
             starts = np.cumsum(counts) - counts
             at = np.searchsorted(starts, np.asarray(self._marks, dtype=np.int64), "right") - 1
@@ -77,11 +84,13 @@ class RunIndexChart(StripWidget):
         cols = min(width, n)
         if cols < 1:
             return set()
+        import numpy as np
+
         starts = np.linspace(0, n, cols + 1).astype(np.int64)[:-1]
         return {int(np.searchsorted(starts, m, side="right")) - 1 for m in self._marks}
 
     def clear(self) -> None:
-        self.show(np.empty(0, dtype=np.int64))
+        self.show(None)
 
     @property
     def runs(self) -> int:

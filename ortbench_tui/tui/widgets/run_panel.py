@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -23,8 +22,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.worker import get_current_worker
-
-from ortbench_tui.bench.stats import EXACT_LIMIT
 
 from ..charts import histogram_upper, live_throughput, stats_items
 from ..formatting import Line, failed_lines, result_lines
@@ -38,13 +35,15 @@ from .run_position import RunPosition
 from .stats_view import StatsView
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ortbench_tui.bench.ci_stop import CiWidthState
     from ortbench_tui.bench.results import Samples
     from ortbench_tui.bench.runner import RunRequest
 
     from ..workbench import RunJob, SaveResult, StartRun
 
-Outcome = tuple[dict[str, Any], np.ndarray, str | None, str | None]
+Outcome: TypeAlias = "tuple[dict[str, Any], np.ndarray, str | None, str | None]"
 """(result, samples, history file name, why it was not saved)."""
 
 REDRAW_HZ = 10.0
@@ -232,19 +231,21 @@ class RunPanel(WorkerErrors, Vertical):
         self.query_one(StatsView).show(
             stats_items(stats, int(result.get("runs") or 0), result.get("throughput_per_s"))
         )
-        samples = samples_ns if samples_ns is not None else np.empty(0, dtype=np.int64)
+        from ortbench_tui.bench.stats import EXACT_LIMIT
+
         runs = [s.get("run") for s in result.get("shifts") or [] if isinstance(s, dict)]
         shifts = [r for r in runs if isinstance(r, int)]
         upper = histogram_upper(stats, int(result.get("runs") or 0))
-        if live is not None and live.size and (samples_ns is None or samples.size > EXACT_LIMIT):
+        exact = samples_ns is not None and samples_ns.size <= EXACT_LIMIT
+        if live is not None and live.size and not exact:
             hist = live.histogram_copy()[1]
             self.query_one(LatencyHistogram).show(hist, stats.get("p50"), stats.get("p99"), upper)
             self.query_one(RunIndexChart).show_batches(*live.batch_sums(), shifts)
         else:
             self.query_one(LatencyHistogram).show(
-                samples, stats.get("p50"), stats.get("p99"), upper
+                samples_ns, stats.get("p50"), stats.get("p99"), upper
             )
-            self.query_one(RunIndexChart).show(samples, shifts)
+            self.query_one(RunIndexChart).show(samples_ns, shifts)
         self.show_notes(result_lines(result, saved, save_error))
 
     # -- the worker ---------------------------------------------------------------------------
