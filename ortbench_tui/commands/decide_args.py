@@ -38,4 +38,3 @@ def decide_settings(args: argparse.Namespace, budget_s: float | None) -> Any:
     return DecideSettings(
         budget_s=budget_s or DEFAULT_DECIDE_BUDGET_S, per_table=bool(args.alpha_per_table)
     )
-
