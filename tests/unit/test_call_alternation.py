@@ -198,3 +198,26 @@ def test_until_decided_call_by_call_renews_its_sessions_more_often(threads, ever
     done = run_compare(req)
     assert f"sessions renewed every {every} rounds" in done.comparison.method
     assert ("resampled in pairs" in done.comparison.method) == (threads == 1)
+
+
+def test_until_decided_eta_counts_the_budget_from_the_timed_rounds():
+    """The budget is of timed rounds, so the ETA shown while setting up is the whole budget
+    and, once timing starts, the budget less the timed time: it used to count from the job's
+    start and read low by the set-up (a spawn, imports, sessions: a second or more)."""
+    from ortbench_tui.bench.compare import CompareRun
+    from ortbench_tui.bench.compare.request import CompareProgress
+    from ortbench_tui.bench.compare.until import DecideSettings
+
+    budget = 3.0
+    req = CompareRequest(
+        str(sample_path("tiny")),
+        [one_thread("a"), one_thread("b")],
+        sessions=2,
+        until_decided=DecideSettings(budget),
+    )
+    etas = {}
+    for ev in CompareRun(req).events():
+        if isinstance(ev, CompareProgress) and ev.phase not in etas:
+            etas[ev.phase] = ev.eta_s
+    assert etas["setup"] == pytest.approx(budget, abs=0.05)
+    assert etas["timed"] is not None and etas["timed"] > budget - 0.3

@@ -139,7 +139,10 @@ class CompareRun:
         asked for, if by time."""
         req = self.request
         if req.until_decided is not None:
-            return eta_from_budget(self.started, req.until_decided.budget_s)
+            # The budget counts timed rounds (`UntilDecided.elapsed_s`): all of it is left
+            # while the sessions are set up, however long that takes.
+            since = self._timed_since if self._timed_since is not None else time.perf_counter()
+            return eta_from_budget(since, req.until_decided.budget_s)
         if self._timed_since is None or timed_fraction is None:
             seconds = req.profiles[0].run.duration_s * len(req.profiles)
             return seconds if seconds > 0 else None
