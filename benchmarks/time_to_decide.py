@@ -12,10 +12,12 @@ the range over session pairs, is the row's size.
 For each size, `compare --until-decided --budget` is repeated: the median time to a verdict
 (timed rounds; set-up aside), the slowest, and how often the verdict was right ("slower").
 Quiet, or with one core kept busy by a spinning process (`--busy`). With `--aa` it also runs
-A against A (the same model and profile twice) and counts "faster"/"slower" (wrong) verdicts.
+A against A (the same model and profile twice) and counts "faster"/"slower" (wrong)
+verdicts; `--targets ""` runs only that.
 
     .venv/bin/python benchmarks/time_to_decide.py [--samples mlp] [--targets 3,0.09,0.05]
-        [--repeats 5] [--budget 20] [--busy] [--aa 0] [--alternation auto|call|block]
+        [--repeats 5] [--budget 20] [--busy] [--aa 0 [--aa-budget S]]
+        [--alternation auto|call|block]
         [--pin CPUS]
 """
 
@@ -190,6 +192,9 @@ def main() -> None:
     ap.add_argument("--probe-k", type=int, default=60)
     ap.add_argument("--aa", type=int, default=0, help="A-against-A repeats per sample")
     ap.add_argument(
+        "--aa-budget", type=float, help="seconds of timed rounds per A against A (default --budget)"
+    )
+    ap.add_argument(
         "--alternation",
         choices=("auto", "call", "block"),
         default="auto",
@@ -216,7 +221,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|")
     for sample in args.samples.split(","):
-        for target in (float(t) for t in args.targets.split(",")):
+        for target in (float(t) for t in args.targets.split(",") if t.strip()):
             model, size = sized(sample, target, tmp, args)
             times, right = until_row(model, args, Verdict.SLOWER)
             print(f"| {sample} | {target:+.0%} | {size} | {seconds(times)} | {right} |", flush=True)
@@ -229,7 +234,7 @@ def main() -> None:
                     str(model),
                     [a, a],
                     interleave=True,
-                    until_decided=DecideSettings(args.budget),
+                    until_decided=DecideSettings(args.aa_budget or args.budget),
                     alternation=args.alternation,
                 )
                 v = run_compare(req).comparison.pairs[0].verdict
