@@ -1,4 +1,4 @@
-"""The child process of an interleaved comparison: one session per profile, alternated in blocks.
+"""The child process of an interleaved comparison: sessions of every profile, taking turns.
 
 Two sequential runs of A and B on a shared machine meet different weather: a neighbour's
 build, a frequency step, a noisy cache. Here one process holds one session per entry of
@@ -10,6 +10,15 @@ session to the next. Drift then hits every session alike, and the parent can res
 session's block holds the same number of timed runs in every round, and opens with a few
 untimed re-warm runs (see REWARM_SECONDS: without them a pooled session's first ~25 ms after
 its turn comes back are slow, which would be measured as the profile's own fault).
+
+Where no session has a thread pool (CPU, one intra-op thread, sequential), the turns are finer
+(`alternates_calls`): the units come in groups of one session of each profile
+(`schedule.alternate_within`), and within its stretch of a round a group's sessions take
+turns call by call, the order rotated every cycle (AB BA AB ...), so whatever the machine
+does in that stretch hits them alike. Each still sends one Block per round. Until decided,
+such groups live for CALL_GENERATION_ROUNDS rounds of CALL_BLOCK_SECONDS stretches: many
+short-lived session pairs. The Schedule says which way the child took turns and how often it
+renews its sessions.
 
 Every session is built by the worker's own `Measurement` (set-up, bound calls, timed loop),
 so an interleaved run measures exactly what `ortbench run` measures.
@@ -204,7 +213,7 @@ def alternated_loop(
 
 
 class Interleaved:
-    """The sessions of all profiles, warmed up, then alternated in blocks."""
+    """The sessions of all profiles, warmed up, then alternated in blocks or call by call."""
 
     def __init__(
         self,
