@@ -7,7 +7,18 @@ import pytest
 from tui_fakes import fixed_result, fixed_samples, write_profiles
 
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.profile import Profile, load_profile, profile_to_dict
+from ortbench_tui.profile import (
+    CpuList,
+    EpNames,
+    Number,
+    Profile,
+    ScalarTable,
+    Text,
+    ThreadCount,
+    WholeNumber,
+    load_profile,
+    profile_to_dict,
+)
 from ortbench_tui.tui.charts import (
     histogram_picture,
     histogram_upper,
@@ -74,14 +85,14 @@ def test_stats_items_read_in_order():
 @pytest.mark.parametrize(
     ("kind", "text", "value"),
     [
-        ("int", "12", 12),
-        ("threads", "physical", "physical"),
-        ("threads", "3", 3),
-        ("float", "2.5", 2.5),
-        ("cpus", "0, 2", [0, 2]),
-        ("providers", "cpu, cuda", ["cpu", "cuda"]),
-        ("scalars", '{ "a.b" = 1, c = "x" }', {"a.b": 1, "c": "x"}),
-        ("str", " a ", " a "),
+        ("int", "12", WholeNumber(12)),
+        ("threads", "physical", ThreadCount("physical")),
+        ("threads", "3", ThreadCount(3)),
+        ("float", "2.5", Number(2.5)),
+        ("cpus", "0, 2", CpuList([0, 2])),
+        ("providers", "cpu, cuda", EpNames(["cpu", "cuda"])),
+        ("scalars", '{ "a.b" = 1, c = "x" }', ScalarTable({"a.b": 1, "c": "x"})),
+        ("str", " a ", Text(" a ")),
     ],
 )
 def test_parse_value_accepts(kind, text, value):
