@@ -40,7 +40,7 @@ def _ms(value: object) -> str:
 
 
 def active_eps(result: RunResult) -> list[str]:
-    """The EPs that ran the session, first the one that ran most ([] when not recorded)."""
+    """The EPs that ran the session, as the result recorded them ([] when it did not)."""
     from msgspec import UNSET
 
     providers = result.providers
@@ -131,6 +131,7 @@ def result_status(result: RunResult) -> str:
 
 
 def result_warnings(result: RunResult) -> list[str]:
+    """The run's warnings ([] for a file without any)."""
     from msgspec import UNSET
 
     return [] if result.warnings is UNSET else result.warnings

@@ -326,9 +326,9 @@ class RunPanel(WorkerErrors, Vertical):
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
 
     def _save(self, result: dict[str, Any], samples: Samples) -> tuple[Path | None, str | None]:
-        # The engine's save takes the result as it built it: the TUI passes it on untouched.
         """Keep the run in history (only runs that measured something, and not traced ones:
-        the profiler's overhead is in their latency, as `ortbench trace` says too)."""
+        the profiler's overhead is in their latency, as `ortbench trace` says too). The
+        engine's save takes the result as the engine built it, so it is passed on untouched."""
         if self._save_result is None or not result.get("runs") or "trace" in result:
             return None, None
         try:
