@@ -358,6 +358,14 @@ def run_record(data: Any) -> RunResult:
     return record
 
 
+def result_view(data: Mapping[str, Any]) -> RunResult:
+    """The record of a result ortbench built itself or `load_result` checked, for a screen to
+    read: `run_record` without the trace section's own check, which the trace screen makes
+    where it shows the trace (`trace_record`), saying there what is wrong. ResultProblem when
+    the result does not convert."""
+    return convert_record(data, RunResult, _EXPECTED_AT, _not_a_result)
+
+
 def _not_a_result(absent: list[str]) -> str:
     return f"not an ortbench result (missing {', '.join(absent)})"
 

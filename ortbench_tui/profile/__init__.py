@@ -1,7 +1,8 @@
 """Session profiles: everything that decides how ORT runs a model, read from and written to TOML.
 
 The profile's shape and defaults live in `schema`, the checks of a parsed document in
-`validation`, `--set KEY=VALUE` in `overrides`; this module reads and writes profile files and
+`validation`, `--set KEY=VALUE` in `overrides`, one key's value tagged with its kind (what an
+editor speaks) in `setting`; this module reads and writes profile files and
 re-exports the public names, so `from ortbench_tui.profile import ...` is the one import callers
 need.
 """
@@ -32,10 +33,27 @@ from .schema import (
     Profile,
     ProviderSettings,
     RunSettings,
+    Scalar,
     SessionSettings,
     ep_full_name,
     field_specs,
     knob,
+)
+from .setting import (
+    CpuList,
+    DimTable,
+    EpNames,
+    Flag,
+    Kind,
+    Number,
+    ScalarTable,
+    SettingValue,
+    Text,
+    ThreadCount,
+    WholeNumber,
+    read_setting,
+    setting_value,
+    write_setting,
 )
 from .validation import (
     check_value,
@@ -136,12 +154,24 @@ __all__ = [
     "PRECISIONS",
     "PROVIDER_ALIASES",
     "SECTIONS",
+    "CpuList",
+    "DimTable",
+    "EpNames",
+    "Flag",
+    "Kind",
+    "Number",
     "Profile",
     "ProfileLocation",
     "Provenance",
     "ProviderSettings",
     "RunSettings",
+    "Scalar",
+    "ScalarTable",
     "SessionSettings",
+    "SettingValue",
+    "Text",
+    "ThreadCount",
+    "WholeNumber",
     "apply_override",
     "apply_overrides",
     "atomic_write_text",
@@ -161,9 +191,12 @@ __all__ = [
     "profile_from_dict",
     "profile_to_dict",
     "provenance_from_dict",
+    "read_setting",
     "resolve_profile_path",
     "save_profile",
+    "setting_value",
     "settings_document",
     "shipped_profiles_dir",
     "user_profiles_dir",
+    "write_setting",
 ]

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import Field, dataclass, field, fields
-from typing import Any
+from typing import Any, TypeAlias
 
 from .provenance import Provenance
+
+Scalar: TypeAlias = str | int | float | bool
+"""A TOML scalar: the value of an EP option or of a session config entry."""
 
 OPT_LEVELS = ("disable", "basic", "extended", "all")
 EXECUTION_MODES = ("sequential", "parallel")
@@ -70,7 +73,7 @@ class SessionSettings:
     free_dimensions: dict[str, int] = knob(
         {}, "Values for symbolic input dims, e.g. { batch = 1 }.", "dims"
     )
-    config_entries: dict[str, Any] = knob(
+    config_entries: dict[str, Scalar] = knob(
         {}, "Any other session config key, passed to ORT as a string.", "scalars"
     )
 
@@ -82,7 +85,7 @@ class ProviderSettings:
     name: str = knob(
         "cpu", "Execution provider: cpu, cuda, tensorrt or an ORT EP name.", "provider"
     )
-    options: dict[str, Any] = knob(
+    options: dict[str, Scalar] = knob(
         {}, "EP options, e.g. enable_cuda_graph, trt_fp16_enable.", "scalars"
     )
     fallback: list[str] = knob(

@@ -1,18 +1,21 @@
 """Words for what the screens show: a result's outcome lines, a profile's summary, a model's.
 
 Plain functions returning (severity, text) lines or strings; no Textual, so they are tested
-directly and the widgets only choose colours by severity.
+directly and the widgets only choose colours by severity. A result is read as its record
+(`bench.result_record.RunResult`), imported lazily like the engine's modules: this module is
+on the first frame's path.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ortbench_tui.profile import Profile, ep_full_name
 from ortbench_tui.text import format_ms, human_bytes, human_count
 
 if TYPE_CHECKING:
     from ortbench_tui.bench.ci_stop import CiWidthState
+    from ortbench_tui.bench.result_record import RunResult
     from ortbench_tui.dims import Dim
     from ortbench_tui.hardware import HardwareInfo
     from ortbench_tui.models import ModelInfo
@@ -36,30 +39,45 @@ def _ms(value: object) -> str:
     return format_ms(float(value)) if isinstance(value, (int, float)) else "-"
 
 
-def provider_line(result: dict[str, Any]) -> Line:
+def active_eps(result: RunResult) -> list[str]:
+    """The EPs that ran the session, as the result recorded them ([] when it did not)."""
+    from msgspec import UNSET
+
+    providers = result.providers
+    if providers is UNSET or providers.active is UNSET:
+        return []
+    return list(providers.active)
+
+
+def provider_line(result: RunResult) -> Line:
     """Active EPs against the request; a fallback is an error line."""
-    providers = result.get("providers") or {}
-    wanted = ep_full_name(str(result.get("profile", {}).get("provider", {}).get("name", "cpu")))
-    active = list(providers.get("active") or [])
+    from msgspec import UNSET
+
+    providers = result.providers
+    fell_back = providers is not UNSET and providers.fallback is True
+    wanted = ep_full_name(str(result.profile.get("provider", {}).get("name", "cpu")))
+    active = active_eps(result)
     shown = ", ".join(short_ep(a) for a in active) or "none"
-    if active and active[0] == wanted and not providers.get("fallback"):
+    if active and active[0] == wanted and not fell_back:
         return ("ok", f"EPs: {shown} (as requested)")
     return ("error", f"EPs: FALLBACK: asked for {short_ep(wanted)}, ran on {shown}")
 
 
-def accuracy_notes(result: dict[str, Any]) -> list[Line]:
+def accuracy_notes(result: RunResult) -> list[Line]:
     """A reduced-precision run's accuracy against fp32, one line per output."""
-    accuracy = result.get("accuracy")
-    if not accuracy:
+    from msgspec import UNSET
+
+    accuracy = result.accuracy
+    if accuracy is UNSET or not accuracy:
         return []
     # Lazily: the precision module is the engine's; the UI imports it only when it has to.
     from ortbench_tui.precision import accuracy_lines
 
-    precision = ((result.get("profile") or {}).get("run") or {}).get("precision", "")
+    precision = (result.profile.get("run") or {}).get("precision", "")
     head = f"accuracy of {precision} vs fp32" if precision else "accuracy vs fp32"
-    severity = "error" if isinstance(accuracy, dict) and accuracy.get("error") else "info"
+    severity = "error" if accuracy.get("error") else "info"
     lines: list[Line] = [(severity, f"{head} · {line}") for line in accuracy_lines(accuracy)]
-    quantization = result.get("quantization")
+    quantization = result.quantization
     if isinstance(quantization, dict):
         from ortbench_tui.precision.int8 import quantization_note
 
@@ -68,9 +86,9 @@ def accuracy_notes(result: dict[str, Any]) -> list[Line]:
     return lines
 
 
-def stop_lines(result: dict[str, Any]) -> list[Line]:
+def stop_lines(result: RunResult) -> list[Line]:
     """An "until ±x%" run: what stopped it (precision reached, or its time cap) and the CI."""
-    stopping = result.get("stopping")
+    stopping = result.stopping
     if not isinstance(stopping, dict) or stopping.get("rule") != "precision":
         return []
     from ortbench_tui.bench.run_watch import describe_stop
@@ -90,46 +108,64 @@ def ci_width_label(state: CiWidthState | None, target_pct: float, spent_s: float
     return f"until ±{target_pct:g}%: {now} · {spent_s:.0f} s"[:24]
 
 
-def memory_text(result: dict[str, Any]) -> str:
+def memory_text(result: RunResult) -> str:
     """`peak RSS 212 MiB · GPU memory 1.2 GiB peak` as the CLI prints it; the GPU part says
     why when it was not measured (no GPU, or no NVML)."""
-    rss = result.get("rss_peak_mb")
+    rss = result.rss_peak_mb
     text = f"peak RSS {rss:.0f} MiB" if isinstance(rss, (int, float)) else "peak RSS n/a"
-    gpu = result.get("gpu_mem_peak_mb")
-    active = ((result.get("providers") or {}).get("active") or ["CPUExecutionProvider"])[0]
+    gpu = result.gpu_mem_peak_mb
+    active = (active_eps(result) or ["CPUExecutionProvider"])[0]
+    note = result.gpu_mem_note
     if isinstance(gpu, (int, float)):
         text += f" · GPU memory peak {gpu:.0f} MiB"
-    elif result.get("gpu_mem_note") and active != "CPUExecutionProvider":
-        text += f" · GPU memory: {result['gpu_mem_note']}"
+    elif isinstance(note, str) and note and active != "CPUExecutionProvider":
+        text += f" · GPU memory: {note}"
     return text
 
 
+def result_status(result: RunResult) -> str:
+    """ok, cancelled or failed (a file without a status is ok)."""
+    from msgspec import UNSET
+
+    return "ok" if result.status is UNSET else result.status
+
+
+def result_warnings(result: RunResult) -> list[str]:
+    """The run's warnings ([] for a file without any)."""
+    from msgspec import UNSET
+
+    return [] if result.warnings is UNSET else result.warnings
+
+
 def result_lines(
-    result: dict[str, Any], saved: str | None = None, save_error: str | None = None
+    result: RunResult, saved: str | None = None, save_error: str | None = None
 ) -> list[Line]:
     """What a finished (or cancelled) run says under its histogram."""
+    from msgspec import UNSET
+
     lines: list[Line] = []
-    status = result.get("status", "ok")
+    status = result_status(result)
     if status == "cancelled":
-        lines.append(("warning", f"cancelled: partial result from {result.get('runs', 0)} runs"))
+        lines.append(("warning", f"cancelled: partial result from {result.runs} runs"))
     lines.append(provider_line(result))
     lines += accuracy_notes(result)
-    if "trace" in result:
+    if result.trace is not UNSET:
         lines.append(
             ("muted", "traced run: the latency includes the profiler's overhead (not saved)")
         )
-    threads = result.get("intra_op_threads")
+    threads = result.intra_op_threads
+    warmup = 0 if result.warmup_runs is UNSET else result.warmup_runs
     timing = (
-        f"create {_ms(result.get('session_create_ms'))} · first run "
-        f"{_ms(result.get('first_run_ms'))} · {result.get('runs', 0)} runs after "
-        f"{result.get('warmup_runs', 0)} warm-up"
+        f"create {_ms(result.session_create_ms)} · first run "
+        f"{_ms(result.first_run_ms)} · {result.runs} runs after "
+        f"{warmup} warm-up"
     )
-    if threads is not None:
+    if threads is not None and threads is not UNSET:
         timing += f" · intra-op threads {threads}"
     lines.append(("info", timing))
     lines.append(("info", memory_text(result)))
     lines += stop_lines(result)
-    for warning in result.get("warnings") or []:
+    for warning in result_warnings(result):
         if warning.startswith("cancelled:"):
             continue
         severity = "error" if warning.startswith("FALLBACK:") else "warning"
@@ -210,7 +246,7 @@ def model_lines(info: ModelInfo) -> list[Line]:
 def failed_lines(
     kind: str,
     message: str,
-    partial: dict[str, Any] | None,
+    partial: RunResult | None,
     streamed_runs: int,
     saved: str | None = None,
     save_error: str | None = None,
@@ -219,8 +255,8 @@ def failed_lines(
     partial result when the worker got that far)."""
     what = "bad input" if kind == "input" else "run failed"
     lines: list[Line] = [("error", f"✗ {what}: {message}")]
-    if partial:
-        runs = partial.get("runs", 0)
+    if partial is not None:
+        runs = partial.runs
         kept = f"saved as {saved}" if saved else f"not saved: {save_error or 'history is off'}"
         lines.append(("warning", f"partial result from {runs} runs ({kept})"))
         lines += result_lines(partial)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.gpu.ep_options import (
@@ -29,9 +29,19 @@ from ortbench_tui.gpu.ep_options import (
 from ortbench_tui.profile import (
     PROVIDER_ALIASES,
     SECTIONS,
+    CpuList,
+    DimTable,
+    EpNames,
+    Flag,
+    Kind,
+    Number,
+    Scalar,
+    ScalarTable,
+    SettingValue,
     check_value,
     ep_full_name,
     field_specs,
+    setting_value,
 )
 
 from .formatting import short_ep
@@ -46,11 +56,12 @@ class FieldSpec:
     section: str
     """session | provider | run, or "" for name/description."""
     key: str
-    kind: str
+    kind: Kind
     choices: tuple[str, ...] = ()
     minimum: int = 0
     doc: str = ""
-    default: Any = None
+    default: SettingValue | None = None
+    """The value of a new profile (None for name and description)."""
 
     @property
     def path(self) -> str:
@@ -81,7 +92,7 @@ def all_specs() -> list[FieldSpec]:
                     tuple(meta["choices"]),
                     meta["minimum"],
                     meta["doc"],
-                    default,
+                    setting_value(meta["kind"], default),
                 )
             )
     return out
@@ -99,14 +110,15 @@ def _toml_key(key: str) -> str:
     return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
 
 
-def format_inline_table(table: dict[str, Any]) -> str:
+def format_inline_table(table: Mapping[str, object]) -> str:
     """`{ a = 1, "b.c" = "x" }`, or "" for an empty table."""
     if not table:
         return ""
     return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_scalar(v)}" for k, v in table.items()) + " }"
 
 
-def parse_inline_table(text: str) -> dict[str, Any]:
+def parse_inline_table(text: str) -> dict[str, object]:
+    """A TOML inline table typed as text (its braces optional); its values are unchecked."""
     text = text.strip()
     if not text:
         return {}
@@ -121,18 +133,34 @@ def parse_inline_table(text: str) -> dict[str, Any]:
     return value
 
 
-def format_value(kind: str, value: Any) -> str:
-    """How a value of `kind` is shown in a text input."""
-    if kind in ("providers", "cpus"):
-        return ", ".join(str(v) for v in value)
-    if kind in ("scalars", "dims"):
-        return format_inline_table(value)
-    if kind == "float":
-        return f"{value:g}"
-    return str(value)
+def scalar_table(table: Mapping[str, object]) -> dict[str, Scalar]:
+    """`table` when every value is a string, number or boolean; else ValueError naming the key."""
+    out: dict[str, Scalar] = {}
+    for key, value in table.items():
+        if not isinstance(value, str | int | float | bool):
+            raise ValueError(f"{key}: expected a string, number or boolean")
+        out[key] = value
+    return out
 
 
-def _parse_raw(kind: str, text: str) -> Any:
+def format_value(value: SettingValue) -> str:
+    """How a value is shown in a text input."""
+    match value:
+        case EpNames(names):
+            return ", ".join(names)
+        case CpuList(cpus):
+            return ", ".join(str(v) for v in cpus)
+        case DimTable(table):
+            return format_inline_table(table)
+        case ScalarTable(table):
+            return format_inline_table(table)
+        case Number(number):
+            return f"{number:g}"
+        case _:
+            return str(value.value)
+
+
+def _parse_raw(kind: str, text: str) -> object:
     text = text.strip()
     if kind == "int":
         try:
@@ -163,11 +191,8 @@ def _parse_raw(kind: str, text: str) -> Any:
     return text if kind != "str" else text
 
 
-def parse_value(spec: FieldSpec, text: str) -> Any:
-    """The value typed for `spec`, checked like the TOML loader checks it.
-
-    Its type follows `spec.kind` (a number, "physical", EP names, CPUs, an inline table), as
-    the engine's `check_value` returns it: untyped there, so `Any` here and in the form.
+def parse_value(spec: FieldSpec, text: str) -> SettingValue:
+    """The value typed for `spec`, checked like the TOML loader checks it, with its tag.
 
     Raises:
         ValueError: with the reason, worded for the inline message.
@@ -175,11 +200,12 @@ def parse_value(spec: FieldSpec, text: str) -> Any:
     raw = text if spec.kind == "str" else text.strip()
     value = raw if spec.kind == "str" else _parse_raw(spec.kind, raw)
     try:
-        return check_value("editor", spec.path, spec.kind, spec.choices, value, spec.minimum)
+        checked = check_value("editor", spec.path, spec.kind, spec.choices, value, spec.minimum)
     except OrtbenchError as exc:
         message = str(exc)
         prefix = f"editor: {spec.path}: "
         raise ValueError(message.removeprefix(prefix)) from None
+    return setting_value(spec.kind, checked)
 
 
 def parse_dim(name: str, text: str) -> int | None:
@@ -241,8 +267,10 @@ class OptionSpec:
         return self.option.name
 
     @property
-    def default(self) -> Any:
-        return ORTBENCH_DEFAULTS.get(self.name, self.option.default)
+    def default(self) -> Scalar:
+        """The catalogue's default (a TOML scalar), or ortbench's where it differs."""
+        default: Scalar = ORTBENCH_DEFAULTS.get(self.name, self.option.default)
+        return default
 
     @property
     def doc(self) -> str:
@@ -306,7 +334,7 @@ def parse_option(spec: OptionSpec, text: str) -> int | str | None:
     return value
 
 
-def check_options(ep: str, options: dict[str, Any]) -> None:
+def check_options(ep: str, options: Mapping[str, Scalar]) -> None:
     """ValueError with the catalogue's message when an option is unknown or its value bad."""
     try:
         validate_provider_options(ep, options)
@@ -333,31 +361,31 @@ OTHER_OPTIONS_HINT = "{ key = value } for options not listed above"
 
 def field_hint(
     spec: FieldSpec,
-    value: Any,
+    value: SettingValue,
     physical_cores: int | None,
     logical_cores: int | None,
     working_providers: list[str] | None,
 ) -> str:
     """A short note beside the control of `spec` holding `value`."""
-    if spec.kind == "bool":
-        return "on" if value else "off"
+    if isinstance(value, Flag):
+        return "on" if value.value else "off"
     if spec.key == "intra_op_num_threads":
         cores = f"{physical_cores} cores" if physical_cores else "the physical cores"
         return f'"physical" = {cores} here · 0 = ORT default'
     if spec.kind == "provider":
-        return provider_hint(str(value), working_providers)
-    if spec.kind == "cpus":
-        return cpus_hint(value, logical_cores)[0]
-    if spec.path == "run.until_ci_pct":
-        return until_hint(value)
+        return provider_hint(str(value.value), working_providers)
+    if isinstance(value, CpuList):
+        return cpus_hint(value.value, logical_cores)[0]
+    if spec.path == "run.until_ci_pct" and isinstance(value, Number):
+        return until_hint(value.value)
     return SHORT_HINTS.get(spec.path, "")
 
 
-def until_hint(value: Any) -> str:
+def until_hint(value: float | str) -> str:
     """run.until_ci_pct: an "until ±x%" run replaces runs/duration."""
     try:
         pct = float(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return "until ±x% (p50's 95% CI); 0 = off"
     if pct > 0:
         return f"until p50 is known to ±{pct:g}% (runs/duration ignored)"

@@ -8,12 +8,13 @@ main screen's first frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .formatting import ci_width_label
+from .formatting import ci_width_label, result_status
 
 if TYPE_CHECKING:
     from ortbench_tui.bench.ci_stop import CiWidthState
+    from ortbench_tui.bench.result_record import RunResult
     from ortbench_tui.bench.runner import RunRequest
 
 Shown = tuple[str, float | None, float | None]
@@ -95,18 +96,19 @@ def planned_runs(streamed_total: float | None, request: RunRequest | None) -> in
     return int(timed) if isinstance(timed, int) and timed > 0 else None
 
 
-def end_phase(result: dict[str, Any], planned: int | None) -> tuple[str, tuple[int, int] | None]:
+def end_phase(result: RunResult, planned: int | None) -> tuple[str, tuple[int, int] | None]:
     """The label of a finished run and its bar as (total, progress); None for a full bar.
 
     A stopped run's bar stays at the share it measured; when how far it got is unknown (a
     duration run), an empty bar, never a full one."""
-    status = result.get("status", "ok")
+    status = result_status(result)
     if status == "ok":
         return "done", None
-    runs = int(result.get("runs") or 0)
+    runs = result.runs
     bar = (planned, runs) if planned and runs < planned else (1, 0)
-    run = (result.get("profile") or {}).get("run") or {}
-    duration, wall = run.get("duration_s") or 0, result.get("wall_s") or 0
+    run = result.profile.get("run") or {}
+    wall_s = result.wall_s
+    duration, wall = run.get("duration_s") or 0, wall_s if isinstance(wall_s, float) else 0
     if not planned and duration > 0 and wall > 0:  # a duration run: the share of its time
         bar = (1000, min(999, round(1000 * wall / duration)))
     return f"{status} after {runs} runs", bar

@@ -6,8 +6,20 @@ import numpy as np
 import pytest
 from tui_fakes import fixed_result, fixed_samples, write_profiles
 
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.errors import OrtbenchError
-from ortbench_tui.profile import Profile, load_profile, profile_to_dict
+from ortbench_tui.profile import (
+    CpuList,
+    EpNames,
+    Number,
+    Profile,
+    ScalarTable,
+    Text,
+    ThreadCount,
+    WholeNumber,
+    load_profile,
+    profile_to_dict,
+)
 from ortbench_tui.tui.charts import (
     histogram_picture,
     histogram_upper,
@@ -74,14 +86,14 @@ def test_stats_items_read_in_order():
 @pytest.mark.parametrize(
     ("kind", "text", "value"),
     [
-        ("int", "12", 12),
-        ("threads", "physical", "physical"),
-        ("threads", "3", 3),
-        ("float", "2.5", 2.5),
-        ("cpus", "0, 2", [0, 2]),
-        ("providers", "cpu, cuda", ["cpu", "cuda"]),
-        ("scalars", '{ "a.b" = 1, c = "x" }', {"a.b": 1, "c": "x"}),
-        ("str", " a ", " a "),
+        ("int", "12", WholeNumber(12)),
+        ("threads", "physical", ThreadCount("physical")),
+        ("threads", "3", ThreadCount(3)),
+        ("float", "2.5", Number(2.5)),
+        ("cpus", "0, 2", CpuList([0, 2])),
+        ("providers", "cpu, cuda", EpNames(["cpu", "cuda"])),
+        ("scalars", '{ "a.b" = 1, c = "x" }', ScalarTable({"a.b": 1, "c": "x"})),
+        ("str", " a ", Text(" a ")),
     ],
 )
 def test_parse_value_accepts(kind, text, value):
@@ -154,8 +166,8 @@ def test_result_lines_colour_fallback_as_error():
         active=["CPUExecutionProvider"],
     )
     result["profile"]["provider"]["name"] = "cuda"
-    assert provider_line(result)[0] == "error"
-    lines = result_lines(result, saved="x.json")
+    assert provider_line(run_record(result))[0] == "error"
+    lines = result_lines(run_record(result), saved="x.json")
     assert ("error", "✗ FALLBACK: CUDA did not load") in lines
     assert lines[-1] == ("muted", "saved to history as x.json")
 
@@ -317,9 +329,13 @@ def test_columns_are_chosen_by_importance_when_narrow():
 
 def test_result_lines_show_peak_rss_and_gpu_memory_as_the_cli_does():
     result = fixed_result(fixed_samples(100))
-    assert ("info", "peak RSS 80 MiB") in result_lines(result)
+    assert ("info", "peak RSS 80 MiB") in result_lines(run_record(result))
     result.update(gpu_mem_peak_mb=1234.0, rss_peak_mb=512.4)
-    assert ("info", "peak RSS 512 MiB · GPU memory peak 1234 MiB") in result_lines(result)
+    assert ("info", "peak RSS 512 MiB · GPU memory peak 1234 MiB") in result_lines(
+        run_record(result)
+    )
     cuda = fixed_result(fixed_samples(100), active=["CUDAExecutionProvider"])
     cuda.update(gpu_mem_peak_mb=None, gpu_mem_note="NVML not available")
-    assert ("info", "peak RSS 80 MiB · GPU memory: NVML not available") in result_lines(cuda)
+    assert ("info", "peak RSS 80 MiB · GPU memory: NVML not available") in result_lines(
+        run_record(cuda)
+    )

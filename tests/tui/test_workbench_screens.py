@@ -307,6 +307,7 @@ async def test_keys_are_in_the_palette_and_hidden_while_a_run_goes(app_factory):
 
 
 async def test_a_reduced_precision_run_shows_its_accuracy():
+    from ortbench_tui.bench.result_record import run_record
     from ortbench_tui.tui.formatting import result_lines
 
     result = fixed_result(fixed_samples(200))
@@ -314,6 +315,8 @@ async def test_a_reduced_precision_run_shows_its_accuracy():
     result["accuracy"] = {
         "y": {"cosine": 0.99999, "max_abs_err": 1e-3, "mean_abs_err": 4e-4, "ref_max_abs": 3.1}
     }
-    lines = [text for _, text in result_lines(result)]
+    lines = [text for _, text in result_lines(run_record(result))]
     assert lines[1].startswith("accuracy of fp16 vs fp32 · y: cosine 0.99999000")
-    assert not any("accuracy" in t for _, t in result_lines(fixed_result(fixed_samples(200))))
+    assert not any(
+        "accuracy" in t for _, t in result_lines(run_record(fixed_result(fixed_samples(200))))
+    )

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ortbench_tui.bench.result_record import RunResult, record_dict, result_problem, run_record
+from ortbench_tui.bench.result_record import (
+    ResultProblem,
+    RunResult,
+    record_dict,
+    result_problem,
+    result_view,
+    run_record,
+)
 from ortbench_tui.bench.results import load_result
 from ortbench_tui.errors import OrtbenchError
 
@@ -177,3 +184,20 @@ def test_a_final_of_another_kind_is_said_as_such():
     assert done.final_as(CurveFinal).warnings == ["a note"]
     with pytest.raises(TypeError, match="sent a CurveFinal where a RunFinal was due"):
         done.final_as(RunFinal)
+
+
+@pytest.mark.parametrize(("name", "data"), old_runs(), ids=[n for n, _ in old_runs()])
+def test_a_screen_reads_the_same_record_as_the_check(name, data):
+    assert result_view(data) == run_record(data)
+
+
+def test_a_screen_reads_a_result_whose_trace_only_the_trace_screen_refuses():
+    data = json.loads(OLD_RUNS[0].read_text())
+    data["trace"] = {"nodes": [{"calls": -1}]}
+    with pytest.raises(ResultProblem, match="trace"):
+        run_record(data)
+    record = result_view(data)
+    assert record.trace == {"nodes": [{"calls": -1}]} and record.runs == data["runs"]
+    del data["latency_ms"]
+    with pytest.raises(ResultProblem, match="latency_ms"):
+        result_view(data)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
+import msgspec
+from msgspec import UnsetType
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.run_inputs import shapes_of, shapes_text
 from ortbench_tui.errors import OrtbenchError
 
 from ..columns import Column, fill_table
-from ..formatting import short_ep, when
+from ..formatting import active_eps, short_ep, when
 from ..keys import bindings
 from ..literal import literal
 from ..widgets.footer import WorkbenchFooter
@@ -21,6 +24,7 @@ from ..widgets.notes import Notes
 from ..widgets.run_panel import RunPanel
 
 if TYPE_CHECKING:
+    from ortbench_tui.bench.result_record import RunResult
     from ortbench_tui.bench.runner import RunRequest
 
 
@@ -50,11 +54,12 @@ class RunDetailScreen(Screen[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
+        from ortbench_tui.bench.result_record import result_view
         from ortbench_tui.bench.results import load_result, read_samples
 
         panel = self.query_one(RunPanel)
         try:
-            result = load_result(self.path)
+            result = result_view(load_result(self.path))
         except (OrtbenchError, OSError, ValueError) as exc:
             panel.show_notes([("error", f"✗ {exc}")])
             self.notify(str(exc), title="Cannot open this run", severity="error")
@@ -62,11 +67,9 @@ class RunDetailScreen(Screen[None]):
         # An unreadable .npy loses only the histogram: the figures in the JSON still stand.
         samples, why = read_samples(self.path)
         samples_error = f"raw samples could not be read: {why}" if why else ""
-        model = result.get("model", {}).get("name", "?")
-        profile = result.get("profile", {}).get("name", "?")
-        panel.border_title = literal(
-            f"{model} × {profile} · {when(str(result.get('created', '')))}"
-        )
+        model = _given(result.model.name) or "?"
+        profile = result.profile.get("name", "?")
+        panel.border_title = literal(f"{model} × {profile} · {when(_given(result.created))}")
         panel.show_result(result, samples)
         if samples is None:
             notes = panel.query_one(Notes)
@@ -84,27 +87,29 @@ def _fmt_ms(value: object) -> str:
     return format_ms(value) if isinstance(value, (int, float)) else "-"
 
 
-def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+def _given(text: str | UnsetType) -> str:
+    """A text field of a result, "" when the file lacks it."""
+    return "" if isinstance(text, UnsetType) else text
+
+
+def compare_rows(a: RunResult, b: RunResult) -> list[tuple[str, str, str, str]]:
     """(what, A, B, B vs A) rows; latency ratios are B/A (below 1 = B is faster)."""
     rows: list[tuple[str, str, str, str]] = []
 
-    def text(r: dict[str, Any], *keys: str) -> str:
-        value: object = r
-        for k in keys:
-            value = value.get(k) if isinstance(value, dict) else None
-        return "-" if value is None else str(value)
+    def text(value: object) -> str:
+        return "-" if value is None or isinstance(value, UnsetType) else str(value)
 
-    for label, keys in (
-        ("model", ("model", "name")),
-        ("profile", ("profile", "name")),
-        ("status", ("status",)),
-        ("runs", ("runs",)),
+    for label, (va, vb) in (
+        ("model", (a.model.name, b.model.name)),
+        ("profile", (a.profile.get("name"), b.profile.get("name"))),
+        ("status", (a.status, b.status)),
+        ("runs", (a.runs, b.runs)),
     ):
-        rows.append((label, text(a, *keys), text(b, *keys), ""))
-    rows.append(("when", when(a.get("created", "")), when(b.get("created", "")), ""))
-    pa, pb = (((r.get("profile") or {}).get("run") or {}).get("precision", "fp32") for r in (a, b))
+        rows.append((label, text(va), text(vb), ""))
+    rows.append(("when", when(_given(a.created)), when(_given(b.created)), ""))
+    pa, pb = ((r.profile.get("run") or {}).get("precision", "fp32") for r in (a, b))
     rows.append(("precision", str(pa), str(pb), ""))
-    la, lb = a.get("latency_ms") or {}, b.get("latency_ms") or {}
+    la, lb = (msgspec.to_builtins(r.latency_ms) for r in (a, b))
     for key, label in (
         ("p50", "p50"),
         ("p90", "p90"),
@@ -121,7 +126,7 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, s
             else ""
         )
         rows.append((label, _fmt_ms(va), _fmt_ms(vb), ratio))
-    cva, cvb = a.get("cv"), b.get("cv")
+    cva, cvb = a.cv, b.cv
     rows.append(
         (
             "CV",
@@ -130,7 +135,7 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, s
             "",
         )
     )
-    ta, tb = a.get("throughput_per_s"), b.get("throughput_per_s")
+    ta, tb = (r.throughput_per_s if isinstance(r.throughput_per_s, float) else None for r in (a, b))
     rows.append(
         (
             "inf/s",
@@ -139,16 +144,14 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, s
             f"{tb / ta:.2f}x" if ta and tb else "",
         )
     )
-    rows.append(
-        ("create", _fmt_ms(a.get("session_create_ms")), _fmt_ms(b.get("session_create_ms")), "")
-    )
-    rows.append(("first run", _fmt_ms(a.get("first_run_ms")), _fmt_ms(b.get("first_run_ms")), ""))
+    rows.append(("create", _fmt_ms(a.session_create_ms), _fmt_ms(b.session_create_ms), ""))
+    rows.append(("first run", _fmt_ms(a.first_run_ms), _fmt_ms(b.first_run_ms), ""))
 
-    def eps(r: dict[str, Any]) -> str:
-        return ", ".join(short_ep(x) for x in (r.get("providers") or {}).get("active") or []) or "-"
+    def eps(r: RunResult) -> str:
+        return ", ".join(short_ep(x) for x in active_eps(r)) or "-"
 
     rows.append(("EPs", eps(a), eps(b), ""))
-    sa, sb = shapes_of(a), shapes_of(b)
+    sa, sb = shapes_of(record_dict(a)), shapes_of(record_dict(b))
     differ = "different!" if sa is not None and sb is not None and sa != sb else ""
     rows.append(("inputs", shapes_text(sa), shapes_text(sb), differ))
     return rows
@@ -188,11 +191,12 @@ class CompareScreen(Screen[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
+        from ortbench_tui.bench.result_record import result_view
         from ortbench_tui.bench.results import load_result
 
         table = self.query_one(DataTable)
         try:
-            a, b = (load_result(p) for p in self.paths)
+            a, b = (result_view(load_result(p)) for p in self.paths)
         except OrtbenchError as exc:
             fill_table(table, SIDE_BY_SIDE, [], self.size.width)
             self.notify(str(exc), title="Cannot compare", severity="error")

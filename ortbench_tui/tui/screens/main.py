@@ -5,7 +5,7 @@ keys start lives with its concept: `job_start` (jobs from the selection), `profi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,7 +17,7 @@ from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.text import format_ms
 
 from ..columns import middle_ellipsis
-from ..formatting import entry_readiness
+from ..formatting import entry_readiness, result_status, result_warnings
 from ..keys import bindings
 from ..literal import literal
 from ..messages import ModelInspected
@@ -59,6 +59,9 @@ WORKBENCH_ACTIONS = ("trace", "compare", "practices", "sweep", "curve", "load")
 """Actions that need a model and a profile, and no run going."""
 WORKBENCH_ACTION_OF = {"comparison": "compare", "practices check": "practices"}
 """`_runnable`'s words for the actions, where they differ from the action's name."""
+
+if TYPE_CHECKING:
+    from ortbench_tui.bench.result_record import RunResult
 
 
 def run_title(model: str, profile: str, width: int) -> str:
@@ -465,25 +468,29 @@ class MainScreen(WorkerErrors, Screen[None]):
 
     @on(RunPanel.Finished)
     def _run_finished(self, event: RunPanel.Finished) -> None:
-        if "trace" in event.result:
-            self.show_trace(event.result)
+        from msgspec import UNSET
+
+        if event.record.trace is not UNSET:
+            self.show_trace(event.record)
         else:
-            self.notify_finished(event.result, event.save_error)
+            self.notify_finished(event.record, event.save_error)
 
     @on(RunPanel.Failed)
     def _run_failed(self, event: RunPanel.Failed) -> None:
         title = "Bad input" if event.kind == "input" else "Run failed"
         self.notify(event.message, title=title, severity="error", timeout=10)
 
-    def notify_finished(self, result: dict[str, Any], save_error: str | None) -> None:
+    def notify_finished(self, result: RunResult, save_error: str | None) -> None:
         """Latency in one line; the EP fallback and a failed save to history stand out."""
-        lat = result.get("latency_ms") or {}
-        status = result.get("status", "ok")
-        p50, p99 = lat.get("p50"), lat.get("p99")
-        text = f"p50 {format_ms(p50)} · p99 {format_ms(p99)} · {result.get('runs')} runs"
+        from msgspec import UnsetType
+
+        lat = result.latency_ms
+        status = result_status(result)
+        p50, p99 = (None if isinstance(v, UnsetType) else v for v in (lat.p50, lat.p99))
+        text = f"p50 {format_ms(p50)} · p99 {format_ms(p99)} · {result.runs} runs"
         title = "Run finished" if status == "ok" else f"Run {status}"
         self.notify(text, title=title, timeout=5)
-        if any(w.startswith("FALLBACK:") for w in result.get("warnings") or []):
+        if any(w.startswith("FALLBACK:") for w in result_warnings(result)):
             self.notify(
                 "the requested EP did not run this model; see the run panel",
                 title="EP fallback",
@@ -493,14 +500,16 @@ class MainScreen(WorkerErrors, Screen[None]):
         if save_error:
             self.notify(save_error, title="Not saved to history", severity="error", timeout=10)
 
-    def show_trace(self, result: dict[str, Any]) -> None:
+    def show_trace(self, result: RunResult) -> None:
         """A traced run ended: open its trace, or say why there is none."""
+        from msgspec import UnsetType
+
         from ortbench_tui.bench.result_record import ResultProblem, UnreadableTrace, trace_record
 
         from .trace import TraceScreen
 
-        section = result.get("trace")
-        status = result.get("status", "ok")
+        section = result.trace
+        status = result_status(result)
         if status != "ok" or not isinstance(section, dict):
             self.notify(
                 f"the traced run was {status}: no trace to show",
@@ -515,6 +524,6 @@ class MainScreen(WorkerErrors, Screen[None]):
             return
         if isinstance(summary, UnreadableTrace):
             self.notify(summary.error, title="Trace incomplete", severity="error", timeout=10)
-        model = (result.get("model") or {}).get("name", "?")
-        profile = (result.get("profile") or {}).get("name", "?")
+        model = "?" if isinstance(result.model.name, UnsetType) else result.model.name
+        profile = result.profile.get("name", "?")
         self.app.push_screen(TraceScreen(summary, f"{model} × {profile}"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from collections.abc import Mapping
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,7 +21,17 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from ortbench_tui.profile import SECTIONS, Profile
+from ortbench_tui.profile import (
+    SECTIONS,
+    CpuList,
+    Flag,
+    Profile,
+    Scalar,
+    SettingValue,
+    Text,
+    read_setting,
+    write_setting,
+)
 
 from ..formatting import short_ep
 from ..literal import literal
@@ -44,6 +54,7 @@ from ..profile_fields import (
     parse_option,
     parse_value,
     provider_choices,
+    scalar_table,
 )
 from .notes import Notes
 
@@ -123,7 +134,7 @@ def dim_rows(
 
 
 def option_rows(
-    ep: str, options: dict[str, Any], raw: dict[str, str], cursor_blink: bool
+    ep: str, options: Mapping[str, Scalar], raw: dict[str, str], cursor_blink: bool
 ) -> list[FormRow]:
     """One row per common option of the EP `ep` (from ORT's option catalogue), then one for
     the other options; each row's hint is ORT's documentation line of the option."""
@@ -259,40 +270,38 @@ class ProfileForm(VerticalScroll):
                 row.set_hint(f"✗ {reason}", invalid=True)
         self._refresh_problems()
 
-    def _current(self, spec: FieldSpec) -> Any:
-        if not spec.section:
-            return getattr(self.profile, spec.key)
-        return getattr(getattr(self.profile, spec.section), spec.key)
+    def _current(self, spec: FieldSpec) -> SettingValue:
+        return read_setting(self.profile, spec.section, spec.key)
 
     def _row(self, spec: FieldSpec) -> FormRow:
         value = self._current(spec)
         control: Widget
-        if spec.kind == "enum":
+        if spec.kind == "enum" and isinstance(value, Text):
             control = Select(
                 [(c, c) for c in spec.choices],
-                value=value,
+                value=value.value,
                 allow_blank=False,
                 id=spec.widget_id,
                 compact=True,
             )
-        elif spec.kind == "provider":
+        elif spec.kind == "provider" and isinstance(value, Text):
             control = Select(
-                provider_choices(value, self.working_providers),
-                value=value,
+                provider_choices(value.value, self.working_providers),
+                value=value.value,
                 allow_blank=False,
                 id=spec.widget_id,
                 compact=True,
             )
-        elif spec.kind == "bool":
-            control = Switch(value, id=spec.widget_id)
+        elif isinstance(value, Flag):
+            control = Switch(value.value, id=spec.widget_id)
         else:
-            text = self.raw.get(spec.path, format_value(spec.kind, value))
+            text = self.raw.get(spec.path, format_value(value))
             control = text_input(text, spec.widget_id, self.cursor_blink)
         return FormRow(
             spec.key, control, self._hint(spec, value), spec.doc, f"row-{spec.widget_id}"
         )
 
-    def _hint(self, spec: FieldSpec, value: Any) -> str:
+    def _hint(self, spec: FieldSpec, value: SettingValue) -> str:
         return field_hint(
             spec, value, self.physical_cores, self.logical_cores, self.working_providers
         )
@@ -341,9 +350,8 @@ class ProfileForm(VerticalScroll):
         if row is not None:
             row.set_hint(f"✗ {reason}", invalid=True)
 
-    def _set(self, spec: FieldSpec, value: Any) -> None:
-        target = self.profile if not spec.section else getattr(self.profile, spec.section)
-        setattr(target, spec.key, value)
+    def _set(self, spec: FieldSpec, value: SettingValue) -> None:
+        write_setting(self.profile, spec.section, spec.key, value)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -358,8 +366,8 @@ class ProfileForm(VerticalScroll):
                 value = parse_value(spec, text)
                 self._set(spec, value)
                 hint, warn = self._hint(spec, value), False
-                if spec.kind == "cpus":
-                    hint, warn = cpus_hint(value, self.logical_cores)
+                if isinstance(value, CpuList):
+                    hint, warn = cpus_hint(value.value, self.logical_cores)
                 self._accept(path, row, hint, warn)
             elif wid.startswith("f-dim-"):
                 name = path.rsplit(".", 1)[1]
@@ -368,10 +376,7 @@ class ProfileForm(VerticalScroll):
                 unset = self._dims[name] is None and name in self.symbolic_dims
                 self._accept(path, row, dim_hint(name, unset, self.symbolic_dims), warn=unset)
             elif wid == OTHER_OPTIONS_ID:
-                other = parse_inline_table(text)
-                for key, value in other.items():
-                    if not isinstance(value, (str, int, float, bool)):
-                        raise ValueError(f"{key}: expected a string, number or boolean")
+                other = scalar_table(parse_inline_table(text))
                 options = self._with_other_options(other)
                 check_options(self.profile.provider_ep, options)  # refused: profile unchanged
                 self.profile.provider.options = options
@@ -392,7 +397,7 @@ class ProfileForm(VerticalScroll):
         wid = event.select.id or ""
         if wid in self.specs:
             spec = self.specs[wid]
-            value = event.value
+            value = Text(str(event.value))
             if value == self._current(spec):
                 return
             self._set(spec, value)
@@ -414,9 +419,10 @@ class ProfileForm(VerticalScroll):
         row = self._row_of(event.switch)
         if wid in self.specs:
             spec = self.specs[wid]
-            self._set(spec, bool(event.value))
+            value = Flag(bool(event.value))
+            self._set(spec, value)
             if row is not None:
-                row.set_hint(self._hint(spec, event.value))
+                row.set_hint(self._hint(spec, value))
         elif wid.startswith("f-opt-"):
             opt = self._option_spec(wid)
             if opt is not None:
@@ -439,10 +445,12 @@ class ProfileForm(VerticalScroll):
         else:
             options[opt.name] = value
 
-    def _with_other_options(self, other: dict[str, Any]) -> dict[str, Any]:
+    def _with_other_options(self, other: dict[str, Scalar]) -> dict[str, Scalar]:
         """The options of the rows, with `other` for all the rest."""
         known = {o.name for o in ep_option_specs(self.profile.provider_ep)}
-        options = {k: v for k, v in self.profile.provider.options.items() if k in known}
+        options: dict[str, Scalar] = {
+            k: v for k, v in self.profile.provider.options.items() if k in known
+        }
         options.update(other)
         return options
 

@@ -38,13 +38,14 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ortbench_tui.bench.ci_stop import CiWidthState
+    from ortbench_tui.bench.result_record import RunResult
     from ortbench_tui.bench.results import Samples
     from ortbench_tui.bench.runner import RunRequest
 
     from ..workbench import RunJob, SaveResult, StartRun
 
-Outcome: TypeAlias = "tuple[dict[str, Any], np.ndarray, str | None, str | None]"
-"""(result, samples, history file name, why it was not saved)."""
+Outcome: TypeAlias = "tuple[dict[str, Any], RunResult, np.ndarray, str | None, str | None]"
+"""(result as saved, its record, samples, history file name, why it was not saved)."""
 
 REDRAW_HZ = 10.0
 CHART_INTERVAL_S = 0.5
@@ -89,8 +90,14 @@ class RunPanel(WorkerErrors, Vertical):
             saved: Path | None,
             save_error: str | None,
         ) -> None:
+            # Lazily, like the engine's modules: the panel is on the first frame's path.
+            from ortbench_tui.bench.result_record import result_view
+
             super().__init__()
             self.result, self.samples_ns = result, samples_ns
+            """The result as the engine built it (and saved it: the engine's save takes it)."""
+            self.record = result_view(result)
+            """The same result, read through its record."""
             self.saved, self.save_error = saved, save_error
 
     class Failed(Message):
@@ -100,12 +107,13 @@ class RunPanel(WorkerErrors, Vertical):
             self,
             kind: str,
             message: str,
-            partial: dict[str, Any] | None,
+            partial: RunResult | None,
             saved: Path | None = None,
             save_error: str | None = None,
         ) -> None:
             super().__init__()
             self.kind, self.message, self.partial = kind, message, partial
+            """What the run measured before it failed, read through its record."""
             self.saved, self.save_error = saved, save_error
 
     running: reactive[bool] = reactive(False, init=False)
@@ -205,11 +213,11 @@ class RunPanel(WorkerErrors, Vertical):
             self.query_one(LatencyHistogram).clear()
             self.query_one(RunIndexChart).clear()
             return False
-        result, samples, saved, save_error = outcome
+        result, record, samples, saved, save_error = outcome
         self.outcome_key = key
         self.last_result, self.last_samples = result, samples
-        self._show_end_phase(result)
-        self.show_result(result, samples, saved, save_error)
+        self._show_end_phase(record)
+        self.show_result(record, samples, saved, save_error)
         return True
 
     def show_notes(self, lines: list[Line]) -> None:
@@ -217,7 +225,7 @@ class RunPanel(WorkerErrors, Vertical):
 
     def show_result(
         self,
-        result: dict[str, Any],
+        result: RunResult,
         samples_ns: np.ndarray | None,
         saved: str | None = None,
         save_error: str | None = None,
@@ -226,16 +234,22 @@ class RunPanel(WorkerErrors, Vertical):
         """Draw a finished result (live or from history) with its exact statistics. `live`:
         the run just streamed, whose histogram and batch sums stand in for samples that are
         missing (a failed run) or too many to read again (past a million runs)."""
-        stats = {**(result.get("latency_ms") or {}), "cv": result.get("cv")}
-        stats = {k: (v if isinstance(v, (int, float)) else float("nan")) for k, v in stats.items()}
+        import msgspec
+
+        figures: dict[str, object] = {**msgspec.to_builtins(result.latency_ms), "cv": result.cv}
+        stats = {
+            k: (v if isinstance(v, (int, float)) else float("nan")) for k, v in figures.items()
+        }
+        throughput = result.throughput_per_s
         self.query_one(StatsView).show(
-            stats_items(stats, int(result.get("runs") or 0), result.get("throughput_per_s"))
+            stats_items(stats, result.runs, throughput if isinstance(throughput, float) else None)
         )
         from ortbench_tui.bench.stats import EXACT_LIMIT
 
-        runs = [s.get("run") for s in result.get("shifts") or [] if isinstance(s, dict)]
+        recorded = [] if result.shifts is msgspec.UNSET else result.shifts
+        runs = [s.get("run") for s in recorded if isinstance(s, dict)]
         shifts = [r for r in runs if isinstance(r, int)]
-        upper = histogram_upper(stats, int(result.get("runs") or 0))
+        upper = histogram_upper(stats, result.runs)
         exact = samples_ns is not None and samples_ns.size <= EXACT_LIMIT
         if live is not None and live.size and not exact:
             hist = live.histogram_copy()[1]
@@ -291,7 +305,9 @@ class RunPanel(WorkerErrors, Vertical):
                     else (None, None)
                 )
                 self.post_message(
-                    self.Failed(event.kind, event.message, event.partial, saved, save_error)
+                    self.Failed(
+                        event.kind, event.message, _partial_record(event.partial), saved, save_error
+                    )
                 )
                 return
             if event.new_samples_ns is not None and not live.shared:
@@ -312,7 +328,8 @@ class RunPanel(WorkerErrors, Vertical):
 
     def _save(self, result: dict[str, Any], samples: Samples) -> tuple[Path | None, str | None]:
         """Keep the run in history (only runs that measured something, and not traced ones:
-        the profiler's overhead is in their latency, as `ortbench trace` says too)."""
+        the profiler's overhead is in their latency, as `ortbench trace` says too). The
+        engine's save takes the result as the engine built it, so it is passed on untouched."""
         if self._save_result is None or not result.get("runs") or "trace" in result:
             return None, None
         try:
@@ -362,23 +379,26 @@ class RunPanel(WorkerErrors, Vertical):
 
     @on(Finished)
     def _on_finished(self, message: Finished) -> None:
+        from msgspec import UNSET
+
         self._stop_timer()
-        result = message.result
+        result, record = message.result, message.record
         self.last_result, self.last_samples = result, message.samples_ns
-        self._show_end_phase(result)
+        self._show_end_phase(record)
         saved = message.saved.name if message.saved else None
-        if self.outcome_key is not None and "trace" not in result:
+        if self.outcome_key is not None and record.trace is UNSET:
             self.outcomes[self.outcome_key] = (
                 result,
+                record,
                 message.samples_ns,
                 saved,
                 message.save_error,
             )
-        self.show_result(result, message.samples_ns, saved, message.save_error, live=self.live)
+        self.show_result(record, message.samples_ns, saved, message.save_error, live=self.live)
         self.running = False
 
-    def _show_end_phase(self, result: dict[str, Any]) -> None:
-        text, bar = end_phase(result, result.get("planned_runs") or self._planned_runs())
+    def _show_end_phase(self, result: RunResult) -> None:
+        text, bar = end_phase(result, self._planned_runs())
         if bar is None:
             self._set_phase(text, 1, 1)
             return
@@ -391,7 +411,7 @@ class RunPanel(WorkerErrors, Vertical):
     def _on_failed(self, message: Failed) -> None:
         self._stop_timer()
         streamed = self.live.size
-        if message.partial:  # the bar stays at the share measured
+        if message.partial is not None:  # the bar stays at the share measured
             self._show_end_phase(message.partial)
             self.show_result(message.partial, None, live=self.live)
         else:
@@ -453,3 +473,16 @@ class RunPanel(WorkerErrors, Vertical):
         # The position (progress messages of the timed phase are not drawn one by one).
         if size and not self._cancel_requested:
             self._show_position(live.phase, live.done, live.total, live.elapsed_s, live.eta_s)
+
+
+def _partial_record(partial: dict[str, Any] | None) -> RunResult | None:
+    """The record of a failed run's partial result; None without one, or when even the
+    record cannot read it (the failure's own message still stands)."""
+    from ortbench_tui.bench.result_record import ResultProblem, result_view
+
+    if not partial:
+        return None
+    try:
+        return result_view(partial)
+    except ResultProblem:
+        return None
