@@ -69,13 +69,12 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.slow
-def test_first_frame_imports_neither_onnx_nor_onnxruntime(tmp_path):
-    """The real app (built-in samples, ./models, shipped profiles) up to its first frame: no
-    import of onnx, onnxruntime or ml_dtypes starts before it, in the UI thread or a worker."""
+def assert_nothing_early(tmp_path, probe: str, modules) -> None:
+    """Run `probe` (it prints "early:" and the modules of `modules` imported before the first
+    frame) in a fresh interpreter and fail naming any."""
     env = {**os.environ, "ORTBENCH_DATA_DIR": str(tmp_path / "data")}
     proc = subprocess.run(
-        [sys.executable, "-c", FIRST_FRAME_PROBE, ",".join(ENGINE_IMPORTS)],
+        [sys.executable, "-c", probe, ",".join(modules)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -86,6 +85,13 @@ def test_first_frame_imports_neither_onnx_nor_onnxruntime(tmp_path):
     report = proc.stdout.strip().splitlines()[-1:]
     assert report and report[0].startswith("early:"), proc.stdout[-2000:] + proc.stderr[-2000:]
     assert report[0] == "early:", f"imported before the first frame: {report[0]}"
+
+
+@pytest.mark.slow
+def test_first_frame_imports_neither_onnx_nor_onnxruntime(tmp_path):
+    """The real app (built-in samples, ./models, shipped profiles) up to its first frame: no
+    import of onnx, onnxruntime or ml_dtypes starts before it, in the UI thread or a worker."""
+    assert_nothing_early(tmp_path, FIRST_FRAME_PROBE, ENGINE_IMPORTS)
 
 
 HEAVY_BEFORE_FIRST_FRAME = (
@@ -148,19 +154,7 @@ sys.exit(code)
 def test_ortbench_alone_imports_nothing_heavy_before_its_first_frame(tmp_path):
     """`ortbench` with no arguments, through the CLI as the command runs it (headless), up to
     its first frame: none of HEAVY_BEFORE_FIRST_FRAME is imported before it."""
-    env = {**os.environ, "ORTBENCH_DATA_DIR": str(tmp_path / "data")}
-    proc = subprocess.run(
-        [sys.executable, "-c", CLI_FIRST_FRAME_PROBE, ",".join(HEAVY_BEFORE_FIRST_FRAME)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    report = proc.stdout.strip().splitlines()[-1:]
-    assert report and report[0].startswith("early:"), proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert report[0] == "early:", f"imported before the first frame: {report[0]}"
+    assert_nothing_early(tmp_path, CLI_FIRST_FRAME_PROBE, HEAVY_BEFORE_FIRST_FRAME)
 
 
 def test_header_line_names_gpus_with_sm_counts():
