@@ -270,6 +270,7 @@ class CompareRun:
                 if until is not None:
                     until.calls_alternated = msg.alternation == "call"
                     until.generation_rounds = msg.recycle_rounds
+                    until.renewal_s = sum(m.get("session_create_ms") or 0.0 for m in metas) / 1e3
                     until.timed_started()
             elif isinstance(msg, Block):
                 streams[msg.index].add(msg.samples_ns)

@@ -42,8 +42,8 @@ from ..verdict import Verdict
 from .model import Comparison
 
 PACE_ROUNDS = 2
-"""Rounds whose pace turns the budget into rounds (all sessions still run in them); with
-sessions renewed, one renewal more (`pace_rounds`), so the pace counts what renewing costs."""
+"""Rounds whose pace turns the budget into rounds (all sessions still run in them); what
+renewing the sessions will cost is added from their creation times (`renewal_s`)."""
 GENERATION_ROUNDS = 5
 """Rounds a generation of sessions lives (they are then retired and made afresh): after the
 first look (10 rounds) the session part of the CI rests on twice the sessions alive at once,
@@ -100,6 +100,10 @@ class UntilDecided:
         self.stopped_child = False
         self.generation_rounds = settings.generation_rounds
         """How often the child renews its sessions: the settings' until its Schedule says."""
+        self.renewal_s = 0.0
+        """What renewing every session once costs (their creation times): the pace of the
+        first rounds has no renewal in it, and a plan that left it out would count on
+        rounds the budget cannot hold (more looks, each at a stricter level)."""
         self.calls_alternated = False
         """The child alternates each session group's profiles call by call (its Schedule
         says so): the pairs' sessions are then drawn together (`ratio_spread`)."""
@@ -150,7 +154,7 @@ class UntilDecided:
         if self._timed_from is None:
             self.timed_started()
         unplanned = all(r is None for r in self.rules)
-        if unplanned and (self.settings.max_rounds or self._all_rounds() >= self.pace_rounds):
+        if unplanned and (self.settings.max_rounds or self._all_rounds() >= PACE_ROUNDS):
             self._plan()
         for i in range(len(self.rules)):
             self._feed(i)
@@ -159,14 +163,6 @@ class UntilDecided:
         if self.elapsed_s >= self.settings.budget_s and self._all_rounds() >= MIN_CI_ROUNDS:
             self.finish()
         self._maybe_stop_child()
-
-    @property
-    def pace_rounds(self) -> int:
-        """Rounds measured before the look plan is fixed: PACE_ROUNDS, and past the first
-        renewal of the sessions when there is one (the rounds already in are looked at in
-        order once the plan is fixed, so no look is lost by waiting)."""
-        g = self.generation_rounds
-        return max(PACE_ROUNDS, g + 1 if g >= MIN_CI_ROUNDS else 0)
 
     def finish(self) -> None:
         """Time is up (or the child ended): one last look for every pair still open."""
@@ -188,6 +184,8 @@ class UntilDecided:
     def _plan(self) -> None:
         rounds = max(self._all_rounds(), 1)
         round_s = max(self.elapsed_s, 1e-6) / rounds
+        if self.generation_rounds >= MIN_CI_ROUNDS:
+            round_s += self.renewal_s / self.generation_rounds
         max_rounds = self.settings.max_rounds or max_rounds_for(self.settings.budget_s, round_s)
         # A budget too short for two generations before its one look keeps its sessions
         # (the child renews them all the same; their rounds then count as one generation's).
