@@ -221,3 +221,23 @@ def test_until_decided_eta_counts_the_budget_from_the_timed_rounds():
             etas[ev.phase] = ev.eta_s
     assert etas["setup"] == pytest.approx(budget, abs=0.05)
     assert etas["timed"] is not None and etas["timed"] > budget - 0.3
+
+
+@pytest.mark.parametrize(("renewal_s", "most"), [(1.0, 40), (0.0, None)])
+def test_the_look_plan_counts_what_renewing_the_sessions_costs(renewal_s, most):
+    """The plan is fixed from the pace of the first two rounds, which renew no session: the
+    sessions' creation times (1 s for all of them, every 4 rounds) must be added, or a 10 s
+    budget is planned for far more rounds, and looks, than it can hold."""
+    from ortbench_tui.bench.compare.until import DecideSettings, UntilDecided
+
+    until = UntilDecided([(0, 0), (0, 1)], 2, 0.01, DecideSettings(10.0), 0, lambda m: None)
+    until.generation_rounds, until.renewal_s = 4, renewal_s
+    rng = np.random.default_rng(0)
+    for _ in range(2):  # two quick rounds: the plan is fixed after them
+        for unit in (0, 1):
+            until.add_block(unit, rng.normal(1e6, 1e4, 20).astype(np.int64))
+    (rule,) = until.rules
+    assert rule is not None
+    last = rule.plan.rounds[-1]
+    # 10 s over 0.25 s a round (the renewal's share; the rounds themselves took no time)
+    assert 36 <= last <= most if most is not None else last > 1000
