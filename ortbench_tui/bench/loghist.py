@@ -109,7 +109,10 @@ class LogHistogram:
         total = int(batch.sum())
         mean_b = total / n
         deviations = batch.astype(np.float64) - mean_b
-        m2_b = float(deviations @ deviations)
+        # Squared and summed by numpy's own loop, not `deviations @ deviations`: a BLAS dot
+        # wakes OpenBLAS's worker thread, which then spins between batches and took a whole
+        # core of the UI process on a 2-core machine.
+        m2_b = float(np.square(deviations, out=deviations).sum())
         self._combine(n, total, mean_b, m2_b, lo, hi)
 
     def merge(self, other: LogHistogram) -> None:
