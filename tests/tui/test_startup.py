@@ -32,7 +32,7 @@ ENGINE_IMPORTS = ("onnx", "onnxruntime", "ml_dtypes")
 """Packages the first frame must not wait for: onnx alone (ml_dtypes' extension included) takes
 longer to import than the whole first frame should (benchmarks/startup.py)."""
 
-FIRST_FRAME_PROBE = r"""
+WATCH_IMPORTS = r"""
 import asyncio, sys, threading
 watched = set(sys.argv[1].split(","))
 state = {"ready": False}
@@ -48,6 +48,13 @@ class Watch:
         return None
 
 sys.meta_path.insert(0, Watch())
+"""
+"""The start of every first-frame probe: a finder that notes watched imports until
+`state["ready"]`."""
+
+FIRST_FRAME_PROBE = (
+    WATCH_IMPORTS
+    + r"""
 from ortbench_tui.tui.app import make_app
 
 app = make_app(cwd=None)
@@ -67,6 +74,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 def assert_nothing_early(tmp_path, probe: str, modules) -> None:
@@ -107,21 +115,9 @@ run panel's charts and live counts, the inputs form) and the result writer (~0.3
 tomlkit (saving a profile), importlib.metadata (the installed ORT version, read only for an
 unknown EP option) and the other commands' modules (the full CLI parser)."""
 
-CLI_FIRST_FRAME_PROBE = r"""
-import sys
-watched = set(sys.argv[1].split(","))
-state = {"ready": False}
-early = []
-
-class Watch:
-    # As in FIRST_FRAME_PROBE: an import of a watched module that starts before the app is ready.
-    def find_spec(self, name, path=None, target=None):
-        importing = sys._getframe(2).f_code.co_name == "_find_and_load_unlocked"
-        if name in watched and importing and not state["ready"]:
-            early.append(name)
-        return None
-
-sys.meta_path.insert(0, Watch())
+CLI_FIRST_FRAME_PROBE = (
+    WATCH_IMPORTS
+    + r"""
 from ortbench_tui.tui import app as tui_app
 
 original_run = tui_app.OrtbenchApp.run
@@ -148,6 +144,7 @@ code = main([])
 print("early:" + ",".join(early))
 sys.exit(code)
 """
+)
 
 
 @pytest.mark.slow
