@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input, Select, Switch
-from tui_fakes import settle, wait_for_screen
+from tui_fakes import settle, type_into, wait_for_screen
 
 from ortbench_tui.profile import load_profile, profile_to_dict
 from ortbench_tui.tui.screens.dialogs import ConfirmDialog, PromptDialog
@@ -21,16 +21,6 @@ async def open_editor(pilot):
     await pilot.pause()
     assert pilot.app.screen.id == "editor"
     return pilot.app.screen
-
-
-async def type_into(pilot, selector: str, text: str) -> None:
-    """Focus an input (which selects its text) and type over it, key by key."""
-    box = pilot.app.screen.query_one(selector, Input)
-    box.focus()
-    await pilot.pause()
-    await pilot.press("end", "ctrl+u", *list(text))
-    await pilot.pause()
-    assert box.value == text
 
 
 def row(screen, selector: str) -> FormRow:

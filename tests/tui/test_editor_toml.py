@@ -5,19 +5,10 @@ the EP option rows) typed through the Pilot, saved, and compared with the text o
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input, Select, Switch
-from tui_fakes import settle
+from textual.widgets import Select, Switch
+from tui_fakes import settle, type_into
 
 pytestmark = pytest.mark.asyncio
-
-
-async def type_into(pilot, selector: str, text: str) -> None:
-    box = pilot.app.screen.query_one(selector, Input)
-    box.focus()
-    await pilot.pause()
-    await pilot.press("end", "ctrl+u", *list(text))
-    await pilot.pause()
-    assert box.value == text
 
 
 async def toggle(pilot, selector: str) -> None:

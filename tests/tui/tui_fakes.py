@@ -44,6 +44,18 @@ async def wait_for_screen(pilot: Any, screen_type: type, timeout: float = 30.0) 
     )
 
 
+async def type_into(pilot: Any, selector: str, text: str) -> None:
+    """Focus an input (which selects its text) and type over it, key by key."""
+    from textual.widgets import Input
+
+    box = pilot.app.screen.query_one(selector, Input)
+    box.focus()
+    await pilot.pause()
+    await pilot.press("end", "ctrl+u", *list(text))
+    await pilot.pause()
+    assert box.value == text
+
+
 async def settle(pilot: Any) -> None:
     """Let every worker finish and every message they posted be handled."""
     await pilot.app.workers.wait_for_complete()
