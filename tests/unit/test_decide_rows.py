@@ -4,6 +4,8 @@ to the close calls; the verdicts keep their meaning (a decided row's CI is its r
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from test_compare import identity_chain_model
@@ -167,15 +169,16 @@ def test_sweep_until_decided_drops_the_slow_candidate_early(tmp_path):
     to each other), disable keeps it (~1.5x slower). In round 1 disable is decided slower at
     an early look (5 rounds) and leaves the round, which then spends its time on the other
     two. False-failure bound: the drop needs a ~50% effect to show at a look of 5 or 10
-    rounds at level 1 - 5%/(looks x 2), before the round's ~10+ rounds (under load ~10 a
-    round here ran 11 rounds) are over."""
+    rounds at level 1 - 5%/(looks x 2), before the round's ~10+ rounds are over (quiet, a
+    round here ran 11 rounds; on a loaded 2-core CI runner one ran 6, so the budget is 40 s
+    to keep the round well past the first look)."""
     model = identity_chain_model(tmp_path / "chain.onnx", identities=60)
     base = apply_overrides(Profile(name="base"), ["session.intra_op_num_threads=1"])
     request = SweepRequest(
         str(model),
         base,
         [GridAxis("session.graph_optimization_level", ["basic", "disable", "extended"])],
-        budget_s=30.0,
+        budget_s=40.0,
         working_providers=["CPUExecutionProvider"],
         until_decided=True,
     )
@@ -188,7 +191,10 @@ def test_sweep_until_decided_drops_the_slow_candidate_early(tmp_path):
     assert isinstance(result, SweepResult), result
     slow = next(c for c in result.candidates if c.settings[0][1] == "disable")
     assert slow.out_round == 1 and slow.decided.startswith("decided slower"), slow
-    assert round_one["disable"] < min(round_one["basic"], round_one["extended"]), round_one
+    # The drop is made at a look; the child may run one more block of it before the stop
+    # arrives, so the test is that the others went on past the look that dropped it.
+    dropped_at = int(re.search(r"after (\d+) rounds", slow.decided).group(1))
+    assert dropped_at < min(round_one["basic"], round_one["extended"]), (dropped_at, round_one)
     assert result.winner is not None and result.winner.settings[0][1] in ("basic", "extended")
     assert "until decided" in result.method and slow.decided in format_sweep(result)
     print(f"round 1 blocks: {round_one}; {slow.decided}")
