@@ -75,7 +75,15 @@ REWARM_SECONDS = 0.04
 cores, 2 intra-op threads, sample:conv, 12 sessions alternated): after its turn comes back,
 a session's pool worker shares a core with the main thread for ~20-30 ms before it gets one
 of its own, so short blocks ran at one-thread speed (1.2 ms instead of 0.69 ms). 16 untimed
-runs (~15 ms) were not enough, 40 (~30 ms) were; sleeping between blocks did not help."""
+runs (~15 ms) were not enough, 40 (~30 ms) were. Most of that was the previous session's
+pool still spinning (see `settle_pools`), which a fixed sleep did not cover."""
+SETTLE_SLICE_S = 0.01
+"""How often `settle_pools` reads the process's CPU time: Linux charges other threads' time
+in scheduler ticks (4 ms here), so a shorter slice reads 0 or 2 cores at random."""
+SETTLE_IDLE_SHARE = 0.3
+"""A slice in which the process used less than this share of one core: its pools are parked."""
+SETTLE_CAP_S = 0.25
+"""`settle_pools` never waits longer (a thread of the process that never parks)."""
 REWARM_SINGLE_SECONDS = 0.002
 """Sessions without a pool (one intra-op thread, sequential) only need their caches back."""
 MIN_COMPARE_ROUNDS = 10
@@ -94,6 +102,29 @@ CALL_GENERATION_ROUNDS = MIN_CI_ROUNDS
 generation's own rounds part can rest on)."""
 CALIBRATION_RUNS = 3
 """Runs that size the blocks when a profile asks for no warm-up (not counted)."""
+
+
+def settle_pools(cap_s: float = SETTLE_CAP_S) -> float:
+    """Wait until this process's threads are idle; return the seconds waited.
+
+    An ORT pool worker with spinning allowed keeps spinning for a while after its session's
+    last run (measured here: one core for ~55 ms, sample:conv, 2 intra-op threads, whatever
+    the number of runs before). In an interleaved round the next block is another session's,
+    so without this wait that block shared its cores with the last one's spinning worker:
+    per-round log ratios of two pooled profiles had sd 0.41 (blocks of 50 ms, 40 ms re-warm);
+    with it, 0.01-0.05 over the same rounds, the medians unchanged when the machine was quiet
+    (all/basic 0.866 either way). The main thread sleeps while it waits, so the wait costs
+    wall time only, never another session's measurement.
+    """
+    start = time.perf_counter()
+    while True:
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        time.sleep(SETTLE_SLICE_S)
+        wall1 = time.perf_counter()
+        if time.process_time() - cpu0 < SETTLE_IDLE_SHARE * (wall1 - wall0):
+            return wall1 - start
+        if wall1 - start >= cap_s:
+            return wall1 - start
 
 
 def has_thread_pool(profile: Profile, physical: int) -> bool:
@@ -268,6 +299,8 @@ class Interleaved:
         buf = np.empty(MAX_BATCH, dtype=np.int64)
         estimates = [0] * p
         pooled = [True] * p
+        spinning = [False] * p  # pool workers spin after their runs: settled after each block
+        settle_s = 0.0
         done_rounds = 0
         try:
             for i, m in enumerate(ms):
@@ -293,6 +326,7 @@ class Interleaved:
                 warm_done += m.profile.run.warmup_runs
                 # Size the blocks from a settled session: one re-warm, then a short batch.
                 pooled[i] = has_thread_pool(m.profile, m.physical)
+                spinning[i] = pooled[i] and bool(m.profile.session.allow_spinning)
                 timed(calls[i], len(calls[i]), buf, 0, rewarm_runs(estimate, pooled[i]))
                 n = max(CALIBRATION_RUNS, Measurement.batch_size(estimate) // 4)
                 timed(calls[i], len(calls[i]), buf, 0, n)
@@ -374,6 +408,8 @@ class Interleaved:
                     switches = involuntary_switches() - before
                     offsets[i] += n
                     self.conn.send(Block(r, i, buf[:n].copy(), switches, generation))
+                    if spinning[i]:  # its worker spins on into the next session's block
+                        settle_s += settle_pools()
                     if open_ended:  # the parent may stop it any time: answer within a block
                         self.stop.check()
                 if self.gpu is not None:
@@ -406,7 +442,7 @@ class Interleaved:
             RunFinal(first_ms[i], spent_ns[i] / 1e9, self.stop_requested, list(m.warnings))
             for i, m in enumerate(ms)
         ]
-        return InterleavedFinal(finals, done_rounds)
+        return InterleavedFinal(finals, done_rounds, settle_s)
 
 
 def involuntary_switches() -> int:

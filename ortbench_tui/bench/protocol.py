@@ -250,6 +250,9 @@ class InterleavedFinal:
     """One per session, in session (unit) order."""
     rounds: int
     """Rounds the child ran to their end."""
+    settle_s: float = 0.0
+    """Seconds waited after pooled blocks for their spinning workers to park
+    (`interleave.settle_pools`): wall time the timed runs do not count."""
 
     @property
     def cancelled(self) -> bool:
