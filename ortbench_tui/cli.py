@@ -20,6 +20,15 @@ from . import __version__
 from .errors import OrtbenchError, RunFailed, WriteFailed
 from .text import printable
 
+# One BLAS thread in this process and every worker it starts, set before anything imports
+# numpy (OpenBLAS reads it when it loads; the modules above do not import it): ortbench's
+# own numpy work is small, and OpenBLAS's pool threads spin after each call: one matrix
+# product per live batch once kept a whole core of a 2-core machine busy beside the
+# measurement. A user's own setting is kept. OMP_NUM_THREADS is left alone: an execution
+# provider built on OpenMP would read it in the worker and measure a different profile.
+for _blas in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
+
 STARTED = time.perf_counter()
 """When this process reached ortbench: a job's wall-time budget (sweep) counts from here."""
 
