@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .parent import ensure_spawn_ready
 from .protocol import ChildMessage, Done, Error, Stop
 
 STOP_GRACE_S = 3.0
@@ -86,6 +87,7 @@ class ChildProcess:
     ) -> None:
         fd, self.log_path = tempfile.mkstemp(prefix=log_prefix, suffix=".log")
         os.close(fd)
+        ensure_spawn_ready()  # from a thread of a running Textual app too
         ctx = mp.get_context("spawn")
         self._conn, child_conn = ctx.Pipe(duplex=True)
         self.process = ctx.Process(

@@ -32,13 +32,13 @@ def execute(args: argparse.Namespace) -> int:
         if not Path(folder).is_dir():
             raise OrtbenchError(f"not a folder: {folder}")
     # Textual is imported here, never at CLI start-up: the engine commands stay light.
-    from ..bench.parent import ensure_spawn_ready, set_parent_process
+    from ..bench.parent import set_parent_process
     from ..tui.app import make_app
 
     app = make_app(model_dirs=args.models, profile_dirs=args.profiles, cwd=Path(os.getcwd()))
-    # Before App.run(): started from inside Textual, multiprocessing's resource tracker fails
-    # (ARCHITECTURE.md §6.2, "bad value(s) in fds_to_keep").
-    ensure_spawn_ready()
+    # multiprocessing's resource tracker starts with the first child, from a thread of the
+    # running app (`bench.parent.ensure_spawn_ready`, ARCHITECTURE.md §6.2), not before the
+    # first frame.
     set_parent_process("the ortbench UI")
     app.catch_hang_up = True
     app.run()

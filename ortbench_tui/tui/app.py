@@ -273,12 +273,6 @@ def make_app(
         added_models_file: where models added with `a` are remembered (True: the data
             folder's; False/None: not remembered).
     """
-    from ortbench_tui.bench.parent import ensure_spawn_ready
-
-    # Runs start spawn children from a thread of the running app: the resource tracker must
-    # already run by then (ARCHITECTURE.md §6.2). The CLI calls this too; here it guards every
-    # other use.
-    ensure_spawn_ready()
     if added_models_file is True:
         from .added_models import default_path
 
