@@ -5,12 +5,12 @@ it at graph_optimization_level=basic (which removes Identity nodes), B at disabl
 keeps them), both at one thread; a difference above 2x by one constant n x n MatMul instead,
 which basic folds away at session creation (`with_folded`). Its size is *known*, not guessed
 from a compare as noisy as what it checks: it is measured by call-level alternation (A, B,
-A, B ... one call each, in one process, `--pairs` pairs per fresh session pair, `--session-
-pairs` such pairs), where a neighbour's burst hits both alike. k is chosen from the cost of
-a node on a long chain (`sized`), and the chosen k is measured before and after the row's
-repeats: on a host whose memory is contended a memory-bound model's speed changes, and its
-ratio to a chain with it, so both figures, with their range over session pairs, are the
-row's size.
+A, B ... one call each, in one process, `--pairs` pairs per fresh session pair,
+`--session-pairs` such pairs), where a neighbour's burst hits both alike. k is chosen from
+the cost of a node on a long chain (`sized`), and the chosen k is measured before and after
+the row's repeats: on a host whose memory is contended a memory-bound model's speed changes,
+and its ratio to a chain with it, so both figures, with their range over session pairs, are
+the row's size.
 
 For each size, `compare --until-decided --budget` is repeated: the median time to a verdict
 (timed rounds; set-up aside), the slowest, and how often the verdict was right ("slower").
