@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-SCHEMA = 1
+SCHEMA: Literal[1] = 1
 """The run result schema this ortbench writes and reads."""
 
 Figure = Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)]
@@ -116,19 +116,20 @@ class InputRecord(msgspec.Struct, kw_only=True):
 
 
 class RunResult(msgspec.Struct, kw_only=True):
-    """One run's result file (ARCHITECTURE.md §5)."""
+    """One run's result file (ARCHITECTURE.md §5): what `results.build_result` makes, what is
+    carried to history, `--json` and the screens, and what `run_record` reads back. Fields are
+    declared in the order the file has always listed them, so a record is written with its keys
+    where today's files have them."""
 
     schema: Literal[1]
-    model: ModelRecord
-    profile: dict[str, Any]
-    """Open: the resolved profile (`profile_to_dict`), with its own schema and checks."""
-    latency_ms: LatencyRecord
-    runs: Count
     ortbench_version: str | UnsetType = UNSET
     created: str | UnsetType = UNSET
     status: str | UnsetType = UNSET
-    """`ok`, `cancelled` or `failed`; a file without it is ok."""
+    """`ok`, `cancelled` or `failed`; a file without it is ok (`run_status`)."""
     reason: str | UnsetType = UNSET
+    model: ModelRecord
+    profile: dict[str, Any]
+    """Open: the resolved profile (`profile_to_dict`), with its own schema and checks."""
     hardware: HardwareRecord | UnsetType = UNSET
     providers: ProvidersRecord | UnsetType = UNSET
     intra_op_threads: int | None | UnsetType = UNSET
@@ -136,7 +137,9 @@ class RunResult(msgspec.Struct, kw_only=True):
     session_create_ms: Figure | None | UnsetType = UNSET
     first_run_ms: Figure | None | UnsetType = UNSET
     warmup_runs: Count | None | UnsetType = UNSET
+    runs: Count
     wall_s: Figure | None | UnsetType = UNSET
+    latency_ms: LatencyRecord
     cv: Figure | None | UnsetType = UNSET
     throughput_per_s: Figure | None | UnsetType = UNSET
     rss_peak_mb: Figure | None | UnsetType = UNSET
@@ -155,10 +158,45 @@ class RunResult(msgspec.Struct, kw_only=True):
     comparison: dict[str, Any] | UnsetType = UNSET
     """`compare` runs: the interleaved schedule this profile's runs took part in."""
     host: str | UnsetType = UNSET
+    node: dict[str, Any] | UnsetType = UNSET
+    """`fleet` runs: the node that measured it (hostname, node_id, ip, ray_version)."""
     fleet: dict[str, Any] | UnsetType = UNSET
     history_path: str | UnsetType = UNSET
     samples_path: str | UnsetType = UNSET
     """`run --json FILE`: where the samples were written beside it."""
+
+    def run_status(self) -> str:
+        """ok, cancelled or failed (a file without a status is ok)."""
+        return "ok" if isinstance(self.status, UnsetType) else self.status
+
+    def warning_texts(self) -> list[str]:
+        """The run's warnings ([] for a file without any)."""
+        return [] if isinstance(self.warnings, UnsetType) else self.warnings
+
+    def add_warning(self, text: str) -> None:
+        """A warning found after the result was built (history could not keep it)."""
+        self.warnings = [*self.warning_texts(), text]
+
+    def model_name(self) -> str:
+        """The name history shows for the model ("?" for a file without one)."""
+        return "?" if isinstance(self.model.name, UnsetType) else self.model.name
+
+    def profile_name(self) -> str:
+        return str(self.profile.get("name", "?"))
+
+    def precision(self) -> str:
+        """The profile's dtype (`run.precision`; fp32 for a file without one)."""
+        run = self.profile.get("run")
+        return str(run.get("precision", "fp32")) if isinstance(run, dict) else "fp32"
+
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+def given(value: T | UnsetType, default: D) -> T | D:
+    """A field's value, or `default` where the file did not have it."""
+    return default if isinstance(value, UnsetType) else value
 
 
 # -- the trace section (`ortbench trace`, bench/trace/) ------------------------------------------
@@ -366,8 +404,13 @@ def result_view(data: Mapping[str, Any]) -> RunResult:
     return convert_record(data, RunResult, _EXPECTED_AT, _not_a_result)
 
 
+_REQUIRED = ("schema", "model", "profile", "latency_ms", "runs")
+"""The required fields in the order a problem names them (as it always has)."""
+
+
 def _not_a_result(absent: list[str]) -> str:
-    return f"not an ortbench result (missing {', '.join(absent)})"
+    named = sorted(absent, key=lambda k: _REQUIRED.index(k) if k in _REQUIRED else len(_REQUIRED))
+    return f"not an ortbench result (missing {', '.join(named)})"
 
 
 Record = TypeVar("Record", bound=msgspec.Struct)

@@ -18,6 +18,7 @@ from ..profile import Profile
 if TYPE_CHECKING:
     from ..feeds import PreparedInputs
     from ..models import TensorInfo
+    from . import result_record
 
 
 def request_inputs(spec: InputSpec) -> dict[str, Any]:
@@ -75,17 +76,18 @@ def run_error_message(exc: BaseException, prepared: PreparedInputs | None) -> st
     return explain_run_error(exc, prepared.records)
 
 
-def input_lines(records: Sequence[dict[str, Any]]) -> list[str]:
+def input_lines(records: Sequence[result_record.InputRecord]) -> list[str]:
     """A result's `inputs` as aligned lines: name, dtype, shape, where the values came from."""
     from ..feeds import InputRecord, describe_inputs
+    from .result_record import given
 
     return describe_inputs(
         [
             InputRecord(
-                str(r.get("name", "")),
-                str(r.get("dtype", "")),
-                tuple(int(d) for d in r.get("shape") or []),
-                dict(r.get("source") or {}),
+                r.name,
+                given(r.dtype, ""),
+                tuple(given(r.shape, [])),
+                dict(given(r.source, {})),
             )
             for r in records
         ]

@@ -16,6 +16,7 @@ import numpy as np
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..protocol import InterleavedFinal, RunFinal, SessionMeta
+from ..result_record import RunResult, record_dict
 from ..run_eta import capped_warning, count_cap_s, is_capped_warning
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from ..runner import Finished, RunHandle
@@ -61,7 +62,8 @@ class Collector:
         first = req.profiles[0].run  # its run length is every profile's
         cap = 0.0 if req.until_decided is not None or cancelled else count_cap_s(first)
         sets: list[SampleSet | None] = []
-        results, flats = [], []
+        results: list[RunResult | None] = []
+        flats = []
         for p, profile in enumerate(req.profiles):
             mine = [u for u, (_, q) in enumerate(units) if q == p]
             # Until decided, a decided profile stops early: each keeps its own rounds (a
@@ -92,7 +94,7 @@ class Collector:
                 final=final,
                 samples_ns=flat,
             )
-            result["comparison"] = {
+            result.comparison = {
                 "mode": "interleaved",
                 "alternation": "call" if self.calls_alternated else "block",
                 "run_id": self.run_id,
@@ -126,13 +128,13 @@ class Collector:
         ]
         if cancelled:
             warnings.append("cancelled: compared on the runs that were made")
-        results: list[dict[str, Any]] = []
+        results: list[RunResult | None] = []
         flats: list[np.ndarray] = []
         sets: list[SampleSet | None] = []
         for p, profile in enumerate(req.profiles):
             runs = per_profile[p]
             if not runs:
-                results.append({})
+                results.append(None)
                 flats.append(np.empty(0, dtype=np.int64))
                 sets.append(None)
                 continue
@@ -156,9 +158,9 @@ class Collector:
                 meta=runs[0][0].meta,
                 final=final,
                 samples_ns=flat,
-                hardware=runs[0][1].result.get("hardware"),
+                hardware=record_dict(runs[0][1].result).get("hardware"),
             )
-            result["comparison"] = {
+            result.comparison = {
                 "mode": "sequential",
                 "run_id": self.run_id,
                 "profile_index": p,
@@ -174,11 +176,29 @@ class Collector:
 
     def finished(
         self,
-        results: list[dict[str, Any]],
+        records: list[RunResult | None],
         flats: list[np.ndarray],
         sets: list[SampleSet | None],
         warnings: list[str],
     ) -> CompareFinished:
+        """Each profile's record is kept in history (a warning when it cannot be); the
+        comparison then reads them in their JSON form, as it reads files (`compare a.json
+        b.json`), so both ways give the same words. A profile that ran nothing has {}."""
+        paths: list[str] = []
+        saving_note: list[str] = []
+        if self.request.save_history:
+            from ..results import save_to_history
+
+            for r, flat in zip(records, flats, strict=True):
+                if r is not None and flat.size:
+                    try:
+                        path = save_to_history(r, flat)
+                    except OrtbenchError as exc:  # the comparison stands; history is extra
+                        saving_note.append(f"not kept in history: {exc}")
+                        continue
+                    r.history_path = str(path)
+                    paths.append(str(path))
+        results = [{} if r is None else record_dict(r) for r in records]
         req = self.request
         summaries = [
             {
@@ -206,19 +226,7 @@ class Collector:
             hardware=next((r["hardware"] for r in results if r and r.get("hardware")), {}),
         )
         comp.inputs = [shapes_text(shapes_of(r)) if r else "" for r in results]
-        paths: list[str] = []
-        if req.save_history:
-            from ..results import save_to_history
-
-            for r, flat in zip(results, flats, strict=True):
-                if r and flat.size:
-                    try:
-                        path = save_to_history(r, flat)
-                    except OrtbenchError as exc:  # the comparison stands; history is extra
-                        comp.warnings.append(f"not kept in history: {exc}")
-                        continue
-                    r["history_path"] = str(path)
-                    paths.append(str(path))
+        comp.warnings += saving_note
         return CompareFinished(comp, results, flats, paths, sets)
 
 
