@@ -12,7 +12,12 @@ file lacks it, which is not the same as null (`reason` appears only when a run w
 (`run_record` then `record_dict`) has the same keys and values. Unknown keys are ignored, as
 before. `dict[str, Any]` is kept where the content is open: the profile (its own schema,
 `profile.schema`), provider options inside it, and the sections one kind of run adds
-(`accuracy`, `quantization`, `stopping`, `tensorrt`, `comparison`, `fleet`).
+(`accuracy`, `quantization`, `stopping`, `tensorrt`, `comparison`, `node`, `fleet`).
+
+The record is also what ortbench makes: `results.build_result` returns it and the run path
+carries it to the history, `--json` and the screens; the JSON object exists only where a file
+is written (`record_dict`) or read (`run_record`). Its fields are declared in the order the
+files have always listed their keys, so what it writes is the text the JSON object was.
 
 The `trace` section (`ortbench trace`) has a record of its own, `TraceSummary`, or
 `UnreadableTrace` when the worker could not summarize its trace (`{file, error}`). msgspec
