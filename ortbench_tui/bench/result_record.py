@@ -189,6 +189,14 @@ class RunResult(msgspec.Struct, kw_only=True):
     def profile_name(self) -> str:
         return str(self.profile.get("name", "?"))
 
+    def hardware_dict(self) -> dict[str, Any]:
+        """The machine as the file names it ({} for a file without it): the keys a reader
+        compares by name (`compare a.json b.json`) or reports as they are."""
+        if isinstance(self.hardware, UnsetType):
+            return {}
+        out: dict[str, Any] = msgspec.to_builtins(self.hardware)
+        return out
+
     def precision(self) -> str:
         """The profile's dtype (`run.precision`; fp32 for a file without one)."""
         run = self.profile.get("run")

@@ -32,6 +32,7 @@ from .result_record import (
     ProvidersRecord,
     ResultProblem,
     RunResult,
+    given,
     record_dict,
     run_record,
 )
@@ -272,19 +273,19 @@ def job_kind(path: str | Path) -> str:
     return kind if isinstance(kind, str) else ""
 
 
-def load_result(path: str | Path) -> dict[str, Any]:
-    """Read and check a run's result JSON; errors name the file and what is wrong (a curve or
-    a load result is named as what it is, with what to use instead)."""
+def load_result(path: str | Path) -> RunResult:
+    """A run's result file as its record, checked once (`run_record`); errors name the file
+    and what is wrong (a curve or a load result is named as what it is, with what to use
+    instead)."""
     data = read_job_json(path, "result file")
     kind = data.get("kind")
     if isinstance(kind, str):
         note = _NOT_A_RUN.get(kind, f"a {kind!r} file, not a run's result")
         raise OrtbenchError(f"{path}: {note}")
     try:
-        run_record(data)  # the one check: the file converts to the record (result_record.py)
+        return run_record(data)  # the one check (result_record.py)
     except ResultProblem as exc:
         raise OrtbenchError(f"{path}: {exc}") from None
-    return data
 
 
 def json_samples(result_path: str | Path) -> Path:
@@ -403,22 +404,22 @@ def _run_entry(path: Path, r: dict[str, Any]) -> HistoryEntry:
     from .run_inputs import shapes_of, shapes_text
 
     try:
-        run_record(r)
+        record = run_record(r)
     except ResultProblem as exc:
         raise OrtbenchError(str(exc)) from None
     return HistoryEntry(
         path=path,
-        created=r.get("created", ""),
-        model=r["model"].get("name", "?"),
-        profile=r["profile"].get("name", "?"),
-        p50_ms=_ms(r["latency_ms"].get("p50")),
-        p99_ms=_ms(r["latency_ms"].get("p99")),
-        runs=r["runs"],
-        status=r.get("status", "ok"),
-        precision=str((r["profile"].get("run") or {}).get("precision", "fp32")),
-        inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
-        host=str(r.get("host") or ""),
-        fleet_run=_fleet_run(r),
+        created=given(record.created, ""),
+        model=record.model_name(),
+        profile=record.profile_name(),
+        p50_ms=_ms(given(record.latency_ms.p50, None)),
+        p99_ms=_ms(given(record.latency_ms.p99, None)),
+        runs=record.runs,
+        status=record.run_status(),
+        precision=record.precision(),
+        inputs=shapes_text(shapes_of(record)) if given(record.inputs, None) else "",
+        host=given(record.host, ""),
+        fleet_run=str(given(record.fleet, {}).get("run_id", "")),
     )
 
 

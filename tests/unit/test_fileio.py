@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from ortbench_tui import fileio
-from ortbench_tui.bench.result_record import run_record
+from ortbench_tui.bench.result_record import record_dict, run_record
 from ortbench_tui.bench.results import (
     list_history,
     load_result,
@@ -219,7 +219,7 @@ def test_truncated_or_empty_samples_count_as_missing_with_a_reason(tmp_path):
     assert samples is None and "not a readable .npy" in why
     npy.unlink()
     assert read_samples(path) == (None, "")
-    assert load_result(path)["runs"] == 3
+    assert record_dict(load_result(path))["runs"] == 3
 
 
 # -- hostile files to read -----------------------------------------------------------------------

@@ -420,12 +420,11 @@ def test_an_int8_run_that_quantized_nothing_warns_and_the_practices_row_says_so(
     assert code == 0
     assert "quantization: INT8 quantized none of the" in out
     assert "warning: INT8 quantized none of the" in out
-    result = record_dict(
-        run_benchmark(
-            RunRequest("sample:tiny", prof("run.precision=int8", "run.timed_runs=5"))
-        ).result
-    )
+    record = run_benchmark(
+        RunRequest("sample:tiny", prof("run.precision=int8", "run.timed_runs=5"))
+    ).result
+    result = record_dict(record)
     assert result["quantization"]["quantized_nodes"] == 0
     row = PracticeRow("7b", "INT8", "int8 vs fp32", "measured")
-    fill_accuracy(row, result)
+    fill_accuracy(row, record)
     assert row.quantized_nodes == 0 and "NO node quantized" in row.accuracy_text()
