@@ -410,10 +410,9 @@ def run_record(data: Any) -> RunResult:
 
 
 def result_view(data: Mapping[str, Any]) -> RunResult:
-    """The record of a result ortbench built itself or `load_result` checked, for a screen to
-    read: `run_record` without the trace section's own check, which the trace screen makes
-    where it shows the trace (`trace_record`), saying there what is wrong. ResultProblem when
-    the result does not convert."""
+    """The record of a result built as JSON in this process (the demo's recorded runs, a
+    test's fake): `run_record` without the trace section's own check, which the trace screen
+    makes where it shows the trace (`trace_record`). ResultProblem when it does not convert."""
     return convert_record(data, RunResult, _EXPECTED_AT, _not_a_result)
 
 
