@@ -35,7 +35,7 @@ def local_round(model: str, profile: Profile) -> tuple[float, float]:
         if not isinstance(event, RunProgress):
             if not hasattr(event, "result"):
                 raise SystemExit(f"local run failed: {event}")
-            return event.result["latency_ms"]["p50"], first or float("nan")
+            return event.result.latency_ms.p50, first or float("nan")
     raise SystemExit("local run ended without a result")
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import psutil
 
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.runner import RunRequest, ensure_spawn_ready, run_benchmark
 from ortbench_tui.profile import Profile, apply_overrides, save_profile
 
@@ -50,7 +51,7 @@ def bench_profile(duration_s: float) -> Profile:
 
 
 def headless(model: str, profile: Profile) -> dict[str, Any]:
-    result = run_benchmark(RunRequest(model, profile)).result
+    result = record_dict(run_benchmark(RunRequest(model, profile)).result)
     return {"p50": result["latency_ms"]["p50"], "p99": result["latency_ms"]["p99"], "cpu": None}
 
 
@@ -82,7 +83,8 @@ async def with_tui(model: str, profiles_dir: Path) -> dict[str, Any]:
                 window.append((time.perf_counter(), cpu.user + cpu.system))
                 last_size = size
             await pilot.pause(0.1)
-        result = panel.last_result
+        record = panel.last_result
+        result = record_dict(record) if record is not None else None
         redraws = panel.redraws
     assert result is not None and result["status"] == "ok", result
     cpu_pct = None

@@ -12,7 +12,12 @@ file lacks it, which is not the same as null (`reason` appears only when a run w
 (`run_record` then `record_dict`) has the same keys and values. Unknown keys are ignored, as
 before. `dict[str, Any]` is kept where the content is open: the profile (its own schema,
 `profile.schema`), provider options inside it, and the sections one kind of run adds
-(`accuracy`, `quantization`, `stopping`, `tensorrt`, `comparison`, `fleet`).
+(`accuracy`, `quantization`, `stopping`, `tensorrt`, `comparison`, `node`, `fleet`).
+
+The record is also what ortbench makes: `results.build_result` returns it and the run path
+carries it to the history, `--json` and the screens; the JSON object exists only where a file
+is written (`record_dict`) or read (`run_record`). Its fields are declared in the order the
+files have always listed their keys, so what it writes is the text the JSON object was.
 
 The `trace` section (`ortbench trace`) has a record of its own, `TraceSummary`, or
 `UnreadableTrace` when the worker could not summarize its trace (`{file, error}`). msgspec
@@ -37,7 +42,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-SCHEMA = 1
+SCHEMA: Literal[1] = 1
 """The run result schema this ortbench writes and reads."""
 
 Figure = Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)]
@@ -116,19 +121,20 @@ class InputRecord(msgspec.Struct, kw_only=True):
 
 
 class RunResult(msgspec.Struct, kw_only=True):
-    """One run's result file (ARCHITECTURE.md §5)."""
+    """One run's result file (ARCHITECTURE.md §5): what `results.build_result` makes, what is
+    carried to history, `--json` and the screens, and what `run_record` reads back. Fields are
+    declared in the order the file has always listed them, so a record is written with its keys
+    where today's files have them."""
 
     schema: Literal[1]
-    model: ModelRecord
-    profile: dict[str, Any]
-    """Open: the resolved profile (`profile_to_dict`), with its own schema and checks."""
-    latency_ms: LatencyRecord
-    runs: Count
     ortbench_version: str | UnsetType = UNSET
     created: str | UnsetType = UNSET
     status: str | UnsetType = UNSET
-    """`ok`, `cancelled` or `failed`; a file without it is ok."""
+    """`ok`, `cancelled` or `failed`; a file without it is ok (`run_status`)."""
     reason: str | UnsetType = UNSET
+    model: ModelRecord
+    profile: dict[str, Any]
+    """Open: the resolved profile (`profile_to_dict`), with its own schema and checks."""
     hardware: HardwareRecord | UnsetType = UNSET
     providers: ProvidersRecord | UnsetType = UNSET
     intra_op_threads: int | None | UnsetType = UNSET
@@ -136,7 +142,9 @@ class RunResult(msgspec.Struct, kw_only=True):
     session_create_ms: Figure | None | UnsetType = UNSET
     first_run_ms: Figure | None | UnsetType = UNSET
     warmup_runs: Count | None | UnsetType = UNSET
+    runs: Count
     wall_s: Figure | None | UnsetType = UNSET
+    latency_ms: LatencyRecord
     cv: Figure | None | UnsetType = UNSET
     throughput_per_s: Figure | None | UnsetType = UNSET
     rss_peak_mb: Figure | None | UnsetType = UNSET
@@ -155,10 +163,53 @@ class RunResult(msgspec.Struct, kw_only=True):
     comparison: dict[str, Any] | UnsetType = UNSET
     """`compare` runs: the interleaved schedule this profile's runs took part in."""
     host: str | UnsetType = UNSET
+    node: dict[str, Any] | UnsetType = UNSET
+    """`fleet` runs: the node that measured it (hostname, node_id, ip, ray_version)."""
     fleet: dict[str, Any] | UnsetType = UNSET
     history_path: str | UnsetType = UNSET
     samples_path: str | UnsetType = UNSET
     """`run --json FILE`: where the samples were written beside it."""
+
+    def run_status(self) -> str:
+        """ok, cancelled or failed (a file without a status is ok)."""
+        return "ok" if isinstance(self.status, UnsetType) else self.status
+
+    def warning_texts(self) -> list[str]:
+        """The run's warnings ([] for a file without any)."""
+        return [] if isinstance(self.warnings, UnsetType) else self.warnings
+
+    def add_warning(self, text: str) -> None:
+        """A warning found after the result was built (history could not keep it)."""
+        self.warnings = [*self.warning_texts(), text]
+
+    def model_name(self) -> str:
+        """The name history shows for the model ("?" for a file without one)."""
+        return "?" if isinstance(self.model.name, UnsetType) else self.model.name
+
+    def profile_name(self) -> str:
+        return str(self.profile.get("name", "?"))
+
+    def hardware_dict(self) -> dict[str, Any]:
+        """The machine as the file names it ({} for a file without it): the keys a reader
+        compares by name (`compare a.json b.json`) or reports as they are."""
+        if isinstance(self.hardware, UnsetType):
+            return {}
+        out: dict[str, Any] = msgspec.to_builtins(self.hardware)
+        return out
+
+    def precision(self) -> str:
+        """The profile's dtype (`run.precision`; fp32 for a file without one)."""
+        run = self.profile.get("run")
+        return str(run.get("precision", "fp32")) if isinstance(run, dict) else "fp32"
+
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+
+def given(value: T | UnsetType, default: D) -> T | D:
+    """A field's value, or `default` where the file did not have it."""
+    return default if isinstance(value, UnsetType) else value
 
 
 # -- the trace section (`ortbench trace`, bench/trace/) ------------------------------------------
@@ -359,15 +410,19 @@ def run_record(data: Any) -> RunResult:
 
 
 def result_view(data: Mapping[str, Any]) -> RunResult:
-    """The record of a result ortbench built itself or `load_result` checked, for a screen to
-    read: `run_record` without the trace section's own check, which the trace screen makes
-    where it shows the trace (`trace_record`), saying there what is wrong. ResultProblem when
-    the result does not convert."""
+    """The record of a result built as JSON in this process (the demo's recorded runs, a
+    test's fake): `run_record` without the trace section's own check, which the trace screen
+    makes where it shows the trace (`trace_record`). ResultProblem when it does not convert."""
     return convert_record(data, RunResult, _EXPECTED_AT, _not_a_result)
 
 
+_REQUIRED = ("schema", "model", "profile", "latency_ms", "runs")
+"""The required fields in the order a problem names them (as it always has)."""
+
+
 def _not_a_result(absent: list[str]) -> str:
-    return f"not an ortbench result (missing {', '.join(absent)})"
+    named = sorted(absent, key=lambda k: _REQUIRED.index(k) if k in _REQUIRED else len(_REQUIRED))
+    return f"not an ortbench result (missing {', '.join(named)})"
 
 
 Record = TypeVar("Record", bound=msgspec.Struct)

@@ -8,9 +8,11 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 import numpy as np
+from msgspec import UNSET, UnsetType
 
 from .. import __version__
 from ..data_dir import data_dir
@@ -21,7 +23,19 @@ from ..text import plural
 from .job_records import CURVE_KIND, LOAD_KIND, curve_record, load_record
 from .parent import parent_process_name
 from .protocol import RunFinal, SessionMeta
-from .result_record import SCHEMA, ResultProblem, run_record
+from .result_record import (
+    SCHEMA,
+    HardwareRecord,
+    InputRecord,
+    LatencyRecord,
+    ModelRecord,
+    ProvidersRecord,
+    ResultProblem,
+    RunResult,
+    given,
+    record_dict,
+    run_record,
+)
 from .stats import Described, describe, stability_warnings
 
 Samples = np.ndarray | Described
@@ -79,8 +93,8 @@ def build_result(
     final: RunFinal,
     samples_ns: Samples,
     hardware: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Assemble the result object (ARCHITECTURE.md §5) from what the parent and the worker
+) -> RunResult:
+    """Assemble the result record (ARCHITECTURE.md §5) from what the parent and the worker
     measured."""
     hardware = hardware or meta.get("hardware") or {}
     stats, percentile_method = describe(samples_ns)
@@ -106,55 +120,62 @@ def build_result(
             + (f"{first_line}; " if first_line else "")
             + f"partial result from {n} timed runs"
         )
-    result: dict[str, Any] = {
-        "schema": SCHEMA,
-        "ortbench_version": __version__,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "status": status,
-        **({"reason": str(reason)} if status != "ok" and reason else {}),
-        "model": {
-            "spec": model_spec,
-            "path": str(model_path),
-            "sha256": model_sha256,
-            "name": model_name(model_spec, model_path),
-        },
-        "profile": profile_to_dict(profile),
-        "hardware": hardware,
-        "providers": {**providers, "fallback_nodes": final.fallback_nodes},
-        "intra_op_threads": meta.get("intra_op_threads"),
-        "worker_cpus": meta.get("worker_cpus"),
-        "session_create_ms": meta.get("session_create_ms"),
-        "first_run_ms": final.first_run_ms,
-        "warmup_runs": profile.run.warmup_runs,
-        "runs": n,
-        "wall_s": wall_s,
-        "latency_ms": latency,
-        "cv": cv,
-        "throughput_per_s": (n / wall_s) if wall_s > 0 else None,
-        "rss_peak_mb": final.rss_peak_mb,
-        "gpu_mem_peak_mb": final.gpu_mem_peak_mb,
-        "gpu_mem_note": final.gpu_mem_note,
-        "percentile_method": percentile_method,
-        "inputs": list(meta.get("inputs") or []),
-        "warnings": warnings,
-    }
-    sections = {
-        "accuracy": final.accuracy,
-        "quantization": final.quantization,
-        "trace": final.trace,
-        "stopping": final.stopping,
-        "shifts": final.shifts,
-    }
-    # A section a run does not have stays absent (None is not written as null).
-    result.update({name: value for name, value in sections.items() if value is not None})
     quantized = final.quantization
     if isinstance(quantized, dict) and quantized.get("quantized_nodes") == 0:
         from ..precision.int8 import quantization_note
 
-        result["warnings"] = [*warnings, quantization_note(quantized)]
-    if meta.get("tensorrt"):  # engine_from_cache, build_s, cache_dir (bench.gpu_session)
-        result["tensorrt"] = meta["tensorrt"]
-    return result
+        warnings.append(quantization_note(quantized) or "")  # a non-empty summary has a note
+    # The sections the worker and the machine describe come as JSON objects; msgspec reads them
+    # into their records (it checks types, never values: a figure is kept whatever it is).
+    return RunResult(
+        schema=SCHEMA,
+        ortbench_version=__version__,
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        status=status,
+        reason=str(reason) if status != "ok" and reason else UNSET,
+        model=ModelRecord(
+            spec=model_spec,
+            path=str(model_path),
+            sha256=model_sha256,
+            name=model_name(model_spec, model_path),
+        ),
+        profile=profile_to_dict(profile),
+        hardware=msgspec.convert(hardware, HardwareRecord),
+        providers=msgspec.convert(
+            {**providers, "fallback_nodes": final.fallback_nodes}, ProvidersRecord
+        ),
+        intra_op_threads=meta.get("intra_op_threads"),
+        worker_cpus=meta.get("worker_cpus"),
+        session_create_ms=meta.get("session_create_ms"),
+        first_run_ms=final.first_run_ms,
+        warmup_runs=profile.run.warmup_runs,
+        runs=n,
+        wall_s=wall_s,
+        latency_ms=LatencyRecord(**latency),
+        cv=cv,
+        throughput_per_s=(n / wall_s) if wall_s > 0 else None,
+        rss_peak_mb=final.rss_peak_mb,
+        gpu_mem_peak_mb=final.gpu_mem_peak_mb,
+        gpu_mem_note=final.gpu_mem_note,
+        percentile_method=percentile_method,
+        inputs=msgspec.convert(list(meta.get("inputs") or []), list[InputRecord]),
+        warnings=warnings,
+        # A section a run does not have stays absent (None is not written as null).
+        accuracy=_section(final.accuracy),
+        quantization=_section(final.quantization),
+        trace=_section(final.trace),
+        stopping=_section(final.stopping),
+        shifts=_section(final.shifts),
+        # engine_from_cache, build_s, cache_dir (bench.gpu_session)
+        tensorrt=meta.get("tensorrt") or UNSET,
+    )
+
+
+S = TypeVar("S")
+
+
+def _section(value: S | None) -> S | UnsetType:
+    return UNSET if value is None else value
 
 
 def model_name(spec: str, path: Path) -> str:
@@ -162,13 +183,22 @@ def model_name(spec: str, path: Path) -> str:
 
 
 def write_result_json(
-    result: dict[str, Any], path: Path, overwrite: bool = True, make_parents: bool = False
+    result: RunResult, path: Path, overwrite: bool = True, make_parents: bool = False
 ) -> Path:
-    text = json.dumps(result, indent=2, allow_nan=False) + "\n"
+    """The record as its JSON file: the text today's files have (2-space indent, no NaN)."""
+    return write_job_json(record_dict(result), path, overwrite, make_parents)
+
+
+def write_job_json(
+    data: dict[str, Any], path: Path, overwrite: bool = True, make_parents: bool = False
+) -> Path:
+    """A job's JSON object (a run's, a curve's, a load's) written atomically, as
+    `read_job_json` reads it back."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     return write_atomic(path, text, overwrite=overwrite, make_parents=make_parents)
 
 
-def save_to_history(result: dict[str, Any], samples_ns: Samples) -> Path:
+def save_to_history(result: RunResult, samples_ns: Samples) -> Path:
     """Keep a run (JSON + raw samples .npy beside it) so later comparisons can find it.
 
     The samples go first and claim the name (no-overwrite, so two processes saving in the same
@@ -177,7 +207,9 @@ def save_to_history(result: dict[str, Any], samples_ns: Samples) -> Path:
     """
     folder = results_dir()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    model, profile = (slug(result[k]["name"], "run", 40) for k in ("model", "profile"))
+    model, profile = (
+        slug(name, "run", 40) for name in (result.model_name(), result.profile_name())
+    )
     stem = f"{stamp}-{model}-{profile}"
     for attempt in range(1, 100):
         path = folder / (f"{stem}.json" if attempt == 1 else f"{stem}-{attempt}.json")
@@ -241,19 +273,19 @@ def job_kind(path: str | Path) -> str:
     return kind if isinstance(kind, str) else ""
 
 
-def load_result(path: str | Path) -> dict[str, Any]:
-    """Read and check a run's result JSON; errors name the file and what is wrong (a curve or
-    a load result is named as what it is, with what to use instead)."""
+def load_result(path: str | Path) -> RunResult:
+    """A run's result file as its record, checked once (`run_record`); errors name the file
+    and what is wrong (a curve or a load result is named as what it is, with what to use
+    instead)."""
     data = read_job_json(path, "result file")
     kind = data.get("kind")
     if isinstance(kind, str):
         note = _NOT_A_RUN.get(kind, f"a {kind!r} file, not a run's result")
         raise OrtbenchError(f"{path}: {note}")
     try:
-        run_record(data)  # the one check: the file converts to the record (result_record.py)
+        return run_record(data)  # the one check (result_record.py)
     except ResultProblem as exc:
         raise OrtbenchError(f"{path}: {exc}") from None
-    return data
 
 
 def json_samples(result_path: str | Path) -> Path:
@@ -372,22 +404,22 @@ def _run_entry(path: Path, r: dict[str, Any]) -> HistoryEntry:
     from .run_inputs import shapes_of, shapes_text
 
     try:
-        run_record(r)
+        record = run_record(r)
     except ResultProblem as exc:
         raise OrtbenchError(str(exc)) from None
     return HistoryEntry(
         path=path,
-        created=r.get("created", ""),
-        model=r["model"].get("name", "?"),
-        profile=r["profile"].get("name", "?"),
-        p50_ms=_ms(r["latency_ms"].get("p50")),
-        p99_ms=_ms(r["latency_ms"].get("p99")),
-        runs=r["runs"],
-        status=r.get("status", "ok"),
-        precision=str((r["profile"].get("run") or {}).get("precision", "fp32")),
-        inputs=shapes_text(shapes_of(r)) if r.get("inputs") else "",
-        host=str(r.get("host") or ""),
-        fleet_run=_fleet_run(r),
+        created=given(record.created, ""),
+        model=record.model_name(),
+        profile=record.profile_name(),
+        p50_ms=_ms(given(record.latency_ms.p50, None)),
+        p99_ms=_ms(given(record.latency_ms.p99, None)),
+        runs=record.runs,
+        status=record.run_status(),
+        precision=record.precision(),
+        inputs=shapes_text(shapes_of(record)) if given(record.inputs, None) else "",
+        host=given(record.host, ""),
+        fleet_run=str(given(record.fleet, {}).get("run_id", "")),
     )
 
 

@@ -18,6 +18,7 @@ from ..profile import Profile
 if TYPE_CHECKING:
     from ..feeds import PreparedInputs
     from ..models import TensorInfo
+    from . import result_record
 
 
 def request_inputs(spec: InputSpec) -> dict[str, Any]:
@@ -75,29 +76,32 @@ def run_error_message(exc: BaseException, prepared: PreparedInputs | None) -> st
     return explain_run_error(exc, prepared.records)
 
 
-def input_lines(records: Sequence[dict[str, Any]]) -> list[str]:
+def input_lines(records: Sequence[result_record.InputRecord]) -> list[str]:
     """A result's `inputs` as aligned lines: name, dtype, shape, where the values came from."""
     from ..feeds import InputRecord, describe_inputs
+    from .result_record import given
 
     return describe_inputs(
         [
             InputRecord(
-                str(r.get("name", "")),
-                str(r.get("dtype", "")),
-                tuple(int(d) for d in r.get("shape") or []),
-                dict(r.get("source") or {}),
+                r.name,
+                given(r.dtype, ""),
+                tuple(given(r.shape, [])),
+                dict(given(r.source, {})),
             )
             for r in records
         ]
     )
 
 
-def shapes_of(result: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+def shapes_of(result: result_record.RunResult) -> dict[str, tuple[int, ...]] | None:
     """Input name -> shape measured; None for results made before inputs were recorded."""
-    records = result.get("inputs")
+    from .result_record import given
+
+    records = given(result.inputs, [])
     if not records:
         return None
-    return {str(r["name"]): tuple(int(d) for d in r.get("shape") or []) for r in records}
+    return {r.name: tuple(given(r.shape, [])) for r in records}
 
 
 def shapes_text(shapes: dict[str, tuple[int, ...]] | None) -> str:
@@ -123,7 +127,9 @@ def inputs_markdown(records: Sequence[dict[str, Any]]) -> str:
     return "Inputs: " + ", ".join(parts) + "."
 
 
-def shape_mismatch_warning(names: Sequence[str], results: Sequence[dict[str, Any]]) -> str | None:
+def shape_mismatch_warning(
+    names: Sequence[str], results: Sequence[result_record.RunResult]
+) -> str | None:
     """A warning when the results were measured on different input shapes (or some unknown)."""
     shapes = [shapes_of(r) for r in results]
     known = [s for s in shapes if s is not None]

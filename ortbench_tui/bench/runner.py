@@ -39,6 +39,7 @@ from .protocol import (
     SessionMeta,
     SessionReady,
 )
+from .result_record import RunResult
 from .run_eta import run_eta
 from .run_inputs import request_inputs
 from .run_watch import BatchMedians, PeakRss, PrecisionWatch, ci_width_target
@@ -92,7 +93,7 @@ class RunProgress(JobProgress):
 
 @dataclass
 class Finished:
-    result: dict[str, Any]
+    result: RunResult
     samples_ns: np.ndarray
 
 
@@ -307,7 +308,7 @@ class RunHandle:
         self.timed_span = (start, now)
         self.peak_rss.batch()
 
-    def partial(self, reason: str, cancelled: bool = False) -> dict[str, Any] | None:
+    def partial(self, reason: str, cancelled: bool = False) -> RunResult | None:
         """What a failed, killed or interrupted run still measured, marked as such with the
         reason (cancelled when the user stopped it, else failed); None without samples. The
         worker never sent its final figures, so wall time, first run and peak RSS are the
@@ -329,7 +330,7 @@ class RunHandle:
             reason=reason,
         )
 
-    def _build(self, final: RunFinal) -> dict[str, Any]:
+    def _build(self, final: RunFinal) -> RunResult:
         from .results import build_result
 
         return build_result(

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..text import aligned_table, format_ms, printable
 from .level_bootstrap import t_quantile
+from .result_record import HardwareRecord, RunResult, given
 
 MIN_SIDE = 3
 ALPHA = 0.01
@@ -168,35 +169,33 @@ def profile_key(profile: dict[str, Any]) -> str:
     return json.dumps(settings, sort_keys=True)
 
 
-def _inputs_key(result: dict[str, Any]) -> str:
+def _inputs_key(result: RunResult) -> str:
     return ", ".join(
-        f"{i.get('name')} {'x'.join(str(d) for d in i.get('shape') or [])}"
-        for i in result.get("inputs") or []
+        f"{i.name} {'x'.join(str(d) for d in given(i.shape, []))}" for i in given(result.inputs, [])
     )
 
 
-def trends(results: list[tuple[Path, dict[str, Any]]]) -> list[Trend]:
+def trends(results: list[tuple[Path, RunResult]]) -> list[Trend]:
     """Finished runs grouped by model + profile settings + input shapes, oldest first."""
     groups: dict[tuple[str, str, str], Trend] = {}
-    for path, r in sorted(results, key=lambda pr: str(pr[1].get("created", ""))):
-        if r.get("status", "ok") != "ok" or r.get("kind") not in (None, "run"):
+    for path, r in sorted(results, key=lambda pr: given(pr[1].created, "")):
+        if r.run_status() != "ok":
             continue
-        latency = r.get("latency_ms") or {}
-        if not isinstance(latency.get("p50"), int | float) or latency["p50"] <= 0:
+        p50 = given(r.latency_ms.p50, None)
+        if p50 is None or p50 <= 0:
             continue
-        model = str((r.get("model") or {}).get("name", "?"))
-        profile = r.get("profile") or {}
-        key = (model, profile_key(profile), _inputs_key(r))
-        trend = groups.setdefault(key, Trend(model, str(profile.get("name", "?")), key[2], key[1]))
-        hw = r.get("hardware") or {}
+        model = r.model_name()
+        key = (model, profile_key(r.profile), _inputs_key(r))
+        trend = groups.setdefault(key, Trend(model, r.profile_name(), key[2], key[1]))
+        hw = given(r.hardware, HardwareRecord())
         trend.points.append(
             TrendPoint(
-                created=str(r.get("created", "")),
-                p50_ms=float(latency["p50"]),
-                p99_ms=float(latency.get("p99") or math.nan),
-                ort_version=str(hw.get("ort_version", "")),
-                model_sha256=str((r.get("model") or {}).get("sha256", "")),
-                machine=str(r.get("host") or hw.get("cpu_model") or ""),
+                created=given(r.created, ""),
+                p50_ms=float(p50),
+                p99_ms=float(given(r.latency_ms.p99, None) or math.nan),
+                ort_version=given(hw.ort_version, ""),
+                model_sha256=given(r.model.sha256, ""),
+                machine=given(r.host, "") or given(hw.cpu_model, None) or "",
                 path=path,
             )
         )

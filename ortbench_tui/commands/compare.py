@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OrtbenchError
 from ..profile import Profile, apply_override, apply_overrides, load_profile_arg, override_label
@@ -35,6 +36,9 @@ from .common import (
     warn_if_won_elsewhere,
 )
 from .progress import ProgressLine
+
+if TYPE_CHECKING:
+    from ..bench.result_record import RunResult
 
 _OVERRIDE = re.compile(r"\+(?=(?:session|provider|run)\.[A-Za-z_][\w.]*=|name=|description=)")
 
@@ -137,8 +141,11 @@ def _is_result_file(text: str) -> bool:
     return text.lower().endswith(".json")
 
 
-def _write_outputs(args: argparse.Namespace, comp: Any, results: list[dict[str, Any]]) -> None:
+def _write_outputs(
+    args: argparse.Namespace, comp: Any, results: Sequence[RunResult | None]
+) -> None:
     from ..bench.compare import comparison_csv, comparison_markdown
+    from ..bench.result_record import record_dict
     from ..profile import atomic_write_text
 
     if args.markdown:
@@ -153,7 +160,9 @@ def _write_outputs(args: argparse.Namespace, comp: Any, results: list[dict[str, 
             Path(args.csv), comparison_csv(comp), overwrite=args.overwrite, make_parents=False
         )
     if args.json:
-        out = {"comparison": comp.to_dict(), "results": results}
+        # A profile that ran nothing is {} in the file, as it always was.
+        records = [record_dict(r) if r is not None else {} for r in results]
+        out = {"comparison": comp.to_dict(), "results": records}
         emit_json(out, args.json, overwrite=args.overwrite)
 
 

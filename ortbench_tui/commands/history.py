@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .common import add_json_argument, add_profile_arguments, emit_json
+
+if TYPE_CHECKING:
+    from ..bench.result_record import RunResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +102,7 @@ def model_name(spec: str) -> str:
     return spec if spec.startswith("sample:") else Path(spec).stem
 
 
-def _trend(results: list[Any], args: argparse.Namespace) -> int:
+def _trend(results: list[tuple[Path, RunResult]], args: argparse.Namespace) -> int:
     from ..bench.trend import trend_json, trend_lines, trends
     from ..errors import OrtbenchError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import OrtbenchError, RunFailed
 from ..text import format_ms, printable
@@ -27,6 +27,7 @@ from .progress import ProgressLine
 from .run_outputs import keep_run
 
 if TYPE_CHECKING:
+    from ..bench.result_record import RunResult
     from ..bench.results import Samples
 
 
@@ -87,57 +88,65 @@ def until_ci_overrides(until_ci: float | None, max_duration: float | None) -> li
     return out + ([f"run.max_duration_s={max_duration:g}"] if max_duration is not None else [])
 
 
-def format_result(result: dict[str, Any]) -> str:
-    lat = result["latency_ms"]
-    prov = result["providers"]
+def format_result(result: RunResult) -> str:
+    from ..bench.result_record import ProvidersRecord, given
+
+    lat = result.latency_ms
+    prov = given(result.providers, ProvidersRecord())
+    run = result.profile["run"]
     lines = [
-        f"model    {printable(result['model']['name'], True)}  "
-        f"({printable(result['model']['path'], True)})",
-        f"profile  {printable(result['profile']['name'], True)}  ·  "
-        f"{result['profile']['run']['precision']}  ·  "
-        f"EPs: {', '.join(prov['active'])}" + ("  (FALLBACK)" if prov.get("fallback") else ""),
-        f"runs     {result['runs']} timed after {result['warmup_runs']} warm-up"
-        f"  ·  {result['wall_s']:.2f} s  ·  status {result['status']}",
+        f"model    {printable(result.model_name(), True)}  "
+        f"({printable(given(result.model.path, '?'), True)})",
+        f"profile  {printable(result.profile_name(), True)}  ·  "
+        f"{run['precision']}  ·  "
+        f"EPs: {', '.join(given(prov.active, []))}"
+        + ("  (FALLBACK)" if given(prov.fallback, False) else ""),
+        f"runs     {result.runs} timed after {given(result.warmup_runs, 0)} warm-up"
+        f"  ·  {given(result.wall_s, None) or 0:.2f} s  ·  status {result.run_status()}",
         "",
         "  p50       p90       p95       p99       p99.9     mean      std       min       max",
         "  "
         + "".join(
-            f"{format_ms(lat[k]):<10}"
+            f"{format_ms(given(getattr(lat, k), None)):<10}"
             for k in ("p50", "p90", "p95", "p99", "p999", "mean", "std", "min", "max")
         ),
         "",
-        f"CV {result['cv']:.1%}  ·  {result['throughput_per_s'] or 0:,.0f} inf/s  ·  "
-        f"session create {format_ms(result['session_create_ms'])}  ·  "
-        f"first run {format_ms(result['first_run_ms'])}  ·  "
-        f"peak RSS {result['rss_peak_mb'] or 0:.0f} MiB",
-        f"percentiles: {result['percentile_method']}",
+        f"CV {given(result.cv, None) or 0:.1%}  ·  "
+        f"{given(result.throughput_per_s, None) or 0:,.0f} inf/s  ·  "
+        f"session create {format_ms(given(result.session_create_ms, None))}  ·  "
+        f"first run {format_ms(given(result.first_run_ms, None))}  ·  "
+        f"peak RSS {given(result.rss_peak_mb, None) or 0:.0f} MiB",
+        f"percentiles: {given(result.percentile_method, '?')}",
     ]
-    if result.get("inputs"):
+    inputs = given(result.inputs, [])
+    if inputs:
         from ..bench.run_inputs import input_lines
 
-        lines += ["inputs:", *input_lines(result["inputs"])]
-    precision = result["profile"]["run"]["precision"]
+        lines += ["inputs:", *input_lines(inputs)]
+    precision = run["precision"]
     if precision != "fp32":
         from ..precision import accuracy_lines, calibration_note
 
         lines.append(f"accuracy of {precision} against fp32 on the same inputs:")
-        if result.get("quantization"):
+        quantization = given(result.quantization, None)
+        if quantization:
             from ..precision.int8 import quantization_note
 
-            lines.append(f"  quantization: {quantization_note(result['quantization'])}")
-        lines += [f"  {line}" for line in accuracy_lines(result.get("accuracy"))]
-        note = calibration_note(result["profile"]["run"])
+            lines.append(f"  quantization: {quantization_note(quantization)}")
+        lines += [f"  {line}" for line in accuracy_lines(given(result.accuracy, None))]
+        note = calibration_note(run)
         if note:
             lines.append(f"  note: {note}")
-    if result.get("stopping"):
+    stopping = given(result.stopping, None)
+    if stopping:
         from ..bench.run_watch import describe_stop
 
-        lines.append(describe_stop(result["stopping"]))
-    lines += [f"warning: {printable(w)}" for w in result["warnings"]]
+        lines.append(describe_stop(stopping))
+    lines += [f"warning: {printable(w)}" for w in result.warning_texts()]
     return "\n".join(lines)
 
 
-def show_result(result: dict[str, Any], samples_ns: Samples) -> str:
+def show_result(result: RunResult, samples_ns: Samples) -> str:
     return f"{format_result(result)}\n\n{text_histogram(samples_ns)}"
 
 

@@ -8,11 +8,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import OrtbenchError, WriteFailed
 
 if TYPE_CHECKING:  # the engine is imported where a command runs, not when the parser is built
+    from ..bench.result_record import RunResult
     from ..bench.results import Samples
 
 
@@ -20,27 +21,28 @@ def _warn(message: str) -> None:
     print(f"ortbench: warning: {message}", file=sys.stderr)
 
 
-def keep_in_history(result: dict[str, Any], samples_ns: Samples) -> None:
+def keep_in_history(result: RunResult, samples_ns: Samples) -> None:
     """History is a convenience: a run it cannot keep is still printed and written where asked."""
     from ..bench.results import results_dir, save_to_history
 
     try:
-        result["history_path"] = str(save_to_history(result, samples_ns))
+        result.history_path = str(save_to_history(result, samples_ns))
     except Exception as exc:  # any failure here must not lose the run; say what it was
         note = f"not kept in history ({results_dir()}): {exc}"
-        result["warnings"] = [*result.get("warnings", []), note]
+        result.add_warning(note)
         _warn(note)
 
 
 def keep_run(
-    result: dict[str, Any],
+    result: RunResult,
     samples_ns: Samples,
     args: argparse.Namespace,
-    show: Callable[[dict[str, Any], Samples], str],
+    show: Callable[[RunResult, Samples], str],
 ) -> int:
     """History (a warning when it fails), then --json and --samples, then the text (unless
     --json - took stdout). Returns the exit code the outputs deserve: 0, or 2 when a path the
     user gave is unusable, or 1 when a write failed for another reason (disk full)."""
+    from ..bench.result_record import record_dict
     from ..bench.results import json_samples, save_samples
     from .common import emit_json
 
@@ -58,7 +60,7 @@ def keep_run(
         # JSON whose samples could not be written (a full disk) is not written either.
         try:
             path = save_samples(samples_ns, json_samples(args.json), overwrite=args.overwrite)
-            result["samples_path"] = str(path)
+            result.samples_path = str(path)
         except Exception as exc:
             failures.append(exc)
             if isinstance(exc, WriteFailed):  # a bad path is the JSON's own error, below
@@ -68,7 +70,7 @@ def keep_run(
                 )
     if args.json and json_ok:
         try:
-            emit_json(result, args.json, overwrite=args.overwrite)
+            emit_json(record_dict(result), args.json, overwrite=args.overwrite)
         except Exception as exc:
             failures.append(exc)
     if args.json != "-":

@@ -9,7 +9,7 @@ so traced runs are not kept in the history that comparisons read.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import RunFailed
 from ..text import format_us
@@ -26,6 +26,9 @@ from .common import (
     profile_from_args,
 )
 from .progress import ProgressLine
+
+if TYPE_CHECKING:
+    from ..bench.result_record import RunResult
 
 DEFAULT_RUNS = 100
 
@@ -51,24 +54,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 
-def format_header(result: dict[str, Any]) -> str:
-    lat = result["latency_ms"]
-    prov = result["providers"]
-    precision = result["profile"]["run"]["precision"]
+def format_header(result: RunResult) -> str:
+    from ..bench.result_record import ProvidersRecord, given
+
+    lat = result.latency_ms
+    prov = given(result.providers, ProvidersRecord())
+    precision = result.precision()
     lines = [
-        f"model    {result['model']['name']}  ({result['model']['path']})",
-        f"profile  {result['profile']['name']}  ·  precision {precision}  ·  EPs: "
-        + ", ".join(prov.get("active", []))
-        + ("  (FALLBACK)" if prov.get("fallback") else ""),
-        f"latency  p50 {format_us((lat.get('p50') or 0) * 1e3)}  ·  mean "
-        f"{format_us((lat.get('mean') or 0) * 1e3)} over {result['runs']} runs "
+        f"model    {result.model_name()}  ({given(result.model.path, '?')})",
+        f"profile  {result.profile_name()}  ·  precision {precision}  ·  EPs: "
+        + ", ".join(given(prov.active, []))
+        + ("  (FALLBACK)" if given(prov.fallback, False) else ""),
+        f"latency  p50 {format_us((given(lat.p50, None) or 0) * 1e3)}  ·  mean "
+        f"{format_us((given(lat.mean, None) or 0) * 1e3)} over {result.runs} runs "
         "(profiler on: includes its overhead)",
     ]
     return "\n".join(lines)
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..bench.result_record import ResultProblem, UnreadableTrace, trace_record
+    from ..bench.result_record import (
+        ResultProblem,
+        UnreadableTrace,
+        given,
+        record_dict,
+        trace_record,
+    )
     from ..bench.runner import RunRequest, run_benchmark
     from ..bench.trace import format_trace
 
@@ -83,11 +94,11 @@ def execute(args: argparse.Namespace) -> int:
     finished = run_benchmark(request, progress)
     progress.clear()
     result = finished.result
-    section = result.get("trace")
+    section = given(result.trace, None)
     if section is None:
         raise RunFailed("the worker returned no trace")
     if args.json:  # written first: what was measured is kept whatever the trace holds
-        emit_json(result, args.json, overwrite=args.overwrite)
+        emit_json(record_dict(result), args.json, overwrite=args.overwrite)
     try:
         summary = trace_record(section)
     except ResultProblem as exc:

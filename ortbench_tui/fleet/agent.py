@@ -263,6 +263,7 @@ class NodeAgent:
 
     def _follow_run(self, job: NodeJob, identity: dict[str, Any]) -> Iterator[AgentMessage]:
         from ..bench.job import JobFailed
+        from ..bench.result_record import record_dict
         from ..bench.runner import Finished, RunProgress
 
         watch = NeighbourWatch()
@@ -273,7 +274,8 @@ class NodeAgent:
                 last_progress = now
                 yield AgentProgress(job.index, _generic(event))
             elif isinstance(event, Finished):
-                result = with_node(event.result, job, identity, watch.warning())
+                # The result crosses to the driver as its JSON object (the file's form).
+                result = with_node(record_dict(event.result), job, identity, watch.warning())
                 whole, chunked = yield from send_samples(job.index, self._handle.samples)
                 if self._handle.cancelled:  # stopped early: kept as cancelled, like a run's
                     yield failed(job, "cancelled", "cancelled", result, whole, chunked)
@@ -283,7 +285,7 @@ class NodeAgent:
                 partial = event.partial
                 whole, chunked = None, 0
                 if partial is not None:
-                    partial = with_node(partial, job, identity, watch.warning())
+                    partial = with_node(record_dict(partial), job, identity, watch.warning())
                     whole, chunked = yield from send_samples(job.index, self._handle.samples)
                 yield failed(job, event.kind, event.message, partial, whole, chunked)
 

@@ -12,17 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from msgspec import UnsetType
 
 from ..bench.hosts import entries_on_hosts, host_label
 from ..bench.load import ProfileLoad
 from ..bench.load.result import save_load
+from ..bench.result_record import ResultProblem, RunResult, given, run_record
 from ..bench.results import HistoryEntry, Samples, results_dir, scan_history
 from ..bench.sample_store import SampleStore
 from ..errors import OrtbenchError
 from ..fileio import RESULT_LIMIT, read_regular
 from .driver import JobOutcome
 
-Keeper = Callable[[dict[str, Any], Samples], None]
+Keeper = Callable[[RunResult, Samples], None]
 """Keeps one result in the history, as a local run does (`commands.run_outputs`): sets the
 result's `history_path`, or adds a warning to it and says so when the history cannot take it."""
 
@@ -43,9 +45,18 @@ def keep_outcome(outcome: JobOutcome, run_id: str, keep: Keeper) -> None:
     if result is None or samples is None or samples.size == 0:
         return
     result["fleet"] = {"run_id": run_id}
-    keep(result, samples)
-    path = result.pop("history_path", None)
-    outcome.history_path = str(path) if path else None
+    try:
+        record = run_record(result)  # the node's result, read as a file of it would be
+    except ResultProblem as exc:
+        note = f"not kept in history: the node's result: {exc}"
+        result["warnings"] = [*result.get("warnings", []), note]
+        print(f"ortbench: warning: {note}", file=sys.stderr)
+        return
+    keep(record, samples)
+    if not isinstance(record.warnings, UnsetType):  # the keeper's warning, if it added one
+        result["warnings"] = record.warnings
+    path = given(record.history_path, None)
+    outcome.history_path = path
     if path and isinstance(samples, SampleStore):
         samples.discard()  # the history holds them now (the same file, when linked)
 

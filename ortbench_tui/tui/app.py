@@ -25,6 +25,7 @@ from .worker_errors import WorkerErrors
 from .workspace import Workspace
 
 if TYPE_CHECKING:
+    from ortbench_tui.bench.result_record import RunResult
     from ortbench_tui.bench.results import Samples
     from ortbench_tui.bench.runner import RunHandle, RunRequest
     from ortbench_tui.errors import OrtbenchError
@@ -38,7 +39,7 @@ def _engine_start_run(request: RunRequest) -> RunHandle:
     return start_run(request)
 
 
-def _engine_save_result(result: dict[str, Any], samples: Samples) -> Path:
+def _engine_save_result(result: RunResult, samples: Samples) -> Path:
     from ortbench_tui.bench.results import save_to_history
 
     return save_to_history(result, samples)

@@ -15,6 +15,7 @@ from typing import Any, TypedDict, Unpack
 import numpy as np
 
 from ortbench_tui.bench.job import JobFailed
+from ortbench_tui.bench.result_record import result_view
 from ortbench_tui.bench.runner import Event, Finished, RunProgress, RunRequest
 from ortbench_tui.bench.stats import PERCENTILE_METHOD, summarize
 from ortbench_tui.hardware import HardwareInfo, ProviderProbe
@@ -171,11 +172,13 @@ class FakeHandle:
             if self.cancelled:
                 part = self.samples[:done]
                 yield Finished(
-                    fixed_result(
-                        part,
-                        self.request,
-                        "cancelled",
-                        [f"cancelled: partial result from {done} timed runs"],
+                    result_view(
+                        fixed_result(
+                            part,
+                            self.request,
+                            "cancelled",
+                            [f"cancelled: partial result from {done} timed runs"],
+                        )
                     ),
                     part,
                 )
@@ -183,10 +186,10 @@ class FakeHandle:
         if self.failure is not None:
             yield JobFailed(self.failure[0], self.failure[1], None)
             return
-        yield Finished(
-            fixed_result(self.samples, self.request, warnings=self.warnings, active=self.active),
-            self.samples,
+        result = fixed_result(
+            self.samples, self.request, warnings=self.warnings, active=self.active
         )
+        yield Finished(result_view(result), self.samples)
 
 
 class FakeRunOptions(TypedDict, total=False):

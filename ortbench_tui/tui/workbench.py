@@ -14,6 +14,7 @@ from .workspace import Workspace
 
 if TYPE_CHECKING:  # the engine's types only: the first frame loads none of it
     from ortbench_tui.bench.job import Job
+    from ortbench_tui.bench.result_record import RunResult
     from ortbench_tui.bench.results import Samples
     from ortbench_tui.bench.runner import Event, Finished, RunRequest
     from ortbench_tui.errors import OrtbenchError
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # the engine's types only: the first frame loads none of it
 
 StartRun: TypeAlias = "Callable[[RunRequest], RunJob]"
 """RunRequest -> its running job (the engine's `start_run`, or a fake)."""
-SaveResult: TypeAlias = "Callable[[dict[str, Any], Samples], Path]"
+SaveResult: TypeAlias = "Callable[[RunResult, Samples], Path]"
 """(result, samples: an array or the run's SampleStore) -> the history file written."""
 
 

@@ -94,7 +94,7 @@ class FakeCompareRun:
             model=self.request.model,
             warnings=["cancelled: compared on the 12 complete rounds"] if self.hold else [],
         )
-        yield CompareFinished(comp, [{} for _ in sets], [s.flat() for s in sets], [], sets)
+        yield CompareFinished(comp, [None for _ in sets], [s.flat() for s in sets], [], sets)
 
 
 def compare_request() -> CompareRequest:

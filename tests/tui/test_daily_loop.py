@@ -119,7 +119,7 @@ async def test_a_model_switch_never_shows_the_previous_models_figures(app_factor
         await wait_for(pilot, lambda: panel.live.size > 0)
         await pilot.press("escape")
         await settle(pilot)
-        assert panel.last_result["status"] == "cancelled"
+        assert panel.last_result.status == "cancelled"
         assert dict(panel.query_one(StatsView).items)  # the partial figures are shown
         # The bar of a stopped run shows how far it got, not 100%.
         bar = panel.query_one(RunPosition)
@@ -136,7 +136,7 @@ async def test_a_model_switch_never_shows_the_previous_models_figures(app_factor
         await pilot.press("up")
         await settle(pilot)
         assert first in panel.border_title
-        assert panel.last_result["status"] == "cancelled"
+        assert panel.last_result.status == "cancelled"
         assert dict(panel.query_one(StatsView).items)
 
 

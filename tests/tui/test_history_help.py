@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import DataTable
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.bench.results import results_dir, save_to_history
 from ortbench_tui.tui.keys import COMMANDS, key_label
 from ortbench_tui.tui.palette import WorkbenchCommands
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.asyncio
 def two_saved_runs() -> None:
     fast = fixed_samples(1000, seed=1)
     slow = (fast * 1.2).astype("int64")
-    save_to_history(fixed_result(fast), fast)
-    save_to_history(fixed_result(slow), slow)
+    save_to_history(run_record(fixed_result(fast)), fast)
+    save_to_history(run_record(fixed_result(slow)), slow)
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
-from ortbench_tui.bench.results import results_dir, save_samples, write_result_json
+from ortbench_tui.bench.results import results_dir, save_samples, write_job_json
 from ortbench_tui.tui.screens.compare import ComparisonScreen
 
 pytestmark = pytest.mark.asyncio
@@ -34,7 +34,7 @@ def saved_from_hosts() -> dict[str, str]:
             result["host"] = host
             result["fleet"] = {"run_id": "fleet-1"}
         path = folder / f"2026010{9 - i}-100000-run-{i}.json"
-        write_result_json(result, path, overwrite=False, make_parents=True)
+        write_job_json(result, path, overwrite=False, make_parents=True)
         save_samples(samples, path.with_suffix(".npy"))
         names[host] = path.name
     return names

@@ -17,6 +17,7 @@ from textual.widgets import Input, Label
 from tui_fakes import fake_runner, fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
 from ortbench_tui.bench.practices import PracticeRow, PracticesReport, PracticesRequest
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.bench.results import save_to_history
 from ortbench_tui.bench.trace import summarize_trace
 from ortbench_tui.profile import Profile
@@ -89,7 +90,7 @@ def hostile_history(folder: Path | None = None) -> None:
         result = fixed_result((samples * scale).astype("int64"), warnings=[ORT_ERROR])
         result["model"]["name"] = "m[/]"
         result["profile"]["name"] = profile
-        save_to_history(result, (samples * scale).astype("int64"))
+        save_to_history(run_record(result), (samples * scale).astype("int64"))
 
 
 @pytest.mark.slow

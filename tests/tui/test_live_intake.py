@@ -11,6 +11,7 @@ import pytest
 from tui_fakes import FakeHandle, fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench import loghist
+from ortbench_tui.bench.result_record import result_view
 from ortbench_tui.bench.runner import Event, Finished, RunProgress, RunRequest
 from ortbench_tui.bench.sample_store import SampleStore
 from ortbench_tui.bench.stats import HISTOGRAM_METHOD, PERCENTILES, summarize_histogram
@@ -39,7 +40,7 @@ class StoreHandle(FakeHandle):
         stats, method = self.samples.describe()
         result["cv"] = stats.pop("cv")
         result["latency_ms"], result["percentile_method"] = stats, method
-        yield Finished(result, self.samples.array())
+        yield Finished(result_view(result), self.samples.array())
 
 
 @pytest.mark.asyncio
@@ -67,14 +68,14 @@ async def test_each_sample_is_counted_once_and_live_percentiles_are_the_final_on
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: panel.last_result is not None)
         result = panel.last_result
-        assert result is not None and result["percentile_method"] == HISTOGRAM_METHOD
+        assert result is not None and result.percentile_method == HISTOGRAM_METHOD
         # Counted once: one histogram add per streamed batch, the run's store's.
         assert sum(adds) == 2000 and len(adds) == BATCHES
         assert panel.live.size == handles[0].samples.size == 2000
         # What the live view drew from is what the run's statistics came from.
         live = summarize_histogram(panel.live.histogram_copy()[1])
         for key in PERCENTILES:
-            assert live[key] == result["latency_ms"][key], key
+            assert live[key] == getattr(result.latency_ms, key), key
     handles[0].samples.discard()
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from tui_fakes import exiting_worker, fake_runner, fixed_hardware, settle, wait_for
 
+from ortbench_tui.bench.result_record import RunResult
 from ortbench_tui.bench.runner import RunHandle
 from ortbench_tui.tui.screens.dialogs import ConfirmDialog
 from ortbench_tui.tui.widgets.histogram import LatencyHistogram
@@ -94,7 +95,7 @@ async def test_run_streams_then_shows_the_result(app_factory):
 
 async def test_finished_run_reports_eps_times_and_warnings(app_factory):
     runner = fake_runner(warnings=["shared cores: the worker shares 2 logical cores"])
-    saved: list[dict] = []
+    saved: list[RunResult] = []
 
     def save(result, samples):
         saved.append(result)
@@ -112,7 +113,7 @@ async def test_finished_run_reports_eps_times_and_warnings(app_factory):
         assert "create 12.5 ms" in text and "first run 420 µs" in text
         assert "⚠ shared cores" in text
         assert "saved to history as 20260102-run.json" in text
-        assert len(saved) == 1 and saved[0]["runs"] == 2000
+        assert len(saved) == 1 and saved[0].runs == 2000
         assert stats(app)["p50"].endswith("µs")
         assert app.screen.query_one(RunPosition).text == "done"
 
@@ -146,8 +147,8 @@ async def test_escape_cancels_and_keeps_the_partial_result(app_factory):
         await settle(pilot)
         assert runner.started[0].cancelled
         assert not panel.running
-        assert panel.last_result["status"] == "cancelled"
-        assert panel.last_result["runs"] == 500
+        assert panel.last_result.status == "cancelled"
+        assert panel.last_result.runs == 500
         assert "cancelled: partial result from 500 runs" in notes(app)
 
 
@@ -161,9 +162,9 @@ async def test_real_tiny_run_in_the_worker_process(app_factory, isolated_dirs):
         panel = app.screen.query_one(RunPanel)
         await wait_for(pilot, lambda: not panel.running, timeout=60)
         result = panel.last_result
-        assert result is not None and result["status"] == "ok", notes(app)
-        assert result["runs"] == 200 and panel.last_samples.size == 200
-        assert result["providers"]["active"] == ["CPUExecutionProvider"]
+        assert result is not None and result.status == "ok", notes(app)
+        assert result.runs == 200 and panel.last_samples.size == 200
+        assert result.providers.active == ["CPUExecutionProvider"]
         saved = list((isolated_dirs / "results").glob("*.json"))
         assert len(saved) == 1
         assert json.loads(saved[0].read_text())["latency_ms"]["p50"] > 0
@@ -186,11 +187,11 @@ async def test_real_cancel_stops_the_child_quickly(app_factory, tmp_path):
         await pilot.press("escape")
         await wait_for(pilot, lambda: not panel.running, timeout=10)
         assert time.monotonic() - pressed < 2.0  # the child stops after its current batch
-        assert panel.last_result["status"] == "cancelled"
-        assert panel.last_result["runs"] > 0
-        assert panel.last_result["wall_s"] < 15
+        assert panel.last_result.status == "cancelled"
+        assert panel.last_result.runs > 0
+        assert panel.last_result.wall_s < 15
         # Issue 20 item 16: a cancelled result says why (it was null from the TUI).
-        assert panel.last_result["reason"] == "cancelled before the planned end"
+        assert panel.last_result.reason == "cancelled before the planned end"
 
 
 @pytest.mark.slow
@@ -234,7 +235,7 @@ async def test_crashing_worker_process_is_reported(app_factory):
         panel._start_run = app.start_run
         await pilot.press("r")
         await settle(pilot)
-        assert panel.last_result["status"] == "ok"
+        assert panel.last_result.status == "ok"
 
 
 @pytest.mark.slow
@@ -279,7 +280,7 @@ async def test_history_save_refused_by_the_disk(app_factory, monkeypatch, tmp_pa
         await wait_for(
             pilot, lambda: any(n.title == "Not saved to history" for n in app._notifications)
         )
-        assert app.screen.query_one(RunPanel).last_result["status"] == "ok"
+        assert app.screen.query_one(RunPanel).last_result.status == "ok"
 
 
 @pytest.mark.slow
@@ -309,7 +310,7 @@ async def test_redraws_are_coalesced(app_factory):
         await pilot.press("r")
         await settle(pilot)
         panel = app.screen.query_one(RunPanel)
-        assert panel.last_result["runs"] == 5000
+        assert panel.last_result.runs == 5000
         assert panel.redraws < 50
 
 

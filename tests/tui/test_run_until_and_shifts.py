@@ -13,6 +13,7 @@ import pytest
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench.ci_stop import CiWidthState
+from ortbench_tui.bench.result_record import result_view
 from ortbench_tui.bench.run_watch import ci_width_record
 from ortbench_tui.bench.runner import Finished, RunProgress
 from ortbench_tui.tui.widgets.notes import Notes
@@ -75,7 +76,7 @@ class PrecisionHandle:
         result = fixed_result(samples, self.request, warnings=[SHIFT])
         result["stopping"] = ci_width_record(state(0.018, "precision"), 0.02, 30.0)
         result["shifts"] = [{"run": 1000, "at_s": 0.1, "ratio": 1.4}]
-        yield Finished(result, samples)
+        yield Finished(result_view(result), samples)
 
 
 @pytest.mark.slow
@@ -131,7 +132,7 @@ async def test_a_live_shift_is_marked_while_the_run_goes(app_factory):
                     shifts=[1500],
                 )
             self.release.wait(20)
-            yield Finished(fixed_result(samples, self.request), samples)
+            yield Finished(result_view(fixed_result(samples, self.request)), samples)
 
     def start(request: Any) -> PrecisionHandle:
         handles.append(LiveShift(request))

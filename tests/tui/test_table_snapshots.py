@@ -16,7 +16,7 @@ from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
 from ortbench_tui.bench.practices import PracticesRequest
 from ortbench_tui.bench.result_record import TraceSummary
-from ortbench_tui.bench.results import save_samples, write_result_json
+from ortbench_tui.bench.results import save_samples, write_job_json
 from ortbench_tui.bench.sweep import GridAxis, SweepRequest
 from ortbench_tui.bench.trace import summarize_trace
 from ortbench_tui.tui.screens.practices import PracticesScreen
@@ -47,7 +47,7 @@ def seeded_history(workdir, monkeypatch):
             {"name": "data", "dtype": "float32", "shape": [1, 3, 224, 224], "source": {}}
         ]
         path = folder / f"2026010{i + 2}-100{i}00-run-{i}.json"
-        write_result_json(result, path, overwrite=False, make_parents=True)
+        write_job_json(result, path, overwrite=False, make_parents=True)
         save_samples(samples, path.with_suffix(".npy"))
     return folder
 

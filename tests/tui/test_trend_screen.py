@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Static
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for
 
-from ortbench_tui.bench.results import results_dir, save_samples, write_result_json
+from ortbench_tui.bench.results import results_dir, save_samples, write_job_json
 
 pytestmark = pytest.mark.asyncio
 
@@ -26,7 +26,7 @@ def saved_series() -> None:
         result["created"] = f"2026-11-{i + 1:02d}T10:00:00+00:00"
         result["hardware"] = {**result["hardware"], "ort_version": "1.32.0" if slower else "1.31.1"}
         path = results_dir() / f"202611{i + 1:02d}-100000-run-{i}.json"
-        write_result_json(result, path, overwrite=False, make_parents=True)
+        write_job_json(result, path, overwrite=False, make_parents=True)
         save_samples(samples, path.with_suffix(".npy"))
 
 

@@ -14,6 +14,7 @@ import pytest
 from textual.widgets import DataTable
 from tui_fakes import fixed_result, fixed_samples, settle, wait_for, wait_for_screen
 
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.bench.results import list_history, save_to_history
 from ortbench_tui.tui.palette import WorkbenchCommands
 from ortbench_tui.tui.screens import job_start
@@ -238,8 +239,8 @@ async def test_sweep_prompt_flags_a_bad_grid(app_factory, runner):
 async def test_history_c_opens_the_comparison_with_a_verdict(app_factory, runner):
     fast = fixed_samples(1000, seed=1)
     slow = (fast * 1.2).astype("int64")
-    save_to_history(fixed_result(fast), fast)
-    save_to_history(fixed_result(slow), slow)
+    save_to_history(run_record(fixed_result(fast)), fast)
+    save_to_history(run_record(fixed_result(slow)), slow)
     app = app_factory(start_run=runner)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

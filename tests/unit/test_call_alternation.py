@@ -21,6 +21,7 @@ from ortbench_tui.bench.interleave import (
 )
 from ortbench_tui.bench.level_bootstrap import ratio_spread
 from ortbench_tui.bench.protocol import ScheduleRequest
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.stopping import FASTER, SLOWER, SequentialComparison
 from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.samples import sample_path
@@ -93,7 +94,7 @@ def test_the_child_alternates_calls_for_single_threaded_sessions(threads, mode, 
     ]
     req = CompareRequest(str(sample_path("tiny")), profiles, sessions=2, alternation=mode)
     done = run_compare(req)
-    infos = [r["comparison"] for r in done.results]
+    infos = [record_dict(r)["comparison"] for r in done.results if r is not None]
     assert {i["alternation"] for i in infos} == {expected}
     assert all(sum(i["session_runs"]) == done.samples[k].size for k, i in enumerate(infos))
     sets = [s for s in done.sets if s is not None]

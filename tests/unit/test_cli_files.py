@@ -16,6 +16,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.bench.results import save_to_history
 from ortbench_tui.cli import main
 from ortbench_tui.samples import sample_path
@@ -78,7 +79,7 @@ def good_result_file() -> Path:
         "latency_ms": {"p50": 1.0, "p99": 2.0},
         "runs": 3,
     }
-    return save_to_history(result, np.array([900_000, 1_000_000, 2_000_000], np.int64))
+    return save_to_history(run_record(result), np.array([900_000, 1_000_000, 2_000_000], np.int64))
 
 
 def test_compare_on_a_bad_result_file_is_exit_2_naming_it(capsys, tmp_path):

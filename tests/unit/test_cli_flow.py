@@ -74,32 +74,41 @@ def test_the_cli_does_not_blame_a_ui_for_shared_cores():
 
 
 def test_static_int8_is_flagged_as_measured_on_calibration_data():
+    from ortbench_tui.bench.result_record import RunResult, run_record
     from ortbench_tui.commands.run import format_result
     from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
 
-    def result(*sets: str) -> dict[str, object]:
+    def result(*sets: str) -> RunResult:
         profile = apply_overrides(Profile(name="p"), list(sets))
         lat = dict.fromkeys(("p50", "p90", "p95", "p99", "p999", "mean", "std", "min", "max"), 1.0)
-        return {
-            "model": {"name": "m", "path": "m.onnx"},
-            "profile": profile_to_dict(profile),
-            "providers": {"active": ["CPUExecutionProvider"]},
-            "runs": 10,
-            "warmup_runs": 1,
-            "wall_s": 1.0,
-            "status": "ok",
-            "latency_ms": lat,
-            "cv": 0.01,
-            "throughput_per_s": 10.0,
-            "session_create_ms": 1.0,
-            "first_run_ms": 1.0,
-            "rss_peak_mb": 1.0,
-            "percentile_method": "exact",
-            "accuracy": {
-                "y": {"cosine": 0.99, "max_abs_err": 0.1, "mean_abs_err": 0.01, "ref_max_abs": 1.0}
-            },
-            "warnings": [],
-        }
+        return run_record(
+            {
+                "schema": 1,
+                "model": {"name": "m", "path": "m.onnx"},
+                "profile": profile_to_dict(profile),
+                "providers": {"active": ["CPUExecutionProvider"]},
+                "runs": 10,
+                "warmup_runs": 1,
+                "wall_s": 1.0,
+                "status": "ok",
+                "latency_ms": lat,
+                "cv": 0.01,
+                "throughput_per_s": 10.0,
+                "session_create_ms": 1.0,
+                "first_run_ms": 1.0,
+                "rss_peak_mb": 1.0,
+                "percentile_method": "exact",
+                "accuracy": {
+                    "y": {
+                        "cosine": 0.99,
+                        "max_abs_err": 0.1,
+                        "mean_abs_err": 0.01,
+                        "ref_max_abs": 1.0,
+                    }
+                },
+                "warnings": [],
+            }
+        )
 
     static = format_result(result("run.precision=int8", "run.int8_mode=static"))
     assert "measured on its calibration data" in static

@@ -44,6 +44,7 @@ from ortbench_tui.bench.compare import (
 from ortbench_tui.bench.interleave import Interleaved, plan_schedule, rotation
 from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.protocol import Block, RunFinal, Schedule
+from ortbench_tui.bench.result_record import record_dict, run_record
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
@@ -156,10 +157,11 @@ def test_sample_set_from_an_interleaved_result_rebuilds_sessions_and_rounds():
             "block_runs": 5,
         }
     }
-    s = sample_set_from_result(result, samples)
+    minimal = {"schema": 1, "model": {}, "profile": {}, "latency_ms": {}, "runs": samples.size}
+    s = sample_set_from_result(run_record({**minimal, **result}), samples)
     assert s.paired and s.run_id == "r1" and [x.shape for x in s.sessions] == [(12, 5)] * 2
     # A result of another kind, or counts that do not add up: one chunked run.
-    loose = sample_set_from_result({}, samples)
+    loose = sample_set_from_result(None, samples)
     assert not loose.paired and len(loose.sessions) == 1
 
 
@@ -418,10 +420,10 @@ def test_live_interleaved_compare_gives_one_result_per_profile():
     assert {
         e.profile for e in events if isinstance(e, CompareProgress) and e.profile is not None
     } == {0, 1}
-    assert len(end.results) == 2 and all(r["runs"] >= 400 for r in end.results)
-    info = end.results[1]["comparison"]
+    assert len(end.results) == 2 and all(r is not None and r.runs >= 400 for r in end.results)
+    info = record_dict(end.results[1])["comparison"]
     assert info["mode"] == "interleaved" and info["sessions"] == 2 and info["rounds"] >= 10
-    assert end.results[0]["profile"]["session"]["intra_op_num_threads"] == 1
+    assert record_dict(end.results[0])["profile"]["session"]["intra_op_num_threads"] == 1
     assert end.comparison.pairs[0].verdict in VERDICTS
     # The two profiles differ in two keys, and the report names both, A's value first.
     text = format_comparison(end.comparison)
@@ -449,7 +451,8 @@ def test_sequential_compare_alternates_normal_runs():
     details = [e.detail for e in events if isinstance(e, CompareProgress) and e.detail]
     assert details[0].startswith("run 1/4: a (session 1)")
     assert any(d.startswith("run 4/4: a (2) (session 2)") for d in details)
-    assert end.results[0]["runs"] == 200 and end.results[0]["comparison"]["sessions"] == 2
+    first = record_dict(end.results[0])
+    assert first["runs"] == 200 and first["comparison"]["sessions"] == 2
     assert end.comparison.mode == "sequential"
     assert any("sequential runs" in w for w in end.comparison.warnings)
 
@@ -464,7 +467,8 @@ def test_cancel_keeps_the_complete_rounds():
     _, end = drain(CompareRun(request), on_timed=lambda run: run.cancel())
     assert isinstance(end, CompareFinished), end
     assert any(w.startswith("cancelled") for w in end.comparison.warnings)
-    assert end.results[0]["status"] == "cancelled" and end.results[0]["runs"] > 0
+    first = record_dict(end.results[0])
+    assert first["status"] == "cancelled" and first["runs"] > 0
 
 
 def dying_child(conn, request, log_path):

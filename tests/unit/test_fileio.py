@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from ortbench_tui import fileio
+from ortbench_tui.bench.result_record import record_dict, run_record
 from ortbench_tui.bench.results import (
     list_history,
     load_result,
@@ -154,7 +155,7 @@ def test_full_disk_while_keeping_a_run_leaves_no_json_without_samples(monkeypatc
     folder.mkdir()
     disk_full_for(monkeypatch, folder, "write", after=1)  # the .npy goes through, the JSON not
     with pytest.raises(WriteFailed):
-        save_to_history(fixed_result(), np.arange(3, dtype=np.int64))
+        save_to_history(run_record(fixed_result()), np.arange(3, dtype=np.int64))
     assert sorted(os.listdir(folder)) == []
 
 
@@ -167,8 +168,8 @@ def test_two_runs_saved_in_the_same_instant_both_kept(monkeypatch, isolated_dirs
             return dt.datetime(2024, 1, 1, 12, 0, 0, 1)
 
     monkeypatch.setattr("ortbench_tui.bench.results.dt.datetime", Frozen)
-    a = save_to_history(fixed_result(), np.arange(3, dtype=np.int64))
-    b = save_to_history(fixed_result(), np.arange(3, dtype=np.int64))
+    a = save_to_history(run_record(fixed_result()), np.arange(3, dtype=np.int64))
+    b = save_to_history(run_record(fixed_result()), np.arange(3, dtype=np.int64))
     assert a != b and a.with_suffix(".npy").exists() and b.with_suffix(".npy").exists()
 
 
@@ -185,7 +186,7 @@ BAD_RESULTS = {
 
 def test_history_skips_bad_files_and_names_them(isolated_dirs):
     folder = isolated_dirs / "results"
-    good = save_to_history(fixed_result("good"), np.arange(3, dtype=np.int64))
+    good = save_to_history(run_record(fixed_result("good")), np.arange(3, dtype=np.int64))
     for name, data in BAD_RESULTS.items():
         (folder / name).write_text(json.dumps(data))
     (folder / "empty.json").write_text("")
@@ -218,7 +219,7 @@ def test_truncated_or_empty_samples_count_as_missing_with_a_reason(tmp_path):
     assert samples is None and "not a readable .npy" in why
     npy.unlink()
     assert read_samples(path) == (None, "")
-    assert load_result(path)["runs"] == 3
+    assert record_dict(load_result(path))["runs"] == 3
 
 
 # -- hostile files to read -----------------------------------------------------------------------

@@ -19,6 +19,7 @@ import pytest
 
 from ortbench_tui import cli
 from ortbench_tui.bench.job import JobProgress, drive
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.fleet.cluster import RESOURCE, NodeInfo, nodes_from_ray_list, select_nodes
 from ortbench_tui.fleet.driver import JobOutcome
@@ -111,9 +112,9 @@ def test_history_lists_the_host_and_filters_by_it(isolated_dirs: Path):
         "latency_ms": {"p50": 1.0, "p99": 2.0},
         "runs": 3,
     }
-    save_to_history({**base, "host": "alpha"}, np.arange(3))
-    save_to_history({**base, "host": "beta"}, np.arange(3))
-    save_to_history(dict(base), np.arange(3))
+    save_to_history(run_record({**base, "host": "alpha"}), np.arange(3))
+    save_to_history(run_record({**base, "host": "beta"}), np.arange(3))
+    save_to_history(run_record(dict(base)), np.arange(3))
     assert sorted(e.host for e in history_by_host()[0]) == ["(local)", "alpha", "beta"]
     assert [e.host for e in history_by_host("al*")[0]] == ["alpha"]
     assert [e.host for e in history_by_host("(local)")[0]] == ["(local)"]
@@ -130,7 +131,7 @@ def test_history_names_the_files_it_could_not_read_once(isolated_dirs: Path, cap
         "runs": 3,
         "host": "alpha",
     }
-    save_to_history(base, np.arange(3))
+    save_to_history(run_record(base), np.arange(3))
     (results_dir() / "20990101-broken.json").write_text("{not json")
     (results_dir() / "20990102-empty.json").write_text("")
     assert cli.main(["fleet", "--history", "--host", "alpha"]) == 0
@@ -878,10 +879,13 @@ def test_the_host_history_written_before_its_record_reads_back_the_same(isolated
     base = {"schema": 1, "created": "2025-01-02T03:04:05+00:00", "status": "ok",
             "model": {"name": "sample:tiny"}, "profile": {"name": "ort-defaults"},
             "latency_ms": {"p50": 1.25, "p99": 2.5}, "runs": 3}  # fmt: skip
-    save_to_history({**base, "host": "gpu-box", "fleet": {"run_id": "r1"}}, np.arange(3))
-    save_to_history({**base, "host": "cpu-box", "status": "failed", "fleet": {"run_id": "r1"},
-                     "latency_ms": {"p50": None, "p99": None}}, np.arange(3))  # fmt: skip
-    save_to_history(dict(base), np.arange(3))
+    save_to_history(
+        run_record({**base, "host": "gpu-box", "fleet": {"run_id": "r1"}}), np.arange(3)
+    )
+    failed = {**base, "host": "cpu-box", "status": "failed", "fleet": {"run_id": "r1"},
+              "latency_ms": {"p50": None, "p99": None}}  # fmt: skip
+    save_to_history(run_record(failed), np.arange(3))
+    save_to_history(run_record(dict(base)), np.arange(3))
     out = isolated_dirs / "history.json"
     assert cli.main(["fleet", "--history", "--json", str(out)]) == 0
     now = json.loads(out.read_text())

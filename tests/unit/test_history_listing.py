@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.bench.results import list_history, results_dir, save_to_history, scan_history
 from ortbench_tui.tui.demo import fixed_result, fixed_samples
 
@@ -32,7 +33,7 @@ def bad_files(folder: Path) -> dict[str, str]:
 
 def test_bad_history_files_are_skipped_with_their_reasons():
     samples = fixed_samples(100)
-    kept = save_to_history(fixed_result(samples), samples)
+    kept = save_to_history(run_record(fixed_result(samples)), samples)
     expected = bad_files(results_dir())
     listing = scan_history()
     assert [e.path for e in listing.entries] == [kept]

@@ -17,6 +17,7 @@ import pytest
 
 from ortbench_tui.bench.curve import is_curve_file, load_curve
 from ortbench_tui.bench.load import LoadRequest, load_load, run_load
+from ortbench_tui.bench.result_record import run_record
 from ortbench_tui.bench.results import results_dir, save_to_history, scan_history
 from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
@@ -149,7 +150,7 @@ def test_ortbench_history_lists_load_results_in_text_and_json(
 ):
     path = copy_into_history(measured)
     samples = fixed_samples(100)
-    run = save_to_history(fixed_result(samples), samples)
+    run = save_to_history(run_record(fixed_result(samples)), samples)
 
     def first_step_stopped(data: dict[str, Any]) -> None:
         data["profiles"][0]["steps"] = data["profiles"][0]["steps"][:1]
@@ -179,7 +180,7 @@ def test_compare_and_trend_refuse_a_load_result_and_say_what_to_use(
 ):
     path = copy_into_history(measured)
     samples = fixed_samples(100)
-    run = save_to_history(fixed_result(samples), samples)
+    run = save_to_history(run_record(fixed_result(samples)), samples)
     for pair in [(run, path), (path, run)]:
         code, _, err = run_cli(capsys, "compare", *map(str, pair))
         assert code == 2 and "Traceback" not in err

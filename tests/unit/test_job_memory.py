@@ -27,6 +27,7 @@ from ortbench_tui.bench.protocol import (
     Schedule,
     SessionReady,
 )
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.sample_store import spill_dir
 from ortbench_tui.bench.stats import EXACT_LIMIT, HISTOGRAM_METHOD, PERCENTILE_METHOD
 from ortbench_tui.profile import Profile, apply_overrides
@@ -108,7 +109,8 @@ def test_interleaved_compare_streams_its_samples_to_stores_not_memory(isolated_d
     assert spill_files() == []  # ... removed once the comparison is built
     # The results and their saved samples are what was streamed, session after session.
     units = [(s, p) for s in range(2) for p in range(2)]
-    for p, result in enumerate(end.results):
+    for p, record in enumerate(end.results):
+        result = record_dict(record)
         mine = [u for u, (_, q) in enumerate(units) if q == p]
         expected = np.concatenate([block_of(u, r) for u in mine for r in range(ROUNDS)])
         assert result["runs"] == expected.size

@@ -14,6 +14,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from ortbench_tui import precision
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.runner import RunRequest, run_benchmark
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.feeds import make_feeds
@@ -353,7 +354,7 @@ def test_calibration_failures_name_the_calibration_step(monkeypatch, fresh_cache
 )
 def test_runner_reports_accuracy_next_to_latency(sample, tag):
     p = prof(*PRECISIONS[tag], "run.timed_runs=20", "run.warmup_runs=2", "run.input_sets=2")
-    result = run_benchmark(RunRequest(f"sample:{sample}", p)).result
+    result = record_dict(run_benchmark(RunRequest(f"sample:{sample}", p)).result)
     assert result["status"] == "ok" and result["runs"] == 20
     assert result["profile"]["run"]["precision"] == tag.split("-")[0]
     (name, figures), *_ = result["accuracy"].items()
@@ -365,7 +366,7 @@ def test_runner_reports_accuracy_next_to_latency(sample, tag):
 
 
 def test_fp32_runs_report_no_accuracy():
-    result = run_benchmark(RunRequest("sample:tiny", prof("run.timed_runs=5"))).result
+    result = record_dict(run_benchmark(RunRequest("sample:tiny", prof("run.timed_runs=5"))).result)
     assert "accuracy" not in result
 
 
@@ -374,7 +375,7 @@ def test_failed_conversion_fails_only_that_run(tmp_path):
     short = ["run.timed_runs=5", "run.warmup_runs=1"]
     with pytest.raises(OrtbenchError, match=r"fp16 conversion of ln\.onnx failed at node 'ln'"):
         run_benchmark(RunRequest(str(model), prof("run.precision=fp16", *short)))
-    fp32 = run_benchmark(RunRequest(str(model), prof(*short))).result
+    fp32 = record_dict(run_benchmark(RunRequest(str(model), prof(*short))).result)
     assert fp32["status"] == "ok" and fp32["runs"] == 5 and "accuracy" not in fp32
 
 
@@ -419,10 +420,11 @@ def test_an_int8_run_that_quantized_nothing_warns_and_the_practices_row_says_so(
     assert code == 0
     assert "quantization: INT8 quantized none of the" in out
     assert "warning: INT8 quantized none of the" in out
-    result = run_benchmark(
+    record = run_benchmark(
         RunRequest("sample:tiny", prof("run.precision=int8", "run.timed_runs=5"))
     ).result
+    result = record_dict(record)
     assert result["quantization"]["quantized_nodes"] == 0
     row = PracticeRow("7b", "INT8", "int8 vs fp32", "measured")
-    fill_accuracy(row, result)
+    fill_accuracy(row, record)
     assert row.quantized_nodes == 0 and "NO node quantized" in row.accuracy_text()

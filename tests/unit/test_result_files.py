@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from ortbench_tui.bench.curve import is_curve_file, load_curve
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.results import load_result, read_samples, scan_history
 
 OLD = Path(__file__).parent.parent / "data" / "results-0.1.0"
 
 
 def test_a_run_written_by_0_1_0_opens_with_its_figures_and_samples():
-    result = load_result(OLD / "run.json")
+    result = record_dict(load_result(OLD / "run.json"))
     assert result["status"] == "ok" and result["runs"] == 300
     assert result["latency_ms"]["p50"] > 0 and result["model"]["name"] == "sample:tiny"
     samples, why = read_samples(OLD / "run.json")
@@ -23,7 +24,7 @@ def test_a_run_written_by_0_1_0_opens_with_its_figures_and_samples():
 
 
 def test_a_partial_run_written_by_0_1_0_opens_as_cancelled():
-    result = load_result(OLD / "partial.json")
+    result = record_dict(load_result(OLD / "partial.json"))
     assert result["status"] == "cancelled" and result["runs"] > 0
 
 
@@ -33,7 +34,7 @@ def test_the_runs_of_a_comparison_written_by_0_1_0_open_as_results(tmp_path):
     for i, run in enumerate(data["results"]):
         path = tmp_path / f"r{i}.json"
         path.write_text(json.dumps(run))
-        assert load_result(path)["runs"] == run["runs"]
+        assert record_dict(load_result(path))["runs"] == run["runs"]
 
 
 def test_a_curve_written_by_0_1_0_opens_as_a_curve():

@@ -56,7 +56,7 @@ def test_a_result_built_now_round_trips(tmp_path):
     assert record_dict(run_record(minimal)) == minimal
     path = tmp_path / "r.json"
     path.write_text(json.dumps(minimal))
-    assert load_result(path) == minimal
+    assert record_dict(load_result(path)) == minimal
 
 
 GOOD = {
@@ -111,7 +111,7 @@ def test_a_good_result_has_no_problem_and_reads_as_it_was_written(tmp_path):
     assert result_problem(GOOD) == ""
     path = tmp_path / "good.json"
     path.write_text(json.dumps(GOOD))
-    assert load_result(path) == GOOD
+    assert record_dict(load_result(path)) == GOOD
 
 
 def test_load_result_names_the_file_and_the_field(tmp_path):
@@ -138,7 +138,10 @@ def test_build_result_makes_a_record(tmp_path):
         samples_ns=np.array([1_000_000, 2_000_000, 3_000_000], np.int64),
         hardware={"logical_cores": 4, "load_avg": [0.1, 0.2, 0.3]},
     )
-    assert record_dict(run_record(result)) == json.loads(json.dumps(result))
+    assert isinstance(result, RunResult)
+    written = json.loads(json.dumps(record_dict(result)))
+    assert run_record(written) == result
+    assert record_dict(run_record(written)) == written
 
 
 def test_a_final_gives_the_result_only_the_sections_its_run_has(tmp_path):
@@ -150,15 +153,17 @@ def test_a_final_gives_the_result_only_the_sections_its_run_has(tmp_path):
     from ortbench_tui.profile import Profile
 
     def result_of(final: RunFinal) -> dict:
-        return build_result(
-            model_spec="sample:tiny",
-            model_path=tmp_path / "tiny.onnx",
-            model_sha256="0" * 64,
-            profile=Profile(name="p"),
-            meta={},
-            final=final,
-            samples_ns=np.array([1_000_000, 2_000_000], np.int64),
-            hardware={"logical_cores": 4, "load_avg": [0.1]},
+        return record_dict(
+            build_result(
+                model_spec="sample:tiny",
+                model_path=tmp_path / "tiny.onnx",
+                model_sha256="0" * 64,
+                profile=Profile(name="p"),
+                meta={},
+                final=final,
+                samples_ns=np.array([1_000_000, 2_000_000], np.int64),
+                hardware={"logical_cores": 4, "load_avg": [0.1]},
+            )
         )
 
     sections = ("accuracy", "quantization", "trace", "stopping", "shifts")
@@ -201,3 +206,104 @@ def test_a_screen_reads_a_result_whose_trace_only_the_trace_screen_refuses():
     del data["latency_ms"]
     with pytest.raises(ResultProblem, match="latency_ms"):
         result_view(data)
+
+
+# -- the record as the producer makes it: the files it writes are today's files ------------------
+
+BEFORE_TYPED_BUILD = DATA / "results-before-typed-build"
+
+
+def built_on_fixed_inputs(monkeypatch) -> RunResult:
+    """`build_result` on fixed inputs: a cancelled run with every section the final can carry,
+    warnings from the worker and the parent, a TensorRT note and inputs (the clock and the
+    version frozen so the file is the same each time)."""
+    import datetime as dt
+
+    from ortbench_tui.bench import results
+    from ortbench_tui.bench.protocol import RunFinal
+    from ortbench_tui.profile import Profile
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=tz)
+
+    monkeypatch.setattr(results.dt, "datetime", Frozen)
+    monkeypatch.setattr(results, "__version__", "0.1.0")
+    active = ["CPUExecutionProvider"]
+    source = {"kind": "normal", "seed": 0, "default": True}
+    meta = {
+        "providers": {"requested": active, "active": active, "fallback": False},
+        "intra_op_threads": 2,
+        "worker_cpus": None,
+        "session_create_ms": 4.5,
+        "inputs": [{"name": "x", "dtype": "float32", "shape": [1, 16], "source": source}],
+        "warnings": ["from the worker"],
+        "tensorrt": {"engine_from_cache": True, "build_s": 1.5},
+    }
+    final = RunFinal(
+        0.75,
+        0.002,
+        True,
+        warnings=["late"],
+        rss_peak_mb=70.5,
+        gpu_mem_note="no GPU execution provider in use",
+        reason="cancelled by the user",
+        stopping={"rule": "precision", "stopped_by": "max duration"},
+        shifts=[{"run": 3}],
+        accuracy={},
+        quantization={"quantized_nodes": 0, "nodes": 4},
+    )
+    hardware = {"cpu_model": "x", "logical_cores": 4, "cpu_governor": "performance",
+                "load_avg": [0.1, 0.2, 0.3]}  # fmt: skip
+    return results.build_result(
+        model_spec="sample:tiny",
+        model_path=Path("/models/tiny.onnx"),
+        model_sha256="ab" * 32,
+        profile=Profile(name="p"),
+        meta=meta,
+        final=final,
+        samples_ns=np.array([1_000_000, 2_000_000, 3_000_000, 2_500_000], np.int64),
+        hardware=hardware,
+    )
+
+
+def test_the_built_record_is_written_as_the_json_object_was_and_read_back_equal(
+    monkeypatch, tmp_path
+):
+    """The same inputs give the same file, byte for byte, as when `build_result` returned a
+    JSON object (`built.json`, written by that version), and the file reads back as the
+    record that wrote it."""
+    from ortbench_tui.bench.results import load_result, write_result_json
+
+    record = built_on_fixed_inputs(monkeypatch)
+    assert isinstance(record, RunResult)
+    path = write_result_json(record, tmp_path / "built.json")
+    before = BEFORE_TYPED_BUILD / "built.json"
+    assert path.read_text() == before.read_text()
+    assert run_record(json.loads(path.read_text())) == record
+    assert load_result(before) == record
+
+
+def test_history_keeps_the_built_record_as_the_json_object_was_kept(monkeypatch, isolated_dirs):
+    from ortbench_tui.bench.results import save_to_history
+
+    record = built_on_fixed_inputs(monkeypatch)
+    path = save_to_history(record, np.array([1, 2, 3], np.int64))
+    assert path.read_text() == (BEFORE_TYPED_BUILD / "built.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "path", [*OLD_RUNS, BEFORE_TYPED_BUILD / "run.json"], ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_a_file_written_before_is_written_again_with_the_same_keys_in_the_same_order(
+    path, tmp_path
+):
+    """A result read as its record and written again (`write_result_json`) has the keys
+    and values it was read with, in the order the file had them."""
+    from ortbench_tui.bench.results import write_result_json
+
+    data = json.loads(path.read_text())
+    again = json.loads(write_result_json(run_record(data), tmp_path / "again.json").read_text())
+    assert again == data
+    assert list(again) == list(data)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ortbench_tui.bench.job import JobFailed
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.runner import Finished, RunHandle, RunProgress, RunRequest
 from ortbench_tui.profile import Profile
 
@@ -37,7 +38,7 @@ def test_cancel_of_a_stuck_inference_is_a_cancel_not_an_out_of_memory_death():
             end = event
             break
     assert isinstance(end, Finished), end
-    result = end.result
+    result = record_dict(end.result)
     assert result["status"] == "cancelled" and result["runs"] == 100
     assert "did not stop within" in result["reason"]
     assert "out of memory" not in result["reason"]

@@ -15,6 +15,7 @@ import pytest
 from ortbench_tui.bench.gpu_memory import GpuMemorySampler
 from ortbench_tui.bench.job import JobFailed
 from ortbench_tui.bench.protocol import PhaseProgress, SampleBatch
+from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.runner import Finished, RunHandle, RunProgress, RunRequest, start_run
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
@@ -66,7 +67,7 @@ def test_counted_run_gives_a_complete_result(io_binding):
     )
     events, end = drain(start_run(req))
     assert isinstance(end, Finished), end
-    r = end.result
+    r = record_dict(end.result)
     assert DESIGN_KEYS <= r.keys()
     assert r["runs"] == 300 and end.samples_ns.size == 300 and end.samples_ns.dtype == np.int64
     assert r["status"] == "ok" and r["warmup_runs"] == 7
@@ -94,28 +95,26 @@ def test_rotating_input_sets_with_io_binding_still_computes():
         prof("run.timed_runs=50", "run.warmup_runs=2", "run.io_binding=true", "run.input_sets=3"),
     )
     _, end = drain(start_run(req))
-    assert isinstance(end, Finished) and end.result["runs"] == 50
+    assert isinstance(end, Finished) and end.result.runs == 50
 
 
 def test_run_by_duration():
     req = RunRequest("sample:tiny", prof("run.duration_s=0.5", "run.warmup_runs=5"))
     _, end = drain(start_run(req))
     assert isinstance(end, Finished)
-    assert end.result["runs"] > 100
-    assert 0.45 <= end.result["wall_s"] < 5.0
-    assert end.result["throughput_per_s"] == pytest.approx(
-        end.result["runs"] / end.result["wall_s"]
-    )
+    assert end.result.runs > 100
+    assert 0.45 <= end.result.wall_s < 5.0
+    assert end.result.throughput_per_s == pytest.approx(end.result.runs / end.result.wall_s)
 
 
 def test_cancel_keeps_the_partial_result():
     req = RunRequest("sample:tiny", prof("run.duration_s=60", "run.warmup_runs=1"))
     events, end = drain(start_run(req), on_first_batch=lambda h: h.cancel())
     assert isinstance(end, Finished)
-    assert end.result["status"] == "cancelled"
-    assert end.result["runs"] == end.samples_ns.size > 0
-    assert end.result["wall_s"] < 30  # stopped long before the 60 s it was asked for
-    assert any("cancelled" in w for w in end.result["warnings"])
+    assert end.result.status == "cancelled"
+    assert end.result.runs == end.samples_ns.size > 0
+    assert end.result.wall_s < 30  # stopped long before the 60 s it was asked for
+    assert any("cancelled" in w for w in end.result.warnings)
 
 
 def test_killed_worker_becomes_a_failed_result_with_partial_samples():
@@ -123,8 +122,8 @@ def test_killed_worker_becomes_a_failed_result_with_partial_samples():
     _, end = drain(start_run(req), on_first_batch=lambda h: os.kill(h.process.pid, signal.SIGKILL))
     assert isinstance(end, JobFailed) and end.kind == "run"
     assert "killed by SIGKILL" in end.message
-    assert end.partial is not None and end.partial["status"] == "failed"
-    assert end.partial["runs"] > 0
+    assert end.partial is not None and end.partial.status == "failed"
+    assert end.partial.runs > 0
 
 
 @pytest.mark.slow
@@ -142,7 +141,7 @@ def test_a_terminal_signal_sent_to_the_worker_leaves_the_stop_to_the_parent(sign
     req = RunRequest("sample:tiny", prof("run.duration_s=60", "run.warmup_runs=1"))
     _, end = drain(start_run(req), on_first_batch=hang_up_then_cancel)
     assert isinstance(end, Finished), getattr(end, "message", end)
-    assert end.result["status"] == "cancelled" and end.result["runs"] > 0
+    assert end.result.status == "cancelled" and end.result.runs > 0
 
 
 def exiting_worker(conn, request, log_path):
@@ -177,7 +176,7 @@ def test_bad_input_fails_as_input(model, sets, needle):
         pytest.skip("this ORT build does not list CUDA")
     _, end = drain(start_run(RunRequest(model, prof(*sets))))
     if isinstance(end, Finished):
-        pytest.fail(f"expected a failure, got a result with warnings {end.result['warnings']}")
+        pytest.fail(f"expected a failure, got a result with warnings {end.result.warnings}")
     assert end.kind == "input" and needle in end.message
 
 
@@ -199,8 +198,8 @@ def test_cuda_graph_run_on_gpu():
     )
     _, end = drain(start_run(req))
     assert isinstance(end, Finished), end
-    assert end.result["providers"]["active"][0] == "CUDAExecutionProvider"
-    assert end.result["gpu_mem_peak_mb"] is None or end.result["gpu_mem_peak_mb"] > 0
+    assert end.result.providers.active[0] == "CUDAExecutionProvider"
+    assert end.result.gpu_mem_peak_mb is None or end.result.gpu_mem_peak_mb > 0
 
 
 def test_pinned_worker_runs_on_the_asked_cpu():
@@ -208,8 +207,8 @@ def test_pinned_worker_runs_on_the_asked_cpu():
         start_run(RunRequest("sample:tiny", prof("run.pin_cpus=[0]", "run.timed_runs=20")))
     )
     assert isinstance(end, Finished)
-    assert end.result["worker_cpus"] == [0]
-    assert not any("shared cores" in w for w in end.result["warnings"])
+    assert end.result.worker_cpus == [0]
+    assert not any("shared cores" in w for w in end.result.warnings)
 
 
 # --- the first run is the session's first inference -----------------------------------------

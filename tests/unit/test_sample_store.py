@@ -118,10 +118,10 @@ def test_parent_memory_stays_flat_from_2m_to_8m_samples(tmp_path, monkeypatch):
             rss[event.done] = rss_bytes()
 
     end = follow_run(handle, watch)
-    assert isinstance(end, Finished) and end.result["runs"] == 8_000_000
+    assert isinstance(end, Finished) and end.result.runs == 8_000_000
     growth_mb = (rss[8_000_000] - rss[2_000_000]) / 2**20
     assert growth_mb < 16, f"parent RSS grew {growth_mb:.1f} MB from 2 M to 8 M samples"
-    assert end.result["percentile_method"] == HISTOGRAM_METHOD
+    assert end.result.percentile_method == HISTOGRAM_METHOD
     assert np.load(handle.samples.path, mmap_mode="r").size == 8_000_000
     handle.close()
 

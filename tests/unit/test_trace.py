@@ -25,6 +25,7 @@ from onnx import TensorProto, helper, numpy_helper
 from ortbench_tui.bench.result_record import (
     MemcpyOp,
     TraceSummary,
+    record_dict,
     trace_dict,
     trace_record,
 )
@@ -239,7 +240,7 @@ def optimized_node_names(model: str, profile: Profile, out: Path) -> set[str]:
 )
 def test_trace_node_names_match_the_optimized_graph(model, sets, tmp_path, isolated_dirs):
     p = prof("run.timed_runs=20", "run.warmup_runs=3", *sets)
-    result = run_benchmark(RunRequest(model, p, trace=True)).result
+    result = record_dict(run_benchmark(RunRequest(model, p, trace=True)).result)
     assert "error" not in result["trace"], result["trace"]
     s = summary_of(result)
     assert s.runs == 20 and s.skipped_runs == untimed_runs(p)
@@ -254,7 +255,7 @@ def test_trace_node_names_match_the_optimized_graph(model, sets, tmp_path, isola
 
 def test_asking_for_cuda_on_a_cpu_machine_flags_the_fallback_nodes():
     p = prof("provider.name=cuda", 'provider.fallback=["cpu"]', "run.timed_runs=5")
-    result = run_benchmark(RunRequest("sample:mlp", p, trace=True)).result
+    result = record_dict(run_benchmark(RunRequest("sample:mlp", p, trace=True)).result)
     s = summary_of(result)
     on_cpu = {n.name for n in s.nodes if n.provider == CPU}
     assert set(s.fallback_nodes) == on_cpu
@@ -264,7 +265,7 @@ def test_asking_for_cuda_on_a_cpu_machine_flags_the_fallback_nodes():
 
 
 def test_untraced_runs_have_no_trace_section():
-    result = run_benchmark(RunRequest("sample:tiny", prof("run.timed_runs=5"))).result
+    result = record_dict(run_benchmark(RunRequest("sample:tiny", prof("run.timed_runs=5"))).result)
     assert "trace" not in result and result["providers"]["fallback_nodes"] == []
 
 
@@ -332,7 +333,7 @@ def test_gpu_trace_flags_cpu_fallback_and_memcpy(tmp_path):
     Set ORTBENCH_RECORD_TRACES=1 to keep it as tests/data/ort_trace_cuda_fallback.json."""
     model = cpu_fallback_model(tmp_path / "fallback.onnx")
     p = prof("provider.name=cuda", "run.timed_runs=20", "run.warmup_runs=3")
-    result = run_benchmark(RunRequest(str(model), p, trace=True)).result
+    result = record_dict(run_benchmark(RunRequest(str(model), p, trace=True)).result)
     assert result["providers"]["active"][0] == CUDA
     s = summary_of(result)
     providers = {n.name: n.provider for n in s.nodes}

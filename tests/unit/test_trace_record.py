@@ -20,6 +20,7 @@ from ortbench_tui.bench.result_record import (
     TraceNode,
     TraceSummary,
     UnreadableTrace,
+    record_dict,
     trace_dict,
     trace_record,
 )
@@ -45,7 +46,7 @@ def test_the_old_files_are_there():
 
 @pytest.mark.parametrize("path", OLD_FILES, ids=lambda p: p.name)
 def test_a_traced_result_written_before_the_record_opens_and_round_trips(path):
-    data = load_result(path)  # the one check on read, the trace section included
+    data = record_dict(load_result(path))  # the one check on read, the trace included
     summary = trace_record(data["trace"])
     assert isinstance(summary, TraceSummary) and summary.runs == data["runs"]
     assert trace_dict(summary) == data["trace"]
@@ -55,7 +56,7 @@ def test_a_traced_result_written_before_the_record_opens_and_round_trips(path):
 @pytest.mark.parametrize("path", OLD_FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize("top", ["15", "2", "0"])
 def test_its_report_prints_as_it_did(path, top):
-    summary = trace_record(load_result(path)["trace"])
+    summary = trace_record(record_dict(load_result(path))["trace"])
     assert format_trace(summary, top=int(top)) == RENDERED[path.name]["cli"][top]
 
 

@@ -198,7 +198,7 @@ def test_live_until_decided_compare_reports_how_it_stopped():
     assert stop is not None and stop["pairs"][0]["stop_reason"] in ("decided", "budget")
     assert last.comparison.pairs[0].verdict in ("equal within margin", "no clear difference")
     assert last.comparison.pairs[0].stop_note
-    assert all(r["status"] == "ok" for r in last.results)
+    assert all(r is not None and r.status == "ok" for r in last.results)
 
 
 def test_a_spent_budget_still_waits_for_the_rounds_a_ci_needs():

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..protocol import InterleavedFinal, RunFinal, SessionMeta
+from ..result_record import RunResult, given, record_dict
 from ..run_eta import capped_warning, count_cap_s, is_capped_warning
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from ..runner import Finished, RunHandle
@@ -61,7 +61,8 @@ class Collector:
         first = req.profiles[0].run  # its run length is every profile's
         cap = 0.0 if req.until_decided is not None or cancelled else count_cap_s(first)
         sets: list[SampleSet | None] = []
-        results, flats = [], []
+        results: list[RunResult | None] = []
+        flats = []
         for p, profile in enumerate(req.profiles):
             mine = [u for u, (_, q) in enumerate(units) if q == p]
             # Until decided, a decided profile stops early: each keeps its own rounds (a
@@ -92,7 +93,7 @@ class Collector:
                 final=final,
                 samples_ns=flat,
             )
-            result["comparison"] = {
+            result.comparison = {
                 "mode": "interleaved",
                 "alternation": "call" if self.calls_alternated else "block",
                 "run_id": self.run_id,
@@ -126,13 +127,13 @@ class Collector:
         ]
         if cancelled:
             warnings.append("cancelled: compared on the runs that were made")
-        results: list[dict[str, Any]] = []
+        results: list[RunResult | None] = []
         flats: list[np.ndarray] = []
         sets: list[SampleSet | None] = []
         for p, profile in enumerate(req.profiles):
             runs = per_profile[p]
             if not runs:
-                results.append({})
+                results.append(None)
                 flats.append(np.empty(0, dtype=np.int64))
                 sets.append(None)
                 continue
@@ -156,9 +157,9 @@ class Collector:
                 meta=runs[0][0].meta,
                 final=final,
                 samples_ns=flat,
-                hardware=runs[0][1].result.get("hardware"),
+                hardware=record_dict(runs[0][1].result).get("hardware"),
             )
-            result["comparison"] = {
+            result.comparison = {
                 "mode": "sequential",
                 "run_id": self.run_id,
                 "profile_index": p,
@@ -174,22 +175,25 @@ class Collector:
 
     def finished(
         self,
-        results: list[dict[str, Any]],
+        results: list[RunResult | None],
         flats: list[np.ndarray],
         sets: list[SampleSet | None],
         warnings: list[str],
     ) -> CompareFinished:
+        """The comparison of the profiles' records (None for a profile that ran nothing),
+        then each record kept in history (a warning when it cannot be)."""
         req = self.request
         summaries = [
             {
-                "first_run_ms": r.get("first_run_ms"),
-                "status": r.get("status", "missing"),
+                "first_run_ms": given(r.first_run_ms, None) if r is not None else None,
+                "status": r.run_status() if r is not None else "missing",
                 "sessions": req.sessions,
             }
             for r in results
         ]
         warnings = warnings + summarize_warnings(results, self.names)
-        mismatch = shape_mismatch_warning(self.names, [r for r in results if r])
+        measured = [r for r in results if r is not None]
+        mismatch = shape_mismatch_warning(self.names, measured)
         if mismatch:
             warnings.append(mismatch)
         comp = build_comparison(
@@ -203,21 +207,21 @@ class Collector:
             seed=req.seed,
             warnings=warnings,
             model=req.model,
-            hardware=next((r["hardware"] for r in results if r and r.get("hardware")), {}),
+            hardware=next((h for h in (r.hardware_dict() for r in measured) if h), {}),
         )
-        comp.inputs = [shapes_text(shapes_of(r)) if r else "" for r in results]
+        comp.inputs = [shapes_text(shapes_of(r)) if r is not None else "" for r in results]
         paths: list[str] = []
         if req.save_history:
             from ..results import save_to_history
 
             for r, flat in zip(results, flats, strict=True):
-                if r and flat.size:
+                if r is not None and flat.size:
                     try:
                         path = save_to_history(r, flat)
                     except OrtbenchError as exc:  # the comparison stands; history is extra
                         comp.warnings.append(f"not kept in history: {exc}")
                         continue
-                    r["history_path"] = str(path)
+                    r.history_path = str(path)
                     paths.append(str(path))
         return CompareFinished(comp, results, flats, paths, sets)
 
@@ -234,17 +238,19 @@ def round_shifts(name: str, sessions: list[np.ndarray]) -> list[str]:
     return [f"{name}: {line.replace('batch', 'round')}" for line in lines]
 
 
-def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[str]:
+def summarize_warnings(results: list[RunResult | None], names: list[str]) -> list[str]:
     """The results' warnings for a comparison: machine ones once, instability in one line."""
     out: list[str] = []
     unstable = []
     capped: list[tuple[str, str]] = []
     for r, name in zip(results, names, strict=True):
-        for w in r.get("warnings", []):
+        if r is None:
+            continue
+        for w in r.warning_texts():
             if w.startswith(MACHINE_WARNINGS):
                 text = w
             elif w.startswith("unstable"):
-                unstable.append(f"{name} {r.get('cv', 0):.0%}")
+                unstable.append(f"{name} {given(r.cv, 0):.0%}")
                 continue
             elif is_capped_warning(w):
                 capped.append((name, w))
@@ -263,7 +269,8 @@ def summarize_warnings(results: list[dict[str, Any]], names: list[str]) -> list[
             + "); close other work, pin the worker (run.pin_cpus) or run longer",
         )
     # The time cap: one line when every profile stopped alike (interleaved), else per profile.
-    alike = len(capped) == len([r for r in results if r]) and len({w for _, w in capped}) == 1
+    alike = len(capped) == len([r for r in results if r is not None])
+    alike = alike and len({w for _, w in capped}) == 1
     if capped and alike:
         out.append(capped[0][1])
     else:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ...errors import OrtbenchError
 from ..level_bootstrap import BOOTSTRAP_REPS
+from ..result_record import RunResult, given
 from ..run_inputs import shape_mismatch_warning, shapes_of, shapes_text
 from .bootstrap import DEFAULT_MARGIN, SampleSet, sequential_set
 from .model import LETTERS, Comparison, build_comparison
@@ -20,21 +21,21 @@ def _gpu_names(hw: dict[str, Any]) -> list[str]:
     return sorted(str(g.get("name")) for g in hw.get("gpus") or [])
 
 
-def environment_warnings(results: list[dict[str, Any]], labels: list[str]) -> list[str]:
+def environment_warnings(results: list[RunResult], labels: list[str]) -> list[str]:
     """Different models or machines make a comparison mean something else: say so."""
     out = []
     base = results[0]
-    sha0 = (base.get("model") or {}).get("sha256")
-    hw0 = base.get("hardware") or {}
+    sha0 = given(base.model.sha256, None)
+    hw0 = base.hardware_dict()
     for label, r in zip(labels[1:], results[1:], strict=True):
-        sha = (r.get("model") or {}).get("sha256")
+        sha = given(r.model.sha256, None)
         if sha0 and sha and sha != sha0:
             out.append(
-                f"different models: {labels[0]} ran {base['model'].get('name')} "
-                f"(sha256 {sha0[:12]}), {label} ran {r['model'].get('name')} "
+                f"different models: {labels[0]} ran {given(base.model.name, None)} "
+                f"(sha256 {sha0[:12]}), {label} ran {given(r.model.name, None)} "
                 f"(sha256 {sha[:12]})"
             )
-        hw = r.get("hardware") or {}
+        hw = r.hardware_dict()
         diffs = [
             f"{k} {hw0.get(k)!r} vs {hw.get(k)!r}" for k in HARDWARE_KEYS if hw0.get(k) != hw.get(k)
         ]
@@ -45,9 +46,9 @@ def environment_warnings(results: list[dict[str, Any]], labels: list[str]) -> li
     return out
 
 
-def sample_set_from_result(result: dict[str, Any], samples: np.ndarray) -> SampleSet:
+def sample_set_from_result(result: RunResult | None, samples: np.ndarray) -> SampleSet:
     """Rebuild sessions and rounds from what a compare run recorded, else chunk the run."""
-    info = result.get("comparison") or {}
+    info = (given(result.comparison, None) if result is not None else None) or {}
     runs = [int(n) for n in info.get("session_runs") or []]
     if runs and sum(runs) == samples.size:
         parts = np.split(samples, np.cumsum(runs)[:-1])
@@ -69,7 +70,7 @@ def compare_files(
     margin: float = DEFAULT_MARGIN,
     reps: int = BOOTSTRAP_REPS,
     seed: int = 0,
-) -> tuple[Comparison, list[dict[str, Any]]]:
+) -> tuple[Comparison, list[RunResult]]:
     """Compare saved results (each against the first), from their .npy samples if saved."""
     from ..results import load_result, read_samples
 
@@ -81,16 +82,15 @@ def compare_files(
     sets: list[SampleSet | None] = []
     summaries = []
     for path, r in zip(paths, results, strict=True):
-        lat = r.get("latency_ms") or {}
         summaries.append(
             {
-                "median_ms": lat.get("p50"),
-                "p99_ms": lat.get("p99"),
-                "runs": r.get("runs"),
-                "cv": r.get("cv"),
-                "first_run_ms": r.get("first_run_ms"),
-                "status": r.get("status", "ok"),
-                "sessions": (r.get("comparison") or {}).get("sessions", 1),
+                "median_ms": given(r.latency_ms.p50, None),
+                "p99_ms": given(r.latency_ms.p99, None),
+                "runs": r.runs,
+                "cv": given(r.cv, None),
+                "first_run_ms": given(r.first_run_ms, None),
+                "status": r.run_status(),
+                "sessions": given(r.comparison, {}).get("sessions", 1),
             }
         )
         samples, problem = read_samples(path)
@@ -104,9 +104,9 @@ def compare_files(
             sets.append(None)
             continue
         samples = np.asarray(samples, dtype=np.int64).ravel()
-        if samples.size != r.get("runs"):
+        if samples.size != r.runs:
             warnings.append(
-                f"{Path(path).name}: {samples.size} samples beside a result of {r.get('runs')} runs"
+                f"{Path(path).name}: {samples.size} samples beside a result of {r.runs} runs"
             )
         sets.append(sample_set_from_result(r, samples))
     run_ids = {s.run_id if s is not None and s.paired else None for s in sets}
@@ -115,13 +115,13 @@ def compare_files(
             "these results were not measured in one interleaved run: drift between them is "
             "part of the difference"
         )
-    names = [str((r.get("profile") or {}).get("name", "?")) for r in results]
+    names = [r.profile_name() for r in results]
     seen: dict[str, int] = {}
     for i, n in enumerate(names):
         seen[n] = seen.get(n, 0) + 1
         if seen[n] > 1:
             names[i] = f"{n} ({seen[n]})"
-    model = str((results[0].get("model") or {}).get("name", ""))
+    model = given(results[0].model.name, "")
     mismatch = shape_mismatch_warning(labels, results)
     if mismatch:
         warnings.append(mismatch)
@@ -130,13 +130,13 @@ def compare_files(
         names=names,
         sets=sets,
         summaries=summaries,
-        profiles=[r.get("profile") or {} for r in results],
+        profiles=[r.profile for r in results],
         margin=margin,
         reps=reps,
         seed=seed,
         warnings=warnings,
         model=model,
-        hardware=results[0].get("hardware") or {},
+        hardware=results[0].hardware_dict(),
     )
     comp.inputs = [shapes_text(shapes_of(r)) for r in results]
     return comp, results

@@ -11,6 +11,7 @@ from ...inputs.spec import InputSpec
 from ...profile import Profile
 from ..job import JobFailed, JobProgress
 from ..level_bootstrap import BOOTSTRAP_REPS
+from ..result_record import RunResult
 from .bootstrap import DEFAULT_MARGIN, SampleSet
 from .model import Comparison
 from .until import DecideSettings
@@ -67,7 +68,9 @@ class CompareProgress(JobProgress):
 @dataclass
 class CompareFinished:
     comparison: Comparison
-    results: list[dict[str, Any]]
+    results: list[RunResult | None]
+    """Each profile's result record (saved to history when asked), None for a profile that
+    ran nothing."""
     samples: list[np.ndarray]
     """Flat samples per profile (ns), sessions one after the other."""
     history_paths: list[str] = field(default_factory=list)

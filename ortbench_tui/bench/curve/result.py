@@ -31,7 +31,7 @@ from ..results import (
     model_name,
     read_job_json,
     results_dir,
-    write_result_json,
+    write_job_json,
 )
 from ..run_eta import count_cap_s
 from ..stats import PERCENTILE_METHOD
@@ -97,7 +97,7 @@ def save_curve(result: dict[str, Any], samples: dict[str, np.ndarray]) -> Path:
     path = results_dir() / f"{stem}.json"
     npz = save_curve_samples(samples, path.with_suffix(".npz"), make_parents=True)
     try:
-        write_result_json(result, path, overwrite=False, make_parents=True)
+        write_job_json(result, path, overwrite=False, make_parents=True)
     except BaseException:
         npz.unlink(missing_ok=True)
         raise

@@ -27,7 +27,7 @@ from ..result_record import ResultProblem
 from ..results import (
     read_job_json,
     results_dir,
-    write_result_json,
+    write_job_json,
 )
 from ..stats import PERCENTILE_METHOD
 from .decide import compare_percentile
@@ -198,7 +198,7 @@ def save_load(result: dict[str, Any], parts: list[ProfileLoad]) -> Path:
     np.savez(buffer, **timeline_arrays(parts))  # type: ignore[arg-type]
     npz = write_atomic(path.with_suffix(".npz"), buffer.getvalue(), make_parents=True)
     try:
-        write_result_json(result, path, overwrite=False, make_parents=True)
+        write_job_json(result, path, overwrite=False, make_parents=True)
     except BaseException:
         npz.unlink(missing_ok=True)
         raise

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..compare import CompareFinished, SampleSet, bootstrap_ratio, verdict
 from ..level_bootstrap import LOOK_REPS
+from ..result_record import RunResult, given
 from .report import PracticeRow
 
 
@@ -36,12 +37,11 @@ def fill_ratio(
     row.verdict = verdict(ci.low, ci.high, margin)
 
 
-def fill_warm_up(row: PracticeRow, result: dict[str, Any], steady: SampleSet | None) -> None:
+def fill_warm_up(row: PracticeRow, result: RunResult | None, steady: SampleSet | None) -> None:
     """First runs (one per session) against the steady-state distribution."""
+    comparison = given(result.comparison, {}) if result is not None else {}
     firsts = [
-        f
-        for f in (result.get("comparison") or {}).get("session_first_run_ms") or []
-        if isinstance(f, (int, float))
+        f for f in comparison.get("session_first_run_ms") or [] if isinstance(f, (int, float))
     ]
     if not firsts or steady is None or not steady.size:
         row.status, row.reason = "failed", "no first run was measured"
@@ -68,17 +68,17 @@ def fill_warm_up(row: PracticeRow, result: dict[str, Any], steady: SampleSet | N
     )
 
 
-def fill_accuracy(row: PracticeRow, result: dict[str, Any] | None) -> None:
+def fill_accuracy(row: PracticeRow, result: RunResult | None) -> None:
     """The precision row's accuracy against fp32, as the variant's run measured it."""
     from ...precision import accuracy_summary, calibration_note
 
-    if not result:
+    if result is None:
         return
-    summary = accuracy_summary(result.get("accuracy"))
+    summary = accuracy_summary(given(result.accuracy, None))
     if summary is not None:
         row.cosine, row.max_abs_err = summary
-    row.accuracy_note = calibration_note((result.get("profile") or {}).get("run") or {}) or ""
-    quantization = result.get("quantization")
+    row.accuracy_note = calibration_note(result.profile.get("run") or {}) or ""
+    quantization = given(result.quantization, None)
     if isinstance(quantization, dict) and "quantized_nodes" in quantization:
         row.quantized_nodes = int(quantization["quantized_nodes"])
 

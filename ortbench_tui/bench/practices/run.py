@@ -27,6 +27,7 @@ from ..compare import (
 from ..compare.until import DecideSettings
 from ..job import JobFailed, JobProgress, drive, eta_from_fraction
 from ..level_bootstrap import LOOK_REPS
+from ..result_record import record_dict
 from .catalogue import GPU_EPS, PRACTICES, Practice, all_together
 from .report import PracticeRow, PracticesReport
 from .rows import apply_decided, decided_pairs, fill_accuracy, fill_ratio, fill_warm_up
@@ -344,7 +345,9 @@ class PracticesRun:
         warnings: list[str],
         cancelled: bool,
     ) -> PracticesReport:
-        hardware = finished.results[0].get("hardware") if finished.results else {}
+        # The report is JSON: the base's machine and inputs go in as the result file has them.
+        first = finished.results[0] if finished.results else None
+        base = record_dict(first) if first is not None else {}
         return PracticesReport(
             model=self.request.model,
             base_name=self.request.base.name,
@@ -352,14 +355,10 @@ class PracticesRun:
             method=method,
             margin=self.request.margin,
             warnings=warnings,
-            hardware=hardware or {},
-            inputs=(finished.results[0].get("inputs") or []) if finished.results else [],
+            hardware=base.get("hardware") or {},
+            inputs=base.get("inputs") or [],
             status="cancelled" if cancelled else "ok",
-            model_sha256=str(
-                ((finished.results[0].get("model") or {}) if finished.results else {}).get(
-                    "sha256", ""
-                )
-            ),
+            model_sha256=str((base.get("model") or {}).get("sha256", "")),
             inputs_spec=self.request.inputs.to_dict(),
         )
 

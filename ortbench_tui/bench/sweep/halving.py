@@ -24,6 +24,7 @@ from ..compare import (
 )
 from ..job import JobFailed, drive, eta_from_budget
 from ..level_bootstrap import HALVING_REPS
+from ..result_record import record_dict
 from ..verdict import is_tie
 from .decide import RoundDecider
 from .grid import Candidate, build_candidates
@@ -220,9 +221,11 @@ class SweepRun:
             round_wall = time.perf_counter() - round_start
             # Learn the cost of a candidate beyond its timed runs, for the next rounds.
             per_cand = max(0.05, (round_wall - timed * (1 + rho) - fixed) / len(survivors))
-            if not self.hardware and finished.results:
-                self.hardware = finished.results[0].get("hardware") or {}
-                self.inputs = finished.results[0].get("inputs") or []
+            if not self.hardware and finished.results and finished.results[0] is not None:
+                # The report is JSON: the machine and inputs as the result file has them.
+                first = record_dict(finished.results[0])
+                self.hardware = first.get("hardware") or {}
+                self.inputs = first.get("inputs") or []
             survivors = self._survivors = self._score_round(r, survivors, finished, decider)
             self.rounds_done = r
             yield self._update(r, "round_done", f"round {r} done: {len(survivors)} kept")

@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from ortbench_tui.bench.result_record import record_dict
 from ortbench_tui.bench.run_inputs import shapes_of, shapes_text
 from ortbench_tui.errors import OrtbenchError
 
@@ -54,12 +53,11 @@ class RunDetailScreen(Screen[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
-        from ortbench_tui.bench.result_record import result_view
         from ortbench_tui.bench.results import load_result, read_samples
 
         panel = self.query_one(RunPanel)
         try:
-            result = result_view(load_result(self.path))
+            result = load_result(self.path)
         except (OrtbenchError, OSError, ValueError) as exc:
             panel.show_notes([("error", f"✗ {exc}")])
             self.notify(str(exc), title="Cannot open this run", severity="error")
@@ -151,7 +149,7 @@ def compare_rows(a: RunResult, b: RunResult) -> list[tuple[str, str, str, str]]:
         return ", ".join(short_ep(x) for x in active_eps(r)) or "-"
 
     rows.append(("EPs", eps(a), eps(b), ""))
-    sa, sb = shapes_of(record_dict(a)), shapes_of(record_dict(b))
+    sa, sb = shapes_of(a), shapes_of(b)
     differ = "different!" if sa is not None and sb is not None and sa != sb else ""
     rows.append(("inputs", shapes_text(sa), shapes_text(sb), differ))
     return rows
@@ -191,12 +189,11 @@ class CompareScreen(Screen[None]):
         yield WorkbenchFooter()
 
     def on_mount(self) -> None:
-        from ortbench_tui.bench.result_record import result_view
         from ortbench_tui.bench.results import load_result
 
         table = self.query_one(DataTable)
         try:
-            a, b = (result_view(load_result(p)) for p in self.paths)
+            a, b = (load_result(p) for p in self.paths)
         except OrtbenchError as exc:
             fill_table(table, SIDE_BY_SIDE, [], self.size.width)
             self.notify(str(exc), title="Cannot compare", severity="error")

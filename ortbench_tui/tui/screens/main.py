@@ -470,10 +470,10 @@ class MainScreen(WorkerErrors, Screen[None]):
     def _run_finished(self, event: RunPanel.Finished) -> None:
         from msgspec import UNSET
 
-        if event.record.trace is not UNSET:
-            self.show_trace(event.record)
+        if event.result.trace is not UNSET:
+            self.show_trace(event.result)
         else:
-            self.notify_finished(event.record, event.save_error)
+            self.notify_finished(event.result, event.save_error)
 
     @on(RunPanel.Failed)
     def _run_failed(self, event: RunPanel.Failed) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from ..workbench import RunJob, SaveResult, StartRun
 
-Outcome: TypeAlias = "tuple[dict[str, Any], RunResult, np.ndarray, str | None, str | None]"
+Outcome: TypeAlias = "tuple[RunResult, np.ndarray, str | None, str | None]"
 """(result as saved, its record, samples, history file name, why it was not saved)."""
 
 REDRAW_HZ = 10.0
@@ -85,19 +85,14 @@ class RunPanel(WorkerErrors, Vertical):
 
         def __init__(
             self,
-            result: dict[str, Any],
+            result: RunResult,
             samples_ns: np.ndarray,
             saved: Path | None,
             save_error: str | None,
         ) -> None:
-            # Lazily, like the engine's modules: the panel is on the first frame's path.
-            from ortbench_tui.bench.result_record import result_view
-
             super().__init__()
             self.result, self.samples_ns = result, samples_ns
-            """The result as the engine built it (and saved it: the engine's save takes it)."""
-            self.record = result_view(result)
-            """The same result, read through its record."""
+            """The result's record as the engine built it (and saved it)."""
             self.saved, self.save_error = saved, save_error
 
     class Failed(Message):
@@ -141,7 +136,7 @@ class RunPanel(WorkerErrors, Vertical):
         self.redraws = 0
         """How many times the live view was redrawn (the benchmarks and tests read it)."""
         self._charts_drawn_at = -CHART_INTERVAL_S
-        self.last_result: dict[str, Any] | None = None
+        self.last_result: RunResult | None = None
         self.outcome_key: tuple[str, str] | None = None
         """(model, profile name) of the run whose outcome the panel shows."""
         self.last_samples: np.ndarray | None = None
@@ -213,11 +208,11 @@ class RunPanel(WorkerErrors, Vertical):
             self.query_one(LatencyHistogram).clear()
             self.query_one(RunIndexChart).clear()
             return False
-        result, record, samples, saved, save_error = outcome
+        result, samples, saved, save_error = outcome
         self.outcome_key = key
         self.last_result, self.last_samples = result, samples
-        self._show_end_phase(record)
-        self.show_result(record, samples, saved, save_error)
+        self._show_end_phase(result)
+        self.show_result(result, samples, saved, save_error)
         return True
 
     def show_notes(self, lines: list[Line]) -> None:
@@ -305,9 +300,7 @@ class RunPanel(WorkerErrors, Vertical):
                     else (None, None)
                 )
                 self.post_message(
-                    self.Failed(
-                        event.kind, event.message, _partial_record(event.partial), saved, save_error
-                    )
+                    self.Failed(event.kind, event.message, event.partial, saved, save_error)
                 )
                 return
             if event.new_samples_ns is not None and not live.shared:
@@ -326,11 +319,13 @@ class RunPanel(WorkerErrors, Vertical):
             )
         self.post_message(self.Failed("run", "the worker stopped without a result", None))
 
-    def _save(self, result: dict[str, Any], samples: Samples) -> tuple[Path | None, str | None]:
+    def _save(self, result: RunResult, samples: Samples) -> tuple[Path | None, str | None]:
         """Keep the run in history (only runs that measured something, and not traced ones:
         the profiler's overhead is in their latency, as `ortbench trace` says too). The
-        engine's save takes the result as the engine built it, so it is passed on untouched."""
-        if self._save_result is None or not result.get("runs") or "trace" in result:
+        engine's save takes the record as the engine built it, so it is passed on untouched."""
+        from msgspec import UNSET
+
+        if self._save_result is None or not result.runs or result.trace is not UNSET:
             return None, None
         try:
             return self._save_result(result, samples), None
@@ -382,19 +377,18 @@ class RunPanel(WorkerErrors, Vertical):
         from msgspec import UNSET
 
         self._stop_timer()
-        result, record = message.result, message.record
+        result = message.result
         self.last_result, self.last_samples = result, message.samples_ns
-        self._show_end_phase(record)
+        self._show_end_phase(result)
         saved = message.saved.name if message.saved else None
-        if self.outcome_key is not None and record.trace is UNSET:
+        if self.outcome_key is not None and result.trace is UNSET:
             self.outcomes[self.outcome_key] = (
                 result,
-                record,
                 message.samples_ns,
                 saved,
                 message.save_error,
             )
-        self.show_result(record, message.samples_ns, saved, message.save_error, live=self.live)
+        self.show_result(result, message.samples_ns, saved, message.save_error, live=self.live)
         self.running = False
 
     def _show_end_phase(self, result: RunResult) -> None:
@@ -473,16 +467,3 @@ class RunPanel(WorkerErrors, Vertical):
         # The position (progress messages of the timed phase are not drawn one by one).
         if size and not self._cancel_requested:
             self._show_position(live.phase, live.done, live.total, live.elapsed_s, live.eta_s)
-
-
-def _partial_record(partial: dict[str, Any] | None) -> RunResult | None:
-    """The record of a failed run's partial result; None without one, or when even the
-    record cannot read it (the failure's own message still stands)."""
-    from ortbench_tui.bench.result_record import ResultProblem, result_view
-
-    if not partial:
-        return None
-    try:
-        return result_view(partial)
-    except ResultProblem:
-        return None
