@@ -30,7 +30,13 @@ for _blas in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
 
 STARTED = time.perf_counter()
-"""When this process reached ortbench: a job's wall-time budget (sweep) counts from here."""
+"""When ortbench started: a job's wall-time budget (sweep) counts from here. The import of this
+module for the command line (so start-up counts), or the call of `main` for a caller that
+runs ortbench in-process long after importing it (a script, the test suite: a sweep's budget
+was once spent on other tests before it began)."""
+IMPORT_GRACE_S = 2.0
+"""A first `main` call later than this after the import starts the clock anew."""
+_MAIN_CALLED = [False]
 
 COMMANDS = {
     "tui": "open the terminal workbench (the default)",
@@ -103,6 +109,11 @@ def glue_dash_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global STARTED
+    now = time.perf_counter()
+    if _MAIN_CALLED[0] or now - STARTED > IMPORT_GRACE_S:
+        STARTED = now
+    _MAIN_CALLED[0] = True
     argv = glue_dash_values(list(sys.argv[1:] if argv is None else argv))
     if not argv:
         # `ortbench` alone opens the workbench: declaring every other command would import

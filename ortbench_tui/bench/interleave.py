@@ -71,12 +71,14 @@ from .protocol import (
 from .worker import MAX_BATCH, Call, Measurement, rss_peak_mb
 
 REWARM_SECONDS = 0.04
-"""Untimed runs that open every block of a session with a thread pool. Measured here (2
-cores, 2 intra-op threads, sample:conv, 12 sessions alternated): after its turn comes back,
-a session's pool worker shares a core with the main thread for ~20-30 ms before it gets one
-of its own, so short blocks ran at one-thread speed (1.2 ms instead of 0.69 ms). 16 untimed
-runs (~15 ms) were not enough, 40 (~30 ms) were. Most of that was the previous session's
-pool still spinning (see `settle_pools`), which a fixed sleep did not cover."""
+"""Untimed runs that open every block of a session with a thread pool whose workers do not spin
+(`session.allow_spinning` off; those that spin are settled instead, see
+REWARM_SETTLED_SECONDS). Measured here before the settle existed (2 cores, 2 intra-op
+threads, sample:conv, 12 sessions alternated): after its turn comes back, a session's pool
+worker shares a core with the main thread for ~20-30 ms before it gets one of its own, so
+short blocks ran at one-thread speed (1.2 ms instead of 0.69 ms). 16 untimed runs (~15 ms)
+were not enough, 40 (~30 ms) were. Most of that was the previous session's pool still
+spinning (see `settle_pools`), which a fixed sleep did not cover."""
 SETTLE_SLICE_S = 0.01
 """How often `settle_pools` reads the process's CPU time: Linux charges other threads' time
 in scheduler ticks (4 ms here), so a shorter slice reads 0 or 2 cores at random."""
@@ -86,6 +88,15 @@ SETTLE_CAP_S = 0.25
 """`settle_pools` never waits longer (a thread of the process that never parks)."""
 REWARM_SINGLE_SECONDS = 0.002
 """Sessions without a pool (one intra-op thread, sequential) only need their caches back."""
+REWARM_SETTLED_SECONDS = 0.005
+"""A pooled session whose workers spin: its block follows a settle (`settle_pools`), so the
+last session's worker no longer runs into it. Measured here (sample:conv, ORT's default
+threads, ALL against basic, three generations of sessions each, quiet): 2 ms and 40 ms of
+re-warm after the settle gave the same ratios (0.871-0.874) and per-round spreads (sd
+0.045-0.107)."""
+SETTLE_TYPICAL_S = 0.07
+"""What a settle takes here (71 ms median: ~55 ms of spinning, then the slice that sees it
+stop), for planners that size blocks before any was run."""
 MIN_COMPARE_ROUNDS = 10
 """A fixed-length comparison runs at least this many rounds: fewer make the block-pair
 bootstrap unreliable (its t quantile is too wide for a verdict; `stopping.FIRST_LOOK_ROUNDS`)."""
@@ -133,9 +144,26 @@ def has_thread_pool(profile: Profile, physical: int) -> bool:
     return threads != 1 or profile.session.execution_mode == "parallel"
 
 
-def rewarm_runs(estimate_ns: int, pooled: bool) -> int:
+def spins(profile: Profile, physical: int) -> bool:
+    """Whether the session's pool workers spin on after its runs (settled after its blocks)."""
+    return has_thread_pool(profile, physical) and bool(profile.session.allow_spinning)
+
+
+def rewarm_seconds(pooled: bool, spinning: bool) -> float:
+    """Untimed time that opens a block of such a session."""
+    if not pooled:
+        return REWARM_SINGLE_SECONDS
+    return REWARM_SETTLED_SECONDS if spinning else REWARM_SECONDS
+
+
+def block_overhead_s(pooled: bool, spinning: bool) -> float:
+    """Wall time a block costs beyond its timed runs: its re-warm, and the settle after it."""
+    return rewarm_seconds(pooled, spinning) + (SETTLE_TYPICAL_S if spinning else 0.0)
+
+
+def rewarm_runs(estimate_ns: int, pooled: bool, spinning: bool = False) -> int:
     """Untimed runs that open a block (at least one)."""
-    seconds = REWARM_SECONDS if pooled else REWARM_SINGLE_SECONDS
+    seconds = rewarm_seconds(pooled, spinning)
     return int(min(MAX_BATCH, max(1, math.ceil(seconds * 1e9 / max(estimate_ns, 1)))))
 
 
@@ -279,14 +307,15 @@ class Interleaved:
             self.stop.check()
 
     @staticmethod
-    def _renew(m: Measurement, buf: np.ndarray) -> list[Call]:
-        """A fresh session in place of `m`'s, bound and warmed up like the first (untimed)."""
+    def _renew(m: Measurement, buf: np.ndarray) -> tuple[list[Call], float]:
+        """A fresh session in place of `m`'s, bound and warmed up like the first (untimed);
+        with its first run, in ms."""
         m.renew_session()
-        m.first_run()
+        first_ms = m.first_run() / 1e6
         calls = m.make_calls()
         n = max(m.profile.run.warmup_runs, CALIBRATION_RUNS)
         Measurement.timed_loop(calls, len(calls), buf, 0, min(n, MAX_BATCH))
-        return calls
+        return calls, first_ms
 
     def measure(self) -> InterleavedFinal:
         ms = self.measurements
@@ -301,6 +330,7 @@ class Interleaved:
         pooled = [True] * p
         spinning = [False] * p  # pool workers spin after their runs: settled after each block
         settle_s = 0.0
+        renewed_ms: list[list[float]] = [[] for _ in range(p)]
         done_rounds = 0
         try:
             for i, m in enumerate(ms):
@@ -326,11 +356,16 @@ class Interleaved:
                 warm_done += m.profile.run.warmup_runs
                 # Size the blocks from a settled session: one re-warm, then a short batch.
                 pooled[i] = has_thread_pool(m.profile, m.physical)
-                spinning[i] = pooled[i] and bool(m.profile.session.allow_spinning)
-                timed(calls[i], len(calls[i]), buf, 0, rewarm_runs(estimate, pooled[i]))
+                spinning[i] = spins(m.profile, m.physical)
+                if i and spinning[i - 1]:
+                    settle_pools()  # the last session's warm-up spins on
+                first_rewarm = rewarm_runs(estimate, pooled[i], spinning[i])
+                timed(calls[i], len(calls[i]), buf, 0, first_rewarm)
                 n = max(CALIBRATION_RUNS, Measurement.batch_size(estimate) // 4)
                 timed(calls[i], len(calls[i]), buf, 0, n)
                 estimates[i] = max(int(np.median(buf[:n])), 1)
+            if spinning[-1]:
+                settle_pools()  # before the first round's first block
             sched = self.request["schedule"]
             rounds, block_runs = plan_schedule(
                 estimates,
@@ -342,7 +377,9 @@ class Interleaved:
                 float(sched.get("cap_s", 0.0) or 0.0),
             )
             open_ended = bool(sched.get("open", False))
-            rewarm = [rewarm_runs(e, q) for e, q in zip(estimates, pooled, strict=True)]
+            rewarm = [
+                rewarm_runs(e, q, sp) for e, q, sp in zip(estimates, pooled, spinning, strict=True)
+            ]
             on_cpu = all(m.device == "cpu" for m in ms)
             groups: list[list[int]] = []
             cycles: list[int] = []
@@ -399,7 +436,7 @@ class Interleaved:
                     if i in self.stop.dropped:
                         continue
                     n = block_runs[i]
-                    # Untimed: gives the session's pool its cores back (REWARM_SECONDS).
+                    # Untimed: the session's caches and pool back (`rewarm_seconds`).
                     timed(calls[i], len(calls[i]), buf, offsets[i], rewarm[i])
                     before = involuntary_switches()
                     t0 = pc()
@@ -425,8 +462,11 @@ class Interleaved:
                     for i in range(p):
                         if i not in self.stop.dropped:
                             calls[i] = []  # the old session's bindings go with it
-                            calls[i] = self._renew(ms[i], buf)
+                            calls[i], renewed_first = self._renew(ms[i], buf)
+                            renewed_ms[i].append(renewed_first)
                             self.stop.check()
+                    if any(spinning):
+                        settle_pools()  # the fresh sessions' warm-up spins on
                     generation += 1
                 # By time, never fewer than min_rounds rounds: under load the blocks take
                 # longer than calibrated, and a run cut short of them has no CI at all.
@@ -442,7 +482,7 @@ class Interleaved:
             RunFinal(first_ms[i], spent_ns[i] / 1e9, self.stop_requested, list(m.warnings))
             for i, m in enumerate(ms)
         ]
-        return InterleavedFinal(finals, done_rounds, settle_s)
+        return InterleavedFinal(finals, done_rounds, settle_s, renewed_ms)
 
 
 def involuntary_switches() -> int:

@@ -253,6 +253,9 @@ class InterleavedFinal:
     settle_s: float = 0.0
     """Seconds waited after pooled blocks for their spinning workers to park
     (`interleave.settle_pools`): wall time the timed runs do not count."""
+    renewed_first_ms: list[list[float]] = field(default_factory=list)
+    """Per session (unit), the first run of each session created in its place when sessions
+    were renewed (the warm-up row counts every session's first run)."""
 
     @property
     def cancelled(self) -> bool:

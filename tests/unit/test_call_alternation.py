@@ -102,6 +102,10 @@ def test_the_child_alternates_calls_for_single_threaded_sessions(threads, mode, 
     assert [x.shape for x in sets[0].sessions] == [x.shape for x in sets[1].sessions]
     paired = "resampled in pairs" in done.comparison.method
     assert paired == (expected == "call")
+    # Pooled sessions spin after their blocks: the child waited for them to park (at least
+    # one 10 ms slice a block); sessions without a pool never wait.
+    settled = {i["pools_settled_s"] for i in infos}
+    assert len(settled) == 1 and (settled.pop() > 0) == (threads > 1)
 
 
 # --- the paired resampling, simulated ----------------------------------------------------

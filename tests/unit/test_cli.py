@@ -198,3 +198,16 @@ def test_negative_margin_is_refused_with_exit_2(capsys, argv, margin):
     code, out, err = run_cli(capsys, *argv, f"--margin={margin}")
     assert code == 2 and out == ""
     assert "--margin: expected a fraction in [0, 1)" in err and margin in err
+
+
+def test_a_budget_counts_from_the_call_of_main_made_long_after_the_import(capsys):
+    """In-process callers (the suite) import the CLI long before they call it: a sweep's
+    budget was spent on other tests before it began ("the sweep has no winner to save")."""
+    import time
+
+    from ortbench_tui import cli
+
+    cli.STARTED = time.perf_counter() - 100.0
+    assert cli.main(["samples"]) == 0
+    assert time.perf_counter() - cli.STARTED < 5.0
+    capsys.readouterr()

@@ -104,6 +104,14 @@ class Collector:
                 "block_runs": int(sessions[0].shape[1]) if mine_complete else 0,
                 "session_first_run_ms": [f.first_run_ms for f in unit_finals],
                 "session_create_ms": [metas[u].get("session_create_ms") for u in mine],
+                # the whole run's wait for spinning pool workers to park between blocks
+                "pools_settled_s": round(done.settle_s, 3),
+                "renewed_first_run_ms": [
+                    f
+                    for u in mine
+                    if u < len(done.renewed_first_ms)
+                    for f in done.renewed_first_ms[u]
+                ],
             }
             sets.append(s)
             results.append(result)

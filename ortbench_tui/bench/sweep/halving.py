@@ -278,18 +278,19 @@ class SweepRun:
         """(timed seconds for the round, block length, re-warm time per timed second).
 
         A round's wall time is about fixed + per_cand * n + timed * (1 + rho): every block
-        opens with untimed re-warm runs (interleave.REWARM_SECONDS for a session with a
-        thread pool), so rho = re-warm / block length, and blocks are shorter when the
-        round is short (at least MIN_ROUNDS_PER_ROUND rounds of blocks per round).
+        opens with untimed re-warm runs and a session whose pool spins is waited for after
+        it (`interleave.block_overhead_s`), so rho = that time / block length, and blocks
+        are shorter when the round is short (at least MIN_ROUNDS_PER_ROUND rounds of blocks
+        per round).
         """
         from ...hardware import physical_cores
-        from ..interleave import REWARM_SECONDS, REWARM_SINGLE_SECONDS, has_thread_pool
+        from ..interleave import block_overhead_s, has_thread_pool, spins
 
         phys = physical_cores()
         rewarm = float(
             np.mean(
                 [
-                    REWARM_SECONDS if has_thread_pool(c.profile, phys) else REWARM_SINGLE_SECONDS
+                    block_overhead_s(has_thread_pool(c.profile, phys), spins(c.profile, phys))
                     for c in survivors
                 ]
             )
