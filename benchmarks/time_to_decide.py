@@ -197,8 +197,10 @@ def size_text(model: Path, args: argparse.Namespace) -> str:
     return f"{mid:.3f}x ({lo:.3f}-{hi:.3f})"
 
 
-def until_row(model: Path, args: argparse.Namespace, want: Verdict) -> tuple[list[float], int]:
-    times, right = [], 0
+def until_row(model: Path, args: argparse.Namespace, want: Verdict) -> tuple[list[float], int, int]:
+    """(time to each verdict, inf where undecided; right verdicts; wrong ones: decided, but
+    not `want`)."""
+    times, right, wrong = [], 0, 0
     for _ in range(args.repeats):
         req = CompareRequest(
             str(model),
@@ -211,9 +213,10 @@ def until_row(model: Path, args: argparse.Namespace, want: Verdict) -> tuple[lis
         verdict = comp.pairs[0].verdict
         ok = verdict == want if want is not Verdict.NO_CLEAR else not Verdict(verdict).differs
         right += ok
+        wrong += Verdict(verdict).decided and not ok
         elapsed = comp.stopping["elapsed_s"] if comp.stopping else args.budget
         times.append(elapsed if Verdict(verdict).decided else float("inf"))
-    return times, right
+    return times, right, wrong
 
 
 def seconds(times: list[float]) -> str:
@@ -266,9 +269,9 @@ def main() -> None:
     print(
         "| sample | target | size by call-level alternation, before → after (range over "
         "session pairs) "
-        f"| decided: median / slowest | right / {args.repeats} |"
+        f"| decided: median / slowest | right / {args.repeats} | wrong |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for sample in args.samples.split(","):
         for target in (float(t) for t in args.targets.split(",") if t.strip()):
             model = sized(sample, target, tmp, args)
@@ -277,11 +280,11 @@ def main() -> None:
             # The host changes under a memory-bound model: its size is measured before and
             # after the repeats, and both are shown.
             before = size_text(model, args)
-            times, right = until_row(model, args, Verdict.SLOWER)
+            times, right, wrong = until_row(model, args, Verdict.SLOWER)
             after = size_text(model, args)
             print(
                 f"| {sample} | {target:+.0%} | {before} → {after}, {shape} | {seconds(times)} "
-                f"| {right} |",
+                f"| {right} | {wrong} |",
                 flush=True,
             )
         if args.aa:
@@ -298,7 +301,7 @@ def main() -> None:
                 )
                 v = run_compare(req).comparison.pairs[0].verdict
                 wrong += Verdict(v).differs
-            print(f"| {sample} | A/A | 1 | - | {args.aa - wrong} of {args.aa} not faster/slower |")
+            print(f"| {sample} | A/A | 1 | - | {args.aa - wrong} of {args.aa} | {wrong} |")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     if busy:
         busy.terminate()
