@@ -3,14 +3,14 @@
 A difference is made by appending a chain of k Identity nodes to a sample's output: A runs
 it at graph_optimization_level=basic (which removes Identity nodes), B at disable (which
 keeps them), both at one thread; a difference above 2x by one constant n x n MatMul instead,
-which basic folds away at session creation (`with_folded`). Its size is *known*, not guessed
-from a compare as noisy as what it checks: it is measured by call-level alternation (A, B,
-A, B ... one call each, in one process, `--pairs` pairs per fresh session pair,
-`--session-pairs` such pairs), where a neighbour's burst hits both alike. k is chosen from
-the cost of a node on a long chain (`sized`), and the chosen k is measured before and after
-the row's repeats: on a host whose memory is contended a memory-bound model's speed changes,
-and its ratio to a chain with it, so both figures, with their range over session pairs, are
-the row's size.
+which basic folds away at session creation (`samples.variants.with_constant_work`). Its size
+is *known*, not guessed from a compare as noisy as what it checks: it is measured by
+call-level alternation (A, B, A, B ... one call each, in one process, `--pairs` pairs per
+fresh session pair, `--session-pairs` such pairs), where a neighbour's burst hits both
+alike. k is chosen from the cost of a node on a long chain (`sized`), and the chosen k is
+measured before and after the row's repeats: on a host whose memory is contended a
+memory-bound model's speed changes, and its ratio to a chain with it, so both figures, with
+their range over session pairs, are the row's size.
 
 For each size, `compare --until-decided --budget` is repeated: the median time to a verdict
 (timed rounds; set-up aside), the slowest, and how often the verdict was right ("slower").
@@ -44,6 +44,7 @@ from ortbench_tui.bench.runner import ensure_spawn_ready
 from ortbench_tui.bench.verdict import Verdict
 from ortbench_tui.profile import Profile, apply_overrides
 from ortbench_tui.samples import sample_path
+from ortbench_tui.samples.variants import with_constant_work
 
 ONE = ["session.intra_op_num_threads=1"]
 PAIR_SECONDS = 2.0
@@ -71,36 +72,8 @@ def with_chain(model: Path, k: int, out: Path) -> Path:
     return out
 
 
-def with_folded(model: Path, n: int, out: Path) -> Path:
-    """The model plus an n x n MatMul of two constants, reduced to a scalar, times 0, added to
-    its first output. At "basic" ORT folds the branch into one constant once, at session
-    creation; at "disable" every run computes it. A large difference costs one node, so
-    creating a session stays cheap (an 18 000-node Identity chain took seconds each time
-    sessions were renewed, which is what the 3x row's time measured)."""
-    m = onnx.load(model)
-    g = m.graph
-    last = g.output[0].name
-    for node in g.node:
-        node.output[:] = [f"{o}__pre" if o == last else o for o in node.output]
-    rng = np.random.default_rng(0)
-    for name in ("fold_w1", "fold_w2"):
-        w = rng.standard_normal((n, n)).astype(np.float32) / n
-        g.initializer.append(onnx.numpy_helper.from_array(w, name))
-    g.initializer.append(onnx.numpy_helper.from_array(np.zeros((), np.float32), "fold_zero"))
-    g.node.extend(
-        [
-            helper.make_node("MatMul", ["fold_w1", "fold_w2"], ["fold_mm"]),
-            helper.make_node("ReduceSum", ["fold_mm"], ["fold_sum"], keepdims=0),
-            helper.make_node("Mul", ["fold_sum", "fold_zero"], ["fold_nil"]),
-            helper.make_node("Add", [f"{last}__pre", "fold_nil"], [last]),
-        ]
-    )
-    onnx.save(m, out)
-    return out
-
-
 FOLD_ABOVE = 1.0
-"""Targets of B / A - 1 above this are made by `with_folded` (its cost grows as n cubed),
+"""Targets of B / A - 1 above this are made by `with_constant_work` (its cost grows as n cubed),
 smaller ones by the Identity chain (its cost per node is the finer step)."""
 MAX_N = 2048
 
@@ -173,13 +146,13 @@ def sized(sample: str, target: float, tmp: Path, args: argparse.Namespace) -> Pa
     if target > FOLD_ABOVE:
         n = 128
         while True:
-            model = with_folded(base, n, tmp / f"{sample}-fold{n}.onnx")
+            model = with_constant_work(base, n, tmp / f"{sample}-fold{n}.onnx")
             ratio = alternated(model, args.pairs, 4)[0]
             if ratio >= 1.3 or n >= MAX_N:
                 break
             n = min(MAX_N, 2 * n)
         n = min(MAX_N, max(8, round(n * (target / max(ratio - 1.0, 1e-3)) ** (1 / 3))))
-        return with_folded(base, n, tmp / f"{sample}-fold{n}.onnx")
+        return with_constant_work(base, n, tmp / f"{sample}-fold{n}.onnx")
     k = args.probe_k
     while True:
         ratio = alternated(with_chain(base, k, tmp / f"{sample}-{k}.onnx"), args.pairs, 4)[0]

@@ -84,6 +84,8 @@ SETTLE_SLICE_S = 0.01
 in scheduler ticks (4 ms here), so a shorter slice reads 0 or 2 cores at random."""
 SETTLE_IDLE_SHARE = 0.3
 """A slice in which the process used less than this share of one core: its pools are parked."""
+SETTLE_IDLE_SLICES = 2
+"""Idle slices in a row that say the pools are parked (one can be a worker off its core)."""
 SETTLE_CAP_S = 0.25
 """`settle_pools` never waits longer (a thread of the process that never parks)."""
 REWARM_SINGLE_SECONDS = 0.002
@@ -94,9 +96,9 @@ last session's worker no longer runs into it. Measured here (sample:conv, ORT's 
 threads, ALL against basic, three generations of sessions each, quiet): 2 ms and 40 ms of
 re-warm after the settle gave the same ratios (0.871-0.874) and per-round spreads (sd
 0.045-0.107)."""
-SETTLE_TYPICAL_S = 0.07
-"""What a settle takes here (71 ms median: ~55 ms of spinning, then the slice that sees it
-stop), for planners that size blocks before any was run."""
+SETTLE_TYPICAL_S = 0.08
+"""What a settle takes here (~55 ms of spinning, then the idle slices that see it stop; 71 ms
+median with one slice), for planners that size blocks before any was run."""
 MIN_COMPARE_ROUNDS = 10
 """A fixed-length comparison runs at least this many rounds: fewer make the block-pair
 bootstrap unreliable (its t quantile is too wide for a verdict; `stopping.FIRST_LOOK_ROUNDS`)."""
@@ -126,15 +128,19 @@ def settle_pools(cap_s: float = SETTLE_CAP_S) -> float:
     with it, 0.01-0.05 over the same rounds, the medians unchanged when the machine was quiet
     (all/basic 0.866 either way). The main thread sleeps while it waits, so the wait costs
     wall time only, never another session's measurement.
+
+    Idle means SETTLE_IDLE_SLICES slices in a row: on a busy machine a spinning worker can
+    lose its core for a whole slice (charged nothing) and spin on when it gets it back.
     """
     start = time.perf_counter()
+    idle = 0
     while True:
         cpu0, wall0 = time.process_time(), time.perf_counter()
         time.sleep(SETTLE_SLICE_S)
         wall1 = time.perf_counter()
-        if time.process_time() - cpu0 < SETTLE_IDLE_SHARE * (wall1 - wall0):
-            return wall1 - start
-        if wall1 - start >= cap_s:
+        quiet = time.process_time() - cpu0 < SETTLE_IDLE_SHARE * (wall1 - wall0)
+        idle = idle + 1 if quiet else 0
+        if idle >= SETTLE_IDLE_SLICES or wall1 - start >= cap_s:
             return wall1 - start
 
 

@@ -49,6 +49,7 @@ from ortbench_tui.cli import main
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile, apply_overrides, profile_to_dict
 from ortbench_tui.samples import sample_path
+from ortbench_tui.samples.variants import with_constant_work
 
 VERDICTS = {"faster", "slower", "no clear difference"}
 
@@ -570,32 +571,6 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def conv_with_constant_work(path: Path, n: int = 512) -> Path:
-    """sample:conv plus a constant subgraph (an n x n MatMul of two initializers, summed and
-    multiplied by zero into the logits): constant folding removes it from an optimized
-    session, an unoptimized one computes it every run (n = 512: ~134 M multiply-adds)."""
-    m = onnx.load(sample_path("conv"))
-    g = m.graph
-    out = g.output[0].name
-    for node in g.node:
-        node.output[:] = [f"{out}__pre" if o == out else o for o in node.output]
-    rng = np.random.default_rng(0)
-    for name in ("cw1", "cw2"):
-        w = rng.standard_normal((n, n)).astype(np.float32)
-        g.initializer.append(numpy_helper.from_array(w, name))
-    g.initializer.append(numpy_helper.from_array(np.zeros((1, 1), np.float32), "czero"))
-    g.node.extend(
-        [
-            helper.make_node("MatMul", ["cw1", "cw2"], ["cprod"]),
-            helper.make_node("ReduceSum", ["cprod"], ["csum"]),
-            helper.make_node("Mul", ["csum", "czero"], ["cnil"]),
-            helper.make_node("Add", [f"{out}__pre", "cnil"], [out]),
-        ]
-    )
-    onnx.save(m, path)
-    return path
-
-
 @pytest.mark.slow
 def test_cli_live_compare_finds_the_unoptimized_conv_slower(capsys, tmp_path):
     """Unoptimized conv against optimized, until decided, end to end through the CLI.
@@ -613,7 +588,7 @@ def test_cli_live_compare_finds_the_unoptimized_conv_slower(capsys, tmp_path):
     CI above 1.01, which needs the per-look CI's lower end below 1.01 at every look although
     the ratio is ~2 (the widest seen, at 10 rounds, reached down to 1.10), or if the ratio
     fell to 1.5, half the measured effect."""
-    model = conv_with_constant_work(tmp_path / "conv-constant-work.onnx")
+    model = with_constant_work(sample_path("conv"), 512, tmp_path / "conv-constant-work.onnx")
     md, csv = tmp_path / "c.md", tmp_path / "c.csv"
     one = "defaults+session.intra_op_num_threads=1"
     code, out, _ = run_cli(
