@@ -8,6 +8,11 @@ package `__init__` pulls in the job's machinery), so a record there would make t
 import the jobs it lists. Here both readers, the job's own (`load_curve`, `load_load`) and
 the history's, check a file against the same declaration.
 
+The curve's record is also what the curve job builds (`curve.result.build_curve_result`) and
+carries to the history, `--json` and the curve screen; its JSON object exists only where a
+file is written (`record_dict`). Its fields are declared in the order the files have always
+listed their keys, so what it writes is the text the JSON object was.
+
 Compatibility with the files already written (schema 1 of each kind): the required fields are
 those every file ortbench has written has had and that a reader cannot do without (the
 model, the profile, the points; the load block, the profiles, each step's figures); every

@@ -1,5 +1,9 @@
 """The curve's result file (`kind: "curve"`), its raw samples (.npz), and curve comparisons.
 
+The curve is built as its typed record (`job_records.CurveResult`), carried as one, and
+written as JSON only here (`save_curve`) and by `curve --json`; `load_curve` reads a file back
+through the record's one check.
+
 The JSON holds every point with its summary; the .npz beside it holds each measured point's
 samples in ns as `point_N` (N = the point's index in the grid). Run results and curves share
 the history folder, which lists each as what it is (results.scan_history). Two curves of the
