@@ -8,6 +8,11 @@ package `__init__` pulls in the job's machinery), so a record there would make t
 import the jobs it lists. Here both readers, the job's own (`load_curve`, `load_load`) and
 the history's, check a file against the same declaration.
 
+The curve's record is also what the curve job builds (`curve.result.build_curve_result`) and
+carries to the history, `--json` and the curve screen; its JSON object exists only where a
+file is written (`record_dict`). Its fields are declared in the order the files have always
+listed their keys, so what it writes is the text the JSON object was.
+
 Compatibility with the files already written (schema 1 of each kind): the required fields are
 those every file ortbench has written has had and that a reader cannot do without (the
 model, the profile, the points; the load block, the profiles, each step's figures); every
@@ -37,9 +42,9 @@ from .result_record import (
     convert_record,
 )
 
-CURVE_KIND = "curve"
+CURVE_KIND: Literal["curve"] = "curve"
 """The `kind` of a curve result (`ortbench curve`); run results have none."""
-CURVE_SCHEMA = 1
+CURVE_SCHEMA: Literal[1] = 1
 LOAD_KIND = "load"
 """The `kind` of a load result (`ortbench load`)."""
 LOAD_SCHEMA = 1
@@ -89,17 +94,20 @@ class PerPointRecord(msgspec.Struct, kw_only=True):
 
 
 class CurveResult(msgspec.Struct, kw_only=True):
-    """A curve's result file (`curve.result.build_curve_result`)."""
+    """A curve's result file: what `curve.result.build_curve_result` makes, what the curve job
+    carries to history, `--json`, the text and the curve screen, and what `curve_record` reads
+    back. Fields are declared in the order the file has always listed its keys, so a record is
+    written with its keys where today's files have them."""
 
     schema: Literal[1]
     kind: Literal["curve"]
-    model: ModelRecord
-    profile: dict[str, Any]
-    """Open: the resolved profile (`profile_to_dict`), with its own schema and checks."""
-    points: list[PointRecord]
     ortbench_version: str | UnsetType = UNSET
     created: str | UnsetType = UNSET
     status: str | UnsetType = UNSET
+    """ok | cancelled | failed (a point failed)"""
+    model: ModelRecord
+    profile: dict[str, Any]
+    """Open: the resolved profile (`profile_to_dict`), with its own schema and checks."""
     inputs: dict[str, Any] | UnsetType = UNSET
     """Open: the input spec (`InputSpec.to_dict`), read by its own code."""
     hardware: HardwareRecord | UnsetType = UNSET
@@ -109,6 +117,7 @@ class CurveResult(msgspec.Struct, kw_only=True):
     grid: GridRecord | UnsetType = UNSET
     batch_dim: str | None | UnsetType = UNSET
     per_point: PerPointRecord | UnsetType = UNSET
+    points: list[PointRecord]
     knee: list[str] | UnsetType = UNSET
     failed: list[str] | UnsetType = UNSET
     percentile_method: str | UnsetType = UNSET
@@ -117,6 +126,21 @@ class CurveResult(msgspec.Struct, kw_only=True):
     fleet: dict[str, Any] | UnsetType = UNSET
     saved: str | None | UnsetType = UNSET
     """`curve --json FILE`: where the curve was kept in the history."""
+
+    def model_name(self) -> str:
+        """The name history shows for the model ("?" for a file without one)."""
+        return "?" if isinstance(self.model.name, UnsetType) else self.model.name
+
+    def profile_name(self) -> str:
+        return str(self.profile.get("name", "?"))
+
+    def knee_lines(self) -> list[str]:
+        """The knee statements ([] for a file without any)."""
+        return [] if isinstance(self.knee, UnsetType) else self.knee
+
+    def warning_texts(self) -> list[str]:
+        """The curve's warnings ([] for a file without any)."""
+        return [] if isinstance(self.warnings, UnsetType) else self.warnings
 
 
 # -- the load job ----------------------------------------------------------------------------

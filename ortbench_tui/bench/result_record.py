@@ -480,6 +480,8 @@ def _problem_text(
     path = (expected["path"] or "").removeprefix(".")
     where, value = _located(data, path)
     got = "" if value is _UNKNOWN else f", got {_shown(value)}"
+    if "length" in expected["bound"] and isinstance(value, list):  # `a list`: say its length
+        got = f", got {len(value)} item{'' if len(value) == 1 else 's'}"
     if not path:
         return f"expected {_words(expected['type'])}{got}"
     what = expected_at.get(path) or _words(expected["type"], expected["bound"])
@@ -489,7 +491,9 @@ def _problem_text(
 def _words(type_text: str, bound: str = "") -> str:
     """`float | null` -> `a number or null`; a bound (` >= 0`) in words."""
     names = [_WORDS.get(t.strip(), t.strip()) for t in type_text.split("|")]
-    if bound and names[0] == "a number":  # a Figure (>=, <=) or a Finite (>, <)
+    if "length" in bound:  # a CI's [low, high]: ` of length >= 2`
+        names[0] += bound
+    elif bound and names[0] == "a number":  # a Figure (>=, <=) or a Finite (>, <)
         names[0] = "a finite number >= 0" if ">=" in bound or "<=" in bound else "a finite number"
     elif ">= 0" in bound:
         names[0] += " >= 0"

@@ -20,7 +20,7 @@ from ..errors import OrtbenchError
 from ..fileio import RESULT_LIMIT, check_regular, read_regular, slug, write_atomic
 from ..profile import Profile, profile_to_dict
 from ..text import plural
-from .job_records import CURVE_KIND, LOAD_KIND, curve_record, load_record
+from .job_records import CURVE_KIND, LOAD_KIND, PointRecord, curve_record, load_record
 from .parent import parent_process_name
 from .protocol import RunFinal, SessionMeta
 from .result_record import (
@@ -426,25 +426,24 @@ def _run_entry(path: Path, r: dict[str, Any]) -> HistoryEntry:
 def _curve_entry(path: Path, c: dict[str, Any]) -> HistoryEntry:
     """The history line of a curve file; OrtbenchError naming what is wrong with it."""
     try:
-        curve_record(c)  # the one check (job_records.py); the figures below are then safe
+        curve = curve_record(c)  # the one check (job_records.py); the line reads the record
     except ResultProblem as exc:
         raise OrtbenchError(str(exc)) from None
-    points = [p for p in c["points"] if isinstance(p, dict)]
-    ok = [p for p in points if p.get("status") == "ok"]
-    first = (ok[0].get("latency_ms") or {}) if ok else {}
+    points = curve.points
+    ok = [p for p in points if given(p.status, "ok") == "ok"]
+    first = given(ok[0].latency_ms, None) if ok else None
     return HistoryEntry(
         path=path,
-        created=str(c.get("created", "")),
-        model=_name(c.get("model")),
-        profile=_name(c.get("profile")),
-        p50_ms=_ms(first.get("p50")),
-        p99_ms=_ms(first.get("p99")),
-        runs=sum(_count(p.get("requests")) for p in points),
+        created=given(curve.created, ""),
+        model=curve.model_name(),
+        profile=curve.profile_name(),
+        p50_ms=_ms(given(first.p50, None) if first else None),
+        p99_ms=_ms(given(first.p99, None) if first else None),
+        runs=sum(given(p.requests, 0) for p in points),
         status=f"curve {len(ok)}/{len(points)}",
-        precision=_precision(c.get("profile")),
-        inputs=", ".join(str(p.get("label") or _point_label(p)) for p in points[:4])
-        + (" …" if len(points) > 4 else ""),
-        host=str(c.get("host") or ""),
+        precision=_precision(curve.profile),
+        inputs=", ".join(_point_label(p) for p in points[:4]) + (" …" if len(points) > 4 else ""),
+        host=given(curve.host, None) or "",
         kind=CURVE_KIND,
     )
 
@@ -529,9 +528,8 @@ def _count(value: Any) -> int:
     return int(value) if _number(value) and math.isfinite(value) and value >= 0 else 0
 
 
-def _point_label(point: dict[str, Any]) -> str:
-    dims = point.get("dims") or {}
-    return " ".join([*(f"{k}={v}" for k, v in dims.items()), f"C={point.get('concurrency', 1)}"])
+def _point_label(point: PointRecord) -> str:
+    return " ".join([*(f"{k}={v}" for k, v in point.dims.items()), f"C={point.concurrency}"])
 
 
 def _fleet_run(result: dict[str, Any]) -> str:

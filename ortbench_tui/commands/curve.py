@@ -91,8 +91,14 @@ def _outputs(args: argparse.Namespace, done: Any) -> None:
             Path(args.csv), curve_csv(done.points), overwrite=args.overwrite, make_parents=False
         )
     if args.json:
-        saved = {**done.result, "saved": str(done.path) if done.path else None}
-        emit_json(saved, args.json, overwrite=args.overwrite)
+        from msgspec.structs import replace
+
+        from ..bench.job_records import record_dict
+
+        where = str(done.path) if done.path else None
+        emit_json(
+            record_dict(replace(done.result, saved=where)), args.json, overwrite=args.overwrite
+        )
     if args.json != "-":
         print(format_curve(done.result, done.points))
         if done.path:

@@ -20,6 +20,8 @@ from ortbench_tui.bench.curve import (
     PointResult,
     knee_lines,
 )
+from ortbench_tui.bench.job_records import CurveResult
+from ortbench_tui.bench.result_record import ModelRecord
 from ortbench_tui.errors import OrtbenchError
 from ortbench_tui.profile import Profile
 from ortbench_tui.tui.screens.curve import (
@@ -59,6 +61,20 @@ def point(i: int, batch: int, p50: float, rps: float, status: str = "ok") -> Poi
 FIXED = [point(0, 1, 0.08, 9000), point(1, 4, 0.2, 4000), point(2, 16, 0.7, 1100, "failed")]
 
 
+def curve_result(
+    points: list[PointResult], model: str, profile: str, knee: list[str]
+) -> CurveResult:
+    """The record a finished curve carries, with what the screen shows of it."""
+    return CurveResult(
+        schema=1,
+        kind="curve",
+        model=ModelRecord(name=model),
+        profile={"name": profile},
+        points=[p.record() for p in points],
+        knee=knee,
+    )
+
+
 class FakeCurveRun:
     """Plays three points back; with `hold`, waits after the first until cancelled."""
 
@@ -86,8 +102,7 @@ class FakeCurveRun:
                 break
         rest = [PointResult(p.index, p.dims, 1, "not run", "stopped") for p in pts[len(done) :]]
         points = done + rest
-        result = {"knee": knee_lines(points, "batch"), "model": {"name": "sample:encoder"},
-                  "profile": {"name": "quick"}}  # fmt: skip
+        result = curve_result(points, "sample:encoder", "quick", knee_lines(points, "batch"))
         failed = [p for p in points if p.status == "failed"]
         yield CurveFinished(result, {}, points, None, self.cancelled, failed)
 
@@ -158,7 +173,7 @@ async def test_a_point_stopped_at_the_time_cap_is_said_under_the_table():
         def events(self):
             for ev in super().events():
                 if isinstance(ev, CurveFinished):
-                    ev.result["warnings"] = [capped + "_duration_s; ...)"]
+                    ev.result.warnings = [capped + "_duration_s; ...)"]
                 yield ev
 
     screen = CurveScreen(request(), start=Capped)
@@ -288,7 +303,7 @@ async def test_at_80x24_long_dims_show_by_alias_with_a_legend(tmp_path: Path):
 
     class LongDims(FakeCurveRun):
         def events(self):
-            result = {"knee": [], "model": {"name": "m"}, "profile": {"name": "p"}}
+            result = curve_result(long_dims, "m", "p", [])
             yield CurveFinished(result, {}, long_dims, None, False, [])
 
     req = CurveRequest("sample:encoder", Profile(name="quick"), {"batch": [1, 2]}, concurrency=[1])

@@ -152,8 +152,8 @@ def test_batch_sweep_on_the_encoder_keeps_one_session_and_sizes_each_point():
         check_sane(p, 60)
         assert p.items_per_request == batch
         assert p.shapes == {"tokens": [batch, 8, 64]}
-    assert done.result["kind"] == "curve"
-    assert done.result["knee"] and done.result["knee"][0].startswith("knee: batch=")
+    assert done.result.kind == "curve"
+    assert done.result.knee_lines() and done.result.knee_lines()[0].startswith("knee: batch=")
     assert done.path is not None and done.path.exists()
     saved = load_curve_samples(done.path)
     assert sorted(saved) == ["point_0", "point_1"]
@@ -170,7 +170,7 @@ def test_concurrency_sweep_on_the_mlp():
     for p in done.points:
         check_sane(p, 80)
         assert p.items_per_request == 1 and p.items_per_s == p.requests_per_s
-    assert done.result["knee"][0].startswith("knee: ")
+    assert done.result.knee_lines()[0].startswith("knee: ")
     # the C=2 point split its requests between two threads on one session
     raw = load_curve_samples(done.path)
     assert raw["point_1"].size == 80
@@ -236,7 +236,7 @@ def test_stop_keeps_the_points_measured():
     assert isinstance(done, CurveFinished) and done.cancelled
     assert done.points[0].ok
     assert {p.status for p in done.points[1:]} <= {"ok", "not run"}
-    assert done.result["status"] == "cancelled"
+    assert done.result.status == "cancelled"
 
 
 # -- the knee on made-up points -----------------------------------------------------------
@@ -293,7 +293,7 @@ def test_history_lists_curves_and_compare_reads_two_curves(capsys, tmp_path, iso
     history = list_history()
     # The run and both curves, each curve as what it is (it opens in the curve screen).
     assert sorted(e.kind for e in history) == ["curve", "curve", "run"]
-    assert load_curve(a.path)["points"][0]["status"] == "ok"
+    assert load_curve(a.path).points[0].status == "ok"
     comp = compare_curves(a.path, b.path)
     assert [r.label for r in comp.rows] == ["C=1", "C=2"]
     for r in comp.rows:

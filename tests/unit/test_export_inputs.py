@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ortbench_tui.bench.curve import curve_markdown
 from ortbench_tui.bench.curve.points import PointResult
+from ortbench_tui.bench.job_records import CurveResult
+from ortbench_tui.bench.result_record import ModelRecord
 from ortbench_tui.bench.run_inputs import inputs_markdown
 
 
@@ -24,6 +26,13 @@ def test_curve_markdown_lists_the_shapes_of_its_points():
         PointResult(1, {"batch": 8}, 1, shapes={"tokens": [8, 128]}),
         PointResult(2, {"batch": 8}, 2, shapes={"tokens": [8, 128]}),
     ]
-    result = {"model": {"name": "bert-base"}, "profile": {"name": "p"}, "knee": []}
+    result = CurveResult(
+        schema=1,
+        kind="curve",
+        model=ModelRecord(name="bert-base"),
+        profile={"name": "p"},
+        points=[p.record() for p in points],
+        knee=[],
+    )
     md = curve_markdown(result, points)
     assert "Inputs: `tokens` 1x128; `tokens` 8x128." in md.splitlines()

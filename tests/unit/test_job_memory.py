@@ -153,7 +153,7 @@ def test_curve_keeps_each_points_samples_in_a_store_not_memory(isolated_dirs):
     assert held is not None and held < len(LEVELS) * POINT // 10, f"{held} array elements held"
     assert len(files_mid) == len(LEVELS)  # one store's file per point while it runs ...
     assert spill_files() == []  # ... removed once the curve is built
-    assert done.result["percentile_method"] == PERCENTILE_METHOD
+    assert done.result.percentile_method == PERCENTILE_METHOD
     assert all(p.requests == POINT for p in done.points)
     assert done.path is not None
     saved = load_curve_samples(done.path)

@@ -40,7 +40,7 @@ def test_the_runs_of_a_comparison_written_by_0_1_0_open_as_results(tmp_path):
 def test_a_curve_written_by_0_1_0_opens_as_a_curve():
     assert is_curve_file(OLD / "curve.json")
     curve = load_curve(OLD / "curve.json")
-    assert len(curve["points"]) == 2 and curve["status"] == "ok"
+    assert len(curve.points) == 2 and curve.status == "ok"
 
 
 def test_history_written_by_0_1_0_is_listed(tmp_path):

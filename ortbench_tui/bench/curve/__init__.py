@@ -21,6 +21,7 @@ from .report import curve_csv, curve_markdown, format_curve, point_row, point_su
 from .request import CurveRequest, parse_concurrency, parse_dims
 from .result import (
     compare_curves,
+    curve_points,
     format_curve_comparison,
     is_curve_file,
     load_curve,
@@ -40,6 +41,7 @@ __all__ = [
     "concurrency_knee",
     "curve_csv",
     "curve_markdown",
+    "curve_points",
     "format_curve",
     "format_curve_comparison",
     "is_curve_file",

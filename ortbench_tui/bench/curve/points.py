@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from ...text import format_ms
 from ..compare.bootstrap import bootstrap_median, sequential_set
+from ..job_records import PointRecord
+from ..result_record import LatencyRecord, given
 from ..stats import summarize
 
 WITHIN_BEST = 0.05
@@ -48,17 +51,46 @@ class PointResult:
     def ok(self) -> bool:
         return self.status == "ok"
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["p50_ci"] = list(self.p50_ci) if self.p50_ci else None
-        return d
+    def record(self) -> PointRecord:
+        """The point as the curve file holds it (every key, as it has always written them)."""
+        return PointRecord(
+            index=self.index,
+            dims=dict(self.dims),
+            concurrency=self.concurrency,
+            status=self.status,
+            error=self.error,
+            requests=self.requests,
+            wall_s=self.wall_s,
+            items_per_request=self.items_per_request,
+            latency_ms=LatencyRecord(**self.latency_ms),
+            cv=self.cv,
+            requests_per_s=self.requests_per_s,
+            items_per_s=self.items_per_s,
+            p50_ci=list(self.p50_ci) if self.p50_ci else None,
+            shapes=dict(self.shapes),
+        )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PointResult:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        ci = known.get("p50_ci")
-        known["p50_ci"] = tuple(ci) if ci else None
-        return cls(**known)
+    def from_record(cls, r: PointRecord) -> PointResult:
+        """A point read back (`load_curve`); a field an older file lacks takes its default."""
+        ci = given(r.p50_ci, None)
+        latency = given(r.latency_ms, None)
+        return cls(
+            index=r.index,
+            dims=dict(r.dims),
+            concurrency=r.concurrency,
+            status=given(r.status, "ok"),
+            error=given(r.error, ""),
+            requests=given(r.requests, 0),
+            wall_s=given(r.wall_s, 0.0),
+            items_per_request=given(r.items_per_request, 1),
+            latency_ms=msgspec.to_builtins(latency) if latency is not None else {},
+            cv=given(r.cv, None),
+            requests_per_s=given(r.requests_per_s, None),
+            items_per_s=given(r.items_per_s, None),
+            p50_ci=(ci[0], ci[1]) if ci else None,
+            shapes=dict(given(r.shapes, {})),
+        )
 
 
 def summarize_point(

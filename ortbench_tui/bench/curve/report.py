@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from ...text import aligned_table, csv_number, first_line, format_ms, md_table
+from ..job_records import CurveResult
+from ..result_record import given
 from .points import PointResult
 
 HEADER = ("point", "p50", "p50 95% CI", "p90", "p99", "mean", "CV", "req/s", "items/s", "status")
@@ -77,16 +79,13 @@ def footer_lines(points: Sequence[PointResult], knee: Sequence[str]) -> list[str
     return lines
 
 
-def format_curve(result: dict[str, Any], points: Sequence[PointResult]) -> str:
-    head = (
-        f"curve · {result['model']['name']} · profile {result['profile']['name']} · "
-        f"{len(points)} points"
-    )
+def format_curve(result: CurveResult, points: Sequence[PointResult]) -> str:
+    head = f"curve · {result.model_name()} · profile {result.profile_name()} · {len(points)} points"
     rows = [list(HEADER), *(point_row(p) for p in points)]
     table = aligned_table(rows, right=set(range(1, 9)), indent="")
-    lines = [head, *table, *footer_lines(points, result.get("knee", []))]
-    lines += [f"warning: {w}" for w in result.get("warnings", [])]
-    lines.append(f"percentiles: {result.get('percentile_method', '')}")
+    lines = [head, *table, *footer_lines(points, result.knee_lines())]
+    lines += [f"warning: {w}" for w in result.warning_texts()]
+    lines.append(f"percentiles: {given(result.percentile_method, '')}")
     return "\n".join(lines)
 
 
@@ -102,16 +101,16 @@ def _inputs_line(points: Sequence[PointResult]) -> str:
     return "Inputs: " + "; ".join(seen) + "."
 
 
-def curve_markdown(result: dict[str, Any], points: Sequence[PointResult]) -> str:
+def curve_markdown(result: CurveResult, points: Sequence[PointResult]) -> str:
     lines = [
-        f"## Load curve: {result['model']['name']} · {result['profile']['name']}",
+        f"## Load curve: {result.model_name()} · {result.profile_name()}",
         "",
         _inputs_line(points),
         "",
         *md_table(HEADER, [point_row(p) for p in points]),
         "",
     ]
-    lines += [f"- {line.strip()}" for line in footer_lines(points, result.get("knee", []))]
+    lines += [f"- {line.strip()}" for line in footer_lines(points, result.knee_lines())]
     return "\n".join(lines) + "\n"
 
 

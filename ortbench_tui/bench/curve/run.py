@@ -19,6 +19,7 @@ from ...errors import OrtbenchError
 from ...profile import profile_to_dict
 from ..child import ChildDied, ChildProcess
 from ..job import JobFailed, JobProgress, drive, eta_from_fraction, fraction_from_eta
+from ..job_records import CurveResult
 from ..protocol import (
     CurveChildRequest,
     CurveFinal,
@@ -57,7 +58,7 @@ class CurvePointDone:
 
 @dataclass
 class CurveFinished:
-    result: dict[str, Any]
+    result: CurveResult
     samples: dict[str, np.ndarray]
     points: list[PointResult]
     path: Path | None = None

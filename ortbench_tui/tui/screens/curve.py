@@ -276,11 +276,11 @@ class CurveScreen(JobScreen["CurveRequest"]):
         self.result = res
         self._set_title("stopped" if res.cancelled else "done")
         lines = Text()
-        for knee in res.result.get("knee", []):
+        for knee in res.result.knee_lines():
             lines.append(f"{knee}\n", style="bold")
         for p in res.failed:
             lines.append(f"✗ {p.label}: {p.error.splitlines()[0] if p.error else ''}\n", "red")
-        for w in res.result.get("warnings", []):  # the time cap among them, as the CLI says
+        for w in res.result.warning_texts():  # the time cap among them, as the CLI says
             lines.append(f"⚠ {printable(w, True)}\n", style="yellow")
         if res.path:
             lines.append(f"saved {res.path} · ", style="dim")
@@ -309,13 +309,15 @@ class SavedCurve:
     curve screen shows it as it showed it live (nothing is measured again)."""
 
     def __init__(self, path: Path) -> None:
-        from ortbench_tui.bench.curve import PointResult, load_curve, load_curve_samples
+        from ortbench_tui.bench.curve import curve_points, load_curve, load_curve_samples
+        from ortbench_tui.bench.result_record import given
 
         self.path = path
         self.result = load_curve(path)
         self.samples = load_curve_samples(path)
-        self.model = str(self.result["model"].get("path") or self.result["model"].get("name"))
-        self.saved_points = [PointResult.from_dict(p) for p in self.result["points"]]
+        model = self.result.model
+        self.model = str(given(model.path, None) or given(model.name, None))
+        self.saved_points = curve_points(self.result)
 
     def points(self) -> list[PointResult]:
         return self.saved_points
