@@ -12,6 +12,7 @@ from ortbench_tui.bench.practices.report import PracticeRow
 from ortbench_tui.bench.practices.rows import (
     WARM_UP_SIDE_LEVEL,
     fill_warm_up,
+    median_bounds,
     sign_test_tail,
 )
 from ortbench_tui.bench.result_record import RunResult, run_record
@@ -22,6 +23,14 @@ def test_the_sign_test_tail_is_the_binomial_tail():
     assert sign_test_tail(5, 5) == pytest.approx(1 / 32)
     assert sign_test_tail(0, 4) == 1.0
     assert sign_test_tail(8, 9) == pytest.approx(10 / 512)
+
+
+def test_the_median_bounds_are_the_sign_tests_order_statistics():
+    xs = [float(x) for x in range(1, 13)]
+    # n = 12: P(Bin(12, 1/2) <= 2) = 79/4096 = 0.019 <= 0.025 < P(<= 3) = 0.073
+    assert median_bounds(xs, 0.025) == (3.0, 10.0, True)
+    assert median_bounds(xs[:6], 0.025) == (1.0, 6.0, True)  # 1/64 <= 0.025
+    assert median_bounds(xs[:3], 0.025) == (1.0, 3.0, False)  # too few for any bound
 
 
 def _result(first: list[float], renewed: list[float]) -> RunResult:
@@ -57,6 +66,8 @@ def test_a_busy_steady_spread_past_one_first_run_is_decided_by_the_sign_test():
     )
     assert row.verdict == "faster", row.method
     assert "first run of 12 sessions" in row.method and "11 above the steady median" in row.method
+    # the interval shown is the one the verdict rests on: wholly below 1
+    assert row.ci_low is not None and row.ci_high is not None and row.ci_high < 1.0
 
 
 def test_without_renewed_sessions_the_same_first_runs_stay_undecided():

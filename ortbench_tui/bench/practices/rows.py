@@ -48,6 +48,20 @@ def sign_test_tail(above: int, n: int) -> float:
     return float(sum(math.comb(n, k) for k in range(above, n + 1)) / 2**n)
 
 
+def median_bounds(values: list[float], side_level: float) -> tuple[float, float, bool]:
+    """Distribution-free bounds for the median of `values`' population: the k-th smallest and
+    k-th largest value, k the largest with P(Binomial(n, 1/2) < k) <= side_level (the sign
+    test's interval), and True; the smallest and largest with False when n is too small for
+    any k (the range then holds the median with less confidence than asked)."""
+    xs = sorted(values)
+    n = len(xs)
+    k = 0
+    for candidate in range(1, n // 2 + 1):
+        if sign_test_tail(n - candidate + 1, n) <= side_level:  # = P(Bin(n, 1/2) < candidate)
+            k = candidate
+    return (xs[k - 1], xs[n - k], True) if k else (xs[0], xs[-1], False)
+
+
 def fill_warm_up(row: PracticeRow, result: RunResult | None, steady: SampleSet | None) -> None:
     """Each session's first run (renewed sessions included) against the steady state."""
     comparison = given(result.comparison, {}) if result is not None else {}
@@ -65,29 +79,29 @@ def fill_warm_up(row: PracticeRow, result: RunResult | None, steady: SampleSet |
     first = float(np.median(firsts))
     row.ref_median_ms, row.var_median_ms = first, median
     row.ratio = median / first
-    row.ci_low, row.ci_high = median / max(firsts), median / min(firsts)
-    # Were the first runs ordinary runs, all of them would lie above the steady p95 with
-    # probability 0.05 ** sessions (0.0025 for two sessions), and k of n above the steady
-    # median with the binomial tail: a busy machine widens the steady spread past some first
-    # runs, and the renewed sessions' first runs give the sign test its n. Both rules
-    # together: at most 0.0025 + 0.025 on each side.
+    # The interval: the steady median over the sign test's bounds for the first runs' median
+    # (the range of the first runs when there are too few for those). Were the first runs
+    # ordinary runs, the bounds would both lie above the steady median with probability at
+    # most 2.5%, and all first runs above the steady p95 with 0.05 ** n (0.0025 for two
+    # sessions): 'faster' on either, at most 0.0275 on each side.
+    low_first, high_first, bounded = median_bounds(firsts, WARM_UP_SIDE_LEVEL)
+    row.ci_low, row.ci_high = median / high_first, median / low_first
     p95, p5 = float(np.percentile(flat, 95)), float(np.percentile(flat, 5))
     n = len(firsts)
-    above = sum(f > median for f in firsts)
-    below = sum(f < median for f in firsts)
-    if n >= 2 and (min(firsts) > p95 or sign_test_tail(above, n) <= WARM_UP_SIDE_LEVEL):
+    if n >= 2 and (min(firsts) > p95 or (bounded and low_first > median)):
         row.verdict = "faster"
-    elif n >= 2 and (max(firsts) < p5 or sign_test_tail(below, n) <= WARM_UP_SIDE_LEVEL):
+    elif n >= 2 and (max(firsts) < p5 or (bounded and high_first < median)):
         row.verdict = "slower"
     else:
         row.verdict = "no clear difference"
+    above = sum(f > median for f in firsts)
     shown = ", ".join(f"{f:.3g}" for f in firsts[:6]) + (" ..." if n > 6 else "")
     row.method = (
         f"first run of {n} sessions ({shown} ms; {above} above the steady median) against "
-        f"the steady state (median {median:.3g} ms, p95 {p95:.3g} ms); the interval spans "
-        "those first runs; 'faster' when every first run is slower than the steady p95 or a "
-        f"sign test puts the first runs above the steady median (one-sided "
-        f"{WARM_UP_SIDE_LEVEL:.1%})"
+        f"the steady state (median {median:.3g} ms, p95 {p95:.3g} ms); the interval is the "
+        "steady median over the sign test's bounds for the first runs' median (their range "
+        f"when they are few); 'faster' when those bounds (one-sided {WARM_UP_SIDE_LEVEL:.1%}) "
+        "or every first run lie above the steady median, respectively p95"
     )
 
 
