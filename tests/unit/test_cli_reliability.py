@@ -116,7 +116,17 @@ def start_cli(tmp_path: Path, *argv: str) -> subprocess.Popen:
         text=True,
         env=env,
         start_new_session=True,  # its own process group, as a shell gives a job
+        preexec_fn=default_interrupt,
     )
+
+
+def default_interrupt() -> None:
+    """SIGINT at its default and unblocked in the CLI, as an interactive shell starts a job.
+    Exec keeps an ignored signal ignored and a blocked one blocked, and Python then never
+    raises KeyboardInterrupt: the test process's own state must not decide the test (on a
+    loaded CI runner the Ctrl-C case once ran its whole 60 s run)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def measuring_worker(
