@@ -8,6 +8,7 @@ import os
 import shlex
 import shutil
 import signal
+import time
 from pathlib import Path
 
 import psutil
@@ -65,6 +66,13 @@ def test_hang_up_keeps_the_partial_run_and_stops_the_worker(tmp_path: Path, how:
         gone, alive = psutil.wait_procs(workers, timeout=10)
         assert not alive, f"worker(s) left running: {alive}"
         if how == "kill-hup":
+            # The pane's shell writes the exit code once the app is gone: `> rc` creates the
+            # file before `echo` fills it, so wait for the whole line (a loaded runner once
+            # read it empty in between).
+            deadline = time.monotonic() + 10
+            while not (rc.exists() and rc.read_text().endswith("\n")):
+                assert time.monotonic() < deadline, "the shell never wrote the exit code"
+                time.sleep(0.05)
             assert rc.read_text().strip() == str(128 + signal.SIGHUP)
         results = [json.loads(p.read_text()) for p in (data / "results").glob("*.json")]
         assert len(results) == 1, "the partial run was not kept"
