@@ -147,7 +147,9 @@ def test_edit_quit_asks_save_then_run_twice_and_compare_from_history(tmp_path: P
         tmux.wait_for(lambda s: "a-quick" in s, 30, "the main screen")
         # Edit: the editor opens on the name, selected; type a new one (marked unsaved).
         keys("e")
-        tmux.wait_for(lambda s: "Profile: a-quick ·" in s, 10, "the editor")
+        # 30 s: the first key can wait for the imports of the model read that starts with the
+        # first frame (a loaded CI runner took more than 10 s).
+        tmux.wait_for(lambda s: "Profile: a-quick ·" in s, 30, "the editor")
         keys("-l", "a-quick2")
         tmux.wait_for(lambda s: "Profile: a-quick2*" in s, 10, "the edit marked *")
         # Try to quit: the prompt, not an exit; s saves, then it quits.
